@@ -1,0 +1,18 @@
+# Command one: `make demo`. Command two: `make test`. Both install what is missing first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup demo test bench clean-demo
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(VENV)/bin/sohoa demo $(if $(INPUT),$(INPUT),)
+
+test: setup
+	$(VENV)/bin/pytest -q -ra
+
+bench: 
+	SOHOA_EXTRAS=test,bench bash scripts/setup.sh
+	$(PY) bench/ocr.py

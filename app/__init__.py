@@ -1,0 +1,1 @@
+"""CLI, HTTP API and configuration: composes the other packages, holds no business logic."""

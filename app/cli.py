@@ -1,0 +1,286 @@
+"""`sohoa` command line. Messages in English; document text stays as written (Vietnamese, NFC)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from app import views
+from app.compose import build_services
+from app.config import Settings
+from schemas.errors import NotFound, SohoaError
+from schemas.models import DocumentStatus
+from storage.keys import pdf_key
+from workers.batch import Progress as BatchProgress
+from workers.batch import outcome, submit_all, wait_for
+from workers.runtime import WorkerPool
+from workers.services import Services
+from workers.submit import expand_inputs
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CODES = {"unknown_id": 3, "not_found": 3}
+
+app = typer.Typer(
+    help="sohoa — số hóa: scanned Vietnamese records in, searchable records out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+class State:
+    settings: Settings
+
+
+state = State()
+
+
+@app.callback()
+def main_options(
+    data_dir: Annotated[Path | None, typer.Option(envvar="SOHOA_DATA_DIR", help="Folder of the embedded store and index.")] = None,
+    storage: Annotated[str | None, typer.Option(envvar="SOHOA_STORAGE", help="Storage folder or minio:// URL.")] = None,
+    search: Annotated[str | None, typer.Option(envvar="SOHOA_SEARCH", help="SQLite index file or http:// Elasticsearch URL.")] = None,
+    broker: Annotated[str | None, typer.Option(envvar="SOHOA_BROKER", help="Empty for in-process, or redis:// / amqp://.")] = None,
+    workers: Annotated[int | None, typer.Option(envvar="SOHOA_WORKERS", help="OCR worker threads (default: one per core).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the workers do.")] = False,
+) -> None:
+    overrides: dict[str, Any] = {
+        k: v
+        for k, v in {"data_dir": data_dir, "storage": storage, "search": search, "broker": broker, "workers": workers}.items()
+        if v is not None
+    }
+    state.settings = Settings(**overrides)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not verbose:
+        logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
+
+
+def _services() -> Services:
+    return build_services(state.settings)
+
+
+def _emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _fail(error: SohoaError) -> typer.Exit:
+    err.print(f"[red]error:[/] {error.message}")
+    return typer.Exit(EXIT_CODES.get(error.code, EXIT_FAILED))
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[pages]} pages"),
+        TextColumn("{task.fields[rate]} pages/s"),
+        TextColumn("{task.fields[docs]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def run_ingest(services: Services, inputs: list[str], *, as_json: bool, show_progress: bool) -> int:
+    """Ingest files and print results; returns the process exit code."""
+    paths = list(expand_inputs(inputs))
+    if not paths:
+        err.print("[yellow]Nothing to ingest:[/] no PDF, TIFF, JPEG or PNG found in " + " ".join(inputs))
+        return EXIT_USAGE
+    started = time.perf_counter()
+    with WorkerPool(services, state.settings.broker, state.settings.workers) as pool:
+        subs = submit_all(services, pool, paths)
+        if show_progress and not as_json:
+            with _progress_bar() as bar:
+                task = bar.add_task("OCR", total=None, pages="0/?", rate="–", docs="")
+
+                def on_progress(p: BatchProgress) -> None:
+                    elapsed = max(time.perf_counter() - started, 1e-6)
+                    bar.update(
+                        task,
+                        completed=p.pages_done,
+                        total=max(p.pages_total, p.pages_done) or None,
+                        pages=f"{p.pages_done}/{p.pages_total or '?'}",
+                        rate=f"{p.pages_done / elapsed:.2f}",
+                        docs=f"{p.docs_finished}/{len(subs)} files",
+                    )
+
+                wait_for(services, pool, subs, on_progress)
+        else:
+            wait_for(services, pool, subs, None)
+    elapsed = time.perf_counter() - started
+    rows = [(sub, *outcome(services, sub)) for sub in subs]
+    if as_json:
+        for sub, result, doc, error in rows:
+            _emit_json(views.ingest_json(str(sub.path), result, doc, error, sub.seconds))
+    else:
+        _print_ingest_table(rows, elapsed)
+    return EXIT_FAILED if any(r[1] != "ok" and r[1] != "reused" for r in rows) else 0
+
+
+def _print_ingest_table(rows: list, elapsed: float) -> None:
+    table = Table("file", "result", "pages", "id", "reason", title="Ingest results")
+    counts: dict[str, int] = {}
+    pages = 0
+    for sub, result, doc, error in rows:
+        counts[result] = counts.get(result, 0) + 1
+        style = {"ok": "green", "reused": "cyan", "failed": "red"}.get(result, "yellow")
+        n = doc.page_count if doc else 0
+        pages += n if result == "ok" else 0
+        reason = error.message if error else ""
+        if doc and result == "ok":
+            flagged = [str(p.page_no) for p in doc.pages if p.status.value != "done"]
+            reason = f"pages to check: {', '.join(flagged)}" if flagged else ""
+        table.add_row(str(sub.path), f"[{style}]{result}[/]", str(n), doc.id[:12] if doc else "", reason)
+    out.print(table)
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    out.print(f"{len(rows)} file(s): {summary}; {pages} page(s) processed in {elapsed:.1f} s")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or glob patterns.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file on stdout.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Store, OCR and index scanned or born-digital documents."""
+    raise typer.Exit(run_ingest(_services(), paths, as_json=as_json, show_progress=progress))
+
+
+def _parse_filters(filters: list[str]) -> dict[str, str]:
+    parsed = {}
+    for item in filters:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"filter {item!r} must look like name=value")
+        parsed[name.strip()] = value.strip()
+    return parsed
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words to find; accents and đ optional.")],
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    filters: Annotated[list[str], typer.Option("--filter", "-f", help="name=value: organ, level, type, year, signer, dossier, needs_review, status.")] = [],  # noqa: B006
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result on stdout.")] = False,
+) -> None:
+    """Search the records: ranked documents with highlighted snippets and page numbers."""
+    services = _services()
+    try:
+        results = services.index.search(query, filters=_parse_filters(filters), limit=limit, offset=offset)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from e
+    if as_json:
+        for hit in results.hits:
+            _emit_json(views.hit_json(hit))
+        return
+    views.print_results(out, results)
+
+
+@app.command()
+def show(
+    doc_id: Annotated[str, typer.Argument(help="Document id (a unique prefix is enough).")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    text: Annotated[bool, typer.Option("--text", help="Print the text of every page.")] = False,
+) -> None:
+    """Print a record: metadata, pages, status."""
+    records = _services().records
+    try:
+        doc = records.require(records.resolve(doc_id))
+    except SohoaError as e:
+        raise _fail(e) from e
+    if as_json:
+        _emit_json(views.document_json(doc))
+    else:
+        views.print_document(out, doc, text)
+
+
+@app.command()
+def export(
+    doc_id: Annotated[str, typer.Argument(help="Document id (a unique prefix is enough).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the searchable PDF.")],
+) -> None:
+    """Write the searchable PDF (page images with an invisible text layer, PDF/A-2b)."""
+    services = _services()
+    try:
+        full_id = services.records.resolve(doc_id)
+        doc = services.records.require(full_id)
+        if doc.status != DocumentStatus.done:
+            raise NotFound(f"document {full_id[:12]} is {doc.status.value}; nothing to export yet")
+        with services.store.open(pdf_key(full_id)) as src, output.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+    except SohoaError as e:
+        raise _fail(e) from e
+    err.print(f"wrote {output} ({output.stat().st_size:,} bytes, {doc.page_count} page(s))")
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the search index from the stored records alone."""
+    services = _services()
+    services.index.clear()
+    done = [d for d in services.records.all() if d.status == DocumentStatus.done]
+    count = services.index.index(done)
+    err.print(f"reindexed {count} document(s) from {state.settings.storage_path}")
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once/--forever", help="Embedded broker: stop when no work is left.")] = True,
+) -> None:
+    """Run workers as a separate process; on the embedded default, finish unfinished documents."""
+    services = _services()
+    unfinished = [
+        d.id for d in services.records.all() if d.status in (DocumentStatus.received, DocumentStatus.processing)
+    ]
+    with WorkerPool(services, state.settings.broker, state.settings.workers) as pool:
+        for doc_id in unfinished:
+            pool.actors.ingest.send(doc_id)
+        err.print(f"worker: {pool.threads} thread(s), {len(unfinished)} unfinished document(s) resumed")
+        try:
+            while not (pool.embedded and once and pool.idle()):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            err.print("worker: stopping")
+
+
+@app.command()
+def status() -> None:
+    """Counts of documents per status, and where the data lives."""
+    services = _services()
+    counts: dict[str, int] = {}
+    for doc in services.records.all():
+        counts[doc.status.value] = counts.get(doc.status.value, 0) + 1
+    out.print(f"data: {state.settings.data_dir}")
+    out.print(f"indexed: {services.index.count()}")
+    for name, n in sorted(counts.items()):
+        out.print(f"{name}: {n}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

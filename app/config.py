@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting has a `SOHOA_*` environment variable and a matching CLI option."""
+
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("sohoa"))
+    storage: str = ""  # a folder (default: <data_dir>/store); minio://… in production
+    search: str = ""  # a SQLite file (default: <data_dir>/index.sqlite3); http://… Elasticsearch
+    broker: str = ""  # empty: in-process; redis://… or amqp://… in production
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    deskew: bool = True
+    normalise_background: bool = False
+    denoise: bool = False
+
+    @property
+    def storage_path(self) -> Path:
+        return Path(self.storage) if self.storage else self.data_dir / "store"
+
+    @property
+    def search_path(self) -> Path:
+        return Path(self.search) if self.search else self.data_dir / "index.sqlite3"

@@ -1,0 +1,221 @@
+"""Open originals and hand out one page at a time, so long scans never sit in memory whole."""
+
+from __future__ import annotations
+
+import unicodedata
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pdfplumber
+import pypdfium2 as pdfium
+from PIL import Image, UnidentifiedImageError
+
+from pipeline.detect import IMAGE_TYPES, PDF
+from schemas.errors import CorruptInput, EncryptedInput, ImageTooLarge, UnsupportedType
+from schemas.models import Word
+
+MAX_PIXELS = 200_000_000  # A0 at 300 dpi is 139 Mpx; beyond this is a bomb, not a scan
+DEFAULT_DPI = 300
+MIN_TEXT_CHARS = 16  # fewer visible characters than this: treat the page as scanned
+
+
+@dataclass
+class PageInfo:
+    """What is known of a page before any work: enough to plan the work."""
+
+    page_no: int
+    has_text_layer: bool
+    dpi: int
+
+
+@dataclass
+class TextPage:
+    page_no: int
+    text: str
+    words: list[Word]
+    width_px: int
+    height_px: int
+
+
+@dataclass
+class ImagePage:
+    page_no: int
+    image: Image.Image
+    dpi: int
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def plan_pages(path: Path, media_type: str) -> list[PageInfo]:
+    """One PageInfo per page; raises a specific error for corrupt, encrypted or huge inputs."""
+    if media_type == PDF:
+        return _plan_pdf(path)
+    if media_type in IMAGE_TYPES:
+        return _plan_image(path)
+    raise UnsupportedType(f"cannot read {media_type}")
+
+
+def _check_pixels(width: int, height: int, what: str) -> None:
+    if width * height > MAX_PIXELS:
+        raise ImageTooLarge(
+            f"{what} is {width}×{height} pixels, above the limit of {MAX_PIXELS:,}; "
+            "refused before decoding"
+        )
+
+
+@contextmanager
+def _open_image(path: Path) -> Iterator[Image.Image]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageTooLarge(f"image is too large to decode safely: {e}") from e
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise CorruptInput(f"image cannot be read: {e}") from e
+    with image:
+        _check_pixels(*image.size, "image")
+        yield image
+
+
+def _image_dpi(image: Image.Image) -> int:
+    dpi = image.info.get("dpi")
+    value = int(round(float(dpi[0]))) if dpi else 0
+    return value if 70 <= value <= 1200 else DEFAULT_DPI
+
+
+def _plan_image(path: Path) -> list[PageInfo]:
+    with _open_image(path) as image:
+        count = getattr(image, "n_frames", 1)
+        pages = []
+        for index in range(count):
+            image.seek(index)
+            _check_pixels(*image.size, f"page {index + 1}")
+            pages.append(PageInfo(index + 1, False, _image_dpi(image)))
+        return pages
+
+
+def load_image_page(path: Path, page_no: int) -> ImagePage:
+    with _open_image(path) as image:
+        try:
+            image.seek(page_no - 1)
+            dpi = _image_dpi(image)
+            image.load()
+            frame = image.copy()
+        except (OSError, SyntaxError, EOFError, ValueError) as e:
+            raise CorruptInput(f"page {page_no} cannot be decoded: {e}") from e
+    return ImagePage(page_no, frame, dpi)
+
+
+@contextmanager
+def _open_pdf(path: Path) -> Iterator[pdfplumber.PDF]:
+    _check_pdf_opens(path)
+    try:
+        with pdfplumber.open(path) as pdf:
+            yield pdf
+    except (EncryptedInput, CorruptInput):
+        raise
+    except Exception as e:  # pdfminer raises many unrelated types for broken files
+        raise CorruptInput(f"PDF cannot be parsed: {e}") from e
+
+
+def _check_pdf_opens(path: Path) -> None:
+    try:
+        doc = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as e:
+        if getattr(e, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+            raise EncryptedInput("PDF is encrypted with a password; cannot be read") from e
+        raise CorruptInput(f"PDF is damaged or truncated: {e}") from e
+    doc.close()
+
+
+def _visible_chars(page: pdfplumber.page.Page) -> int:
+    return sum(1 for c in page.chars if c.get("text", "").strip())
+
+
+def _scan_dpi(page: pdfplumber.page.Page) -> int:
+    """Resolution of the largest embedded image, so a scan is rasterised at its real dpi."""
+    best, best_area = DEFAULT_DPI, 0.0
+    for image in page.images:
+        width_pt = float(image["x1"]) - float(image["x0"])
+        src_w = image.get("srcsize", (0, 0))[0]
+        area = width_pt * (float(image["bottom"]) - float(image["top"]))
+        if width_pt > 0 and src_w and area > best_area:
+            best, best_area = round(src_w / (width_pt / 72)), area
+    return min(max(best, 150), 600)
+
+
+def _plan_pdf(path: Path) -> list[PageInfo]:
+    pages = []
+    with _open_pdf(path) as pdf:
+        if not pdf.pages:
+            raise CorruptInput("PDF has no pages")
+        for index, page in enumerate(pdf.pages):
+            _check_pixels(
+                round(float(page.width) / 72 * DEFAULT_DPI),
+                round(float(page.height) / 72 * DEFAULT_DPI),
+                f"page {index + 1} at {DEFAULT_DPI} dpi",
+            )
+            has_text = _visible_chars(page) >= MIN_TEXT_CHARS
+            pages.append(PageInfo(index + 1, has_text, 0 if has_text else _scan_dpi(page)))
+            page.close()
+    return pages
+
+
+def load_text_page(path: Path, page_no: int, dpi: int = 72) -> TextPage:
+    """Text and word boxes of a born-digital page (no OCR), in pixels at `dpi`."""
+    with _open_pdf(path) as pdf:
+        return text_page_from_plumber(pdf.pages[page_no - 1], page_no, dpi)
+
+
+def text_page_from_plumber(page: pdfplumber.page.Page, page_no: int, dpi: int = 72) -> TextPage:
+    scale = dpi / 72
+    text = unicodedata.normalize("NFC", page.extract_text() or "")
+    words = [
+        Word(
+            text=w["text"],
+            left=round(w["x0"] * scale),
+            top=round(w["top"] * scale),
+            width=round((w["x1"] - w["x0"]) * scale),
+            height=round((w["bottom"] - w["top"]) * scale),
+            confidence=100.0,
+        )
+        for w in page.extract_words()
+    ]
+    return TextPage(
+        page_no, text, words, round(float(page.width) * scale), round(float(page.height) * scale)
+    )
+
+
+def iter_text_pages(path: Path, page_nos: list[int]) -> Iterator[TextPage]:
+    """Born-digital pages of one PDF, opened once."""
+    with _open_pdf(path) as pdf:
+        for page_no in page_nos:
+            page = pdf.pages[page_no - 1]
+            yield text_page_from_plumber(page, page_no)
+            page.close()
+
+
+def load_pdf_page_image(path: Path, page_no: int, dpi: int) -> ImagePage:
+    """Rasterise one PDF page (greyscale) at `dpi`."""
+    try:
+        doc = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as e:
+        raise CorruptInput(f"PDF is damaged: {e}") from e
+    try:
+        page = doc[page_no - 1]
+        bitmap = page.render(scale=dpi / 72, grayscale=True)
+        image = bitmap.to_pil().convert("L")
+    except pdfium.PdfiumError as e:
+        raise CorruptInput(f"page {page_no} cannot be rendered: {e}") from e
+    finally:
+        doc.close()
+    return ImagePage(page_no, image, dpi)
+
+
+def load_scanned_page(path: Path, media_type: str, page: PageInfo) -> ImagePage:
+    if media_type == PDF:
+        return load_pdf_page_image(path, page.page_no, page.dpi)
+    return load_image_page(path, page.page_no)

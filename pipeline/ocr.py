@@ -1,0 +1,121 @@
+"""Tesseract, called from this one module (STYLE §6): timeouts, outputs, errors.
+
+One Tesseract run per page gives both the word boxes (TSV) and a text-only PDF page that is laid
+over the page image. The worker process sets OMP_THREAD_LIMIT=1 once at start-up (pytesseract
+passes the process environment on), so each Tesseract uses one core and workers scale by process.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytesseract
+
+from schemas.errors import OcrFailed, ToolMissing
+from schemas.models import Word
+
+LANG = "vie"
+TIMEOUT_S = 300
+
+
+@dataclass
+class OcrOutput:
+    words: list[Word]
+    text: str
+    mean_confidence: float | None
+    text_pdf: bytes  # one PDF page, invisible text, sized as the image at the given dpi
+
+
+def _run(image_path: Path, out_base: Path, extensions: str, config: str, timeout_s: int) -> None:
+    try:
+        pytesseract.pytesseract.run_tesseract(
+            str(image_path), str(out_base), extensions, LANG, config=config, timeout=timeout_s
+        )
+    except pytesseract.TesseractNotFoundError as e:
+        raise ToolMissing("tesseract is not installed (Debian: tesseract-ocr tesseract-ocr-vie)") from e
+    except pytesseract.TesseractError as e:
+        raise OcrFailed(f"tesseract failed: {e.message}") from e
+    except RuntimeError as e:  # pytesseract's timeout
+        raise OcrFailed(f"tesseract took longer than {timeout_s} s") from e
+
+
+def ocr_page(grey: np.ndarray, dpi: int, *, psm: int = 3, timeout_s: int = TIMEOUT_S) -> OcrOutput:
+    """OCR one prepared greyscale page; returns words, reading-order text and a text-only PDF."""
+    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
+        image_path = Path(tmp) / "page.pgm"
+        cv2.imwrite(str(image_path), grey)
+        base = Path(tmp) / "out"
+        config = f"--oem 1 --psm {psm} --dpi {dpi} -c tessedit_create_tsv=1 -c textonly_pdf=1"
+        _run(image_path, base, "tsv pdf", config, timeout_s)
+        tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
+        pdf = base.with_suffix(".pdf").read_bytes()
+    words = parse_tsv(tsv)
+    confidences = [w.confidence for w in words]
+    mean = round(sum(confidences) / len(confidences), 2) if confidences else None
+    return OcrOutput(words, reading_order_text(words), mean, pdf)
+
+
+def parse_tsv(tsv: str) -> list[Word]:
+    words = []
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        text = unicodedata.normalize("NFC", (row.get("text") or "").strip())
+        if row.get("level") != "5" or not text:
+            continue
+        words.append(
+            Word(
+                text=text,
+                left=int(row["left"]),
+                top=int(row["top"]),
+                width=int(row["width"]),
+                height=int(row["height"]),
+                confidence=max(float(row["conf"]), 0.0),
+                block=int(row["block_num"]),
+                line=int(row["par_num"]) * 1000 + int(row["line_num"]),
+            )
+        )
+    return words
+
+
+def reading_order_text(words: list[Word]) -> str:
+    """Lines as Tesseract found them; blank line between blocks."""
+    lines: list[str] = []
+    key = None
+    for word in words:
+        this = (word.block, word.line)
+        if key is None or this != key:
+            if key is not None and word.block != key[0]:
+                lines.append("")
+            lines.append(word.text)
+            key = this
+        else:
+            lines[-1] += " " + word.text
+    return "\n".join(lines)
+
+
+_ROTATE = re.compile(r"Rotate:\s*(\d+)")
+
+
+def detect_quarter_turns(grey: np.ndarray, dpi: int, timeout_s: int = 60) -> int:
+    """Clockwise quarter turns that make the page upright, from Tesseract's OSD; 0 if unsure."""
+    with tempfile.TemporaryDirectory(prefix="sohoa-osd-") as tmp:
+        image_path = Path(tmp) / "page.pgm"
+        cv2.imwrite(str(image_path), grey)
+        base = Path(tmp) / "out"
+        try:
+            pytesseract.pytesseract.run_tesseract(
+                str(image_path), str(base), "osd", "osd",
+                config=f"--psm 0 --dpi {dpi}", timeout=timeout_s,
+            )
+            report = base.with_suffix(".osd").read_text()
+        except (pytesseract.TesseractError, RuntimeError, OSError):
+            return 0  # OSD fails on sparse pages; keep the page as it is
+    found = _ROTATE.search(report)
+    return (int(found.group(1)) // 90) % 4 if found else 0

@@ -1,0 +1,79 @@
+"""Searchable PDF output: page image with an invisible text layer, marked PDF/A-2b."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import img2pdf
+import pikepdf
+from PIL import Image, ImageCms
+
+JPEG_QUALITY = 85
+
+
+def page_pdf(display: Image.Image, dpi: int, text_pdf: bytes | None) -> bytes:
+    """One PDF page: the page image at its real size, with the OCR text laid invisibly over it."""
+    encoded = io.BytesIO()
+    display.save(encoded, format="JPEG", quality=JPEG_QUALITY, dpi=(dpi, dpi), optimize=True)
+    image_pdf = img2pdf.convert(encoded.getvalue(), rotation=img2pdf.Rotation.ifvalid)
+    if not text_pdf:
+        return image_pdf
+    with pikepdf.open(io.BytesIO(image_pdf)) as pdf, pikepdf.open(io.BytesIO(text_pdf)) as text:
+        pdf.pages[0].add_overlay(text.pages[0])
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+@dataclass(frozen=True)
+class PagePart:
+    """Where the finished page comes from: a one-page PDF, or a page of the original PDF."""
+
+    pdf_path: Path
+    page_index: int = 0
+
+
+@lru_cache(maxsize=1)
+def _srgb_icc() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def mark_pdfa(pdf: pikepdf.Pdf, title: str) -> None:
+    """XMP identification and an sRGB output intent, as PDF/A-2b asks."""
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta["dc:title"] = title
+        meta["pdfaid:part"] = "2"
+        meta["pdfaid:conformance"] = "B"
+        meta["xmp:CreatorTool"] = "sohoa"
+    icc = pdf.make_stream(_srgb_icc())
+    icc.N = 3
+    intent = pikepdf.Dictionary(
+        Type=pikepdf.Name.OutputIntent,
+        S=pikepdf.Name.GTS_PDFA1,
+        OutputConditionIdentifier="sRGB",
+        DestOutputProfile=icc,
+    )
+    pdf.Root.OutputIntents = pdf.make_indirect(pikepdf.Array([intent]))
+
+
+def assemble(parts: Iterable[PagePart], out_path: Path, title: str) -> int:
+    """Join pages into one searchable PDF at `out_path`; returns the page count.
+
+    Sources stay open until the write ends: qpdf copies page streams lazily from them, so a long
+    document is never held in memory whole.
+    """
+    with ExitStack() as stack:
+        out = stack.enter_context(pikepdf.new())
+        opened: dict[Path, pikepdf.Pdf] = {}
+        for part in parts:
+            if part.pdf_path not in opened:
+                opened[part.pdf_path] = stack.enter_context(pikepdf.open(part.pdf_path))
+            out.pages.append(opened[part.pdf_path].pages[part.page_index])
+        mark_pdfa(out, title)
+        out.save(out_path, fix_metadata_version=True)
+        return len(out.pages)

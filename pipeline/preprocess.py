@@ -1,0 +1,177 @@
+"""Page clean-up with OpenCV: upright, deskewed, grey-preserving (DESIGN §4).
+
+Only steps a measurement showed to help are on by default; see docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PIL import Image
+
+ANALYSIS_WIDTH_PX = 800
+MAX_SKEW_DEG = 5.0
+
+
+@dataclass
+class Prepared:
+    grey: np.ndarray  # what OCR reads
+    display: Image.Image  # same geometry, original colour mode: what the PDF shows
+    rotation_deg: int = 0
+    skew_deg: float = 0.0
+    flags: list[str] = field(default_factory=list)
+
+
+def to_grey(image: Image.Image) -> np.ndarray:
+    if image.mode in ("1", "P", "LA", "I;16", "I", "F", "CMYK", "RGBA", "PA"):
+        image = image.convert("RGB") if image.mode in ("P", "PA", "RGBA", "CMYK") else image
+        image = image.convert("L") if image.mode != "RGB" else image
+    array = np.asarray(image)
+    if array.ndim == 3:
+        return cv2.cvtColor(array, cv2.COLOR_RGB2GRAY)
+    return array.astype(np.uint8, copy=False)
+
+
+def display_image(image: Image.Image) -> Image.Image:
+    """The page as it will be shown: RGB if it has colour (seals are red), else greyscale."""
+    if image.mode in ("RGB", "L"):
+        return image
+    if image.mode in ("P", "PA", "RGBA", "CMYK", "YCbCr", "LAB", "HSV"):
+        return image.convert("RGB")
+    return image.convert("L")
+
+
+def _ink_mask(grey: np.ndarray) -> np.ndarray:
+    """Small binary ink map for analysis only (never shown to OCR)."""
+    scale = ANALYSIS_WIDTH_PX / max(grey.shape[1], 1)
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return ink
+
+
+def ink_ratio(grey: np.ndarray) -> float:
+    return float(np.count_nonzero(_ink_mask(grey))) / max(grey.size, 1) * (
+        grey.shape[1] / ANALYSIS_WIDTH_PX
+    ) ** 2
+
+
+def is_blank(grey: np.ndarray) -> bool:
+    """A page with (almost) no ink: skipped, not failed."""
+    ink = _ink_mask(grey)
+    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return float(np.count_nonzero(ink)) / ink.size < 0.001
+
+
+def _line_score(ink: np.ndarray) -> float:
+    rows = ink.sum(axis=1, dtype=np.float64)
+    return float(np.sum(np.diff(rows) ** 2))
+
+
+def _smeared_profile_contrast(ink: np.ndarray) -> float:
+    """Contrast of the row profile after smearing characters into line bars."""
+    bars = cv2.dilate(ink, np.ones((1, 9), np.uint8))
+    rows = bars.sum(axis=1, dtype=np.float64)
+    return float(rows.std() / (rows.mean() + 1e-9))
+
+
+def is_sideways(grey: np.ndarray) -> bool:
+    """True if text lines run vertically (page turned 90° or 270°)."""
+    ink = _ink_mask(grey)
+    return _smeared_profile_contrast(ink.T.copy()) > _smeared_profile_contrast(ink) * 1.15
+
+
+def _rotate_small(ink: np.ndarray, angle_deg: float) -> np.ndarray:
+    h, w = ink.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    return cv2.warpAffine(ink, matrix, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+
+
+def estimate_skew(grey: np.ndarray) -> float:
+    """Skew angle in degrees by projection-profile search, coarse then fine."""
+    ink = _ink_mask(grey)
+    best = 0.0
+
+    def search(center: float, span: float, step: float) -> float:
+        angles = np.arange(center - span, center + span + step / 2, step)
+        scores = [_line_score(_rotate_small(ink, a)) for a in angles]
+        return float(angles[int(np.argmax(scores))])
+
+    best = search(0.0, MAX_SKEW_DEG, 0.5)
+    best = search(best, 0.5, 0.1)
+    return round(best, 2)
+
+
+def _background(grey: np.ndarray) -> int:
+    return int(np.percentile(grey[:: 8, :: 8], 90))
+
+
+def rotate(grey: np.ndarray, angle_deg: float, fill: int) -> np.ndarray:
+    h, w = grey.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    return cv2.warpAffine(
+        grey, matrix, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )
+
+
+def normalise_background(grey: np.ndarray) -> np.ndarray:
+    """Divide by a blurred background estimate: evens out shading, keeps grey strokes."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (31, 31))
+    background = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, kernel)
+    return cv2.divide(grey, background, scale=255)
+
+
+def denoise(grey: np.ndarray) -> np.ndarray:
+    return cv2.medianBlur(grey, 3)
+
+
+def turn(image: Image.Image, grey: np.ndarray, quarter_turns_cw: int) -> tuple[Image.Image, np.ndarray]:
+    if quarter_turns_cw % 4 == 0:
+        return image, grey
+    codes = {1: cv2.ROTATE_90_CLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    transposes = {1: Image.Transpose.ROTATE_270, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_90}
+    q = quarter_turns_cw % 4
+    return image.transpose(transposes[q]), cv2.rotate(grey, codes[q])
+
+
+def deskew(image: Image.Image, grey: np.ndarray, skew_deg: float) -> tuple[Image.Image, np.ndarray]:
+    if abs(skew_deg) < 0.05:
+        return image, grey
+    grey = rotate(grey, skew_deg, _background(grey))
+    if image.mode == "L":
+        return Image.fromarray(grey), grey
+    rgb = np.asarray(image)
+    rotated = cv2.warpAffine(
+        rgb,
+        cv2.getRotationMatrix2D((rgb.shape[1] / 2, rgb.shape[0] / 2), skew_deg, 1.0),
+        (rgb.shape[1], rgb.shape[0]),
+        flags=cv2.INTER_CUBIC,
+        borderValue=(255, 255, 255),
+    )
+    return Image.fromarray(rotated), grey
+
+
+def prepare(
+    image: Image.Image,
+    *,
+    quarter_turns_cw: int = 0,
+    do_deskew: bool = True,
+    do_normalise: bool = False,
+    do_denoise: bool = False,
+) -> Prepared:
+    """Make a page upright and straight; `quarter_turns_cw` comes from orientation detection."""
+    display = display_image(image)
+    grey = to_grey(display)
+    display, grey = turn(display, grey, quarter_turns_cw)
+    skew = estimate_skew(grey) if do_deskew else 0.0
+    display, grey = deskew(display, grey, skew)
+    flags: list[str] = []
+    if do_normalise:
+        grey = normalise_background(grey)
+    if do_denoise:
+        grey = denoise(grey)
+    if abs(skew) >= MAX_SKEW_DEG - 0.1:
+        flags.append("skew_at_search_limit")
+    return Prepared(grey, display, (quarter_turns_cw * 90) % 360, skew, flags)

@@ -1,0 +1,184 @@
+"""Pydantic models for everything that crosses a process or storage boundary (DESIGN §2)."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field as PydField
+
+
+def _nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+Text = Annotated[str, AfterValidator(_nfc)]
+"""A string that is always Unicode NFC, whatever came in."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+
+class DocumentStatus(StrEnum):
+    received = "received"  # original stored, nothing else done yet
+    processing = "processing"
+    done = "done"
+    failed = "failed"
+
+
+class PageStatus(StrEnum):
+    done = "done"
+    skipped = "skipped"  # blank or unreadable page: flagged, does not fail the document
+    failed = "failed"
+
+
+class PageSource(StrEnum):
+    ocr = "ocr"
+    text_layer = "text_layer"  # born-digital page: text taken from the PDF, no OCR
+
+
+class ErrorInfo(_Model):
+    code: str
+    message: Text
+    retryable: bool = False
+
+
+class Word(_Model):
+    text: Text
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float  # 0..100; 100 for text-layer words
+    block: int = 0
+    line: int = 0
+
+
+class PageResult(_Model):
+    page_no: int  # 1-based
+    status: PageStatus = PageStatus.done
+    source: PageSource = PageSource.ocr
+    text: Text = ""
+    words: list[Word] = PydField(default_factory=list)
+    width_px: int = 0
+    height_px: int = 0
+    dpi: int = 0
+    rotation_deg: int = 0  # clockwise rotation applied to make the page upright
+    skew_deg: float = 0.0  # skew corrected
+    mean_confidence: float | None = None
+    quality_flags: list[str] = PydField(default_factory=list)
+    reason: Text | None = None  # why a page was skipped or failed
+    seconds: float = 0.0
+
+
+class Field(_Model):
+    """One extracted metadata value with the machine's confidence in it (0..1)."""
+
+    value: Any = None
+    confidence: float = 0.0
+
+
+class AdminMetadata(_Model):
+    """Nghị định 30/2020 Phụ lục VI fields. Empty beats wrong: unknown values stay None."""
+
+    organ_name: Field = PydField(default_factory=Field)
+    organ_parent: Field = PydField(default_factory=Field)
+    code_number: Field = PydField(default_factory=Field)
+    code_notation: Field = PydField(default_factory=Field)
+    issued_place: Field = PydField(default_factory=Field)
+    issued_date: Field = PydField(default_factory=Field)
+    type_name: Field = PydField(default_factory=Field)
+    subject: Field = PydField(default_factory=Field)
+    signer_competence: Field = PydField(default_factory=Field)
+    signer_position: Field = PydField(default_factory=Field)
+    signer_name: Field = PydField(default_factory=Field)
+    recipients: Field = PydField(default_factory=Field)
+    priority: Field = PydField(default_factory=Field)
+    page_amount: Field = PydField(default_factory=Field)
+    language: Field = PydField(default_factory=Field)
+    needs_review: bool = True
+
+    def values(self) -> dict[str, Any]:
+        """Field name -> value, without confidences, for display and indexing."""
+        return {
+            name: getattr(self, name).value
+            for name in type(self).model_fields
+            if name != "needs_review" and getattr(self, name).value not in (None, "", [])
+        }
+
+
+class Document(_Model):
+    id: str  # SHA-256 hex of the original bytes
+    source_name: Text
+    media_type: str
+    size_bytes: int
+    page_count: int = 0
+    status: DocumentStatus = DocumentStatus.received
+    pipeline_version: str = ""
+    created_at: datetime = PydField(default_factory=utcnow)
+    updated_at: datetime = PydField(default_factory=utcnow)
+    metadata: AdminMetadata = PydField(default_factory=AdminMetadata)
+    pages: list[PageResult] = PydField(default_factory=list)
+    errors: list[ErrorInfo] = PydField(default_factory=list)
+    history: list[StatusChange] = PydField(default_factory=list)
+    dossier: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(p.text for p in self.pages if p.text)
+
+    def record_status(self, status: DocumentStatus, note: str = "") -> None:
+        """Change status and keep the change in the record's history."""
+        self.status = status
+        self.updated_at = utcnow()
+        self.history.append(StatusChange(status=status, at=self.updated_at, note=note))
+
+
+class StatusChange(_Model):
+    status: DocumentStatus
+    at: datetime
+    note: Text = ""
+
+
+Document.model_rebuild()
+
+
+class OrganLevel(StrEnum):
+    central = "central"
+    province = "province"
+    district = "district"
+    commune = "commune"
+
+
+class Organ(_Model):
+    organ_id: str  # e.g. 000.00.00.H41
+    name: Text
+    level: OrganLevel
+    parent: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class Dossier(_Model):
+    file_code: str
+    title: Text
+    organ: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    maintenance: Text | None = None
+    rights: Text | None = None
+    doc_total: int = 0
+    page_total: int = 0
+    documents: list[str] = PydField(default_factory=list)
+
+
+def document_id_key(organ_id: str, issued: date, number: str, notation: str) -> str:
+    """edXML DocumentId: `<OrganId>,<yyyy/MM/dd>,<Number/Notation>`."""
+    return f"{organ_id},{issued:%Y/%m/%d},{number}/{notation}"

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from schemas.models import Document
+
+FACETS = ("organ", "level", "type", "year", "signer", "dossier", "needs_review", "status")
+
+
+@dataclass
+class PageHit:
+    page_no: int
+    snippet: str
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class SearchHit:
+    doc_id: str
+    score: float
+    source_name: str
+    status: str
+    page_count: int
+    metadata: dict[str, Any]
+    pages: list[PageHit] = field(default_factory=list)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class SearchIndex(Protocol):
+    """A rebuildable index over `Document` records; storage stays the source of truth."""
+
+    def index(self, docs: Iterable[Document]) -> int:
+        """Add or replace documents; returns how many were indexed."""
+        ...
+
+    def delete(self, doc_id: str) -> None: ...
+
+    def search(
+        self,
+        query: str,
+        *,
+        filters: dict[str, str] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> SearchResults: ...
+
+    def count(self) -> int: ...
+
+    def clear(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def facet_values(doc: Document) -> dict[str, str | None]:
+    """The facet fields of a document, as both backends store them."""
+    meta = doc.metadata
+    issued = meta.issued_date.value
+    year = str(issued)[:4] if issued else None
+    return {
+        "organ": meta.organ_name.value,
+        "level": None,
+        "type": meta.type_name.value,
+        "year": year,
+        "signer": meta.signer_name.value,
+        "dossier": doc.dossier,
+        "needs_review": "true" if meta.needs_review else "false",
+        "status": doc.status.value,
+    }
+
+
+def metadata_text(doc: Document) -> str:
+    """Metadata strings searched along with the page text."""
+    parts = [doc.source_name]
+    for value in doc.metadata.values().values():
+        parts.extend(value if isinstance(value, list) else [str(value)])
+    return "\n".join(parts)

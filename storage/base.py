@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+
+class ObjectStore(Protocol):
+    """Keys are '/'-separated relative names such as `originals/<sha256>`.
+
+    Writes are atomic: a reader sees the whole object or none. An object is never replaced
+    with different bytes under a content-addressed key.
+    """
+
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Stream a local file into the store without reading it whole into memory."""
+        ...
+
+    def get_bytes(self, key: str) -> bytes: ...
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def local_path(self, key: str) -> AbstractContextManager[Path]:
+        """A filesystem path holding the object, for tools that need one (pdfium, tesseract)."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def list(self, prefix: str) -> Iterator[str]: ...

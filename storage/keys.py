@@ -1,0 +1,17 @@
+"""Storage layout (DESIGN §3), in one place."""
+
+
+def original_key(doc_id: str) -> str:
+    return f"originals/{doc_id}"
+
+
+def record_key(doc_id: str) -> str:
+    return f"records/{doc_id}.json"
+
+
+def page_key(doc_id: str, page_no: int, ext: str = "json") -> str:
+    return f"derived/{doc_id}/pages/{page_no:04d}.{ext}"
+
+
+def pdf_key(doc_id: str) -> str:
+    return f"derived/{doc_id}/searchable.pdf"

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from schemas.errors import NotFound, StorageError
+
+
+class LocalStore:
+    """Objects as files under one folder; every write goes to a temp file then `os.replace`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        parts = key.split("/")
+        if not key or any(p in ("", ".", "..") for p in parts) or key.startswith("/"):
+            raise StorageError(f"invalid storage key: {key!r}")
+        return self.root.joinpath(*parts)
+
+    def _atomic_write(self, key: str, write: callable) -> None:  # type: ignore[valid-type]
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                write(out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self._atomic_write(key, lambda out: out.write(data))
+
+    def put_file(self, key: str, path: Path) -> None:
+        def copy(out: BinaryIO) -> None:
+            with Path(path).open("rb") as src:
+                shutil.copyfileobj(src, out, 1024 * 1024)
+
+        self._atomic_write(key, copy)
+
+    def get_bytes(self, key: str) -> bytes:
+        return self._existing(key).read_bytes()
+
+    def open(self, key: str) -> BinaryIO:
+        return self._existing(key).open("rb")
+
+    @contextmanager
+    def local_path(self, key: str) -> Iterator[Path]:
+        yield self._existing(key)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        base = self.root / prefix if prefix else self.root
+        folder = base if base.is_dir() else base.parent
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+    def _existing(self, key: str) -> Path:
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFound(f"no object {key!r} in {self.root}")
+        return path

@@ -1,0 +1,1 @@
+"""Dramatiq orchestration: the only package that knows about the broker (DESIGN §1)."""

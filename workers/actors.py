@@ -1,0 +1,72 @@
+"""Thin Dramatiq actors, declared on a broker handed in (never one created on import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dramatiq
+from dramatiq.middleware import CurrentMessage
+
+from schemas.errors import SohoaError
+from workers import tasks
+from workers.services import Services
+
+MAX_RETRIES = 3
+OCR_TIME_LIMIT_MS = 15 * 60 * 1000
+QUEUE = "sohoa"
+
+
+def _is_last_try() -> bool:
+    message = CurrentMessage.get_current_message()
+    return message is None or message.options.get("retries", 0) >= MAX_RETRIES
+
+
+def _retry_when(retries: int, exception: Exception) -> bool:
+    return retries < MAX_RETRIES and (not isinstance(exception, SohoaError) or exception.retryable)
+
+
+@dataclass
+class Actors:
+    ingest: dramatiq.Actor
+    ocr_page: dramatiq.Actor
+    assemble: dramatiq.Actor
+    index: dramatiq.Actor
+
+
+def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
+    """Bind the pipeline's actors to `broker`, working against `services`."""
+    options = {
+        "broker": broker,
+        "queue_name": QUEUE,
+        "max_retries": MAX_RETRIES,
+        "min_backoff": 1000,
+        "max_backoff": 30000,
+        "retry_when": _retry_when,
+    }
+
+    def send_page(doc_id: str, page_no: int, dpi: int) -> None:
+        actors.ocr_page.send(doc_id, page_no, dpi)
+
+    def ingest(doc_id: str) -> None:
+        tasks.start_document(services, doc_id, send_page, actors.assemble.send)
+
+    def ocr_page(doc_id: str, page_no: int, dpi: int) -> None:
+        tasks.ocr_one_page(services, doc_id, page_no, dpi, last_try=_is_last_try())
+        if tasks.all_pages_done(services, doc_id):
+            actors.assemble.send(doc_id)
+
+    def assemble(doc_id: str) -> None:
+        tasks.assemble_document(services, doc_id, actors.index.send)
+
+    def index(doc_id: str) -> None:
+        tasks.index_document(services, doc_id)
+
+    actors = Actors(
+        ingest=dramatiq.actor(ingest, actor_name="sohoa.ingest", **options),
+        ocr_page=dramatiq.actor(
+            ocr_page, actor_name="sohoa.ocr_page", time_limit=OCR_TIME_LIMIT_MS, **options
+        ),
+        assemble=dramatiq.actor(assemble, actor_name="sohoa.assemble", **options),
+        index=dramatiq.actor(index, actor_name="sohoa.index", **options),
+    )
+    return actors

@@ -1,0 +1,96 @@
+"""Run a batch: accept every file, enqueue its work, watch it to the end."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from schemas.models import Document, DocumentStatus, ErrorInfo
+from storage.keys import page_key
+from workers.runtime import WorkerPool
+from workers.services import Services
+from workers.submit import Submission, accept
+
+POLL_S = 0.25
+STALL_S = 30.0
+
+
+@dataclass
+class Progress:
+    files_total: int
+    docs_finished: int
+    pages_done: int
+    pages_total: int
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def pages_finished(services: Services, doc_id: str) -> int:
+    prefix = page_key(doc_id, 0).rsplit("/", 1)[0] + "/"
+    return sum(1 for key in services.store.list(prefix) if key.endswith(".json"))
+
+
+def submit_all(services: Services, pool: WorkerPool, paths: Iterable) -> list[Submission]:
+    subs = []
+    for path in paths:
+        sub = accept(services, path)
+        if sub.outcome in ("new", "resumed") and sub.doc_id:
+            pool.actors.ingest.send(sub.doc_id)
+        subs.append(sub)
+    return subs
+
+
+def wait_for(
+    services: Services, pool: WorkerPool, subs: list[Submission], on_progress: ProgressFn | None
+) -> None:
+    """Poll the records until every submitted document is done or failed."""
+    waiting = {s.doc_id: s for s in subs if s.doc_id and s.outcome in ("new", "resumed")}
+    records = services.records
+    last_change, last_seen = time.monotonic(), None
+    pages: dict[str, tuple[int, int]] = {}
+    while True:
+        finished = 0
+        for doc_id, sub in waiting.items():
+            doc = records.get(doc_id)
+            terminal = doc is not None and doc.status in (DocumentStatus.done, DocumentStatus.failed)
+            if terminal and not sub.seconds:
+                sub.seconds = time.perf_counter() - sub.started
+            finished += terminal
+            total = doc.page_count if doc else 0
+            pages[doc_id] = (total, total if terminal else pages_finished(services, doc_id))
+        state = (finished, sum(done for _, done in pages.values()))
+        if on_progress:
+            on_progress(Progress(len(subs), finished, state[1], sum(t for t, _ in pages.values())))
+        if finished == len(waiting):
+            return
+        if state != last_seen:
+            last_change, last_seen = time.monotonic(), state
+        elif pool.embedded and pool.idle() and time.monotonic() - last_change > STALL_S:
+            _fail_stalled(services, waiting)
+            return
+        time.sleep(POLL_S)
+
+
+def _fail_stalled(services: Services, waiting: dict[str, Submission]) -> None:
+    for doc_id in waiting:
+        doc = services.records.get(doc_id)
+        if doc and doc.status not in (DocumentStatus.done, DocumentStatus.failed):
+            doc.errors.append(ErrorInfo(code="stalled", message="processing stopped unfinished"))
+            doc.record_status(DocumentStatus.failed, "processing stopped unfinished")
+            services.records.put(doc)
+
+
+def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, ErrorInfo | None]:
+    """Final word on one file: ok, reused or failed, with the record and the reason."""
+    doc = services.records.get(sub.doc_id) if sub.doc_id else None
+    if sub.error is not None:
+        return "failed", doc, sub.error
+    if doc is None:
+        return "failed", None, ErrorInfo(code="lost", message="record missing")
+    if doc.status == DocumentStatus.failed:
+        return "failed", doc, doc.errors[-1] if doc.errors else None
+    if doc.status != DocumentStatus.done:
+        return "pending", doc, None
+    return ("reused" if sub.outcome == "reused" else "ok"), doc, None

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.page import PageOptions
+from search.base import SearchIndex
+from storage.base import ObjectStore
+from storage.records import RecordStore
+
+
+@dataclass
+class Services:
+    """The backends an actor works with, composed once per process by app/."""
+
+    store: ObjectStore
+    index: SearchIndex
+    page_options: PageOptions = field(default_factory=PageOptions)
+
+    @property
+    def records(self) -> RecordStore:
+        return RecordStore(self.store)

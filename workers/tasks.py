@@ -1,0 +1,162 @@
+"""The work of each actor, as plain functions over Services (the actors in actors.py are thin)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+from pipeline import PIPELINE_VERSION
+from pipeline.detect import PDF
+from pipeline.load import PageInfo, iter_text_pages, load_scanned_page, plan_pages
+from pipeline.page import process_scanned_page, text_page_result
+from pipeline.pdf import PagePart, assemble
+from schemas.errors import SohoaError
+from schemas.models import Document, DocumentStatus, ErrorInfo, PageResult, PageStatus
+from storage.keys import original_key, page_key, pdf_key
+from workers.services import Services
+
+log = logging.getLogger("sohoa.workers")
+
+SendPage = Callable[[str, int, int], None]
+SendDoc = Callable[[str], None]
+
+
+def _error(e: SohoaError) -> ErrorInfo:
+    return ErrorInfo(code=e.code, message=e.message, retryable=e.retryable)
+
+
+def fail_document(services: Services, doc: Document, error: SohoaError) -> None:
+    doc.errors.append(_error(error))
+    doc.record_status(DocumentStatus.failed, error.message)
+    services.records.put(doc)
+    log.warning("document %s failed: %s", doc.id[:12], error.message)
+
+
+def page_done(services: Services, doc_id: str, page_no: int) -> bool:
+    return services.store.exists(page_key(doc_id, page_no))
+
+
+def start_document(services: Services, doc_id: str, send_page: SendPage, send_assemble: SendDoc) -> None:
+    """Plan the pages, take born-digital text directly, fan out scanned pages to OCR."""
+    records = services.records
+    doc = records.require(doc_id)
+    if doc.status in (DocumentStatus.done, DocumentStatus.failed):
+        return
+    try:
+        with services.store.local_path(original_key(doc_id)) as path:
+            plan = plan_pages(path, doc.media_type)
+            _store_text_pages(services, doc_id, path, [p for p in plan if p.has_text_layer])
+    except SohoaError as e:
+        fail_document(services, doc, e)
+        return
+    doc.page_count = len(plan)
+    doc.pipeline_version = PIPELINE_VERSION
+    if doc.status != DocumentStatus.processing:
+        born_digital = sum(p.has_text_layer for p in plan)
+        doc.record_status(
+            DocumentStatus.processing,
+            f"{len(plan)} pages, {born_digital} with a text layer, {len(plan) - born_digital} to OCR",
+        )
+    records.put(doc)
+    pending = [p for p in plan if not page_done(services, doc_id, p.page_no)]
+    for page in pending:
+        send_page(doc_id, page.page_no, page.dpi)
+    if not pending:
+        send_assemble(doc_id)
+
+
+def _store_text_pages(services: Services, doc_id: str, path: Path, pages: list[PageInfo]) -> None:
+    todo = [p.page_no for p in pages if not page_done(services, doc_id, p.page_no)]
+    if not todo:
+        return
+    for text_page in iter_text_pages(path, todo):
+        result = text_page_result(text_page)
+        services.store.put_bytes(page_key(doc_id, result.page_no), result.model_dump_json().encode())
+
+
+def ocr_one_page(services: Services, doc_id: str, page_no: int, dpi: int, last_try: bool) -> None:
+    """OCR one page and store its searchable page PDF, then its result (the commit marker)."""
+    if page_done(services, doc_id, page_no):
+        return
+    doc = services.records.require(doc_id)
+    try:
+        with services.store.local_path(original_key(doc_id)) as path:
+            image_page = load_scanned_page(path, doc.media_type, PageInfo(page_no, False, dpi))
+        output = process_scanned_page(image_page, services.page_options)
+    except Exception as e:
+        retryable = e.retryable if isinstance(e, SohoaError) else True
+        if retryable and not last_try:
+            raise
+        reason = e.message if isinstance(e, SohoaError) else f"internal error: {e!r}"
+        log.exception("page %d of %s failed", page_no, doc_id[:12])
+        result = PageResult(page_no=page_no, status=PageStatus.failed, reason=reason)
+    else:
+        result = output.result
+        if output.pdf is not None:
+            services.store.put_bytes(page_key(doc_id, page_no, "pdf"), output.pdf)
+    services.store.put_bytes(page_key(doc_id, page_no), result.model_dump_json().encode())
+
+
+def all_pages_done(services: Services, doc_id: str) -> bool:
+    doc = services.records.require(doc_id)
+    return doc.page_count > 0 and all(
+        page_done(services, doc_id, n) for n in range(1, doc.page_count + 1)
+    )
+
+
+def assemble_document(services: Services, doc_id: str, send_index: SendDoc) -> None:
+    """Collect page results, write the searchable PDF, then hand over to indexing."""
+    records = services.records
+    doc = records.require(doc_id)
+    if doc.status in (DocumentStatus.done, DocumentStatus.failed) or not all_pages_done(services, doc_id):
+        return
+    doc.pages = [
+        PageResult.model_validate_json(services.store.get_bytes(page_key(doc_id, n)))
+        for n in range(1, doc.page_count + 1)
+    ]
+    try:
+        _write_searchable_pdf(services, doc)
+    except SohoaError as e:
+        fail_document(services, doc, e)
+        return
+    records.put(doc)
+    send_index(doc_id)
+
+
+def _write_searchable_pdf(services: Services, doc: Document) -> None:
+    store = services.store
+    with tempfile.TemporaryDirectory(prefix="sohoa-assemble-") as tmp, ExitStack() as stack:
+        parts: list[PagePart] = []
+        original: Path | None = None
+        for page in doc.pages:
+            page_pdf = page_key(doc.id, page.page_no, "pdf")
+            if store.exists(page_pdf):
+                local = Path(tmp) / f"{page.page_no:04d}.pdf"
+                with store.open(page_pdf) as src, local.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                parts.append(PagePart(local))
+            elif doc.media_type == PDF:
+                if original is None:
+                    original = stack.enter_context(store.local_path(original_key(doc.id)))
+                parts.append(PagePart(original, page.page_no - 1))
+        if not parts:
+            return
+        out = Path(tmp) / "searchable.pdf"
+        assemble(parts, out, doc.source_name)
+        store.put_file(pdf_key(doc.id), out)
+
+
+def index_document(services: Services, doc_id: str) -> None:
+    doc = services.records.require(doc_id)
+    if doc.status == DocumentStatus.failed:
+        return
+    skipped = [p.page_no for p in doc.pages if p.status != PageStatus.done]
+    note = f"indexed; pages needing a look: {skipped}" if skipped else "indexed"
+    if doc.status != DocumentStatus.done:
+        doc.record_status(DocumentStatus.done, note)
+    services.index.index([doc])
+    services.records.put(doc)
