@@ -110,7 +110,7 @@ def run_ingest(services: Services, inputs: list[str], *, as_json: bool, show_pro
     started = time.perf_counter()
     with WorkerPool(services, state.settings.broker, state.settings.workers) as pool:
         subs = submit_all(services, pool, paths)
-        if show_progress and not as_json:
+        if show_progress and not as_json and any(s.outcome in ("new", "resumed") for s in subs):
             with _progress_bar() as bar:
                 task = bar.add_task("OCR", total=None, pages="0/?", rate="–", docs="")
 
@@ -263,6 +263,36 @@ def worker(
                 time.sleep(0.5)
         except KeyboardInterrupt:
             err.print("worker: stopping")
+
+
+SAMPLE_QUERIES = ("quyet dinh", "so hoa tai lieu", "uy ban nhan dan")
+
+
+@app.command()
+def demo(
+    paths: Annotated[list[str] | None, typer.Argument(help="Your own files; default: a generated sample batch.")] = None,
+    pages: Annotated[int, typer.Option(min=1, max=500, help="Pages in the generated batch.")] = 12,
+) -> None:
+    """Ingest a sample batch of scanned Vietnamese documents (or your files), then search it."""
+    settings = state.settings
+    if not paths:
+        from corpus import generate_batch
+
+        batch = settings.data_dir / "demo-batch"
+        if not batch.is_dir():
+            err.print(f"Generating a sample batch of {pages} scanned pages in {batch} …")
+            generate_batch(batch, pages=pages, seed=0)
+        paths = [str(batch)]
+    code = run_ingest(_services(), paths, as_json=False, show_progress=True)
+    index = _services().index
+    for query in SAMPLE_QUERIES:
+        results = index.search(query, limit=3)
+        if results.hits:
+            out.rule(f"sohoa search {query!r}")
+            views.print_results(out, results)
+            break
+    out.print(f"\nData folder: {settings.data_dir}. Try: sohoa search \"quyet dinh\", sohoa show ID")
+    raise typer.Exit(code)
 
 
 @app.command()

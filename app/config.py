@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     deskew: bool = True
     normalise_background: bool = False
-    denoise: bool = False
+    denoise: bool | None = None  # unset: only pages measured as noisy
 
     @property
     def storage_path(self) -> Path:

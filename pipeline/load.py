@@ -20,6 +20,7 @@ from schemas.models import Word
 MAX_PIXELS = 200_000_000  # A0 at 300 dpi is 139 Mpx; beyond this is a bomb, not a scan
 DEFAULT_DPI = 300
 MIN_TEXT_CHARS = 16  # fewer visible characters than this: treat the page as scanned
+X_TOLERANCE_PT = 1.5  # pdfplumber's default 3 pt glues words set in 11 pt type
 
 
 @dataclass
@@ -172,7 +173,7 @@ def load_text_page(path: Path, page_no: int, dpi: int = 72) -> TextPage:
 
 def text_page_from_plumber(page: pdfplumber.page.Page, page_no: int, dpi: int = 72) -> TextPage:
     scale = dpi / 72
-    text = unicodedata.normalize("NFC", page.extract_text() or "")
+    text = unicodedata.normalize("NFC", page.extract_text(x_tolerance=X_TOLERANCE_PT) or "")
     words = [
         Word(
             text=w["text"],
@@ -182,7 +183,7 @@ def text_page_from_plumber(page: pdfplumber.page.Page, page_no: int, dpi: int = 
             height=round((w["bottom"] - w["top"]) * scale),
             confidence=100.0,
         )
-        for w in page.extract_words()
+        for w in page.extract_words(x_tolerance=X_TOLERANCE_PT)
     ]
     return TextPage(
         page_no, text, words, round(float(page.width) * scale), round(float(page.height) * scale)

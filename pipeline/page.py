@@ -18,7 +18,7 @@ LOW_CONFIDENCE = 55.0  # below this mean word confidence, check whether the page
 class PageOptions:
     deskew: bool = True
     normalise_background: bool = False
-    denoise: bool = False
+    denoise: bool | None = None  # None: only pages measured as noisy
 
 
 @dataclass

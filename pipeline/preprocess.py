@@ -127,6 +127,20 @@ def denoise(grey: np.ndarray) -> np.ndarray:
     return cv2.medianBlur(grey, 3)
 
 
+NOISY_ABOVE = 4.5  # measured: clean scans 1.5–1.8, light 2.2–2.5, heavy 7.5–9.6
+
+
+def noise_level(grey: np.ndarray) -> float:
+    """Grey-level spread of the paper away from any ink (0 for a perfectly clean page)."""
+    blurred = cv2.GaussianBlur(grey, (5, 5), 0)
+    _, ink = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    paper = cv2.dilate(ink, np.ones((15, 15), np.uint8)) == 0
+    if not paper.any():
+        return 0.0
+    local = cv2.GaussianBlur(grey, (31, 31), 0)
+    return float(np.std(grey[paper].astype(np.int16) - local[paper].astype(np.int16)))
+
+
 def turn(image: Image.Image, grey: np.ndarray, quarter_turns_cw: int) -> tuple[Image.Image, np.ndarray]:
     if quarter_turns_cw % 4 == 0:
         return image, grey
@@ -159,9 +173,13 @@ def prepare(
     quarter_turns_cw: int = 0,
     do_deskew: bool = True,
     do_normalise: bool = False,
-    do_denoise: bool = False,
+    do_denoise: bool | None = None,
 ) -> Prepared:
-    """Make a page upright and straight; `quarter_turns_cw` comes from orientation detection."""
+    """Make a page upright and straight; `quarter_turns_cw` comes from orientation detection.
+
+    `do_denoise=None` denoises only pages measured as noisy: a median filter halves word error
+    on heavy noise but doubles it on clean pages (docs/benchmarks.md).
+    """
     display = display_image(image)
     grey = to_grey(display)
     display, grey = turn(display, grey, quarter_turns_cw)
@@ -170,8 +188,11 @@ def prepare(
     flags: list[str] = []
     if do_normalise:
         grey = normalise_background(grey)
+    if do_denoise is None:
+        do_denoise = noise_level(grey) > NOISY_ABOVE
     if do_denoise:
         grey = denoise(grey)
+        flags.append("denoised")
     if abs(skew) >= MAX_SKEW_DEG - 0.1:
         flags.append("skew_at_search_limit")
     return Prepared(grey, display, (quarter_turns_cw * 90) % 360, skew, flags)

@@ -62,7 +62,9 @@ def wait_for(
             pages[doc_id] = (total, total if terminal else pages_finished(services, doc_id))
         state = (finished, sum(done for _, done in pages.values()))
         if on_progress:
-            on_progress(Progress(len(subs), finished, state[1], sum(t for t, _ in pages.values())))
+            settled_early = len(subs) - len(waiting)  # reused or refused: nothing to wait for
+            pages_total = sum(t for t, _ in pages.values())
+            on_progress(Progress(len(subs), finished + settled_early, state[1], pages_total))
         if finished == len(waiting):
             return
         if state != last_seen:

@@ -1,0 +1,644 @@
+"""What a synthetic ND30 document says: organs, numbers, dates, signers, subjects, body text.
+
+Everything is drawn from a `random.Random` passed in, so a seed fixes the whole document.
+Body paragraphs are real Vietnamese administrative prose from the seed texts
+(`/work/shared/seeds/*.txt`, override with `SOHOA_CORPUS_SEEDS`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SEEDS_DIR = Path("/work/shared/seeds")
+
+
+def nfc(text: str) -> str:
+    """NFC with every run of whitespace (tabs, no-break spaces…) folded to one space, and the
+    look-alike Icelandic eth (Ð, U+00D0, found in web copies) replaced by Vietnamese Đ (U+0110):
+    the two glyphs are identical on paper, so no OCR could tell them apart."""
+    text = unicodedata.normalize("NFC", text).replace("\u00d0", "\u0110")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# --------------------------------------------------------------------------- organs
+
+
+@dataclass(frozen=True)
+class Organ:
+    level: str  # ministry | province | district | commune
+    parent: str  # upper line of the header ("" when the organ has no parent line)
+    name: str  # issuing organ, caps; may be drawn on two lines
+    abbr: str  # used in the ký hiệu: QĐ-SNV, SNV-VP
+    place: str  # địa danh in the date line
+    short: str  # name in running text: "Sở Nội vụ"
+    superior: str  # whom a Tờ trình is addressed to
+    head: str  # GIÁM ĐỐC, CHỦ TỊCH, BỘ TRƯỞNG…
+    deputy: str
+    units: tuple[str, ...]  # unit abbreviations for "Lưu: VT, …" and công văn ký hiệu
+    collective: str = ""  # TM. line for collegial organs (Ủy ban nhân dân)
+    has_office: bool = True  # may sign TL./TUQ. through the head of office
+
+
+ORGANS: tuple[Organ, ...] = (
+    Organ(
+        "ministry",
+        "",
+        "BỘ NỘI VỤ",
+        "BNV",
+        "Hà Nội",
+        "Bộ Nội vụ",
+        "Thủ tướng Chính phủ",
+        "BỘ TRƯỞNG",
+        "THỨ TRƯỞNG",
+        ("VP", "CCHC", "TCBC", "TCCB"),
+    ),
+    Organ(
+        "ministry",
+        "BỘ NỘI VỤ",
+        "CỤC VĂN THƯ VÀ LƯU TRỮ NHÀ NƯỚC",
+        "VTLTNN",
+        "Hà Nội",
+        "Cục Văn thư và Lưu trữ nhà nước",
+        "Bộ trưởng Bộ Nội vụ",
+        "CỤC TRƯỞNG",
+        "PHÓ CỤC TRƯỞNG",
+        ("VP", "NVVT", "NVLT"),
+    ),
+    Organ(
+        "ministry",
+        "",
+        "BỘ THÔNG TIN VÀ TRUYỀN THÔNG",
+        "BTTTT",
+        "Hà Nội",
+        "Bộ Thông tin và Truyền thông",
+        "Thủ tướng Chính phủ",
+        "BỘ TRƯỞNG",
+        "THỨ TRƯỞNG",
+        ("VP", "CĐS", "KHCN"),
+    ),
+    Organ(
+        "province",
+        "",
+        "ỦY BAN NHÂN DÂN TỈNH KON TUM",
+        "UBND",
+        "Kon Tum",
+        "Ủy ban nhân dân tỉnh Kon Tum",
+        "Thường trực Hội đồng nhân dân tỉnh Kon Tum",
+        "CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        ("NC", "KGVX", "HTKT", "KTTH"),
+        collective="ỦY BAN NHÂN DÂN",
+    ),
+    Organ(
+        "province",
+        "UBND TỈNH KON TUM",
+        "SỞ NỘI VỤ",
+        "SNV",
+        "Kon Tum",
+        "Sở Nội vụ",
+        "Ủy ban nhân dân tỉnh Kon Tum",
+        "GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
+        ("VP", "CCHC", "TCCB", "XDCQ"),
+    ),
+    Organ(
+        "province",
+        "UBND TỈNH VĨNH PHÚC",
+        "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
+        "STTTT",
+        "Vĩnh Phúc",
+        "Sở Thông tin và Truyền thông",
+        "Ủy ban nhân dân tỉnh Vĩnh Phúc",
+        "GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
+        ("VP", "CNTT", "BCVT"),
+    ),
+    Organ(
+        "province",
+        "UBND TỈNH BẮC GIANG",
+        "SỞ TÀI CHÍNH",
+        "STC",
+        "Bắc Giang",
+        "Sở Tài chính",
+        "Ủy ban nhân dân tỉnh Bắc Giang",
+        "GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
+        ("VP", "QLNS", "TCĐT"),
+    ),
+    Organ(
+        "province",
+        "",
+        "ỦY BAN NHÂN DÂN TỈNH ĐIỆN BIÊN",
+        "UBND",
+        "Điện Biên",
+        "Ủy ban nhân dân tỉnh Điện Biên",
+        "Thường trực Hội đồng nhân dân tỉnh Điện Biên",
+        "CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        ("KT", "VX", "TH"),
+        collective="ỦY BAN NHÂN DÂN",
+    ),
+    Organ(
+        "district",
+        "",
+        "ỦY BAN NHÂN DÂN HUYỆN TAM DƯƠNG",
+        "UBND",
+        "Tam Dương",
+        "Ủy ban nhân dân huyện Tam Dương",
+        "Ủy ban nhân dân tỉnh Vĩnh Phúc",
+        "CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        ("VP", "NV", "TCKH"),
+        collective="ỦY BAN NHÂN DÂN",
+    ),
+    Organ(
+        "district",
+        "UBND HUYỆN ĐẮK HÀ",
+        "PHÒNG NỘI VỤ",
+        "PNV",
+        "Đắk Hà",
+        "Phòng Nội vụ",
+        "Ủy ban nhân dân huyện Đắk Hà",
+        "TRƯỞNG PHÒNG",
+        "PHÓ TRƯỞNG PHÒNG",
+        ("NV",),
+        has_office=False,
+    ),
+    Organ(
+        "district",
+        "",
+        "ỦY BAN NHÂN DÂN THÀNH PHỐ KON TUM",
+        "UBND",
+        "Kon Tum",
+        "Ủy ban nhân dân thành phố Kon Tum",
+        "Ủy ban nhân dân tỉnh Kon Tum",
+        "CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        ("VP", "NV", "VHTT"),
+        collective="ỦY BAN NHÂN DÂN",
+    ),
+    Organ(
+        "commune",
+        "UBND HUYỆN TAM DƯƠNG",
+        "ỦY BAN NHÂN DÂN XÃ HOÀNG HOA",
+        "UBND",
+        "Hoàng Hoa",
+        "Ủy ban nhân dân xã Hoàng Hoa",
+        "Ủy ban nhân dân huyện Tam Dương",
+        "CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        ("VP",),
+        collective="ỦY BAN NHÂN DÂN",
+        has_office=False,
+    ),
+    Organ(
+        "commune",
+        "UBND HUYỆN ĐẮK HÀ",
+        "ỦY BAN NHÂN DÂN XÃ ĐẮK MAR",
+        "UBND",
+        "Đắk Mar",
+        "Ủy ban nhân dân xã Đắk Mar",
+        "Ủy ban nhân dân huyện Đắk Hà",
+        "CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        ("VP",),
+        collective="ỦY BAN NHÂN DÂN",
+        has_office=False,
+    ),
+    Organ(
+        "commune",
+        "UBND THÀNH PHỐ KON TUM",
+        "ỦY BAN NHÂN DÂN PHƯỜNG QUYẾT THẮNG",
+        "UBND",
+        "Kon Tum",
+        "Ủy ban nhân dân phường Quyết Thắng",
+        "Ủy ban nhân dân thành phố Kon Tum",
+        "CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        ("VP",),
+        collective="ỦY BAN NHÂN DÂN",
+        has_office=False,
+    ),
+)
+
+RECIPIENT_POOLS: dict[str, tuple[str, ...]] = {
+    "ministry": (
+        "Thủ tướng Chính phủ (để b/c);",
+        "Văn phòng Chính phủ;",
+        "Các Bộ, cơ quan ngang Bộ;",
+        "UBND các tỉnh, thành phố trực thuộc TW;",
+        "Lãnh đạo Bộ;",
+        "Cổng TTĐT Bộ;",
+        "Các đơn vị thuộc Bộ;",
+    ),
+    "province": (
+        "Bộ Nội vụ (b/c);",
+        "TT Tỉnh ủy, TT HĐND tỉnh (b/c);",
+        "Chủ tịch, các PCT UBND tỉnh;",
+        "Các sở, ban, ngành thuộc tỉnh;",
+        "UBND các huyện, thành phố;",
+        "Cổng TTĐT tỉnh;",
+        "Lãnh đạo cơ quan;",
+    ),
+    "district": (
+        "UBND tỉnh (b/c);",
+        "TT Huyện ủy, TT HĐND huyện (b/c);",
+        "Chủ tịch, các PCT UBND huyện;",
+        "Các phòng, ban thuộc huyện;",
+        "UBND các xã, thị trấn;",
+        "Trang TTĐT huyện;",
+    ),
+    "commune": (
+        "UBND huyện (b/c);",
+        "TT Đảng ủy, TT HĐND xã (b/c);",
+        "Chủ tịch, các PCT UBND xã;",
+        "Các ban, ngành, đoàn thể xã;",
+        "Các thôn, tổ dân phố;",
+    ),
+}
+
+ADDRESSEES: dict[str, tuple[str, ...]] = {
+    "ministry": (
+        "Các đơn vị thuộc Bộ",
+        "UBND các tỉnh, thành phố trực thuộc Trung ương",
+        "Sở Nội vụ các tỉnh, thành phố trực thuộc Trung ương",
+    ),
+    "province": (
+        "Các sở, ban, ngành thuộc tỉnh",
+        "UBND các huyện, thành phố",
+        "Các đơn vị sự nghiệp thuộc tỉnh",
+    ),
+    "district": (
+        "Các phòng, ban thuộc huyện",
+        "UBND các xã, thị trấn",
+        "Các đơn vị sự nghiệp thuộc huyện",
+    ),
+    "commune": (
+        "Các ban, ngành, đoàn thể xã",
+        "Trưởng các thôn, tổ dân phố",
+        "Công chức chuyên môn xã",
+    ),
+}
+
+# --------------------------------------------------------------------------- types & subjects
+
+
+@dataclass(frozen=True)
+class DocType:
+    key: str
+    name: str  # type_name as stored in metadata: "Quyết định"
+    abbr: str  # "" for công văn
+
+
+DOC_TYPES: tuple[DocType, ...] = (
+    DocType("qd", "Quyết định", "QĐ"),
+    DocType("bc", "Báo cáo", "BC"),
+    DocType("kh", "Kế hoạch", "KH"),
+    DocType("tb", "Thông báo", "TB"),
+    DocType("ttr", "Tờ trình", "TTr"),
+    DocType("cv", "Công văn", ""),
+)
+
+TOPICS: tuple[str, ...] = (
+    "công tác cải cách hành chính",
+    "chuyển đổi số trong cơ quan nhà nước",
+    "thực hiện cơ chế một cửa, một cửa liên thông",
+    "kiện toàn tổ chức bộ máy các cơ quan chuyên môn",
+    "đánh giá, xếp loại chất lượng cán bộ, công chức, viên chức",
+    "công tác văn thư, lưu trữ",
+    "số hóa tài liệu lưu trữ",
+    "giải quyết thủ tục hành chính trên môi trường điện tử",
+    "công tác thi đua, khen thưởng",
+    "phòng, chống tham nhũng, tiêu cực",
+    "tuyển dụng công chức, viên chức",
+    "đo lường sự hài lòng của người dân, tổ chức",
+    "ứng dụng công nghệ thông tin trong hoạt động của cơ quan nhà nước",
+    "kiểm tra công vụ, kỷ luật, kỷ cương hành chính",
+)
+
+PERIODS: tuple[str, ...] = (
+    "năm {y}",
+    "6 tháng đầu năm {y}",
+    "quý III năm {y}",
+    "giai đoạn {y}-{y2}",
+)
+
+
+def _subject(rng: random.Random, doc_type: DocType, organ: Organ, year: int) -> str:
+    topic = rng.choice(TOPICS)
+    period = rng.choice(PERIODS).format(y=year, y2=year + 2)
+    head = organ.head.capitalize()
+    templates: dict[str, tuple[str, ...]] = {
+        "qd": (
+            "Về việc ban hành Kế hoạch {t} {p}",
+            "Về việc thành lập Tổ công tác {t}",
+            "Về việc phê duyệt Đề án {t} {p}",
+            "Về việc kiện toàn Ban Chỉ đạo {t}",
+        ),
+        "bc": ("Kết quả thực hiện {t} {p}", "Tình hình {t} {p}"),
+        "kh": ("Triển khai {t} {p}", "Thực hiện {t} {p}"),
+        "tb": ("Kết luận của {h} tại cuộc họp về {t}", "Về việc tổ chức kiểm tra {t} {p}"),
+        "ttr": (
+            "Về việc đề nghị phê duyệt Kế hoạch {t} {p}",
+            "Về việc đề nghị ban hành Quy chế {t}",
+        ),
+        "cv": (
+            "V/v triển khai {t} {p}",
+            "V/v báo cáo kết quả {t} {p}",
+            "V/v góp ý dự thảo Kế hoạch {t} {p}",
+            "V/v tăng cường {t}",
+        ),
+    }
+    return rng.choice(templates[doc_type.key]).format(t=topic, p=period, h=head)
+
+
+# --------------------------------------------------------------------------- people
+
+FAMILY_NAMES = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Đinh",
+    "Trương",
+)
+MIDDLE_NAMES = (
+    "Văn",
+    "Thị",
+    "Hữu",
+    "Đức",
+    "Minh",
+    "Thanh",
+    "Quốc",
+    "Ngọc",
+    "Xuân",
+    "Thu",
+    "Hồng",
+    "Anh",
+    "Công",
+    "Bảo",
+)
+GIVEN_NAMES = (
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hùng",
+    "Khang",
+    "Lâm",
+    "Long",
+    "Mai",
+    "Nam",
+    "Phong",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thắng",
+    "Thảo",
+    "Trung",
+    "Tuấn",
+    "Việt",
+    "Yến",
+    "Hiền",
+    "Lan",
+    "Phương",
+    "Đông",
+    "Kiên",
+)
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(FAMILY_NAMES)} {rng.choice(MIDDLE_NAMES)} {rng.choice(GIVEN_NAMES)}"
+
+
+def _signer(rng: random.Random, organ: Organ, doc_type: DocType) -> tuple[str, str]:
+    """(competence line, position line); competence is "" when the head signs directly."""
+    options: list[tuple[str, str]] = [("", organ.head), (f"KT. {organ.head}", organ.deputy)]
+    if organ.collective:
+        options.append((f"TM. {organ.collective}", organ.head))
+    if organ.has_office and doc_type.key not in ("qd", "ttr"):  # signed by the head or deputy
+        options += [
+            (f"TL. {organ.head}", "CHÁNH VĂN PHÒNG"),
+            (f"TUQ. {organ.head}", "CHÁNH VĂN PHÒNG"),
+        ]
+    weights = [3, 4] + [2] * (len(options) - 2)
+    return rng.choices(options, weights=weights)[0]
+
+
+# --------------------------------------------------------------------------- seed text
+
+
+def seeds_dir() -> Path:
+    return Path(os.environ.get("SOHOA_CORPUS_SEEDS", DEFAULT_SEEDS_DIR))
+
+
+@lru_cache(maxsize=4)
+def _load_paragraphs(directory: Path) -> tuple[str, ...]:
+    paragraphs: list[str] = []
+    for path in sorted(directory.glob("*.txt")):
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            text = nfc(raw)
+            if _looks_like_prose(text):
+                paragraphs.append(text)
+    if not paragraphs:
+        raise FileNotFoundError(f"no usable seed paragraphs in {directory}")
+    return tuple(paragraphs)
+
+
+def _looks_like_prose(text: str) -> bool:
+    """Drop web-page debris: captions, bylines, widgets, template placeholders."""
+    return (
+        len(text) >= 120
+        and text.count(" ") >= 15
+        and not any(c in text for c in "{}|")
+        and "http" not in text
+        and "Hotline" not in text
+    )
+
+
+def seed_paragraphs() -> tuple[str, ...]:
+    return _load_paragraphs(seeds_dir())
+
+
+# --------------------------------------------------------------------------- the spec
+
+
+@dataclass(frozen=True)
+class DocSpec:
+    """Everything needed to lay out one document; `metadata()` is the ground truth."""
+
+    organ: Organ
+    doc_type: DocType
+    code_number: str
+    code_notation: str
+    issued: date
+    subject: str
+    signer_competence: str
+    signer_position: str
+    signer_name: str
+    recipients: tuple[str, ...]  # as drawn after "- ", e.g. "Bộ Nội vụ (b/c);"
+    addressees: tuple[str, ...]  # Kính gửi (công văn, tờ trình)
+    legal_bases: tuple[str, ...]  # Căn cứ … (quyết định)
+    body: tuple[str, ...]  # candidate body paragraphs, in order; layout takes a prefix
+    closing: tuple[str, ...]  # paragraphs after the body, the last one ends with "./."
+    header_pt: int = 13
+    body_pt: int = 14
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_cong_van(self) -> bool:
+        return self.doc_type.key == "cv"
+
+    @property
+    def code_line(self) -> str:
+        return f"Số: {self.code_number}/{self.code_notation}"
+
+    @property
+    def date_line(self) -> str:
+        day = f"{self.issued.day:02d}" if self.issued.day < 10 else str(self.issued.day)
+        month = f"{self.issued.month:02d}" if self.issued.month < 3 else str(self.issued.month)
+        return f"{self.organ.place}, ngày {day} tháng {month} năm {self.issued.year}"
+
+    def metadata(self, page_amount: int) -> dict[str, Any]:
+        return {
+            "organ_parent": self.organ.parent,
+            "organ_name": self.organ.name,
+            "organ_level": self.organ.level,
+            "code_number": self.code_number,
+            "code_notation": self.code_notation,
+            "issued_place": self.organ.place,
+            "issued_date": self.issued.isoformat(),
+            "type_name": self.doc_type.name,
+            "subject": self.subject,
+            "signer_competence": self.signer_competence,
+            "signer_position": self.signer_position,
+            "signer_name": self.signer_name,
+            "recipients": [r.rstrip(";.") for r in self.recipients],
+            "page_amount": page_amount,
+            "language": "vi",
+        }
+
+
+def _code_number(rng: random.Random) -> str:
+    n = rng.choice([rng.randint(1, 9), rng.randint(10, 99), rng.randint(100, 2500)])
+    return f"{n:02d}"
+
+
+def _notation(rng: random.Random, doc_type: DocType, organ: Organ) -> str:
+    if doc_type.abbr:
+        return f"{doc_type.abbr}-{organ.abbr}"
+    return f"{organ.abbr}-{rng.choice(organ.units)}"
+
+
+def _recipients(rng: random.Random, doc_type: DocType, organ: Organ) -> tuple[str, ...]:
+    first = {"qd": ["Như Điều 3;"], "cv": ["Như trên;"], "ttr": ["Như trên;"]}.get(doc_type.key, [])
+    pool = RECIPIENT_POOLS[organ.level]
+    picked = rng.sample(pool, rng.randint(2, min(5, len(pool))))
+    return (*first, *picked, f"Lưu: VT, {rng.choice(organ.units)}.")
+
+
+def _addressees(rng: random.Random, doc_type: DocType, organ: Organ) -> tuple[str, ...]:
+    if doc_type.key == "ttr":
+        return (organ.superior,)
+    if doc_type.key == "cv":
+        pool = ADDRESSEES[organ.level]
+        return tuple(rng.sample(pool, rng.randint(1, 2)))
+    return ()
+
+
+LEGAL_BASES: tuple[str, ...] = (
+    "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015; Luật sửa đổi, bổ sung "
+    "một số điều của Luật Tổ chức Chính phủ và Luật Tổ chức chính quyền địa phương ngày 22 tháng "
+    "11 năm 2019;",
+    "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ về công tác văn thư;",
+    "Căn cứ Nghị định số 61/2018/NĐ-CP ngày 23 tháng 4 năm 2018 của Chính phủ về thực hiện cơ chế "
+    "một cửa, một cửa liên thông trong giải quyết thủ tục hành chính;",
+    "Căn cứ Nghị quyết số 76/NQ-CP ngày 15 tháng 7 năm 2021 của Chính phủ ban hành Chương trình "
+    "tổng thể cải cách hành chính nhà nước giai đoạn 2021-2030;",
+    "Căn cứ Luật Lưu trữ ngày 11 tháng 11 năm 2011;",
+)
+
+
+def _legal_bases(rng: random.Random, doc_type: DocType, organ: Organ) -> tuple[str, ...]:
+    if doc_type.key != "qd":
+        return ()
+    bases = rng.sample(LEGAL_BASES, 2)
+    proposer = "Chánh Văn phòng" if organ.has_office else "công chức chuyên môn"
+    return (*bases, f"Theo đề nghị của {proposer}.")
+
+
+def _closing(doc_type: DocType, organ: Organ) -> tuple[str, ...]:
+    short = organ.short
+    match doc_type.key:
+        case "qd":
+            office = "Chánh Văn phòng" if organ.has_office else "Công chức Văn phòng"
+            return (
+                "Điều 2. Quyết định này có hiệu lực kể từ ngày ký.",
+                f"Điều 3. {office}, Thủ trưởng các cơ quan, đơn vị và cá nhân có liên quan "
+                "chịu trách nhiệm thi hành Quyết định này./.",
+            )
+        case "bc":
+            return (f"Trên đây là báo cáo của {short}./.",)
+        case "kh":
+            return (
+                "Trong quá trình tổ chức thực hiện, nếu có khó khăn, vướng mắc, các cơ quan, "
+                f"đơn vị phản ánh kịp thời về {short} để tổng hợp, xử lý./.",
+            )
+        case "tb":
+            return (f"{short} thông báo để các cơ quan, đơn vị biết, thực hiện./.",)
+        case "ttr":
+            return (f"{short} kính trình {organ.superior} xem xét, quyết định./.",)
+        case _:
+            return ("Đề nghị các cơ quan, đơn vị quan tâm, phối hợp thực hiện./.",)
+
+
+def random_spec(rng: random.Random, *, body_paragraphs: int = 30) -> DocSpec:
+    """Draw one document. `body_paragraphs` candidates are taken, cyclically, from the seeds."""
+    organ = rng.choice(ORGANS)
+    doc_type = rng.choices(DOC_TYPES, weights=[3, 2, 2, 2, 1, 3])[0]
+    issued = date(rng.randint(2019, 2024), rng.randint(1, 12), rng.randint(1, 28))
+    competence, position = _signer(rng, organ, doc_type)
+    paragraphs = seed_paragraphs()
+    start = rng.randrange(len(paragraphs))
+    body = tuple(paragraphs[(start + i) % len(paragraphs)] for i in range(body_paragraphs))
+    return DocSpec(
+        organ=organ,
+        doc_type=doc_type,
+        code_number=_code_number(rng),
+        code_notation=_notation(rng, doc_type, organ),
+        issued=issued,
+        subject=_subject(rng, doc_type, organ, issued.year),
+        signer_competence=competence,
+        signer_position=position,
+        signer_name=_person(rng),
+        recipients=_recipients(rng, doc_type, organ),
+        addressees=_addressees(rng, doc_type, organ),
+        legal_bases=_legal_bases(rng, doc_type, organ),
+        body=body,
+        closing=_closing(doc_type, organ),
+        header_pt=rng.choice((12, 13)),
+        body_pt=rng.choice((13, 14)),
+    )
