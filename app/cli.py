@@ -50,16 +50,38 @@ state = State()
 
 @app.callback()
 def main_options(
-    data_dir: Annotated[Path | None, typer.Option(envvar="SOHOA_DATA_DIR", help="Folder of the embedded store and index.")] = None,
-    storage: Annotated[str | None, typer.Option(envvar="SOHOA_STORAGE", help="Storage folder or minio:// URL.")] = None,
-    search: Annotated[str | None, typer.Option(envvar="SOHOA_SEARCH", help="SQLite index file or http:// Elasticsearch URL.")] = None,
-    broker: Annotated[str | None, typer.Option(envvar="SOHOA_BROKER", help="Empty for in-process, or redis:// / amqp://.")] = None,
-    workers: Annotated[int | None, typer.Option(envvar="SOHOA_WORKERS", help="OCR worker threads (default: one per core).")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the workers do.")] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(envvar="SOHOA_DATA_DIR", help="Folder of the embedded store and index."),
+    ] = None,
+    storage: Annotated[
+        str | None, typer.Option(envvar="SOHOA_STORAGE", help="Storage folder or minio:// URL.")
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(envvar="SOHOA_SEARCH", help="SQLite index file or http:// Elasticsearch URL."),
+    ] = None,
+    broker: Annotated[
+        str | None,
+        typer.Option(envvar="SOHOA_BROKER", help="Empty for in-process, or redis:// / amqp://."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(envvar="SOHOA_WORKERS", help="OCR worker threads (default: one per core)."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log what the workers do.")
+    ] = False,
 ) -> None:
     overrides: dict[str, Any] = {
         k: v
-        for k, v in {"data_dir": data_dir, "storage": storage, "search": search, "broker": broker, "workers": workers}.items()
+        for k, v in {
+            "data_dir": data_dir,
+            "storage": storage,
+            "search": search,
+            "broker": broker,
+            "workers": workers,
+        }.items()
         if v is not None
     }
     state.settings = Settings(**overrides)
@@ -105,7 +127,9 @@ def run_ingest(services: Services, inputs: list[str], *, as_json: bool, show_pro
     """Ingest files and print results; returns the process exit code."""
     paths = list(expand_inputs(inputs))
     if not paths:
-        err.print("[yellow]Nothing to ingest:[/] no PDF, TIFF, JPEG or PNG found in " + " ".join(inputs))
+        err.print(
+            "[yellow]Nothing to ingest:[/] no PDF, TIFF, JPEG or PNG found in " + " ".join(inputs)
+        )
         return EXIT_USAGE
     started = time.perf_counter()
     with WorkerPool(services, state.settings.broker, state.settings.workers) as pool:
@@ -151,7 +175,9 @@ def _print_ingest_table(rows: list, elapsed: float) -> None:
         if doc and result == "ok":
             flagged = [str(p.page_no) for p in doc.pages if p.status.value != "done"]
             reason = f"pages to check: {', '.join(flagged)}" if flagged else ""
-        table.add_row(str(sub.path), f"[{style}]{result}[/]", str(n), doc.id[:12] if doc else "", reason)
+        table.add_row(
+            str(sub.path), f"[{style}]{result}[/]", str(n), doc.id[:12] if doc else "", reason
+        )
     out.print(table)
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     out.print(f"{len(rows)} file(s): {summary}; {pages} page(s) processed in {elapsed:.1f} s")
@@ -159,9 +185,15 @@ def _print_ingest_table(rows: list, elapsed: float) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or glob patterns.")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file on stdout.")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, folders (recursive) or glob patterns.")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per file on stdout.")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
 ) -> None:
     """Store, OCR and index scanned or born-digital documents."""
     raise typer.Exit(run_ingest(_services(), paths, as_json=as_json, show_progress=progress))
@@ -182,13 +214,24 @@ def search(
     query: Annotated[str, typer.Argument(help="Words to find; accents and đ optional.")],
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
     offset: Annotated[int, typer.Option(min=0)] = 0,
-    filters: Annotated[list[str], typer.Option("--filter", "-f", help="name=value: organ, level, type, year, signer, dossier, needs_review, status.")] = [],  # noqa: B006
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result on stdout.")] = False,
+    filters: Annotated[
+        list[str],
+        typer.Option(
+            "--filter",
+            "-f",
+            help="name=value: organ, level, type, year, signer, dossier, needs_review, status.",
+        ),
+    ] = [],  # noqa: B006
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per result on stdout.")
+    ] = False,
 ) -> None:
     """Search the records: ranked documents with highlighted snippets and page numbers."""
     services = _services()
     try:
-        results = services.index.search(query, filters=_parse_filters(filters), limit=limit, offset=offset)
+        results = services.index.search(
+            query, filters=_parse_filters(filters), limit=limit, offset=offset
+        )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from e
     if as_json:
@@ -219,7 +262,9 @@ def show(
 @app.command()
 def export(
     doc_id: Annotated[str, typer.Argument(help="Document id (a unique prefix is enough).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the searchable PDF.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Where to write the searchable PDF.")
+    ],
 ) -> None:
     """Write the searchable PDF (page images with an invisible text layer, PDF/A-2b)."""
     services = _services()
@@ -247,17 +292,23 @@ def reindex() -> None:
 
 @app.command()
 def worker(
-    once: Annotated[bool, typer.Option("--once/--forever", help="Embedded broker: stop when no work is left.")] = True,
+    once: Annotated[
+        bool, typer.Option("--once/--forever", help="Embedded broker: stop when no work is left.")
+    ] = True,
 ) -> None:
     """Run workers as a separate process; on the embedded default, finish unfinished documents."""
     services = _services()
     unfinished = [
-        d.id for d in services.records.all() if d.status in (DocumentStatus.received, DocumentStatus.processing)
+        d.id
+        for d in services.records.all()
+        if d.status in (DocumentStatus.received, DocumentStatus.processing)
     ]
     with WorkerPool(services, state.settings.broker, state.settings.workers) as pool:
         for doc_id in unfinished:
             pool.actors.ingest.send(doc_id)
-        err.print(f"worker: {pool.threads} thread(s), {len(unfinished)} unfinished document(s) resumed")
+        err.print(
+            f"worker: {pool.threads} thread(s), {len(unfinished)} unfinished document(s) resumed"
+        )
         try:
             while not (pool.embedded and once and pool.idle()):
                 time.sleep(0.5)
@@ -270,7 +321,9 @@ SAMPLE_QUERIES = ("quyet dinh", "so hoa tai lieu", "uy ban nhan dan")
 
 @app.command()
 def demo(
-    paths: Annotated[list[str] | None, typer.Argument(help="Your own files; default: a generated sample batch.")] = None,
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Your own files; default: a generated sample batch.")
+    ] = None,
     pages: Annotated[int, typer.Option(min=1, max=500, help="Pages in the generated batch.")] = 12,
 ) -> None:
     """Ingest a sample batch of scanned Vietnamese documents (or your files), then search it."""
@@ -291,7 +344,7 @@ def demo(
             out.rule(f"sohoa search {query!r}")
             views.print_results(out, results)
             break
-    out.print(f"\nData folder: {settings.data_dir}. Try: sohoa search \"quyet dinh\", sohoa show ID")
+    out.print(f'\nData folder: {settings.data_dir}. Try: sohoa search "quyet dinh", sohoa show ID')
     raise typer.Exit(code)
 
 

@@ -47,7 +47,9 @@ def document_json(doc: Document) -> dict[str, Any]:
     }
 
 
-def ingest_json(path: str, outcome: str, doc: Document | None, error: ErrorInfo | None, seconds: float) -> dict[str, Any]:
+def ingest_json(
+    path: str, outcome: str, doc: Document | None, error: ErrorInfo | None, seconds: float
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "path": path,
         "document_id": doc.id if doc else None,
@@ -56,7 +58,9 @@ def ingest_json(path: str, outcome: str, doc: Document | None, error: ErrorInfo 
         "seconds": round(seconds, 3),
     }
     if doc is not None:
-        body.update({k: v for k, v in document_json(doc).items() if k not in ("document_id", "status")})
+        body.update(
+            {k: v for k, v in document_json(doc).items() if k not in ("document_id", "status")}
+        )
         body["document_status"] = doc.status.value
     return body
 
@@ -91,7 +95,9 @@ def print_results(console: Console, results: SearchResults) -> None:
     for rank, hit in enumerate(results.hits, 1):
         title = Text(f"{rank}. ", style="bold")
         title.append(hit.source_name, style="bold cyan")
-        title.append(f"  {hit.doc_id[:12]}  {hit.page_count} page(s)  score {hit.score:.2f}", style="dim")
+        title.append(
+            f"  {hit.doc_id[:12]}  {hit.page_count} page(s)  score {hit.score:.2f}", style="dim"
+        )
         console.print(title)
         for page in hit.pages:
             line = Text(f"   p.{page.page_no}: ", style="green")
@@ -132,7 +138,15 @@ def print_document(console: Console, doc: Document, with_text: bool) -> None:
     for p in doc.pages:
         conf = "" if p.mean_confidence is None else f"{p.mean_confidence:.1f}"
         notes = ", ".join(p.quality_flags + ([p.reason] if p.reason else []))
-        pages.add_row(str(p.page_no), p.status.value, p.source.value, conf, f"{p.rotation_deg}°", f"{p.skew_deg:.2f}°", notes)
+        pages.add_row(
+            str(p.page_no),
+            p.status.value,
+            p.source.value,
+            conf,
+            f"{p.rotation_deg}°",
+            f"{p.skew_deg:.2f}°",
+            notes,
+        )
     if doc.pages:
         console.print(pages)
     if with_text:

@@ -40,7 +40,9 @@ def _run(image_path: Path, out_base: Path, extensions: str, config: str, timeout
             str(image_path), str(out_base), extensions, LANG, config=config, timeout=timeout_s
         )
     except pytesseract.TesseractNotFoundError as e:
-        raise ToolMissing("tesseract is not installed (Debian: tesseract-ocr tesseract-ocr-vie)") from e
+        raise ToolMissing(
+            "tesseract is not installed (Debian: tesseract-ocr tesseract-ocr-vie)"
+        ) from e
     except pytesseract.TesseractError as e:
         raise OcrFailed(f"tesseract failed: {e.message}") from e
     except RuntimeError as e:  # pytesseract's timeout
@@ -57,7 +59,7 @@ def ocr_page(grey: np.ndarray, dpi: int, *, psm: int = 3, timeout_s: int = TIMEO
         _run(image_path, base, "tsv pdf", config, timeout_s)
         tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
         pdf = base.with_suffix(".pdf").read_bytes()
-    words = parse_tsv(tsv)
+    words = drop_noise(parse_tsv(tsv), dpi)
     confidences = [w.confidence for w in words]
     mean = round(sum(confidences) / len(confidences), 2) if confidences else None
     return OcrOutput(words, reading_order_text(words), mean, pdf)
@@ -82,6 +84,21 @@ def parse_tsv(tsv: str) -> list[Word]:
             )
         )
     return words
+
+
+MIN_GLYPH_HEIGHT_IN = 0.035  # below 6 pt type: rules, specks and seal edges, not text
+
+
+def _is_noise(word: Word, dpi: int) -> bool:
+    if word.height < MIN_GLYPH_HEIGHT_IN * dpi:
+        return True
+    has_alnum = any(c.isalnum() for c in word.text)
+    return (not has_alnum and word.confidence < 50) or (len(word.text) == 1 and word.confidence < 5)
+
+
+def drop_noise(words: list[Word], dpi: int) -> list[Word]:
+    """Tesseract reads specks and ruled lines as tiny 'words'; they are not text."""
+    return [w for w in words if not _is_noise(w, dpi)]
 
 
 def reading_order_text(words: list[Word]) -> str:
@@ -111,8 +128,12 @@ def detect_quarter_turns(grey: np.ndarray, dpi: int, timeout_s: int = 60) -> int
         base = Path(tmp) / "out"
         try:
             pytesseract.pytesseract.run_tesseract(
-                str(image_path), str(base), "osd", "osd",
-                config=f"--psm 0 --dpi {dpi}", timeout=timeout_s,
+                str(image_path),
+                str(base),
+                "osd",
+                "osd",
+                config=f"--psm 0 --dpi {dpi}",
+                timeout=timeout_s,
             )
             report = base.with_suffix(".osd").read_text()
         except (pytesseract.TesseractError, RuntimeError, OSError):

@@ -27,7 +27,9 @@ class ScannedPageOutput:
     pdf: bytes | None  # None for a skipped page
 
 
-def _prepare_and_ocr(page: ImagePage, turns: int, options: PageOptions) -> tuple[Prepared, OcrOutput]:
+def _prepare_and_ocr(
+    page: ImagePage, turns: int, options: PageOptions
+) -> tuple[Prepared, OcrOutput]:
     prepared = prepare(
         page.image,
         quarter_turns_cw=turns,
@@ -38,14 +40,21 @@ def _prepare_and_ocr(page: ImagePage, turns: int, options: PageOptions) -> tuple
     return prepared, ocr_page(prepared.grey, page.dpi)
 
 
-def process_scanned_page(page: ImagePage, options: PageOptions = PageOptions()) -> ScannedPageOutput:
+def process_scanned_page(
+    page: ImagePage, options: PageOptions = PageOptions()
+) -> ScannedPageOutput:
     started = time.perf_counter()
     grey = to_grey(page.image)
     height, width = grey.shape[:2]
     if is_blank(grey):
         result = PageResult(
-            page_no=page.page_no, status=PageStatus.skipped, reason="blank page",
-            width_px=width, height_px=height, dpi=page.dpi, quality_flags=["blank"],
+            page_no=page.page_no,
+            status=PageStatus.skipped,
+            reason="blank page",
+            width_px=width,
+            height_px=height,
+            dpi=page.dpi,
+            quality_flags=["blank"],
         )
         return ScannedPageOutput(result, page_pdf(page.image.convert("L"), page.dpi, None))
     turns = 0
@@ -53,9 +62,9 @@ def process_scanned_page(page: ImagePage, options: PageOptions = PageOptions()) 
         turns = detect_quarter_turns(grey, page.dpi)
         turns = turns if turns in (1, 3) else 1
     prepared, ocr = _prepare_and_ocr(page, turns, options)
-    if turns == 0 and (ocr.mean_confidence or 0) < LOW_CONFIDENCE:
-        if detect_quarter_turns(prepared.grey, page.dpi) == 2:
-            prepared, ocr = _prepare_and_ocr(page, 2, options)
+    upside_down_suspect = turns == 0 and (ocr.mean_confidence or 0) < LOW_CONFIDENCE
+    if upside_down_suspect and detect_quarter_turns(prepared.grey, page.dpi) == 2:
+        prepared, ocr = _prepare_and_ocr(page, 2, options)
     flags = list(prepared.flags)
     if (ocr.mean_confidence or 0) < LOW_CONFIDENCE:
         flags.append("low_confidence")

@@ -52,9 +52,11 @@ def _ink_mask(grey: np.ndarray) -> np.ndarray:
 
 
 def ink_ratio(grey: np.ndarray) -> float:
-    return float(np.count_nonzero(_ink_mask(grey))) / max(grey.size, 1) * (
-        grey.shape[1] / ANALYSIS_WIDTH_PX
-    ) ** 2
+    return (
+        float(np.count_nonzero(_ink_mask(grey)))
+        / max(grey.size, 1)
+        * (grey.shape[1] / ANALYSIS_WIDTH_PX) ** 2
+    )
 
 
 def is_blank(grey: np.ndarray) -> bool:
@@ -104,14 +106,18 @@ def estimate_skew(grey: np.ndarray) -> float:
 
 
 def _background(grey: np.ndarray) -> int:
-    return int(np.percentile(grey[:: 8, :: 8], 90))
+    return int(np.percentile(grey[::8, ::8], 90))
 
 
 def rotate(grey: np.ndarray, angle_deg: float, fill: int) -> np.ndarray:
     h, w = grey.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
     return cv2.warpAffine(
-        grey, matrix, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+        grey,
+        matrix,
+        (w, h),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_CONSTANT,
         borderValue=fill,
     )
 
@@ -141,11 +147,17 @@ def noise_level(grey: np.ndarray) -> float:
     return float(np.std(grey[paper].astype(np.int16) - local[paper].astype(np.int16)))
 
 
-def turn(image: Image.Image, grey: np.ndarray, quarter_turns_cw: int) -> tuple[Image.Image, np.ndarray]:
+def turn(
+    image: Image.Image, grey: np.ndarray, quarter_turns_cw: int
+) -> tuple[Image.Image, np.ndarray]:
     if quarter_turns_cw % 4 == 0:
         return image, grey
     codes = {1: cv2.ROTATE_90_CLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_COUNTERCLOCKWISE}
-    transposes = {1: Image.Transpose.ROTATE_270, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_90}
+    transposes = {
+        1: Image.Transpose.ROTATE_270,
+        2: Image.Transpose.ROTATE_180,
+        3: Image.Transpose.ROTATE_90,
+    }
     q = quarter_turns_cw % 4
     return image.transpose(transposes[q]), cv2.rotate(grey, codes[q])
 

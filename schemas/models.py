@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field as PydField
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import Field as PydField
 
 
 def _nfc(value: str) -> str:

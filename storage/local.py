@@ -33,7 +33,7 @@ class LocalStore:
                 write(out)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(tmp, target)
+            Path(tmp).replace(target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

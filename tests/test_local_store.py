@@ -42,7 +42,12 @@ def test_path_tricks_in_keys_are_refused(tmp_path: Path, key: str) -> None:
 
 def test_records_round_trip_nfc_and_resolve_prefix(tmp_path: Path) -> None:
     records = RecordStore(LocalStore(tmp_path / "s"))
-    doc = Document(id="ab" * 32, source_name="Quye\u0302\u0301t định.pdf", media_type="application/pdf", size_bytes=3)
+    doc = Document(
+        id="ab" * 32,
+        source_name="Quye\u0302\u0301t định.pdf",
+        media_type="application/pdf",
+        size_bytes=3,
+    )
     doc.record_status(DocumentStatus.received, "stored")
     records.put(doc)
     again = records.require(records.resolve("abab"))

@@ -24,7 +24,11 @@ def index(tmp_path: Path) -> SqliteIndex:
     ix = SqliteIndex(tmp_path / "index.sqlite3")
     ix.index(
         [
-            make_doc("a", "UBND TỈNH KON TUM\nQUYẾT ĐỊNH\nVề việc số hóa tài liệu năm 2019", "Điều 2. Sở Nội vụ"),
+            make_doc(
+                "a",
+                "UBND TỈNH KON TUM\nQUYẾT ĐỊNH\nVề việc số hóa tài liệu năm 2019",
+                "Điều 2. Sở Nội vụ",
+            ),
             make_doc("b", "Báo cáo tình hình kinh tế", "Phụ lục: quyet dinh so hoa (khong dau)"),
             make_doc("c", "Kế hoạch cải cách hành chính"),
         ]

@@ -54,7 +54,10 @@ def wait_for(
         finished = 0
         for doc_id, sub in waiting.items():
             doc = records.get(doc_id)
-            terminal = doc is not None and doc.status in (DocumentStatus.done, DocumentStatus.failed)
+            terminal = doc is not None and doc.status in (
+                DocumentStatus.done,
+                DocumentStatus.failed,
+            )
             if terminal and not sub.seconds:
                 sub.seconds = time.perf_counter() - sub.started
             finished += terminal

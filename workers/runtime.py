@@ -21,7 +21,7 @@ def configure_process() -> None:
 
 
 def _middleware() -> list[dramatiq.Middleware]:
-    """Dramatiq's defaults less Prometheus (it needs its own exporter process), plus CurrentMessage."""
+    """Dramatiq's defaults less Prometheus (it needs an exporter process), plus CurrentMessage."""
     chosen = [m() for m in default_middleware if m is not Prometheus]
     return [*chosen, CurrentMessage()]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline.detect import SUFFIXES, sniff_media_type
 from schemas.errors import EmptyInput, InputNotFound, SohoaError, UnreadableInput
 from schemas.models import Document, DocumentStatus, ErrorInfo
-from storage.keys import original_key, page_key
+from storage.keys import original_key
 from workers.services import Services
 
 CHUNK = 1024 * 1024
@@ -33,7 +33,7 @@ def expand_inputs(inputs: Iterable[str]) -> Iterator[Path]:
     """Files, folders (recursively, supported suffixes only) and glob patterns, in order."""
     seen: set[Path] = set()
     for raw in inputs:
-        matches = sorted(glob(raw, recursive=True)) if any(c in raw for c in "*?[") else [raw]
+        matches = sorted(glob(raw, recursive=True)) if any(c in raw for c in "*?[") else [raw]  # noqa: PTH207
         for match in matches or [raw]:
             for path in _walk(Path(match)):
                 key = path.resolve() if path.exists() else path
@@ -104,5 +104,3 @@ def accept(services: Services, path: Path) -> Submission:
         sub.outcome, sub.error = "failed", doc.errors[-1]
     records.put(doc)
     return sub
-
-

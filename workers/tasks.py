@@ -40,7 +40,9 @@ def page_done(services: Services, doc_id: str, page_no: int) -> bool:
     return services.store.exists(page_key(doc_id, page_no))
 
 
-def start_document(services: Services, doc_id: str, send_page: SendPage, send_assemble: SendDoc) -> None:
+def start_document(
+    services: Services, doc_id: str, send_page: SendPage, send_assemble: SendDoc
+) -> None:
     """Plan the pages, take born-digital text directly, fan out scanned pages to OCR."""
     records = services.records
     doc = records.require(doc_id)
@@ -59,7 +61,8 @@ def start_document(services: Services, doc_id: str, send_page: SendPage, send_as
         born_digital = sum(p.has_text_layer for p in plan)
         doc.record_status(
             DocumentStatus.processing,
-            f"{len(plan)} pages, {born_digital} with a text layer, {len(plan) - born_digital} to OCR",
+            f"{len(plan)} pages: {born_digital} with a text layer, "
+            f"{len(plan) - born_digital} to OCR",
         )
     records.put(doc)
     pending = [p for p in plan if not page_done(services, doc_id, p.page_no)]
@@ -75,7 +78,9 @@ def _store_text_pages(services: Services, doc_id: str, path: Path, pages: list[P
         return
     for text_page in iter_text_pages(path, todo):
         result = text_page_result(text_page)
-        services.store.put_bytes(page_key(doc_id, result.page_no), result.model_dump_json().encode())
+        services.store.put_bytes(
+            page_key(doc_id, result.page_no), result.model_dump_json().encode()
+        )
 
 
 def ocr_one_page(services: Services, doc_id: str, page_no: int, dpi: int, last_try: bool) -> None:
@@ -112,7 +117,9 @@ def assemble_document(services: Services, doc_id: str, send_index: SendDoc) -> N
     """Collect page results, write the searchable PDF, then hand over to indexing."""
     records = services.records
     doc = records.require(doc_id)
-    if doc.status in (DocumentStatus.done, DocumentStatus.failed) or not all_pages_done(services, doc_id):
+    if doc.status in (DocumentStatus.done, DocumentStatus.failed) or not all_pages_done(
+        services, doc_id
+    ):
         return
     doc.pages = [
         PageResult.model_validate_json(services.store.get_bytes(page_key(doc_id, n)))
