@@ -164,6 +164,7 @@ def run_ingest(services: Services, inputs: list[str], *, as_json: bool, show_pro
 
 def _print_ingest_table(rows: list, elapsed: float) -> None:
     table = Table("file", "result", "pages", "id", "reason", title="Ingest results")
+    table.columns[0].overflow = "fold"
     counts: dict[str, int] = {}
     pages = 0
     for sub, result, doc, error in rows:

@@ -96,7 +96,7 @@ def print_results(console: Console, results: SearchResults) -> None:
         title = Text(f"{rank}. ", style="bold")
         title.append(hit.source_name, style="bold cyan")
         title.append(
-            f"  {hit.doc_id[:12]}  {hit.page_count} page(s)  score {hit.score:.2f}", style="dim"
+            f"  {hit.doc_id[:12]}  {hit.page_count} page(s)  score {hit.score:.3g}", style="dim"
         )
         console.print(title)
         for page in hit.pages:

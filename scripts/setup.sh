@@ -34,8 +34,10 @@ stamp="$VENV/.sohoa-installed"
 want="$(sha256sum pyproject.toml | cut -c1-16) $EXTRAS"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "setup: installing sohoa[$EXTRAS] into $VENV"
-    "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -e ".[$EXTRAS]"
+    log="$VENV/pip-install.log"
+    if ! { "$VENV/bin/pip" install -q --upgrade pip && "$VENV/bin/pip" install -q -e ".[$EXTRAS]"; } >"$log" 2>&1; then
+        cat "$log" >&2; echo "setup: pip install failed (log above)" >&2; exit 1
+    fi
     echo "$want" > "$stamp"
 fi
 echo "setup: ready ($("$VENV/bin/sohoa" --help >/dev/null && echo sohoa), $(tesseract --version 2>&1 | head -1))"

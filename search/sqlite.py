@@ -170,7 +170,7 @@ class SqliteIndex:
                 pages.append(PageHit(int(page_no), snippet.text, snippet.spans))
         return SearchHit(
             doc_id=doc_id,
-            score=round(score, 4),
+            score=score,
             source_name=source_name,
             status=status,
             page_count=page_count,

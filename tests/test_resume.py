@@ -21,17 +21,8 @@ def _page_results(store: Path) -> list[Path]:
     )
 
 
-def test_sigkill_mid_batch_then_rerun_finishes_without_duplicates(tmp_path: Path) -> None:
-    folder = tmp_path / "batch"
-    manifest = generate_batch(
-        folder,
-        pages=8,
-        seed=21,
-        formats=("tiff", "pdf_scanned"),
-        levels=("clean", "light"),
-        rotate_one=False,
-    )
-    data = tmp_path / "data"
+def _kill_mid_batch(folder: Path, data: Path, total_pages: int) -> dict[Path, int]:
+    """Start an ingest, SIGKILL it once two pages are finished; returns their timestamps."""
     store = data / "store"
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "ingest", str(folder), "--json"],
@@ -47,8 +38,27 @@ def test_sigkill_mid_batch_then_rerun_finishes_without_duplicates(tmp_path: Path
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     survived = {p: p.stat().st_mtime_ns for p in _page_results(store)}
-    total_pages = sum(len(e.pages) for e in manifest.files)
     assert 2 <= len(survived) < total_pages, "the crash should land mid-batch"
+    return survived
+
+
+def _batch(folder: Path):
+    return generate_batch(
+        folder,
+        pages=8,
+        seed=21,
+        formats=("tiff", "pdf_scanned"),
+        levels=("clean", "light"),
+        rotate_one=False,
+    )
+
+
+def test_sigkill_mid_batch_then_rerun_finishes_without_duplicates(tmp_path: Path) -> None:
+    folder, data = tmp_path / "batch", tmp_path / "data"
+    store = data / "store"
+    manifest = _batch(folder)
+    total_pages = sum(len(e.pages) for e in manifest.files)
+    survived = _kill_mid_batch(folder, data, total_pages)
 
     result = run_cli(data, "ingest", str(folder), "--json")
     assert result.returncode == 0, result.stderr
@@ -74,3 +84,21 @@ def test_sigkill_mid_batch_then_rerun_finishes_without_duplicates(tmp_path: Path
         ).stdout.splitlines()
     ]
     assert len(hits) == len(set(hits)) == len(manifest.files)
+
+
+def test_separate_worker_process_finishes_what_a_crash_left(tmp_path: Path) -> None:
+    folder, data = tmp_path / "batch", tmp_path / "data"
+    store = data / "store"
+    manifest = _batch(folder)
+    _kill_mid_batch(folder, data, sum(len(e.pages) for e in manifest.files))
+    accepted = [json.loads(p.read_text()) for p in (store / "records").glob("*.json")]
+    unfinished = [r for r in accepted if r["status"] != "done"]
+    assert unfinished
+
+    result = run_cli(data, "worker")
+    assert result.returncode == 0, result.stderr
+    assert f"{len(unfinished)} unfinished document(s) resumed" in result.stderr
+    for record in accepted:
+        shown = json.loads(run_cli(data, "show", record["id"], "--json").stdout)
+        assert shown["status"] == "done"
+        assert len(shown["pages"]) == shown["page_count"] > 0
