@@ -29,6 +29,7 @@ from workers.submit import expand_inputs
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 EXIT_CODES = {"unknown_id": 3, "not_found": 3}
 
 app = typer.Typer(
@@ -197,7 +198,12 @@ def ingest(
     ] = True,
 ) -> None:
     """Store, OCR and index scanned or born-digital documents."""
-    raise typer.Exit(run_ingest(_services(), paths, as_json=as_json, show_progress=progress))
+    try:
+        code = run_ingest(_services(), paths, as_json=as_json, show_progress=progress)
+    except KeyboardInterrupt:
+        err.print("[yellow]Interrupted.[/] Stored originals are safe; run the same command to resume.")
+        code = EXIT_INTERRUPTED
+    raise typer.Exit(code)
 
 
 def _parse_filters(filters: list[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -61,12 +62,29 @@ def mark_pdfa(pdf: pikepdf.Pdf, title: str) -> None:
     pdf.Root.OutputIntents = pdf.make_indirect(pikepdf.Array([intent]))
 
 
+MAX_OPEN_SOURCES = 200  # well under the usual 1024 open files per process
+
+
 def assemble(parts: Iterable[PagePart], out_path: Path, title: str) -> int:
     """Join pages into one searchable PDF at `out_path`; returns the page count.
 
     Sources stay open until the write ends: qpdf copies page streams lazily from them, so a long
-    document is never held in memory whole.
+    document is never held in memory whole. Past MAX_OPEN_SOURCES files, pages are first merged
+    in chunks, so the number of open files stays bounded too.
     """
+    parts = list(parts)
+    if len({p.pdf_path for p in parts}) <= MAX_OPEN_SOURCES:
+        return _merge(parts, out_path, title)
+    with tempfile.TemporaryDirectory(prefix="sohoa-chunks-", dir=out_path.parent) as tmp:
+        chunks = []
+        for start in range(0, len(parts), MAX_OPEN_SOURCES):
+            chunk = Path(tmp) / f"{start:06d}.pdf"
+            count = _merge(parts[start : start + MAX_OPEN_SOURCES], chunk, None)
+            chunks.extend(PagePart(chunk, i) for i in range(count))
+        return assemble(chunks, out_path, title)
+
+
+def _merge(parts: list[PagePart], out_path: Path, title: str | None) -> int:
     with ExitStack() as stack:
         out = stack.enter_context(pikepdf.new())
         opened: dict[Path, pikepdf.Pdf] = {}
@@ -74,6 +92,7 @@ def assemble(parts: Iterable[PagePart], out_path: Path, title: str) -> int:
             if part.pdf_path not in opened:
                 opened[part.pdf_path] = stack.enter_context(pikepdf.open(part.pdf_path))
             out.pages.append(opened[part.pdf_path].pages[part.page_index])
-        mark_pdfa(out, title)
-        out.save(out_path, fix_metadata_version=True)
+        if title is not None:
+            mark_pdfa(out, title)
+        out.save(out_path, fix_metadata_version=title is not None)
         return len(out.pages)

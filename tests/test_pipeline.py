@@ -124,3 +124,20 @@ def test_pages_stream_one_at_a_time_from_a_multipage_tiff(tmp_path: Path) -> Non
     assert [(p.page_no, p.dpi) for p in plan] == [(n, 200) for n in range(1, 6)]
     page = load_scanned_page(path, "image/tiff", plan[3])
     assert page.page_no == 4 and page.image.size == (300, 400)
+
+
+def test_long_documents_merge_in_chunks_with_pages_in_order(tmp_path: Path, monkeypatch) -> None:
+    import pipeline.pdf as pdf_module
+
+    monkeypatch.setattr(pdf_module, "MAX_OPEN_SOURCES", 3)
+    sources = []
+    for n in range(1, 8):
+        source = tmp_path / f"{n}.pdf"
+        image = Image.new("L", (300 + n * 10, 400), 255)
+        source.write_bytes(pdf_module.page_pdf(image, 100, None))
+        sources.append(PagePart(source))
+    out = tmp_path / "long.pdf"
+    assert assemble(sources, out, "Hồ sơ") == 7
+    with pdfplumber.open(out) as pdf:
+        widths = [round(float(p.width) / 72 * 100) for p in pdf.pages]
+    assert widths == [300 + n * 10 for n in range(1, 8)]
