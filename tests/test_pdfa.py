@@ -32,7 +32,9 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (tmp / "p.pdf").write_bytes(out.pdf)
     assert assemble([PagePart(tmp / "p.pdf")], tmp / "scanned.pdf", "Quyết định") == 1
 
-    manifest = generate_batch(tmp / "digital", pages=2, seed=1, formats=("pdf_digital",), levels=("clean",))
+    manifest = generate_batch(
+        tmp / "digital", pages=2, seed=1, formats=("pdf_digital",), levels=("clean",)
+    )
     (entry,) = manifest.files
     assert entry.born_digital
     digital = tmp / "digital" / entry.file
@@ -75,7 +77,8 @@ def test_mixed_scanned_and_born_digital_output_is_pdfa_2b(verdicts: dict[str, st
 
 
 def test_validator_rejects_a_page_that_assemble_has_not_marked(verdicts: dict[str, str]) -> None:
-    # page_pdf's bare output has no XMP and no output intent: veraPDF must say so, or it checks nothing.
+    # page_pdf's bare output has no XMP and no output intent: veraPDF must see it, or it checks
+    # nothing.
     bare = verdicts["bare_page"]
     assert bare.startswith("FAIL "), bare
     assert "6.6.2.1-1" in bare, bare  # catalog has no XMP metadata stream
