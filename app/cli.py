@@ -201,7 +201,9 @@ def ingest(
     try:
         code = run_ingest(_services(), paths, as_json=as_json, show_progress=progress)
     except KeyboardInterrupt:
-        err.print("[yellow]Interrupted.[/] Stored originals are safe; run the same command to resume.")
+        err.print(
+            "[yellow]Interrupted.[/] Stored originals are safe; run the same command to resume."
+        )
         code = EXIT_INTERRUPTED
     raise typer.Exit(code)
 
@@ -291,10 +293,10 @@ def export(
 def reindex() -> None:
     """Rebuild the search index from the stored records alone."""
     services = _services()
-    services.index.clear()
-    done = [d for d in services.records.all() if d.status == DocumentStatus.done]
-    count = services.index.index(done)
-    err.print(f"reindexed {count} document(s) from {state.settings.storage_path}")
+    done = (d for d in services.records.all() if d.status == DocumentStatus.done)
+    count = services.index.rebuild(done)
+    source = state.settings.storage or state.settings.storage_path
+    err.print(f"reindexed {count} document(s) from {source}")
 
 
 @app.command()

@@ -42,6 +42,10 @@ class SearchIndex(Protocol):
         """Add or replace documents; returns how many were indexed."""
         ...
 
+    def rebuild(self, docs: Iterable[Document]) -> int:
+        """Replace the whole index with `docs`, with no moment where searches find nothing."""
+        ...
+
     def delete(self, doc_id: str) -> None: ...
 
     def search(

@@ -54,10 +54,19 @@ class SqliteIndex:
         self._db.executescript(_SCHEMA)
 
     def index(self, docs: Iterable[Document]) -> int:
+        return self._write(docs, replace_all=False)
+
+    def rebuild(self, docs: Iterable[Document]) -> int:
+        """Replace the whole index in one transaction: readers see the old one until commit."""
+        return self._write(docs, replace_all=True)
+
+    def _write(self, docs: Iterable[Document], replace_all: bool) -> int:
         count = 0
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if replace_all:
+                    self._delete_all()
                 for doc in docs:
                     self._delete(doc.id)
                     self._insert(doc)
@@ -99,10 +108,13 @@ class SqliteIndex:
         with self._lock:
             self._delete(doc_id)
 
+    def _delete_all(self) -> None:
+        for table in ("documents", "doc_fts", "page_fts"):
+            self._db.execute(f"DELETE FROM {table}")
+
     def clear(self) -> None:
         with self._lock:
-            for table in ("documents", "doc_fts", "page_fts"):
-                self._db.execute(f"DELETE FROM {table}")
+            self._delete_all()
 
     def count(self) -> int:
         with self._lock:

@@ -15,3 +15,8 @@ def page_key(doc_id: str, page_no: int, ext: str = "json") -> str:
 
 def pdf_key(doc_id: str) -> str:
     return f"derived/{doc_id}/searchable.pdf"
+
+
+def is_content_addressed(key: str) -> bool:
+    """Keys whose bytes are fixed by their name: never rewritten with other bytes."""
+    return key.startswith("originals/")

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from schemas.errors import NotFound, StorageError
+from storage.digest import sha256_file
+from storage.keys import is_content_addressed
 
 
 class LocalStore:
@@ -24,7 +27,7 @@ class LocalStore:
             raise StorageError(f"invalid storage key: {key!r}")
         return self.root.joinpath(*parts)
 
-    def _atomic_write(self, key: str, write: callable) -> None:  # type: ignore[valid-type]
+    def _atomic_write(self, key: str, write: Callable[[BinaryIO], object]) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -38,10 +41,24 @@ class LocalStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def _already_holds(self, key: str, sha: Callable[[], str]) -> bool:
+        """Content-addressed keys are written once; the same bytes again are a no-op."""
+        target = self._path(key)
+        if not is_content_addressed(key) or not target.is_file():
+            return False
+        if sha256_file(target) != sha():
+            raise StorageError(f"refusing to overwrite {key!r} with different bytes")
+        return True
+
     def put_bytes(self, key: str, data: bytes) -> None:
+        if self._already_holds(key, lambda: hashlib.sha256(data).hexdigest()):
+            return
         self._atomic_write(key, lambda out: out.write(data))
 
     def put_file(self, key: str, path: Path) -> None:
+        if self._already_holds(key, lambda: sha256_file(path)):
+            return
+
         def copy(out: BinaryIO) -> None:
             with Path(path).open("rb") as src:
                 shutil.copyfileobj(src, out, 1024 * 1024)

@@ -1,0 +1,185 @@
+"""MinIO (any S3-compatible server) behind the ObjectStore protocol."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
+
+import urllib3
+from minio import Minio
+from minio.error import S3Error
+
+from schemas.errors import NotFound, StorageError
+from storage.digest import sha256_file, sha256_stream
+from storage.keys import is_content_addressed
+
+PART_SIZE = 16 * 1024 * 1024
+SHA_HEADER = "sha256"  # stored as x-amz-meta-sha256
+_MISSING = ("NoSuchKey", "NoSuchObject", "NoSuchBucket")
+
+
+class _Body(io.RawIOBase):
+    """A streamed object body that gives its connection back when closed."""
+
+    def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
+        self._response = response
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        chunk = self._response.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._response.close()
+            self._response.release_conn()
+        super().close()
+
+
+class MinioStore:
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        secure: bool = False,
+    ) -> None:
+        self.bucket = bucket
+        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure)
+        try:
+            if not self.client.bucket_exists(bucket):
+                self.client.make_bucket(bucket)
+        except S3Error as e:
+            if e.code != "BucketAlreadyOwnedByYou":
+                raise StorageError(f"MinIO bucket {bucket!r} cannot be used: {e.message}") from e
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise StorageError(f"MinIO at {endpoint} cannot be reached: {e}") from e
+
+    @classmethod
+    def from_url(cls, url: str) -> MinioStore:
+        """`minio://KEY:SECRET@host:port/bucket` (or `minios://` for TLS); the keys may come
+        from SOHOA_MINIO_ACCESS_KEY / SOHOA_MINIO_SECRET_KEY instead of the URL."""
+        parts = urlsplit(url)
+        bucket = parts.path.strip("/") or "sohoa"
+        access = unquote(parts.username or os.environ.get("SOHOA_MINIO_ACCESS_KEY", ""))
+        secret = unquote(parts.password or os.environ.get("SOHOA_MINIO_SECRET_KEY", ""))
+        if not access or not secret:
+            raise StorageError("MinIO credentials missing: set SOHOA_MINIO_ACCESS_KEY/SECRET_KEY")
+        endpoint = f"{parts.hostname}:{parts.port or 9000}"
+        return cls(endpoint, access, secret, bucket, secure=parts.scheme == "minios")
+
+    def _call(self, what: str, key: str, fn, *args, **kwargs):  # noqa: ANN001, ANN202
+        try:
+            return fn(self.bucket, key, *args, **kwargs)
+        except S3Error as e:
+            if e.code in _MISSING:
+                raise NotFound(f"no object {key!r} in bucket {self.bucket}") from e
+            raise StorageError(f"MinIO {what} {key!r} failed: {e.code} {e.message}") from e
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise StorageError(f"MinIO {what} {key!r} failed: {e}") from e
+
+    def _stored_sha(self, key: str) -> str | None:
+        try:
+            stat = self._call("stat", key, self.client.stat_object)
+        except NotFound:
+            return None
+        return (stat.metadata or {}).get(f"x-amz-meta-{SHA_HEADER}")
+
+    def _guard_content_addressed(self, key: str, sha: str) -> bool:
+        """True if this exact content is already stored under a content-addressed key."""
+        if not is_content_addressed(key):
+            return False
+        stored = self._stored_sha(key)
+        if stored is None:
+            return False
+        if stored != sha:
+            raise StorageError(f"refusing to overwrite {key!r} with different bytes")
+        return True
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        sha = hashlib.sha256(data).hexdigest()
+        if self._guard_content_addressed(key, sha):
+            return
+        self._call(
+            "upload",
+            key,
+            self.client.put_object,
+            io.BytesIO(data),
+            len(data),
+            metadata={SHA_HEADER: sha},
+        )
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Multipart upload straight from the file, then the stored bytes are hashed again."""
+        sha = sha256_file(path)
+        if self._guard_content_addressed(key, sha):
+            return
+        self._call(
+            "upload",
+            key,
+            self.client.fput_object,
+            str(path),
+            part_size=PART_SIZE,
+            metadata={SHA_HEADER: sha},
+        )
+        if self._hash_stored(key) != sha:
+            self.delete(key)
+            raise StorageError(f"upload of {key!r} arrived damaged (SHA-256 mismatch); removed")
+
+    def _hash_stored(self, key: str) -> str:
+        with self.open(key) as body:
+            return sha256_stream(body)
+
+    def get_bytes(self, key: str) -> bytes:
+        with self.open(key) as body:
+            return body.read()
+
+    def open(self, key: str) -> BinaryIO:
+        response = self._call("download", key, self.client.get_object)
+        return io.BufferedReader(_Body(response), 1024 * 1024)  # type: ignore[return-value]
+
+    @contextmanager
+    def local_path(self, key: str) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="sohoa-minio-") as tmp:
+            path = Path(tmp) / key.rsplit("/", 1)[-1]
+            self._call("download", key, self.client.fget_object, str(path))
+            yield path
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call("stat", key, self.client.stat_object)
+        except NotFound:
+            return False
+        return True
+
+    def delete(self, key: str) -> None:
+        self._call("delete", key, self.client.remove_object)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        try:
+            names = [
+                o.object_name
+                for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            ]
+        except S3Error as e:
+            raise StorageError(f"MinIO list {prefix!r} failed: {e.message}") from e
+        yield from sorted(n for n in names if n)
+
+    def presigned_url(self, key: str, expires_s: int = 3600) -> str:
+        """A time-limited download link for the API."""
+        return self.client.presigned_get_object(
+            self.bucket, key, expires=timedelta(seconds=expires_s)
+        )
