@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 import time
@@ -21,6 +22,7 @@ from app.config import Settings
 from schemas.errors import NotFound, SohoaError
 from schemas.models import DocumentStatus
 from storage.keys import pdf_key
+from workers.actors import QUEUE
 from workers.batch import Progress as BatchProgress
 from workers.batch import outcome, submit_all, wait_for
 from workers.runtime import WorkerPool
@@ -133,7 +135,9 @@ def run_ingest(services: Services, inputs: list[str], *, as_json: bool, show_pro
         )
         return EXIT_USAGE
     started = time.perf_counter()
-    with WorkerPool(services, state.settings.broker, state.settings.workers) as pool:
+    broker_url = state.settings.broker
+    # With a server broker the work is done by `sohoa worker` processes; this one only submits.
+    with WorkerPool(services, broker_url, state.settings.workers, consume=not broker_url) as pool:
         subs = submit_all(services, pool, paths)
         if show_progress and not as_json and any(s.outcome in ("new", "resumed") for s in subs):
             with _progress_bar() as bar:
@@ -305,7 +309,27 @@ def worker(
         bool, typer.Option("--once/--forever", help="Embedded broker: stop when no work is left.")
     ] = True,
 ) -> None:
-    """Run workers as a separate process; on the embedded default, finish unfinished documents."""
+    """Run workers as a separate process.
+
+    With a server broker: Dramatiq worker processes, one per core, one Tesseract each. On the
+    embedded default: finish the documents a stopped run left unfinished.
+    """
+    settings = state.settings
+    if settings.broker:
+        command = [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "app.worker_entry",
+            "--queues",
+            QUEUE,
+            "--processes",
+            str(settings.workers),
+            "--threads",
+            "1",
+        ]
+        err.print(f"worker: {settings.workers} process(es) on {settings.broker.split('@')[-1]}")
+        os.execvp(command[0], command)
     services = _services()
     unfinished = [
         d.id

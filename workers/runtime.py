@@ -45,8 +45,16 @@ def make_broker(url: str) -> dramatiq.Broker:
 class WorkerPool:
     """Actors on a broker plus worker threads consuming from it, started and stopped together."""
 
-    def __init__(self, services: Services, broker_url: str = "", threads: int | None = None):
+    def __init__(
+        self,
+        services: Services,
+        broker_url: str = "",
+        threads: int | None = None,
+        *,
+        consume: bool = True,
+    ) -> None:
         configure_process()
+        self.consume = consume
         self.broker = make_broker(broker_url)
         self.actors: Actors = declare_actors(self.broker, services)
         self.threads = threads or os.cpu_count() or 1
@@ -63,6 +71,8 @@ class WorkerPool:
         return all(q.unfinished_tasks == 0 for q in self.broker.queues.values())
 
     def start(self) -> WorkerPool:
+        if not self.consume:
+            return self
         self._worker = dramatiq.Worker(self.broker, worker_threads=self.threads, worker_timeout=100)
         self._worker.start()
         return self
