@@ -29,3 +29,27 @@ def bad_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from corpus import make_bad_inputs
 
     return make_bad_inputs(tmp_path_factory.mktemp("bad"))
+
+
+@pytest.fixture(scope="session")
+def servers() -> dict[str, str]:
+    """Real MinIO, search server and Redis on loopback, started by the project's own script.
+
+    A server that cannot be had fails the tests that need it, with the script's own words:
+    never a mock in its place.
+    """
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "services.sh"), "up"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"scripts/services.sh up failed:\n{result.stdout}\n{result.stderr}", False)
+    settings = dict(
+        line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("SOHOA_")
+    )
+    for key in ("SOHOA_SEARCH", "SOHOA_STORAGE", "SOHOA_BROKER"):
+        if key not in settings:
+            pytest.fail(f"scripts/services.sh up printed no {key}:\n{result.stdout}", False)
+    return settings

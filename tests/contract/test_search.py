@@ -1,0 +1,131 @@
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from schemas import Document, DocumentStatus, PageResult
+from search import SqliteIndex
+
+
+def make_doc(doc_id: str, *pages: str, name: str = "doc.pdf") -> Document:
+    return Document(
+        id=doc_id * 64 if len(doc_id) == 1 else doc_id,
+        source_name=name,
+        media_type="application/pdf",
+        size_bytes=1,
+        status=DocumentStatus.done,
+        page_count=len(pages),
+        pages=[PageResult(page_no=i, text=t) for i, t in enumerate(pages, 1)],
+    )
+
+
+@pytest.fixture
+def loaded(index):
+    ix = index
+    ix.index(
+        [
+            make_doc(
+                "a",
+                "UBND TỈNH KON TUM\nQUYẾT ĐỊNH\nVề việc số hóa tài liệu năm 2019",
+                "Điều 2. Sở Nội vụ",
+            ),
+            make_doc("b", "Báo cáo tình hình kinh tế", "Phụ lục: quyet dinh so hoa (khong dau)"),
+            make_doc("c", "Kế hoạch cải cách hành chính"),
+        ]
+    )
+    return ix
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["quyet dinh so hoa", "QUYẾT ĐỊNH SỐ HÓA", unicodedata.normalize("NFD", "Quyết định số hoá")],
+)
+def test_folded_queries_find_accented_text(loaded, query: str) -> None:
+    results = loaded.search(query)
+    assert {h.doc_id[0] for h in results.hits} == {"a", "b"}
+
+
+def test_exact_diacritics_rank_above_folded_only_matches(loaded) -> None:
+    results = loaded.search("quyết định số hóa")
+    assert [h.doc_id[0] for h in results.hits] == ["a", "b"]
+
+
+def test_hits_carry_page_numbers_and_highlights(loaded) -> None:
+    hit = loaded.search("so noi vu").hits[0]
+    assert hit.doc_id[0] == "a"
+    assert hit.pages[0].page_no == 2
+    page = hit.pages[0]
+    assert [page.snippet[a:b] for a, b in page.spans] == ["Sở", "Nội", "vụ"]
+
+
+def test_all_terms_must_match(loaded) -> None:
+    assert loaded.search("ke hoach kinh te").total == 0
+    assert loaded.search("đ").total == 0
+
+
+def test_filters_and_facets(loaded) -> None:
+    results = loaded.search("", filters={"status": "done"})
+    assert results.total == 3
+    assert results.facets["status"] == {"done": 3}
+    with pytest.raises(ValueError):
+        loaded.search("x", filters={"colour": "red"})
+
+
+def test_reindexing_a_document_replaces_it(loaded) -> None:
+    loaded.index([make_doc("c", "Thông báo kết luận")])
+    assert loaded.count() == 3
+    assert loaded.search("ke hoach").total == 0
+    assert loaded.search("thong bao").hits[0].doc_id[0] == "c"
+    loaded.delete("c" * 64)
+    assert loaded.count() == 2
+    loaded.clear()
+    assert loaded.count() == 0
+
+
+def test_index_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "i.sqlite3"
+    first = SqliteIndex(path)
+    first.index([make_doc("a", "Công văn")])
+    first.close()
+    assert SqliteIndex(path).search("cong van").total == 1
+
+
+def _with_metadata(doc_id: str, organ: str, type_name: str, issued: str, text: str) -> Document:
+    doc = make_doc(doc_id, text)
+    doc.metadata.organ_name.value = organ
+    doc.metadata.type_name.value = type_name
+    doc.metadata.issued_date.value = issued
+    doc.metadata.needs_review = False
+    return doc
+
+
+def test_facets_count_the_matching_documents_and_filters_narrow(index) -> None:
+    index.index(
+        [
+            _with_metadata("d", "UBND tỉnh Kon Tum", "Quyết định", "2019-05-02", "số hóa tài liệu"),
+            _with_metadata("e", "UBND tỉnh Kon Tum", "Báo cáo", "2020-01-09", "số hóa hồ sơ"),
+            _with_metadata("f", "Sở Nội vụ", "Quyết định", "2019-11-14", "số hóa lưu trữ"),
+        ]
+    )
+    results = index.search("so hoa")
+    assert results.total == 3
+    assert results.facets["organ"] == {"UBND tỉnh Kon Tum": 2, "Sở Nội vụ": 1}
+    assert results.facets["type"] == {"Quyết định": 2, "Báo cáo": 1}
+    assert results.facets["year"] == {"2019": 2, "2020": 1}
+    narrowed = index.search("so hoa", filters={"type": "Quyết định", "year": "2019"})
+    assert sorted(h.doc_id[0] for h in narrowed.hits) == ["d", "f"]
+    assert index.search("kon tum so hoa").total == 2  # metadata is searchable too
+
+
+def test_rebuild_replaces_everything_at_once(loaded) -> None:
+    assert loaded.rebuild([make_doc("z", "Công văn về việc số hóa")]) == 1
+    assert loaded.count() == 1
+    assert [h.doc_id[0] for h in loaded.search("cong van").hits] == ["z"]
+    assert loaded.search("ke hoach").total == 0
+
+
+def test_paging_through_results(loaded) -> None:
+    first = loaded.search("quyet dinh", limit=1)
+    second = loaded.search("quyet dinh", limit=1, offset=1)
+    assert first.total == second.total == 2
+    assert {first.hits[0].doc_id, second.hits[0].doc_id} == {"a" * 64, "b" * 64}
