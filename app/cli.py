@@ -349,6 +349,19 @@ def worker(
             err.print("worker: stopping")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP API (search, records, searchable PDFs, uploads)."""
+    import uvicorn
+
+    from app.api import create_app
+
+    uvicorn.run(create_app(state.settings), host=host, port=port, log_level="info")
+
+
 SAMPLE_QUERIES = ("quyet dinh", "so hoa tai lieu", "uy ban nhan dan")
 
 

@@ -25,7 +25,7 @@ def build_index(settings: Settings) -> SearchIndex:
     if settings.search.startswith(("http://", "https://")):
         from search.elastic import ElasticIndex
 
-        return ElasticIndex(settings.search)
+        return ElasticIndex(settings.search, alias=settings.search_index)
     if "://" in settings.search:
         raise ValueError(f"SOHOA_SEARCH={settings.search}: use a file or http(s)://")
     return SqliteIndex(settings.search_path)

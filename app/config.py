@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("sohoa"))
     storage: str = ""  # a folder (default: <data_dir>/store); minio://… in production
     search: str = ""  # a SQLite file (default: <data_dir>/index.sqlite3); http://… Elasticsearch
+    search_index: str = "sohoa-documents"  # Elasticsearch alias; versioned indices sit behind it
     broker: str = ""  # empty: in-process; redis://… or amqp://… in production
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     deskew: bool = True

@@ -1,0 +1,20 @@
+# One image for the API and the workers (the command differs).
+FROM python:3.11-slim-bookworm
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd \
+      fonts-liberation2 qpdf \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY schemas schemas
+COPY storage storage
+COPY search search
+COPY pipeline pipeline
+COPY workers workers
+COPY app app
+COPY corpus corpus
+RUN pip install --no-cache-dir .
+RUN useradd -r -u 1000 sohoa
+USER sohoa
+ENV SOHOA_DATA_DIR=/var/lib/sohoa
+CMD ["sohoa", "--help"]

@@ -1,0 +1,127 @@
+"""HTTP API: the same operations as the CLI, for other systems and the web UI."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, HTTPException, Query, UploadFile
+from fastapi.responses import RedirectResponse, StreamingResponse
+
+from app import views
+from app.compose import build_services
+from app.config import Settings
+from schemas.errors import NotFound, SohoaError
+from schemas.models import DocumentStatus
+from storage.keys import pdf_key
+from workers.runtime import WorkerPool
+from workers.submit import accept
+
+MAX_UPLOAD_BYTES = 2 * 1024**3
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    services = build_services(settings)
+    # Embedded default: this process also runs the workers; with a server broker it only submits.
+    pool = WorkerPool(services, settings.broker, settings.workers, consume=not settings.broker)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Iterator[None]:  # type: ignore[misc]
+        pool.start()
+        yield
+        pool.stop()
+
+    api = FastAPI(title="sohoa", version="1", lifespan=lifespan)
+
+    def resolve(doc_id: str) -> str:
+        try:
+            return services.records.resolve(doc_id)
+        except NotFound as e:
+            raise HTTPException(404, e.message) from e
+
+    @api.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "indexed": services.index.count()}
+
+    @api.get("/search")
+    def search(
+        q: str = "",
+        limit: Annotated[int, Query(ge=1, le=200)] = 10,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        filter: Annotated[list[str] | None, Query(description="name:value")] = None,  # noqa: A002
+    ) -> dict[str, Any]:
+        filters = dict(f.split(":", 1) for f in filter or [] if ":" in f)
+        try:
+            results = services.index.search(q, filters=filters, limit=limit, offset=offset)
+        except ValueError as e:
+            raise HTTPException(422, str(e)) from e
+        return {
+            "query": q,
+            "total": results.total,
+            "hits": [views.hit_json(h) for h in results.hits],
+            "facets": results.facets,
+        }
+
+    @api.get("/documents/{doc_id}")
+    def document(doc_id: str) -> dict[str, Any]:
+        return views.document_json(services.records.require(resolve(doc_id)))
+
+    @api.get("/documents/{doc_id}/pdf", response_model=None)
+    def searchable_pdf(doc_id: str) -> RedirectResponse | StreamingResponse:
+        full_id = resolve(doc_id)
+        doc = services.records.require(full_id)
+        if doc.status != DocumentStatus.done:
+            raise HTTPException(409, f"document is {doc.status.value}; no PDF yet")
+        presign = getattr(services.store, "presigned_url", None)
+        if presign is not None:
+            return RedirectResponse(presign(pdf_key(full_id)), status_code=307)
+        name = Path(doc.source_name).stem + ".pdf"
+        return StreamingResponse(
+            services.store.open(pdf_key(full_id)),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @api.post("/documents", status_code=202)
+    def upload(file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+        """Store the original at once, then queue it; poll GET /documents/{id} for progress."""
+        name = Path(file.filename or "upload").name
+        with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as tmp:
+            path = Path(tmp) / name
+            with path.open("wb") as out:
+                copied = _copy_limited(file.file, out, MAX_UPLOAD_BYTES)
+            if copied > MAX_UPLOAD_BYTES:
+                raise HTTPException(413, f"file larger than {MAX_UPLOAD_BYTES:,} bytes")
+            sub = accept(services, path)
+        if sub.error is not None and sub.doc_id is None:
+            raise HTTPException(422, sub.error.message)
+        if sub.outcome in ("new", "resumed"):
+            pool.actors.ingest.send(sub.doc_id)
+        return {
+            "document_id": sub.doc_id,
+            "outcome": sub.outcome,
+            "error": sub.error.model_dump() if sub.error else None,
+        }
+
+    @api.exception_handler(SohoaError)
+    def sohoa_error(_: Any, error: SohoaError):  # noqa: ANN202
+        from fastapi.responses import JSONResponse
+
+        status = 404 if isinstance(error, NotFound) else 422
+        return JSONResponse({"error": error.code, "message": error.message}, status_code=status)
+
+    return api
+
+
+def _copy_limited(src, dst, limit: int) -> int:  # noqa: ANN001
+    copied = 0
+    while chunk := src.read(1024 * 1024):
+        copied += len(chunk)
+        if copied > limit:
+            return copied
+        dst.write(chunk)
+    return copied
