@@ -118,17 +118,25 @@ class ElasticIndex:
     def _new_index_name(self) -> str:
         return f"{self.alias}-v{time.time_ns() // 1_000_000}"
 
-    def _create_index(self) -> str:
-        name = self._new_index_name()
+    def _create_index(self, name: str | None = None) -> str:
+        name = name or self._new_index_name()
         self.client.indices.create(
             index=name, body={"settings": {"index": SETTINGS}, "mappings": MAPPINGS}
         )
         return name
 
     def _ensure_alias(self) -> None:
-        if not self.client.indices.exists_alias(name=self.alias):
-            name = self._create_index()
-            self.client.indices.put_alias(index=name, name=self.alias)
+        """First use: the first index and its alias. Several worker processes start at once, so
+        the first index has a fixed name and whoever creates it second simply uses it."""
+        if self.client.indices.exists_alias(name=self.alias):
+            return
+        first = f"{self.alias}-v0"
+        try:
+            self._create_index(first)
+        except Exception as e:
+            if "resource_already_exists_exception" not in str(e):
+                raise
+        self.client.indices.put_alias(index=first, name=self.alias)
 
     def _alias_targets(self) -> list[str]:
         return list(self.client.indices.get_alias(name=self.alias).keys())

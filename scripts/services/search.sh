@@ -436,12 +436,16 @@ EOF
     (cd "$stage" && find bin lib modules plugins config -type f | sort | xargs sha256sum) >"$stage/MANIFEST.sha256"
     recipe | sha256sum | cut -d' ' -f1 >"$stage/.sohoa-recipe"
     run rm -rf "$NODE_HOME"
-    run mv "$stage" "$NODE_HOME"
+    run mv -T "$stage" "$NODE_HOME"
     say "installed $NODE_HOME ($(du -sh "$NODE_HOME" | cut -f1); $(ls "$NODE_HOME/lib" | wc -l) jars in lib, ${#MODULES[@]} modules); Maven repository $M2: $(du -sh "$M2" | cut -f1)"
 }
 
 cmd_install() {
     local force="${1:-}" rc=0
+    # One install at a time (parallel test workers may all call `up`): fd 8 holds the lock.
+    run mkdir -p "$BASE"
+    exec 8>"$BASE/.install.lock"
+    flock -w 900 8 || fail "another install still holds $BASE/.install.lock after 900 s"
     if [ "$force" != --force ]; then
         verify_home || rc=$?
         [ "$rc" -eq 0 ] && return 0
@@ -528,10 +532,18 @@ wait_healthy() {
 cmd_up() {
     command -v curl >/dev/null || fail "curl not found (Debian: apt-get install curl)"
     cmd_install
+    exec 8>&-
+    run mkdir -p "$RUN"
+    # One `up` per port at a time: fd 9 holds the lock until this script exits.
+    exec 9>"$RUN/search-$PORT.lock"
+    flock -w "$((WAIT_SECONDS + 30))" 9 || fail "another 'up' on port $PORT still holds $RUN/search-$PORT.lock"
     local running
     running="$(data_of_port)"
     if ours_alive "$running"; then
         DATA="$running"; START_CMD="(started earlier, see $DATA/search.log)"
+        if [ -n "${1:-}" ] && [ "$(cd "$1" 2>/dev/null && pwd -P)" != "$running" ]; then
+            say "note: the node on port $PORT already runs from $running, not from $1; using it"
+        fi
         healthy || wait_healthy "$(cat "$DATA/search.pid")"
         echo "SOHOA_SEARCH=$URL"
         return 0
@@ -541,7 +553,7 @@ cmd_up() {
     fi
     find_java
     DATA="${1:-$DEFAULT_DATA}"
-    run mkdir -p "$RUN" "$DATA"
+    run mkdir -p "$DATA"
     DATA="$(cd "$DATA" && pwd -P)"
     run mkdir -p "$DATA/config" "$DATA/data" "$DATA/logs" "$DATA/tmp"
     if is_root; then
@@ -579,10 +591,9 @@ cmd_up() {
         echo "=== $(date -Is) search.sh up: $START_CMD"
     } >>"$DATA/search.log"
     # The inner shell writes its own pid, then becomes the JVM: search.pid is the JVM's pid.
-    (cd "$DATA" && exec setsid "${launch[@]}" /bin/sh -c 'echo $$ >"$0"; exec "$@"' "$DATA/search.pid" "${cmd[@]}" \
+    (exec 9>&-; cd "$DATA" && exec setsid "${launch[@]}" /bin/sh -c 'echo $$ >"$0"; exec "$@"' "$DATA/search.pid" "${cmd[@]}" \
         >>"$DATA/search.log" 2>&1 </dev/null) &
-    local i
-    for i in $(seq 1 100); do [ -s "$DATA/search.pid" ] && break; sleep 0.05; done
+    for _ in $(seq 1 100); do [ -s "$DATA/search.pid" ] && break; sleep 0.05; done
     [ -s "$DATA/search.pid" ] || { say "error: the node did not start. Command was:"; printf '  %s\n' "$START_CMD" >&2; tail -n 30 "$DATA/search.log" >&2; exit 1; }
     local pid
     pid="$(cat "$DATA/search.pid")"
@@ -603,15 +614,14 @@ cmd_down() {
     fi
     pid="$(cat "$data/search.pid")"
     kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for i in $(seq 1 $((STOP_WAIT * 10))); do
+    for _ in $(seq 1 $((STOP_WAIT * 10))); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
         say "pid $pid did not stop within ${STOP_WAIT}s; sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
-        for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
     kill -0 "$pid" 2>/dev/null && fail "could not stop the node, pid $pid"
     rm -f "$data/search.pid" "$POINTER"
