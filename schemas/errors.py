@@ -54,6 +54,10 @@ class ToolMissing(SohoaError):
     code = "tool_missing"
 
 
+class StepFailed(SohoaError):
+    code = "step_failed"
+
+
 class StorageError(SohoaError):
     code = "storage"
     retryable = True

@@ -42,6 +42,9 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
         "min_backoff": 1000,
         "max_backoff": 30000,
         "retry_when": _retry_when,
+        # After the last retry the message goes to the broker's dead-letter queue, and the
+        # document is marked failed with the reason, so no batch waits forever.
+        "on_retry_exhausted": "sohoa.give_up",
     }
 
     def send_page(doc_id: str, page_no: int, dpi: int) -> None:
@@ -61,6 +64,12 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
     def index(doc_id: str) -> None:
         tasks.index_document(services, doc_id)
 
+    def give_up(message: dict, info: dict) -> None:
+        tasks.give_up(services, message["args"][0], message["actor_name"], message["options"])
+
+    dramatiq.actor(
+        give_up, actor_name="sohoa.give_up", broker=broker, queue_name=QUEUE, max_retries=0
+    )
     actors = Actors(
         ingest=dramatiq.actor(ingest, actor_name="sohoa.ingest", **options),
         ocr_page=dramatiq.actor(

@@ -14,7 +14,7 @@ from pipeline.detect import PDF
 from pipeline.load import PageInfo, iter_text_pages, load_scanned_page, plan_pages
 from pipeline.page import process_scanned_page, text_page_result
 from pipeline.pdf import PagePart, assemble
-from schemas.errors import SohoaError
+from schemas.errors import SohoaError, StepFailed
 from schemas.models import Document, DocumentStatus, ErrorInfo, PageResult, PageStatus
 from storage.keys import original_key, page_key, pdf_key
 from workers.services import Services
@@ -155,6 +155,16 @@ def _write_searchable_pdf(services: Services, doc: Document) -> None:
         out = Path(tmp) / "searchable.pdf"
         assemble(parts, out, doc.source_name)
         store.put_file(pdf_key(doc.id), out)
+
+
+def give_up(services: Services, doc_id: str, step: str, options: dict) -> None:
+    """A step failed on every retry: record why, so the document ends as failed, not stuck."""
+    doc = services.records.get(doc_id)
+    if doc is None or doc.status in (DocumentStatus.done, DocumentStatus.failed):
+        return
+    trace = (options.get("traceback") or "").strip().splitlines()
+    reason = trace[-1] if trace else "unknown error"
+    fail_document(services, doc, StepFailed(f"{step} failed after retries: {reason}"))
 
 
 def index_document(services: Services, doc_id: str) -> None:
