@@ -69,16 +69,19 @@ def test_every_good_file_is_ok_and_every_page_has_text(ingested) -> None:
             assert page["source"] == ("text_layer" if entry.born_digital else "ocr")
 
 
-def test_clean_pages_meet_the_word_error_bound(ingested) -> None:
+def test_scanned_pages_are_read_accurately(ingested) -> None:
+    """Every level of the mixed batch; the DESIGN bounds are checked on larger samples in
+    test_accuracy.py and measured in bench/ocr.py."""
     _, manifest, _, results = ingested
-    errors = [
-        word_error(truth.text, page["text"])
+    errors = {
+        (entry.file, truth.page_no): word_error(truth.text, page["text"])
         for entry in manifest.files
-        if entry.level == "clean" and not entry.born_digital
+        if not entry.born_digital
         for page, truth in zip(results[entry.file]["pages"], entry.pages, strict=True)
-    ]
+    }
     assert errors
-    assert mean(errors) <= 0.005  # DESIGN §8: ≤ 0.5 % on clean pages
+    assert mean(errors.values()) <= 0.015, errors
+    assert max(errors.values()) <= 0.05, errors
 
 
 def test_born_digital_text_is_taken_exactly(ingested) -> None:
