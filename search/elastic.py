@@ -111,6 +111,7 @@ class ElasticIndex:
         self.url = url
         self.alias = alias
         self.client = client or make_client(url)
+        self._put_template()
         self._ensure_alias()
 
     # -- index lifecycle -------------------------------------------------------------------
@@ -118,11 +119,19 @@ class ElasticIndex:
     def _new_index_name(self) -> str:
         return f"{self.alias}-v{time.time_ns() // 1_000_000}"
 
+    def _put_template(self) -> None:
+        """Every versioned index behind the alias gets the same settings and mappings."""
+        self.client.indices.put_index_template(
+            name=f"{self.alias}-template",
+            body={
+                "index_patterns": [f"{self.alias}-v*"],
+                "template": {"settings": {"index": SETTINGS}, "mappings": MAPPINGS},
+            },
+        )
+
     def _create_index(self, name: str | None = None) -> str:
         name = name or self._new_index_name()
-        self.client.indices.create(
-            index=name, body={"settings": {"index": SETTINGS}, "mappings": MAPPINGS}
-        )
+        self.client.indices.create(index=name)
         return name
 
     def _ensure_alias(self) -> None:

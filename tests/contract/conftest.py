@@ -40,3 +40,4 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     yield ix
     for name in ix.client.indices.get(index=f"{ix.alias}-v*"):
         ix.client.indices.delete(index=name)
+    ix.client.indices.delete_index_template(name=f"{ix.alias}-template")
