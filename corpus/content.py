@@ -2,7 +2,7 @@
 
 Everything is drawn from a `random.Random` passed in, so a seed fixes the whole document.
 Body paragraphs are real Vietnamese administrative prose from the seed texts
-(`/work/shared/seeds/*.txt`, override with `SOHOA_CORPUS_SEEDS`).
+(`corpus/seeds/*.txt`, copies of the project's shared seed texts; override with `SOHOA_CORPUS_SEEDS`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SEEDS_DIR = Path("/work/shared/seeds")
+# Copies of the project's shared seed texts travel with the package, so the demo and the tests
+# work on any machine; SOHOA_CORPUS_SEEDS points elsewhere.
+DEFAULT_SEEDS_DIR = Path(__file__).with_name("seeds")
 
 
 def nfc(text: str) -> str:
