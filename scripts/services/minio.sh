@@ -56,23 +56,9 @@ if [ "$PORT" = 9000 ]; then DEFAULT_DATA="$RUN/minio"; else DEFAULT_DATA="$RUN/m
 HEALTH=/minio/health/live
 WAIT_SECONDS="${SOHOA_MINIO_WAIT:-60}"
 
-say() { echo "minio.sh: $*" >&2; }
-fail() { say "error: $*"; exit 1; }
-# Any command that fails without going through run() still names itself.
-trap 'rc=$?; say "error: command failed (exit $rc) at line $LINENO: $BASH_COMMAND"; exit $rc' ERR
-
-# run CMD...: run it, keep its output, and on failure print the exact command and that output.
-run() {
-    local out rc=0
-    out="$("$@" 2>&1)" || rc=$?
-    if [ "$rc" -ne 0 ]; then
-        say "error: command failed (exit $rc): $(printf '%q ' "$@")"
-        [ -n "$out" ] && printf '%s\n' "$out" | tail -n 40 >&2
-        exit "$rc"
-    fi
-    [ -z "${RUN_QUIET:-}" ] && [ -n "$out" ] && printf '%s\n' "$out" >&2
-    return 0
-}
+SERVICE_NAME=minio.sh
+# shellcheck source=scripts/services/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 case "$PORT" in ''|*[!0-9]*) fail "SOHOA_MINIO_PORT must be a port number, got '$PORT'";; esac
 case "$JOBS" in ''|*[!0-9]*|0) fail "SOHOA_BUILD_JOBS must be a positive number, got '$JOBS'";; esac

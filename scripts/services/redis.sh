@@ -28,23 +28,9 @@ if [ "$PORT" = 6379 ]; then DEFAULT_DATA="$RUN/redis"; else DEFAULT_DATA="$RUN/r
 URL="redis://$HOST:$PORT/0"
 WAIT_SECONDS="${SOHOA_REDIS_WAIT:-60}"
 
-say() { echo "redis.sh: $*" >&2; }
-fail() { say "error: $*"; exit 1; }
-# Any command that fails without going through run() still names itself.
-trap 'rc=$?; say "error: command failed (exit $rc) at line $LINENO: $BASH_COMMAND"; exit $rc' ERR
-
-# run CMD...: run it, keep its output, and on failure print the exact command and that output.
-run() {
-    local out rc=0
-    out="$("$@" 2>&1)" || rc=$?
-    if [ "$rc" -ne 0 ]; then
-        say "error: command failed (exit $rc): $(printf '%q ' "$@")"
-        [ -n "$out" ] && printf '%s\n' "$out" | tail -n 40 >&2
-        exit "$rc"
-    fi
-    [ -z "${RUN_QUIET:-}" ] && [ -n "$out" ] && printf '%s\n' "$out" >&2
-    return 0
-}
+SERVICE_NAME=redis.sh
+# shellcheck source=scripts/services/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

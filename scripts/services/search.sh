@@ -100,23 +100,9 @@ MODULES=(
     "search-pipeline-common|search-pipeline-common|org.opensearch.search.pipeline.common.SearchPipelineCommonModulePlugin||Common search pipeline processors"
 )
 
-say() { echo "search.sh: $*" >&2; }
-fail() { say "error: $*"; exit 1; }
-# Any command that fails without going through run() still names itself.
-trap 'rc=$?; say "error: command failed (exit $rc) at line $LINENO: $BASH_COMMAND"; exit $rc' ERR
-
-# run CMD...: run it, keep its output, and on failure print the exact command and that output.
-run() {
-    local out rc=0
-    out="$("$@" 2>&1)" || rc=$?
-    if [ "$rc" -ne 0 ]; then
-        say "error: command failed (exit $rc): $(printf '%q ' "$@")"
-        [ -n "$out" ] && printf '%s\n' "$out" | tail -n 40 >&2
-        exit "$rc"
-    fi
-    [ -z "${RUN_QUIET:-}" ] && [ -n "$out" ] && printf '%s\n' "$out" >&2
-    return 0
-}
+SERVICE_NAME=search.sh
+# shellcheck source=scripts/services/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 case "$PORT" in ''|*[!0-9]*) fail "SOHOA_SEARCH_PORT must be a port number, got '$PORT'";; esac
 case "$HEAP" in [0-9]*[mMgG]) ;; *) fail "SOHOA_SEARCH_HEAP must look like 512m or 1g, got '$HEAP'";; esac

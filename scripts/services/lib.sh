@@ -1,0 +1,20 @@
+# Shared helpers of the service scripts. Set SERVICE_NAME before sourcing this file.
+# shellcheck shell=bash
+
+say() { echo "${SERVICE_NAME}: $*" >&2; }
+fail() { say "error: $*"; exit 1; }
+# Any command that fails without going through run() still names itself.
+trap 'rc=$?; say "error: command failed (exit $rc) at line $LINENO: $BASH_COMMAND"; exit $rc' ERR
+
+# run CMD...: run it, keep its output, and on failure print the exact command and that output.
+run() {
+    local out rc=0
+    out="$("$@" 2>&1)" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        say "error: command failed (exit $rc): $(printf '%q ' "$@")"
+        [ -n "$out" ] && printf '%s\n' "$out" | tail -n 40 >&2
+        exit "$rc"
+    fi
+    [ -z "${RUN_QUIET:-}" ] && [ -n "$out" ] && printf '%s\n' "$out" >&2
+    return 0
+}
