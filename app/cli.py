@@ -24,10 +24,10 @@ from schemas.models import DocumentStatus
 from storage.keys import pdf_key
 from workers.actors import QUEUE
 from workers.batch import Progress as BatchProgress
-from workers.batch import outcome, submit_all, wait_for
+from workers.batch import enqueue, needs_work, outcome, wait_for
 from workers.runtime import WorkerPool
 from workers.services import Services
-from workers.submit import expand_inputs
+from workers.submit import Submission, accept, expand_inputs
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -135,28 +135,9 @@ def run_ingest(services: Services, inputs: list[str], *, as_json: bool, show_pro
         )
         return EXIT_USAGE
     started = time.perf_counter()
-    broker_url = state.settings.broker
-    # With a server broker the work is done by `sohoa worker` processes; this one only submits.
-    with WorkerPool(services, broker_url, state.settings.workers, consume=not broker_url) as pool:
-        subs = submit_all(services, pool, paths)
-        if show_progress and not as_json and any(s.outcome in ("new", "resumed") for s in subs):
-            with _progress_bar() as bar:
-                task = bar.add_task("OCR", total=None, pages="0/?", rate="–", docs="")
-
-                def on_progress(p: BatchProgress) -> None:
-                    elapsed = max(time.perf_counter() - started, 1e-6)
-                    bar.update(
-                        task,
-                        completed=p.pages_done,
-                        total=max(p.pages_total, p.pages_done) or None,
-                        pages=f"{p.pages_done}/{p.pages_total or '?'}",
-                        rate=f"{p.pages_done / elapsed:.2f}",
-                        docs=f"{p.docs_finished}/{len(subs)} files",
-                    )
-
-                wait_for(services, pool, subs, on_progress)
-        else:
-            wait_for(services, pool, subs, None)
+    subs = [accept(services, path) for path in paths]  # originals stored before anything else
+    if any(needs_work(s) for s in subs):
+        _process(services, subs, started, show_progress and not as_json)
     elapsed = time.perf_counter() - started
     rows = [(sub, *outcome(services, sub)) for sub in subs]
     if as_json:
@@ -165,6 +146,31 @@ def run_ingest(services: Services, inputs: list[str], *, as_json: bool, show_pro
     else:
         _print_ingest_table(rows, elapsed)
     return EXIT_FAILED if any(r[1] != "ok" and r[1] != "reused" for r in rows) else 0
+
+
+def _process(services: Services, subs: list[Submission], started: float, show_bar: bool) -> None:
+    broker_url = state.settings.broker
+    # With a server broker the work is done by `sohoa worker` processes; this one only submits.
+    with WorkerPool(services, broker_url, state.settings.workers, consume=not broker_url) as pool:
+        enqueue(pool, subs)
+        if not show_bar:
+            wait_for(services, pool, subs, None)
+            return
+        with _progress_bar() as bar:
+            task = bar.add_task("OCR", total=None, pages="0/?", rate="–", docs="")
+
+            def on_progress(p: BatchProgress) -> None:
+                elapsed = max(time.perf_counter() - started, 1e-6)
+                bar.update(
+                    task,
+                    completed=p.pages_done,
+                    total=max(p.pages_total, p.pages_done) or None,
+                    pages=f"{p.pages_done}/{p.pages_total or '?'}",
+                    rate=f"{p.pages_done / elapsed:.2f}",
+                    docs=f"{p.docs_finished}/{len(subs)} files",
+                )
+
+            wait_for(services, pool, subs, on_progress)
 
 
 def _print_ingest_table(rows: list, elapsed: float) -> None:

@@ -9,6 +9,10 @@ def record_key(doc_id: str) -> str:
     return f"records/{doc_id}.json"
 
 
+def status_key(doc_id: str) -> str:
+    return f"records/{doc_id}.status"
+
+
 def page_key(doc_id: str, page_no: int, ext: str = "json") -> str:
     return f"derived/{doc_id}/pages/{page_no:04d}.{ext}"
 

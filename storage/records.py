@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pydantic import BaseModel
+
 from schemas.errors import NotFound
-from schemas.models import Document
+from schemas.models import Document, DocumentStatus
 from storage.base import ObjectStore
-from storage.keys import record_key
+from storage.keys import record_key, status_key
+
+
+class RecordStatus(BaseModel):
+    status: DocumentStatus
+    page_count: int = 0
 
 
 class RecordStore:
@@ -28,7 +35,20 @@ class RecordStore:
         return doc
 
     def put(self, doc: Document) -> None:
-        self.store.put_bytes(record_key(doc.id), doc.model_dump_json(indent=1).encode())
+        """The record, then its small status marker (read by polling and re-ingest)."""
+        self.store.put_bytes(record_key(doc.id), doc.model_dump_json().encode())
+        marker = RecordStatus(status=doc.status, page_count=doc.page_count)
+        self.store.put_bytes(status_key(doc.id), marker.model_dump_json().encode())
+
+    def status(self, doc_id: str) -> RecordStatus | None:
+        """Status and page count without reading the whole record (which holds every word)."""
+        try:
+            return RecordStatus.model_validate_json(self.store.get_bytes(status_key(doc_id)))
+        except NotFound:
+            doc = self.get(doc_id)
+            return (
+                None if doc is None else RecordStatus(status=doc.status, page_count=doc.page_count)
+            )
 
     def ids(self) -> Iterator[str]:
         for key in self.store.list("records/"):

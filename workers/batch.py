@@ -32,13 +32,19 @@ def pages_finished(services: Services, doc_id: str) -> int:
     return sum(1 for key in services.store.list(prefix) if key.endswith(".json"))
 
 
-def submit_all(services: Services, pool: WorkerPool, paths: Iterable) -> list[Submission]:
-    subs = []
-    for path in paths:
-        sub = accept(services, path)
-        if sub.outcome in ("new", "resumed") and sub.doc_id:
+def needs_work(sub: Submission) -> bool:
+    return sub.doc_id is not None and sub.outcome in ("new", "resumed")
+
+
+def enqueue(pool: WorkerPool, subs: list[Submission]) -> None:
+    for sub in subs:
+        if needs_work(sub):
             pool.actors.ingest.send(sub.doc_id)
-        subs.append(sub)
+
+
+def submit_all(services: Services, pool: WorkerPool, paths: Iterable) -> list[Submission]:
+    subs = [accept(services, path) for path in paths]
+    enqueue(pool, subs)
     return subs
 
 
@@ -46,23 +52,24 @@ def wait_for(
     services: Services, pool: WorkerPool, subs: list[Submission], on_progress: ProgressFn | None
 ) -> None:
     """Poll the records until every submitted document is done or failed."""
-    waiting = {s.doc_id: s for s in subs if s.doc_id and s.outcome in ("new", "resumed")}
+    waiting = {s.doc_id: s for s in subs if needs_work(s)}
     records = services.records
     last_change, last_seen = time.monotonic(), None
     pages: dict[str, tuple[int, int]] = {}
+    settled: set[str] = set()
     while True:
-        finished = 0
         for doc_id, sub in waiting.items():
-            doc = records.get(doc_id)
-            terminal = doc is not None and doc.status in (
-                DocumentStatus.done,
-                DocumentStatus.failed,
-            )
-            if terminal and not sub.seconds:
+            if doc_id in settled:
+                continue
+            known = records.status(doc_id)  # a small marker, not the whole record
+            total = known.page_count if known else 0
+            if known is not None and known.status in (DocumentStatus.done, DocumentStatus.failed):
                 sub.seconds = time.perf_counter() - sub.started
-            finished += terminal
-            total = doc.page_count if doc else 0
-            pages[doc_id] = (total, total if terminal else pages_finished(services, doc_id))
+                settled.add(doc_id)
+                pages[doc_id] = (total, total)
+            else:
+                pages[doc_id] = (total, pages_finished(services, doc_id))
+        finished = len(settled)
         state = (finished, sum(done for _, done in pages.values()))
         if on_progress:
             settled_early = len(subs) - len(waiting)  # reused or refused: nothing to wait for

@@ -85,10 +85,11 @@ def accept(services: Services, path: Path) -> Submission:
         return sub
     sub.doc_id = doc_id
     records = services.records
-    existing = records.get(doc_id)
-    if existing is not None and existing.status == DocumentStatus.done:
+    known = records.status(doc_id)
+    if known is not None and known.status == DocumentStatus.done:
         sub.outcome = "reused"
         return sub
+    existing = records.get(doc_id) if known is not None else None
     if not services.store.exists(original_key(doc_id)):
         services.store.put_file(original_key(doc_id), path)
     if existing is not None and existing.status == DocumentStatus.processing:
