@@ -87,3 +87,18 @@ def _collapse_whitespace(
     body = "".join(out).rstrip()
     new_spans = [(mapping[a] + shift, mapping[b] + shift) for a, b in spans]
     return Snippet(prefix + body + (" …" if cut_right else ""), new_spans)
+
+
+def best_pages(
+    pages: list[tuple[int, str]], folded_terms: list[str], limit: int
+) -> list[tuple[int, Snippet]]:
+    """The pages holding the most distinct query terms (then the most matches), with snippets."""
+    scored = []
+    for page_no, text in pages:
+        spans = term_spans(text, folded_terms)
+        if spans:
+            folded = fold(text)
+            distinct = len({folded[a:b] for a, b in spans})
+            scored.append((-distinct, -len(spans), page_no, text))
+    scored.sort()
+    return [(page_no, make_snippet(text, folded_terms)) for *_, page_no, text in scored[:limit]]
