@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test bench clean-demo
+.PHONY: setup demo test bench bench-services
 
 setup:
 	bash scripts/setup.sh
@@ -13,6 +13,10 @@ demo: setup
 test: setup
 	$(VENV)/bin/pytest -q -ra
 
-bench: 
+bench:
 	SOHOA_EXTRAS=test,bench bash scripts/setup.sh
 	$(PY) bench/ocr.py
+
+bench-services: setup
+	bash scripts/services.sh up >/dev/null
+	$(PY) bench/services.py
