@@ -911,7 +911,7 @@ def render_search(s: dict, a: dict) -> list[str]:
     lines = [
         "### Search backends", "",
         f"Generated records (fixed seed {a['seed']}): 1–3 pages of 150–400 words of the seed "
-        "prose (`/work/shared/seeds`, the first page with an ND30 header), metadata set (30 "
+        "prose (`corpus/seeds`, the first page with an ND30 header), metadata set (30 "
         "organs, 8 types, dates 2015–2024, 150 signers, 30 % needs_review, 20 % in a dossier). "
         f"Indexed with `index.index(batch)`, {s['batch']:,} documents per batch; only the "
         "index() call is timed (making the documents is not). The larger size adds documents "
