@@ -28,9 +28,16 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+_TABLE_END = 0x3000  # Latin, Vietnamese, Greek, Cyrillic, punctuation: folded by one table
+_TABLE = {code: _fold_char(chr(code)) for code in range(_TABLE_END)}
+
+
 def fold(text: str) -> str:
     """NFC, drop combining marks, đ→d, lower-case; one output character per NFC character."""
-    return "".join(_fold_char(c) for c in nfc(text))
+    text = nfc(text)
+    if not text or max(text) < chr(_TABLE_END):
+        return text.translate(_TABLE)  # C speed: indexing folds every page twice
+    return "".join(_fold_char(c) for c in text)
 
 
 def tokens(text: str) -> list[str]:
