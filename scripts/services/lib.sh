@@ -18,3 +18,17 @@ run() {
     [ -z "${RUN_QUIET:-}" ] && [ -n "$out" ] && printf '%s\n' "$out" >&2
     return 0
 }
+
+# service_main ARGS...: the install|up [DATA_DIR]|down|status front end, calling cmd_<action>.
+service_main() {
+    usage() { echo "usage: $0 install|up [DATA_DIR]|down|status" >&2; exit 64; }
+    [ "$#" -ge 1 ] || usage
+    local action="$1"; shift
+    case "$action" in
+        install) [ "$#" -eq 0 ] || usage; cmd_install ;;
+        up) [ "$#" -le 1 ] || usage; cmd_up "$@" ;;
+        down) [ "$#" -eq 0 ] || usage; cmd_down ;;
+        status) [ "$#" -eq 0 ] || usage; trap - ERR; cmd_status ;;
+        *) usage ;;
+    esac
+}

@@ -154,14 +154,4 @@ cmd_status() {
     return 3
 }
 
-usage() { echo "usage: $0 install|up [DATA_DIR]|down|status" >&2; exit 64; }
-
-[ "$#" -ge 1 ] || usage
-action="$1"; shift
-case "$action" in
-    install) [ "$#" -eq 0 ] || usage; cmd_install ;;
-    up) [ "$#" -le 1 ] || usage; cmd_up "$@" ;;
-    down) [ "$#" -eq 0 ] || usage; cmd_down ;;
-    status) [ "$#" -eq 0 ] || usage; trap - ERR; cmd_status ;;
-    *) usage ;;
-esac
+service_main "$@"
