@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -104,14 +105,27 @@ class AdminMetadata(_Model):
     priority: Field = PydField(default_factory=Field)
     page_amount: Field = PydField(default_factory=Field)
     language: Field = PydField(default_factory=Field)
+    # From the organ registry, when the extracted organ can be identified there.
+    organ_id: Field = PydField(default_factory=Field)
+    organ_level: Field = PydField(default_factory=Field)
+    # edXML DocumentId, only when organ id, date, number and notation are all known.
+    document_id: Field = PydField(default_factory=Field)
     needs_review: bool = True
+    review_reasons: list[str] = PydField(default_factory=list)
 
     def values(self) -> dict[str, Any]:
         """Field name -> value, without confidences, for display and indexing."""
         return {
-            name: getattr(self, name).value
+            name: field.value
+            for name, field in self.fields().items()
+            if field.value not in (None, "", [])
+        }
+
+    def fields(self) -> dict[str, Field]:
+        return {
+            name: getattr(self, name)
             for name in type(self).model_fields
-            if name != "needs_review" and getattr(self, name).value not in (None, "", [])
+            if name not in ("needs_review", "review_reasons")
         }
 
 
@@ -130,6 +144,10 @@ class Document(_Model):
     errors: list[ErrorInfo] = PydField(default_factory=list)
     history: list[StatusChange] = PydField(default_factory=list)
     dossier: str | None = None
+    # A document cut from a multi-document scan: the original it came from and its pages there
+    # (1-based, inclusive). Its own id is derived from both (see split_document_id).
+    source_id: str | None = None
+    page_range: tuple[int, int] | None = None
 
     @property
     def text(self) -> str:
@@ -183,3 +201,8 @@ class Dossier(_Model):
 def document_id_key(organ_id: str, issued: date, number: str, notation: str) -> str:
     """edXML DocumentId: `<OrganId>,<yyyy/MM/dd>,<Number/Notation>`."""
     return f"{organ_id},{issued:%Y/%m/%d},{number}/{notation}"
+
+
+def split_document_id(source_id: str, first_page: int, last_page: int) -> str:
+    """Stable id of the document found on pages first..last of the scan `source_id`."""
+    return hashlib.sha256(f"{source_id}#{first_page}-{last_page}".encode()).hexdigest()

@@ -71,7 +71,7 @@ def facet_values(doc: Document) -> dict[str, str | None]:
     year = str(issued)[:4] if issued else None
     return {
         "organ": meta.organ_name.value,
-        "level": None,
+        "level": meta.organ_level.value,
         "type": meta.type_name.value,
         "year": year,
         "signer": meta.signer_name.value,
