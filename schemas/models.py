@@ -183,6 +183,12 @@ class Organ(_Model):
     parent: str | None = None
     valid_from: date | None = None
     valid_to: date | None = None
+    aliases: list[Text] = PydField(default_factory=list)  # header forms: "UBND TỈNH KON TUM"
+
+    def active_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
 
 
 class Dossier(_Model):

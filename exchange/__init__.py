@@ -1,0 +1,1 @@
+"""Electronic document exchange between organs of the four levels (DESIGN §6)."""
