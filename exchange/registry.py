@@ -115,9 +115,7 @@ class OrganRegistry:
                 found.append(organ)
         return found
 
-    def find(
-        self, name: str, parent: str | None = None, on: date | None = None
-    ) -> Organ | None:
+    def find(self, name: str, parent: str | None = None, on: date | None = None) -> Organ | None:
         """The one organ a document header names (issuing organ line, parent line), or None.
 
         Several organs share a name ("Sở Nội vụ" exists in every province): the parent line

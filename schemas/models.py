@@ -148,6 +148,9 @@ class Document(_Model):
     # (1-based, inclusive). Its own id is derived from both (see split_document_id).
     source_id: str | None = None
     page_range: tuple[int, int] | None = None
+    # A scan found to hold several documents: the ids of the documents cut from it, in order.
+    # Such a scan is kept (it is the original) but searched through its parts.
+    parts: list[str] = PydField(default_factory=list)
 
     @property
     def text(self) -> str:

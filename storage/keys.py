@@ -21,6 +21,10 @@ def pdf_key(doc_id: str) -> str:
     return f"derived/{doc_id}/searchable.pdf"
 
 
+def dossier_key(file_code: str) -> str:
+    return f"dossiers/{file_code}.json"
+
+
 def is_content_addressed(key: str) -> bool:
     """Keys whose bytes are fixed by their name: never rewritten with other bytes."""
     return key.startswith("originals/")
