@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from schemas.models import Document, ErrorInfo
+from schemas.models import Document, Dossier, ErrorInfo
 from search.base import SearchHit, SearchResults
 
 
@@ -41,6 +41,10 @@ def document_json(doc: Document) -> dict[str, Any]:
         "created_at": doc.created_at.isoformat(),
         "updated_at": doc.updated_at.isoformat(),
         "metadata": doc.metadata.model_dump(mode="json"),
+        "dossier": doc.dossier,
+        "source_id": doc.source_id,
+        "page_range": list(doc.page_range) if doc.page_range else None,
+        "parts": doc.parts,
         "errors": [e.model_dump() for e in doc.errors],
         "history": [h.model_dump(mode="json") for h in doc.history],
         "pages": page_json(doc),
@@ -124,14 +128,18 @@ def print_document(console: Console, doc: Document, with_text: bool) -> None:
         ("updated", doc.updated_at.isoformat(timespec="seconds")),
     ):
         table.add_row(f"[bold]{label}[/]", value)
-    meta = doc.metadata
-    for name in type(meta).model_fields:
-        if name == "needs_review":
-            continue
-        field = getattr(meta, name)
-        if field.value not in (None, "", []):
-            table.add_row(f"[bold]{name}[/]", f"{field.value}  [dim]({field.confidence:.2f})[/]")
+    if doc.dossier:
+        table.add_row("[bold]dossier[/]", doc.dossier)
+    if doc.source_id and doc.page_range:
+        first, last = doc.page_range
+        table.add_row("[bold]cut from[/]", f"{doc.source_id[:12]}, pages {first}-{last}")
+    if doc.parts:
+        table.add_row(
+            "[bold]documents[/]", f"{len(doc.parts)}: " + ", ".join(p[:12] for p in doc.parts)
+        )
     console.print(table)
+    if not doc.parts and doc.status.value == "done":
+        print_metadata(console, doc)
     for error in doc.errors:
         console.print(f"[red]error[/] {error.code}: {error.message}")
     pages = Table("page", "status", "source", "confidence", "rotation", "skew", "notes")
@@ -153,3 +161,100 @@ def print_document(console: Console, doc: Document, with_text: bool) -> None:
         for p in doc.pages:
             console.rule(f"page {p.page_no}")
             console.print(p.text, markup=False, highlight=False)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+def print_metadata(console: Console, doc: Document) -> None:
+    """Every metadata field with the machine's confidence; unknown fields say so."""
+    meta = doc.metadata
+    table = Table("field", "value", "confidence", title="Metadata (Nghị định 30/2020)")
+    table.columns[1].overflow = "fold"
+    for name, field in meta.fields().items():
+        if field.value in (None, "", []):
+            table.add_row(name, "[dim]—[/]", "")
+            continue
+        style = "green" if field.confidence >= 0.8 else "yellow"
+        table.add_row(name, _shown(field.value), f"[{style}]{field.confidence:.2f}[/]")
+    console.print(table)
+    if meta.needs_review:
+        reasons = "; ".join(meta.review_reasons) or "key fields uncertain"
+        console.print(f"[yellow]needs review:[/] {reasons}")
+    else:
+        console.print("[green]metadata complete[/]")
+
+
+def review_json(doc: Document) -> dict[str, Any]:
+    return {
+        "document_id": doc.id,
+        "source_name": doc.source_name,
+        "needs_review": doc.metadata.needs_review,
+        "review_reasons": doc.metadata.review_reasons,
+        "metadata": {
+            k: str(v) if not isinstance(v, list) else v for k, v in doc.metadata.values().items()
+        },
+        "page_count": doc.page_count,
+    }
+
+
+def print_review(console: Console, docs: list[Document], total: int) -> None:
+    if not docs:
+        console.print("No document needs review.")
+        return
+    table = Table("id", "file", "số/ký hiệu", "type", "reasons", title=f"{total} to review")
+    table.columns[4].overflow = "fold"
+    for doc in docs:
+        meta = doc.metadata
+        code = "/".join(str(v) for v in (meta.code_number.value, meta.code_notation.value) if v)
+        table.add_row(
+            doc.id[:12],
+            doc.source_name,
+            code,
+            str(meta.type_name.value or ""),
+            "; ".join(meta.review_reasons),
+        )
+    console.print(table)
+
+
+def print_dossier(console: Console, dossier: Dossier, docs: list[Document] | None = None) -> None:
+    dates = " – ".join(str(d) for d in (dossier.start_date, dossier.end_date) if d) or "—"
+    console.print(
+        f"[bold]Dossier {dossier.file_code}[/]: {dossier.title}\n"
+        f"{dossier.doc_total} document(s), {dossier.page_total} page(s), dates {dates}"
+        + (f", organ {dossier.organ}" if dossier.organ else "")
+    )
+    if docs:
+        table = Table("#", "id", "date", "số/ký hiệu", "trích yếu")
+        table.columns[4].overflow = "fold"
+        for n, doc in enumerate(docs, 1):
+            meta = doc.metadata
+            code = "/".join(str(v) for v in (meta.code_number.value, meta.code_notation.value) if v)
+            table.add_row(
+                str(n),
+                doc.id[:12],
+                str(meta.issued_date.value or ""),
+                code,
+                str(meta.subject.value or doc.source_name),
+            )
+        console.print(table)
+
+
+def print_dossiers(console: Console, dossiers: list[Dossier]) -> None:
+    if not dossiers:
+        console.print("No dossiers yet: ingest with --dossier CODE --title TITLE.")
+        return
+    table = Table("code", "title", "documents", "pages", "from", "to")
+    for d in dossiers:
+        table.add_row(
+            d.file_code,
+            d.title,
+            str(d.doc_total),
+            str(d.page_total),
+            str(d.start_date or ""),
+            str(d.end_date or ""),
+        )
+    console.print(table)

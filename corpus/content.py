@@ -2,7 +2,8 @@
 
 Everything is drawn from a `random.Random` passed in, so a seed fixes the whole document.
 Body paragraphs are real Vietnamese administrative prose from the seed texts
-(`corpus/seeds/*.txt`, copies of the project's shared seed texts; override with `SOHOA_CORPUS_SEEDS`).
+(`corpus/seeds/*.txt`, copies of the project's shared seed texts; override with
+`SOHOA_CORPUS_SEEDS`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def nfc(text: str) -> str:
 
 @dataclass(frozen=True)
 class Organ:
-    level: str  # ministry | province | district | commune
+    level: str  # central | province | district | commune (the registry's terms)
     parent: str  # upper line of the header ("" when the organ has no parent line)
     name: str  # issuing organ, caps; may be drawn on two lines
     abbr: str  # used in the ký hiệu: QĐ-SNV, SNV-VP
@@ -47,11 +48,14 @@ class Organ:
     units: tuple[str, ...]  # unit abbreviations for "Lưu: VT, …" and công văn ký hiệu
     collective: str = ""  # TM. line for collegial organs (Ủy ban nhân dân)
     has_office: bool = True  # may sign TL./TUQ. through the head of office
+    organ_id: str = ""  # its id in exchange/organs.csv, so registry lookups can be checked
+    types: tuple[str, ...] = ()  # DocType keys it issues; () = every type but Nghị quyết
 
 
 ORGANS: tuple[Organ, ...] = (
+    # central: ministries (no parent line) and a department of a ministry (parent line)
     Organ(
-        "ministry",
+        "central",
         "",
         "BỘ NỘI VỤ",
         "BNV",
@@ -61,9 +65,10 @@ ORGANS: tuple[Organ, ...] = (
         "BỘ TRƯỞNG",
         "THỨ TRƯỞNG",
         ("VP", "CCHC", "TCBC", "TCCB"),
+        organ_id="000.00.00.G09",
     ),
     Organ(
-        "ministry",
+        "central",
         "BỘ NỘI VỤ",
         "CỤC VĂN THƯ VÀ LƯU TRỮ NHÀ NƯỚC",
         "VTLTNN",
@@ -73,9 +78,10 @@ ORGANS: tuple[Organ, ...] = (
         "CỤC TRƯỞNG",
         "PHÓ CỤC TRƯỞNG",
         ("VP", "NVVT", "NVLT"),
+        organ_id="000.00.12.G09",
     ),
     Organ(
-        "ministry",
+        "central",
         "",
         "BỘ THÔNG TIN VÀ TRUYỀN THÔNG",
         "BTTTT",
@@ -85,7 +91,22 @@ ORGANS: tuple[Organ, ...] = (
         "BỘ TRƯỞNG",
         "THỨ TRƯỞNG",
         ("VP", "CĐS", "KHCN"),
+        organ_id="000.00.00.G14",
     ),
+    Organ(
+        "central",
+        "",
+        "BỘ KHOA HỌC VÀ CÔNG NGHỆ",
+        "BKHCN",
+        "Hà Nội",
+        "Bộ Khoa học và Công nghệ",
+        "Thủ tướng Chính phủ",
+        "BỘ TRƯỞNG",
+        "THỨ TRƯỞNG",
+        ("VP", "KHTC", "PC", "ƯDCN"),
+        organ_id="000.00.00.G20",
+    ),
+    # province
     Organ(
         "province",
         "",
@@ -98,6 +119,23 @@ ORGANS: tuple[Organ, ...] = (
         "PHÓ CHỦ TỊCH",
         ("NC", "KGVX", "HTKT", "KTTH"),
         collective="ỦY BAN NHÂN DÂN",
+        organ_id="000.00.00.H34",
+    ),
+    Organ(
+        "province",
+        "",
+        "HỘI ĐỒNG NHÂN DÂN TỈNH KON TUM",
+        "HĐND",
+        "Kon Tum",
+        "Hội đồng nhân dân tỉnh Kon Tum",
+        "Ủy ban nhân dân tỉnh Kon Tum",
+        "CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        ("VP", "KTNS", "VHXH", "PC"),
+        collective="HỘI ĐỒNG NHÂN DÂN",
+        has_office=False,
+        organ_id="000.01.00.H34",
+        types=("nq", "tb", "bc", "kh", "cv", "gm", "ctr"),
     ),
     Organ(
         "province",
@@ -110,6 +148,7 @@ ORGANS: tuple[Organ, ...] = (
         "GIÁM ĐỐC",
         "PHÓ GIÁM ĐỐC",
         ("VP", "CCHC", "TCCB", "XDCQ"),
+        organ_id="000.00.02.H34",
     ),
     Organ(
         "province",
@@ -122,6 +161,7 @@ ORGANS: tuple[Organ, ...] = (
         "GIÁM ĐỐC",
         "PHÓ GIÁM ĐỐC",
         ("VP", "CNTT", "BCVT"),
+        organ_id="000.00.09.H64",
     ),
     Organ(
         "province",
@@ -134,6 +174,20 @@ ORGANS: tuple[Organ, ...] = (
         "GIÁM ĐỐC",
         "PHÓ GIÁM ĐỐC",
         ("VP", "QLNS", "TCĐT"),
+        organ_id="000.00.05.H06",
+    ),
+    Organ(
+        "province",
+        "UBND TỈNH PHÚ THỌ",
+        "SỞ KHOA HỌC VÀ CÔNG NGHỆ",
+        "SKHCN",
+        "Phú Thọ",
+        "Sở Khoa học và Công nghệ",
+        "Ủy ban nhân dân tỉnh Phú Thọ",
+        "GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
+        ("VP", "QLKH", "TĐC"),
+        organ_id="000.00.07.H46",
     ),
     Organ(
         "province",
@@ -147,7 +201,23 @@ ORGANS: tuple[Organ, ...] = (
         "PHÓ CHỦ TỊCH",
         ("KT", "VX", "TH"),
         collective="ỦY BAN NHÂN DÂN",
+        organ_id="000.00.00.H17",
     ),
+    Organ(
+        "province",
+        "",
+        "ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI",
+        "UBND",
+        "Quảng Ngãi",
+        "Ủy ban nhân dân tỉnh Quảng Ngãi",
+        "Thường trực Hội đồng nhân dân tỉnh Quảng Ngãi",
+        "CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        ("KT", "KGVX", "NC", "TH"),
+        collective="ỦY BAN NHÂN DÂN",
+        organ_id="000.00.00.H55",
+    ),
+    # district
     Organ(
         "district",
         "",
@@ -160,6 +230,7 @@ ORGANS: tuple[Organ, ...] = (
         "PHÓ CHỦ TỊCH",
         ("VP", "NV", "TCKH"),
         collective="ỦY BAN NHÂN DÂN",
+        organ_id="000.00.51.H64",
     ),
     Organ(
         "district",
@@ -173,6 +244,7 @@ ORGANS: tuple[Organ, ...] = (
         "PHÓ TRƯỞNG PHÒNG",
         ("NV",),
         has_office=False,
+        organ_id="000.01.52.H34",
     ),
     Organ(
         "district",
@@ -186,7 +258,23 @@ ORGANS: tuple[Organ, ...] = (
         "PHÓ CHỦ TỊCH",
         ("VP", "NV", "VHTT"),
         collective="ỦY BAN NHÂN DÂN",
+        organ_id="000.00.51.H34",
     ),
+    Organ(
+        "district",
+        "UBND THÀNH PHỐ KON TUM",
+        "PHÒNG VĂN HÓA VÀ THÔNG TIN",
+        "PVHTT",
+        "Kon Tum",
+        "Phòng Văn hóa và Thông tin",
+        "Ủy ban nhân dân thành phố Kon Tum",
+        "TRƯỞNG PHÒNG",
+        "PHÓ TRƯỞNG PHÒNG",
+        ("VHTT",),
+        has_office=False,
+        organ_id="000.02.51.H34",
+    ),
+    # commune
     Organ(
         "commune",
         "UBND HUYỆN TAM DƯƠNG",
@@ -200,6 +288,7 @@ ORGANS: tuple[Organ, ...] = (
         ("VP",),
         collective="ỦY BAN NHÂN DÂN",
         has_office=False,
+        organ_id="001.00.51.H64",
     ),
     Organ(
         "commune",
@@ -214,6 +303,22 @@ ORGANS: tuple[Organ, ...] = (
         ("VP",),
         collective="ỦY BAN NHÂN DÂN",
         has_office=False,
+        organ_id="001.00.52.H34",
+    ),
+    Organ(
+        "commune",
+        "UBND HUYỆN ĐẮK HÀ",
+        "ỦY BAN NHÂN DÂN THỊ TRẤN ĐẮK HÀ",
+        "UBND",
+        "Đắk Hà",
+        "Ủy ban nhân dân thị trấn Đắk Hà",
+        "Ủy ban nhân dân huyện Đắk Hà",
+        "CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        ("VP", "ĐCXD"),
+        collective="ỦY BAN NHÂN DÂN",
+        has_office=False,
+        organ_id="004.00.52.H34",
     ),
     Organ(
         "commune",
@@ -228,11 +333,12 @@ ORGANS: tuple[Organ, ...] = (
         ("VP",),
         collective="ỦY BAN NHÂN DÂN",
         has_office=False,
+        organ_id="002.00.51.H34",
     ),
 )
 
 RECIPIENT_POOLS: dict[str, tuple[str, ...]] = {
-    "ministry": (
+    "central": (
         "Thủ tướng Chính phủ (để b/c);",
         "Văn phòng Chính phủ;",
         "Các Bộ, cơ quan ngang Bộ;",
@@ -268,7 +374,7 @@ RECIPIENT_POOLS: dict[str, tuple[str, ...]] = {
 }
 
 ADDRESSEES: dict[str, tuple[str, ...]] = {
-    "ministry": (
+    "central": (
         "Các đơn vị thuộc Bộ",
         "UBND các tỉnh, thành phố trực thuộc Trung ương",
         "Sở Nội vụ các tỉnh, thành phố trực thuộc Trung ương",
@@ -307,7 +413,26 @@ DOC_TYPES: tuple[DocType, ...] = (
     DocType("tb", "Thông báo", "TB"),
     DocType("ttr", "Tờ trình", "TTr"),
     DocType("cv", "Công văn", ""),
+    DocType("ct", "Chỉ thị", "CT"),
+    DocType("hd", "Hướng dẫn", "HD"),
+    DocType("gm", "Giấy mời", "GM"),
+    DocType("ctr", "Chương trình", "CTr"),
+    DocType("nq", "Nghị quyết", "NQ"),
 )
+# Relative frequencies when an organ may issue every type (Nghị quyết: HĐND only).
+TYPE_WEIGHTS: dict[str, int] = {
+    "qd": 6,
+    "bc": 3,
+    "kh": 3,
+    "tb": 3,
+    "ttr": 2,
+    "cv": 6,
+    "ct": 2,
+    "hd": 2,
+    "gm": 2,
+    "ctr": 2,
+    "nq": 12,
+}
 
 TOPICS: tuple[str, ...] = (
     "công tác cải cách hành chính",
@@ -335,7 +460,7 @@ PERIODS: tuple[str, ...] = (
 
 
 def _subject(rng: random.Random, doc_type: DocType, organ: Organ, year: int) -> str:
-    topic = rng.choice(TOPICS)
+    topic, other = rng.sample(TOPICS, 2)
     period = rng.choice(PERIODS).format(y=year, y2=year + 2)
     head = organ.head.capitalize()
     templates: dict[str, tuple[str, ...]] = {
@@ -344,6 +469,7 @@ def _subject(rng: random.Random, doc_type: DocType, organ: Organ, year: int) -> 
             "Về việc thành lập Tổ công tác {t}",
             "Về việc phê duyệt Đề án {t} {p}",
             "Về việc kiện toàn Ban Chỉ đạo {t}",
+            "Về việc ban hành Quy chế phối hợp giữa các cơ quan, đơn vị trong {t} và {o} {p}",
         ),
         "bc": ("Kết quả thực hiện {t} {p}", "Tình hình {t} {p}"),
         "kh": ("Triển khai {t} {p}", "Thực hiện {t} {p}"),
@@ -357,9 +483,18 @@ def _subject(rng: random.Random, doc_type: DocType, organ: Organ, year: int) -> 
             "V/v báo cáo kết quả {t} {p}",
             "V/v góp ý dự thảo Kế hoạch {t} {p}",
             "V/v tăng cường {t}",
+            "V/v đôn đốc thực hiện {t} và {o} {p}",
+        ),
+        "ct": ("Về việc tăng cường {t}", "Về đẩy mạnh {t} và {o} {p}"),
+        "hd": ("Thực hiện {t} {p}", "Triển khai {t} trong các cơ quan, đơn vị"),
+        "gm": ("Dự hội nghị sơ kết {t} {p}", "Dự họp bàn về {t}"),
+        "ctr": ("Công tác {t} {p}", "Hành động thực hiện {t} và {o} {p}"),
+        "nq": (
+            "Về việc thông qua Kế hoạch {t} {p}",
+            "Quy định một số chính sách hỗ trợ {t} {p}",
         ),
     }
-    return rng.choice(templates[doc_type.key]).format(t=topic, p=period, h=head)
+    return rng.choice(templates[doc_type.key]).format(t=topic, o=other, p=period, h=head)
 
 
 # --------------------------------------------------------------------------- people
@@ -441,12 +576,14 @@ def _signer(rng: random.Random, organ: Organ, doc_type: DocType) -> tuple[str, s
     options: list[tuple[str, str]] = [("", organ.head), (f"KT. {organ.head}", organ.deputy)]
     if organ.collective:
         options.append((f"TM. {organ.collective}", organ.head))
-    if organ.has_office and doc_type.key not in ("qd", "ttr"):  # signed by the head or deputy
+    if organ.has_office and doc_type.key not in ("qd", "ttr", "nq", "ct"):
         options += [
             (f"TL. {organ.head}", "CHÁNH VĂN PHÒNG"),
             (f"TUQ. {organ.head}", "CHÁNH VĂN PHÒNG"),
         ]
-    weights = [3, 4] + [2] * (len(options) - 2)
+    if doc_type.key != "nq":  # an acting head ("Quyền") signs on one line: "Q. GIÁM ĐỐC"
+        options.append((f"Q. {organ.head}", ""))
+    weights = [3, 4] + [1 if c.startswith("Q.") else 2 for c, _ in options[2:]]
     return rng.choices(options, weights=weights)[0]
 
 
@@ -508,6 +645,7 @@ class DocSpec:
     closing: tuple[str, ...]  # paragraphs after the body, the last one ends with "./."
     header_pt: int = 13
     body_pt: int = 14
+    pad_date: bool = True  # ND30 pads day < 10 and month < 3 with a zero; many offices do not
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -520,8 +658,10 @@ class DocSpec:
 
     @property
     def date_line(self) -> str:
-        day = f"{self.issued.day:02d}" if self.issued.day < 10 else str(self.issued.day)
-        month = f"{self.issued.month:02d}" if self.issued.month < 3 else str(self.issued.month)
+        day, month = str(self.issued.day), str(self.issued.month)
+        if self.pad_date:
+            day = f"{self.issued.day:02d}" if self.issued.day < 10 else day
+            month = f"{self.issued.month:02d}" if self.issued.month < 3 else month
         return f"{self.organ.place}, ngày {day} tháng {month} năm {self.issued.year}"
 
     def metadata(self, page_amount: int) -> dict[str, Any]:
@@ -529,6 +669,7 @@ class DocSpec:
             "organ_parent": self.organ.parent,
             "organ_name": self.organ.name,
             "organ_level": self.organ.level,
+            "organ_id": self.organ.organ_id,
             "code_number": self.code_number,
             "code_notation": self.code_notation,
             "issued_place": self.organ.place,
@@ -556,7 +697,8 @@ def _notation(rng: random.Random, doc_type: DocType, organ: Organ) -> str:
 
 
 def _recipients(rng: random.Random, doc_type: DocType, organ: Organ) -> tuple[str, ...]:
-    first = {"qd": ["Như Điều 3;"], "cv": ["Như trên;"], "ttr": ["Như trên;"]}.get(doc_type.key, [])
+    first = {"qd": ["Như Điều 3;"], "cv": ["Như trên;"], "ttr": ["Như trên;"], "gm": ["Như trên;"]}
+    first = first.get(doc_type.key, [])
     pool = RECIPIENT_POOLS[organ.level]
     picked = rng.sample(pool, rng.randint(2, min(5, len(pool))))
     return (*first, *picked, f"Lưu: VT, {rng.choice(organ.units)}.")
@@ -565,7 +707,7 @@ def _recipients(rng: random.Random, doc_type: DocType, organ: Organ) -> tuple[st
 def _addressees(rng: random.Random, doc_type: DocType, organ: Organ) -> tuple[str, ...]:
     if doc_type.key == "ttr":
         return (organ.superior,)
-    if doc_type.key == "cv":
+    if doc_type.key in ("cv", "gm"):
         pool = ADDRESSEES[organ.level]
         return tuple(rng.sample(pool, rng.randint(1, 2)))
     return ()
@@ -613,6 +755,20 @@ def _closing(doc_type: DocType, organ: Organ) -> tuple[str, ...]:
             return (f"{short} thông báo để các cơ quan, đơn vị biết, thực hiện./.",)
         case "ttr":
             return (f"{short} kính trình {organ.superior} xem xét, quyết định./.",)
+        case "nq":
+            return (
+                "Điều 2. Giao Ủy ban nhân dân tỉnh tổ chức thực hiện Nghị quyết này.",
+                f"Điều 3. Nghị quyết này đã được {short} thông qua và có hiệu lực kể từ ngày "
+                "ký ban hành./.",
+            )
+        case "ct":
+            return ("Yêu cầu các cơ quan, đơn vị nghiêm túc thực hiện Chỉ thị này./.",)
+        case "hd":
+            return (f"Trên đây là hướng dẫn của {short}, đề nghị các đơn vị thực hiện./.",)
+        case "gm":
+            return ("Rất mong các đồng chí tham dự đầy đủ, đúng thời gian./.",)
+        case "ctr":
+            return ("Các cơ quan, đơn vị căn cứ Chương trình này để triển khai thực hiện./.",)
         case _:
             return ("Đề nghị các cơ quan, đơn vị quan tâm, phối hợp thực hiện./.",)
 
@@ -620,7 +776,8 @@ def _closing(doc_type: DocType, organ: Organ) -> tuple[str, ...]:
 def random_spec(rng: random.Random, *, body_paragraphs: int = 30) -> DocSpec:
     """Draw one document. `body_paragraphs` candidates are taken, cyclically, from the seeds."""
     organ = rng.choice(ORGANS)
-    doc_type = rng.choices(DOC_TYPES, weights=[3, 2, 2, 2, 1, 3])[0]
+    types = [t for t in DOC_TYPES if t.key in organ.types or (not organ.types and t.key != "nq")]
+    doc_type = rng.choices(types, weights=[TYPE_WEIGHTS[t.key] for t in types])[0]
     issued = date(rng.randint(2019, 2024), rng.randint(1, 12), rng.randint(1, 28))
     competence, position = _signer(rng, organ, doc_type)
     paragraphs = seed_paragraphs()
@@ -643,4 +800,5 @@ def random_spec(rng: random.Random, *, body_paragraphs: int = 30) -> DocSpec:
         closing=_closing(doc_type, organ),
         header_pt=rng.choice((12, 13)),
         body_pt=rng.choice((13, 14)),
+        pad_date=rng.random() < 0.7,
     )

@@ -367,7 +367,7 @@ def preamble_blocks(spec: DocSpec) -> list[Block]:
 
 def body_paragraph_blocks(spec: DocSpec, index: int, text: str) -> list[Block]:
     px = pt_to_px(spec.body_pt)
-    if spec.doc_type.key == "qd" and index == 0:
+    if spec.doc_type.key in ("qd", "nq") and index == 0:
         text = f"Điều 1. {text}"
     return paragraph_blocks(Para(tuple(_article_tokens(text)), px))
 

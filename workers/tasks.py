@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from pipeline.pdf import PagePart, assemble
 from schemas.errors import SohoaError, StepFailed
 from schemas.models import Document, DocumentStatus, ErrorInfo, PageResult, PageStatus
 from storage.keys import original_key, page_key, pdf_key
+from workers.describe import describe
 from workers.services import Services
 
 log = logging.getLogger("sohoa.workers")
@@ -168,12 +169,26 @@ def give_up(services: Services, doc_id: str, step: str, options: dict) -> None:
 
 
 def index_document(services: Services, doc_id: str) -> None:
+    """Read the metadata (cutting multi-document scans), index, then mark the record done."""
     doc = services.records.require(doc_id)
     if doc.status == DocumentStatus.failed:
         return
+    searchable = describe(services, doc)
     skipped = [p.page_no for p in doc.pages if p.status != PageStatus.done]
     note = f"indexed; pages needing a look: {skipped}" if skipped else "indexed"
+    if doc.parts:
+        note += f"; holds {len(doc.parts)} documents"
+        services.index.delete(doc.id)
     if doc.status != DocumentStatus.done:
         doc.record_status(DocumentStatus.done, note)
-    services.index.index([doc])
+    services.index.index(searchable)
     services.records.put(doc)
+
+
+def searchable_records(services: Services) -> Iterator[Document]:
+    """What the index holds: finished documents, multi-document scans through their parts."""
+    return (
+        doc
+        for doc in services.records.all()
+        if doc.status == DocumentStatus.done and not doc.parts
+    )

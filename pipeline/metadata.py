@@ -1,0 +1,638 @@
+"""Administrative metadata of ND30 documents, read from word boxes and page zones.
+
+An ND30 header is two columns side by side (organ and `Số:` on the left; Quốc hiệu, Tiêu ngữ,
+place and date on the right), so plain OCR text interleaves them. Here words are grouped into
+lines, lines are cut where a column gap separates them (`Segment`), and each field is read from
+the zone ND30 puts it in: header columns and the title on the first page, the Nơi nhận list and
+the signer block at the foot of the last page. The text rules live in `metadata_rules`.
+
+Every field carries a confidence (0..1) from the OCR confidence of its words and how cleanly
+its line parsed. Empty beats wrong: a value that cannot be read stays None; a key field that is
+missing or below its threshold sets `needs_review` with a reason. Pure code: no I/O.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pipeline import metadata_rules as rules
+from schemas.models import (
+    AdminMetadata,
+    Field,
+    Organ,
+    PageResult,
+    PageStatus,
+    Word,
+    document_id_key,
+)
+
+FindOrgan = Callable[[str, str | None, date | None], Organ | None]
+
+# Key fields and the confidence each needs to pass without review.
+KEY_THRESHOLDS: dict[str, float] = {
+    "organ_name": 0.75,
+    "code_number": 0.75,
+    "code_notation": 0.75,
+    "issued_date": 0.75,
+    "type_name": 0.75,
+    "subject": 0.75,
+    "signer_name": 0.75,
+}
+REPAIRED_WORD_CONFIDENCE = 85.0
+CONFIRMED_CODE = 0.9  # số/ký hiệu whose structure the type line or V/v line confirms
+# Other fields are dropped (left empty) below this confidence rather than shown wrong.
+KEEP_THRESHOLD = 0.6
+
+COLUMN_GAP_HEIGHTS = 1.6  # a horizontal gap wider than this many word heights splits a line
+COLUMN_BAND = (0.43, 0.50)  # fractions of the page width where the two header columns meet
+LEFT_COLUMN_END = 0.47  # fraction of the page width: header/footer left column centres before it
+CENTRED_TOLERANCE = 0.06  # fraction of the page width a centred title may be off centre
+HEADER_ZONE = 0.4  # fraction of the page height the ND30 header stays within
+SAME_BLOCK_PITCH = 2.0  # consecutive lines of one block: top-to-top ≤ this × line height
+
+
+# =========================================================================== layout
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Words of one line that sit together (a line cut at column gaps)."""
+
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def left(self) -> int:
+        return min(w.left for w in self.words)
+
+    @property
+    def right(self) -> int:
+        return max(w.left + w.width for w in self.words)
+
+    @property
+    def top(self) -> int:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> int:
+        return max(w.top + w.height for w in self.words)
+
+    @property
+    def centre_x(self) -> float:
+        return (self.left + self.right) / 2
+
+    @property
+    def centre_y(self) -> float:
+        return statistics.median(w.top + w.height / 2 for w in self.words)
+
+    @property
+    def height(self) -> float:
+        return statistics.median(w.height for w in self.words)
+
+
+def words_in_span(seg: Segment, start: int, end: int) -> Segment:
+    """The words of `seg` that overlap characters start..end of `seg.text`."""
+    picked, offset = [], 0
+    for word in seg.words:
+        if offset < end and offset + len(word.text) > start:
+            picked.append(word)
+        offset += len(word.text) + 1
+    return Segment(tuple(picked)) if picked else seg
+
+
+def confidence_of(
+    segments: Sequence[Segment], repaired: Callable[[str], bool] | None = None
+) -> float:
+    """0..1 from the OCR confidences of the words: the weakest word counts most. Words a rule
+    `repaired` to their only possible form count as fairly sure."""
+    confs = [
+        max(w.confidence, REPAIRED_WORD_CONFIDENCE)
+        if repaired and repaired(w.text)
+        else w.confidence
+        for s in segments
+        for w in s.words
+    ]
+    if not confs:
+        return 0.0
+    return round((0.7 * min(confs) + 0.3 * statistics.fmean(confs)) / 100, 3)
+
+
+@dataclass(frozen=True)
+class PageLines:
+    """A page's segments in reading order (top to bottom, then left to right)."""
+
+    segments: tuple[Segment, ...]
+    width: int
+    height: int
+
+    def left(self, seg: Segment) -> bool:
+        return seg.centre_x < LEFT_COLUMN_END * self.width
+
+    def centred(self, seg: Segment) -> bool:
+        return abs(seg.centre_x - self.width / 2) <= CENTRED_TOLERANCE * self.width
+
+    def below(self, y: float) -> list[Segment]:
+        return [s for s in self.segments if s.top > y]
+
+
+def page_lines(page: PageResult) -> PageLines:
+    words = [w for w in page.words if w.text.strip()]
+    width = page.width_px or max((w.left + w.width for w in words), default=1)
+    height = page.height_px or max((w.top + w.height for w in words), default=1)
+    rows = _rows_by_engine(words) if _has_engine_lines(words) else _rows_by_position(words)
+    segments = [seg for row in rows for seg in _split_at_gaps(row, width)]
+    segments.sort(key=lambda s: (round(s.centre_y), s.left))
+    return PageLines(tuple(_merge_order(segments)), width, height)
+
+
+def _has_engine_lines(words: list[Word]) -> bool:
+    return any(w.block or w.line for w in words)
+
+
+def _rows_by_engine(words: list[Word]) -> list[list[Word]]:
+    rows: dict[tuple[int, int], list[Word]] = {}
+    for word in words:
+        rows.setdefault((word.block, word.line), []).append(word)
+    return list(rows.values())
+
+
+def _rows_by_position(words: list[Word]) -> list[list[Word]]:
+    """Text-layer words have no line numbers: group words whose vertical centres agree."""
+    rows: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.top + w.height / 2, w.left)):
+        cy = word.top + word.height / 2
+        if rows:
+            row = rows[-1]
+            row_cy = statistics.fmean(w.top + w.height / 2 for w in row)
+            row_h = statistics.median(w.height for w in row)
+            if abs(cy - row_cy) <= 0.4 * max(row_h, word.height):
+                row.append(word)
+                continue
+        rows.append([word])
+    return rows
+
+
+def _split_at_gaps(row: list[Word], width: int) -> list[Segment]:
+    """Cut a line where a gap wider than any justified space separates two columns (or a
+    narrower gap sits where ND30 puts the column boundary)."""
+    row = sorted(row, key=lambda w: w.left)
+    height = statistics.median(w.height for w in row)
+    band = (COLUMN_BAND[0] * width, COLUMN_BAND[1] * width)
+    segments: list[list[Word]] = [[row[0]]]
+    for prev, word in zip(row, row[1:], strict=False):
+        gap_from, gap_to = prev.left + prev.width, word.left
+        gap = gap_to - gap_from
+        at_boundary = gap_from < band[1] and gap_to > band[0]
+        if gap > COLUMN_GAP_HEIGHTS * height or (at_boundary and gap > 0.8 * height):
+            segments.append([word])
+        else:
+            segments[-1].append(word)
+    return [Segment(tuple(ws)) for ws in segments]
+
+
+def _merge_order(segments: list[Segment]) -> list[Segment]:
+    return sorted(segments, key=lambda s: (s.top, s.left))
+
+
+# =========================================================================== fields
+
+
+@dataclass
+class Extracted:
+    """Field values with confidences while a document is being read."""
+
+    values: dict[str, Field]
+
+    def set(self, name: str, value: Any, confidence: float, *, empty_ok: bool = False) -> None:
+        """Record a value; "" only where it is a reading (no parent line, head signs)."""
+        if value is None or value == [] or (value == "" and not empty_ok):
+            return
+        self.values[name] = Field(value=value, confidence=round(min(max(confidence, 0), 1), 3))
+
+    def get(self, name: str) -> Any:
+        field = self.values.get(name)
+        return field.value if field else None
+
+    def conf(self, name: str) -> float:
+        field = self.values.get(name)
+        return field.confidence if field else 0.0
+
+
+@dataclass(frozen=True)
+class Header:
+    organ_lines: tuple[Segment, ...]
+    code: Segment | None
+    dated: Segment | None
+    vv_lines: tuple[Segment, ...]
+    bottom: float  # lowest y of the header (Số / date row or the V/v lines)
+
+
+def find_header(lines: PageLines) -> Header | None:
+    """The ND30 header of a first page: organ block, Số line, date line, V/v lines."""
+    zone = [s for s in lines.segments if s.top < HEADER_ZONE * lines.height]
+    national = next((s for s in zone if rules.is_national_title(s.text)), None)
+    code = next((s for s in zone if lines.left(s) and rules.parse_code_line(s.text)), None)
+    dated = next((s for s in zone if not lines.left(s) and rules.parse_date_line(s.text)), None)
+    if code is None and dated is None and national is None:
+        return None
+    anchors = [s for s in (code, dated) if s is not None]
+    row_top = min((s.top for s in anchors), default=None)
+    if row_top is None:
+        return None
+    organ_lines = tuple(
+        s
+        for s in zone
+        if lines.left(s)
+        and s.bottom <= row_top + 0.2 * s.height
+        and s is not code
+        and not rules.is_national_title(s.text)
+        and not rules.is_motto(s.text)
+        and rules.is_caps_title(s.text)
+    )
+    vv_lines = _vv_lines(lines, zone, code)
+    bottom = max([s.bottom for s in (*anchors, *vv_lines)])
+    return Header(organ_lines, code, dated, vv_lines, bottom)
+
+
+def _vv_lines(lines: PageLines, zone: list[Segment], code: Segment | None) -> tuple[Segment, ...]:
+    if code is None:
+        return ()
+    below = [s for s in zone if lines.left(s) and s.top > code.top + 0.5 * code.height]
+    if not below or rules.vv_subject(below[0].text) is None:
+        return ()
+    found = [below[0]]
+    for seg in below[1:]:
+        if seg.top - found[-1].top > SAME_BLOCK_PITCH * found[-1].height:
+            break
+        if rules.is_caps_title(seg.text):
+            break
+        found.append(seg)
+    return tuple(found)
+
+
+def read_organ(header: Header, out: Extracted) -> None:
+    lines = [rules.clean_organ_line(s.text) for s in header.organ_lines]
+    if not lines:
+        return
+    parent, name = split_organ_lines(lines)
+    conf = confidence_of(header.organ_lines)
+    out.set("organ_name", name, conf)
+    if parent is not None:
+        out.set("organ_parent", parent, confidence_of(header.organ_lines[:1]))
+    elif name:
+        out.set("organ_parent", "", conf, empty_ok=True)
+
+
+_ORGAN_HEADS = (
+    "so",
+    "phong",
+    "cuc",
+    "chi cuc",
+    "tong cuc",
+    "uy ban",
+    "hoi dong",
+    "bo",
+    "van phong",
+    "ban",
+    "trung tam",
+    "vu",
+    "thanh tra",
+    "vien",
+    "truong",
+    "benh vien",
+    "kho bac",
+    "cong an",
+)
+_ADMIN_UNITS = ("tinh", "huyen", "xa", "phuong", "thi tran", "thanh pho", "quan", "thi xa")
+_CONNECTORS = ("va", "cua", "ve", "-", ",")
+
+
+def split_organ_lines(lines: list[str]) -> tuple[str | None, str]:
+    """(parent line or None, issuing organ as one line) from the organ block's lines.
+
+    A first line is the parent when it is followed by the start of another organ name
+    (`UBND TỈNH KON TUM` / `SỞ NỘI VỤ`); it is the first half of the organ's own name when the
+    next line continues it (`ỦY BAN NHÂN DÂN` / `TỈNH KON TUM`, `BỘ THÔNG TIN VÀ` / `TRUYỀN THÔNG`).
+    """
+    if len(lines) == 1:
+        return None, lines[0]
+    if len(lines) >= 3:
+        return lines[0], " ".join(lines[1:])
+    first, second = lines
+    if _continues(first, second):
+        return None, f"{first} {second}"
+    return first, second
+
+
+def _continues(first: str, second: str) -> bool:
+    f1, f2 = rules.fold(first).split(), rules.fold(second)
+    if f1 and f1[-1] in _CONNECTORS:
+        return True
+    if any(f2 == u or f2.startswith(u + " ") for u in _ADMIN_UNITS):
+        return True
+    starts_organ = any(f2 == h or f2.startswith(h + " ") for h in _ORGAN_HEADS)
+    return not starts_organ
+
+
+def read_code(header: Header, out: Extracted) -> None:
+    if header.code is None:
+        return
+    code = rules.parse_code_line(header.code.text)
+    if code is None:
+        return
+    words = words_in_span(header.code, *code.span)
+    conf = confidence_of([words]) * (1.0 if code.clean else 0.85)
+    out.set("code_number", code.number, conf)
+    out.set("code_notation", code.notation, conf)
+
+
+def confirm_code(out: Extracted) -> None:
+    """Tesseract scores long tokens such as `53/QĐ-UBND` low even when every character is right,
+    so a ký hiệu whose structure the rest of the page confirms is trusted on that evidence: its
+    type abbreviation names the type the title line states, or (công văn) it has none and the
+    subject is a `V/v` line; every other part an organ or unit abbreviation."""
+    notation, number = out.get("code_notation"), out.get("code_number")
+    if not notation or not number or len(number) > 4:
+        return
+    first, *rest = notation.split("-")
+    if not rest or not all(rules.is_abbreviation(p) for p in rest):
+        return
+    from_abbr = rules.type_from_abbreviation(first)
+    type_name, subject = out.get("type_name"), out.get("subject") or ""
+    if from_abbr is not None and from_abbr == type_name and out.conf("type_name") >= 0.8:
+        confirmed = CONFIRMED_CODE
+    elif from_abbr is None and type_name == rules.CONG_VAN and rules.is_abbreviation(first):
+        confirmed = CONFIRMED_CODE if subject.startswith("V/v") else 0.0
+    else:
+        return
+    for name in ("code_number", "code_notation"):
+        out.set(name, out.get(name), max(out.conf(name), confirmed))
+
+
+def read_date(header: Header, out: Extracted) -> None:
+    if header.dated is None:
+        return
+    dated = rules.parse_date_line(header.dated.text)
+    if dated is None:
+        return
+    words = words_in_span(header.dated, *dated.span)
+    conf = confidence_of([words]) * (1.0 if dated.clean else 0.85)
+    out.set("issued_date", dated.issued, conf)
+    if dated.place:
+        place = words_in_span(header.dated, 0, len(dated.place))
+        out.set("issued_place", dated.place, min(conf, confidence_of([place])))
+
+
+def read_title(lines: PageLines, header: Header, out: Extracted) -> None:
+    """Type name (caps line under the header) and subject (the centred lines under it)."""
+    if header.vv_lines:
+        subject = rules.vv_subject(" ".join(s.text for s in header.vv_lines))
+        if subject:
+            subject = rules.clean_subject(subject)
+            doubt = 0.5 if rules.has_suspect_token(subject) else 1.0
+            out.set("subject", subject, confidence_of(header.vv_lines) * doubt)
+        _set_type(out, None, 0.0)
+        return
+    after = [s for s in lines.below(header.bottom) if lines.centred(s)][:3]
+    for i, seg in enumerate(after):
+        found = rules.type_from_line(seg.text) if rules.is_caps_title(seg.text) else None
+        if found:
+            _set_type(out, found[0], confidence_of([seg]) * found[1])
+            subject = _subject_lines(lines, seg)
+            if subject:
+                text = rules.clean_subject(" ".join(s.text for s in subject))
+                doubt = 0.5 if rules.has_suspect_token(text) else 1.0
+                out.set("subject", text, confidence_of(subject) * doubt)
+            return
+        if i == 0 and not rules.is_caps_title(seg.text):
+            break
+    _set_type(out, None, 0.0)
+
+
+def _subject_lines(lines: PageLines, type_line: Segment) -> list[Segment]:
+    found: list[Segment] = []
+    prev = type_line
+    for seg in lines.below(type_line.top + 0.5 * type_line.height):
+        if not lines.centred(seg) or seg.top - prev.top > SAME_BLOCK_PITCH * prev.height:
+            break
+        if seg.right - seg.left > 0.85 * lines.width * 0.72:  # wider than a subject is set
+            break
+        found.append(seg)
+        prev = seg
+    return found
+
+
+def _set_type(out: Extracted, from_line: str | None, line_conf: float) -> None:
+    """Type from its title line, checked against the ký hiệu; Công văn when neither names one."""
+    notation = out.get("code_notation") or ""
+    abbr = notation.split("-")[0] if notation else ""
+    from_abbr = rules.type_from_abbreviation(abbr)
+    code_conf = out.conf("code_notation")
+    if from_line and from_abbr:
+        if from_line == from_abbr:
+            out.set("type_name", from_line, max(line_conf, code_conf) * 1.0)
+        else:
+            out.set("type_name", from_line, min(line_conf, 0.5))
+    elif from_line:
+        out.set("type_name", from_line, line_conf * 0.9)
+    elif from_abbr:
+        out.set("type_name", from_abbr, code_conf * 0.9)
+    elif (
+        notation
+        and out.get(
+            "subject",
+        )
+        and str(out.get("subject")).startswith("V/v")
+    ):
+        out.set("type_name", rules.CONG_VAN, min(code_conf, out.conf("subject")) or 0.8)
+
+
+# --------------------------------------------------------------------------- footer
+
+
+@dataclass(frozen=True)
+class Footer:
+    label: Segment
+    recipients: tuple[Segment, ...]
+    signer: tuple[Segment, ...]
+
+
+def find_footer(lines: PageLines) -> Footer | None:
+    label = next(
+        (s for s in lines.segments if lines.left(s) and rules.is_recipients_label(s.text)), None
+    )
+    if label is None:
+        return None
+    recipients: list[Segment] = []
+    for seg in lines.below(label.top + 0.5 * label.height):
+        if not lines.left(seg):
+            continue
+        if recipients and seg.top - recipients[-1].top > 3 * recipients[-1].height:
+            break
+        recipients.append(seg)
+    signer = [
+        s for s in lines.segments if not lines.left(s) and s.top >= label.top - 2.5 * label.height
+    ]
+    return Footer(label, tuple(recipients), tuple(signer))
+
+
+def read_recipients(footer: Footer, out: Extracted) -> None:
+    items = rules.split_recipients([s.text for s in footer.recipients])
+    if items:
+        complete = items[-1].startswith("Lưu:")  # ND30 lists always end with the archive copy
+        conf = confidence_of(footer.recipients, rules.is_for_report_mark)
+        out.set("recipients", items, conf * (1 if complete else 0.5))
+
+
+def read_signer(footer: Footer, out: Extracted) -> None:
+    segs = list(footer.signer)
+    name_seg = next((s for s in reversed(segs) if rules.person_name(s.text)), None)
+    if name_seg is None:
+        return
+    name = rules.person_name(name_seg.text)
+    assert name is not None
+    out.set("signer_name", name.text, confidence_of([name_seg]) * (1 if name.known_family else 0.6))
+    titles = [s for s in segs if s.top < name_seg.top and rules.is_caps_title(s.text)]
+    if not titles:
+        return
+    first = rules.split_competence(titles[0].text)
+    if first is None:
+        out.set("signer_competence", "", confidence_of(titles[:1]), empty_ok=True)
+        out.set("signer_position", *_title(titles))
+        return
+    prefix, title = first
+    known = rules.known_title(title)
+    competence_conf = confidence_of(titles[:1])
+    if known:
+        title, competence_conf = known, max(competence_conf, 0.9)
+    out.set("signer_competence", f"{prefix} {title}", competence_conf)
+    if titles[1:]:
+        out.set("signer_position", *_title(titles[1:]))
+    else:
+        out.set("signer_position", "", competence_conf, empty_ok=True)
+
+
+def _title(segs: Sequence[Segment]) -> tuple[str, float]:
+    """A signer title line (or lines) as printed, with its confidence; known titles respelled."""
+    text = rules.squash(" ".join(s.text for s in segs))
+    known = rules.known_title(text)
+    if known:
+        return known, max(confidence_of(segs), 0.9)
+    return text, confidence_of(segs)
+
+
+# =========================================================================== organ registry
+
+
+def read_registry(find_organ: FindOrgan | None, out: Extracted) -> None:
+    name, parent = out.get("organ_name"), out.get("organ_parent")
+    if find_organ is None or not name:
+        return
+    issued = out.get("issued_date")
+    organ = find_organ(name, parent or None, issued)
+    if organ is None:
+        return
+    conf = out.conf("organ_name")
+    _adopt_registry_form(out, "organ_name", name, organ)
+    out.set("organ_id", organ.organ_id, max(conf, 0.9))
+    out.set("organ_level", str(organ.level.value), max(conf, 0.9))
+
+
+def _adopt_registry_form(out: Extracted, field: str, read: str, organ: Organ) -> None:
+    """The registry's header form of the name, when it is what was read up to OCR slips."""
+    forms = [f for f in (organ.name, *organ.aliases) if f.isupper()]
+    for form in forms:
+        if rules.fold(form).split() == rules.fold(read).split():
+            out.set(field, form, max(out.conf(field), 0.95))
+            return
+
+
+def read_document_id(out: Extracted) -> None:
+    organ_id, issued = out.get("organ_id"), out.get("issued_date")
+    number, notation = out.get("code_number"), out.get("code_notation")
+    if organ_id and issued and number and notation:
+        conf = min(out.conf(k) for k in ("organ_id", "issued_date", "code_number", "code_notation"))
+        out.set("document_id", document_id_key(organ_id, issued, number, notation), conf)
+
+
+# =========================================================================== public API
+
+
+def extract_metadata(
+    pages: list[PageResult], *, find_organ: FindOrgan | None = None
+) -> AdminMetadata:
+    """Metadata of ONE document from its pages in order (header on the first, signer on the
+    last). `find_organ(name, parent, on)` maps the header's organ to the registry."""
+    out = Extracted({})
+    readable = [p for p in pages if p.status != PageStatus.skipped and p.words]
+    if readable:
+        first = page_lines(readable[0])
+        header = find_header(first)
+        if header is not None:
+            read_organ(header, out)
+            read_code(header, out)
+            read_date(header, out)
+            read_title(first, header, out)
+            confirm_code(out)
+        for page in reversed(readable):
+            footer = find_footer(page_lines(page))
+            if footer is not None:
+                read_recipients(footer, out)
+                read_signer(footer, out)
+                break
+        read_registry(find_organ, out)
+        read_document_id(out)
+    out.set("page_amount", len(pages), 1.0)
+    text = " ".join(p.text for p in readable)
+    share = rules.looks_vietnamese(text)
+    if share >= 0.2:
+        out.set("language", "vi", min(1.0, 0.5 + share))
+    return _finish(out)
+
+
+def _finish(out: Extracted) -> AdminMetadata:
+    reasons: list[str] = []
+    values: dict[str, Field] = {}
+    for name, field in out.values.items():
+        threshold = KEY_THRESHOLDS.get(name)
+        if threshold is None and field.confidence < KEEP_THRESHOLD:
+            continue  # empty beats wrong for fields nobody is asked to review
+        values[name] = field
+    for name, threshold in KEY_THRESHOLDS.items():
+        field = values.get(name)
+        if field is None:
+            reasons.append(f"{name} missing")
+        elif field.confidence < threshold:
+            reasons.append(f"{name} low confidence {field.confidence:.2f}")
+    return AdminMetadata(**values, needs_review=bool(reasons), review_reasons=reasons)
+
+
+def find_document_starts(pages: list[PageResult]) -> list[int]:
+    """1-based numbers of the pages where a new document begins (an ND30 header near the
+    top); the first non-blank page always begins one."""
+    starts: list[int] = []
+    for page in pages:
+        if page.status == PageStatus.skipped or not page.words:
+            continue
+        if not starts or is_document_start(page_lines(page)):
+            starts.append(page.page_no)
+    return starts
+
+
+def is_document_start(lines: PageLines) -> bool:
+    top = [s for s in lines.segments if s.top < 0.3 * lines.height]
+    if not top:
+        return False
+    national = any(rules.is_national_title(s.text) or rules.is_motto(s.text) for s in top)
+    code = any(lines.left(s) and rules.parse_code_line(s.text) for s in top)
+    dated = any(not lines.left(s) and rules.parse_date_line(s.text) for s in top)
+    numbered = rules.is_page_number(top[0].text) and lines.centred(top[0])
+    evidence = national + code + dated
+    return evidence >= 2 or (evidence == 1 and national and not numbered)

@@ -1,0 +1,88 @@
+"""After OCR: read each document's administrative metadata; cut multi-document scans.
+
+A box scan often holds many documents. Each one found gets its own record (id derived from the
+scan and its page range, so a rerun finds the same ids), its own slice of the searchable PDF
+and its own metadata; the scan's record lists them as its parts and stays the original.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from exchange.registry import OrganRegistry
+from pipeline.metadata import extract_metadata, find_document_starts
+from pipeline.pdf import PagePart, assemble
+from schemas.models import (
+    Document,
+    DocumentStatus,
+    Organ,
+    split_document_id,
+)
+from storage.keys import pdf_key
+from workers.services import Services
+
+
+def find_organ(name: str, parent: str | None, on: date | None) -> Organ | None:
+    return OrganRegistry.default().find(name, parent, on)
+
+
+def page_ranges(starts: list[int], page_count: int) -> list[tuple[int, int]]:
+    """1-based inclusive ranges; pages before the first start belong to the first document."""
+    starts = sorted({s for s in starts if 1 <= s <= page_count} | {1})
+    ends = [s - 1 for s in starts[1:]] + [page_count]
+    return list(zip(starts, ends, strict=True))
+
+
+def describe(services: Services, doc: Document) -> list[Document]:
+    """Fill `doc`'s metadata, or cut it into parts; returns the documents to index."""
+    ranges = page_ranges(find_document_starts(doc.pages), doc.page_count) if doc.pages else []
+    if len(ranges) <= 1:
+        doc.metadata = extract_metadata(doc.pages, find_organ=find_organ)
+        doc.parts = []
+        return [doc]
+    parts = [_cut(services, doc, first, last) for first, last in ranges]
+    doc.parts = [part.id for part in parts]
+    return parts
+
+
+def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
+    pages = [
+        page.model_copy(update={"page_no": page.page_no - first + 1})
+        for page in scan.pages[first - 1 : last]
+    ]
+    part = Document(
+        id=split_document_id(scan.id, first, last),
+        source_name=f"{scan.source_name} [{first}-{last}]",
+        media_type="application/pdf",
+        size_bytes=0,
+        page_count=len(pages),
+        pipeline_version=scan.pipeline_version,
+        pages=pages,
+        dossier=scan.dossier,
+        source_id=scan.id,
+        page_range=(first, last),
+        metadata=extract_metadata(pages, find_organ=find_organ),
+    )
+    part.size_bytes = _cut_pdf(services, scan, part)
+    part.record_status(
+        DocumentStatus.done, f"cut from {scan.id[:12]} ({scan.source_name}), pages {first}-{last}"
+    )
+    services.records.put(part)
+    return part
+
+
+def _cut_pdf(services: Services, scan: Document, part: Document) -> int:
+    """The part's own searchable PDF, cut from the scan's; returns its size in bytes."""
+    if not services.store.exists(pdf_key(scan.id)) or part.page_range is None:
+        return 0
+    first, last = part.page_range
+    with (
+        tempfile.TemporaryDirectory(prefix="sohoa-cut-") as tmp,
+        services.store.local_path(pdf_key(scan.id)) as scan_pdf,
+    ):
+        out = Path(tmp) / "part.pdf"
+        assemble([PagePart(scan_pdf, i) for i in range(first - 1, last)], out, part.source_name)
+        services.store.put_file(pdf_key(part.id), out)
+        return out.stat().st_size
