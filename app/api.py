@@ -16,7 +16,9 @@ from app.compose import build_services
 from app.config import Settings
 from schemas.errors import NotFound, SohoaError
 from schemas.models import DocumentStatus
+from storage.dossiers import DossierStore
 from storage.keys import pdf_key
+from workers.dossiers import members, summarise
 from workers.runtime import WorkerPool
 from workers.submit import accept
 
@@ -70,6 +72,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def document(doc_id: str) -> dict[str, Any]:
         return views.document_json(services.records.require(resolve(doc_id)))
 
+    @api.get("/review")
+    def review(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+        """Documents whose metadata needs a person's look, with the reasons."""
+        results = services.index.search("", filters={"needs_review": "true"}, limit=limit)
+        docs = (services.records.get(h.doc_id) for h in results.hits)
+        return {"total": results.total, "documents": [views.review_json(d) for d in docs if d]}
+
+    @api.get("/dossiers/{file_code}")
+    def dossier(file_code: str) -> dict[str, Any]:
+        found = summarise(services, DossierStore(services.store).require(file_code))
+        body = found.model_dump(mode="json")
+        body["documents"] = [views.review_json(d) for d in members(services, found.documents)]
+        return body
+
     @api.get("/documents/{doc_id}/pdf", response_model=None)
     def searchable_pdf(doc_id: str) -> RedirectResponse | StreamingResponse:
         full_id = resolve(doc_id)
@@ -114,6 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status = 404 if isinstance(error, NotFound) else 422
         return JSONResponse({"error": error.code, "message": error.message}, status_code=status)
 
+    from app.exchange_api import register_exchange_routes
+
+    register_exchange_routes(api, services, pool)
     return api
 
 

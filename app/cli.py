@@ -21,13 +21,16 @@ from app.compose import build_services
 from app.config import Settings
 from schemas.errors import NotFound, SohoaError
 from schemas.models import DocumentStatus
+from storage.dossiers import DossierStore, check_file_code
 from storage.keys import pdf_key
 from workers.actors import QUEUE
 from workers.batch import Progress as BatchProgress
 from workers.batch import enqueue, needs_work, outcome, wait_for
+from workers.dossiers import file_documents, members, summarise
 from workers.runtime import WorkerPool
 from workers.services import Services
 from workers.submit import Submission, accept, expand_inputs
+from workers.tasks import redescribe_all, searchable_records
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -126,7 +129,15 @@ def _progress_bar() -> Progress:
     )
 
 
-def run_ingest(services: Services, inputs: list[str], *, as_json: bool, show_progress: bool) -> int:
+def run_ingest(
+    services: Services,
+    inputs: list[str],
+    *,
+    as_json: bool,
+    show_progress: bool,
+    dossier: str | None = None,
+    title: str | None = None,
+) -> int:
     """Ingest files and print results; returns the process exit code."""
     paths = list(expand_inputs(inputs))
     if not paths:
@@ -140,11 +151,19 @@ def run_ingest(services: Services, inputs: list[str], *, as_json: bool, show_pro
         _process(services, subs, started, show_progress and not as_json)
     elapsed = time.perf_counter() - started
     rows = [(sub, *outcome(services, sub)) for sub in subs]
+    filed = None
+    if dossier:
+        finished = [sub.doc_id for sub, result, _, _ in rows if result in ("ok", "reused")]
+        filed = file_documents(services, dossier, title, finished)
     if as_json:
         for sub, result, doc, error in rows:
             _emit_json(views.ingest_json(str(sub.path), result, doc, error, sub.seconds))
+        if filed is not None:
+            _emit_json({"dossier": filed.model_dump(mode="json")})
     else:
         _print_ingest_table(rows, elapsed)
+        if filed is not None:
+            views.print_dossier(out, filed)
     return EXIT_FAILED if any(r[1] != "ok" and r[1] != "reused" for r in rows) else 0
 
 
@@ -206,10 +225,30 @@ def ingest(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
     ] = True,
+    dossier: Annotated[
+        str | None,
+        typer.Option("--dossier", help="File the documents into this dossier (hồ sơ) code."),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", help="Dossier title (tiêu đề hồ sơ).")
+    ] = None,
 ) -> None:
     """Store, OCR and index scanned or born-digital documents."""
+    if title and not dossier:
+        raise typer.BadParameter("--title names a dossier: give --dossier CODE too")
     try:
-        code = run_ingest(_services(), paths, as_json=as_json, show_progress=progress)
+        if dossier:
+            check_file_code(dossier)
+        code = run_ingest(
+            _services(),
+            paths,
+            as_json=as_json,
+            show_progress=progress,
+            dossier=dossier,
+            title=title,
+        )
+    except SohoaError as e:
+        raise _fail(e) from e
     except KeyboardInterrupt:
         err.print(
             "[yellow]Interrupted.[/] Stored originals are safe; run the same command to resume."
@@ -300,11 +339,76 @@ def export(
 
 
 @app.command()
-def reindex() -> None:
-    """Rebuild the search index from the stored records alone."""
+def review(
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    filters: Annotated[
+        list[str], typer.Option("--filter", "-f", help="name=value, as for search.")
+    ] = [],  # noqa: B006
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document.")] = False,
+) -> None:
+    """List documents whose metadata the machine is unsure of, with the reasons."""
     services = _services()
-    done = (d for d in services.records.all() if d.status == DocumentStatus.done)
-    count = services.index.rebuild(done)
+    wanted = {**_parse_filters(filters), "needs_review": "true"}
+    results = services.index.search("", filters=wanted, limit=limit)
+    docs = [d for d in (services.records.get(h.doc_id) for h in results.hits) if d is not None]
+    if as_json:
+        for doc in docs:
+            _emit_json(views.review_json(doc))
+        return
+    views.print_review(out, docs, results.total)
+
+
+dossier_app = typer.Typer(help="Dossiers (hồ sơ): documents filed together.", no_args_is_help=True)
+app.add_typer(dossier_app, name="dossier")
+
+
+@dossier_app.command("show")
+def dossier_show(
+    file_code: Annotated[str, typer.Argument(help="Dossier code, e.g. 2023.HS-12.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A dossier with its documents, totals and dates, as they are now."""
+    services = _services()
+    try:
+        dossier = summarise(services, DossierStore(services.store).require(file_code))
+    except SohoaError as e:
+        raise _fail(e) from e
+    docs = members(services, dossier.documents)
+    if as_json:
+        body = dossier.model_dump(mode="json")
+        body["documents"] = [views.review_json(d) for d in docs]
+        _emit_json(body)
+        return
+    views.print_dossier(out, dossier, docs)
+
+
+@dossier_app.command("list")
+def dossier_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """All dossiers."""
+    services = _services()
+    dossiers = [summarise(services, d) for d in DossierStore(services.store).all()]
+    if as_json:
+        for d in dossiers:
+            _emit_json(d.model_dump(mode="json"))
+        return
+    views.print_dossiers(out, dossiers)
+
+
+@app.command()
+def reindex(
+    metadata: Annotated[
+        bool,
+        typer.Option(
+            "--metadata", help="Also read the metadata again (after an extractor upgrade)."
+        ),
+    ] = False,
+) -> None:
+    """Rebuild the search index from the stored records alone (no OCR)."""
+    services = _services()
+    if metadata:
+        described = redescribe_all(services)
+        err.print(f"read the metadata of {described} record(s) again")
+    count = services.index.rebuild(searchable_records(services))
     source = state.settings.storage or state.settings.storage_path
     err.print(f"reindexed {count} document(s) from {source}")
 
@@ -411,6 +515,12 @@ def status() -> None:
     out.print(f"indexed: {services.index.count()}")
     for name, n in sorted(counts.items()):
         out.print(f"{name}: {n}")
+
+
+# Organ registry, edXML exchange and audit log (docs/exchange.md).
+from app.exchange_cli import mount as _mount_exchange  # noqa: E402
+
+_mount_exchange(app, lambda: state.settings)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.config import Settings
+from exchange.options import ExchangeOptions
 from pipeline.page import PageOptions
 from search.base import SearchIndex
 from search.sqlite import SqliteIndex
@@ -40,4 +41,21 @@ def build_services(settings: Settings) -> Services:
             normalise_background=settings.normalise_background,
             denoise=settings.denoise,
         ),
+        exchange=exchange_options(settings),
+    )
+
+
+def exchange_options(settings: Settings) -> ExchangeOptions:
+    return ExchangeOptions(
+        keys_dir=settings.data_dir / "exchange-keys",
+        algorithm=settings.exchange_signature,
+        sha1_peers=frozenset(
+            p.strip() for p in settings.exchange_sha1_peers.split(",") if p.strip()
+        ),
+        sign=settings.exchange_sign,
+        max_bytes=settings.exchange_max_bytes,
+        organs=settings.organs,
+        retry_min_backoff_ms=settings.exchange_retry_min_ms,
+        max_retries=settings.exchange_retries,
+        peers=settings.exchange_peers,
     )

@@ -22,6 +22,15 @@ class Settings(BaseSettings):
     deskew: bool = True
     normalise_background: bool = False
     denoise: bool | None = None  # unset: only pages measured as noisy
+    # Electronic document exchange (docs/exchange.md)
+    organs: str = ""  # organ registry CSV; empty: the shipped sample (exchange/organs.csv)
+    exchange_signature: str = "rsa-sha256"  # or rsa-sha1 for every peer
+    exchange_sha1_peers: str = ""  # comma-separated OrganIds to sign with RSA-SHA1
+    exchange_sign: bool = True  # false only for benchmarks of the unsigned path
+    exchange_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
+    exchange_retry_min_ms: int = Field(default=1000, ge=10)
+    exchange_retries: int = Field(default=6, ge=0)
+    exchange_peers: str = ""  # organs on other installations: ORGAN=URL|TOKEN;…
 
     @property
     def storage_path(self) -> Path:

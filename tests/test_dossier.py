@@ -118,3 +118,15 @@ def test_bad_dossier_code_is_refused_before_anything_is_stored(tmp_path) -> None
     assert result.returncode != 0
     assert "dossier code" in result.stderr
     assert not (tmp_path / "objects").exists() or not any((tmp_path / "objects").rglob("*"))
+
+
+def test_reindex_with_metadata_reads_the_fields_again_without_ocr(box) -> None:
+    data, _, scan, _ = box
+    pages = sorted((data / "store" / "derived" / scan["document_id"] / "pages").glob("*.json"))
+    stamps = [p.stat().st_mtime_ns for p in pages]
+    result = run_cli(data, "reindex", "--metadata")
+    assert result.returncode == 0, result.stderr
+    assert "read the metadata of" in result.stderr
+    assert [p.stat().st_mtime_ns for p in pages] == stamps  # no page OCRed again
+    shown = json.loads(run_cli(data, "show", scan["document_id"][:16], "--json").stdout)
+    assert shown["parts"] == scan["parts"]

@@ -31,6 +31,7 @@ class Actors:
     ocr_page: dramatiq.Actor
     assemble: dramatiq.Actor
     index: dramatiq.Actor
+    exchange_deliver: dramatiq.Actor | None = None
 
 
 def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
@@ -78,4 +79,52 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
         assemble=dramatiq.actor(assemble, actor_name="sohoa.assemble", **options),
         index=dramatiq.actor(index, actor_name="sohoa.index", **options),
     )
+    actors.exchange_deliver = _declare_exchange(broker, services, actors)
     return actors
+
+
+def _exchange_retry_when(retries: int, exception: Exception, limit: int) -> bool:
+    return retries < limit and isinstance(exception, SohoaError) and exception.retryable
+
+
+def _declare_exchange(
+    broker: dramatiq.Broker, services: Services, actors: Actors
+) -> dramatiq.Actor:
+    """The exchange outbox: one message per (message, recipient), retried with backoff while
+    the recipient cannot be reached; marked failed when retries run out."""
+    from exchange.service import Exchange
+
+    options = services.exchange
+    made: list[Exchange] = []
+
+    def exchange() -> Exchange:  # built on first use: keys and registry load lazily
+        if not made:
+            made.append(Exchange(services, enqueue=actors.ingest.send))
+        return made[0]
+
+    def deliver(message_id: str, recipient: str) -> None:
+        exchange().deliver(message_id, recipient)
+
+    def give_up(message: dict, info: dict) -> None:
+        trace = (message["options"].get("traceback") or "").strip().splitlines()
+        message_id, recipient = message["args"][:2]
+        exchange().give_up(message_id, recipient, trace[-1] if trace else "retries exhausted")
+
+    dramatiq.actor(
+        give_up,
+        actor_name="sohoa.exchange_give_up",
+        broker=broker,
+        queue_name=QUEUE,
+        max_retries=0,
+    )
+    return dramatiq.actor(
+        deliver,
+        actor_name="sohoa.exchange_deliver",
+        broker=broker,
+        queue_name=QUEUE,
+        max_retries=options.max_retries,
+        min_backoff=options.retry_min_backoff_ms,
+        max_backoff=options.retry_max_backoff_ms,
+        retry_when=lambda retries, e: _exchange_retry_when(retries, e, options.max_retries),
+        on_retry_exhausted="sohoa.exchange_give_up",
+    )

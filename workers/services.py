@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from exchange.options import ExchangeOptions
 from pipeline.page import PageOptions
 from search.base import SearchIndex
 from storage.base import ObjectStore
@@ -15,6 +16,7 @@ class Services:
     store: ObjectStore
     index: SearchIndex
     page_options: PageOptions = field(default_factory=PageOptions)
+    exchange: ExchangeOptions = field(default_factory=ExchangeOptions)
 
     @property
     def records(self) -> RecordStore:

@@ -192,3 +192,14 @@ def searchable_records(services: Services) -> Iterator[Document]:
         for doc in services.records.all()
         if doc.status == DocumentStatus.done and not doc.parts
     )
+
+
+def redescribe_all(services: Services) -> int:
+    """Read the metadata of every finished scan again from its stored pages (no OCR)."""
+    count = 0
+    for doc in list(services.records.all()):
+        if doc.status == DocumentStatus.done and doc.source_id is None:
+            describe(services, doc)
+            services.records.put(doc)
+            count += 1
+    return count

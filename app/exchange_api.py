@@ -1,0 +1,169 @@
+"""HTTP endpoints of the edXML exchange; registered on the app by app/api.py.
+
+Every call names its organ by a per-organ API token (`sohoa exchange token ORGAN`), sent as
+`Authorization: Bearer <token>`: no token or an unknown one is 401, an organ acting on a message
+it neither sent nor received (and that is not public) is 403.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from exchange.audit import AuditLog
+from exchange.models import STATUS_NAMES, AccessDenied, Kind, Status
+from exchange.service import Exchange
+from workers.runtime import WorkerPool
+from workers.services import Services
+
+MAX_BODY_BYTES = 256 * 1024 * 1024
+
+
+class SendRequest(BaseModel):
+    documents: list[str] = []
+    to: list[str]
+    kind: Kind = Kind.new
+    responds_to: str | None = None
+    reason: str = ""
+    attach: str = "original"
+
+
+class StatusRequest(BaseModel):
+    code: Status
+    note: str = ""
+
+
+def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool) -> None:
+    exchange = Exchange(services, enqueue=lambda doc_id: pool.actors.ingest.send(doc_id))
+
+    def organ(
+        authorization: Annotated[str | None, Header()] = None,
+        x_sohoa_token: Annotated[str | None, Header()] = None,
+    ) -> str:
+        token = x_sohoa_token or (authorization or "").removeprefix("Bearer ").strip()
+        organ_id = exchange.organ_for_token(token)
+        if organ_id is None:
+            raise HTTPException(401, "an organ API token is required (Authorization: Bearer …)")
+        return organ_id
+
+    Organ = Annotated[str, Depends(organ)]
+
+    async def body_bytes(request: Request) -> bytes:
+        data = b""
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > exchange.options.max_bytes:
+                raise HTTPException(413, f"message above {exchange.options.max_bytes:,} bytes")
+        return data
+
+    def deliver(message_id: str) -> None:
+        for recipient in exchange.state(message_id).recipients:
+            pool.actors.exchange_deliver.send(message_id, recipient)
+
+    @api.exception_handler(AccessDenied)
+    def forbidden(_: Any, error: AccessDenied) -> JSONResponse:
+        return JSONResponse({"error": error.code, "message": error.message}, status_code=403)
+
+    @api.get("/exchange/organs")
+    def organs(level: str | None = None) -> list[dict[str, Any]]:
+        return [
+            o.model_dump(mode="json")
+            for o in exchange.registry.all()
+            if level is None or o.level.value == level
+        ]
+
+    @api.get("/exchange/organs/{key}")
+    def organ_lookup(key: str) -> list[dict[str, Any]]:
+        found = exchange.registry.lookup(key)
+        if not found:
+            raise HTTPException(404, f"no organ matches {key!r}")
+        return [o.model_dump(mode="json") for o in found]
+
+    @api.post("/exchange/send", status_code=202)
+    def send(request: SendRequest, me: Organ) -> dict[str, Any]:
+        if request.kind == Kind.revoke:
+            raise HTTPException(422, "use POST /exchange/messages/{id}/recall to recall")
+        earlier = exchange.resolve(request.responds_to) if request.responds_to else None
+        message_id = exchange.send(
+            request.documents,
+            me,
+            request.to,
+            kind=request.kind,
+            responds_to=earlier,
+            reason=request.reason,
+            attach=request.attach,
+        )
+        deliver(message_id)
+        return {"message_id": message_id, "from": me, "to": request.to}
+
+    @api.post("/exchange/build")
+    def build(request: SendRequest, me: Organ) -> Response:
+        """A signed envelope for stored records, as a file to carry by other means."""
+        env, data = exchange.build(request.documents, me, request.to, attach=request.attach)
+        return Response(
+            data,
+            media_type="application/xml",
+            headers={
+                "X-Message-Id": env.message_id,
+                "Content-Disposition": f'attachment; filename="{env.message_id}.edxml"',
+            },
+        )
+
+    @api.post("/exchange/receive")
+    async def receive(me: Organ, data: Annotated[bytes, Depends(body_bytes)]) -> JSONResponse:
+        """An edXML envelope for the token's organ (from a peer, or a file uploaded)."""
+        import anyio
+
+        receipt = await anyio.to_thread.run_sync(exchange.receive, data, me)
+        body = receipt.model_dump(mode="json")
+        body["status_name"] = STATUS_NAMES[receipt.status.value]
+        body["reuse"] = receipt.reuse_counts
+        return JSONResponse(body, status_code=422 if receipt.status == Status.rejected else 200)
+
+    @api.post("/exchange/status-in")
+    async def status_in(_me: Organ, data: Annotated[bytes, Depends(body_bytes)]) -> dict:
+        entry = exchange.receive_status(data)
+        return entry.model_dump(mode="json")
+
+    @api.get("/exchange/inbox")
+    def inbox(me: Organ) -> list[dict[str, Any]]:
+        return [s.model_dump(mode="json") for s in exchange.inbox(me)]
+
+    @api.get("/exchange/sent")
+    def sent(me: Organ) -> list[dict[str, Any]]:
+        return [s.model_dump(mode="json") for s in exchange.sent(me)]
+
+    @api.get("/exchange/messages/{message_id}")
+    def message(message_id: str, me: Organ) -> dict[str, Any]:
+        return exchange.show(exchange.resolve(message_id), me)
+
+    @api.get("/exchange/messages/{message_id}/envelope")
+    def envelope(message_id: str, me: Organ) -> Response:
+        full = exchange.resolve(message_id)
+        exchange.require_visible(full, me, "download")
+        return Response(exchange.envelope_bytes(full), media_type="application/xml")
+
+    @api.post("/exchange/messages/{message_id}/status")
+    def set_status(message_id: str, request: StatusRequest, me: Organ) -> dict[str, Any]:
+        full = exchange.resolve(message_id)
+        exchange.set_status(full, me, request.code, request.note)
+        return exchange.show(full, me)
+
+    @api.post("/exchange/messages/{message_id}/recall", status_code=202)
+    def recall(
+        message_id: str, me: Organ, reason: Annotated[str, Body(embed=True)] = ""
+    ) -> dict[str, Any]:
+        recall_id = exchange.recall(exchange.resolve(message_id), me, reason)
+        deliver(recall_id)
+        return {"message_id": recall_id, "recalls": message_id}
+
+    @api.post("/exchange/messages/{message_id}/public")
+    def make_public(message_id: str, me: Organ) -> dict[str, Any]:
+        exchange.make_public(exchange.resolve(message_id), me)
+        return {"message_id": message_id, "public": True}
+
+    @api.get("/audit/verify")
+    def audit_verify() -> dict[str, Any]:
+        count, problem = AuditLog(services.store).verify()
+        return {"ok": problem is None, "entries": count, "problem": problem}

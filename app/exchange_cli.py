@@ -1,0 +1,551 @@
+"""`sohoa organs …`, `sohoa exchange …` and `sohoa audit …` (mounted by app/cli.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.config import Settings
+from exchange.models import STATUS_NAMES, AccessDenied, Kind, MessageState, Receipt, Status
+from exchange.registry import OrganRegistry
+from schemas.errors import SohoaError
+from schemas.models import Organ
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+EXIT_REJECTED = 1
+EXIT_FORBIDDEN = 4
+DELIVERY_WAIT_S = 300.0
+
+organs_app = typer.Typer(help="The organ registry: who exists or existed, at which level.")
+exchange_app = typer.Typer(help="edXML document exchange between organs (QCVN 102:2016).")
+keys_app = typer.Typer(help="Organ key pairs and certificates.")
+audit_app = typer.Typer(help="The append-only, hash-chained audit log.")
+exchange_app.add_typer(keys_app, name="keys")
+
+AsJson = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
+AsOrgan = Annotated[str, typer.Option("--as", help="Act as this organ (OrganId).")]
+
+
+_settings_source: list[Callable[[], Settings]] = []
+
+
+def _settings() -> Settings:
+    """The settings the main callback parsed (handed in by `mount`)."""
+    return _settings_source[0]() if _settings_source else Settings()
+
+
+def _services():  # noqa: ANN202
+    from app.compose import build_services
+
+    return build_services(_settings())
+
+
+def _exchange(services=None, **kw):  # noqa: ANN001, ANN003, ANN202
+    from exchange.service import Exchange
+
+    services = services or _services()
+    return Exchange(services, registry=_registry(), **kw)
+
+
+def _registry() -> OrganRegistry:
+    path = _settings().organs
+    return OrganRegistry.load(path) if path else OrganRegistry.default()
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _fail(error: SohoaError) -> typer.Exit:
+    err.print(f"[red]error:[/] {error.message}")
+    if isinstance(error, AccessDenied):
+        return typer.Exit(EXIT_FORBIDDEN)
+    return typer.Exit(3 if error.code in ("unknown_id", "not_found") else 1)
+
+
+# ------------------------------------------------------------------ organs
+
+
+def organ_json(organ: Organ, registry: OrganRegistry) -> dict[str, Any]:
+    return {
+        **organ.model_dump(mode="json"),
+        "ancestors": [a.organ_id for a in registry.ancestors(organ.organ_id)],
+        "children": [c.organ_id for c in registry.children(organ.organ_id)],
+    }
+
+
+@organs_app.command("list")
+def organs_list(
+    level: Annotated[
+        str | None, typer.Option(help="central, province, district or commune.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Every organ in the registry, by level."""
+    registry = _registry()
+    organs = [o for o in registry.all() if level is None or o.level.value == level]
+    if level is not None and level not in ("central", "province", "district", "commune"):
+        raise typer.BadParameter("level must be central, province, district or commune")
+    if as_json:
+        for organ in organs:
+            _emit(organ_json(organ, registry))
+        return
+    table = Table("OrganId", "name", "level", "parent", "valid", title=f"{len(organs)} organ(s)")
+    for o in organs:
+        valid = f"{o.valid_from or ''} – {o.valid_to or ''}"
+        table.add_row(o.organ_id, o.name, o.level.value, o.parent or "", valid)
+    out.print(table)
+
+
+@organs_app.command("show")
+def organs_show(
+    key: Annotated[str, typer.Argument(help="OrganId, or a name or part of one.")],
+    as_json: AsJson = False,
+) -> None:
+    """One organ (or every organ a name matches): level, parent chain, children, validity."""
+    registry = _registry()
+    found = registry.lookup(key)
+    if not found:
+        err.print(f"[red]error:[/] no organ matches {key!r}")
+        raise typer.Exit(3)
+    for organ in found:
+        if as_json:
+            _emit(organ_json(organ, registry))
+            continue
+        chain = " › ".join(a.name for a in reversed(registry.ancestors(organ.organ_id)))
+        out.print(f"[bold]{organ.organ_id}[/] {organ.name} ({organ.level.value})")
+        if chain:
+            out.print(f"  under: {chain}")
+        status = "abolished" if organ.valid_to else "active"
+        out.print(f"  valid: {organ.valid_from or '?'} – {organ.valid_to or 'now'} ({status})")
+        for child in registry.children(organ.organ_id):
+            out.print(f"  › {child.organ_id} {child.name}")
+
+
+# ------------------------------------------------------------------ keys and tokens
+
+
+@keys_app.command("create")
+def keys_create(
+    organ_ids: Annotated[list[str] | None, typer.Argument(help="OrganIds.")] = None,
+    all_organs: Annotated[bool, typer.Option("--all", help="Every organ in the registry.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Create an RSA key pair and X.509 certificate per organ (existing ones are kept)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    ex = _exchange()
+    ids = [o.organ_id for o in ex.registry.all()] if all_organs else list(organ_ids or [])
+    if not ids:
+        raise typer.BadParameter("name an OrganId or use --all")
+    for organ_id in ids:
+        try:
+            pair = ex.create_keys(organ_id)
+        except SohoaError as e:
+            raise _fail(e) from e
+        cert = x509.load_pem_x509_certificate(pair.cert_pem)
+        fingerprint = cert.fingerprint(hashes.SHA256()).hex()
+        row = {
+            "organ_id": organ_id,
+            "certificate_sha256": fingerprint,
+            "key": str(ex.keys.key_path(organ_id)),
+            "valid_to": cert.not_valid_after_utc.isoformat(),
+        }
+        if as_json:
+            _emit(row)
+        else:
+            out.print(f"{organ_id}: certificate SHA-256 {fingerprint[:32]}…, key {row['key']}")
+
+
+@exchange_app.command("token")
+def token(organ_id: Annotated[str, typer.Argument(help="OrganId.")]) -> None:
+    """Issue an API token for an organ (shown once; only its hash is stored)."""
+    try:
+        value = _exchange().issue_token(organ_id)
+    except SohoaError as e:
+        raise _fail(e) from e
+    out.print(value)
+
+
+# ------------------------------------------------------------------ files
+
+
+@exchange_app.command("build")
+def build(
+    doc_ids: Annotated[list[str], typer.Argument(help="Document ids (prefixes ok).")],
+    sender: Annotated[str, typer.Option("--from", help="Sending OrganId.")],
+    recipients: Annotated[list[str], typer.Option("--to", help="Receiving OrganId(s).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .edxml file to write.")],
+    attach: Annotated[str, typer.Option(help="original, searchable or both.")] = "original",
+    as_json: AsJson = False,
+) -> None:
+    """Write a signed edXML envelope for stored records to a file."""
+    try:
+        env, data = _exchange().build(doc_ids, sender, recipients, attach=attach)
+    except SohoaError as e:
+        raise _fail(e) from e
+    output.write_bytes(data)
+    summary = {
+        "message_id": env.message_id,
+        "file": str(output),
+        "bytes": len(data),
+        "from": sender,
+        "to": recipients,
+        "document_id": env.document_id,
+        "attachments": [a.name for a in env.attachments],
+    }
+    if as_json:
+        _emit(summary)
+    else:
+        err.print(f"wrote {output} ({len(data):,} bytes), message {env.message_id}")
+
+
+def _receipt_json(receipt: Receipt) -> dict[str, Any]:
+    body = receipt.model_dump(mode="json")
+    body["status_name"] = STATUS_NAMES[receipt.status.value]
+    body["reuse"] = receipt.reuse_counts
+    return body
+
+
+def _print_receipt(receipt: Receipt) -> None:
+    name = STATUS_NAMES[receipt.status.value]
+    style = "red" if receipt.status == Status.rejected else "green"
+    dup = " (duplicate: already accepted once)" if receipt.duplicate else ""
+    out.print(
+        f"message {receipt.message_id or '?'}: [{style}]{receipt.status.value} {name}[/]{dup}"
+    )
+    if receipt.reason:
+        out.print(f"  reason: {receipt.reason}")
+    for a in receipt.attachments:
+        out.print(f"  {a.name}: {a.outcome} → record {(a.record_id or '')[:12]}")
+    if receipt.copies:
+        out.print(f"  other copies of this paper: {', '.join(c[:12] for c in receipt.copies)}")
+    if receipt.trace:
+        out.print("  trace: " + " → ".join(t.organ_id for t in receipt.trace))
+
+
+def _run_new_records(ex, services) -> None:  # noqa: ANN001
+    """Records created from unknown attachments go through the pipeline as ingest does."""
+    if not ex.pending_work:
+        return
+    from workers.batch import enqueue, wait_for
+    from workers.runtime import WorkerPool
+
+    settings = _settings()
+    with WorkerPool(services, settings.broker, settings.workers, consume=not settings.broker) as p:
+        enqueue(p, ex.pending_work)
+        if not settings.broker:
+            wait_for(services, p, ex.pending_work, None)
+
+
+@exchange_app.command("receive")
+def receive(
+    file: Annotated[Path, typer.Argument(help="An .edxml file.")],
+    as_organ: AsOrgan,
+    as_json: AsJson = False,
+) -> None:
+    """Verify and import one envelope: known attachments link to their records, new ones are
+    processed; exit code 1 when the message is rejected (status 02)."""
+    services = _services()
+    ex = _exchange(services)
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        err.print(f"[red]error:[/] cannot read {file}: {e.strerror}")
+        raise typer.Exit(3) from e
+    try:
+        receipt = ex.receive(data, as_organ)
+    except SohoaError as e:
+        raise _fail(e) from e
+    _run_new_records(ex, services)
+    if as_json:
+        _emit(_receipt_json(receipt))
+    else:
+        _print_receipt(receipt)
+    raise typer.Exit(EXIT_REJECTED if receipt.status == Status.rejected else 0)
+
+
+# ------------------------------------------------------------------ outbox
+
+
+def _deliver(ex, message_id: str, recipients: list[str], wait: bool) -> list:  # noqa: ANN001
+    """Queue one delivery per recipient; on the embedded default (or with --wait) wait for it."""
+    from workers.runtime import WorkerPool
+
+    settings = _settings()
+    services = ex.services
+    with WorkerPool(services, settings.broker, settings.workers, consume=not settings.broker) as p:
+        for recipient in recipients:
+            p.actors.exchange_deliver.send(message_id, recipient)
+        if settings.broker and not wait:
+            return ex.outbox(message_id)
+        deadline = time.monotonic() + DELIVERY_WAIT_S
+        while time.monotonic() < deadline:
+            entries = ex.outbox(message_id)
+            if all(e.state != "pending" for e in entries) and (not p.embedded or p.idle()):
+                return entries
+            time.sleep(0.1)
+    return ex.outbox(message_id)
+
+
+def _print_outbox(message_id: str, entries: list, as_json: bool) -> int:
+    failed = any(e.state in ("rejected", "failed") for e in entries)
+    if as_json:
+        _emit(
+            {
+                "message_id": message_id,
+                "deliveries": [
+                    {
+                        "to": e.recipient,
+                        "state": e.state,
+                        "attempts": e.attempts,
+                        "error": e.last_error,
+                        "receipt": _receipt_json(e.receipt) if e.receipt else None,
+                    }
+                    for e in entries
+                ],
+            }
+        )
+    else:
+        out.print(f"message {message_id}")
+        for e in entries:
+            style = {"delivered": "green", "pending": "yellow"}.get(e.state, "red")
+            reuse = e.receipt.reuse_counts if e.receipt else {}
+            extra = f" reuse {reuse}" if reuse else ""
+            reason = f" — {e.last_error}" if e.last_error else ""
+            out.print(
+                f"  → {e.recipient}: [{style}]{e.state}[/] ({e.attempts} attempt(s)){extra}{reason}"
+            )
+    return EXIT_REJECTED if failed else 0
+
+
+@exchange_app.command("send")
+def send(
+    doc_ids: Annotated[list[str] | None, typer.Argument(help="Document ids (prefixes ok).")] = None,
+    sender: Annotated[str, typer.Option("--from", "--as", help="Sending OrganId.")] = "",
+    recipients: Annotated[list[str] | None, typer.Option("--to", help="OrganId(s).")] = None,
+    forward: Annotated[
+        str | None, typer.Option(help="Forward this received message (its files and trace).")
+    ] = None,
+    responds_to: Annotated[
+        str | None, typer.Option("--responds-to", help="The message this one answers.")
+    ] = None,
+    kind: Annotated[str, typer.Option(help="new, update or replace (recall: see recall).")] = "new",
+    reason: Annotated[str, typer.Option(help="Bussiness reason (update/replace).")] = "",
+    attach: Annotated[str, typer.Option(help="original, searchable or both.")] = "original",
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="With a server broker: wait for delivery.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Sign and send records (or forward a message) through the outbox, with retries."""
+    if not sender or not recipients:
+        raise typer.BadParameter("--from and at least one --to are required")
+    kinds = {"new": Kind.new, "update": Kind.update, "replace": Kind.replace}
+    if kind not in kinds:
+        raise typer.BadParameter("--kind must be new, update or replace")
+    ex = _exchange()
+    try:
+        earlier = ex.resolve(forward or responds_to) if (forward or responds_to) else None
+        message_id = ex.send(
+            list(doc_ids or []),
+            sender,
+            list(recipients),
+            kind=kinds[kind],
+            responds_to=earlier,
+            reason=reason,
+            attach=attach,
+        )
+    except SohoaError as e:
+        raise _fail(e) from e
+    entries = _deliver(ex, message_id, list(recipients), wait)
+    raise typer.Exit(_print_outbox(message_id, entries, as_json))
+
+
+@exchange_app.command("retry")
+def retry(
+    message_id: Annotated[str, typer.Argument(help="A message you sent.")],
+    as_organ: AsOrgan,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Queue again the deliveries of a message that failed (or never left the outbox)."""
+    ex = _exchange()
+    try:
+        full = ex.resolve(message_id)
+        recipients = ex.retry(full, as_organ)
+    except SohoaError as e:
+        raise _fail(e) from e
+    entries = _deliver(ex, full, recipients, wait) if recipients else ex.outbox(full)
+    raise typer.Exit(_print_outbox(full, entries, as_json))
+
+
+@exchange_app.command("recall")
+def recall(
+    message_id: Annotated[str, typer.Argument(help="The message to recall.")],
+    as_organ: AsOrgan,
+    reason: Annotated[str, typer.Option(help="Why.")] = "",
+    wait: Annotated[bool, typer.Option("--wait/--no-wait")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Recall (revoke, kind 1) a message you sent; recipients answer 15 agree or 16 refuse."""
+    ex = _exchange()
+    try:
+        target = ex.resolve(message_id)
+        recall_id = ex.recall(target, as_organ, reason)
+        recipients = ex.state(recall_id).recipients
+    except SohoaError as e:
+        raise _fail(e) from e
+    entries = _deliver(ex, recall_id, recipients, wait)
+    raise typer.Exit(_print_outbox(recall_id, entries, as_json))
+
+
+def _print_states(states: list[MessageState], ex, as_json: bool) -> None:  # noqa: ANN001
+    rows = []
+    for s in sorted(states, key=lambda s: s.created_at):
+        latest = {}
+        for st in ex.statuses(s.message_id):
+            latest[st.organ_id] = st.code.value
+        rows.append({**s.model_dump(mode="json"), "statuses": latest})
+    if as_json:
+        for row in rows:
+            _emit(row)
+        return
+    table = Table("message", "from", "to", "kind", "subject", "status", title=f"{len(rows)}")
+    for r in rows:
+        status = ", ".join(f"{o}:{c}" for o, c in r["statuses"].items())
+        table.add_row(
+            r["message_id"][:12],
+            r["sender"],
+            ", ".join(r["recipients"]),
+            r["kind"],
+            (r["subject"] or "")[:50],
+            status,
+        )
+    out.print(table)
+
+
+@exchange_app.command("inbox")
+def inbox(as_organ: AsOrgan, as_json: AsJson = False) -> None:
+    """Messages sent to an organ, with their latest statuses."""
+    ex = _exchange()
+    try:
+        states = ex.inbox(as_organ)
+    except SohoaError as e:
+        raise _fail(e) from e
+    _print_states(states, ex, as_json)
+
+
+@exchange_app.command("sent")
+def sent(as_organ: AsOrgan, as_json: AsJson = False) -> None:
+    """Messages an organ sent, with the statuses its recipients reported."""
+    ex = _exchange()
+    try:
+        states = ex.sent(as_organ)
+    except SohoaError as e:
+        raise _fail(e) from e
+    _print_states(states, ex, as_json)
+
+
+@exchange_app.command("status")
+def status(
+    message_id: Annotated[str, typer.Argument(help="Message id (prefix ok).")],
+    as_organ: AsOrgan,
+    set_code: Annotated[
+        str | None, typer.Option("--set", help="Recipient: 04 assigned, 05 in progress, 06 done.")
+    ] = None,
+    note: Annotated[str, typer.Option(help="Description sent with --set.")] = "",
+    as_json: AsJson = False,
+) -> None:
+    """A message's statuses (who reported what, when); recipients report progress with --set."""
+    ex = _exchange()
+    try:
+        full = ex.resolve(message_id)
+        if set_code:
+            ex.set_status(full, as_organ, Status(set_code), note)
+        shown = ex.show(full, as_organ)
+    except ValueError as e:
+        raise typer.BadParameter(f"--set {set_code}: not a status code") from e
+    except SohoaError as e:
+        raise _fail(e) from e
+    if as_json:
+        _emit(shown)
+        return
+    msg = shown["message"]
+    out.print(
+        f"message {msg['message_id']} {msg['sender']} → {', '.join(msg['recipients'])} "
+        f"(kind {msg['kind']}) {msg['subject'] or ''}"
+    )
+    for s in shown["statuses"]:
+        out.print(
+            f"  {s['at'][:19]} {s['organ_id']}: {s['code']} {STATUS_NAMES[s['code']]}"
+            f"{' — ' + s['description'] if s['description'] else ''}"
+        )
+    for e in shown["outbox"]:
+        out.print(f"  outbox → {e['recipient']}: {e['state']} ({e['attempts']} attempt(s))")
+
+
+@exchange_app.command("public")
+def public(message_id: str, as_organ: AsOrgan) -> None:
+    """Mark a message you sent as public: every organ may then read it."""
+    ex = _exchange()
+    try:
+        ex.make_public(ex.resolve(message_id), as_organ)
+    except SohoaError as e:
+        raise _fail(e) from e
+    err.print(f"message {message_id} is public")
+
+
+# ------------------------------------------------------------------ audit
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: AsJson = False) -> None:
+    """Check the whole hash chain; exit code 1 names the first entry that does not hold."""
+    from exchange.audit import AuditLog
+
+    count, problem = AuditLog(_services().store).verify()
+    if as_json:
+        _emit({"ok": problem is None, "entries": count, "problem": problem})
+    elif problem is None:
+        out.print(f"audit log intact: {count} entries, hash chain verified")
+    else:
+        err.print(f"[red]audit log broken:[/] {problem} (entries before it verified: {count})")
+    raise typer.Exit(0 if problem is None else 1)
+
+
+@audit_app.command("list")
+def audit_list(
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    as_json: AsJson = False,
+) -> None:
+    """The latest audit entries."""
+    from exchange.audit import AuditLog
+
+    entries = AuditLog(_services().store).entries()[-limit:]
+    for e in entries:
+        if as_json:
+            _emit(e.model_dump(mode="json"))
+        else:
+            out.print(
+                f"{e.seq:6d} {e.at:%Y-%m-%d %H:%M:%S} {e.organ_id} {e.action} {e.target} "
+                f"{json.dumps(e.detail, ensure_ascii=False) if e.detail else ''}"
+            )
+
+
+def mount(app: typer.Typer, settings: Callable[[], Settings]) -> None:
+    _settings_source[:] = [settings]
+    app.add_typer(organs_app, name="organs")
+    app.add_typer(exchange_app, name="exchange")
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,362 @@
+"""Exchange benchmark: edXML messages per second, end to end, signing on and off.
+
+One run measures, on the same machine and the same attachment (a born-digital ND30 page,
+already digitized at both ends, so every receipt is a reuse with zero OCR):
+
+- **build + sign + verify + parse**: the envelope work alone, in memory (the peer's share);
+- **shared store**: `Exchange.send` → outbox → Dramatiq delivery actor (in-process broker,
+  worker threads) → receive (verify, dedupe, reuse, statuses signed back, audit) on one
+  installation, signing on, then off;
+- **HTTP loopback peer**: the same, but the recipient lives on a second installation whose
+  sohoa API (uvicorn) listens on 127.0.0.1; the delivery actor posts each envelope to it.
+
+Writes `bench/out/exchange/results.json` and the "## Exchange (bench/exchange.py)" section of
+docs/benchmarks.md (that section only).
+
+    .venv/bin/python bench/exchange.py [--messages 100] [--no-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from importlib import metadata as pkg_metadata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+for _p in (str(REPO), str(REPO / "bench")):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+from ocr import machine_info  # noqa: E402  (bench/ocr.py helpers)
+
+SECTION_TITLE = "## Exchange (bench/exchange.py)"
+SENDER, RECIPIENT = "001.00.52.H34", "000.00.00.H34"  # commune → province
+OUT = REPO / "bench" / "out" / "exchange"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def installation(root: Path, pdf: Path, *, sign: bool, peers: str = ""):  # noqa: ANN202
+    """Services + worker pool + Exchange on a fresh data dir, with `pdf` already ingested."""
+    from app.compose import build_services
+    from app.config import Settings
+    from exchange.service import Exchange
+    from workers.batch import submit_all, wait_for
+    from workers.runtime import WorkerPool
+
+    settings = Settings(data_dir=root, workers=2, exchange_sign=sign, exchange_peers=peers)
+    services = build_services(settings)
+    pool = WorkerPool(services, "", 2).start()
+    subs = submit_all(services, pool, [pdf])
+    wait_for(services, pool, subs, None)
+    ex = Exchange(services, enqueue=pool.actors.ingest.send)
+    for organ in (SENDER, RECIPIENT):
+        ex.create_keys(organ)
+    return settings, services, pool, ex, subs[0].doc_id
+
+
+def run_messages(ex, pool, doc_id: str, n: int) -> dict:  # noqa: ANN001
+    """Send n messages, deliver them through the actor, wait for every receipt."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    ids = []
+    for _ in range(n):
+        message_id = ex.send([doc_id], SENDER, [RECIPIENT])
+        pool.actors.exchange_deliver.send(message_id, RECIPIENT)
+        ids.append(message_id)
+    sent_s = time.perf_counter() - started
+    for message_id in ids:  # in sending order: one object read per poll, not one per message
+        while (entry := ex.outbox(message_id)[0]).state == "pending":
+            time.sleep(0.005)
+        if entry.state != "delivered" or entry.receipt.reuse_counts != {"reused": 1}:
+            raise RuntimeError(f"{message_id}: {entry}")
+    total_s = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_started  # every thread of this process: both ends
+    size = ex.state(ids[0]).size_bytes
+    return {
+        "messages": n,
+        "seconds": round(total_s, 3),
+        "messages_per_s": round(n / total_s, 2),
+        "send_phase_s": round(sent_s, 3),
+        "cpu_ms_per_message": round(cpu_s / n * 1000, 1),
+        "envelope_bytes": size,
+    }
+
+
+def bench_envelope_only(ex, doc_id: str, n: int) -> dict:  # noqa: ANN001
+    from exchange import envelope as edxml
+    from exchange.signing import sign, verify
+
+    keys, cert = ex.keys.keys(SENDER), ex.keys.cert(SENDER)
+    env = ex.envelope_for_records([doc_id], SENDER, [RECIPIENT])
+    env.message_id = "0" * 32
+    timings: dict[str, list[float]] = {
+        "build": [],
+        "sign": [],
+        "verify": [],
+        "read": [],
+        "unsigned_build": [],
+        "unsigned_parse": [],
+    }
+    for _ in range(n):
+        t0 = time.perf_counter()
+        root = edxml.envelope_tree(env)
+        t1 = time.perf_counter()
+        data = sign(root, keys)
+        t2 = time.perf_counter()
+        covered, _ = verify(data, cert, SENDER)  # parses the bytes, checks digest + signature
+        t3 = time.perf_counter()
+        edxml.envelope_from_tree(covered)
+        t4 = time.perf_counter()
+        plain = edxml.to_bytes(edxml.strip_placeholder(edxml.envelope_tree(env)))
+        t5 = time.perf_counter()
+        edxml.parse_envelope(plain)
+        t6 = time.perf_counter()
+        for name, a, b in (
+            ("build", t0, t1),
+            ("sign", t1, t2),
+            ("verify", t2, t3),
+            ("read", t3, t4),
+            ("unsigned_build", t4, t5),
+            ("unsigned_parse", t5, t6),
+        ):
+            timings[name].append(b - a)
+    per = {k: round(statistics.median(v) * 1000, 2) for k, v in timings.items()}
+    signed_ms = per["build"] + per["sign"] + per["verify"] + per["read"]
+    plain_ms = per["unsigned_build"] + per["unsigned_parse"]
+    unsigned = plain
+    return {
+        "median_ms": per,
+        "signed_round_trip_per_s": round(1000 / signed_ms, 1),
+        "unsigned_build_parse_per_s": round(1000 / plain_ms, 1),
+        "envelope_bytes": len(unsigned),
+    }
+
+
+def serve(settings, port: int):  # noqa: ANN001, ANN202
+    import uvicorn
+
+    from app.api import create_app
+
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("peer API did not start")
+        time.sleep(0.05)
+    return server, thread
+
+
+def bench_http(work: Path, pdf: Path, n: int, sign: bool) -> dict:
+    """Sender on installation A, recipient on installation B behind its API on loopback."""
+    from exchange.signing import cert_key
+
+    b_settings, b_services, b_pool, b_ex, _ = installation(work / "peer", pdf, sign=sign)
+    b_pool.stop()  # the peer's API runs its own pool
+    token = b_ex.issue_token(RECIPIENT)
+    port = _free_port()
+    peers = f"{RECIPIENT}=http://127.0.0.1:{port}|{token}"
+    _, a_services, a_pool, a_ex, doc_id = installation(work / "sender", pdf, sign=sign, peers=peers)
+    # Each side registers the other's certificate, as an operator would.
+    b_services.store.put_bytes(cert_key(SENDER), a_ex.keys.cert(SENDER))
+    a_services.store.put_bytes(cert_key(RECIPIENT), b_ex.keys.cert(RECIPIENT))
+    server, thread = serve(b_settings, port)
+    try:
+        run_messages(a_ex, a_pool, doc_id, min(5, n))  # warm-up: connections, caches
+        return run_messages(a_ex, a_pool, doc_id, n)
+    finally:
+        a_pool.stop()
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def bench_shared(work: Path, pdf: Path, n: int, sign: bool) -> dict:
+    _, _, pool, ex, doc_id = installation(work, pdf, sign=sign)
+    try:
+        run_messages(ex, pool, doc_id, min(5, n))
+        result = run_messages(ex, pool, doc_id, n)
+        result["audit_entries"] = len(ex.audit.entries())
+        count, problem = ex.audit.verify()
+        result["audit_verified"] = problem is None
+        return result
+    finally:
+        pool.stop()
+
+
+def loadavg() -> str:
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "unknown"
+
+
+def versions() -> dict:
+    out = {}
+    for name in ("lxml", "signxml", "cryptography", "dramatiq", "fastapi", "uvicorn", "httpx"):
+        with contextlib.suppress(pkg_metadata.PackageNotFoundError):
+            out[name] = pkg_metadata.version(name)
+    return out
+
+
+def render(r: dict) -> str:
+    m, v, e = r["machine"], r["versions"], r["envelope"]
+    lines = [
+        SECTION_TITLE,
+        "",
+        f"_Written by `bench/exchange.py` on {r['date']}. Do not edit these numbers by hand: "
+        "rerun the command._",
+        "",
+        f"- Machine: {m['cpu']}, {m['cores']} cores; RAM {m['ram']}; {m['os']}",
+        f"- Versions: Python {m['python']}, sohoa git {m['git']}; "
+        + ", ".join(f"{k} {x}" for k, x in v.items()),
+        f"- Command: `{r['command']}` ({r['messages']} messages per row after 5 warm-up "
+        f"messages; whole run {r['run_s']:.0f} s)",
+        f"- Attachment: one born-digital ND30 page, {r['pdf_bytes']:,} bytes as PDF, "
+        f"{e['envelope_bytes']:,} bytes as an edXML envelope; already digitized at the "
+        "receiver, so every receipt is a reuse (zero OCR, zero new record)",
+        "- Each message: build from the stored record, sign (RSA-2048, SHA-256), store, "
+        "outbox entry, Dramatiq delivery actor (in-process broker, 2 worker threads), receive "
+        "(hardened parse, signature check against the registered certificate, dedupe, reuse "
+        "by SHA-256), statuses 01 and 03 signed and handed back, 5 audit entries.",
+        f"- Load: 1-minute load average {r['load_before']} before, {r['load_after']} after "
+        "(the 2 cores are shared with other work: wall-clock rates move with it; CPU ms per "
+        "message, both ends counted, moves much less).",
+        "- HTTP rows: the peer is a second installation (own data folder, store, keys) whose "
+        "API runs under uvicorn in the same process, on 127.0.0.1; the sender's delivery "
+        "actor posts each envelope with a pooled httpx client; statuses stay at the peer.",
+        "",
+        "| path | signing | messages/s | CPU ms/message | seconds | envelope bytes |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in r["rows"]:
+        lines.append(
+            f"| {row['path']} | {row['signing']} | {row['messages_per_s']:.1f} | "
+            f"{row['cpu_ms_per_message']:.1f} | {row['seconds']:.2f} | "
+            f"{row['envelope_bytes']:,} |"
+        )
+    per = e["median_ms"]
+    lines += [
+        "",
+        "Envelope work alone, in memory (median per message, same envelope): build "
+        f"{per['build']} ms, sign {per['sign']} ms, verify (parse + digest + RSA) "
+        f"{per['verify']} ms, read the header from the signed tree {per['read']} ms → "
+        f"{e['signed_round_trip_per_s']} signed round trips/s; unsigned: build + serialise "
+        f"{per['unsigned_build']} ms, hardened parse {per['unsigned_parse']} ms → "
+        f"{e['unsigned_build_parse_per_s']} round trips/s.",
+        "",
+        reading(r),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def reading(r: dict) -> str:
+    rows = {(row["path"].split()[0], row["signing"]): row for row in r["rows"]}
+    shared_on, shared_off = rows[("shared", "RSA-SHA256")], rows[("shared", "off")]
+    sig_ms = shared_on["cpu_ms_per_message"] - shared_off["cpu_ms_per_message"]
+    http_on = rows[("HTTP", "RSA-SHA256")]
+    http_cpu = http_on["cpu_ms_per_message"] - shared_on["cpu_ms_per_message"]
+    return (
+        "Reading: signing costs about "
+        f"{sig_ms:.0f} ms of CPU per message end to end (the envelope plus the two signed "
+        "statuses: three RSA signatures and three verifications); the rest is the "
+        "bookkeeping around the XML — state, outbox, inbox, statuses and audit entries, each "
+        "an object written with fsync on the local store — and, over HTTP, the request and "
+        f"the peer's API ({http_cpu:+.0f} ms CPU per signed message against one "
+        "installation). "
+        + (
+            "On one installation the two delivery threads do both ends; over HTTP the peer's "
+            "server threads take the receiving half, so more of the waiting overlaps and the "
+            "rate is higher despite the extra CPU."
+            if http_on["messages_per_s"] > shared_on["messages_per_s"]
+            else "Over HTTP that extra work (request, response, the peer's own API stack in "
+            "the same process) outweighs the overlap the peer's server threads give."
+        )
+    )
+
+
+def write_docs(path: Path, section: str) -> None:
+    """Replace only our section (from its heading to the next `## `), or append it."""
+    import re
+
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    start = text.find(SECTION_TITLE + "\n")
+    if start >= 0:
+        nxt = re.search(r"^## ", text[start + len(SECTION_TITLE) :], re.M)
+        end = start + len(SECTION_TITLE) + nxt.start() if nxt else len(text)
+        text = text[:start] + section.rstrip("\n") + "\n" + ("\n" if nxt else "") + text[end:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--messages", type=int, default=100)
+    p.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    args = p.parse_args(argv)
+    import logging
+
+    logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
+    from corpus import make_documents, write_pdf_digital
+
+    started = time.perf_counter()
+    load_before = loadavg()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="sohoa-bench-exchange-") as tmp:
+        work = Path(tmp)
+        pdf = write_pdf_digital(work / "bao-cao.pdf", make_documents(1, seed=3, pages=1)[0].pages)
+        _, _, pool, ex, doc_id = installation(work / "envelope", pdf, sign=True)
+        envelope = bench_envelope_only(ex, doc_id, max(20, args.messages // 2))
+        pool.stop()
+        for path, fn in (
+            ("shared store (one installation)", bench_shared),
+            ("HTTP to a peer API on loopback", bench_http),
+        ):
+            for sign in (True, False):
+                print(f"{path}, signing {'on' if sign else 'off'} …", file=sys.stderr)
+                folder = work / f"{fn.__name__}-{sign}"
+                result = fn(folder, pdf, args.messages, sign)
+                rows.append({"path": path, "signing": "RSA-SHA256" if sign else "off", **result})
+                print(f"  {result['messages_per_s']} messages/s", file=sys.stderr)
+        pdf_bytes = pdf.stat().st_size
+    machine = machine_info()
+    report = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": ".venv/bin/python bench/exchange.py"
+        + (f" --messages {args.messages}" if args.messages != 100 else ""),
+        "messages": args.messages,
+        "machine": machine,
+        "versions": versions(),
+        "envelope": envelope,
+        "rows": rows,
+        "pdf_bytes": pdf_bytes,
+        "run_s": time.perf_counter() - started,
+        "load_before": load_before,
+        "load_after": loadavg(),
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(report, indent=2, default=str))
+    section = render(report)
+    print(section)
+    if not args.no_docs:
+        write_docs(REPO / "docs" / "benchmarks.md", section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,232 @@
+"""What an edXML message carries, and what sohoa keeps about each message (DESIGN §6).
+
+Field names follow QCVN 102:2016 element names. Values the sender does not know stay empty:
+an envelope built from a record never fills a field the record's metadata does not hold.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydField
+
+from schemas.errors import SohoaError
+from schemas.models import Text, utcnow
+
+NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
+
+
+class EnvelopeError(SohoaError):
+    """Malformed or incomplete edXML: the message is rejected (status 02)."""
+
+    code = "bad_envelope"
+
+
+class SignatureError(SohoaError):
+    """Signature missing, invalid, or not made with the From organ's registered certificate."""
+
+    code = "bad_signature"
+
+
+class AccessDenied(SohoaError):
+    code = "forbidden"
+
+
+class TransportError(SohoaError):
+    """The peer could not be reached or did not answer: the outbox tries again later."""
+
+    code = "transport"
+    retryable = True
+
+
+class Kind(StrEnum):
+    """Bussiness/BussinessDocType."""
+
+    new = "0"
+    revoke = "1"
+    update = "2"
+    replace = "3"
+
+
+class Status(StrEnum):
+    arrived = "01"
+    rejected = "02"
+    accepted = "03"
+    assigned = "04"
+    in_progress = "05"
+    done = "06"
+    recalled = "13"
+    agree = "15"  # agree to update / recall
+    refuse = "16"  # refuse update / recall
+
+
+STATUS_NAMES = {
+    "01": "arrived",
+    "02": "rejected",
+    "03": "accepted",
+    "04": "assigned",
+    "05": "in progress",
+    "06": "done",
+    "13": "recalled",
+    "15": "agreed to update/recall",
+    "16": "refused update/recall",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class OrganInfo(_Model):
+    organ_id: str = ""
+    organ_name: Text = ""
+    organization_in_charge: Text = ""
+    organ_add: Text = ""
+    email: str = ""
+    telephone: str = ""
+    fax: str = ""
+    website: str = ""
+
+
+class ResponseFor(_Model):
+    organ_id: str = ""
+    code: Text = ""
+    promulgation_date: str = ""
+    document_id: Text = ""
+    message_id: str = ""  # sohoa extension: the exact message answered
+
+
+class TraceHeader(_Model):
+    organ_id: str
+    timestamp: str  # yyyy/MM/dd HH:mm:ss (UTC)
+
+
+class Business(_Model):
+    doc_type: Kind = Kind.new
+    reason: Text = ""
+    paper: str = "0"
+    # Earlier documents this one revokes, updates or replaces (their DocumentIds).
+    replaces: list[Text] = PydField(default_factory=list)
+
+
+class Attachment(_Model):
+    content_id: str  # uuid, without the `cid:` prefix
+    name: Text
+    content_type: str = "application/octet-stream"
+    description: Text = ""
+    data: bytes = b""
+
+
+class Envelope(_Model):
+    """One edXML document message."""
+
+    message_id: str = ""  # TraceHeaderList/@id
+    sender: OrganInfo = PydField(default_factory=OrganInfo)
+    recipients: list[OrganInfo] = PydField(default_factory=list)
+    response_for: list[ResponseFor] = PydField(default_factory=list)
+    document_id: Text = ""
+    code_number: Text = ""
+    code_notation: Text = ""
+    place: Text = ""
+    promulgation_date: str = ""  # yyyy/MM/dd
+    doc_type: str = ""
+    type_name: Text = ""
+    subject: Text = ""
+    content: Text = ""
+    signer_competence: Text = ""
+    signer_position: Text = ""
+    signer_name: Text = ""
+    due_date: str = ""
+    to_places: list[Text] = PydField(default_factory=list)
+    priority: str = ""
+    sphere_of_promulgation: Text = ""
+    typer_notation: Text = ""
+    promulgation_amount: str = ""
+    page_amount: str = ""
+    appendixes: list[Text] = PydField(default_factory=list)
+    steering_type: str = ""
+    trace: list[TraceHeader] = PydField(default_factory=list)
+    business: Business = PydField(default_factory=Business)
+    attachments: list[Attachment] = PydField(default_factory=list)
+
+
+class StatusMessage(_Model):
+    """An edXML Status message: the receiver's answer about one message."""
+
+    response_for: ResponseFor
+    sender: OrganInfo
+    code: Status
+    description: Text = ""
+    timestamp: str = ""
+    staff: Text = ""
+    department: Text = ""
+
+
+# ------------------------------------------------------------------ what sohoa stores
+
+
+class AttachmentOutcome(_Model):
+    name: Text
+    sha256: str
+    size_bytes: int
+    content_type: str
+    record_id: str | None = None  # the local record this attachment is (or became)
+    outcome: str = ""  # reused | derived | new | failed
+    error: Text | None = None
+
+
+class MessageState(_Model):
+    """One message as the installation keeps it (`exchange/messages/<id>/state.json`)."""
+
+    message_id: str
+    sender: str
+    recipients: list[str]
+    kind: Kind = Kind.new
+    document_id: Text = ""
+    subject: Text = ""
+    code: Text = ""
+    record_ids: list[str] = PydField(default_factory=list)
+    responds_to: str | None = None  # the message this one answers, forwards or recalls
+    created_at: datetime = PydField(default_factory=utcnow)
+    algorithm: str = ""
+    size_bytes: int = 0
+
+
+class StatusEntry(_Model):
+    message_id: str
+    code: Status
+    organ_id: str
+    description: Text = ""
+    at: datetime = PydField(default_factory=utcnow)
+
+
+class Receipt(_Model):
+    """What a receiver answers for one delivered envelope."""
+
+    message_id: str
+    status: Status
+    reason: Text = ""
+    duplicate: bool = False
+    trace: list[TraceHeader] = PydField(default_factory=list)
+    attachments: list[AttachmentOutcome] = PydField(default_factory=list)
+    copies: list[str] = PydField(default_factory=list)  # other records of the same DocumentId
+
+    @property
+    def reuse_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for a in self.attachments:
+            counts[a.outcome] = counts.get(a.outcome, 0) + 1
+        return counts
+
+
+class OutboxEntry(_Model):
+    message_id: str
+    sender: str
+    recipient: str
+    state: str = "pending"  # pending | delivered | rejected | failed
+    attempts: int = 0
+    last_error: Text = ""
+    receipt: Receipt | None = None
+    updated_at: datetime = PydField(default_factory=utcnow)

@@ -1,0 +1,25 @@
+"""Exchange settings as the workers and the CLI see them (filled from SOHOA_* by app/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exchange.envelope import MAX_BYTES
+
+
+@dataclass(frozen=True)
+class ExchangeOptions:
+    keys_dir: Path = Path("exchange-keys")  # private keys (certificates are in the store)
+    algorithm: str = "rsa-sha256"  # signature for every peer …
+    sha1_peers: frozenset[str] = field(default_factory=frozenset)  # … except these: rsa-sha1
+    sign: bool = True  # False only for benchmarks and tests of the unsigned path
+    max_bytes: int = MAX_BYTES
+    organs: str = ""  # registry CSV; empty: SOHOA_ORGANS or the shipped sample
+    retry_min_backoff_ms: int = 1000
+    retry_max_backoff_ms: int = 60000
+    max_retries: int = 6
+    peers: str = ""  # organs on other installations: ORGAN=URL|TOKEN;… (transport.parse_peers)
+
+    def algorithm_for(self, recipient: str) -> str:
+        return "rsa-sha1" if recipient in self.sha1_peers else self.algorithm

@@ -1,0 +1,207 @@
+"""Organ key pairs, X.509 certificates and enveloped XML-DSig signatures (signxml).
+
+Each organ has an RSA key and a self-issued certificate naming its OrganId. Certificates are
+public and live in the object store (`exchange/certs/<OrganId>.pem`) so every node can verify;
+private keys stay in the data folder (`<data dir>/exchange-keys/<OrganId>.key.pem`, mode 0600).
+The signature covers the whole message (Reference URI="", enveloped transform): header,
+trace and every attachment. SHA-256 by default; RSA-SHA1 when a peer needs it; both verified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from lxml import etree
+from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, XMLVerifier, methods
+from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
+from signxml.verifier import SignatureConfiguration
+
+from exchange.models import SignatureError
+from schemas.errors import NotFound, SohoaError
+from storage.base import ObjectStore
+
+C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+ALGORITHMS = {
+    "rsa-sha256": (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256),
+    "rsa-sha1": (SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA1),
+}
+# What a receiver accepts: SHA-256 family, and SHA-1 from peers that still use it.
+_ACCEPT = SignatureConfiguration(
+    require_x509=True,
+    signature_methods=frozenset(
+        {SignatureMethod.RSA_SHA1, SignatureMethod.RSA_SHA256, SignatureMethod.RSA_SHA512}
+    ),
+    digest_algorithms=frozenset({DigestAlgorithm.SHA1, DigestAlgorithm.SHA256}),
+)
+
+
+class _Signer(XMLSigner):
+    """signxml refuses SHA-1 by default; QCVN 102 peers may need it, so it is a setting."""
+
+    def check_deprecated_methods(self) -> None:
+        return None
+
+
+def cert_key(organ_id: str) -> str:
+    return f"exchange/certs/{organ_id}.pem"
+
+
+@dataclass
+class OrganKeys:
+    organ_id: str
+    key_pem: bytes
+    cert_pem: bytes
+    _key: rsa.RSAPrivateKey | None = None
+
+    @property
+    def private_key(self) -> rsa.RSAPrivateKey:
+        """Loaded once: loading checks the RSA key, which costs ~100 ms each time."""
+        if self._key is None:
+            self._key = serialization.load_pem_private_key(self.key_pem, password=None)
+        return self._key
+
+
+class KeyStore:
+    """Private keys in a local folder, certificates in the shared object store."""
+
+    def __init__(self, store: ObjectStore, keys_dir: Path) -> None:
+        self.store = store
+        self.keys_dir = Path(keys_dir)
+        self._certs: dict[str, bytes] = {}
+        self._keys: dict[str, bytes] = {}
+        self._pairs: dict[str, OrganKeys] = {}
+
+    def key_path(self, organ_id: str) -> Path:
+        return self.keys_dir / f"{organ_id}.key.pem"
+
+    def create(self, organ_id: str, organ_name: str, *, days: int = 3650) -> OrganKeys:
+        """A new RSA-2048 key and certificate; an existing pair is kept (never replaced)."""
+        if self.key_path(organ_id).exists() and self.store.exists(cert_key(organ_id)):
+            return self.keys(organ_id)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organ_name),
+                x509.NameAttribute(NameOID.COMMON_NAME, organ_id),
+            ]
+        )
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .sign(key, hashes.SHA256())
+        )
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+        self.keys_dir.mkdir(parents=True, exist_ok=True)
+        path = self.key_path(organ_id)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key_pem)
+        self.store.put_bytes(cert_key(organ_id), cert_pem)
+        self._keys[organ_id], self._certs[organ_id] = key_pem, cert_pem
+        return OrganKeys(organ_id, key_pem, cert_pem)
+
+    def cert(self, organ_id: str) -> bytes:
+        if organ_id not in self._certs:
+            try:
+                self._certs[organ_id] = self.store.get_bytes(cert_key(organ_id))
+            except NotFound as e:
+                raise SignatureError(
+                    f"no registered certificate for organ {organ_id}: "
+                    f"run `sohoa exchange keys create {organ_id}`"
+                ) from e
+        return self._certs[organ_id]
+
+    def keys(self, organ_id: str) -> OrganKeys:
+        if organ_id not in self._pairs:
+            if organ_id not in self._keys:
+                path = self.key_path(organ_id)
+                if not path.is_file():
+                    raise SignatureError(
+                        f"no private key for organ {organ_id} in {self.keys_dir}: "
+                        f"run `sohoa exchange keys create {organ_id}`"
+                    )
+                self._keys[organ_id] = path.read_bytes()
+            self._pairs[organ_id] = OrganKeys(organ_id, self._keys[organ_id], self.cert(organ_id))
+        return self._pairs[organ_id]
+
+    def has_key(self, organ_id: str) -> bool:
+        return organ_id in self._keys or self.key_path(organ_id).is_file()
+
+
+def sign(root: etree._Element, keys: OrganKeys, algorithm: str = "rsa-sha256") -> bytes:
+    """Enveloped signature at the ds:Signature placeholder; returns the signed bytes."""
+    if algorithm not in ALGORITHMS:
+        raise SohoaError(f"unknown signature algorithm {algorithm!r}: use {sorted(ALGORITHMS)}")
+    method, digest = ALGORITHMS[algorithm]
+    signer = _Signer(
+        method=methods.enveloped,
+        signature_algorithm=method,
+        digest_algorithm=digest,
+        c14n_algorithm=C14N,
+    )
+    try:
+        signed = signer.sign(root, key=keys.private_key, cert=keys.cert_pem.decode())
+    except (InvalidInput, SignXMLException) as e:
+        raise SignatureError(f"cannot sign as {keys.organ_id}: {e}") from e
+    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+def verify(data: bytes, cert_pem: bytes, organ_id: str) -> tuple[etree._Element, str]:
+    """Check the signature against `organ_id`'s registered certificate.
+
+    Returns what the signature covers (parse that, never the raw bytes) and the algorithm.
+    """
+    try:
+        result = XMLVerifier().verify(data, x509_cert=cert_pem.decode(), expect_config=_ACCEPT)
+    except InvalidInput as e:
+        raise SignatureError(f"the message is not signed as QCVN 102 requires: {e}") from e
+    except InvalidDigest as e:
+        raise SignatureError(
+            f"signature check failed for {organ_id}: the header or an attachment changed "
+            "after signing (digest mismatch)"
+        ) from e
+    except SignXMLException as e:
+        raise SignatureError(
+            f"signature check failed for {organ_id}: not made with its registered key "
+            f"({e or type(e).__name__})"
+        ) from e
+    algorithm = result.signature_xml.find(
+        "{http://www.w3.org/2000/09/xmldsig#}SignedInfo/"
+        "{http://www.w3.org/2000/09/xmldsig#}SignatureMethod"
+    ).get("Algorithm", "")
+    name = "rsa-sha1" if algorithm.endswith("rsa-sha1") else "rsa-sha256"
+    signed = result.signed_xml
+    return signed, name

@@ -1,0 +1,655 @@
+"""edXML exchange on the embedded default: envelopes, signatures, delivery, reuse, access, audit.
+
+Real parts throughout: signxml/lxml, the local store, Dramatiq's in-process broker with worker
+threads, the pipeline on born-digital PDFs (no OCR needed, so these tests stay fast).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.compose import build_services
+from app.config import Settings
+from corpus import make_documents, write_pdf_digital
+from exchange import envelope as edxml
+from exchange.audit import AuditLog
+from exchange.models import (
+    AccessDenied,
+    Attachment,
+    Business,
+    Envelope,
+    EnvelopeError,
+    Kind,
+    OrganInfo,
+    ResponseFor,
+    SignatureError,
+    Status,
+    StatusMessage,
+    TraceHeader,
+)
+from exchange.service import Exchange
+from exchange.signing import sign, verify
+from storage.local import LocalStore
+from tests.conftest import run_cli
+from workers.batch import submit_all, wait_for
+from workers.runtime import WorkerPool
+from workers.services import Services
+
+COMMUNE, DISTRICT, PROVINCE, MINISTRY = (
+    "001.00.52.H34",  # UBND xã Đắk Mar
+    "000.00.52.H34",  # UBND huyện Đắk Hà (abolished 2025-06-30; its records stay reachable)
+    "000.00.00.H34",  # UBND tỉnh Kon Tum
+    "000.00.00.G09",  # Bộ Nội vụ
+)
+OUTSIDER = "000.00.00.H17"  # UBND tỉnh Điện Biên: neither sends nor receives here
+
+
+@dataclass
+class World:
+    tmp: Path
+    settings: Settings
+    services: Services
+    pool: WorkerPool
+    ex: Exchange
+    report: str  # record ids (born-digital PDFs, already ingested)
+    decision: str
+    spare: Path  # a PDF nobody has ingested
+
+
+def _deliver(world: World, message_id: str, timeout_s: float = 60) -> list:
+    for entry in world.ex.outbox(message_id):
+        world.pool.actors.exchange_deliver.send(message_id, entry.recipient)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        entries = world.ex.outbox(message_id)
+        if all(e.state != "pending" for e in entries):
+            return entries
+        time.sleep(0.05)
+    raise AssertionError(f"delivery of {message_id} did not settle: {world.ex.outbox(message_id)}")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("exchange")
+    settings = Settings(data_dir=tmp / "data", workers=2)
+    services = build_services(settings)
+    docs = make_documents(3, seed=5, pages=1)
+    paths = [write_pdf_digital(tmp / f"doc{i}.pdf", d.pages) for i, d in enumerate(docs)]
+    pool = WorkerPool(services, "", 2).start()
+    subs = submit_all(services, pool, paths[:2])
+    wait_for(services, pool, subs, None)
+    ex = Exchange(services, enqueue=pool.actors.ingest.send)
+    for organ in (COMMUNE, DISTRICT, PROVINCE, MINISTRY, OUTSIDER):
+        ex.create_keys(organ)
+    yield World(tmp, settings, services, pool, ex, subs[0].doc_id, subs[1].doc_id, paths[2])
+    pool.stop()
+
+
+def _envelope(**kw) -> Envelope:
+    base = {
+        "message_id": "0123456789abcdef0123456789abcdef",
+        "sender": OrganInfo(organ_id=COMMUNE, organ_name="Ủy ban nhân dân xã Đắk Mar"),
+        "recipients": [OrganInfo(organ_id=DISTRICT), OrganInfo(organ_id=PROVINCE)],
+        "response_for": [ResponseFor(organ_id=PROVINCE, document_id="x", message_id="ab" * 16)],
+        "document_id": f"{COMMUNE},2024/03/05,12/BC-UBND",
+        "code_number": "12",
+        "code_notation": "BC-UBND",
+        "place": "Đắk Mar",
+        "promulgation_date": "2024/03/05",
+        "type_name": "Báo cáo",
+        "subject": "Báo cáo kết quả số hóa tài liệu lưu trữ năm 2023",
+        "signer_competence": "TM.",
+        "signer_position": "Chủ tịch",
+        "signer_name": "Nguyễn Văn A",
+        "to_places": ["UBND huyện Đắk Hà", "Lưu: VT"],
+        "page_amount": "1",
+        "appendixes": ["Phụ lục I"],
+        "trace": [TraceHeader(organ_id=COMMUNE, timestamp="2024/03/05 08:00:00")],
+        "business": Business(doc_type=Kind.update, reason="sửa số liệu", replaces=["a,b,c"]),
+        "attachments": [
+            Attachment(
+                content_id="5f0c4e1e-8a43-4c55-9f1a-0b7e3c2d9a10",
+                name="bao-cao.pdf",
+                content_type="application/pdf",
+                description="original",
+                data=b"%PDF-1.7\n" + bytes(range(256)) * 40,
+            )
+        ],
+    }
+    return Envelope(**{**base, **kw})
+
+
+# ---------------------------------------------------------------------------- envelopes
+
+
+def test_envelope_round_trips_unsigned_and_signed(world: World) -> None:
+    env = _envelope()
+    unsigned = edxml.to_bytes(edxml.strip_placeholder(edxml.envelope_tree(env)))
+    assert edxml.parse_envelope(unsigned) == env
+    signed = sign(edxml.envelope_tree(env), world.ex.keys.keys(COMMUNE))
+    covered, algorithm = verify(signed, world.ex.keys.cert(COMMUNE), COMMUNE)
+    assert algorithm == "rsa-sha256"
+    assert edxml.envelope_from_tree(covered) == env
+    status = StatusMessage(
+        response_for=ResponseFor(organ_id=COMMUNE, message_id="cd" * 16),
+        sender=OrganInfo(organ_id=DISTRICT),
+        code=Status.done,
+        description="đã xử lý",
+        timestamp="2024/03/06 09:00:00",
+    )
+    assert edxml.parse_status(edxml.to_bytes(edxml.status_tree(status))) == status
+
+
+# Laid out as the published QCVN 102:2016 samples are: an `edXML` root in the default
+# namespace, the `edXML:` prefix inside, TraceHeaderList with its SOAP-style attributes,
+# the Bussiness block, an empty DigitalSignature, the Manifest with xlink references and
+# the base64 attachments in AttachmentEncoded after the envelope. Written by hand.
+SAMPLE = """<?xml version="1.0" encoding="utf-8"?>
+<edXML xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+       xmlns:xsd="http://www.w3.org/2001/XMLSchema"
+       xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016">
+  <edXML:edXMLEnvelope xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">
+    <edXML:edXMLHeader>
+      <edXML:MessageHeader>
+        <edXML:From>
+          <edXML:OrganId>000.00.00.G09</edXML:OrganId>
+          <edXML:OrganizationInCharge>Văn phòng Bộ</edXML:OrganizationInCharge>
+          <edXML:OrganName>Bộ Nội vụ</edXML:OrganName>
+          <edXML:OrganAdd>Hà Nội</edXML:OrganAdd>
+          <edXML:Email>vanthu@example.gov.vn</edXML:Email>
+          <edXML:Telephone>024 0000 0000</edXML:Telephone>
+          <edXML:Fax />
+          <edXML:Website>https://example.gov.vn</edXML:Website>
+        </edXML:From>
+        <edXML:To>
+          <edXML:OrganId>000.00.00.H34</edXML:OrganId>
+          <edXML:OrganName>Ủy ban nhân dân tỉnh Kon Tum</edXML:OrganName>
+        </edXML:To>
+        <edXML:Code>
+          <edXML:CodeNumber>1452</edXML:CodeNumber>
+          <edXML:CodeNotation>QĐ-BNV</edXML:CodeNotation>
+        </edXML:Code>
+        <edXML:PromulgationInfo>
+          <edXML:Place>Hà Nội</edXML:Place>
+          <edXML:PromulgationDate>2023/11/14</edXML:PromulgationDate>
+        </edXML:PromulgationInfo>
+        <edXML:DocumentType>
+          <edXML:Type>1</edXML:Type>
+          <edXML:TypeName>Quyết định</edXML:TypeName>
+        </edXML:DocumentType>
+        <edXML:Subject>Về việc phê duyệt kế hoạch số hóa tài liệu lưu trữ</edXML:Subject>
+        <edXML:Content />
+        <edXML:SignerInfo>
+          <edXML:Competence>KT.</edXML:Competence>
+          <edXML:Position>Thứ trưởng</edXML:Position>
+          <edXML:FullName>Trần Văn B</edXML:FullName>
+        </edXML:SignerInfo>
+        <edXML:DueDate>2023/12/31</edXML:DueDate>
+        <edXML:ToPlaces>
+          <edXML:Place>UBND tỉnh Kon Tum</edXML:Place>
+        </edXML:ToPlaces>
+        <edXML:OtherInfo>
+          <edXML:Priority>0</edXML:Priority>
+          <edXML:SphereOfPromulgation>Lien thong van ban quoc gia</edXML:SphereOfPromulgation>
+          <edXML:TyperNotation>TVB</edXML:TyperNotation>
+          <edXML:PromulgationAmount>1</edXML:PromulgationAmount>
+          <edXML:PageAmount>2</edXML:PageAmount>
+          <edXML:Appendixes>
+            <edXML:Appendix></edXML:Appendix>
+          </edXML:Appendixes>
+        </edXML:OtherInfo>
+        <edXML:SteeringType>0</edXML:SteeringType>
+        <edXML:DocumentId>000.00.00.G09,2023/11/14,1452/QĐ-BNV</edXML:DocumentId>
+      </edXML:MessageHeader>
+      <edXML:TraceHeaderList id="9b2f6c1d" version="1.0" mustUnderstand="1"
+                             actor="http://schemas.xmlsoap.org/soap/actor/next">
+        <edXML:TraceHeader>
+          <edXML:OrganId>000.00.00.G09</edXML:OrganId>
+          <edXML:Timestamp>2023/11/14 15:30:00</edXML:Timestamp>
+        </edXML:TraceHeader>
+        <edXML:Bussiness>
+          <edXML:BussinessDocType>0</edXML:BussinessDocType>
+          <edXML:BussinessDocReason>Văn bản điện tử mới</edXML:BussinessDocReason>
+          <edXML:Paper>0</edXML:Paper>
+        </edXML:Bussiness>
+      </edXML:TraceHeaderList>
+      <edXML:DigitalSignature />
+    </edXML:edXMLHeader>
+    <edXML:edXMLBody>
+      <edXML:edXMLManifest version="1.0">
+        <edXML:Reference xmlns:xlink="http://www.w3.org/1999/xlink"
+                         xlink:href="cid:3b8a0a8e-4a0e-4b9e-9d43-2a4f6a1c0e11"
+                         xlink:role="XLinkRole" xlink:type="simple">
+          <edXML:Description>File dinh kem 1</edXML:Description>
+          <edXML:AttachmentName>1452-QD-BNV.pdf</edXML:AttachmentName>
+          <edXML:ContentType>application/pdf</edXML:ContentType>
+          <edXML:ContentId>cid:3b8a0a8e-4a0e-4b9e-9d43-2a4f6a1c0e11</edXML:ContentId>
+        </edXML:Reference>
+      </edXML:edXMLManifest>
+    </edXML:edXMLBody>
+  </edXML:edXMLEnvelope>
+  <AttachmentEncoded>
+    <Attachment>
+      <ContentType>application/pdf</ContentType>
+      <ContentId>3b8a0a8e-4a0e-4b9e-9d43-2a4f6a1c0e11</ContentId>
+      <Description>File dinh kem 1</Description>
+      <ContentTransferEncoded>JVBERi0xLjQKJcOkw7zDtsOfCg==</ContentTransferEncoded>
+      <AttachmentName>1452-QD-BNV.pdf</AttachmentName>
+    </Attachment>
+  </AttachmentEncoded>
+</edXML>
+"""
+
+
+def test_hand_written_sample_in_the_published_layout_parses() -> None:
+    env = edxml.parse_envelope(SAMPLE.encode())
+    assert env.message_id == "9b2f6c1d"
+    assert env.sender.organ_id == MINISTRY and env.sender.organ_name == "Bộ Nội vụ"
+    assert env.sender.organization_in_charge == "Văn phòng Bộ"
+    assert [r.organ_id for r in env.recipients] == [PROVINCE]
+    assert env.document_id == "000.00.00.G09,2023/11/14,1452/QĐ-BNV"
+    assert (env.code_number, env.code_notation) == ("1452", "QĐ-BNV")
+    assert (env.place, env.promulgation_date) == ("Hà Nội", "2023/11/14")
+    assert (env.doc_type, env.type_name) == ("1", "Quyết định")
+    assert env.signer_competence == "KT." and env.signer_name == "Trần Văn B"
+    assert (
+        env.page_amount == "2" and env.appendixes == [] and env.to_places == ["UBND tỉnh Kon Tum"]
+    )
+    assert env.trace == [TraceHeader(organ_id=MINISTRY, timestamp="2023/11/14 15:30:00")]
+    assert env.business.doc_type == Kind.new
+    [att] = env.attachments
+    assert att.name == "1452-QD-BNV.pdf" and att.content_type == "application/pdf"
+    assert att.data == base64.b64decode("JVBERi0xLjQKJcOkw7zDtsOfCg==")
+
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><edXML>&lol3;</edXML>"""
+XXE = b"""<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016">&x;</edXML>"""
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty message"),
+        (b"%PDF-1.7 not xml", "not XML"),
+        (b"<edXML><unclosed></edXML>", "malformed XML at line 1"),
+        (BOMB, "DTDs and entity declarations are not allowed"),
+        (XXE, "DTDs and entity declarations are not allowed"),
+        (b"<Envelope/>", "not an edXML message: the root element is <Envelope>"),
+        (SAMPLE.replace("JVBERi0x", "!!!!").encode(), "not valid base64"),
+        (
+            SAMPLE.replace("<AttachmentEncoded>", "<X>")
+            .replace("</AttachmentEncoded>", "</X>")
+            .encode(),
+            "listed in the Manifest but not included",
+        ),
+        (
+            SAMPLE.replace(
+                "<edXML:OrganId>000.00.00.G09</edXML:OrganId>\n          <edXML:Org", "<edXML:Org"
+            ).encode(),
+            "From/OrganId is missing",
+        ),
+        (b"<edXML>" + b"<a>" * 100 + b"</a>" * 100 + b"</edXML>", "nested deeper"),
+    ],
+)
+def test_hostile_or_malformed_xml_gets_a_specific_error(data: bytes, message: str) -> None:
+    with pytest.raises(EnvelopeError, match=message):
+        edxml.parse_envelope(data)
+
+
+def test_size_limit_is_enforced() -> None:
+    with pytest.raises(EnvelopeError, match="above the limit"):
+        edxml.parse_envelope(SAMPLE.encode(), max_bytes=1000)
+
+
+def test_sha1_signatures_are_made_on_request_and_verified(world: World) -> None:
+    keys = world.ex.keys.keys(MINISTRY)
+    signed = sign(
+        edxml.envelope_tree(_envelope(sender=OrganInfo(organ_id=MINISTRY))), keys, "rsa-sha1"
+    )
+    assert b"xmldsig#rsa-sha1" in signed and b"xmldsig#sha1" in signed
+    covered, algorithm = verify(signed, keys.cert_pem, MINISTRY)
+    assert algorithm == "rsa-sha1"
+    with pytest.raises(SignatureError, match="not made with its registered key"):
+        verify(signed, world.ex.keys.cert(PROVINCE), PROVINCE)
+    options = replace(world.services.exchange, sha1_peers=frozenset({PROVINCE}))
+    assert options.algorithm_for(PROVINCE) == "rsa-sha1"
+    assert options.algorithm_for(DISTRICT) == "rsa-sha256"
+
+
+# ---------------------------------------------------------------------------- delivery
+
+
+def test_send_up_two_levels_reuses_the_record_and_statuses_flow_back(world: World) -> None:
+    ex, records_before = world.ex, set(world.services.records.ids())
+    message_id = ex.send([world.report[:12]], COMMUNE, [DISTRICT, PROVINCE])
+    entries = _deliver(world, message_id)
+    assert {e.recipient: e.state for e in entries} == {DISTRICT: "delivered", PROVINCE: "delivered"}
+    for e in entries:
+        assert e.receipt.status == Status.accepted
+        assert e.receipt.reuse_counts == {"reused": 1}
+        assert e.receipt.attachments[0].record_id == world.report
+    assert set(world.services.records.ids()) == records_before  # zero new records, zero OCR
+    codes = [(s.organ_id, s.code) for s in ex.statuses(message_id)]
+    for organ in (DISTRICT, PROVINCE):
+        assert [c for o, c in codes if o == organ] == [Status.arrived, Status.accepted]
+    ex.set_status(message_id, DISTRICT, Status.in_progress)
+    ex.set_status(message_id, DISTRICT, Status.done, "đã tổng hợp")
+    assert ex.latest_status(message_id, DISTRICT) == Status.done
+    with pytest.raises(AccessDenied):
+        ex.set_status(message_id, MINISTRY, Status.done)
+
+
+def test_a_resent_message_is_accepted_once(world: World) -> None:
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [PROVINCE])
+    _deliver(world, message_id)
+    again = ex.receive(ex.envelope_bytes(message_id), PROVINCE)
+    assert again.duplicate and again.status == Status.accepted
+    accepted = [s for s in ex.statuses(message_id) if s.code == Status.accepted]
+    assert len(accepted) == 1
+    assert sum(1 for m in ex.inbox(PROVINCE) if m.message_id == message_id) == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        (b"<edXML:Subject>", b"<edXML:Subject>X", "digest mismatch"),
+        (b"<ContentTransferEncoded>JVBER", b"<ContentTransferEncoded>JVBEQ", "digest mismatch"),
+        (b"<ds:SignatureValue>", b"<ds:SignatureValue>AAAA", "not made with its registered key"),
+    ],
+)
+def test_tampered_message_is_rejected_with_02(world: World, old, new, reason) -> None:  # noqa: ANN001
+    ex = world.ex
+    env, data = ex.build([world.report], COMMUNE, [DISTRICT])
+    assert old in data
+    receipt = ex.receive(data.replace(old, new, 1), DISTRICT)
+    assert receipt.status == Status.rejected and reason in receipt.reason
+    assert ex.latest_status(env.message_id, DISTRICT) == Status.rejected
+    assert ex.receipt(env.message_id, DISTRICT) is None  # not imported; the intact one still can be
+    assert ex.receive(data, DISTRICT).status == Status.accepted
+
+
+def test_unsigned_or_unknown_sender_is_rejected(world: World) -> None:
+    ex = world.ex
+    env = ex.envelope_for_records([world.report], COMMUNE, [DISTRICT])
+    unsigned = ex.seal(env, sign_it=False)
+    receipt = ex.receive(unsigned, DISTRICT)
+    assert receipt.status == Status.rejected and "not signed" in receipt.reason
+    stranger = ex.envelope_for_records([world.report], "000.00.00.H46", [DISTRICT])
+    stranger.message_id = ""
+    root = edxml.envelope_tree(stranger.model_copy(update={"message_id": "ef" * 16}))
+    signed = sign(root, ex.keys.keys(COMMUNE))  # a key, but not Phú Thọ's registered one
+    receipt = ex.receive(signed, DISTRICT)
+    assert receipt.status == Status.rejected
+    assert "no registered certificate for organ 000.00.00.H46" in receipt.reason
+
+
+def test_update_and_replace_act_on_the_earlier_message(world: World) -> None:
+    ex = world.ex
+    first = ex.send([world.report], COMMUNE, [PROVINCE])
+    _deliver(world, first)
+    update = ex.send(
+        [world.report],
+        COMMUNE,
+        [PROVINCE],
+        kind=Kind.update,
+        responds_to=first,
+        reason="sửa trích yếu",
+    )
+    _deliver(world, update)
+    parsed = edxml.parse_envelope(ex.envelope_bytes(update))
+    assert parsed.business.doc_type == Kind.update and parsed.business.reason == "sửa trích yếu"
+    assert parsed.response_for[0].message_id == first
+    assert ex.latest_status(update, PROVINCE) == Status.agree
+    assert ex.latest_status(first, PROVINCE) == Status.agree
+    replace_id = ex.send(
+        [world.decision], COMMUNE, [PROVINCE], kind=Kind.replace, responds_to=first
+    )
+    _deliver(world, replace_id)
+    assert ex.latest_status(replace_id, PROVINCE) == Status.accepted
+    assert ex.latest_status(first, PROVINCE) == Status.recalled
+    assert ex.statuses(first)[-1].description == f"replaced by message {replace_id}"
+
+
+def test_forward_appends_each_hop_and_the_answer_goes_down(world: World) -> None:
+    ex = world.ex
+    up = ex.send([world.report], COMMUNE, [PROVINCE])
+    _deliver(world, up)
+    forward = ex.send([], PROVINCE, [MINISTRY], responds_to=up)
+    [entry] = _deliver(world, forward)
+    assert entry.receipt.reuse_counts == {"reused": 1}
+    assert [t.organ_id for t in entry.receipt.trace] == [COMMUNE, PROVINCE, MINISTRY]
+    answer = ex.send([world.decision], MINISTRY, [PROVINCE], responds_to=forward)
+    [entry] = _deliver(world, answer)
+    assert entry.receipt.reuse_counts == {"reused": 1}
+    parsed = edxml.parse_envelope(ex.envelope_bytes(answer))
+    assert parsed.response_for[0].message_id == forward
+    assert ex.state(answer).responds_to == forward
+
+
+def test_recall_is_agreed_unless_the_recipient_is_done(world: World) -> None:
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [DISTRICT, PROVINCE])
+    _deliver(world, message_id)
+    ex.set_status(message_id, DISTRICT, Status.done)
+    recall_id = ex.recall(message_id, COMMUNE, "gửi nhầm")
+    _deliver(world, recall_id)
+    assert ex.latest_status(recall_id, PROVINCE) == Status.agree
+    assert ex.latest_status(message_id, PROVINCE) == Status.recalled
+    assert ex.latest_status(recall_id, DISTRICT) == Status.refuse
+    assert ex.latest_status(message_id, DISTRICT) == Status.done
+    with pytest.raises(AccessDenied):
+        ex.recall(message_id, PROVINCE)
+
+
+def test_unknown_attachment_is_processed_and_document_id_links_copies(world: World) -> None:
+    ex = world.ex
+    paper = f"{MINISTRY},2024/05/02,77/QĐ-BNV"
+    first = ex.send([world.decision], MINISTRY, [PROVINCE])
+    ex._link_copies(paper, [world.decision])  # the decision's metadata names this DocumentId
+    _deliver(world, first)
+    env = Envelope(
+        sender=ex.organ_info(MINISTRY),
+        recipients=[ex.organ_info(COMMUNE)],
+        document_id=paper,
+        subject="Quyết định (bản quét khác của cùng văn bản)",
+        attachments=[
+            Attachment(
+                content_id="c1",
+                name="scan.pdf",
+                content_type="application/pdf",
+                data=world.spare.read_bytes(),
+            )
+        ],
+    )
+    receipt = ex.receive(ex.seal(env), COMMUNE)
+    assert receipt.status == Status.accepted and receipt.reuse_counts == {"new": 1}
+    assert receipt.copies == [world.decision]
+    new_id = receipt.attachments[0].record_id
+    deadline = time.monotonic() + 60
+    while (st := world.services.records.status(new_id)).status.value != "done":
+        assert time.monotonic() < deadline, st
+        time.sleep(0.1)
+
+
+def test_an_organ_sees_only_its_own_or_public_messages(world: World) -> None:
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    _deliver(world, message_id)
+    assert ex.show(message_id, COMMUNE)["message"]["message_id"] == message_id
+    assert ex.show(message_id, DISTRICT)["receipt"]["status"] == "03"
+    with pytest.raises(AccessDenied, match="neither sent nor received"):
+        ex.show(message_id, OUTSIDER)
+    assert message_id not in {m.message_id for m in ex.inbox(OUTSIDER)}
+    with pytest.raises(AccessDenied):
+        ex.make_public(message_id, DISTRICT)
+    ex.make_public(message_id, COMMUNE)
+    assert ex.show(message_id, OUTSIDER)["public"] is True
+    denied = [e for e in ex.audit.entries() if e.action == "denied" and e.target == message_id]
+    assert denied and denied[0].organ_id == OUTSIDER
+
+
+def test_unreachable_peer_is_retried_with_backoff_then_marked_failed(world: World) -> None:
+    options = replace(
+        world.services.exchange,
+        peers=f"{OUTSIDER}=http://127.0.0.1:9|token",
+        max_retries=2,
+        retry_min_backoff_ms=20,
+        retry_max_backoff_ms=200,
+    )
+    services = replace(world.services, exchange=options)
+    with WorkerPool(services, "", 1) as pool:
+        ex = Exchange(services, enqueue=pool.actors.ingest.send)
+        message_id = ex.send([world.report], COMMUNE, [OUTSIDER])
+        pool.actors.exchange_deliver.send(message_id, OUTSIDER)
+        deadline = time.monotonic() + 30
+        while (entry := ex.outbox(message_id)[0]).state == "pending":
+            assert time.monotonic() < deadline, entry
+            time.sleep(0.05)
+    assert entry.state == "failed" and entry.attempts == 3
+    assert "unreachable" in entry.last_error
+    # The peer's organ moves to this installation; the sender queues the message again.
+    assert world.ex.retry(message_id, COMMUNE) == [OUTSIDER]
+    [entry] = _deliver(world, message_id)
+    assert entry.state == "delivered" and entry.attempts == 4
+
+
+# ---------------------------------------------------------------------------- audit
+
+
+def test_audit_chain_verifies_and_names_the_first_forged_entry(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    log = AuditLog(store)
+    for i in range(5):
+        log.append(COMMUNE, "read", f"m{i}")
+    assert log.verify() == (5, None)
+    key = "exchange/audit/000000000003.json"
+    entry = json.loads(store.get_bytes(key))
+    entry["organ_id"] = OUTSIDER
+    store.put_bytes(key, json.dumps(entry).encode())
+    count, problem = log.verify()
+    assert count == 2 and problem.startswith("entry 3 (read m2 by 000.00.00.H17) was altered")
+    entry["hash"] = AuditLog(store).entries()[2].compute_hash()  # re-hash: the next link breaks
+    store.put_bytes(key, json.dumps(entry).encode())
+    assert "entry 4" in log.verify()[1] and "chain broken" in log.verify()[1]
+    store.delete("exchange/audit/000000000002.json")
+    assert "entry 2 is missing" in log.verify()[1]
+
+
+def test_every_read_and_change_is_audited_and_the_chain_holds(world: World) -> None:
+    actions = {e.action for e in world.ex.audit.entries()}
+    assert {"keys", "send", "receive", "status", "read", "reject", "duplicate"} <= actions
+    assert world.ex.audit.verify()[1] is None
+
+
+# ---------------------------------------------------------------------------- CLI and API
+
+
+def test_cli_build_then_receive_a_file(world: World, tmp_path: Path) -> None:
+    data_dir = world.settings.data_dir
+    out = tmp_path / "report.edxml"
+    built = run_cli(
+        data_dir,
+        "exchange",
+        "build",
+        world.report[:10],
+        "--from",
+        COMMUNE,
+        "--to",
+        DISTRICT,
+        "-o",
+        str(out),
+        "--json",
+    )
+    assert built.returncode == 0, built.stderr
+    message_id = json.loads(built.stdout)["message_id"]
+    tampered = tmp_path / "tampered.edxml"
+    tampered.write_bytes(out.read_bytes().replace(b"<edXML:Subject>", b"<edXML:Subject>X", 1))
+    bad = run_cli(data_dir, "exchange", "receive", str(tampered), "--as", DISTRICT, "--json")
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["status"] == "02"
+    assert "digest mismatch" in json.loads(bad.stdout)["reason"]
+    good = run_cli(data_dir, "exchange", "receive", str(out), "--as", DISTRICT, "--json")
+    assert good.returncode == 0, good.stderr
+    receipt = json.loads(good.stdout)
+    assert receipt["message_id"] == message_id and receipt["reuse"] == {"reused": 1}
+    status = run_cli(data_dir, "exchange", "status", message_id[:10], "--as", OUTSIDER)
+    assert status.returncode == 4 and "may not read" in status.stderr
+    listed = run_cli(data_dir, "organs", "list", "--level", "district", "--json")
+    assert DISTRICT in {json.loads(line)["organ_id"] for line in listed.stdout.splitlines()}
+    shown = run_cli(data_dir, "organs", "show", "Đắk Hà", "--json")
+    district = next(json.loads(x) for x in shown.stdout.splitlines() if DISTRICT in x)
+    assert district["valid_to"] == "2025-06-30" and COMMUNE in district["children"]
+    verified = run_cli(data_dir, "audit", "verify", "--json")
+    assert verified.returncode == 0 and json.loads(verified.stdout)["ok"] is True
+
+
+def test_http_api_with_organ_tokens(world: World) -> None:
+    from app.api import create_app
+
+    tokens = {o: world.ex.issue_token(o) for o in (COMMUNE, PROVINCE, OUTSIDER)}
+    with TestClient(create_app(world.settings)) as client:
+
+        def auth(organ: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {tokens[organ]}"}
+
+        assert client.get("/exchange/inbox").status_code == 401
+        assert (
+            client.get("/exchange/inbox", headers={"Authorization": "Bearer x"}).status_code == 401
+        )
+        sent = client.post(
+            "/exchange/send",
+            headers=auth(COMMUNE),
+            json={"documents": [world.report], "to": [PROVINCE]},
+        )
+        assert sent.status_code == 202, sent.text
+        message_id = sent.json()["message_id"]
+        deadline = time.monotonic() + 60
+        while True:
+            shown = client.get(f"/exchange/messages/{message_id}", headers=auth(PROVINCE))
+            if shown.status_code == 200 and shown.json()["receipt"]:
+                break
+            assert time.monotonic() < deadline, shown.text
+            time.sleep(0.1)
+        assert shown.json()["receipt"]["attachments"][0]["outcome"] == "reused"
+        assert message_id in {
+            m["message_id"] for m in client.get("/exchange/inbox", headers=auth(PROVINCE)).json()
+        }
+        denied = client.get(f"/exchange/messages/{message_id}", headers=auth(OUTSIDER))
+        assert denied.status_code == 403
+        assert (
+            client.get(
+                f"/exchange/messages/{message_id}/envelope", headers=auth(OUTSIDER)
+            ).status_code
+            == 403
+        )
+        done = client.post(
+            f"/exchange/messages/{message_id}/status", headers=auth(PROVINCE), json={"code": "06"}
+        )
+        assert done.status_code == 200 and done.json()["statuses"][-1]["code"] == "06"
+        envelope = client.get(f"/exchange/messages/{message_id}/envelope", headers=auth(COMMUNE))
+        again = client.post("/exchange/receive", headers=auth(PROVINCE), content=envelope.content)
+        assert again.status_code == 200 and again.json()["duplicate"] is True
+        forged = envelope.content.replace(b"<edXML:Subject>", b"<edXML:Subject>X", 1)
+        rejected = client.post("/exchange/receive", headers=auth(PROVINCE), content=forged)
+        assert rejected.status_code == 422 and rejected.json()["status"] == "02"
+        built = client.post(
+            "/exchange/build",
+            headers=auth(COMMUNE),
+            json={"documents": [world.report], "to": [OUTSIDER]},
+        )
+        assert built.status_code == 200 and built.content.startswith(b"<?xml")
+        received = client.post("/exchange/receive", headers=auth(OUTSIDER), content=built.content)
+        assert received.json()["message_id"] == built.headers["X-Message-Id"]
+        assert received.json()["reuse"] == {"reused": 1}
+        assert client.get("/audit/verify").json()["ok"] is True
