@@ -413,6 +413,18 @@ def reindex(
     err.print(f"reindexed {count} document(s) from {source}")
 
 
+def _resume_deliveries(services: Services, pool: WorkerPool) -> int:
+    """Outbox entries a stopped run left pending go out again (the receiver deduplicates)."""
+    from exchange.service import Exchange, P
+
+    if pool.actors.exchange_deliver is None or not any(services.store.list(P + "outbox/")):
+        return 0
+    pending = Exchange(services).pending_deliveries()
+    for message_id, recipient in pending:
+        pool.actors.exchange_deliver.send(message_id, recipient)
+    return len(pending)
+
+
 @app.command()
 def worker(
     once: Annotated[
@@ -449,8 +461,10 @@ def worker(
     with WorkerPool(services, state.settings.broker, state.settings.workers) as pool:
         for doc_id in unfinished:
             pool.actors.ingest.send(doc_id)
+        deliveries = _resume_deliveries(services, pool)
         err.print(
-            f"worker: {pool.threads} thread(s), {len(unfinished)} unfinished document(s) resumed"
+            f"worker: {pool.threads} thread(s), {len(unfinished)} unfinished document(s) and "
+            f"{deliveries} undelivered exchange message(s) resumed"
         )
         try:
             while not (pool.embedded and once and pool.idle()):

@@ -432,6 +432,16 @@ class Exchange:
         )
         return entry
 
+    def pending_deliveries(self) -> list[tuple[str, str]]:
+        """(message id, recipient) of every outbox entry not yet delivered, e.g. after a crash."""
+        pending = []
+        for key in self.store.list(P + "outbox/"):
+            if key.endswith(".json"):
+                entry = self._get(key.removeprefix(P), OutboxEntry)
+                if entry is not None and entry.state == "pending":
+                    pending.append((entry.message_id, entry.recipient))
+        return pending
+
     def retry(self, message_id: str, as_organ: str) -> list[str]:
         """Put failed deliveries of a message back to pending; returns their recipients."""
         state = self.state(message_id)

@@ -524,6 +524,18 @@ def test_unreachable_peer_is_retried_with_backoff_then_marked_failed(world: Worl
     assert entry.state == "delivered" and entry.attempts == 4
 
 
+def test_worker_delivers_what_a_stopped_sender_left_in_its_outbox(world: World) -> None:
+    # The sender stored and signed the message, then stopped before any delivery ran.
+    message_id = world.ex.send([world.decision], PROVINCE, [DISTRICT])
+    assert [e.state for e in world.ex.outbox(message_id)] == ["pending"]
+    result = run_cli(world.settings.data_dir, "worker")
+    assert result.returncode == 0, result.stderr
+    assert "1 undelivered exchange message(s) resumed" in " ".join(result.stderr.split())
+    [entry] = world.ex.outbox(message_id)
+    assert entry.state == "delivered" and entry.attempts == 1
+    assert message_id in [m.message_id for m in world.ex.inbox(DISTRICT)]
+
+
 # ---------------------------------------------------------------------------- audit
 
 

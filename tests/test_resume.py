@@ -97,7 +97,7 @@ def test_separate_worker_process_finishes_what_a_crash_left(tmp_path: Path) -> N
 
     result = run_cli(data, "worker")
     assert result.returncode == 0, result.stderr
-    assert f"{len(unfinished)} unfinished document(s) resumed" in result.stderr
+    assert f"{len(unfinished)} unfinished document(s)" in " ".join(result.stderr.split())
     for record in accepted:
         shown = json.loads(run_cli(data, "show", record["id"], "--json").stdout)
         assert shown["status"] == "done"
