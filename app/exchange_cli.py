@@ -168,6 +168,42 @@ def keys_create(
             out.print(f"{organ_id}: certificate SHA-256 {fingerprint[:32]}…, key {row['key']}")
 
 
+@keys_app.command("export")
+def keys_export(
+    organ_id: Annotated[str, typer.Argument(help="OrganId.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the PEM.")],
+) -> None:
+    """Write an organ's certificate (public part only), to give to a peer installation."""
+    try:
+        pem = _exchange().keys.cert(organ_id)
+    except SohoaError as e:
+        raise _fail(e) from e
+    output.write_bytes(pem)
+    err.print(f"wrote the certificate of {organ_id} to {output}")
+
+
+@keys_app.command("import")
+def keys_import(
+    organ_id: Annotated[str, typer.Argument(help="OrganId of the peer organ.")],
+    pem: Annotated[Path, typer.Argument(help="Its certificate, as `keys export` wrote it.")],
+    as_json: AsJson = False,
+) -> None:
+    """Trust a peer organ's certificate, so its signed messages verify here."""
+    ex = _exchange()
+    try:
+        ex.registry.require(organ_id)
+        fingerprint = ex.keys.register_cert(organ_id, pem.read_bytes())
+    except OSError as e:
+        raise typer.BadParameter(f"{pem}: {e.strerror}") from e
+    except SohoaError as e:
+        raise _fail(e) from e
+    ex.audit.append(organ_id, "certificate", organ_id, sha256=fingerprint)
+    if as_json:
+        _emit({"organ_id": organ_id, "certificate_sha256": fingerprint})
+    else:
+        out.print(f"{organ_id}: certificate SHA-256 {fingerprint[:32]}… registered")
+
+
 @exchange_app.command("token")
 def token(organ_id: Annotated[str, typer.Argument(help="OrganId.")]) -> None:
     """Issue an API token for an organ (shown once; only its hash is stored)."""

@@ -133,6 +133,31 @@ class KeyStore:
         self._keys[organ_id], self._certs[organ_id] = key_pem, cert_pem
         return OrganKeys(organ_id, key_pem, cert_pem)
 
+    def register_cert(self, organ_id: str, pem: bytes) -> str:
+        """Trust a peer organ's certificate (received out of band); returns its SHA-256.
+
+        The certificate must name the organ (CN = OrganId). A different certificate already
+        registered for the organ is refused, so a swapped file cannot silently take over an organ.
+        """
+        try:
+            cert = x509.load_pem_x509_certificate(pem)
+        except ValueError as e:
+            raise SignatureError(f"not a PEM X.509 certificate: {e}") from e
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if not names or names[0].value != organ_id:
+            found = names[0].value if names else "no common name"
+            raise SignatureError(f"the certificate is for {found}, not for organ {organ_id}")
+        if self.store.exists(cert_key(organ_id)):
+            if self.store.get_bytes(cert_key(organ_id)) != pem:
+                raise SignatureError(
+                    f"organ {organ_id} already has another registered certificate; "
+                    "remove it first if the organ really changed its key"
+                )
+        else:
+            self.store.put_bytes(cert_key(organ_id), pem)
+        self._certs[organ_id] = pem
+        return cert.fingerprint(hashes.SHA256()).hex()
+
     def cert(self, organ_id: str) -> bytes:
         if organ_id not in self._certs:
             try:
