@@ -25,6 +25,7 @@ from schemas.models import (
     Field,
     Organ,
     PageResult,
+    PageSource,
     PageStatus,
     Word,
     document_id_key,
@@ -39,19 +40,38 @@ KEY_THRESHOLDS: dict[str, float] = {
     "code_notation": 0.75,
     "issued_date": 0.75,
     "type_name": 0.75,
-    "subject": 0.75,
-    "signer_name": 0.75,
+    "subject": 0.85,  # tone slips (đẩy → đấy) come at 0.80–0.85 (bench/metadata.py)
+    "signer_name": 0.85,  # names are an open set: nothing else on the page confirms them
 }
 REPAIRED_WORD_CONFIDENCE = 85.0
+UNKNOWN_ORGAN_CONFIDENCE = 0.7  # organ name the registry (when given) does not know
 CONFIRMED_CODE = 0.9  # số/ký hiệu whose structure the type line or V/v line confirms
-# Other fields are dropped (left empty) below this confidence rather than shown wrong.
+REPAIRED_CODE = 0.8  # ký hiệu whose type abbreviation was put right from the title line
+CONFIRMED_PLACE = 0.9  # place that the organ's name (header or registry) spells
+# Other fields are dropped (left empty) below their confidence rather than shown wrong.
+KEEP_THRESHOLDS: dict[str, float] = {
+    "issued_place": 0.75,
+    "recipients": 0.85,
+    "signer_competence": 0.7,
+    "signer_position": 0.85,
+}
 KEEP_THRESHOLD = 0.6
+# Long free-text fields read from a page the pipeline measured as noisy (`denoised`): on such
+# scans OCR swaps tone marks with high confidence (measured: bench/metadata.py, heavy level),
+# so they always go to a person.
+NOISY_PAGE_FLAG = "denoised"
+NOISY_FREE_TEXT_CAP = 0.7
+ROMAN_NUMERAL_CAP = 0.8  # subjects with a roman numeral ("quý III") are always looked at
+RESPELLED_NAME_CAP = 0.8  # a name with a syllable respelled from the list of name syllables
 
 COLUMN_GAP_HEIGHTS = 1.6  # a horizontal gap wider than this many word heights splits a line
 COLUMN_BAND = (0.43, 0.50)  # fractions of the page width where the two header columns meet
 LEFT_COLUMN_END = 0.47  # fraction of the page width: header/footer left column centres before it
 CENTRED_TOLERANCE = 0.06  # fraction of the page width a centred title may be off centre
 HEADER_ZONE = 0.4  # fraction of the page height the ND30 header stays within
+SUBJECT_MAX_WIDTH = 0.62  # fraction of the page width: ND30 sets the subject within 80 % of
+# the text block; a wider line is body text
+SUBJECT_LINE_GAP = 0.8  # blank space between two subject lines, at most, in line heights
 SAME_BLOCK_PITCH = 2.0  # consecutive lines of one block: top-to-top ≤ this × line height
 
 
@@ -148,8 +168,8 @@ def page_lines(page: PageResult) -> PageLines:
     height = page.height_px or max((w.top + w.height for w in words), default=1)
     rows = _rows_by_engine(words) if _has_engine_lines(words) else _rows_by_position(words)
     segments = [seg for row in rows for seg in _split_at_gaps(row, width)]
-    segments.sort(key=lambda s: (round(s.centre_y), s.left))
-    return PageLines(tuple(_merge_order(segments)), width, height)
+    segments.sort(key=lambda s: (s.top, s.left))
+    return PageLines(tuple(segments), width, height)
 
 
 def _has_engine_lines(words: list[Word]) -> bool:
@@ -197,10 +217,6 @@ def _split_at_gaps(row: list[Word], width: int) -> list[Segment]:
     return [Segment(tuple(ws)) for ws in segments]
 
 
-def _merge_order(segments: list[Segment]) -> list[Segment]:
-    return sorted(segments, key=lambda s: (s.top, s.left))
-
-
 # =========================================================================== fields
 
 
@@ -209,6 +225,7 @@ class Extracted:
     """Field values with confidences while a document is being read."""
 
     values: dict[str, Field]
+    code_repaired: bool = False  # the số had digits put right (`8Ø` → `80`): never confirmed
 
     def set(self, name: str, value: Any, confidence: float, *, empty_ok: bool = False) -> None:
         """Record a value; "" only where it is a reading (no parent line, head signs)."""
@@ -254,7 +271,7 @@ def find_header(lines: PageLines) -> Header | None:
         and s is not code
         and not rules.is_national_title(s.text)
         and not rules.is_motto(s.text)
-        and rules.is_caps_title(s.text)
+        and rules.is_caps_title(s.text, tolerance=0.2)
     )
     vv_lines = _vv_lines(lines, zone, code)
     bottom = max([s.bottom for s in (*anchors, *vv_lines)])
@@ -349,6 +366,7 @@ def read_code(header: Header, out: Extracted) -> None:
         return
     words = words_in_span(header.code, *code.span)
     conf = confidence_of([words]) * (1.0 if code.clean else 0.85)
+    out.code_repaired = code.number != code.raw_number
     out.set("code_number", code.number, conf)
     out.set("code_notation", code.notation, conf)
 
@@ -357,15 +375,21 @@ def confirm_code(out: Extracted) -> None:
     """Tesseract scores long tokens such as `53/QĐ-UBND` low even when every character is right,
     so a ký hiệu whose structure the rest of the page confirms is trusted on that evidence: its
     type abbreviation names the type the title line states, or (công văn) it has none and the
-    subject is a `V/v` line; every other part an organ or unit abbreviation."""
+    subject is a `V/v` line; its organ part is the initials of the organ read in the header;
+    every other part an abbreviation. A số with repaired digits is never confirmed."""
     notation, number = out.get("code_notation"), out.get("code_number")
-    if not notation or not number or len(number) > 4:
+    if not notation or not number or len(number) > 4 or out.code_repaired:
         return
     first, *rest = notation.split("-")
     if not rest or not all(rules.is_abbreviation(p) for p in rest):
         return
-    from_abbr = rules.type_from_abbreviation(first)
     type_name, subject = out.get("type_name"), out.get("subject") or ""
+    read = first
+    first = _repair_type_abbreviation(out, first, type_name)
+    from_abbr = rules.type_from_abbreviation(first)
+    organ_part = first if from_abbr is None else rest[0]
+    if not rules.abbreviates(organ_part, out.get("organ_name") or ""):
+        return  # the organ part reads as no abbreviation of the organ: left to its OCR score
     if from_abbr is not None and from_abbr == type_name and out.conf("type_name") >= 0.8:
         confirmed = CONFIRMED_CODE
     elif from_abbr is None and type_name == rules.CONG_VAN and rules.is_abbreviation(first):
@@ -373,7 +397,27 @@ def confirm_code(out: Extracted) -> None:
     else:
         return
     for name in ("code_number", "code_notation"):
-        out.set(name, out.get(name), max(out.conf(name), confirmed))
+        ceiling = REPAIRED_CODE if read != first else 1.0
+        out.set(name, out.get(name), min(max(out.conf(name), confirmed), ceiling))
+
+
+def _repair_type_abbreviation(out: Extracted, first: str, type_name: str | None) -> str:
+    """`TIr-UBND` under a `TỜ TRÌNH` title is `TTr-UBND`: the title line, read apart, names the
+    type, and ND30 gives each type one abbreviation. Only a same-length near miss is repaired."""
+    expected = rules.abbreviation_of(type_name) if type_name else None
+    if (
+        expected is None
+        or first == expected
+        or rules.type_from_abbreviation(first) is not None
+        or len(first) != len(expected)
+        or rules.similarity(first, expected) < 0.6
+        or out.conf("type_name") < 0.8
+    ):
+        return first
+    notation = "-".join([expected, *out.get("code_notation").split("-")[1:]])
+    conf = min(out.conf("code_notation"), REPAIRED_CODE)
+    out.set("code_notation", notation, conf)
+    return expected
 
 
 def read_date(header: Header, out: Extracted) -> None:
@@ -390,14 +434,14 @@ def read_date(header: Header, out: Extracted) -> None:
         out.set("issued_place", dated.place, min(conf, confidence_of([place])))
 
 
-def read_title(lines: PageLines, header: Header, out: Extracted) -> None:
+def read_title(
+    lines: PageLines, header: Header, out: Extracted, speller: rules.ContextSpeller | None
+) -> None:
     """Type name (caps line under the header) and subject (the centred lines under it)."""
     if header.vv_lines:
         subject = rules.vv_subject(" ".join(s.text for s in header.vv_lines))
         if subject:
-            subject = rules.clean_subject(subject)
-            doubt = 0.5 if rules.has_suspect_token(subject) else 1.0
-            out.set("subject", subject, confidence_of(header.vv_lines) * doubt)
+            _set_subject(out, subject, header.vv_lines, speller)
         _set_type(out, None, 0.0)
         return
     after = [s for s in lines.below(header.bottom) if lines.centred(s)][:3]
@@ -407,22 +451,39 @@ def read_title(lines: PageLines, header: Header, out: Extracted) -> None:
             _set_type(out, found[0], confidence_of([seg]) * found[1])
             subject = _subject_lines(lines, seg)
             if subject:
-                text = rules.clean_subject(" ".join(s.text for s in subject))
-                doubt = 0.5 if rules.has_suspect_token(text) else 1.0
-                out.set("subject", text, confidence_of(subject) * doubt)
+                _set_subject(out, " ".join(s.text for s in subject), subject, speller)
             return
         if i == 0 and not rules.is_caps_title(seg.text):
             break
     _set_type(out, None, 0.0)
 
 
+def _set_subject(
+    out: Extracted, text: str, segs: Sequence[Segment], speller: rules.ContextSpeller | None
+) -> None:
+    text = rules.clean_subject(text)
+    conf = confidence_of(segs) * (0.5 if rules.has_suspect_token(text) else 1.0)
+    if speller is not None:  # OCR text (a text layer is taken as exact)
+        text, _ = speller.respell(text)
+        if rules.has_roman_numeral(text):  # I-strokes: OCR reads III as II or IHI (measured)
+            conf = min(conf, ROMAN_NUMERAL_CAP)
+    out.set("subject", text, conf)
+
+
 def _subject_lines(lines: PageLines, type_line: Segment) -> list[Segment]:
+    """The centred lines right under the type line, up to the first gap wider than a line's
+    leading (the rule under the subject and the space after it), a caps line or body text."""
     found: list[Segment] = []
     prev = type_line
-    for seg in lines.below(type_line.top + 0.5 * type_line.height):
-        if not lines.centred(seg) or seg.top - prev.top > SAME_BLOCK_PITCH * prev.height:
+    below = [s for s in lines.segments if s.centre_y > type_line.centre_y + 0.5 * type_line.height]
+    for seg in sorted(below, key=lambda s: s.centre_y):
+        too_wide = seg.right - seg.left > SUBJECT_MAX_WIDTH * lines.width
+        if not lines.centred(seg) or too_wide:
             break
-        if seg.right - seg.left > 0.85 * lines.width * 0.72:  # wider than a subject is set
+        if found and (
+            seg.top - prev.bottom > SUBJECT_LINE_GAP * max(prev.height, seg.height)
+            or rules.is_caps_title(seg.text)
+        ):
             break
         found.append(seg)
         prev = seg
@@ -437,21 +498,15 @@ def _set_type(out: Extracted, from_line: str | None, line_conf: float) -> None:
     code_conf = out.conf("code_notation")
     if from_line and from_abbr:
         if from_line == from_abbr:
-            out.set("type_name", from_line, max(line_conf, code_conf) * 1.0)
+            out.set("type_name", from_line, max(line_conf, code_conf))
         else:
             out.set("type_name", from_line, min(line_conf, 0.5))
     elif from_line:
         out.set("type_name", from_line, line_conf * 0.9)
     elif from_abbr:
         out.set("type_name", from_abbr, code_conf * 0.9)
-    elif (
-        notation
-        and out.get(
-            "subject",
-        )
-        and str(out.get("subject")).startswith("V/v")
-    ):
-        out.set("type_name", rules.CONG_VAN, min(code_conf, out.conf("subject")) or 0.8)
+    elif str(out.get("subject") or "").startswith("V/v"):  # only a công văn has a V/v line
+        out.set("type_name", rules.CONG_VAN, max(out.conf("subject"), code_conf))
 
 
 # --------------------------------------------------------------------------- footer
@@ -459,7 +514,7 @@ def _set_type(out: Extracted, from_line: str | None, line_conf: float) -> None:
 
 @dataclass(frozen=True)
 class Footer:
-    label: Segment
+    label: Segment | None
     recipients: tuple[Segment, ...]
     signer: tuple[Segment, ...]
 
@@ -469,7 +524,7 @@ def find_footer(lines: PageLines) -> Footer | None:
         (s for s in lines.segments if lines.left(s) and rules.is_recipients_label(s.text)), None
     )
     if label is None:
-        return None
+        return _signer_without_label(lines)
     recipients: list[Segment] = []
     for seg in lines.below(label.top + 0.5 * label.height):
         if not lines.left(seg):
@@ -483,12 +538,38 @@ def find_footer(lines: PageLines) -> Footer | None:
     return Footer(label, tuple(recipients), tuple(signer))
 
 
+def _signer_without_label(lines: PageLines) -> Footer | None:
+    """No `Nơi nhận` was read: the signer block is the right-column competence or title line
+    in the lower part of the page and what follows it."""
+    titles = [
+        s
+        for s in lines.segments
+        if not lines.left(s)
+        and s.top > 0.25 * lines.height
+        and (rules.split_competence(s.text) or rules.known_title(s.text))
+    ]
+    if not titles:
+        return None
+    competence = [s for s in titles if rules.split_competence(s.text)]
+    start = competence[-1] if competence else titles[0]
+    block = [s for s in lines.segments if not lines.left(s) and s.top >= start.top]
+    return Footer(None, (), tuple(block))
+
+
 def read_recipients(footer: Footer, out: Extracted) -> None:
     items = rules.split_recipients([s.text for s in footer.recipients])
     if items:
-        complete = items[-1].startswith("Lưu:")  # ND30 lists always end with the archive copy
+        # ND30 lists always end with the archive copy, and a lost line leaves a gap
+        complete = items[-1].startswith("Lưu:") and not _line_missing(footer)
         conf = confidence_of(footer.recipients, rules.is_for_report_mark)
         out.set("recipients", items, conf * (1 if complete else 0.5))
+
+
+def _line_missing(footer: Footer) -> bool:
+    """A step between the Nơi nhận lines much longer than their usual pitch."""
+    tops = [s.top for s in ((footer.label,) if footer.label else ()) + footer.recipients]
+    steps = [b - a for a, b in zip(tops, tops[1:], strict=False)]
+    return len(steps) >= 2 and max(steps) > 1.6 * statistics.median(steps)
 
 
 def read_signer(footer: Footer, out: Extracted) -> None:
@@ -498,7 +579,9 @@ def read_signer(footer: Footer, out: Extracted) -> None:
         return
     name = rules.person_name(name_seg.text)
     assert name is not None
-    out.set("signer_name", name.text, confidence_of([name_seg]) * (1 if name.known_family else 0.6))
+    doubt = (1 if name.known_family else 0.6) * (1 if name.known_given else 0.8)
+    conf = confidence_of([name_seg]) * doubt
+    out.set("signer_name", name.text, min(conf, RESPELLED_NAME_CAP) if name.respelled else conf)
     titles = [s for s in segs if s.top < name_seg.top and rules.is_caps_title(s.text)]
     if not titles:
         return
@@ -531,25 +614,76 @@ def _title(segs: Sequence[Segment]) -> tuple[str, float]:
 # =========================================================================== organ registry
 
 
-def read_registry(find_organ: FindOrgan | None, out: Extracted) -> None:
+def read_registry(find_organ: FindOrgan | None, out: Extracted) -> Organ | None:
     name, parent = out.get("organ_name"), out.get("organ_parent")
     if find_organ is None or not name:
-        return
+        return None
     issued = out.get("issued_date")
-    organ = find_organ(name, parent or None, issued)
+    organ = _find_respaced(find_organ, name, parent or None, issued)
     if organ is None:
-        return
+        # Not in the registry: a new organ, or a misread name. Either way a person looks.
+        out.set("organ_name", name, min(out.conf("organ_name"), UNKNOWN_ORGAN_CONFIDENCE))
+        return None
     conf = out.conf("organ_name")
     _adopt_registry_form(out, "organ_name", name, organ)
+    _check_parent(find_organ, out, organ)
     out.set("organ_id", organ.organ_id, max(conf, 0.9))
     out.set("organ_level", str(organ.level.value), max(conf, 0.9))
+    return organ
+
+
+def confirm_place(out: Extracted, organ: Organ | None) -> None:
+    """The place (địa danh) is usually the locality the organ's own name ends with (`ỦY BAN
+    NHÂN DÂN XÃ ĐẮK MAR` → `Đắk Mar`; the registry: `Sở Nội vụ tỉnh Kon Tum` → `Kon Tum`).
+    A place that reads as such a locality up to diacritics takes that spelling."""
+    place = out.get("issued_place")
+    if not place:
+        return
+    names = [organ.name] if organ is not None else []
+    names += [n.title() for n in (out.get("organ_name"), out.get("organ_parent")) if n]
+    want = rules.fold(place).split()
+    for name in names:
+        words = name.split()
+        folded = [rules.fold(w) for w in words]
+        for i in range(len(words) - len(want) + 1):
+            if folded[i : i + len(want)] == want:
+                spelled = " ".join(words[i : i + len(want)])
+                out.set("issued_place", spelled, max(out.conf("issued_place"), CONFIRMED_PLACE))
+                return
+
+
+def _check_parent(find_organ: FindOrgan, out: Extracted, organ: Organ) -> None:
+    """The parent line as the registry spells it, when that is what was read."""
+    parent = out.get("organ_parent")
+    if parent:
+        upper = _find_respaced(find_organ, parent, None, out.get("issued_date"))
+        if upper is not None and upper.organ_id == organ.parent:
+            _adopt_registry_form(out, "organ_parent", parent, upper)
+
+
+def _find_respaced(
+    find_organ: FindOrgan, name: str, parent: str | None, on: date | None
+) -> Organ | None:
+    """`find_organ`, and when it knows no such organ, the same names with words OCR ran
+    together split again (`ĐẮKHÀ`, `KONTUM`, `TINVÀ`): the one organ some split finds."""
+    organ = find_organ(name, parent, on)
+    if organ is not None:
+        return organ
+    found = {
+        o.organ_id: o
+        for n in rules.respacings(name)
+        for p in (rules.respacings(parent) if parent else [None])
+        if (n, p) != (name, parent) and (o := find_organ(n, p, on)) is not None
+    }
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _adopt_registry_form(out: Extracted, field: str, read: str, organ: Organ) -> None:
-    """The registry's header form of the name, when it is what was read up to OCR slips."""
+    """The registry's header form of the name, when it is what was read up to OCR slips
+    (diacritics, a lost space: `KONTUM`)."""
     forms = [f for f in (organ.name, *organ.aliases) if f.isupper()]
     for form in forms:
-        if rules.fold(form).split() == rules.fold(read).split():
+        if rules.fold(form).replace(" ", "") == rules.fold(read).replace(" ", ""):
             out.set(field, form, max(out.conf(field), 0.95))
             return
 
@@ -573,21 +707,27 @@ def extract_metadata(
     out = Extracted({})
     readable = [p for p in pages if p.status != PageStatus.skipped and p.words]
     if readable:
+        speller = None  # a text layer is exact: nothing to respell
+        if readable[0].source != PageSource.text_layer:
+            speller = rules.ContextSpeller("\n".join(p.text for p in readable))
         first = page_lines(readable[0])
         header = find_header(first)
         if header is not None:
             read_organ(header, out)
             read_code(header, out)
             read_date(header, out)
-            read_title(first, header, out)
+            read_title(first, header, out, speller)
             confirm_code(out)
+            if NOISY_PAGE_FLAG in readable[0].quality_flags:
+                _cap(out, "subject", NOISY_FREE_TEXT_CAP)
         for page in reversed(readable):
             footer = find_footer(page_lines(page))
             if footer is not None:
                 read_recipients(footer, out)
                 read_signer(footer, out)
                 break
-        read_registry(find_organ, out)
+        organ = read_registry(find_organ, out)
+        confirm_place(out, organ)
         read_document_id(out)
     out.set("page_amount", len(pages), 1.0)
     text = " ".join(p.text for p in readable)
@@ -597,12 +737,17 @@ def extract_metadata(
     return _finish(out)
 
 
+def _cap(out: Extracted, name: str, ceiling: float) -> None:
+    if out.get(name) is not None:
+        out.set(name, out.get(name), min(out.conf(name), ceiling))
+
+
 def _finish(out: Extracted) -> AdminMetadata:
     reasons: list[str] = []
     values: dict[str, Field] = {}
     for name, field in out.values.items():
         threshold = KEY_THRESHOLDS.get(name)
-        if threshold is None and field.confidence < KEEP_THRESHOLD:
+        if threshold is None and field.confidence < KEEP_THRESHOLDS.get(name, KEEP_THRESHOLD):
             continue  # empty beats wrong for fields nobody is asked to review
         values[name] = field
     for name, threshold in KEY_THRESHOLDS.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -126,16 +127,30 @@ def is_abbreviation(part: str) -> bool:
     return re.fullmatch(r"[A-ZĐƯƠÂĂÔÊ]{2,10}", part) is not None
 
 
+def abbreviates(abbr: str, organ_name: str) -> bool:
+    """Whether `abbr` is the organ's initials, as ký hiệu abbreviate organs: `UBND` (ỦY BAN
+    NHÂN DÂN TỈNH …), `STTTT` (SỞ THÔNG TIN VÀ TRUYỀN THÔNG), `VTLTNN` (CỤC VĂN THƯ VÀ …)."""
+    initials = "".join(w[0] for w in fold(organ_name).split() if w != "va" and w[0].isalnum())
+    folded = fold(abbr)
+    return len(folded) >= 2 and folded in initials
+
+
+def abbreviation_of(type_name: str) -> str | None:
+    return TYPE_ABBREVIATIONS.get(type_name)
+
+
 def type_from_abbreviation(abbr: str) -> str | None:
     return _TYPE_BY_ABBR.get(abbr)
 
 
 # --------------------------------------------------------------------------- số, ký hiệu
 
-_DIGIT_SLIPS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "i": "1"})
+_DIGIT_SLIPS = str.maketrans(
+    {"O": "0", "o": "0", "D": "0", "Ø": "0", "l": "1", "I": "1", "|": "1", "i": "1"}
+)
 _CODE = re.compile(
-    r"^\s*s\S{0,2}\s*[:;.,]?\s*"  # Số: / Sô: / So; / S6:
-    r"(?P<number>[0-9OolI|]{1,5})\s*[/|]\s*"
+    r"^.{0,3}?[s§]\S{0,2}\s*[:;.,]?\s*"  # Số: / Sô: / So; / §ố:, after up to 3 specks
+    r"(?P<number>[0-9OolI|Ø]{1,5})\s*(?:[/|]\s*|(?=[A-ZĐ]))"  # the slash may be lost
     r"(?P<notation>[^\s/][^\s]*(?:\s*-\s*[^\s]+)*)\s*$",
     re.IGNORECASE,
 )
@@ -147,26 +162,30 @@ class Code:
     notation: str
     clean: bool  # True when nothing had to be repaired
     span: tuple[int, int] = (0, 0)  # where number/notation stand in the squashed line
+    raw_number: str = ""  # the number as read, before digit look-alikes were mapped
 
 
 def parse_code_line(text: str) -> Code | None:
     """`Số: 1452/QĐ-UBND` → Code("1452", "QĐ-UBND"); tolerates `Sô:`, `QD-UBND`, stray dots."""
     text = squash(text)
-    match = _CODE.match(fold(text[:3]) + text[3:]) if text else None
+    match = _CODE.match(text)
     if not match:
         return None
     raw_number = match["number"]
     number = raw_number.translate(_DIGIT_SLIPS)
+    slash = "/" in text[match.end("number") : match.start("notation")]
     notation, repaired = normalise_notation(match["notation"])
     if not number.isdigit() or notation is None:
         return None
-    clean = not repaired and number == raw_number
-    return Code(number, notation, clean, (match.start("number"), match.end("notation")))
+    clean = not repaired and number == raw_number and slash
+    span = (match.start("number"), match.end("notation"))
+    return Code(number, notation, clean, span, raw_number)
 
 
 def normalise_notation(raw: str) -> tuple[str | None, bool]:
     """(`QĐ-UBND`, repaired?) from an OCR reading such as `QD - UBND.`; None when unreadable."""
-    text = re.sub(r"\s*-\s*", "-", raw.strip()).strip(".,;:'\"`")
+    text = re.sub(r"\s*-+\s*", "-", raw.strip())
+    text = re.sub(r"^[\W_]+|[\W_]+$", "", text)  # stray dots, quotes, underscores
     parts = [p for p in text.split("-")]
     if not parts or any(not p for p in parts):
         return None, True
@@ -245,17 +264,50 @@ def vv_subject(text: str) -> str | None:
     return f"V/v {rest}" if rest else None
 
 
+_VOWEL_RUN = re.compile(r"[aeiouy]+")
+
+
+def respacings(text: str, limit: int = 16) -> list[str]:
+    """`text` and its readings with run-together words split again: a Vietnamese syllable has
+    one vowel group, so `ĐẮKHÀ` may be `ĐẮK HÀ` or `ĐẮ KHÀ`, `KONTUM` is `KON TUM` (or
+    `KO NTUM`). Only words of two vowel groups are split; at most `limit` readings."""
+    readings = [[]]
+    for word in text.split():
+        groups = list(_VOWEL_RUN.finditer(fold(word)))
+        options = [word]
+        if len(groups) == 2:
+            gap = range(groups[0].end(), groups[1].start() + 1)
+            options += [f"{word[:i]} {word[i:]}" for i in gap]
+        readings = [[*r, o] for r in readings for o in options][:limit]
+    return [" ".join(r) for r in readings]
+
+
 def clean_organ_line(text: str) -> str:
     """An organ line without the specks OCR reads at its ends (`KON TUM_`, `.SỞ NỘI VỤ`)."""
-    words = [w for w in squash(text).split() if any(c.isalnum() for c in w)]
+    text = re.sub(r"(?<=[^\W\d])\.(?=[^\W\d])", " ", squash(text))  # `ỦY.BAN` → `ỦY BAN`
+    words = [w for w in text.split() if any(c.isalnum() for c in w)]
     return " ".join(words).strip(" _-.,:;'\"`~|")
 
 
 def clean_subject(text: str) -> str:
-    return squash(text).strip(" ;,")
+    """The subject without the specks OCR reads as punctuation: at its ends (`-Hành động …`,
+    `… năm 2023 .`) and inside (`chất lượng.cán bộ`, `cuộc họp .về`, `_các`, `đo- lường`,
+    `tổ chức. bộ máy`: a subject is one phrase, never two sentences)."""
+    text = squash(text).replace("_", " ")
+    text = re.sub(r"(?<=[^\W\d_])\.(?=[^\W\d_])", " ", text)
+    text = re.sub(r"(?<=\s)[.,;:'`~-]+(?=[^\W\d_])", "", text)
+    text = re.sub(r"(?<=[^\W\d_])[.-]\s+(?=[a-zà-ỹđ])", " ", text)
+    text = re.sub(r"^[\W_]+", "", squash(text))
+    return re.sub(r"(?<=\w)[\s.;,:_'`~-]+$", "", text)
 
 
 _ROMAN = re.compile(r"(?=[IVXL])L?X{0,3}(IX|IV|V?I{0,3})")
+
+
+def has_roman_numeral(text: str) -> bool:
+    """`quý III`, `khóa XV`: numerals OCR reads stroke by stroke (not the `V` of `V/v`)."""
+    text = re.sub(r"^V/v\b", "", text)
+    return any(_ROMAN.fullmatch(t) for t in re.findall(r"[^\s,;.()/-]+", text))
 
 
 def has_suspect_token(text: str) -> bool:
@@ -269,12 +321,13 @@ def has_suspect_token(text: str) -> bool:
 # --------------------------------------------------------------------------- signer
 
 COMPETENCE_PREFIXES = ("TM.", "KT.", "TL.", "TUQ.", "Q.")
-_COMPETENCE = re.compile(r"^\s*(TUQ|TM|KT|TL|Q)\s*[.,:;]?\s+(?=\S)", re.IGNORECASE)
+_COMPETENCE = re.compile(r"^(TUQ|TM|KT|TL|Q)(?:\s*[.,:;]+\s*|\s+)(?=\S)", re.IGNORECASE)
 
 
 def split_competence(text: str) -> tuple[str, str] | None:
     """`KT. GIÁM ĐỐC` → ("KT.", "GIÁM ĐỐC"); also `KT, GIÁM ĐỐC`, `T.M. ỦY BAN…`."""
     text = squash(text).replace("T.M.", "TM.").replace("K.T.", "KT.")
+    text = re.sub(r"^[^\w]+", "", text)  # specks before the prefix: `-'KT. CỤC TRƯỞNG`
     match = _COMPETENCE.match(text)
     if not match:
         return None
@@ -320,17 +373,27 @@ TITLES = (
     "BAN THƯỜNG VỤ",
     "BAN CHỈ ĐẠO",
 )
-_TITLE_BY_FOLD = {" ".join(fold(t).split()): t for t in TITLES}
+_TITLE_SPELLINGS: dict[str, set[str]] = {}
+for _title in TITLES:
+    _TITLE_SPELLINGS.setdefault(fold(_title).replace(" ", ""), set()).add(_title)
+# THỨ TRƯỞNG and THỦ TRƯỞNG fold alike: such titles are never respelled, only recognised.
+_TITLE_BY_FOLD = {k: next(iter(v)) for k, v in _TITLE_SPELLINGS.items() if len(v) == 1}
 
 
 def known_title(text: str) -> str | None:
-    """The signer title `text` reads as, diacritics restored; None when it is not a known one."""
-    return _TITLE_BY_FOLD.get(" ".join(re.sub(r"[^\w\s]", " ", fold(text)).split()))
+    """The signer title `text` reads as, diacritics restored; None when it is not a known one
+    or when its letters could be two titles (then the reading stands as OCR gave it)."""
+    text = squash(text)
+    if text in TITLES:
+        return text
+    return _TITLE_BY_FOLD.get(re.sub(r"[^\w]", "", fold(text)))  # `CH ÁNH V ĂN PHÒNG` too
 
 
-def is_caps_title(text: str) -> bool:
+def is_caps_title(text: str, *, tolerance: float = 0.0) -> bool:
+    """Set in capitals (a `tolerance` share of letters OCR read in lower case allowed)."""
     letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 2 and all(c.isupper() for c in letters)
+    lower = sum(1 for c in letters if not c.isupper())
+    return len(letters) >= 2 and lower <= tolerance * len(letters)
 
 
 _NAME_WORD = re.compile(r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]*")
@@ -354,10 +417,36 @@ _KNOWN_FAMILY = set(FAMILY_NAMES)
 _FAMILY_BY_FOLD = {k: next(iter(v)) for k, v in _FAMILY_SPELLINGS.items() if len(v) == 1}
 
 
+# Syllables common in Vietnamese middle and given names. A name using another syllable is
+# not refused (names are an open set) but doubted, since OCR tone slips make non-names
+# (`Quân` → `Quần`).
+_NAME_SYLLABLES_TEXT = (
+    "An Anh Ánh Ân Bá Bách Bảo Bắc Bằng Bích Bình Bội Ca Cảnh Cát Châu Chi Chí Chiến Chinh "
+    "Chính Chung Công Cúc Cường Cương Đan Đào Đạo Đạt Đăng Điệp Diễm Diệp Dịu Định Đoan Đông "
+    "Đồng Đức Dung Dũng Dương Duy Duyên Gia Giang Giao Hà Hạ Hải Hạnh Hào Hảo Hằng Hân Hậu "
+    "Hiền Hiển Hiếu Hiệp Hiệu Hinh Hòa Hoa Hoài Hoàn Hoàng Hồng Hợp Huân Huệ Hùng Hưng Hương "
+    "Hường Hữu Huy Huyền Khải Khang Khánh Khanh Khoa Khôi Khuê Kiên Kiệt Kiều Kim Kỳ Lai Lam "
+    "Lâm Lan Lành Lệ Liên Liễu Linh Loan Lộc Lợi Long Luân Lực Lương Ly Lý Mai Mạnh Minh My "
+    "Mỹ Nam Nga Ngân Nghĩa Ngọc Nguyên Nguyệt Nhã Nhàn Nhân Nhật Nhi Nhung Như Ninh Oanh Phát "
+    "Phong Phú Phúc Phụng Phước Phương Phượng Quang Quế Quốc Quý Quyên Quyết Quỳnh Sang Sơn "
+    "Sương Tài Tâm Tân Thạch Thái Thanh Thành Thảo Thắm Thắng Thế Thi Thịnh Thơ Thông Thu Thư "
+    "Thuận Thúy Thủy Thùy Thư Thương Tiến Tiên Tín Toàn Trà Trang Trâm Trí Triều Trinh Trọng "
+    "Trung Trúc Trường Tú Tuấn Tùng Tuyết Tường Uyên Văn Vân Việt Vinh Vĩnh Võ Vũ Vy Xuân Yên "
+    "Yến Hiếu Hậu Đông Kiên Quân Nhất Nhị Tam Tứ Hữu Đình Khắc Thị Công Gia Tuân Toản Thuần "
+    "Quyền Hoan Hoán Đức Lực Luận Phấn Sĩ Sỹ Tư Vượng Ánh Hiến"
+)
+_NAME_SYLLABLES = {nfc(w) for w in _NAME_SYLLABLES_TEXT.split()}
+_SYLLABLE_SPELLINGS: dict[str, set[str]] = {}
+for _syllable in _NAME_SYLLABLES:
+    _SYLLABLE_SPELLINGS.setdefault(fold(_syllable), set()).add(_syllable)
+
+
 @dataclass(frozen=True)
 class Name:
     text: str
     known_family: bool
+    known_given: bool = True
+    respelled: bool = False  # a given-name syllable was put right: a person should confirm
 
 
 def person_name(text: str) -> Name | None:
@@ -367,10 +456,17 @@ def person_name(text: str) -> Name | None:
         return None
     if not all(_NAME_WORD.fullmatch(nfc(w)) and w[0].isupper() for w in words):
         return None
+    respelled = False
     family = _FAMILY_BY_FOLD.get(fold(words[0]))
     if family is not None:
         words[0] = family
-    return Name(" ".join(words), words[0] in _KNOWN_FAMILY)
+    for i, word in enumerate(words[1:], start=1):  # `Viêt` → `Việt`, when only one name fits
+        spellings = _SYLLABLE_SPELLINGS.get(fold(word), set())
+        if word not in _NAME_SYLLABLES and len(spellings) == 1:
+            words[i] = next(iter(spellings))
+            respelled = True
+    known_given = all(w in _NAME_SYLLABLES or w in _KNOWN_FAMILY for w in words[1:])
+    return Name(" ".join(words), words[0] in _KNOWN_FAMILY, known_given, respelled)
 
 
 # --------------------------------------------------------------------------- recipients
@@ -412,6 +508,83 @@ def _archive_item(item: str) -> str:
         return item
     office = "VT" if fold(match[1]) in ("vt", "vi", "v1", "vf") else match[1]
     return f"Lưu: {office}{match[2]}{item[match.end() :]}"
+
+
+# --------------------------------------------------------------------------- respelling
+
+_LETTERS = re.compile(r"([^\W\d_]+)")
+
+
+class ContextSpeller:
+    """Tone marks OCR got wrong in a short field (`tố chức`, `chuyến đổi số`), put right by how
+    the same document spells the same letters between the same neighbours elsewhere.
+
+    On a noisy scan Tesseract trades hỏi for sắc (ả/á, ổ/ố, ể/ế) with high confidence, but it
+    does so on a few words among many: the rest of the document, OCRed from other pixels,
+    nearly always spells a phrase the way its subject does. Only a spelling the document uses
+    at least twice between the same two neighbours, and more often than the field's own
+    reading, replaces it; anything less is left as read.
+    """
+
+    def __init__(self, text: str) -> None:
+        tokens = [t.lower() for t in _LETTERS.findall(nfc(text))]
+        pairs = list(zip(tokens, tokens[1:], strict=False))
+        triples = list(zip(tokens, tokens[1:], tokens[2:], strict=False))
+        self._after = Counter((fold(a), b) for a, b in pairs)  # word b after a folded word
+        self._before = Counter((a, fold(b)) for a, b in pairs)  # word a before a folded word
+        self._between = Counter((fold(a), b, fold(c)) for a, b, c in triples)
+        self._count = Counter(tokens)
+        self._spellings: dict[str, set[str]] = {}
+        for token in tokens:
+            self._spellings.setdefault(fold(token), set()).add(token)
+
+    def support(self, prev: str | None, word: str, nxt: str | None) -> int:
+        """How often `word` stands between words folding like `prev` and `nxt` (one side at the
+        ends of the field)."""
+        if prev and nxt:
+            return self._between[(fold(prev), word, fold(nxt))]
+        if prev:
+            return self._after[(fold(prev), word)]
+        return self._before[(word, fold(nxt))] if nxt else 0
+
+    def _one_side(
+        self, own: ContextSpeller, prev: str | None, word: str, nxt: str | None, best: str
+    ) -> bool:
+        """A reading the document never uses elsewhere, against a spelling it uses at least
+        three times beside one of the same neighbours (`tố chức` when `tổ chức` is common)."""
+        if self._count[word] - own._count[word] > 0:
+            return False
+        left = self.support(prev, best, None) - own.support(prev, best, None) if prev else 0
+        right = self.support(None, best, nxt) - own.support(None, best, nxt) if nxt else 0
+        return max(left, right) >= 3
+
+    def spellings(self, word: str) -> set[str]:
+        return self._spellings.get(fold(word), set())
+
+    def respell(self, text: str) -> tuple[str, int]:
+        """`text` with words respelled by their context here; how many were changed."""
+        own = ContextSpeller(text)
+        parts = _LETTERS.split(nfc(text))
+        words = [parts[i].lower() for i in range(1, len(parts), 2)]
+        changed = 0
+        for k, word in enumerate(words):
+            prev = words[k - 1] if k else None
+            nxt = words[k + 1] if k + 1 < len(words) else None
+
+            def elsewhere(spelling: str, prev: str | None = prev, nxt: str | None = nxt) -> int:
+                return self.support(prev, spelling, nxt) - own.support(prev, spelling, nxt)
+
+            best = max(self.spellings(word) - {word}, key=elsewhere, default=None)
+            if best is None:
+                continue
+            between = elsewhere(best) >= 2 and elsewhere(best) > elsewhere(word)
+            if not between and not self._one_side(own, prev, word, nxt, best):
+                continue
+            original = parts[2 * k + 1]
+            parts[2 * k + 1] = best[0].upper() + best[1:] if original[0].isupper() else best
+            words[k] = best
+            changed += 1
+        return "".join(parts), changed
 
 
 # --------------------------------------------------------------------------- language
