@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test bench bench-services
+.PHONY: setup demo test bench bench-services bench-metadata bench-exchange
 
 setup:
 	bash scripts/setup.sh
@@ -20,3 +20,9 @@ bench:
 bench-services: setup
 	bash scripts/services.sh up >/dev/null
 	$(PY) bench/services.py
+
+bench-metadata: setup
+	$(PY) bench/metadata.py
+
+bench-exchange: setup
+	$(PY) bench/exchange.py
