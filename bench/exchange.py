@@ -37,6 +37,7 @@ for _p in (str(REPO), str(REPO / "bench")):
         sys.path.insert(0, _p)
 
 from ocr import machine_info  # noqa: E402  (bench/ocr.py helpers)
+from report import write_section  # noqa: E402
 
 SECTION_TITLE = "## Exchange (bench/exchange.py)"
 SENDER, RECIPIENT = "001.00.52.H34", "000.00.00.H34"  # commune → province
@@ -290,18 +291,7 @@ def reading(r: dict) -> str:
 
 
 def write_docs(path: Path, section: str) -> None:
-    """Replace only our section (from its heading to the next `## `), or append it."""
-    import re
-
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find(SECTION_TITLE + "\n")
-    if start >= 0:
-        nxt = re.search(r"^## ", text[start + len(SECTION_TITLE) :], re.M)
-        end = start + len(SECTION_TITLE) + nxt.start() if nxt else len(text)
-        text = text[:start] + section.rstrip("\n") + "\n" + ("\n" if nxt else "") + text[end:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_section(path, SECTION_TITLE, section)
 
 
 def main(argv: list[str] | None = None) -> int:

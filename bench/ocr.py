@@ -46,6 +46,8 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from report import write_section
+
 REPO = Path(__file__).resolve().parent.parent
 LEVELS = ("clean", "light", "heavy")
 SECTION_TITLE = "## OCR (bench/ocr.py)"
@@ -970,20 +972,7 @@ def a_pages(r: dict) -> int:
 
 
 def write_docs(path: Path, section: str) -> None:
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-        start = text.find(SECTION_TITLE)
-        if start >= 0:
-            nxt = re.search(r"^## ", text[start + len(SECTION_TITLE):], re.M)
-            end = start + len(SECTION_TITLE) + nxt.start() if nxt else len(text)
-            text = text[:start] + section + ("\n" if nxt else "") + text[end:]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-    else:
-        text = ("# Benchmarks\n\nMeasured numbers, each section written by the bench script it "
-                "names (see `bench/README.md`). DESIGN §8 lists the targets.\n\n" + section)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_section(path, SECTION_TITLE, section)
 
 
 # =========================================================================== main
