@@ -50,10 +50,11 @@ if str(REPO) not in sys.path:
 from corpus.degrade import seed_to_int  # noqa: E402
 from corpus.nd30 import SyntheticDocument, make_document  # noqa: E402
 from pipeline import PIPELINE_VERSION  # noqa: E402
-from schemas.models import AdminMetadata, PageResult  # noqa: E402
+from schemas.models import AdminMetadata, PageResult, PageStatus, Word  # noqa: E402
 
 SECTION_TITLE = "## Metadata (bench/metadata.py)"
 CACHE_DIR = REPO / "bench" / "out" / "metadata-cache"
+ZONE_TIMES_PATH = REPO / "bench" / "out" / "metadata-zone-seconds.tsv"  # zone-pass timings
 LEVELS = ("light", "heavy")
 KEY_FIELDS = (
     "organ_name",
@@ -92,27 +93,92 @@ def bench_document(seed: int, index: int) -> SyntheticDocument:
 
 
 def page_options_key() -> str:
+    """Key of the page-level OCR (without the key-zone pass, cached apart: `zones_key`)."""
     from pipeline.page import PageOptions
 
-    return f"{PIPELINE_VERSION}|{PageOptions()!r}"
+    return f"{PIPELINE_VERSION}|{PageOptions(key_zones=False)!r}"
+
+
+def zones_key() -> str:
+    """Key of the second read of the key-field zones: its settings and the zone finder."""
+    import inspect
+
+    from pipeline import metadata, ocr, page
+
+    source = "".join(
+        inspect.getsource(f)
+        for f in (
+            metadata.key_zone_boxes,
+            metadata._subject_zone,
+            metadata._box,
+            ocr.ocr_zone,
+            page.key_zone_words,
+        )
+    )
+    settings = (page.ZONE_SCALE, page.ZONE_PSM, metadata.ZONE_MARGIN, metadata.SIGNER_ZONE_DEPTH)
+    return hashlib.sha256(f"{settings!r}|{source}".encode()).hexdigest()[:16]
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def zone_cpu_seconds() -> dict[str, tuple[float, int]]:
+    """Level -> (mean CPU seconds of the key-zone pass per page that has zones, pages timed)."""
+    times: dict[str, list[float]] = {}
+    if ZONE_TIMES_PATH.exists():
+        for row in ZONE_TIMES_PATH.read_text(encoding="utf-8").splitlines():
+            level, seconds = row.split("\t")
+            times.setdefault(level, []).append(float(seconds))
+    return {k: (sum(v) / len(v), len(v)) for k, v in times.items()}
+
+
+def _add_zones(image: Any, result: PageResult, path: Path) -> float:
+    """The pipeline's key-zone pass on a page whose page-level OCR came from the cache: the page
+    prepared again as `process_scanned_page` did (deterministic) and its zones read. Seconds
+    of CPU the zone reads took (this process and its Tesseract runs), 0.0 when cached."""
+    from pipeline.page import PageOptions, key_zone_words, zone_image
+    from pipeline.preprocess import prepare
+
+    if path.exists():
+        zones = json.loads(path.read_text(encoding="utf-8"))
+        result.zones = {k: [Word.model_validate(w) for w in v] for k, v in zones.items()}
+        return 0.0
+    from pipeline.metadata import key_zone_boxes
+
+    if result.status != PageStatus.done or not result.words or not key_zone_boxes(result):
+        path.write_text("{}", encoding="utf-8")
+        return 0.0
+    prepared = prepare(image, quarter_turns_cw=result.rotation_deg // 90)
+    started = _cpu_seconds()
+    result.zones = key_zone_words(zone_image(prepared, PageOptions()), result.dpi, result)
+    seconds = _cpu_seconds() - started
+    dump = {k: [w.model_dump(mode="json") for w in v] for k, v in result.zones.items()}
+    path.write_text(json.dumps(dump), encoding="utf-8")
+    return seconds
 
 
 def _ocr_document(task: tuple[int, int, str, str]) -> list[dict[str, Any]]:
     """Worker: render, degrade and OCR one document's pages (cached); PageResult dicts."""
     from corpus.batch import scan_pages
     from pipeline.load import ImagePage
-    from pipeline.page import process_scanned_page
+    from pipeline.metadata import NOISY_PAGE_FLAG
+    from pipeline.page import PageOptions, process_scanned_page
 
     seed, index, level, cache = task
     doc = bench_document(seed, index)
     degrade_seed = seed_to_int(seed, "metadata-bench", index)
     doc_key = hashlib.sha256(
-        f"{doc.pages!r}|{level}|{degrade_seed}|{page_options_key()}".encode()
+        f"{doc.pages!r}|{level}|{degrade_seed}|{page_options_key()}|{zones_key()}|raw".encode()
     ).hexdigest()
     doc_path = Path(cache) / f"doc-{doc_key}.json"
     if doc_path.exists():
         return json.loads(doc_path.read_text(encoding="utf-8"))
     results = []
+    zone_seconds = []
     for scanned in scan_pages([doc], level, degrade_seed):
         image = scanned.image
         key = hashlib.sha256(
@@ -123,9 +189,18 @@ def _ocr_document(task: tuple[int, int, str, str]) -> list[dict[str, Any]]:
             result = PageResult.model_validate_json(path.read_text(encoding="utf-8"))
         else:
             page = ImagePage(scanned.truth.page_no, image, 300)
-            result = process_scanned_page(page).result
+            result = process_scanned_page(page, PageOptions(key_zones=False)).result
             path.write_text(result.model_dump_json(), encoding="utf-8")
+        raw = "-raw" if NOISY_PAGE_FLAG in result.quality_flags else ""  # `zone_image`
+        zone_path = Path(cache) / f"zones-{key[:32]}-{zones_key()}{raw}.json"
+        seconds = _add_zones(image, result, zone_path)
+        if result.zones:
+            zone_seconds.append(seconds)
         results.append(result.model_dump(mode="json"))
+    if zone_seconds and all(zone_seconds):
+        ZONE_TIMES_PATH.parent.mkdir(parents=True, exist_ok=True)
+        with ZONE_TIMES_PATH.open("a", encoding="utf-8") as f:
+            f.write("".join(f"{level}\t{x:.3f}\n" for x in zone_seconds))
     doc_path.write_text(json.dumps(results), encoding="utf-8")
     return results
 
@@ -508,6 +583,15 @@ def report(
         "`bench/out/metadata-cache/`; when OCRed, each page took "
         + ", ".join(f"{s:.1f} s ({lvl})" for lvl, s in page_seconds.items() if s)
         + " on average in `process_scanned_page`, 2 pages at a time)",
+        "- Key-zone pass (`pipeline.page.key_zone_words`: the subject and signer zones of a "
+        "page read again, upscaled): "
+        + (
+            ", ".join(
+                f"{s:.2f} s CPU ({lvl}, {n} pages)" for lvl, (s, n) in zone_cpu_seconds().items()
+            )
+            or "not timed"
+        )
+        + " per page that has such zones (first and last pages), on top of the page's OCR",
         f"- Inputs: {n_docs} generated ND30 documents (corpus generator, seed {args.seed}: "
         "4 levels of organ, 11 document types incl. công văn, all signer prefixes, 1–3 pages), "
         "each scanned at every level below and OCRed by `process_scanned_page` (default "

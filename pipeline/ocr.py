@@ -71,6 +71,48 @@ def ocr_page(grey: np.ndarray, dpi: int, *, psm: int = 3, timeout_s: int = TIMEO
     return OcrOutput(words, reading_order_text(words), mean, pdf)
 
 
+def ocr_zone(
+    grey: np.ndarray,
+    dpi: int,
+    box: tuple[int, int, int, int],
+    *,
+    scale: float = 2.0,
+    psm: int = 6,
+    timeout_s: int = 60,
+) -> list[Word]:
+    """Second read of one small zone (left, top, right, bottom) of a prepared page, upscaled:
+    the words in page coordinates, lines numbered by this read (block 1000 + Tesseract's)."""
+    left, top, right, bottom = box
+    crop = grey[max(top, 0) : bottom, max(left, 0) : right]
+    if crop.size == 0:
+        return []
+    size = (round(crop.shape[1] * scale), round(crop.shape[0] * scale))
+    big = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
+    with tempfile.TemporaryDirectory(prefix="sohoa-zone-") as tmp:
+        image_path = Path(tmp) / "zone.pgm"
+        cv2.imwrite(str(image_path), big)
+        base = Path(tmp) / "out"
+        config = (
+            f"--oem 1 --psm {psm} --dpi {round(dpi * scale)} -c tessedit_create_tsv=1 "
+            f"-c tessedit_char_blacklist={NEVER_IN_VIETNAMESE_RECORDS}"
+        )
+        _run(image_path, base, "tsv", config, timeout_s)
+        tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
+    words = [
+        w.model_copy(
+            update={
+                "left": max(left, 0) + round(w.left / scale),
+                "top": max(top, 0) + round(w.top / scale),
+                "width": round(w.width / scale),
+                "height": round(w.height / scale),
+                "block": 1000 + w.block,
+            }
+        )
+        for w in parse_tsv(tsv)
+    ]
+    return drop_noise(words, dpi)
+
+
 def parse_tsv(tsv: str) -> list[Word]:
     words = []
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):

@@ -78,6 +78,8 @@ class PageResult(_Model):
     quality_flags: list[str] = PydField(default_factory=list)
     reason: Text | None = None  # why a page was skipped or failed
     seconds: float = 0.0
+    # key-field zones (subject, signer) read a second time, upscaled; words in page coordinates
+    zones: dict[str, list[Word]] = PydField(default_factory=dict)
 
 
 class Field(_Model):

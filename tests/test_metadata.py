@@ -15,7 +15,13 @@ from corpus.nd30 import SyntheticDocument, make_document
 from exchange.registry import OrganRegistry
 from pipeline import metadata_rules as rules
 from pipeline.load import iter_text_pages, load_scanned_page, plan_pages
-from pipeline.metadata import extract_metadata, find_document_starts, page_lines
+from pipeline.metadata import (
+    extract_metadata,
+    find_document_starts,
+    hooks_from,
+    key_zone_boxes,
+    page_lines,
+)
 from pipeline.page import process_scanned_page, text_page_result
 from schemas.models import AdminMetadata, PageResult, document_id_key
 
@@ -197,6 +203,13 @@ def test_tone_slips_are_respelled_only_on_the_documents_own_evidence() -> None:
     assert other_context.respell("đo lường sự hài lòng")[1] == 0
 
 
+def test_hooks_the_filtered_page_read_lost_come_from_the_zone_read() -> None:
+    read = "Về đấy mạnh tố chức kiếm tra năm 2024"
+    zone = "__ Về đẩy mạnh tổ chức kim tra nấm 2024 ."
+    assert hooks_from(read, zone) == "Về đẩy mạnh tổ chức kiếm tra năm 2024"
+    assert hooks_from("Tâm chuyển", "Tầm chuyến") == "Tâm chuyển"  # only sắc → hỏi is taken
+
+
 def test_suspect_roman_numerals_are_noticed() -> None:
     assert rules.has_suspect_token("quý IHI năm 2022")
     assert not rules.has_suspect_token("quý III năm 2022")
@@ -254,6 +267,42 @@ def test_born_digital_document_metadata_is_read_exactly(
         doc.metadata["code_number"],
         doc.metadata["code_notation"],
     )
+
+
+def _inside(page: PageResult, box: tuple[int, int, int, int]) -> list:
+    left, top, right, bottom = box
+    return [
+        w
+        for w in page.words
+        if w.left >= left
+        and w.top >= top
+        and w.left + w.width <= right
+        and w.top + w.height <= bottom
+    ]
+
+
+def test_key_zones_hold_the_subject_and_the_signer(tmp_path: Path) -> None:
+    doc = _document(3, 1, type_name="Quyết định")
+    (page,) = _born_digital_pages(doc, tmp_path)
+    boxes = key_zone_boxes(page)
+    assert set(boxes) == {"subject", "signer"}
+    subject = " ".join(w.text for w in _inside(page, boxes["subject"]))
+    assert subject == doc.metadata["subject"]
+    assert doc.metadata["signer_name"] in " ".join(w.text for w in _inside(page, boxes["signer"]))
+
+
+def test_second_read_of_a_zone_confirms_or_sends_to_review(tmp_path: Path) -> None:
+    doc = _document(3, 1, type_name="Quyết định")
+    (page,) = _born_digital_pages(doc, tmp_path)
+    zone = _inside(page, key_zone_boxes(page)["subject"])
+    agreeing = page.model_copy(update={"zones": {"subject": zone}})
+    meta = extract_metadata([agreeing])
+    assert meta.subject.value == doc.metadata["subject"] and not meta.needs_review
+    first = zone[0].model_copy(update={"text": zone[0].text + "x"})
+    other = page.model_copy(update={"zones": {"subject": [first, *zone[1:]]}})
+    meta = extract_metadata([other])
+    assert meta.subject.value == f"{zone[0].text}x {doc.metadata['subject'].split(' ', 1)[1]}"
+    assert meta.needs_review and any(r.startswith("subject") for r in meta.review_reasons)
 
 
 @pytest.mark.parametrize("prefix", ["TM.", "KT.", "TL.", "TUQ.", "Q.", ""])
@@ -397,6 +446,16 @@ def test_scanned_box_is_split_where_each_document_starts(scanned_dossier) -> Non
         starts.append(at)
         at += len(doc.pages)
     assert find_document_starts(pages) == starts
+
+
+def test_scanned_first_and_last_pages_have_their_key_zones_read_again(scanned_dossier) -> None:
+    docs, pages = scanned_dossier
+    at = 0
+    for doc in docs:
+        doc_pages = pages[at : at + len(doc.pages)]
+        at += len(doc.pages)
+        assert doc_pages[0].zones.get("subject")
+        assert doc_pages[-1].zones.get("signer")
 
 
 def test_scanned_documents_key_fields_are_right_or_flagged(scanned_dossier) -> None:
