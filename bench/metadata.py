@@ -52,6 +52,9 @@ from corpus.nd30 import SyntheticDocument, make_document  # noqa: E402
 from pipeline import PIPELINE_VERSION  # noqa: E402
 from schemas.models import AdminMetadata, PageResult, PageStatus, Word  # noqa: E402
 
+sys.path.insert(0, str(REPO / "bench"))
+from report import write_section  # noqa: E402
+
 SECTION_TITLE = "## Metadata (bench/metadata.py)"
 CACHE_DIR = REPO / "bench" / "out" / "metadata-cache"
 ZONE_TIMES_PATH = REPO / "bench" / "out" / "metadata-zone-seconds.tsv"  # zone-pass timings
@@ -475,16 +478,7 @@ def field_table(rows: list[tuple[str, Tally, Tally | None]]) -> list[str]:
 
 
 def write_docs(path: Path, section: str) -> None:
-    """Replace only our section (from its heading to the next `## `), or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find(SECTION_TITLE + "\n")
-    if start >= 0:
-        nxt = re.search(r"^## ", text[start + len(SECTION_TITLE) :], re.M)
-        end = start + len(SECTION_TITLE) + nxt.start() if nxt else len(text)
-        text = text[:start] + section.rstrip("\n") + "\n" + ("\n" if nxt else "") + text[end:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_section(path, SECTION_TITLE, section)
 
 
 # =========================================================================== main
