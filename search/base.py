@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from schemas.models import Document
+from search.fold import _TABLE, _TABLE_END, fold
 
 FACETS = ("organ", "level", "type", "year", "signer", "dossier", "needs_review", "status")
 
@@ -87,3 +89,14 @@ def metadata_text(doc: Document) -> str:
     for value in doc.metadata.values().values():
         parts.extend(value if isinstance(value, list) else [str(value)])
     return "\n".join(parts)
+
+
+_BEYOND_TABLE = re.compile(f"[{chr(_TABLE_END)}-\U0010ffff]")
+
+
+def fold_text(text: str) -> str:
+    """fold() of a long NFC text (a whole record when indexing), without fold()'s max() scan:
+    one translate when no character lies beyond fold's table, else fold() itself."""
+    if _BEYOND_TABLE.search(text):
+        return fold(text)
+    return text.translate(_TABLE)

@@ -1,53 +1,90 @@
 """Elasticsearch-API index (Elasticsearch or OpenSearch), the production twin of SqliteIndex.
 
-Both backends tokenize with the project's own `tokens()`/`fold()` before the server sees the
-text (whitespace analyzer), so nothing depends on analysis plugins and both give the same hits.
-Snippets come from the same `make_snippet` on the stored page text.
+Both backends cut words the same way: the text is lower-cased (`exact`) or folded (`folded`) by
+the project's own `fold()` before the server sees it, and the server only splits it into runs of
+letters and digits (a built-in `pattern` tokenizer, the same classes as `tokens()`), so nothing
+depends on analysis plugins and both backends give the same hits. Pages are stored, not
+indexed: the best pages and their snippets come from `best_pages` on the stored page text, as in
+SqliteIndex. One Lucene document per record keeps bulk indexing and searches cheap.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from schemas.errors import SohoaError
 from schemas.models import Document
-from search.base import FACETS, PageHit, SearchHit, SearchResults, facet_values, metadata_text
-from search.fold import fold, nfc, query_terms, tokens
-from search.highlight import make_snippet
+from search.base import (
+    FACETS,
+    PageHit,
+    SearchHit,
+    SearchResults,
+    facet_values,
+    fold_text,
+    metadata_text,
+)
+from search.fold import nfc, query_terms, tokens
+from search.highlight import best_pages
+
+log = logging.getLogger("sohoa.search")
 
 ALIAS = "sohoa-documents"
+SCHEMA_VERSION = 2  # mappings version, in each index's _meta; older indices want `sohoa reindex`
 EXACT_BOOST = 2.0
 MAX_PAGES_PER_HIT = 3
-BULK_CHUNK = 500
+BULK_CHUNK = 250
+BULK_THREADS = 2  # requests in flight: the client prepares one while the server indexes one
 FACET_SIZE = 50
 
-_TEXT = {"type": "text", "analyzer": "whitespace", "norms": True}
+# Runs of letters and digits, as `search.fold.tokens` (Python's [^\W_] is \p{L} and \p{N}).
+ANALYSIS = {
+    "tokenizer": {"sohoa_words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
+    "analyzer": {"sohoa_words": {"type": "custom", "tokenizer": "sohoa_words"}},
+}
+_TEXT = {"type": "text", "analyzer": "sohoa_words", "index_options": "freqs", "norms": True}
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
+    "_meta": {"sohoa_schema": SCHEMA_VERSION},
     "properties": {
         "source_name": {"type": "keyword"},
-        "status": {"type": "keyword"},
+        "status": {"type": "keyword", "eager_global_ordinals": True},
         "page_count": {"type": "integer"},
         "issued_date": {"type": "date", "ignore_malformed": True},
         "metadata": {"type": "object", "enabled": False},
-        **{name: {"type": "keyword"} for name in FACETS if name != "status"},
+        **{
+            name: {"type": "keyword", "eager_global_ordinals": True}  # facets: built at refresh
+            for name in FACETS
+            if name != "status"
+        },
         "exact": _TEXT,
         "folded": _TEXT,
-        "pages": {
-            "type": "nested",
-            "properties": {
-                "page_no": {"type": "integer"},
-                "text": {"type": "text", "index": False},
-                "exact": _TEXT,
-                "folded": _TEXT,
-            },
-        },
+        "pages": {"type": "object", "enabled": False},  # [{page_no, text}], for snippets
     },
 }
-SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"}
+# Every write ends with an explicit refresh, so the periodic one only costs segments during bulk.
+SETTINGS = {
+    "number_of_shards": 1,
+    "number_of_replicas": 0,
+    "refresh_interval": "30s",
+    "analysis": ANALYSIS,
+}
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class SearchBackendError(SohoaError):
@@ -55,17 +92,14 @@ class SearchBackendError(SohoaError):
     retryable = True
 
 
-def exact_tokens(text: str) -> str:
-    return " ".join(tokens(nfc(text).lower()))
-
-
-def folded_tokens(text: str) -> str:
-    return " ".join(tokens(fold(text)))
-
-
-def to_source(doc: Document) -> dict[str, Any]:
-    """The indexed form of a record: facets, tokenized text, pages with their raw text."""
-    whole = metadata_text(doc) + "\n" + doc.text
+def to_source(doc: Document, pretokenized: bool = False) -> dict[str, Any]:
+    """The indexed form of a record: facets, lower-cased and folded text, pages' raw text.
+    `pretokenized`: words joined by spaces, for an index of the first layout (whitespace
+    analyzer) until it is rebuilt; the current analyzer cuts both forms into the same words."""
+    whole = nfc(metadata_text(doc) + "\n" + doc.text)
+    exact, folded = whole.lower(), fold_text(whole)
+    if pretokenized:
+        exact, folded = " ".join(tokens(exact)), " ".join(tokens(folded))
     facets = facet_values(doc)
     issued = doc.metadata.issued_date.value
     return {
@@ -74,18 +108,9 @@ def to_source(doc: Document) -> dict[str, Any]:
         "issued_date": str(issued) if issued else None,
         "metadata": json.loads(json.dumps(doc.metadata.values(), ensure_ascii=False, default=str)),
         **facets,
-        "exact": exact_tokens(whole),
-        "folded": folded_tokens(whole),
-        "pages": [
-            {
-                "page_no": p.page_no,
-                "text": nfc(p.text),
-                "exact": exact_tokens(p.text),
-                "folded": folded_tokens(p.text),
-            }
-            for p in doc.pages
-            if p.text
-        ],
+        "exact": exact,
+        "folded": folded,
+        "pages": [{"page_no": p.page_no, "text": nfc(p.text)} for p in doc.pages if p.text],
     }
 
 
@@ -111,8 +136,10 @@ class ElasticIndex:
         self.url = url
         self.alias = alias
         self.client = client or make_client(url)
+        self._pretokenize = False  # True while the alias points at an index of the first layout
         self._put_template()
         self._ensure_alias()
+        self._check_layout()
 
     # -- index lifecycle -------------------------------------------------------------------
 
@@ -147,36 +174,63 @@ class ElasticIndex:
                 raise
         self.client.indices.put_alias(index=first, name=self.alias)
 
+    def _check_layout(self) -> None:
+        """Indices made by an older version keep working, slower and with the old word
+        splitting, until `sohoa reindex` rebuilds them with the current mappings."""
+        try:
+            mappings = self.client.indices.get_mapping(index=self.alias)
+        except Exception:  # noqa: BLE001 - a warning only; searches report real errors
+            return
+        for name, body in mappings.items():
+            if body.get("mappings", {}).get("_meta", {}).get("sohoa_schema") != SCHEMA_VERSION:
+                log.warning("search index %s has an older layout: run `sohoa reindex`", name)
+                self._pretokenize = True
+
     def _alias_targets(self) -> list[str]:
         return list(self.client.indices.get_alias(name=self.alias).keys())
 
     # -- writes ------------------------------------------------------------------------------
 
     def _bulk(self, index: str, actions: Iterable[dict[str, Any]]) -> int:
+        """Bulk requests of BULK_CHUNK documents, BULK_THREADS in flight: this thread prepares
+        the next chunk while the server indexes the last. A chunk the server refuses as
+        overloaded (429) is retried with backoff; any other failure raises."""
         from opensearchpy.helpers import streaming_bulk
 
+        def send(chunk: list[dict[str, Any]]) -> int:
+            sent = 0
+            for ok, item in streaming_bulk(
+                self.client,
+                chunk,
+                index=index,
+                chunk_size=len(chunk),
+                max_retries=5,
+                initial_backoff=1,
+                raise_on_error=False,
+            ):
+                if not ok:
+                    raise SearchBackendError(f"indexing failed: {json.dumps(item)[:300]}")
+                sent += 1
+            return sent
+
         count = 0
-        for ok, item in streaming_bulk(
-            self.client,
-            actions,
-            index=index,
-            chunk_size=BULK_CHUNK,
-            max_retries=5,
-            initial_backoff=1,
-            raise_on_error=False,
-        ):
-            if not ok:
-                raise SearchBackendError(f"indexing failed: {json.dumps(item)[:300]}")
-            count += 1
+        with ThreadPoolExecutor(BULK_THREADS) as pool:
+            in_flight: deque[Future[int]] = deque()
+            for chunk in _chunks(actions, BULK_CHUNK):
+                if len(in_flight) >= BULK_THREADS:
+                    count += in_flight.popleft().result()
+                in_flight.append(pool.submit(send, chunk))
+            while in_flight:
+                count += in_flight.popleft().result()
         return count
 
     @staticmethod
-    def _actions(docs: Iterable[Document]) -> Iterator[dict[str, Any]]:
+    def _actions(docs: Iterable[Document], pretokenized: bool) -> Iterator[dict[str, Any]]:
         for doc in docs:
-            yield {"_op_type": "index", "_id": doc.id, "_source": to_source(doc)}
+            yield {"_op_type": "index", "_id": doc.id, "_source": to_source(doc, pretokenized)}
 
     def index(self, docs: Iterable[Document]) -> int:
-        count = self._bulk(self.alias, self._actions(docs))
+        count = self._bulk(self.alias, self._actions(docs, self._pretokenize))
         self.client.indices.refresh(index=self.alias)
         return count
 
@@ -185,7 +239,7 @@ class ElasticIndex:
         old = self._alias_targets()
         new = self._create_index()
         try:
-            count = self._bulk(new, self._actions(docs))
+            count = self._bulk(new, self._actions(docs, False))
             self.client.indices.refresh(index=new)
         except BaseException:
             self.client.indices.delete(index=new)
@@ -195,6 +249,7 @@ class ElasticIndex:
         self.client.indices.update_aliases(body={"actions": swap})
         for name in old:
             self.client.indices.delete(index=name, ignore_unavailable=True)
+        self._pretokenize = False
         return count
 
     def delete(self, doc_id: str) -> None:
@@ -220,70 +275,81 @@ class ElasticIndex:
         offset: int = 0,
     ) -> SearchResults:
         folded, exact = query_terms(query)
-        body = self._query_body(folded, exact, filters or {})
-        body.update(from_=offset, size=limit)
-        body["from"] = body.pop("from_")
-        response = self.client.search(index=self.alias, body=body)
-        hits = [self._hit(h, folded) for h in response["hits"]["hits"]]
+        hits_body, facets_body = self._bodies(folded, exact, filters or {}, limit, offset)
+        # Two searches in one round trip, run side by side by the server: the ranked page of
+        # hits (top-k only: not counting every match lets Lucene skip blocks that cannot make
+        # the page), and the exact total with the facet counts over every match (filter
+        # context, nothing scored).
+        found, counted = self.client.msearch(
+            body=[{"index": self.alias}, hits_body, {"index": self.alias}, facets_body]
+        )["responses"]
+        for response in (found, counted):
+            if "error" in response:
+                raise SearchBackendError(f"search failed: {json.dumps(response)[:300]}")
+        hits = [self._hit(h, folded) for h in found["hits"]["hits"]]
         facets = {
             name: {str(b["key"]): b["doc_count"] for b in agg["buckets"]}
-            for name, agg in response.get("aggregations", {}).items()
+            for name, agg in counted.get("aggregations", {}).items()
             if agg["buckets"]
         }
         return SearchResults(
-            query=query, total=response["hits"]["total"]["value"], hits=hits, facets=facets
+            query=query, total=counted["hits"]["total"]["value"], hits=hits, facets=facets
         )
 
     @staticmethod
-    def _query_body(folded: list[str], exact: list[str], filters: dict[str, str]) -> dict:
+    def _bodies(
+        folded: list[str], exact: list[str], filters: dict[str, str], limit: int, offset: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(ranked hits, total and facet counts) request bodies."""
         for name in filters:
             if name not in FACETS:
                 raise ValueError(f"unknown filter {name!r}; use one of {', '.join(FACETS)}")
-        conditions = [{"term": {name: str(value)}} for name, value in filters.items()]
-        aggs = {name: {"terms": {"field": name, "size": FACET_SIZE}} for name in FACETS}
+        conditions: list[dict[str, Any]] = [
+            {"term": {name: str(value)}} for name, value in filters.items()
+        ]
+        if folded:
+            conditions.append({"match": {"folded": {"query": " ".join(folded), "operator": "and"}}})
+        facets = {
+            "size": 0,
+            "track_total_hits": True,
+            "query": {"bool": {"filter": conditions}},
+            "aggs": {name: {"terms": {"field": name, "size": FACET_SIZE}} for name in FACETS},
+        }
         if not folded:
-            return {
+            hits: dict[str, Any] = {
                 "query": {"bool": {"filter": conditions}},
                 "sort": [{"source_name": "asc"}, {"_id": "asc"}],
-                "aggs": aggs,
-                "track_total_hits": True,
+                "_source": ["source_name", "status", "page_count", "metadata"],
             }
-        pages = {
-            "nested": {
-                "path": "pages",
-                "score_mode": "max",
-                "query": {"match": {"pages.folded": {"query": " ".join(folded)}}},
-                "inner_hits": {
-                    "size": MAX_PAGES_PER_HIT,
-                    "_source": ["pages.page_no", "pages.text"],
+        else:
+            hits = {
+                "query": {
+                    "bool": {
+                        "must": [conditions[-1]],
+                        "should": [
+                            {"match": {"exact": {"query": " ".join(exact), "boost": EXACT_BOOST}}}
+                        ],
+                        "filter": conditions[:-1],
+                    }
                 },
+                # by score, then index order (a sort on _id would load every id into memory)
+                "_source": ["source_name", "status", "page_count", "metadata", "pages"],
             }
-        }
-        return {
-            "query": {
-                "bool": {
-                    "must": [{"match": {"folded": {"query": " ".join(folded), "operator": "and"}}}],
-                    "should": [
-                        {"match": {"exact": {"query": " ".join(exact), "boost": EXACT_BOOST}}},
-                        pages,
-                    ],
-                    "filter": conditions,
-                }
-            },
-            "sort": [{"_score": "desc"}, {"_id": "asc"}],
-            "_source": ["source_name", "status", "page_count", "metadata"],
-            "aggs": aggs,
-            "track_total_hits": True,
-        }
+        hits.update({"from": offset, "size": limit, "track_total_hits": False})
+        return hits, facets
 
     @staticmethod
     def _hit(hit: dict[str, Any], folded: list[str]) -> SearchHit:
         source = hit["_source"]
-        pages = []
-        inner = hit.get("inner_hits", {}).get("pages", {}).get("hits", {}).get("hits", [])
-        for page in inner:
-            snippet = make_snippet(page["_source"]["text"], folded)
-            pages.append(PageHit(int(page["_source"]["page_no"]), snippet.text, snippet.spans))
+        texts = [(int(p["page_no"]), p["text"]) for p in source.get("pages") or []]
+        pages = (
+            [
+                PageHit(page_no, snippet.text, snippet.spans)
+                for page_no, snippet in best_pages(texts, folded, MAX_PAGES_PER_HIT)
+            ]
+            if folded
+            else []
+        )
         return SearchHit(
             doc_id=hit["_id"],
             score=float(hit.get("_score") or 0.0),

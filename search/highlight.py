@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
+from search.base import fold_text
 from search.fold import fold, nfc
+
+_CHANGED_WHITESPACE = re.compile(r"\s{2,}|[^\S ]")  # what collapsing changes
 
 
 @dataclass(frozen=True)
@@ -22,38 +27,66 @@ class Snippet:
         return "".join(out)
 
 
-def term_spans(text: str, folded_terms: list[str]) -> list[tuple[int, int]]:
-    """Where whole-word folded terms occur in `text` (NFC offsets)."""
+@lru_cache(maxsize=256)
+def _terms_pattern(folded_terms: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(t) for t in sorted(folded_terms, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])")
+
+
+def term_spans(
+    text: str, folded_terms: list[str], folded: str | None = None
+) -> list[tuple[int, int]]:
+    """Where whole-word folded terms occur in `text` (NFC offsets); `folded` is fold(text)
+    when the caller has it already."""
     if not folded_terms:
         return []
-    folded = fold(text)
-    alternatives = "|".join(re.escape(t) for t in sorted(folded_terms, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])")
-    return [(m.start(), m.end()) for m in pattern.finditer(folded)]
+    if folded is None:
+        folded = fold(text)
+    return [m.span() for m in _terms_pattern(tuple(folded_terms)).finditer(folded)]
 
 
 def make_snippet(text: str, folded_terms: list[str], width: int = 180) -> Snippet:
     """The window of about `width` characters holding the most distinct terms."""
     text = nfc(text)
-    spans = term_spans(text, folded_terms)
+    folded = fold_text(text)
+    return _snippet(text, folded, term_spans(text, folded_terms, folded), width)
+
+
+def _snippet(text: str, folded: str, spans: list[tuple[int, int]], width: int) -> Snippet:
     if not spans:
         head = " ".join(text[:width].split())
         return Snippet(head, [])
-    start = _best_window_start(text, spans, width)
+    start = _best_window_start(folded, spans, width)
     end = min(len(text), start + width)
     start, end = _widen_to_word_bounds(text, start, end)
     window = [(a - start, b - start) for a, b in spans if a >= start and b <= end]
     return _collapse_whitespace(text[start:end], window, start > 0, end < len(text))
 
 
-def _best_window_start(text: str, spans: list[tuple[int, int]], width: int) -> int:
-    folded = fold(text)
+def _best_window_start(folded: str, spans: list[tuple[int, int]], width: int) -> int:
+    """The start (a quarter width before a match) of the window holding the most distinct
+    terms; the first such window on ties. Spans are sorted and disjoint, so the spans inside
+    [lo, lo + width] are a sliding run of them as lo grows."""
+    words = [folded[x:y] for x, y in spans]
+    counts: dict[str, int] = {}
     best, best_score = 0, -1
+    first = last = 0  # spans[first:last] lie inside the current window
     for a, _ in spans:
         lo = max(0, a - width // 4)
-        inside = {folded[x:y] for x, y in spans if x >= lo and y <= lo + width}
-        if len(inside) > best_score:
-            best, best_score = lo, len(inside)
+        while first < len(spans) and spans[first][0] < lo:
+            if first < last:
+                word = words[first]
+                counts[word] -= 1
+                if not counts[word]:
+                    del counts[word]
+            first += 1
+        if last < first:
+            last = first
+        while last < len(spans) and spans[last][1] <= lo + width:
+            counts[words[last]] = counts.get(words[last], 0) + 1
+            last += 1
+        if len(counts) > best_score:
+            best, best_score = lo, len(counts)
     return best
 
 
@@ -68,24 +101,40 @@ def _widen_to_word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 def _collapse_whitespace(
     chunk: str, spans: list[tuple[int, int]], cut_left: bool, cut_right: bool
 ) -> Snippet:
-    """Squash newlines and runs of spaces, keeping span offsets right."""
-    out: list[str] = []
-    mapping: list[int] = []  # old offset -> new offset
-    prev_space = True
-    for char in chunk:
-        mapping.append(len(out))
-        if char.isspace():
-            if not prev_space:
-                out.append(" ")
-            prev_space = True
-        else:
-            out.append(char)
-            prev_space = False
-    mapping.append(len(out))
+    """Squash newlines and runs of spaces (leading ones dropped), keeping span offsets right."""
+    pieces: list[str] = []
+    starts: list[int] = []  # starts of the whitespace runs that change ...
+    ends: list[int] = []
+    removed: list[int] = []  # ... and characters removed up to the end of each
+    last = gone = len(chunk) - len(chunk.lstrip())  # leading whitespace: dropped
+    if gone:
+        starts.append(0)
+        ends.append(gone)
+        removed.append(gone)
+    for run in _CHANGED_WHITESPACE.finditer(chunk, last):  # a single " " stays as it is
+        a, b = run.span()
+        pieces += [chunk[last:a], " "]
+        gone += b - a - 1
+        starts.append(a)
+        ends.append(b)
+        removed.append(gone)
+        last = b
+    pieces.append(chunk[last:])
+
+    def moved(offset: int) -> int:
+        i = bisect_right(starts, offset) - 1  # the last changed run starting at or before it
+        if i < 0:
+            return offset
+        if offset >= ends[i]:
+            return offset - removed[i]
+        before = removed[i - 1] if i else 0
+        a = starts[i]
+        return a - before + (0 if offset == a or a == 0 else 1)  # inside the run
+
     prefix = "… " if cut_left else ""
     shift = len(prefix)
-    body = "".join(out).rstrip()
-    new_spans = [(mapping[a] + shift, mapping[b] + shift) for a, b in spans]
+    body = "".join(pieces).rstrip()
+    new_spans = [(moved(a) + shift, moved(b) + shift) for a, b in spans]
     return Snippet(prefix + body + (" …" if cut_right else ""), new_spans)
 
 
@@ -95,10 +144,14 @@ def best_pages(
     """The pages holding the most distinct query terms (then the most matches), with snippets."""
     scored = []
     for page_no, text in pages:
-        spans = term_spans(text, folded_terms)
+        text = nfc(text)
+        folded = fold_text(text)
+        spans = term_spans(text, folded_terms, folded)
         if spans:
-            folded = fold(text)
             distinct = len({folded[a:b] for a, b in spans})
-            scored.append((-distinct, -len(spans), page_no, text))
-    scored.sort()
-    return [(page_no, make_snippet(text, folded_terms)) for *_, page_no, text in scored[:limit]]
+            scored.append((-distinct, -len(spans), page_no, text, folded, spans))
+    scored.sort(key=lambda s: s[:3])
+    return [
+        (page_no, _snippet(text, folded, spans, 180))
+        for _, _, page_no, text, folded, spans in scored[:limit]
+    ]
