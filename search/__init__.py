@@ -1,4 +1,4 @@
-"""Search: one small Protocol, two implementations (SQLite FTS5 embedded; Elasticsearch)."""
+"""Search: one small Protocol, two implementations (SQLite file embedded; Elasticsearch API)."""
 
 from search.base import PageHit, SearchHit, SearchIndex, SearchResults
 from search.fold import fold
