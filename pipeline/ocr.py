@@ -52,19 +52,29 @@ def _run(image_path: Path, out_base: Path, extensions: str, config: str, timeout
         raise OcrFailed(f"tesseract took longer than {timeout_s} s") from e
 
 
-def ocr_page(grey: np.ndarray, dpi: int, *, psm: int = 3, timeout_s: int = TIMEOUT_S) -> OcrOutput:
-    """OCR one prepared greyscale page; returns words, reading-order text and a text-only PDF."""
+def _tesseract(
+    grey: np.ndarray, dpi: int, psm: int, timeout_s: int, *, with_pdf: bool
+) -> tuple[str, bytes | None]:
+    """One Tesseract run over an image: its TSV, and its text-only PDF when asked for."""
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
-        image_path = Path(tmp) / "page.pgm"
+        image_path = Path(tmp) / "image.pgm"
         cv2.imwrite(str(image_path), grey)
         base = Path(tmp) / "out"
         config = (
-            f"--oem 1 --psm {psm} --dpi {dpi} -c tessedit_create_tsv=1 -c textonly_pdf=1 "
+            f"--oem 1 --psm {psm} --dpi {dpi} -c tessedit_create_tsv=1 "
             f"-c tessedit_char_blacklist={NEVER_IN_VIETNAMESE_RECORDS}"
         )
-        _run(image_path, base, "tsv pdf", config, timeout_s)
+        if with_pdf:
+            config += " -c textonly_pdf=1"
+        _run(image_path, base, "tsv pdf" if with_pdf else "tsv", config, timeout_s)
         tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
-        pdf = base.with_suffix(".pdf").read_bytes()
+        pdf = base.with_suffix(".pdf").read_bytes() if with_pdf else None
+    return tsv, pdf
+
+
+def ocr_page(grey: np.ndarray, dpi: int, *, psm: int = 3, timeout_s: int = TIMEOUT_S) -> OcrOutput:
+    """OCR one prepared greyscale page; returns words, reading-order text and a text-only PDF."""
+    tsv, pdf = _tesseract(grey, dpi, psm, timeout_s, with_pdf=True)
     words = drop_noise(parse_tsv(tsv), dpi)
     confidences = [w.confidence for w in words]
     mean = round(sum(confidences) / len(confidences), 2) if confidences else None
@@ -88,16 +98,7 @@ def ocr_zone(
         return []
     size = (round(crop.shape[1] * scale), round(crop.shape[0] * scale))
     big = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
-    with tempfile.TemporaryDirectory(prefix="sohoa-zone-") as tmp:
-        image_path = Path(tmp) / "zone.pgm"
-        cv2.imwrite(str(image_path), big)
-        base = Path(tmp) / "out"
-        config = (
-            f"--oem 1 --psm {psm} --dpi {round(dpi * scale)} -c tessedit_create_tsv=1 "
-            f"-c tessedit_char_blacklist={NEVER_IN_VIETNAMESE_RECORDS}"
-        )
-        _run(image_path, base, "tsv", config, timeout_s)
-        tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
+    tsv, _ = _tesseract(big, round(dpi * scale), psm, timeout_s, with_pdf=False)
     words = [
         w.model_copy(
             update={
