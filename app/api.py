@@ -81,9 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.get("/dossiers/{file_code}")
     def dossier(file_code: str) -> dict[str, Any]:
-        found = summarise(services, DossierStore(services.store).require(file_code))
-        body = found.model_dump(mode="json")
-        body["documents"] = [views.review_json(d) for d in members(services, found.documents)]
+        found = DossierStore(services.store).require(file_code)
+        docs = members(services, found.documents)
+        body = summarise(found, docs).model_dump(mode="json")
+        body["documents"] = [views.review_json(d) for d in docs]
         return body
 
     @api.get("/documents/{doc_id}/pdf", response_model=None)

@@ -370,10 +370,11 @@ def dossier_show(
     """A dossier with its documents, totals and dates, as they are now."""
     services = _services()
     try:
-        dossier = summarise(services, DossierStore(services.store).require(file_code))
+        dossier = DossierStore(services.store).require(file_code)
     except SohoaError as e:
         raise _fail(e) from e
     docs = members(services, dossier.documents)
+    dossier = summarise(dossier, docs)
     if as_json:
         body = dossier.model_dump(mode="json")
         body["documents"] = [views.review_json(d) for d in docs]
@@ -386,7 +387,9 @@ def dossier_show(
 def dossier_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """All dossiers."""
     services = _services()
-    dossiers = [summarise(services, d) for d in DossierStore(services.store).all()]
+    dossiers = [
+        summarise(d, members(services, d.documents)) for d in DossierStore(services.store).all()
+    ]
     if as_json:
         for d in dossiers:
             _emit_json(d.model_dump(mode="json"))

@@ -46,14 +46,13 @@ def file_documents(
             changed.append(doc)
     if changed:
         services.index.index(changed)
-    dossier = summarise(services, dossier)
+    dossier = summarise(dossier, members(services, dossier.documents))
     dossiers.put(dossier)
     return dossier
 
 
-def summarise(services: Services, dossier: Dossier) -> Dossier:
-    """Totals, dates and organ from the dossier's documents as they are now."""
-    docs = members(services, dossier.documents)
+def summarise(dossier: Dossier, docs: list[Document]) -> Dossier:
+    """Totals, dates and organ of the dossier from its documents `docs` as they are now."""
     dates = sorted(_issued(d) for d in docs if _issued(d) is not None)
     organs = Counter(d.metadata.organ_id.value or d.metadata.organ_name.value for d in docs)
     organs.pop(None, None)

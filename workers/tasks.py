@@ -188,9 +188,7 @@ def index_document(services: Services, doc_id: str) -> None:
 def searchable_records(services: Services) -> Iterator[Document]:
     """What the index holds: finished documents, multi-document scans through their parts."""
     return (
-        doc
-        for doc in services.records.all()
-        if doc.status == DocumentStatus.done and not doc.parts
+        doc for doc in services.records.all() if doc.status == DocumentStatus.done and not doc.parts
     )
 
 
