@@ -1,6 +1,9 @@
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_cli(data_dir: Path, *args: str, timeout_s: float = 600) -> subprocess.CompletedProcess:
     """Run `sohoa` as a user would, in its own process."""
-    env = {**os.environ, "SOHOA_DATA_DIR": str(data_dir)}
+    return cli_with_env({**os.environ, "SOHOA_DATA_DIR": str(data_dir)}, *args, timeout_s=timeout_s)
+
+
+def cli_with_env(
+    env: dict[str, str], *args: str, timeout_s: float = 600
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         capture_output=True,
@@ -22,6 +30,28 @@ def run_cli(data_dir: Path, *args: str, timeout_s: float = 600) -> subprocess.Co
         cwd=ROOT,
         timeout=timeout_s,
     )
+
+
+@contextmanager
+def worker_process(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
+    """`sohoa worker` in its own process group, stopped (then killed) at the end."""
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            yield proc
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

@@ -29,9 +29,7 @@ def box(tmp_path_factory: pytest.TempPathFactory):
     docs = make_documents(3, seed=11, pages=1)
     scan = write_multi_document_pdf(folder / "hop-07.pdf", docs, level="clean", seed=11)
     data = tmp_path_factory.mktemp("data")
-    result = run_cli(
-        data, "ingest", str(scan), "--dossier", DOSSIER, "--title", TITLE, "--json"
-    )
+    result = run_cli(data, "ingest", str(scan), "--dossier", DOSSIER, "--title", TITLE, "--json")
     assert result.returncode == 0, result.stderr
     lines = json_lines(result.stdout)
     return data, docs, lines[0], lines[-1]["dossier"]

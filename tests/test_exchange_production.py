@@ -11,11 +11,9 @@ after a forged edit.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -24,7 +22,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from corpus import generate_batch, make_documents, write_pdf_digital
-from tests.conftest import ROOT
+from tests.conftest import cli_with_env, worker_process
+
+cli = functools.partial(cli_with_env, timeout_s=300)
 
 COMMUNE, DISTRICT, PROVINCE, MINISTRY = (
     "001.00.52.H34",
@@ -33,17 +33,6 @@ COMMUNE, DISTRICT, PROVINCE, MINISTRY = (
     "000.00.00.G09",
 )
 OUTSIDER = "000.00.00.H17"
-
-
-def cli(env: dict[str, str], *args: str, timeout_s: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-    )
 
 
 def ok_json(env: dict[str, str], *args: str) -> dict:
@@ -78,21 +67,9 @@ def env(servers, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def worker(env, tmp_path_factory):
-    log = (tmp_path_factory.mktemp("exchange-worker") / "worker.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker"],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=log,
-        stderr=log,
-    )
-    yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    log = tmp_path_factory.mktemp("exchange-worker") / "worker.log"
+    with worker_process(env, log) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="module")

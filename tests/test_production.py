@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,7 +15,8 @@ import redis
 from corpus import generate_batch
 from corpus.metrics import word_error
 from search.fold import fold
-from tests.conftest import ROOT
+from tests.conftest import cli_with_env as cli
+from tests.conftest import worker_process
 
 
 def json_lines(text: str) -> list[dict]:
@@ -41,34 +39,11 @@ def production_env(servers, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     }
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module")
 def worker(production_env, tmp_path_factory):
-    log = (tmp_path_factory.mktemp("worker") / "worker.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker"],
-        env=production_env,
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=log,
-        stderr=log,
-    )
-    yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with worker_process(production_env, log) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="module")
