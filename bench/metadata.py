@@ -50,6 +50,7 @@ if str(REPO) not in sys.path:
 from corpus.degrade import seed_to_int  # noqa: E402
 from corpus.nd30 import SyntheticDocument, make_document  # noqa: E402
 from pipeline import PIPELINE_VERSION  # noqa: E402
+from pipeline.metadata import KEY_THRESHOLDS  # noqa: E402
 from schemas.models import AdminMetadata, PageResult, PageStatus, Word  # noqa: E402
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -59,15 +60,7 @@ SECTION_TITLE = "## Metadata (bench/metadata.py)"
 CACHE_DIR = REPO / "bench" / "out" / "metadata-cache"
 ZONE_TIMES_PATH = REPO / "bench" / "out" / "metadata-zone-seconds.tsv"  # zone-pass timings
 LEVELS = ("light", "heavy")
-KEY_FIELDS = (
-    "organ_name",
-    "code_number",
-    "code_notation",
-    "issued_date",
-    "type_name",
-    "subject",
-    "signer_name",
-)
+KEY_FIELDS = tuple(KEY_THRESHOLDS)  # the fields that decide needs_review, as the extractor has them
 FIELDS = (
     "organ_parent",
     "organ_name",
