@@ -2,15 +2,20 @@
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd \
-      fonts-liberation2 qpdf \
+      fonts-liberation2 qpdf curl ca-certificates openssl \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# The accurate `vie` model and word pairs for the key fields (scripts/tessdata.sh).
+ENV SOHOA_TESSDATA=/usr/local/share/sohoa/tessdata
+COPY scripts/tessdata.sh scripts/tessdata.sh
+RUN bash scripts/tessdata.sh
 COPY pyproject.toml README.md ./
 COPY schemas schemas
 COPY storage storage
 COPY search search
 COPY pipeline pipeline
 COPY workers workers
+COPY exchange exchange
 COPY app app
 COPY corpus corpus
 RUN pip install --no-cache-dir .

@@ -44,8 +44,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+# The repository first, ahead of bench/ (this script's folder): bench/exchange.py must not
+# shadow the `exchange` package.
+sys.path.insert(0, str(REPO))
 
 from corpus.degrade import seed_to_int  # noqa: E402
 from corpus.nd30 import SyntheticDocument, make_document  # noqa: E402
@@ -53,7 +54,8 @@ from pipeline import PIPELINE_VERSION  # noqa: E402
 from pipeline.metadata import KEY_THRESHOLDS  # noqa: E402
 from schemas.models import AdminMetadata, PageResult, PageStatus, Word  # noqa: E402
 
-sys.path.insert(0, str(REPO / "bench"))
+if str(REPO / "bench") not in sys.path:
+    sys.path.append(str(REPO / "bench"))
 from report import write_section  # noqa: E402
 
 SECTION_TITLE = "## Metadata (bench/metadata.py)"
@@ -112,6 +114,9 @@ def zones_key() -> str:
         )
     )
     settings = (page.ZONE_SCALE, page.ZONE_PSM, metadata.ZONE_MARGIN, metadata.SIGNER_ZONE_DEPTH)
+    accurate = ocr.accurate_tessdata()
+    model = (accurate / f"{ocr.LANG}.traineddata").stat().st_size if accurate else None
+    settings = (*settings, model)
     return hashlib.sha256(f"{settings!r}|{source}".encode()).hexdigest()[:16]
 
 

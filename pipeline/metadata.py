@@ -22,6 +22,8 @@ from datetime import date
 from typing import Any
 
 from pipeline import metadata_rules as rules
+from pipeline.lexicon import word_pairs
+from pipeline.strokes import COUNTED_CONFIDENCE, stroke_shaped
 from schemas.models import (
     AdminMetadata,
     Field,
@@ -467,9 +469,18 @@ def _set_subject(
     conf = confidence_of(segs) * (0.5 if rules.has_suspect_token(text) else 1.0)
     if speller is not None:  # OCR text (a text layer is taken as exact)
         text, _ = speller.respell(text)
-        if rules.has_roman_numeral(text):  # I-strokes: OCR reads III as II or IHI (measured)
-            conf = min(conf, ROMAN_NUMERAL_CAP)
+        pairs = word_pairs()
+        if pairs is not None:
+            text, _ = pairs.respell(text)
+        if rules.has_roman_numeral(text) and not _numerals_counted(segs):
+            conf = min(conf, ROMAN_NUMERAL_CAP)  # OCR reads III as II or IHI (measured)
     out.set("subject", text, conf)
+
+
+def _numerals_counted(segs: Sequence[Segment]) -> bool:
+    """Every numeral of the segments has had its strokes counted on the image."""
+    numerals = [w for s in segs for w in s.words if rules.has_roman_numeral(w.text)]
+    return bool(numerals) and all(w.confidence >= COUNTED_CONFIDENCE for w in numerals)
 
 
 def _subject_lines(lines: PageLines, type_line: Segment) -> list[Segment]:
@@ -863,6 +874,7 @@ def extract_metadata(
         speller = None  # a text layer is exact: nothing to respell
         if readable[0].source != PageSource.text_layer:
             speller = rules.ContextSpeller("\n".join(p.text for p in readable))
+        readable[0] = with_counted_numerals(readable[0])
         first = page_lines(readable[0])
         header = find_header(first)
         if header is not None:
@@ -890,6 +902,31 @@ def extract_metadata(
     if share >= 0.2:
         out.set("language", "vi", min(1.0, 0.5 + share))
     return _finish(out)
+
+
+def with_counted_numerals(page: PageResult) -> PageResult:
+    """The page with every numeral of I strokes its reads spelled (`II`, `IHI`) replaced by the
+    strokes counted on the image (`zones["numerals"]`, `pipeline.strokes`)."""
+    numerals = page.zones.get("numerals")
+    if not numerals:
+        return page
+
+    def recounted(words: list[Word]) -> list[Word]:
+        return [_recounted(w, numerals) for w in words]
+
+    zones = {**page.zones, "subject": recounted(page.zones.get("subject") or [])}
+    return page.model_copy(update={"words": recounted(page.words), "zones": zones})
+
+
+def _recounted(word: Word, numerals: list[Word]) -> Word:
+    if not stroke_shaped(word.text):
+        return word
+    x, y = word.left + word.width / 2, word.top + word.height / 2
+    for numeral in numerals:
+        inside_x = numeral.left <= x <= numeral.left + numeral.width
+        if inside_x and numeral.top <= y <= numeral.top + numeral.height:
+            return word.model_copy(update={"text": numeral.text, "confidence": numeral.confidence})
+    return word
 
 
 def _cap(out: Extracted, name: str, ceiling: float) -> None:

@@ -12,6 +12,7 @@ from pipeline.metadata import NOISY_PAGE_FLAG, key_zone_boxes
 from pipeline.ocr import OcrOutput, detect_quarter_turns, ocr_page, ocr_zone
 from pipeline.pdf import page_pdf
 from pipeline.preprocess import Prepared, is_blank, is_sideways, prepare, to_grey
+from pipeline.strokes import counted_numerals
 from schemas.models import PageResult, PageSource, PageStatus, Word
 
 LOW_CONFIDENCE = 55.0  # below this mean word confidence, check whether the page is upside down
@@ -105,11 +106,43 @@ def zone_image(prepared: Prepared, options: PageOptions) -> np.ndarray:
 
 def key_zone_words(grey: np.ndarray, dpi: int, result: PageResult) -> dict[str, list[Word]]:
     """The subject and signer zones (found from the page's own OCR words) read again from the
-    prepared page, upscaled: small zones, so a few tenths of a second per page that has them."""
-    return {
+    prepared page, upscaled: small zones, so a few tenths of a second per page that has them.
+    `numerals`: the subject's numerals of I strokes (`quý III`) as counted on the page."""
+    boxes = key_zone_boxes(result)
+    zones = {
         name: ocr_zone(grey, dpi, box, scale=ZONE_SCALE, psm=ZONE_PSM)
-        for name, box in key_zone_boxes(result).items()
+        for name, box in boxes.items()
     }
+    if "subject" in boxes:
+        numerals = subject_numerals(grey, result.words, zones["subject"], boxes["subject"])
+        if numerals:
+            zones["numerals"] = numerals
+    return zones
+
+
+def subject_numerals(
+    grey: np.ndarray, page_words: list[Word], zone_words: list[Word], box: tuple[int, ...]
+) -> list[Word]:
+    """Numerals of I strokes in the subject zone, each place counted once: where the page read
+    found one, else where the zone's read did."""
+    left, top, right, bottom = box
+    inside = [
+        w for w in page_words if left <= _middle(w)[0] <= right and top <= _middle(w)[1] <= bottom
+    ]
+    found = counted_numerals(grey, inside)
+    for word in counted_numerals(grey, zone_words):
+        if not any(_covers(other, _middle(word)) for other in found):
+            found.append(word)
+    return found
+
+
+def _middle(word: Word) -> tuple[float, float]:
+    return word.left + word.width / 2, word.top + word.height / 2
+
+
+def _covers(word: Word, point: tuple[float, float]) -> bool:
+    x, y = point
+    return word.left <= x <= word.left + word.width and word.top <= y <= word.top + word.height
 
 
 def text_page_result(page: TextPage) -> PageResult:

@@ -24,6 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 tesseract --list-langs 2>/dev/null | grep -qx vie || { echo "setup: tesseract has no 'vie' data" >&2; exit 1; }
+bash scripts/tessdata.sh  # the accurate `vie` model and word pairs for the key fields
 
 PY="${PYTHON:-python3}"
 if [ ! -x "$VENV/bin/python" ]; then
