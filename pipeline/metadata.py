@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from pipeline import metadata_rules as rules
-from pipeline.lexicon import word_pairs
+from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.strokes import COUNTED_CONFIDENCE, stroke_shaped
 from schemas.models import (
     AdminMetadata,
@@ -569,8 +569,11 @@ def _signer_without_label(lines: PageLines) -> Footer | None:
     return Footer(None, (), tuple(block))
 
 
-def read_recipients(footer: Footer, out: Extracted) -> None:
+def read_recipients(footer: Footer, out: Extracted, pairs: WordPairs | None = None) -> None:
+    """The Nơi nhận list; with `pairs` (OCR text), tone slips set right item by item."""
     items = rules.split_recipients([s.text for s in footer.recipients])
+    if pairs is not None:
+        items = [pairs.respell(item)[0] for item in items]
     if items:
         # ND30 lists always end with the archive copy, and a lost line leaves a gap
         complete = items[-1].startswith("Lưu:") and not _line_missing(footer)
@@ -889,7 +892,8 @@ def extract_metadata(
         for page in reversed(readable):
             footer = find_footer(page_lines(page))
             if footer is not None:
-                read_recipients(footer, out)
+                ocr = page.source != PageSource.text_layer
+                read_recipients(footer, out, word_pairs() if ocr else None)
                 read_signer(footer, out)
                 _vote_signer(page, out)
                 break
