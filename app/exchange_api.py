@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from exchange.audit import AuditLog
-from exchange.models import STATUS_NAMES, AccessDenied, Kind, Status
+from exchange.models import STATUS_NAMES, AccessDenied, Kind, Status, TransportError
 from exchange.service import Exchange
 from workers.runtime import WorkerPool
 from workers.services import Services
@@ -64,6 +64,11 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
     @api.exception_handler(AccessDenied)
     def forbidden(_: Any, error: AccessDenied) -> JSONResponse:
         return JSONResponse({"error": error.code, "message": error.message}, status_code=403)
+
+    @api.exception_handler(TransportError)
+    def busy(_: Any, error: TransportError) -> JSONResponse:  # the peer retries after a 503
+        body = {"error": error.code, "message": error.message}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
     @api.get("/exchange/organs")
     def organs(level: str | None = None) -> list[dict[str, Any]]:

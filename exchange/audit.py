@@ -56,8 +56,9 @@ _PROCESS_LOCK = threading.Lock()  # every AuditLog of this process appends one a
 
 
 class AuditLog:
-    """`lock_path`: a file every process of this installation locks while appending (the
-    processes of one machine share the data folder); without it only threads are serialised."""
+    """Entries are created write-once (`ObjectStore.create`), so appends from any number of
+    processes and machines form one chain. `lock_path`: a file the processes of one machine
+    lock while appending, so they queue instead of retrying."""
 
     def __init__(self, store: ObjectStore, lock_path: Path | None = None) -> None:
         self.store = store
@@ -112,15 +113,9 @@ class AuditLog:
                     prev=prev,
                 )
                 entry.hash = entry.compute_hash()
-                key = entry_key(entry.seq)
-                if self.store.exists(key):
-                    self._head = None
-                    continue
-                self.store.put_bytes(key, entry.model_dump_json().encode())
-                # Another process may have written the same seq at the same moment: the one
-                # whose bytes are there won; the other takes the next number.
-                stored = AuditEntry.model_validate_json(self.store.get_bytes(key))
-                if stored.hash == entry.hash:
+                # Write-once: of processes (on any machine) taking the same number at the
+                # same moment, one creates the entry and the others take the next number.
+                if self.store.create(entry_key(entry.seq), entry.model_dump_json().encode()):
                     self._head = (entry.seq, entry.hash)
                     return entry
                 self._head = None

@@ -24,6 +24,7 @@ import logging
 import re
 import secrets
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
@@ -73,6 +74,7 @@ log = logging.getLogger("sohoa.exchange")
 
 P = "exchange/"
 _ID = re.compile(r"^[0-9a-f]{32}$")
+CLAIM_LEASE_S = 300  # a receipt takes well under a second; a claim this old is abandoned
 
 
 def _now() -> datetime:
@@ -487,6 +489,10 @@ class Exchange:
         except (EnvelopeError, SignatureError, NotFound) as e:
             return self._reject(mid, claimed.sender.organ_id, as_organ, e.message)
         done = self._get(f"inbox/{as_organ}/{mid}.json", Receipt)
+        if done is None and not self._claim(as_organ, mid):
+            done = self._get(f"inbox/{as_organ}/{mid}.json", Receipt)
+            if done is None:  # the sender's outbox tries again after its backoff
+                raise TransportError(f"message {mid} is being received right now; retry later")
         if done is not None:  # a resent message: accepted once, answered with the same receipt
             self.audit.append(as_organ, "duplicate", mid, sender=env.sender.organ_id)
             return done.model_copy(update={"duplicate": True})
@@ -534,6 +540,23 @@ class Exchange:
         if env.business.doc_type != Kind.new:
             self._apply_business(env, as_organ)
         return receipt
+
+    def _claim(self, as_organ: str, mid: str) -> bool:
+        """One receiver at a time per message, across processes and machines: a write-once
+        claim (`ObjectStore.create`). A claim older than CLAIM_LEASE_S without a receipt is a
+        receiver that died mid-way; it is taken over (importing again is idempotent)."""
+        key = f"{P}inbox/{as_organ}/{mid}.claim"
+        if self.store.create(key, str(time.time()).encode()):
+            return True
+        try:
+            since = float(self.store.get_bytes(key))
+        except (NotFound, ValueError):
+            return False
+        if time.time() - since < CLAIM_LEASE_S:
+            return False
+        log.warning("message %s: taking over a receipt left unfinished since %.0f", mid, since)
+        self.store.delete(key)
+        return self.store.create(key, str(time.time()).encode())
 
     def _verified(
         self, data: bytes, root: etree._Element, claimed: Envelope, as_organ: str

@@ -15,6 +15,11 @@ class ObjectStore(Protocol):
 
     def put_bytes(self, key: str, data: bytes) -> None: ...
 
+    def create(self, key: str, data: bytes) -> bool:
+        """Write `data` under `key` only if no object is there, atomically against concurrent
+        writers (of any process or machine): True for the one writer that created it."""
+        ...
+
     def put_file(self, key: str, path: Path) -> None:
         """Stream a local file into the store without reading it whole into memory."""
         ...

@@ -55,6 +55,24 @@ class LocalStore:
             return
         self._atomic_write(key, lambda out: out.write(data))
 
+    def create(self, key: str, data: bytes) -> bool:
+        """The whole file is written aside, then hard-linked into place: a link, unlike a
+        rename, fails when the name exists, so exactly one of racing writers wins."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.link(tmp, target)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
     def put_file(self, key: str, path: Path) -> None:
         if self._already_holds(key, lambda: sha256_file(path)):
             return

@@ -24,6 +24,7 @@ from storage.keys import is_content_addressed
 PART_SIZE = 16 * 1024 * 1024
 SHA_HEADER = "sha256"  # stored as x-amz-meta-sha256
 _MISSING = ("NoSuchKey", "NoSuchObject", "NoSuchBucket")
+_EXISTS = ("PreconditionFailed", "ConditionalRequestConflict")  # a create() that lost
 
 
 class _Body(io.RawIOBase):
@@ -121,6 +122,26 @@ class MinioStore:
             len(data),
             metadata={SHA_HEADER: sha},
         )
+
+    def create(self, key: str, data: bytes) -> bool:
+        """A conditional PUT (`If-None-Match: *`, S3's write-once precondition, which MinIO
+        and versitygw honour): the server refuses it with 412 when the key exists. The minio
+        client's put_object sends no such header, hence its lower-level request."""
+        headers = {
+            "If-None-Match": "*",
+            "Content-Type": "application/octet-stream",
+            f"x-amz-meta-{SHA_HEADER}": hashlib.sha256(data).hexdigest(),
+        }
+        try:
+            self._call("create", key, self._put_conditional, data, headers)
+        except StorageError as e:
+            if isinstance(e.__cause__, S3Error) and e.__cause__.code in _EXISTS:
+                return False
+            raise
+        return True
+
+    def _put_conditional(self, bucket: str, key: str, data: bytes, headers: dict) -> None:
+        self.client._execute("PUT", bucket, key, body=data, headers=headers)  # noqa: SLF001
 
     def put_file(self, key: str, path: Path) -> None:
         """Multipart upload straight from the file, then the stored bytes are hashed again."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,8 +34,9 @@ from exchange.models import (
     Status,
     StatusMessage,
     TraceHeader,
+    TransportError,
 )
-from exchange.service import Exchange
+from exchange.service import CLAIM_LEASE_S, Exchange
 from exchange.signing import sign, verify
 from storage.local import LocalStore
 from tests.conftest import run_cli
@@ -358,6 +360,42 @@ def test_a_resent_message_is_accepted_once(world: World) -> None:
     accepted = [s for s in ex.statuses(message_id) if s.code == Status.accepted]
     assert len(accepted) == 1
     assert sum(1 for m in ex.inbox(PROVINCE) if m.message_id == message_id) == 1
+
+
+def test_one_message_delivered_by_several_workers_at_once_is_received_once(world: World) -> None:
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [PROVINCE])
+    data = ex.envelope_bytes(message_id)
+
+    def receive() -> str:
+        try:
+            return "duplicate" if ex.receive(data, PROVINCE).duplicate else "received"
+        except TransportError:
+            return "retry later"
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(lambda _: receive(), range(6)))
+    assert outcomes.count("received") == 1, outcomes
+    accepted = [s for s in ex.statuses(message_id) if s.code == Status.accepted]
+    assert len(accepted) == 1
+    received = [e for e in ex.audit.entries() if e.action == "receive" and e.target == message_id]
+    assert len(received) == 1
+    (entry,) = _deliver(world, message_id)  # the sender's own delivery: answered as a duplicate
+    assert entry.state == "delivered" and entry.receipt.duplicate
+
+
+def test_a_receipt_left_unfinished_is_retried_later_then_taken_over(world: World) -> None:
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [PROVINCE])
+    data = ex.envelope_bytes(message_id)
+    claim = f"exchange/inbox/{PROVINCE}/{message_id}.claim"
+    assert ex.store.create(claim, str(time.time()).encode())  # a receiver busy with it now
+    with pytest.raises(TransportError, match="being received"):
+        ex.receive(data, PROVINCE)
+    ex.store.put_bytes(claim, str(time.time() - CLAIM_LEASE_S - 1).encode())  # it died
+    receipt = ex.receive(data, PROVINCE)
+    assert receipt.status == Status.accepted and not receipt.duplicate
+    _deliver(world, message_id)
 
 
 @pytest.mark.parametrize(

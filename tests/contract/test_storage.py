@@ -1,5 +1,6 @@
 """ObjectStore contract: LocalStore and MinioStore behave the same."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,17 @@ def test_content_addressed_objects_are_never_overwritten_with_other_bytes(store)
     with pytest.raises(StorageError, match="different bytes"):
         store.put_bytes(key, b"something else")
     assert store.get_bytes(key) == b"the original"
+
+
+def test_create_writes_once_and_only_one_of_racing_writers_wins(store) -> None:
+    assert store.create("exchange/claims/m1", b"first")
+    assert not store.create("exchange/claims/m1", b"second")
+    assert store.get_bytes("exchange/claims/m1") == b"first"
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda n: store.create("exchange/claims/m2", b"%d" % n), range(8)))
+    assert won.count(True) == 1
+    assert store.get_bytes("exchange/claims/m2") == b"%d" % won.index(True)
+    assert list(store.list("exchange/claims/")) == ["exchange/claims/m1", "exchange/claims/m2"]
 
 
 def test_records_are_updated_in_place(store) -> None:
