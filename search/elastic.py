@@ -1,11 +1,16 @@
 """Elasticsearch-API index (Elasticsearch or OpenSearch), the production twin of SqliteIndex.
 
-Both backends cut words the same way: the text is lower-cased (`exact`) or folded (`folded`) by
-the project's own `fold()` before the server sees it, and the server only splits it into runs of
-letters and digits (a built-in `pattern` tokenizer, the same classes as `tokens()`), so nothing
-depends on analysis plugins and both backends give the same hits. Pages are stored, not
-indexed: the best pages and their snippets come from `best_pages` on the stored page text, as in
-SqliteIndex. One Lucene document per record keeps bulk indexing and searches cheap.
+Both backends index the same words: the server gets the words of a record already cut by the
+project's own `tokens()`/`fold()`, lower-cased (`exact`) and folded (`folded`) exactly as
+SqliteIndex has them (`word_texts`), and only splits them at spaces (the built-in `whitespace`
+tokenizer), so nothing depends on analysis plugins or on the server's idea of a letter.
+Pages are stored, not indexed: the best pages and their snippets come from `best_pages` on the
+stored page text, as in SqliteIndex. One Lucene document per record keeps bulk indexing and
+searches cheap. (`_source` keeps the word fields too: excluding them costs the server more, a
+parse and re-serialisation of every source, than storing them.)
+
+Bulk requests are NDJSON bodies written here (one `json` encoding of each record), not actions
+re-serialised by the client library: indexing spends its time in the server, not in Python.
 """
 
 from __future__ import annotations
@@ -26,25 +31,28 @@ from search.base import (
     SearchHit,
     SearchResults,
     facet_values,
-    fold_text,
     metadata_text,
 )
-from search.fold import nfc, query_terms, tokens
+from search.fold import fold_words, lower_words, nfc, query_terms
 from search.highlight import best_pages
 
 log = logging.getLogger("sohoa.search")
 
 ALIAS = "sohoa-documents"
-SCHEMA_VERSION = 2  # mappings version, in each index's _meta; older indices want `sohoa reindex`
+SCHEMA_VERSION = 3  # mappings version, in each index's _meta; older indices want `sohoa reindex`
 EXACT_BOOST = 2.0
 MAX_PAGES_PER_HIT = 3
 BULK_CHUNK = 250
 BULK_THREADS = 2  # requests in flight: the client prepares one while the server indexes one
+BULK_RETRIES = 5  # for documents refused as overloaded (429), after 1, 2, 4 … s
+BULK_BACKOFF = 1.0
+BULK_FILTER = "errors,items.*.status,items.*._id,items.*.error"  # all the answer we read
 FACET_SIZE = 50
 
-# Runs of letters and digits, as `search.fold.tokens` (Python's [^\W_] is \p{L} and \p{N}).
+# The words arrive cut (`lower_words`, `fold_words`): split at whitespace only, with no length
+# limit (Lucene's largest; the default 255 would cut long words that SqliteIndex keeps whole).
 ANALYSIS = {
-    "tokenizer": {"sohoa_words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
+    "tokenizer": {"sohoa_words": {"type": "whitespace", "max_token_length": 1024 * 1024}},
     "analyzer": {"sohoa_words": {"type": "custom", "tokenizer": "sohoa_words"}},
 }
 _TEXT = {"type": "text", "analyzer": "sohoa_words", "index_options": "freqs", "norms": True}
@@ -92,26 +100,38 @@ class SearchBackendError(SohoaError):
     retryable = True
 
 
-def to_source(doc: Document, pretokenized: bool = False) -> dict[str, Any]:
-    """The indexed form of a record: facets, lower-cased and folded text, pages' raw text.
-    `pretokenized`: words joined by spaces, for an index of the first layout (whitespace
-    analyzer) until it is rebuilt; the current analyzer cuts both forms into the same words."""
-    whole = nfc(metadata_text(doc) + "\n" + doc.text)
-    exact, folded = whole.lower(), fold_text(whole)
-    if pretokenized:
-        exact, folded = " ".join(tokens(exact)), " ".join(tokens(folded))
-    facets = facet_values(doc)
+def source_fields(doc: Document) -> dict[str, Any]:
+    """A record's source but its words: metadata and facets, pages' text for snippets."""
     issued = doc.metadata.issued_date.value
     return {
         "source_name": doc.source_name,
         "page_count": doc.page_count,
         "issued_date": str(issued) if issued else None,
-        "metadata": json.loads(json.dumps(doc.metadata.values(), ensure_ascii=False, default=str)),
-        **facets,
-        "exact": exact,
-        "folded": folded,
+        "metadata": doc.metadata.values(),  # dates and the like become strings in _dumps
+        **facet_values(doc),
         "pages": [{"page_no": p.page_no, "text": nfc(p.text)} for p in doc.pages if p.text],
     }
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def bulk_line(doc: Document) -> str:
+    """The two NDJSON lines that index `doc`: the action, then its source, words included.
+    Words joined by spaces suit every layout so far (the whitespace analyzer of the first and
+    the current one, the letters-and-digits pattern of the second), and they are letters and
+    digits only: JSON needs no escaping for them."""
+    exact = lower_words(nfc(metadata_text(doc) + "\n" + doc.text))
+    folded = fold_words(exact)
+    source = _dumps(source_fields(doc))[:-1] + f',"exact":"{exact}","folded":"{folded}"}}'
+    return f'{{"index":{{"_id":{_dumps(doc.id)}}}}}\n{source}\n'
+
+
+def _status(error: Exception) -> Any:
+    """The HTTP status of a client error: opensearch-py's `status_code`, elasticsearch 8's
+    `meta.status`."""
+    meta = getattr(error, "meta", None)
+    return getattr(error, "status_code", None) or getattr(meta, "status", None)
 
 
 def make_client(url: str) -> Any:
@@ -136,7 +156,6 @@ class ElasticIndex:
         self.url = url
         self.alias = alias
         self.client = client or make_client(url)
-        self._pretokenize = False  # True while the alias points at an index of the first layout
         self._put_template()
         self._ensure_alias()
         self._check_layout()
@@ -175,8 +194,8 @@ class ElasticIndex:
         self.client.indices.put_alias(index=first, name=self.alias)
 
     def _check_layout(self) -> None:
-        """Indices made by an older version keep working, slower and with the old word
-        splitting, until `sohoa reindex` rebuilds them with the current mappings."""
+        """Indices made by an older version keep working (`bulk_line` suits them all), slower,
+        until `sohoa reindex` rebuilds them with the current mappings."""
         try:
             mappings = self.client.indices.get_mapping(index=self.alias)
         except Exception:  # noqa: BLE001 - a warning only; searches report real errors
@@ -184,53 +203,63 @@ class ElasticIndex:
         for name, body in mappings.items():
             if body.get("mappings", {}).get("_meta", {}).get("sohoa_schema") != SCHEMA_VERSION:
                 log.warning("search index %s has an older layout: run `sohoa reindex`", name)
-                self._pretokenize = True
 
     def _alias_targets(self) -> list[str]:
         return list(self.client.indices.get_alias(name=self.alias).keys())
 
     # -- writes ------------------------------------------------------------------------------
 
-    def _bulk(self, index: str, actions: Iterable[dict[str, Any]]) -> int:
-        """Bulk requests of BULK_CHUNK documents, BULK_THREADS in flight: this thread prepares
-        the next chunk while the server indexes the last. A chunk the server refuses as
-        overloaded (429) is retried with backoff; any other failure raises."""
-        from opensearchpy.helpers import streaming_bulk
-
-        def send(chunk: list[dict[str, Any]]) -> int:
-            sent = 0
-            for ok, item in streaming_bulk(
-                self.client,
-                chunk,
-                index=index,
-                chunk_size=len(chunk),
-                max_retries=5,
-                initial_backoff=1,
-                raise_on_error=False,
-            ):
-                if not ok:
-                    raise SearchBackendError(f"indexing failed: {json.dumps(item)[:300]}")
-                sent += 1
-            return sent
-
+    def _bulk(self, index: str, docs: Iterable[Document]) -> int:
+        """Bulk requests of BULK_CHUNK documents, BULK_THREADS in flight: this thread writes
+        the next body while the server indexes the last."""
         count = 0
         with ThreadPoolExecutor(BULK_THREADS) as pool:
             in_flight: deque[Future[int]] = deque()
-            for chunk in _chunks(actions, BULK_CHUNK):
+            for chunk in _chunks(docs, BULK_CHUNK):
+                lines = [bulk_line(doc) for doc in chunk]
                 if len(in_flight) >= BULK_THREADS:
                     count += in_flight.popleft().result()
-                in_flight.append(pool.submit(send, chunk))
+                in_flight.append(pool.submit(self._send, index, lines))
             while in_flight:
                 count += in_flight.popleft().result()
         return count
 
+    def _send(self, index: str, lines: list[str]) -> int:
+        """One bulk request of `lines` (bulk_line each). Documents the server refuses as
+        overloaded (429, the whole request or single items) are sent again after a backoff,
+        up to BULK_RETRIES times; any other failure raises, naming the document."""
+        pending = lines
+        for attempt in range(BULK_RETRIES + 1):
+            if attempt:
+                time.sleep(min(BULK_BACKOFF * 2 ** (attempt - 1), 60))
+            body = "".join(pending).encode("utf-8", "surrogatepass")
+            try:
+                response = self.client.bulk(body=body, index=index, filter_path=BULK_FILTER)
+            except Exception as e:
+                if _status(e) == 429 and attempt < BULK_RETRIES:
+                    continue
+                raise
+            if not response["errors"]:
+                return len(lines)
+            pending = self._overloaded(pending, response["items"])
+            if not pending:
+                return len(lines)
+        raise SearchBackendError(f"indexing failed: {len(pending)} documents refused (429)")
+
     @staticmethod
-    def _actions(docs: Iterable[Document], pretokenized: bool) -> Iterator[dict[str, Any]]:
-        for doc in docs:
-            yield {"_op_type": "index", "_id": doc.id, "_source": to_source(doc, pretokenized)}
+    def _overloaded(lines: list[str], items: list[dict[str, Any]]) -> list[str]:
+        """The lines whose items the server refused as overloaded; raises on other failures."""
+        again = []
+        for line, item in zip(lines, items, strict=True):
+            result = next(iter(item.values()))
+            if result.get("status", 200) == 429:
+                again.append(line)
+            elif "error" in result:
+                raise SearchBackendError(f"indexing failed: {json.dumps(item)[:300]}")
+        return again
 
     def index(self, docs: Iterable[Document]) -> int:
-        count = self._bulk(self.alias, self._actions(docs, self._pretokenize))
+        count = self._bulk(self.alias, docs)
         self.client.indices.refresh(index=self.alias)
         return count
 
@@ -239,7 +268,7 @@ class ElasticIndex:
         old = self._alias_targets()
         new = self._create_index()
         try:
-            count = self._bulk(new, self._actions(docs, False))
+            count = self._bulk(new, docs)
             self.client.indices.refresh(index=new)
         except BaseException:
             self.client.indices.delete(index=new)
@@ -249,7 +278,6 @@ class ElasticIndex:
         self.client.indices.update_aliases(body={"actions": swap})
         for name in old:
             self.client.indices.delete(index=name, ignore_unavailable=True)
-        self._pretokenize = False
         return count
 
     def delete(self, doc_id: str) -> None:

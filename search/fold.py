@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+
+import numpy as np
 
 _SPECIAL = {"đ": "d", "Đ": "d", "Ð": "d", "ð": "d"}
 _TOKEN = re.compile(r"[^\W_]+")
@@ -50,3 +52,53 @@ def query_terms(query: str) -> tuple[list[str], list[str]]:
     exact = list(dict.fromkeys(t.lower() for t in tokens(nfc(query))))
     folded = list(dict.fromkeys(fold(t) for t in exact))
     return folded, exact
+
+
+# -- words for a server index ------------------------------------------------------------------
+# A server index splits the words it gets at whitespace only, so it sees exactly the words that
+# SqliteIndex indexes (`search.sqlite.document_terms`): the `tokens()` of the lower-cased text,
+# and those words folded. Table lookups (numpy, one per character) make both texts: each
+# character maps to its lower case, or to a space when that is not part of a word; then each
+# character of those words to its fold. Characters beyond the table, and those whose lower case
+# is not one character of the table or depends on the context (İ, final Σ), take the slow path,
+# which gives the same text.
+
+_SLOW = 0xFFFFFFFF  # in the lower-case table: this character takes the slow path
+
+
+@cache  # built on first use: only a server index needs them
+def _word_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(lower-case word character, space, or _SLOW for every code below _TABLE_END and _SLOW
+    last, for every code beyond; fold of every code below _TABLE_END)."""
+    lower = np.full(_TABLE_END + 1, _SLOW, dtype=np.uint32)
+    for code in range(_TABLE_END):
+        low = chr(code).lower()
+        if len(low) == 1 and ord(low) < _TABLE_END and code != ord("Σ"):
+            lower[code] = ord(low) if _TOKEN.fullmatch(low) else ord(" ")
+    folded = np.array([ord(_TABLE[code]) for code in range(_TABLE_END)], dtype=np.uint32)
+    return lower, folded
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _text(codes: np.ndarray) -> str:
+    return codes.tobytes().decode("utf-32-le")
+
+
+def lower_words(text: str) -> str:
+    """The words of an NFC text lower-cased, separated by spaces (runs of them at places):
+    `.split()` of it is `tokens(text.lower())`."""
+    lower = _word_tables()[0].take(_codes(text), mode="clip")
+    if lower.size and lower.max() == _SLOW:
+        return " ".join(tokens(text.lower()))
+    return _text(lower)
+
+
+def fold_words(words: str) -> str:
+    """fold(words), by table lookups when it can."""
+    codes = _codes(words)
+    if (codes.size and codes.max() >= _TABLE_END) or not unicodedata.is_normalized("NFC", words):
+        return fold(words)
+    return _text(_word_tables()[1][codes])
