@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils fonts-liberation2
-              fonts-dejavu-core qpdf ghostscript)
+              fonts-dejavu-core qpdf ghostscript curl ca-certificates openssl)
 EXTRAS="${SOHOA_EXTRAS:-test}"
 VENV="${SOHOA_VENV:-.venv}"
 
