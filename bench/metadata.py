@@ -15,8 +15,11 @@ What it measures, on documents made by the project's corpus generator (fixed see
 * per field: exact match (NFC, whitespace runs made single spaces; dates as ISO), missing, and
   wrong-but-confident (a value present, the document not flagged for review, and wrong);
 * the peer in the same run: a naive extractor with regexes over the flat OCR text (no zones);
-* splitting: the documents of a level laid back to back in scans of 2–5 documents,
-  `find_document_starts` against the true first pages (exact starts found, false starts).
+* splitting: the documents of a level in box scans of 2–5 documents, with what a box adds
+  (`corpus/box.py`): appendices after some documents (tables, numbered sections, forms with
+  their own Quốc hiệu), in duplex scans a back for every sheet (blank, bleed-through, punch
+  holes, specks), some first pages with a damaged header; `find_document_starts` against the
+  true first pages (starts found, false starts, pages put in the wrong document).
 
 OCR results are cached in `bench/out/metadata-cache/` keyed by a hash of the page image, the
 pipeline version and the page options, so a rerun after an extractor change OCRs nothing.
@@ -364,41 +367,190 @@ class _suppress:
 
 # =========================================================================== splitting
 
+# Box scans: what an archive box adds to the documents (corpus/box.py), drawn per document.
+SPLIT_APPENDIX_SHARE = 0.4  # documents followed by an appendix (table, sections or a form)
+SPLIT_DAMAGE_SHARE = 0.2  # documents whose first page has a damaged header
+SPLIT_DUPLEX_SHARE = 0.3  # scans made duplex: every sheet followed by its (blank) back
 
-def split_scans(
-    docs: list[list[PageResult]], seed: int
-) -> list[tuple[list[PageResult], list[int]]]:
-    """The documents back to back in scans of 2–5 documents: (pages, true start pages)."""
+
+def box_groups(seed: int, n_docs: int) -> list[tuple[list[int], bool]]:
+    """The documents in scans of 2–5, back to back (document indices, duplex scan?)."""
     rng = random.Random(f"sohoa-metadata-bench-split:{seed}")
-    scans, i = [], 0
-    while i < len(docs):
-        group = docs[i : i + rng.randint(2, 5)]
+    duplex_rng = random.Random(f"sohoa-metadata-bench-duplex:{seed}")
+    groups, i = [], 0
+    while i < n_docs:
+        group = list(range(i, min(n_docs, i + rng.randint(2, 5))))
         i += len(group)
-        pages, starts = [], []
-        for doc in group:
-            starts.append(len(pages) + 1)
-            for page in doc:
-                pages.append(page.model_copy(update={"page_no": len(pages) + 1}))
-        scans.append((pages, starts))
+        groups.append((group, duplex_rng.random() < SPLIT_DUPLEX_SHARE))
+    return groups
+
+
+def bench_box(seed: int, index: int, duplex: bool, born_digital: bool = False) -> Any:
+    from corpus.box import box_document
+
+    return box_document(
+        bench_document(seed, index),
+        random.Random(f"sohoa-metadata-bench-box:{seed}:{index}"),
+        appendix_share=SPLIT_APPENDIX_SHARE,
+        damage_share=0.0 if born_digital else SPLIT_DAMAGE_SHARE,
+        duplex=duplex and not born_digital,
+    )
+
+
+def _ocr_box_pages(task: tuple[int, int, bool, str, str]) -> dict[int, dict[str, Any]]:
+    """Worker: the pages a box adds to or changes in a document (appendix, backs, damaged first
+    page), rendered, degraded and OCRed (cached); scan position -> PageResult dict."""
+    from corpus.box import scan_box_document
+    from pipeline.load import ImagePage
+    from pipeline.page import PageOptions, process_scanned_page
+
+    seed, index, duplex, level, cache = task
+    box = bench_box(seed, index, duplex)
+    changed = box.changed_pages()
+    if not changed:
+        return {}
+    degrade_seed = seed_to_int(seed, "metadata-bench", index)  # as `_ocr_document`
+    source = (REPO / "corpus" / "box.py").read_bytes()
+    box_key = hashlib.sha256(
+        f"{box.fronts!r}|{box.damage}|{box.backs}|{level}|{degrade_seed}|{page_options_key()}|".encode()
+        + source
+    ).hexdigest()
+    box_path = Path(cache) / f"box-{box_key}.json"
+    if box_path.exists():
+        return {int(k): v for k, v in json.loads(box_path.read_text(encoding="utf-8")).items()}
+    out = {}
+    for scanned in scan_box_document(box, level, degrade_seed, only=set(changed)):
+        image = scanned.image
+        key = hashlib.sha256(
+            image.tobytes() + f"{image.size}|{page_options_key()}".encode()
+        ).hexdigest()
+        path = Path(cache) / f"{key}.json"
+        if path.exists():
+            result = PageResult.model_validate_json(path.read_text(encoding="utf-8"))
+        else:
+            page = ImagePage(scanned.truth.page_no, image, 300)
+            result = process_scanned_page(page, PageOptions(key_zones=False)).result
+            path.write_text(result.model_dump_json(), encoding="utf-8")
+        out[scanned.truth.page_no] = result.model_dump(mode="json")
+    box_path.write_text(json.dumps(out), encoding="utf-8")
+    return out
+
+
+@dataclass
+class BoxScan:
+    pages: list[PageResult]
+    doc_of: list[int]  # per page: index of its document within the scan
+    kinds: list[str]  # per page: page | appendix | back
+    damaged: list[int]  # indices of the documents whose header is damaged
+
+
+def box_scans(docs: list[list[PageResult]], seed: int, level: str, workers: int) -> list[BoxScan]:
+    """The documents of a level in box scans: each with its appendix pages and, in duplex
+    scans, a back for every sheet; some first pages damaged (not born-digital)."""
+    from corpus.box import APPENDIX, PAGE
+    from pipeline.load import iter_text_pages
+    from pipeline.page import text_page_result
+
+    groups = box_groups(seed, len(docs))
+    duplex = {i: d for group, d in groups for i in group}
+    born_digital = level == "born-digital"
+    boxes = [bench_box(seed, i, duplex[i], born_digital) for i in range(len(docs))]
+    extra: list[dict[int, dict[str, Any]]] = []
+    if born_digital:
+        from corpus import write_pdf_digital
+
+        with tempfile.TemporaryDirectory(prefix="sohoa-meta-split-") as tmp:
+            for i, box in enumerate(boxes):
+                pages = {}
+                if box.appendix:
+                    path = write_pdf_digital(Path(tmp) / f"{i:03d}.pdf", box.appendix)
+                    numbers = list(range(1, len(box.appendix) + 1))
+                    for n, page in enumerate(iter_text_pages(path, numbers)):
+                        pages[len(docs[i]) + n + 1] = text_page_result(page).model_dump()
+                extra.append(pages)
+    else:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        tasks = [(seed, i, duplex[i], level, str(CACHE_DIR)) for i in range(len(docs))]
+        env = {"OMP_THREAD_LIMIT": "1"}
+        with ProcessPoolExecutor(workers, initializer=_set_env, initargs=(env,)) as pool:
+            extra = list(pool.map(_ocr_box_pages, tasks))
+    scans = []
+    for group, _ in groups:
+        scan = BoxScan([], [], [], [])
+        for j, i in enumerate(group):
+            box = boxes[i]
+            own = iter(docs[i])
+            for pos, kind in enumerate(box.kinds, 1):
+                page = next(own) if kind == PAGE else None
+                if pos in extra[i]:
+                    page = PageResult.model_validate(extra[i][pos])
+                assert page is not None, (i, pos, kind)
+                scan.pages.append(page.model_copy(update={"page_no": len(scan.pages) + 1}))
+                scan.doc_of.append(j)
+                scan.kinds.append(kind)
+            if box.damage:
+                scan.damaged.append(j)
+            assert kind != APPENDIX or box.appendix
+        scans.append(scan)
     return scans
 
 
 def split_accuracy(
-    docs: list[list[PageResult]], seed: int, find_starts: Callable[[list[PageResult]], list[int]]
-) -> dict[str, int]:
-    found = false = total = 0
-    for pages, truth in split_scans(docs, seed):
-        starts = set(find_starts(pages))
-        total += len(truth)
-        found += len(starts & set(truth))
-        false += len(starts - set(truth))
-    return {"documents": total, "found": found, "false_starts": false}
+    scans: list[BoxScan], find_starts: Callable[[list[PageResult]], list[int]]
+) -> dict[str, Any]:
+    """Starts found and false; pages put in the wrong document, each page going to the last
+    start at or before it (pages before the first start to the first: `workers.describe`)."""
+    tally = {"documents": 0, "found": 0, "false_starts": 0, "pages": 0, "wrong_pages": 0}
+    tally |= {"appendix_pages": 0, "backs": 0, "damaged": 0, "damaged_found": 0}
+    false_on: dict[str, int] = {}
+    for scan in scans:
+        truth = {scan.doc_of.index(j) + 1 for j in set(scan.doc_of)}
+        starts = set(find_starts(scan.pages))
+        tally["documents"] += len(truth)
+        tally["found"] += len(starts & truth)
+        tally["false_starts"] += len(starts - truth)
+        for s in starts - truth:
+            false_on[scan.kinds[s - 1]] = false_on.get(scan.kinds[s - 1], 0) + 1
+        tally["damaged"] += len(scan.damaged)
+        tally["damaged_found"] += sum(scan.doc_of.index(j) + 1 in starts for j in scan.damaged)
+        tally["appendix_pages"] += scan.kinds.count("appendix")
+        tally["backs"] += scan.kinds.count("back")
+        first = min(starts | {1})
+        for n, doc in enumerate(scan.doc_of, 1):
+            got = max((s for s in starts if s <= n), default=first)
+            tally["pages"] += 1
+            tally["wrong_pages"] += got != scan.doc_of.index(doc) + 1
+    tally["false_on"] = false_on
+    return tally
 
 
 def naive_starts(pages: list[PageResult]) -> list[int]:
     """The peer's split: a page whose flat text holds the Quốc hiệu starts a document."""
     starts = [p.page_no for p in pages if "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in p.text]
     return starts if pages and pages[0].page_no in starts else [pages[0].page_no, *starts]
+
+
+def split_line(split: dict[str, Any], peer: dict[str, Any]) -> str:
+    def result(t: dict[str, Any]) -> str:
+        out = (
+            f"starts found {t['found']}/{t['documents']}, false starts {t['false_starts']}, "
+            f"pages in the wrong document {t['wrong_pages']}/{t['pages']}"
+        )
+        if t["damaged"]:
+            out += f", damaged headers found {t['damaged_found']}/{t['damaged']}"
+        return out
+
+    traps = f"{split['appendix_pages']} appendix pages (tables, numbered sections, forms)"
+    if split["backs"] or split["damaged"]:
+        traps += (
+            f", {split['backs']} backs of duplex-scanned sheets (blank, bleed-through, punch "
+            f"holes, specks), {split['damaged']} first pages with a damaged header (torn "
+            "corner, faded, received stamp)"
+        )
+    return (
+        f"Splitting ({split['documents']} documents in box scans of 2–5, {traps}): "
+        f"{result(split)} (peer: {result(peer)})."
+    )
 
 
 # =========================================================================== report
@@ -528,14 +680,16 @@ def main(argv: list[str] | None = None) -> int:
             docs = ocr_documents(args.seed, n_docs, level, args.workers)
             ocr_s += time.perf_counter() - t0
         ours, peer = evaluate(docs, truths, level)
-        split = split_accuracy(docs, args.seed, find_document_starts)
-        naive_split = split_accuracy(docs, args.seed, naive_starts)
+        scans = box_scans(docs, args.seed, level, args.workers)
+        split = split_accuracy(scans, find_document_starts)
+        naive_split = split_accuracy(scans, naive_starts)
         results[level] = (ours, peer, split, naive_split)
         pages = sum(len(d) for d in docs)
         page_seconds[level] = sum(p.seconds for d in docs for p in d) / pages
         print(
             f"{level}: {n_docs} documents, {pages} pages; flagged {ours.flagged}; all key fields "
-            f"exact {ours.all_key_exact}; split {split}; {time.perf_counter() - t0:.0f} s",
+            f"exact {ours.all_key_exact}; split {split}; peer split {naive_split}; "
+            f"{time.perf_counter() - t0:.0f} s",
             flush=True,
         )
         if args.show_wrong:
@@ -603,7 +757,8 @@ def report(
         "confident < 1 % on every field.",
         "",
         "| input | lowest key-field exact | (field) | peer's lowest | highest wrong+conf | "
-        "flagged for review | all key fields exact | split: starts found / false |",
+        "flagged for review | all key fields exact | split: starts found / false / pages "
+        "in wrong document |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for level, (ours, peer, split, _) in results.items():
@@ -614,7 +769,7 @@ def report(
             f"| {level} | {pct(ours.rate(worst, 'exact'))} | {worst} | {pct(peer_worst)} | "
             f"{pct(harm)} | {pct(ours.flagged / ours.docs)} | "
             f"{pct(ours.all_key_exact / ours.docs)} | {split['found']}/{split['documents']} / "
-            f"{split['false_starts']} |"
+            f"{split['false_starts']} / {split['wrong_pages']}/{split['pages']} |"
         )
     lines.append("")
     for level, (ours, peer, split, naive_split) in results.items():
@@ -627,10 +782,7 @@ def report(
             "",
             *field_table([(level, ours, peer)]),
             "",
-            f"Splitting ({split['documents']} documents back to back in scans of 2–5): starts "
-            f"found {split['found']}/{split['documents']}, false starts {split['false_starts']} "
-            f"(peer: {naive_split['found']}/{naive_split['documents']}, false starts "
-            f"{naive_split['false_starts']}).",
+            split_line(split, naive_split),
             "",
         ]
     return "\n".join(lines)

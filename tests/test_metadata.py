@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from corpus import write_multi_document_pdf, write_pdf_digital
+from corpus.box import APPENDIX_KINDS, BoxDocument, appendix_pages, write_box_pdf
 from corpus.nd30 import SyntheticDocument, make_document
 from exchange.registry import OrganRegistry
 from pipeline import metadata_rules as rules
@@ -23,7 +24,7 @@ from pipeline.metadata import (
     page_lines,
 )
 from pipeline.page import process_scanned_page, text_page_result
-from schemas.models import AdminMetadata, PageResult, document_id_key
+from schemas.models import AdminMetadata, PageResult, Word, document_id_key
 
 KEY_FIELDS = (
     "organ_name",
@@ -476,3 +477,116 @@ def test_scanned_documents_key_fields_are_right_or_flagged(scanned_dossier) -> N
         assert got["page_amount"] == len(doc.pages)
         assert got["language"] == "vi"
     assert exact >= total - 2, f"{exact}/{total} key fields exact"
+
+
+# =========================================================================== box scans
+
+
+def _box_parts(pages: list[PageResult]) -> list[tuple[int, int]]:
+    """The page ranges the describe worker cuts a scan into."""
+    from workers.describe import page_ranges
+
+    return page_ranges(find_document_starts(pages), len(pages))
+
+
+@pytest.mark.parametrize("kind", APPENDIX_KINDS)
+def test_born_digital_appendices_stay_with_their_document(kind: str, tmp_path: Path) -> None:
+    """Phụ lục tables and sections, and forms with their own Quốc hiệu, with or without the
+    `Kèm theo …` line, are not new documents."""
+    for variant in range(4):
+        docs = [_document(80 + variant, 1), _document(90 + variant, 2)]
+        pages: list[PageResult] = []
+        starts = []
+        for i, doc in enumerate(docs):
+            appendix = appendix_pages(doc.spec, random.Random(f"{kind}{variant}{i}"), kind, 2)
+            starts.append(len(pages) + 1)
+            layouts = [*doc.pages, *appendix]
+            path = write_pdf_digital(tmp_path / f"{variant}-{i}.pdf", layouts)
+            for page in iter_text_pages(path, list(range(1, len(layouts) + 1))):
+                pages.append(text_page_result(page).model_copy(update={"page_no": len(pages) + 1}))
+        assert find_document_starts(pages) == starts, (kind, variant)
+
+
+def test_a_back_with_a_few_specks_read_as_words_is_not_a_document(tmp_path: Path) -> None:
+    first, second = _document(110, 1), _document(120, 1)
+    (tmp_path / "a").mkdir()
+    (page_a,) = _born_digital_pages(first, tmp_path / "a")
+    specks = [
+        Word(text=t, left=400 + 300 * i, top=900 * i + 200, width=40, height=30, confidence=c)
+        for i, (t, c) in enumerate((("~", 20.0), ("ii", 31.0), ("-", 45.0), ("Nd", 38.0)))
+    ]
+    back = PageResult(page_no=2, words=specks, text="~ ii - Nd", width_px=2480, height_px=3508)
+    (page_b,) = _born_digital_pages(second, tmp_path)
+    pages = [page_a, back, page_b.model_copy(update={"page_no": 3})]
+    assert find_document_starts(pages) == [1, 3]
+    assert _box_parts(pages) == [(1, 2), (3, 3)]
+    # nor does such a page begin the scan's first document
+    assert find_document_starts([back.model_copy(update={"page_no": 1}), pages[2]]) == [3]
+
+
+@pytest.fixture(scope="module")
+def box_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[BoxDocument], list, list]:
+    """A box scan, lightly degraded, OCRed by the real page pipeline: a công văn followed by a
+    form (its own Quốc hiệu), both sheets scanned duplex (bleed-through, specks); a decision
+    whose header's top right corner is torn off; a document with a Phụ lục table."""
+    cong_van = _document(130, 1, type_name="Công văn")
+    decision = _document(140, 1, type_name="Quyết định")
+    third = _document(150, 1, organ_level="district")
+    form = appendix_pages(cong_van.spec, random.Random(3), "form")
+    table = appendix_pages(third.spec, random.Random(4), "table")
+    boxes = [
+        BoxDocument(cong_van, tuple(form), "form", backs=("bleed", "specks")),
+        BoxDocument(decision, damage="corner_torn"),
+        BoxDocument(third, tuple(table), "table"),
+    ]
+    path = tmp_path_factory.mktemp("box") / "box.pdf"
+    truth = write_box_pdf(path, boxes, level="light", seed=5)
+    infos = plan_pages(path, "application/pdf")
+
+    def ocr(info) -> PageResult:
+        return process_scanned_page(load_scanned_page(path, "application/pdf", info)).result
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # one Tesseract per core
+        return boxes, truth, list(pool.map(ocr, infos))
+
+
+def test_box_scan_is_cut_into_its_documents_with_appendices_and_backs(box_scan) -> None:
+    boxes, truth, pages = box_scan
+    assert [p.kind for p in truth] == [
+        "page", "back", "appendix", "back", "page", "page", "appendix"
+    ]  # fmt: skip
+    assert find_document_starts(pages) == [1, 5, 6]
+    assert _box_parts(pages) == [(1, 4), (5, 5), (6, 7)]
+
+
+def test_box_scan_parts_keep_their_own_metadata(box_scan) -> None:
+    boxes, _, pages = box_scan
+    registry = OrganRegistry.default()
+    for box, (first, last) in zip(boxes, _box_parts(pages), strict=True):
+        meta = extract_metadata(pages[first - 1 : last], find_organ=registry.find)
+        got = _values(meta)
+        for key in ("code_number", "type_name", "signer_name"):
+            if got[key] != box.doc.metadata[key]:
+                assert meta.needs_review, (key, got[key], box.doc.metadata[key])
+        assert got["signer_name"] in (box.doc.metadata["signer_name"], None)
+
+
+@pytest.mark.parametrize("type_name", ["Quyết định", "Công văn", "Kế hoạch"])
+def test_a_first_page_whose_header_is_lost_still_begins_a_document(
+    type_name: str, tmp_path: Path
+) -> None:
+    """Faded or torn off: of the header nothing is read; the type title (or, on a công văn,
+    `Kính gửi:`) under it still says a document begins there, not its continuation pages."""
+    (tmp_path / "a").mkdir()
+    before = _born_digital_pages(_document(160, 2), tmp_path / "a")
+    doc = _document(170, 2, type_name=type_name)
+    first, second = _born_digital_pages(doc, tmp_path)
+    opening = "Kính" if type_name == "Công văn" else type_name.upper().split()[0]
+    anchor = next(w for w in first.words if w.text == opening)
+    lost = [w for w in first.words if w.top >= anchor.top - 5]  # everything above it unread
+    pages = [
+        *before,
+        first.model_copy(update={"page_no": 3, "words": lost}),
+        second.model_copy(update={"page_no": 4}),
+    ]
+    assert find_document_starts(pages) == [1, 3]
