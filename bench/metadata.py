@@ -100,6 +100,18 @@ def page_options_key() -> str:
     return f"{PIPELINE_VERSION}|{PageOptions(key_zones=False)!r}"
 
 
+def blank_key() -> str:
+    """Key of the blank-page test that runs before a page's OCR (cached page results are
+    re-checked against it in `page_result`)."""
+    import inspect
+
+    from pipeline import preprocess
+
+    source = inspect.getsource(preprocess.is_blank) + inspect.getsource(preprocess.letter_marks)
+    settings = (preprocess.BLANK_MAX_MARKS, preprocess.INK_DARKNESS)
+    return hashlib.sha256(f"{settings!r}|{source}".encode()).hexdigest()[:16]
+
+
 def zones_key() -> str:
     """Key of the second read of the key-field zones: its settings and the zone finder."""
     import inspect
@@ -165,18 +177,38 @@ def _add_zones(image: Any, result: PageResult, path: Path) -> float:
     return seconds
 
 
+def page_result(image: Any, page_no: int, cache: str) -> tuple[str, PageResult]:
+    """(cache key, page-level result) of one scanned page: `process_scanned_page` without the
+    key-zone pass, its OCR cached by the page image. The blank test runs first, as in the
+    pipeline, so a cached OCR of a page the current test skips is not used."""
+    from pipeline.load import ImagePage
+    from pipeline.page import PageOptions, process_scanned_page
+    from pipeline.preprocess import is_blank, to_grey
+
+    options = f"{image.size}|{page_options_key()}"
+    key = hashlib.sha256(image.tobytes() + options.encode()).hexdigest()
+    path = Path(cache) / f"{key}.json"
+    page = ImagePage(page_no, image, 300)
+    if is_blank(to_grey(image), 300):
+        return key, process_scanned_page(page, PageOptions(key_zones=False)).result
+    if path.exists():
+        return key, PageResult.model_validate_json(path.read_text(encoding="utf-8"))
+    result = process_scanned_page(page, PageOptions(key_zones=False)).result
+    path.write_text(result.model_dump_json(), encoding="utf-8")
+    return key, result
+
+
 def _ocr_document(task: tuple[int, int, str, str]) -> list[dict[str, Any]]:
     """Worker: render, degrade and OCR one document's pages (cached); PageResult dicts."""
     from corpus.batch import scan_pages
-    from pipeline.load import ImagePage
     from pipeline.metadata import NOISY_PAGE_FLAG
-    from pipeline.page import PageOptions, process_scanned_page
 
     seed, index, level, cache = task
     doc = bench_document(seed, index)
     degrade_seed = seed_to_int(seed, "metadata-bench", index)
     doc_key = hashlib.sha256(
-        f"{doc.pages!r}|{level}|{degrade_seed}|{page_options_key()}|{zones_key()}|raw".encode()
+        f"{doc.pages!r}|{level}|{degrade_seed}|{page_options_key()}|{zones_key()}|raw"
+        f"|{blank_key()}".encode()
     ).hexdigest()
     doc_path = Path(cache) / f"doc-{doc_key}.json"
     if doc_path.exists():
@@ -185,16 +217,7 @@ def _ocr_document(task: tuple[int, int, str, str]) -> list[dict[str, Any]]:
     zone_seconds = []
     for scanned in scan_pages([doc], level, degrade_seed):
         image = scanned.image
-        key = hashlib.sha256(
-            image.tobytes() + f"{image.size}|{page_options_key()}".encode()
-        ).hexdigest()
-        path = Path(cache) / f"{key}.json"
-        if path.exists():
-            result = PageResult.model_validate_json(path.read_text(encoding="utf-8"))
-        else:
-            page = ImagePage(scanned.truth.page_no, image, 300)
-            result = process_scanned_page(page, PageOptions(key_zones=False)).result
-            path.write_text(result.model_dump_json(), encoding="utf-8")
+        key, result = page_result(image, scanned.truth.page_no, cache)
         raw = "-raw" if NOISY_PAGE_FLAG in result.quality_flags else ""  # `zone_image`
         zone_path = Path(cache) / f"zones-{key[:32]}-{zones_key()}{raw}.json"
         seconds = _add_zones(image, result, zone_path)
@@ -401,8 +424,6 @@ def _ocr_box_pages(task: tuple[int, int, bool, str, str]) -> dict[int, dict[str,
     """Worker: the pages a box adds to or changes in a document (appendix, backs, damaged first
     page), rendered, degraded and OCRed (cached); scan position -> PageResult dict."""
     from corpus.box import scan_box_document
-    from pipeline.load import ImagePage
-    from pipeline.page import PageOptions, process_scanned_page
 
     seed, index, duplex, level, cache = task
     box = bench_box(seed, index, duplex)
@@ -412,7 +433,8 @@ def _ocr_box_pages(task: tuple[int, int, bool, str, str]) -> dict[int, dict[str,
     degrade_seed = seed_to_int(seed, "metadata-bench", index)  # as `_ocr_document`
     source = (REPO / "corpus" / "box.py").read_bytes()
     box_key = hashlib.sha256(
-        f"{box.fronts!r}|{box.damage}|{box.backs}|{level}|{degrade_seed}|{page_options_key()}|".encode()
+        f"{box.fronts!r}|{box.damage}|{box.backs}|{level}|{degrade_seed}|{page_options_key()}|"
+        f"{blank_key()}|".encode()
         + source
     ).hexdigest()
     box_path = Path(cache) / f"box-{box_key}.json"
@@ -420,17 +442,7 @@ def _ocr_box_pages(task: tuple[int, int, bool, str, str]) -> dict[int, dict[str,
         return {int(k): v for k, v in json.loads(box_path.read_text(encoding="utf-8")).items()}
     out = {}
     for scanned in scan_box_document(box, level, degrade_seed, only=set(changed)):
-        image = scanned.image
-        key = hashlib.sha256(
-            image.tobytes() + f"{image.size}|{page_options_key()}".encode()
-        ).hexdigest()
-        path = Path(cache) / f"{key}.json"
-        if path.exists():
-            result = PageResult.model_validate_json(path.read_text(encoding="utf-8"))
-        else:
-            page = ImagePage(scanned.truth.page_no, image, 300)
-            result = process_scanned_page(page, PageOptions(key_zones=False)).result
-            path.write_text(result.model_dump_json(), encoding="utf-8")
+        _, result = page_result(scanned.image, scanned.truth.page_no, cache)
         out[scanned.truth.page_no] = result.model_dump(mode="json")
     box_path.write_text(json.dumps(out), encoding="utf-8")
     return out

@@ -900,7 +900,8 @@ def extract_metadata(
         organ = read_registry(find_organ, out)
         confirm_place(out, organ)
         read_document_id(out)
-    out.set("page_amount", len(pages), 1.0)
+    # Blank backs of a duplex scan are skipped pages, not pages of the document.
+    out.set("page_amount", sum(p.status != PageStatus.skipped for p in pages) or len(pages), 1.0)
     text = " ".join(p.text for p in readable)
     share = rules.looks_vietnamese(text)
     if share >= 0.2:

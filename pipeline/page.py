@@ -53,7 +53,7 @@ def process_scanned_page(
     started = time.perf_counter()
     grey = to_grey(page.image)
     height, width = grey.shape[:2]
-    if is_blank(grey):
+    if is_blank(grey, page.dpi):
         result = PageResult(
             page_no=page.page_no,
             status=PageStatus.skipped,

@@ -59,11 +59,31 @@ def ink_ratio(grey: np.ndarray) -> float:
     )
 
 
-def is_blank(grey: np.ndarray) -> bool:
-    """A page with (almost) no ink: skipped, not failed."""
-    ink = _ink_mask(grey)
-    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    return float(np.count_nonzero(ink)) / ink.size < 0.001
+BLANK_ANALYSIS_DPI = 150
+BLANK_MAX_MARKS = 25  # a page of text has hundreds of letter-sized marks, a back a handful
+INK_DARKNESS = 0.72  # ink is darker than this share of the paper's brightness
+
+
+def letter_marks(grey: np.ndarray, dpi: int) -> int:
+    """Dark marks of a letter's size (0.04–0.4 in high) on the page. Bleed-through from the
+    other side is too faint to count, specks and scanner noise too small, punch holes and rules
+    too few: on the backs of a duplex scan this stays in the tens, on any page of text it is in
+    the hundreds (bench: 272 on the sparsest appendix page, 11 on the worst back)."""
+    scale = BLANK_ANALYSIS_DPI / max(dpi, 1)
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    paper = float(np.percentile(small, 90))
+    dark = (small < paper * INK_DARKNESS).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    height, width = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    lo, hi = 0.04 * BLANK_ANALYSIS_DPI, 0.4 * BLANK_ANALYSIS_DPI
+    letters = (height >= lo) & (height <= hi) & (width >= 2) & (width <= 1.5 * hi)
+    return int(np.count_nonzero(letters & (stats[1:, cv2.CC_STAT_AREA] >= 8)))
+
+
+def is_blank(grey: np.ndarray, dpi: int = 300) -> bool:
+    """A page without text (a blank back, bleed-through, specks, punch holes): skipped with a
+    reason before any OCR, not failed."""
+    return letter_marks(grey, dpi) < BLANK_MAX_MARKS
 
 
 def _line_score(ink: np.ndarray) -> float:

@@ -1,5 +1,6 @@
 """Pipeline stages on generated ND30 pages, with real Tesseract."""
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -8,12 +9,24 @@ import pytest
 from PIL import Image
 
 from corpus import generate_batch, iter_pages, rotate_page
+from corpus.box import BACK_STYLES, appendix_pages, blank_back, render_box_layout
+from corpus.degrade import degrade
 from corpus.metrics import word_error
+from corpus.nd30 import make_document
 from pipeline.detect import PDF, PNG
 from pipeline.load import ImagePage, load_scanned_page, plan_pages
 from pipeline.page import process_scanned_page
 from pipeline.pdf import PagePart, assemble
-from pipeline.preprocess import NOISY_ABOVE, estimate_skew, is_sideways, noise_level, to_grey
+from pipeline.preprocess import (
+    BLANK_MAX_MARKS,
+    NOISY_ABOVE,
+    estimate_skew,
+    is_blank,
+    is_sideways,
+    letter_marks,
+    noise_level,
+    to_grey,
+)
 from schemas.errors import CorruptInput, EncryptedInput, ImageTooLarge
 from schemas.models import PageSource, PageStatus
 
@@ -45,6 +58,25 @@ def test_blank_page_is_skipped_with_a_reason_not_failed() -> None:
     assert output.result.status == PageStatus.skipped
     assert output.result.reason == "blank page"
     assert output.pdf  # the page still appears in the searchable PDF
+
+
+@pytest.mark.parametrize("level", ["light", "heavy"])
+@pytest.mark.parametrize("style", BACK_STYLES)
+def test_backs_of_a_duplex_scan_are_skipped_before_any_ocr(style: str, level: str) -> None:
+    """Bleed-through, punch holes, specks: a blank back costs no Tesseract run."""
+    front, _ = next(iter_pages(1, seed=16, level="clean"))
+    back = blank_back(front, style, random.Random(f"{style}-{level}"))
+    degraded = degrade(back, level, seed=16).image
+    result = process_scanned_page(ImagePage(2, degraded, 300)).result
+    assert (result.status, result.reason) == (PageStatus.skipped, "blank page")
+
+
+def test_a_sparse_page_of_text_is_not_taken_for_blank() -> None:
+    doc = make_document(random.Random("sparse"), 1)
+    (form,) = appendix_pages(doc.spec, random.Random(1), "form", 1, 2)
+    image = degrade(render_box_layout(form), "heavy", seed=3).image
+    assert letter_marks(to_grey(image), 300) > 4 * BLANK_MAX_MARKS  # a wide margin
+    assert not is_blank(to_grey(image), 300)
 
 
 def test_page_turned_a_quarter_is_put_upright_and_read() -> None:
