@@ -25,4 +25,4 @@ bench-metadata: setup
 	$(PY) bench/metadata.py
 
 bench-exchange: setup
-	$(PY) bench/exchange.py
+	$(PY) bench/exchange_bench.py

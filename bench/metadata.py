@@ -47,8 +47,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-# The repository first, ahead of bench/ (this script's folder): bench/exchange.py must not
-# shadow the `exchange` package.
+# The repository first, ahead of bench/ (this script's folder), so that no bench script can
+# shadow a package of the project.
 sys.path.insert(0, str(REPO))
 
 from corpus.degrade import seed_to_int  # noqa: E402

@@ -10,10 +10,10 @@ already digitized at both ends, so every receipt is a reuse with zero OCR):
 - **HTTP loopback peer**: the same, but the recipient lives on a second installation whose
   sohoa API (uvicorn) listens on 127.0.0.1; the delivery actor posts each envelope to it.
 
-Writes `bench/out/exchange/results.json` and the "## Exchange (bench/exchange.py)" section of
+Writes `bench/out/exchange/results.json` and the "## Exchange (bench/exchange_bench.py)" section of
 docs/benchmarks.md (that section only).
 
-    .venv/bin/python bench/exchange.py [--messages 100] [--no-docs]
+    .venv/bin/python bench/exchange_bench.py [--messages 100] [--no-docs]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ for _p in (str(REPO), str(REPO / "bench")):
 from ocr import machine_info  # noqa: E402  (bench/ocr.py helpers)
 from report import write_section  # noqa: E402
 
-SECTION_TITLE = "## Exchange (bench/exchange.py)"
+SECTION_TITLE = "## Exchange (bench/exchange_bench.py)"
 SENDER, RECIPIENT = "001.00.52.H34", "000.00.00.H34"  # commune → province
 OUT = REPO / "bench" / "out" / "exchange"
 
@@ -219,7 +219,7 @@ def render(r: dict) -> str:
     lines = [
         SECTION_TITLE,
         "",
-        f"_Written by `bench/exchange.py` on {r['date']}. Do not edit these numbers by hand: "
+        f"_Written by `bench/exchange_bench.py` on {r['date']}. Do not edit these numbers by hand: "
         "rerun the command._",
         "",
         f"- Machine: {m['cpu']}, {m['cores']} cores; RAM {m['ram']}; {m['os']}",
@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     report = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": ".venv/bin/python bench/exchange.py"
+        "command": ".venv/bin/python bench/exchange_bench.py"
         + (f" --messages {args.messages}" if args.messages != 100 else ""),
         "messages": args.messages,
         "machine": machine,
