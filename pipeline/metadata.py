@@ -13,6 +13,7 @@ missing or below its threshold sets `needs_review` with a reason. Pure code: no 
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import statistics
 import unicodedata
@@ -190,16 +191,21 @@ def _rows_by_engine(words: list[Word]) -> list[list[Word]]:
 def _rows_by_position(words: list[Word]) -> list[list[Word]]:
     """Text-layer words have no line numbers: group words whose vertical centres agree."""
     rows: list[list[Word]] = []
+    centres: list[float] = []  # per row: the sum of its words' vertical centres
+    heights: list[list[int]] = []  # per row: its words' heights, sorted (for the median)
     for word in sorted(words, key=lambda w: (w.top + w.height / 2, w.left)):
         cy = word.top + word.height / 2
         if rows:
-            row = rows[-1]
-            row_cy = statistics.fmean(w.top + w.height / 2 for w in row)
-            row_h = statistics.median(w.height for w in row)
-            if abs(cy - row_cy) <= 0.4 * max(row_h, word.height):
-                row.append(word)
+            n, row_heights = len(rows[-1]), heights[-1]
+            row_h = (row_heights[(n - 1) // 2] + row_heights[n // 2]) / 2
+            if abs(cy - centres[-1] / n) <= 0.4 * max(row_h, word.height):
+                rows[-1].append(word)
+                centres[-1] += cy
+                bisect.insort(row_heights, word.height)
                 continue
         rows.append([word])
+        centres.append(cy)
+        heights.append([word.height])
     return rows
 
 
