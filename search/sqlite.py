@@ -29,7 +29,8 @@ import math
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -253,32 +254,39 @@ class SqliteIndex:
         """Replace the whole index in one transaction: readers see the old one until commit."""
         return self._write(docs, replace_all=True)
 
-    def _write(self, docs: Iterable[Document], replace_all: bool) -> int:
-        count = 0
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """One write transaction: the body's changes, then segments merged and the generation
+        bumped (readers reload), committed together or rolled back."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                if replace_all:
-                    self._delete_all()
-                codes = self._load_codes()
-                writer: _SegmentWriter | None = None
-                for doc in docs:
-                    if writer is None:
-                        writer = self._new_segment()
-                    self._delete(doc.id)
-                    self._insert(doc, writer, codes)
-                    count += 1
-                    if len(writer) >= FLUSH_DOCS:
-                        self._flush(writer)
-                        writer = None
-                if writer is not None:
-                    self._flush(writer)
+                yield
                 self._merge()
                 self._bump_generation()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def _write(self, docs: Iterable[Document], replace_all: bool) -> int:
+        count = 0
+        with self._changing():
+            if replace_all:
+                self._delete_all()
+            codes = self._load_codes()
+            writer: _SegmentWriter | None = None
+            for doc in docs:
+                if writer is None:
+                    writer = self._new_segment()
+                self._delete(doc.id)
+                self._insert(doc, writer, codes)
+                count += 1
+                if len(writer) >= FLUSH_DOCS:
+                    self._flush(writer)
+                    writer = None
+            if writer is not None:
+                self._flush(writer)
         return count
 
     def _bump_generation(self) -> None:
@@ -352,16 +360,8 @@ class SqliteIndex:
         self._db.execute("DELETE FROM documents WHERE rid = ?", (rid,))
 
     def delete(self, doc_id: str) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._delete(doc_id)
-                self._merge()
-                self._bump_generation()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._changing():
+            self._delete(doc_id)
 
     def _delete_all(self) -> None:
         for table in ("documents", "pages", "segments", "postings", "deleted"):
