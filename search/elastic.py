@@ -33,7 +33,7 @@ from search.base import (
     facet_values,
     metadata_text,
 )
-from search.fold import fold_words, lower_words, nfc, query_terms
+from search.fold import fold, lower_words, nfc, query_terms
 from search.highlight import best_pages
 
 log = logging.getLogger("sohoa.search")
@@ -49,7 +49,7 @@ BULK_BACKOFF = 1.0
 BULK_FILTER = "errors,items.*.status,items.*._id,items.*.error"  # all the answer we read
 FACET_SIZE = 50
 
-# The words arrive cut (`lower_words`, `fold_words`): split at whitespace only, with no length
+# The words arrive cut (`lower_words`, then `fold`): split at whitespace only, with no length
 # limit (Lucene's largest; the default 255 would cut long words that SqliteIndex keeps whole).
 ANALYSIS = {
     "tokenizer": {"sohoa_words": {"type": "whitespace", "max_token_length": 1024 * 1024}},
@@ -122,7 +122,7 @@ def bulk_line(doc: Document) -> str:
     the current one, the letters-and-digits pattern of the second), and they are letters and
     digits only: JSON needs no escaping for them."""
     exact = lower_words(nfc(metadata_text(doc) + "\n" + doc.text))
-    folded = fold_words(exact)
+    folded = fold(exact)
     source = _dumps(source_fields(doc))[:-1] + f',"exact":"{exact}","folded":"{folded}"}}'
     return f'{{"index":{{"_id":{_dumps(doc.id)}}}}}\n{source}\n'
 

@@ -10,7 +10,7 @@ import pytest
 from schemas import Document
 from search.base import metadata_text
 from search.elastic import ElasticIndex, SearchBackendError, bulk_line
-from search.fold import fold_words, lower_words, nfc, query_terms, tokens
+from search.fold import fold, lower_words, nfc, query_terms, tokens
 from search.sqlite import document_terms
 from tests.contract.test_search import make_doc
 
@@ -36,7 +36,7 @@ def test_words_are_those_sqlite_indexes(text: str) -> None:
     assert lower.split() == tokens(whole.lower())
     folded_terms, exact_terms, _ = document_terms(doc)
     assert Counter(lower.split()) == exact_terms
-    assert Counter(fold_words(lower).split()) == folded_terms
+    assert Counter(fold(lower).split()) == folded_terms
 
 
 def test_bulk_line_is_the_action_then_the_source() -> None:
