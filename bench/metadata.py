@@ -116,7 +116,7 @@ def zones_key() -> str:
     """Key of the second read of the key-field zones: its settings and the zone finder."""
     import inspect
 
-    from pipeline import metadata, ocr, page
+    from pipeline import metadata, ocr, page, strokes
 
     source = "".join(
         inspect.getsource(f)
@@ -126,6 +126,8 @@ def zones_key() -> str:
             metadata._box,
             ocr.ocr_zone,
             page.key_zone_words,
+            page.subject_numerals,
+            strokes,
         )
     )
     settings = (page.ZONE_SCALE, page.ZONE_PSM, metadata.ZONE_MARGIN, metadata.SIGNER_ZONE_DEPTH)

@@ -24,7 +24,7 @@ from typing import Any
 
 from pipeline import metadata_rules as rules
 from pipeline.lexicon import WordPairs, word_pairs
-from pipeline.strokes import COUNTED_CONFIDENCE, stroke_shaped
+from pipeline.strokes import COUNTED_CONFIDENCE, covers, stroke_shaped
 from schemas.models import (
     AdminMetadata,
     Field,
@@ -932,10 +932,8 @@ def with_counted_numerals(page: PageResult) -> PageResult:
 def _recounted(word: Word, numerals: list[Word]) -> Word:
     if not stroke_shaped(word.text):
         return word
-    x, y = word.left + word.width / 2, word.top + word.height / 2
     for numeral in numerals:
-        inside_x = numeral.left <= x <= numeral.left + numeral.width
-        if inside_x and numeral.top <= y <= numeral.top + numeral.height:
+        if covers(numeral, word):
             return word.model_copy(update={"text": numeral.text, "confidence": numeral.confidence})
     return word
 

@@ -12,7 +12,7 @@ from pipeline.metadata import NOISY_PAGE_FLAG, key_zone_boxes
 from pipeline.ocr import OcrOutput, detect_quarter_turns, ocr_page, ocr_zone
 from pipeline.pdf import page_pdf
 from pipeline.preprocess import Prepared, is_blank, is_sideways, prepare, to_grey
-from pipeline.strokes import counted_numerals
+from pipeline.strokes import counted_numerals, covers
 from schemas.models import PageResult, PageSource, PageStatus, Word
 
 LOW_CONFIDENCE = 55.0  # below this mean word confidence, check whether the page is upside down
@@ -126,23 +126,12 @@ def subject_numerals(
     """Numerals of I strokes in the subject zone, each place counted once: where the page read
     found one, else where the zone's read did."""
     left, top, right, bottom = box
-    inside = [
-        w for w in page_words if left <= _middle(w)[0] <= right and top <= _middle(w)[1] <= bottom
-    ]
-    found = counted_numerals(grey, inside)
+    zone = Word(text="", left=left, top=top, width=right - left, height=bottom - top, confidence=0)
+    found = counted_numerals(grey, [w for w in page_words if covers(zone, w)])
     for word in counted_numerals(grey, zone_words):
-        if not any(_covers(other, _middle(word)) for other in found):
+        if not any(covers(other, word) for other in found):
             found.append(word)
     return found
-
-
-def _middle(word: Word) -> tuple[float, float]:
-    return word.left + word.width / 2, word.top + word.height / 2
-
-
-def _covers(word: Word, point: tuple[float, float]) -> bool:
-    x, y = point
-    return word.left <= x <= word.left + word.width and word.top <= y <= word.top + word.height
 
 
 def text_page_result(page: TextPage) -> PageResult:

@@ -34,12 +34,17 @@ def stroke_shaped(word: str) -> bool:
 def is_stroke_numeral(word: str, prev: str | None) -> bool:
     """`word` may be a numeral of I strokes as OCR reads one: after a numeral's context word
     (`quý II`), or mixing I and H as no Vietnamese word does (`IHI`)."""
-    match = _STROKE_WORD.fullmatch(word)
-    if not match or not stroke_shaped(word):
+    if not stroke_shaped(word):
         return False
     if prev is not None and fold(prev).strip(".,;:") in NUMERAL_CONTEXT:
         return True
-    return "I" in match[1] and "H" in match[1]
+    return "I" in word and "H" in word
+
+
+def covers(box: Word, word: Word) -> bool:
+    """The middle of `word` lies in `box` (two reads of one place on the page)."""
+    x, y = word.left + word.width / 2, word.top + word.height / 2
+    return box.left <= x <= box.left + box.width and box.top <= y <= box.top + box.height
 
 
 def count_strokes(grey: np.ndarray, word: Word) -> int | None:
