@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 import warnings
 from collections.abc import Iterator
@@ -19,6 +20,13 @@ from schemas.models import Word
 MAX_PIXELS = 200_000_000  # A0 at 300 dpi is 139 Mpx; beyond this is a bomb, not a scan
 DEFAULT_DPI = 300
 MIN_TEXT_CHARS = 16  # fewer visible characters than this: treat the page as scanned
+
+# PDFium is not thread-safe: two threads inside it at once corrupt its state, and pages of
+# unrelated files fail at random ("Data format error"). Every call into it, closing included,
+# happens under this one lock, and every object it hands out is closed explicitly under the lock
+# (never left to a finalizer, which may run on any thread at any time). Rendering and text
+# extraction are a small share of a page's cost next to Tesseract, which runs outside the lock.
+PDFIUM_LOCK = threading.RLock()
 
 
 @dataclass
@@ -110,22 +118,43 @@ def load_image_page(path: Path, page_no: int) -> ImagePage:
 
 @contextmanager
 def _open_pdf(path: Path) -> Iterator[pdfium.PdfDocument]:
-    try:
-        doc = pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as e:
-        if getattr(e, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
-            raise EncryptedInput("PDF is encrypted with a password; cannot be read") from e
-        raise CorruptInput(f"PDF is damaged or truncated: {e}") from e
+    """The document, open for the block. Callers hold PDFIUM_LOCK while they use it."""
+    with PDFIUM_LOCK:
+        try:
+            doc = pdfium.PdfDocument(path)
+        except pdfium.PdfiumError as e:
+            if getattr(e, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+                raise EncryptedInput("PDF is encrypted with a password; cannot be read") from e
+            raise CorruptInput(f"PDF is damaged or truncated: {e}") from e
     try:
         yield doc
     finally:
-        doc.close()
+        with PDFIUM_LOCK:
+            doc.close()
 
 
-def _page_text(page: pdfium.PdfPage) -> tuple[pdfium.PdfTextPage, str]:
-    textpage = page.get_textpage()
+def _page_text(textpage: pdfium.PdfTextPage) -> str:
     text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
-    return textpage, unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", text)
+
+
+@contextmanager
+def _page(doc: pdfium.PdfDocument, index: int) -> Iterator[pdfium.PdfPage]:
+    """One page, closed at the end of the block (under the lock the caller holds)."""
+    page = doc[index]
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+@contextmanager
+def _textpage(page: pdfium.PdfPage) -> Iterator[pdfium.PdfTextPage]:
+    textpage = page.get_textpage()
+    try:
+        yield textpage
+    finally:
+        textpage.close()
 
 
 def _scan_dpi(page: pdfium.PdfPage) -> int:
@@ -147,20 +176,21 @@ def _plan_pdf(path: Path) -> list[PageInfo]:
     words as pdfplumber (0 % word error for both) in 3 ms per page instead of 60–90 ms.
     """
     pages = []
-    with _open_pdf(path) as doc:
+    with _open_pdf(path) as doc, PDFIUM_LOCK:
         if len(doc) == 0:
             raise CorruptInput("PDF has no pages")
         for index in range(len(doc)):
-            page = doc[index]
-            width_pt, height_pt = page.get_size()
-            _check_pixels(
-                round(width_pt / 72 * DEFAULT_DPI),
-                round(height_pt / 72 * DEFAULT_DPI),
-                f"page {index + 1} at {DEFAULT_DPI} dpi",
-            )
-            _, text = _page_text(page)
-            has_text = sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS
-            pages.append(PageInfo(index + 1, has_text, 0 if has_text else _scan_dpi(page)))
+            with _page(doc, index) as page:
+                width_pt, height_pt = page.get_size()
+                _check_pixels(
+                    round(width_pt / 72 * DEFAULT_DPI),
+                    round(height_pt / 72 * DEFAULT_DPI),
+                    f"page {index + 1} at {DEFAULT_DPI} dpi",
+                )
+                with _textpage(page) as textpage:
+                    text = _page_text(textpage)
+                has_text = sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS
+                pages.append(PageInfo(index + 1, has_text, 0 if has_text else _scan_dpi(page)))
     return pages
 
 
@@ -201,11 +231,12 @@ def _words(textpage: pdfium.PdfTextPage, page_height_pt: float, scale: float) ->
 
 
 def text_page(doc: pdfium.PdfDocument, page_no: int, dpi: int = 72) -> TextPage:
-    page = doc[page_no - 1]
-    width_pt, height_pt = page.get_size()
-    textpage, text = _page_text(page)
-    scale = dpi / 72
-    words = _words(textpage, height_pt, scale)
+    """Plain data only (no PDFium object escapes), so the caller may use it outside the lock."""
+    with PDFIUM_LOCK, _page(doc, page_no - 1) as page, _textpage(page) as textpage:
+        width_pt, height_pt = page.get_size()
+        text = _page_text(textpage)
+        scale = dpi / 72
+        words = _words(textpage, height_pt, scale)
     return TextPage(page_no, text, words, round(width_pt * scale), round(height_pt * scale))
 
 
@@ -216,7 +247,7 @@ def load_text_page(path: Path, page_no: int, dpi: int = 72) -> TextPage:
 
 
 def iter_text_pages(path: Path, page_nos: list[int]) -> Iterator[TextPage]:
-    """Born-digital pages of one PDF, opened once."""
+    """Born-digital pages of one PDF, opened once; the lock is not held between pages."""
     with _open_pdf(path) as doc:
         for page_no in page_nos:
             yield text_page(doc, page_no)
@@ -237,27 +268,31 @@ def _native_scan(page: pdfium.PdfPage) -> tuple[Image.Image, int] | None:
     width_pt, height_pt = page.get_size()
     if b or c or a < 0.95 * width_pt or d < 0.95 * height_pt:
         return None
-    image = images[0].get_bitmap(render=False).to_pil()
+    bitmap = images[0].get_bitmap(render=False)
+    try:
+        image = bitmap.to_pil()
+        image.load()  # to_pil may share the bitmap's buffer: copy out before closing it
+        image = image.copy()
+    finally:
+        bitmap.close()
     return image, round(image.width / (a / 72))
 
 
 def load_pdf_page_image(path: Path, page_no: int, dpi: int) -> ImagePage:
     """One scanned PDF page: its embedded scan if it is only that, else rendered at `dpi`."""
-    try:
-        doc = pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as e:
-        raise CorruptInput(f"PDF is damaged: {e}") from e
-    try:
-        page = doc[page_no - 1]
-        native = _native_scan(page)
-        if native is not None:
-            return ImagePage(page_no, native[0], native[1])
-        bitmap = page.render(scale=dpi / 72, grayscale=True)
-        image = bitmap.to_pil().convert("L")
-    except pdfium.PdfiumError as e:
-        raise CorruptInput(f"page {page_no} cannot be rendered: {e}") from e
-    finally:
-        doc.close()
+    with _open_pdf(path) as doc, PDFIUM_LOCK:
+        try:
+            with _page(doc, page_no - 1) as page:
+                native = _native_scan(page)
+                if native is not None:
+                    return ImagePage(page_no, native[0], native[1])
+                bitmap = page.render(scale=dpi / 72, grayscale=True)
+                try:
+                    image = bitmap.to_pil().convert("L")  # convert copies out of the bitmap
+                finally:
+                    bitmap.close()
+        except pdfium.PdfiumError as e:
+            raise CorruptInput(f"page {page_no} cannot be rendered: {e}") from e
     return ImagePage(page_no, image, dpi)
 
 
