@@ -182,8 +182,12 @@ def _flags(font: pikepdf.Dictionary) -> int:
     return int(descriptor.get("/Flags", 0)) if isinstance(descriptor, Dictionary) else 0
 
 
-def _widths(font: pikepdf.Dictionary, face: _Face, names: dict[int, str]) -> dict[int, float]:
-    """Code -> advance width (1/1000 em) the page was laid out with; codes without one left out."""
+def _widths(
+    font: pikepdf.Dictionary, face: _Face, names: dict[int, str]
+) -> dict[int, float | None]:
+    """Code -> advance width (1/1000 em) the page was laid out with, None where a viewer takes
+    the substitute's own (a glyph the standard metrics lack, such as the Euro); codes the font
+    dictionary gives no width are left out."""
     widths = font.get("/Widths")
     if isinstance(widths, Array):
         first = int(font.get("/FirstChar", 0))
@@ -191,9 +195,9 @@ def _widths(font: pikepdf.Dictionary, face: _Face, names: dict[int, str]) -> dic
         return {c: w for c, w in laid_out.items() if c in names and w > 0}
     afm = FONT_METRICS[face.afm_name][1]  # keyed by the character
     return {
-        code: float(afm[char])
+        code: float(afm[char]) if char in afm else None
         for code, name in names.items()
-        if (char := glyphname2unicode.get(name)) is not None and char in afm
+        if (char := glyphname2unicode.get(name)) is not None
     }
 
 
@@ -210,8 +214,7 @@ def substitute(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, cache: dict) -> None:
     names = _code_names(font)
     widths = _widths(font, face, names)
     chars = {code: glyphname2unicode[names[code]] for code in widths}
-    program, found = _program(face, tuple(sorted(chars.items())), tuple(sorted(widths.items())))
-    kept = {code: w for code, w in widths.items() if code in found}
+    program, kept = _program(face, tuple(sorted(chars.items())), tuple(sorted(widths.items())))
     if not kept:
         raise CannotSubstitute(f"font '{font_name(font)}' has no glyph a substitute can draw")
     key = (face, program)
@@ -275,10 +278,10 @@ def _renamed(face: _Face) -> str:
 
 @lru_cache(maxsize=32)
 def _program(
-    face: _Face, chars: tuple[tuple[int, str], ...], widths: tuple[tuple[int, float], ...]
-) -> tuple[bytes, frozenset[int]]:
+    face: _Face, chars: tuple[tuple[int, str], ...], widths: tuple[tuple[int, float | None], ...]
+) -> tuple[bytes, dict[int, float]]:
     """The substitute's TrueType subset for these characters, its advances set to `widths`;
-    and the codes it can draw."""
+    and the codes it can draw, with their widths in 1/1000 em."""
     tt = TTFont(str(face.path))
     cmap = tt.getBestCmap()
     wanted = {code: ord(ch) for code, ch in chars if len(ch) == 1 and ord(ch) in cmap}
@@ -296,19 +299,21 @@ def _program(
     upm = tt["head"].unitsPerEm
     hmtx = tt["hmtx"].metrics
     advances: dict[str, int] = {}
+    final: dict[int, float] = {}  # the page's own widths stay exact (the program is within 1/2)
     for code, width in widths:
         if code not in wanted:
             continue
         glyph = cmap[wanted[code]]
-        advance = round(width * upm / 1000)
+        advance = hmtx[glyph][0] if width is None else round(width * upm / 1000)
         if abs(advances.get(glyph, advance) - advance) * 1000 / upm > 1:
             raise CannotSubstitute("two codes share one glyph with different widths")
         advances[glyph] = advance
         hmtx[glyph] = (advance, hmtx[glyph][1])
+        final[code] = advance * 1000 / upm if width is None else width
     _rename(tt, _renamed(face))
     out = io.BytesIO()
     tt.save(out)
-    return out.getvalue(), frozenset(wanted)
+    return out.getvalue(), final
 
 
 def _rename(tt: TTFont, ps_name: str) -> None:

@@ -29,7 +29,8 @@ DeviceCMYK colour (sohoa's output intent is sRGB and it has no CMYK profile to a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
@@ -51,6 +52,9 @@ BLEND_MODES = frozenset(_BLEND_MODE_NAMES.split())
 PAGE_KEYS_DROPPED = ("/AA", "/B", "/Metadata", "/PieceInfo", "/StructParents", "/PresSteps", "/ID")
 ANNOT_PRINT, ANNOT_HIDDEN, ANNOT_INVISIBLE, ANNOT_NOVIEW = 4, 2, 1, 32
 CMYK = ("/DeviceCMYK", "/CMYK")
+# Dropped even when printed: what they carry (files, media, 3D scenes) is not their look.
+ANNOTS_DROPPED = ("/FileAttachment", "/Sound", "/Movie", "/Screen", "/3D", "/RichMedia")
+ANNOT_KEYS_DROPPED = ("/A", "/AA", "/FS", "/Sound", "/Movie", "/Parent", "/Popup", "/P")
 
 
 class Problems:
@@ -76,19 +80,24 @@ def _ranges(pages: set[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
-def clean(pdf: pikepdf.Pdf) -> list[str]:
-    """Sanitise every page of `pdf` in place; returns why it cannot be PDF/A-2b ([] if it can)."""
+def clean(pdf: pikepdf.Pdf, hidden_layers: Iterable[pikepdf.Object] = ()) -> list[str]:
+    """Sanitise every page of `pdf` in place; returns why it cannot be PDF/A-2b ([] if it can).
+
+    `hidden_layers`: optional content groups the sources hid by default (`layers_hidden_in`).
+    """
     problems = Problems()
-    for key in ("/OpenAction", "/AA", "/Names", "/AcroForm", "/Outlines"):
+    for key in ("/OpenAction", "/AA", "/Names", "/AcroForm", "/Outlines", "/OCProperties"):
         if key in pdf.Root:
             del pdf.Root[key]
+    _declare_layers(pdf, hidden_layers)
+    pages = {page.obj.objgen for page in pdf.pages}
     for page in pdf.pages:
         _clean_page_dict(page.obj)
-        _drop_annotations(page.obj, keep_printed=True)
+        _drop_annotations(page.obj, pages, keep_printed=True)
     # Printed appearances (filled form fields, stamps) become page content; the rest is dropped.
     pdf.flatten_annotations(mode="print")
     for page in pdf.pages:
-        _drop_annotations(page.obj, keep_printed=False)
+        _drop_annotations(page.obj, pages, keep_printed=False)
     fonts: dict = {}
     seen: set[tuple[int, int]] = set()
     for page_no, page in enumerate(pdf.pages, start=1):
@@ -100,13 +109,56 @@ def clean(pdf: pikepdf.Pdf) -> list[str]:
     return problems.reasons()
 
 
+def _layers(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
+    return [
+        obj for obj in pdf.objects if isinstance(obj, Dictionary) and obj.get("/Type") == "/OCG"
+    ]
+
+
+def layers_hidden_in(out: pikepdf.Pdf, source: pikepdf.Pdf) -> list[pikepdf.Object]:
+    """The optional content groups `source` hides by default, as copied into `out`.
+
+    Call after the pages are copied: a group no copied page uses is not brought in.
+    """
+    properties = source.Root.get("/OCProperties")
+    config = properties.get("/D") if isinstance(properties, Dictionary) else None
+    if not isinstance(config, Dictionary):
+        return []
+    if config.get("/BaseState") == "/OFF":
+        shown = {o.objgen for o in config.get("/ON", []) if isinstance(o, Dictionary)}
+        groups = properties.get("/OCGs", [])
+        hidden = [o for o in groups if isinstance(o, Dictionary) and o.objgen not in shown]
+    else:
+        hidden = [o for o in config.get("/OFF", []) if isinstance(o, Dictionary)]
+    present = {o.objgen for o in _layers(out)}
+    copies = (out.copy_foreign(o) for o in hidden if o.is_indirect)
+    return [c for c in copies if c.objgen in present]
+
+
+def _declare_layers(pdf: pikepdf.Pdf, hidden: Iterable[pikepdf.Object]) -> None:
+    """PDF/A wants every optional content group listed, with one named default configuration
+    without /AS; what the sources hid by default stays hidden."""
+    groups = _layers(pdf)
+    if not groups:
+        return
+    for group in groups:
+        if not isinstance(group.get("/Name"), pikepdf.String):
+            group.Name = pikepdf.String("layer")
+    known = {g.objgen for g in groups}
+    off = Array(h for h in hidden if h.objgen in known)
+    pdf.Root.OCProperties = Dictionary(
+        OCGs=Array(groups),
+        D=Dictionary(Name=pikepdf.String("sohoa"), Order=Array(groups), OFF=off),
+    )
+
+
 def _clean_page_dict(page: pikepdf.Dictionary) -> None:
     for key in PAGE_KEYS_DROPPED:
         if key in page:
             del page[key]
 
 
-def _drop_annotations(page: pikepdf.Dictionary, keep_printed: bool) -> None:
+def _drop_annotations(page: pikepdf.Dictionary, pages: set, keep_printed: bool) -> None:
     """Keep only safe Link annotations (and, before flattening, printed appearances)."""
     annots = page.get("/Annots")
     if annots is None:
@@ -115,21 +167,12 @@ def _drop_annotations(page: pikepdf.Dictionary, keep_printed: bool) -> None:
     for annot in annots if isinstance(annots, Array) else []:
         if not isinstance(annot, Dictionary):
             continue
-        link = _safe_link(annot)
+        link = _safe_link(annot, pages)
         if link is not None:
             kept.append(link)
         elif keep_printed and _printed(annot):
             # Only its look survives flattening: no actions, no attachments, no field data.
-            for key in (
-                "/A",
-                "/AA",
-                "/FS",
-                "/Sound",
-                "/Movie",
-                "/Parent",
-                "/Popup",
-                "/RichMediaContent",
-            ):
+            for key in ANNOT_KEYS_DROPPED:
                 if key in annot:
                     del annot[key]
             kept.append(annot)
@@ -140,44 +183,58 @@ def _drop_annotations(page: pikepdf.Dictionary, keep_printed: bool) -> None:
 
 
 def _printed(annot: pikepdf.Dictionary) -> bool:
-    if annot.get("/Subtype") in (
-        "/FileAttachment",
-        "/Sound",
-        "/Movie",
-        "/Screen",
-        "/3D",
-        "/RichMedia",
-    ):
+    if annot.get("/Subtype") in ANNOTS_DROPPED:
         return False
     flags = int(annot.get("/F", 0))
     return bool(flags & ANNOT_PRINT) and not flags & (ANNOT_HIDDEN | ANNOT_INVISIBLE)
 
 
-def _safe_link(annot: pikepdf.Dictionary) -> pikepdf.Dictionary | None:
-    """A Link to a web address, rebuilt with nothing but what PDF/A-2b allows; else None."""
+def _safe_link(annot: pikepdf.Dictionary, pages: set) -> pikepdf.Dictionary | None:
+    """A Link to a web address or to a page of this output, rebuilt with nothing but what
+    PDF/A-2b allows; else None."""
     if annot.get("/Subtype") != "/Link" or "/Rect" not in annot:
         return None
-    action = annot.get("/A")
-    if not isinstance(action, Dictionary) or action.get("/S") != "/URI" or "/Next" in action:
-        return None  # scripts, launches, GoTo into a source document that is not copied
-    uri = action.get("/URI")
-    if not isinstance(uri, pikepdf.String):
+    target = _link_target(annot, pages)
+    if target is None:
         return None
-    text = bytes(uri)
-    if not text.lower().startswith((b"http://", b"https://", b"mailto:")):
-        return None  # file:, javascript: and other schemes open more than a web page
     link = Dictionary(
         Type=Name.Annot,
         Subtype=Name.Link,
         Rect=Array([float(v) for v in annot.Rect]),
         F=ANNOT_PRINT,
         Border=Array([0, 0, 0]),
-        A=Dictionary(S=Name.URI, URI=pikepdf.String(text)),
+        **target,
     )
     quads = annot.get("/QuadPoints")
     if isinstance(quads, Array) and len(quads) % 8 == 0:
         link.QuadPoints = Array([float(v) for v in quads])
     return link
+
+
+def _link_target(annot: pikepdf.Dictionary, pages: set) -> dict | None:
+    """{"A": URI action} or {"Dest": [page ...]} for a harmless link; None for anything else
+    (scripts, launches, other files, named destinations of a source that is not copied)."""
+    action = annot.get("/A")
+    if action is None:
+        dest = annot.get("/Dest")
+    elif not isinstance(action, Dictionary) or "/Next" in action:
+        return None
+    elif action.get("/S") == "/URI" and isinstance(action.get("/URI"), pikepdf.String):
+        text = bytes(action.URI)
+        if not text.lower().startswith((b"http://", b"https://", b"mailto:")):
+            return None  # file:, javascript: and other schemes open more than a web page
+        return {"A": Dictionary(S=Name.URI, URI=pikepdf.String(text))}
+    elif action.get("/S") == "/GoTo":
+        dest = action.get("/D")
+    else:
+        return None
+    # A page of this output (a link into a page left out would copy that page in as an orphan).
+    if not isinstance(dest, Array) or len(dest) < 2 or not isinstance(dest[0], Dictionary):
+        return None
+    if dest[0].objgen not in pages:
+        return None
+    view = [v for v in list(dest)[1:6] if isinstance(v, Name | int | float | Decimal) or v is None]
+    return {"Dest": Array([dest[0], *view])}
 
 
 class _Holder:

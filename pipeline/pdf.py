@@ -118,7 +118,8 @@ def _merge(parts: list[PagePart], out_path: Path, title: str | None) -> Assemble
             out.pages.append(opened[part.pdf_path].pages[part.page_index])
         # Chunks are sanitised too (so a page is never held unsanitised), and checked again as
         # pages of the final output, which alone says whether it is PDF/A.
-        problems = hygiene.clean(out)
+        hidden = [h for source in opened.values() for h in hygiene.layers_hidden_in(out, source)]
+        problems = hygiene.clean(out, hidden)
         if title is not None and not problems:
             mark_pdfa(out, title)
         elif title is not None:

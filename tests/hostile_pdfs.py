@@ -137,8 +137,20 @@ def attachments(pdf: pikepdf.Pdf) -> None:
 
 
 def document_level(pdf: pikepdf.Pdf) -> None:
-    """Catalog /OpenAction JavaScript, /AA, /Names /JavaScript and /EmbeddedFiles, outlines."""
-    _page(pdf, {"/F1": _helvetica(pdf, "Courier")}, _text())
+    """Catalog /OpenAction JavaScript, /AA, /Names /JavaScript and /EmbeddedFiles; an unembedded
+    Times-Roman whose encoding has Differences."""
+    times = pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type1,
+            BaseFont=Name("/Times-Roman"),
+            Encoding=Dictionary(
+                Differences=Array([39, Name.quoteright, 96, Name.quoteleft, 128, Name.Euro])
+            ),
+        )
+    )
+    body = _text() + _text("/F2", 700, b"`Quoted' 100 \\200 and more text")
+    _page(pdf, {"/F1": _helvetica(pdf, "Courier"), "/F2": times}, body)
     pdf.Root.OpenAction = _js(pdf)
     pdf.Root.AA = Dictionary(WC=_js(pdf))
     pdf.Root.Names = Dictionary(
@@ -251,6 +263,23 @@ def shared_resources(pdf: pikepdf.Pdf) -> None:
     for _ in range(2):
         page = pdf.add_blank_page(page_size=(595, 842))
         page.obj.Contents = Array([pdf.make_stream(_text() + b"/Fx Do\n"), lzw])
+    first, second = pdf.pages[0].obj, pdf.pages[1].obj
+    first.Annots = Array(
+        [
+            Dictionary(
+                Type=Name.Annot,
+                Subtype=Name.Link,
+                Rect=[56, 750, 200, 770],
+                Dest=Array([second, Name.Fit]),
+            ),
+            Dictionary(
+                Type=Name.Annot,
+                Subtype=Name.Link,
+                Rect=[56, 720, 200, 740],
+                A=Dictionary(S=Name.GoTo, D=String("chapter2")),
+            ),
+        ]
+    )
     for page in pdf.pages:  # set last: adding a page pushes inherited resources down
         del page.obj["/Resources"]
     pdf.Root.Pages.Resources = Dictionary(
@@ -293,6 +322,28 @@ def cmyk(pdf: pikepdf.Pdf) -> None:
     )
 
 
+def layers(pdf: pikepdf.Pdf) -> None:
+    """Optional content: marked content and a form XObject in layers, one of them off."""
+    shown = pdf.make_indirect(Dictionary(Type=Name.OCG, Name=String("Shown")))
+    hidden = pdf.make_indirect(Dictionary(Type=Name.OCG, Name=String("Hidden")))
+    font = _helvetica(pdf)
+    stamp = pdf.make_stream(
+        _text("/F1", 400, b"DRAFT - not for release"),
+        Type=Name.XObject,
+        Subtype=Name.Form,
+        BBox=[0, 0, 595, 842],
+        OC=hidden,
+        Resources=Dictionary(Font=Dictionary(F1=font)),
+    )
+    page = _page(pdf, {"/F1": font}, b"/OC /L1 BDC " + _text() + b"EMC /St Do\n")
+    page.obj.Resources.Properties = Dictionary(L1=shown)
+    page.obj.Resources.XObject = Dictionary(St=stamp)
+    pdf.Root.OCProperties = Dictionary(
+        OCGs=Array([shown, hidden]),
+        D=Dictionary(Order=Array([shown, hidden]), OFF=Array([hidden]), AS=Array([])),
+    )
+
+
 HOSTILE = {
     "page_scripts": page_scripts,
     "attachments": attachments,
@@ -301,6 +352,7 @@ HOSTILE = {
     "shared_resources": shared_resources,
     "no_substitute": no_substitute,
     "cmyk": cmyk,
+    "layers": layers,
 }
 NOT_PDFA = {"no_substitute": "Verdana", "cmyk": "DeviceCMYK"}  # name -> what the reason names
 

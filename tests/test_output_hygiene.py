@@ -16,7 +16,7 @@ import pikepdf
 import pytest
 
 from tests.conftest import run_cli
-from tests.hostile_pdfs import JS, NOT_PDFA, write_hostile_set
+from tests.hostile_pdfs import HOSTILE, JS, NOT_PDFA, write_hostile_set
 from tests.verapdf import verdicts
 
 FORBIDDEN_ACTIONS = {
@@ -56,13 +56,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, 
     result = run_cli(data, "ingest", str(tmp / "in"), "--json", "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     records = {Path(r["path"]).stem: r for r in map(json.loads, result.stdout.splitlines())}
-    assert set(records) == set(NOT_PDFA) | {
-        "page_scripts",
-        "attachments",
-        "document_level",
-        "form",
-        "shared_resources",
-    }, records.keys()
+    assert set(records) == set(HOSTILE), records.keys()
     outputs = {}
     for name, record in records.items():
         assert record["status"] == "ok", record
@@ -114,7 +108,17 @@ def test_what_was_visible_or_harmless_is_kept(exported) -> None:
         assert [(a.Subtype, bytes(a.A.URI), int(a.F)) for a in annots] == [
             ("/Link", b"https://example.org/", 4)
         ]
-    assert all(r["page_count"] == len(pikepdf.open(p).pages) for p, r in exported.values())
+    # A link to another page of the output stays; one to a named place of the source does not.
+    with pikepdf.open(exported["shared_resources"][0]) as pdf:
+        (link,) = pdf.pages[0].obj.Annots
+        assert link.Dest[0].objgen == pdf.pages[1].obj.objgen
+    # A layer the source hid by default stays hidden.
+    with pikepdf.open(exported["layers"][0]) as pdf:
+        config = pdf.Root.OCProperties.D
+        assert [str(group.Name) for group in config.OFF] == ["Hidden"]
+    for path, record in exported.values():
+        with pikepdf.open(path) as pdf:
+            assert len(pdf.pages) == record["page_count"]
 
 
 def _claims_pdfa(path: Path) -> bool:
