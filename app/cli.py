@@ -324,7 +324,8 @@ def export(
         Path, typer.Option("-o", "--output", help="Where to write the searchable PDF.")
     ],
 ) -> None:
-    """Write the searchable PDF (page images with an invisible text layer, PDF/A-2b)."""
+    """Write the searchable PDF (page images with an invisible text layer, PDF/A-2b unless
+    `sohoa show` says why not)."""
     services = _services()
     try:
         full_id = services.records.resolve(doc_id)
@@ -336,6 +337,8 @@ def export(
     except SohoaError as e:
         raise _fail(e) from e
     err.print(f"wrote {output} ({output.stat().st_size:,} bytes, {doc.page_count} page(s))")
+    if doc.pdfa is False:
+        err.print("not PDF/A: " + "; ".join(doc.not_pdfa), markup=False, highlight=False)
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -45,6 +46,8 @@ def document_json(doc: Document) -> dict[str, Any]:
         "source_id": doc.source_id,
         "page_range": list(doc.page_range) if doc.page_range else None,
         "parts": doc.parts,
+        "pdfa": doc.pdfa,
+        "not_pdfa": doc.not_pdfa,
         "errors": [e.model_dump() for e in doc.errors],
         "history": [h.model_dump(mode="json") for h in doc.history],
         "pages": page_json(doc),
@@ -137,6 +140,8 @@ def print_document(console: Console, doc: Document, with_text: bool) -> None:
         table.add_row(
             "[bold]documents[/]", f"{len(doc.parts)}: " + ", ".join(p[:12] for p in doc.parts)
         )
+    if doc.pdfa is not None:
+        table.add_row("[bold]PDF/A[/]", _pdfa_line(doc))
     console.print(table)
     if not doc.parts and doc.status.value == "done":
         print_metadata(console, doc)
@@ -161,6 +166,12 @@ def print_document(console: Console, doc: Document, with_text: bool) -> None:
         for p in doc.pages:
             console.rule(f"page {p.page_no}")
             console.print(p.text, markup=False, highlight=False)
+
+
+def _pdfa_line(doc: Document) -> str:
+    if doc.pdfa:
+        return "yes (PDF/A-2b)"
+    return escape("no: " + "; ".join(doc.not_pdfa))
 
 
 def _shown(value: Any) -> str:

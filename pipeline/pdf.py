@@ -1,4 +1,9 @@
-"""Searchable PDF output: page image with an invisible text layer, marked PDF/A-2b."""
+"""Searchable PDF output: page image with an invisible text layer, marked PDF/A-2b.
+
+Every page entering an output is sanitised first (pipeline.hygiene): no active content, no
+embedded files. An output that still holds something PDF/A forbids (a font that could not be
+embedded, CMYK colour) is written without the PDF/A identification, and `assemble` says why.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from pathlib import Path
 import img2pdf
 import pikepdf
 from PIL import Image, ImageCms
+
+from pipeline import hygiene
 
 JPEG_QUALITY = 85
 
@@ -46,11 +53,7 @@ def _srgb_icc() -> bytes:
 
 def mark_pdfa(pdf: pikepdf.Pdf, title: str) -> None:
     """XMP identification and an sRGB output intent, as PDF/A-2b asks."""
-    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
-        meta["dc:title"] = title
-        meta["pdfaid:part"] = "2"
-        meta["pdfaid:conformance"] = "B"
-        meta["xmp:CreatorTool"] = "sohoa"
+    _mark_title(pdf, title, pdfa=True)
     icc = pdf.make_stream(_srgb_icc())
     icc.N = 3
     intent = pikepdf.Dictionary(
@@ -62,11 +65,32 @@ def mark_pdfa(pdf: pikepdf.Pdf, title: str) -> None:
     pdf.Root.OutputIntents = pdf.make_indirect(pikepdf.Array([intent]))
 
 
+def _mark_title(pdf: pikepdf.Pdf, title: str, pdfa: bool) -> None:
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta["dc:title"] = title
+        if pdfa:
+            meta["pdfaid:part"] = "2"
+            meta["pdfaid:conformance"] = "B"
+        meta["xmp:CreatorTool"] = "sohoa"
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """A written output: its page count, and why it is not PDF/A-2b (empty when it is)."""
+
+    pages: int
+    not_pdfa: tuple[str, ...] = ()
+
+    @property
+    def pdfa(self) -> bool:
+        return not self.not_pdfa
+
+
 MAX_OPEN_SOURCES = 200  # well under the usual 1024 open files per process
 
 
-def assemble(parts: Iterable[PagePart], out_path: Path, title: str) -> int:
-    """Join pages into one searchable PDF at `out_path`; returns the page count.
+def assemble(parts: Iterable[PagePart], out_path: Path, title: str) -> Assembled:
+    """Join sanitised pages into one searchable PDF at `out_path`, marked PDF/A-2b if it is.
 
     Sources stay open until the write ends: qpdf copies page streams lazily from them, so a long
     document is never held in memory whole. Past MAX_OPEN_SOURCES files, pages are first merged
@@ -79,12 +103,12 @@ def assemble(parts: Iterable[PagePart], out_path: Path, title: str) -> int:
         chunks = []
         for start in range(0, len(parts), MAX_OPEN_SOURCES):
             chunk = Path(tmp) / f"{start:06d}.pdf"
-            count = _merge(parts[start : start + MAX_OPEN_SOURCES], chunk, None)
+            count = _merge(parts[start : start + MAX_OPEN_SOURCES], chunk, None).pages
             chunks.extend(PagePart(chunk, i) for i in range(count))
         return assemble(chunks, out_path, title)
 
 
-def _merge(parts: list[PagePart], out_path: Path, title: str | None) -> int:
+def _merge(parts: list[PagePart], out_path: Path, title: str | None) -> Assembled:
     with ExitStack() as stack:
         out = stack.enter_context(pikepdf.new())
         opened: dict[Path, pikepdf.Pdf] = {}
@@ -92,7 +116,13 @@ def _merge(parts: list[PagePart], out_path: Path, title: str | None) -> int:
             if part.pdf_path not in opened:
                 opened[part.pdf_path] = stack.enter_context(pikepdf.open(part.pdf_path))
             out.pages.append(opened[part.pdf_path].pages[part.page_index])
-        if title is not None:
+        # Chunks are sanitised too (so a page is never held unsanitised), and checked again as
+        # pages of the final output, which alone says whether it is PDF/A.
+        hidden = [h for source in opened.values() for h in hygiene.layers_hidden_in(out, source)]
+        problems = hygiene.clean(out, hidden)
+        if title is not None and not problems:
             mark_pdfa(out, title)
+        elif title is not None:
+            _mark_title(out, title, pdfa=False)
         out.save(out_path, fix_metadata_version=title is not None)
-        return len(out.pages)
+        return Assembled(len(out.pages), tuple(problems))

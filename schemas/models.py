@@ -153,6 +153,10 @@ class Document(_Model):
     # A scan found to hold several documents: the ids of the documents cut from it, in order.
     # Such a scan is kept (it is the original) but searched through its parts.
     parts: list[str] = PydField(default_factory=list)
+    # Whether its searchable PDF claims PDF/A-2b (None: no PDF written), and if not, why: e.g. a
+    # born-digital page's font that could not be embedded (pipeline/hygiene.py).
+    pdfa: bool | None = None
+    not_pdfa: list[Text] = PydField(default_factory=list)
 
     @property
     def text(self) -> str:

@@ -1,21 +1,16 @@
 """sohoa's searchable PDFs checked against PDF/A-2b by veraPDF (scripts/verapdf.sh).
 
-The script installs veraPDF from Maven Central on its first run (~10-60 s, then cached in
-~/.cache/sohoa/verapdf). Only a missing Java skips these tests: a failed install fails them, with
-the script's message.
+Only a missing Java skips these tests: a failed install of veraPDF fails them (tests/verapdf.py).
 """
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.verapdf import verdicts as run_verapdf
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="veraPDF needs Java")
-
-SCRIPT = ROOT / "scripts" / "verapdf.sh"
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +25,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     image, _truth = next(iter_pages(1, seed=3, level="light"))
     out = process_scanned_page(ImagePage(1, image, 300))
     (tmp / "p.pdf").write_bytes(out.pdf)
-    assert assemble([PagePart(tmp / "p.pdf")], tmp / "scanned.pdf", "Quyết định") == 1
+    assert assemble([PagePart(tmp / "p.pdf")], tmp / "scanned.pdf", "Quyết định").pages == 1
 
     manifest = generate_batch(
         tmp / "digital", pages=2, seed=1, formats=("pdf_digital",), levels=("clean",)
@@ -39,33 +34,14 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert entry.born_digital
     digital = tmp / "digital" / entry.file
     parts = [PagePart(tmp / "p.pdf")] + [PagePart(digital, i) for i in range(len(entry.pages))]
-    assert assemble(parts, tmp / "mixed.pdf", "Quyết định") == 3
+    assert assemble(parts, tmp / "mixed.pdf", "Quyết định").pages == 3
     return {"scanned": tmp / "scanned.pdf", "mixed": tmp / "mixed.pdf", "bare_page": tmp / "p.pdf"}
 
 
 @pytest.fixture(scope="module")
 def verdicts(outputs: dict[str, Path]) -> dict[str, str]:
     """One veraPDF run (one JVM start) over all files; each file's verdict block by key."""
-    files = list(outputs.values())
-    proc = subprocess.run(
-        ["bash", str(SCRIPT), *map(str, files)], capture_output=True, text=True, timeout=900
-    )
-    report = f"exit {proc.returncode}\n--- stdout:\n{proc.stdout}--- stderr:\n{proc.stderr}"
-    if proc.returncode not in (0, 1):
-        pytest.fail(f"scripts/verapdf.sh could not validate:\n{report}")
-    blocks: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in proc.stdout.splitlines():
-        if line.startswith(("PASS ", "FAIL ")):
-            current = blocks.setdefault(line.split()[1], [])
-        if current is not None:
-            current.append(line)
-    by_key = {}
-    for key, path in outputs.items():
-        lines = blocks.get(str(path)) or blocks.get(str(path.resolve()))
-        assert lines, f"no verdict for {path}:\n{report}"
-        by_key[key] = "\n".join(lines)
-    return by_key
+    return run_verapdf(outputs)
 
 
 def test_scanned_output_is_pdfa_2b(verdicts: dict[str, str]) -> None:

@@ -94,7 +94,7 @@ def test_searchable_pdf_text_reads_back(tmp_path: Path) -> None:
     page_pdf = tmp_path / "p.pdf"
     page_pdf.write_bytes(output.pdf)
     out = tmp_path / "out.pdf"
-    assert assemble([PagePart(page_pdf), PagePart(page_pdf)], out, "Quyết định") == 2
+    assert assemble([PagePart(page_pdf), PagePart(page_pdf)], out, "Quyết định").pages == 2
     with pdfplumber.open(out) as pdf:
         assert len(pdf.pages) == 2
         assert round(float(pdf.pages[0].width)) == 595  # A4 at the page's real 300 dpi
@@ -169,7 +169,7 @@ def test_long_documents_merge_in_chunks_with_pages_in_order(tmp_path: Path, monk
         source.write_bytes(pdf_module.page_pdf(image, 100, None))
         sources.append(PagePart(source))
     out = tmp_path / "long.pdf"
-    assert assemble(sources, out, "Hồ sơ") == 7
+    assert assemble(sources, out, "Hồ sơ").pages == 7
     with pdfplumber.open(out) as pdf:
         widths = [round(float(p.width) / 72 * 100) for p in pdf.pages]
     assert widths == [300 + n * 10 for n in range(1, 8)]

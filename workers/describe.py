@@ -83,6 +83,9 @@ def _cut_pdf(services: Services, scan: Document, part: Document) -> int:
         services.store.local_path(pdf_key(scan.id)) as scan_pdf,
     ):
         out = Path(tmp) / "part.pdf"
-        assemble([PagePart(scan_pdf, i) for i in range(first - 1, last)], out, part.source_name)
+        written = assemble(
+            [PagePart(scan_pdf, i) for i in range(first - 1, last)], out, part.source_name
+        )
         services.store.put_file(pdf_key(part.id), out)
+        part.pdfa, part.not_pdfa = written.pdfa, list(written.not_pdfa)
         return out.stat().st_size

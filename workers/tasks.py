@@ -154,8 +154,11 @@ def _write_searchable_pdf(services: Services, doc: Document) -> None:
         if not parts:
             return
         out = Path(tmp) / "searchable.pdf"
-        assemble(parts, out, doc.source_name)
+        written = assemble(parts, out, doc.source_name)
         store.put_file(pdf_key(doc.id), out)
+        doc.pdfa, doc.not_pdfa = written.pdfa, list(written.not_pdfa)
+        if not written.pdfa:
+            log.warning("%s: output is not PDF/A: %s", doc.id[:12], "; ".join(written.not_pdfa))
 
 
 def give_up(services: Services, doc_id: str, step: str, options: dict) -> None:
