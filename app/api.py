@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from app import views
 from app.compose import build_services
 from app.config import Settings
-from app.transfer import BodyLimit, content_disposition
+from app.transfer import BodyLimit, content_disposition, file_chunks
 from schemas.errors import NotFound, SohoaError
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             url = presign(pdf_key(full_id), disposition=disposition)
             return RedirectResponse(url, status_code=307)
         return StreamingResponse(
-            services.store.open(pdf_key(full_id)),
+            file_chunks(services.store.open(pdf_key(full_id))),
             media_type="application/pdf",
             headers={"Content-Disposition": disposition},
         )

@@ -13,7 +13,7 @@ from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
-from app.transfer import content_disposition, read_body, spool_body
+from app.transfer import content_disposition, file_chunks, read_body, spool_body
 
 from exchange.audit import AuditLog
 from exchange.models import STATUS_NAMES, AccessDenied, Kind, Status, TransportError
@@ -114,7 +114,7 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         """A signed envelope for stored records, as a file to carry by other means."""
         env = exchange.build(request.documents, me, request.to, attach=request.attach)
         return StreamingResponse(
-            exchange.open_envelope(env.message_id),
+            file_chunks(exchange.open_envelope(env.message_id)),
             media_type="application/xml",
             headers={
                 "X-Message-Id": env.message_id,
@@ -159,7 +159,7 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         full = exchange.resolve(message_id)
         exchange.require_visible(full, me, "download")
         return StreamingResponse(
-            exchange.open_envelope(full),
+            file_chunks(exchange.open_envelope(full)),
             media_type="application/xml",
             headers={"Content-Disposition": content_disposition(f"{full}.edxml")},
         )

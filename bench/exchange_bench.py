@@ -354,7 +354,7 @@ def render(r: dict) -> str:
         "Manifest, which lists each attachment's SHA-256.",
         "",
         "| path | attachment bytes | envelope bytes | build + sign s | deliver + receive s "
-        "| RSS before MB | peak RSS MB |",
+        "| peak RSS before it, MB | peak RSS, MB |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in r["large"]:
