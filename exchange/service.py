@@ -557,7 +557,9 @@ class Exchange:
             parsed = edxml.read_xml(path, self.options.max_bytes, spool_dir=work)
             claimed = edxml.envelope_from_tree(parsed.root, parsed)  # unverified: who claims it
             if not _ID.match(claimed.message_id or ""):
-                raise EnvelopeError("TraceHeaderList id (message id) missing or not 32 hex characters")
+                raise EnvelopeError(
+                    "TraceHeaderList id (message id) missing or not 32 hex characters"
+                )
             env = self._verified(path, parsed, claimed, as_organ)
         except (EnvelopeError, SignatureError, NotFound) as e:
             return self._reject(arrived, as_organ, e.message, claimed)
@@ -634,7 +636,9 @@ class Exchange:
         self.store.delete(key)
         return self.store.create(key, str(time.time()).encode())
 
-    def _verified(self, path: Path, parsed: edxml.Parsed, claimed: Envelope, as_organ: str) -> Envelope:
+    def _verified(
+        self, path: Path, parsed: edxml.Parsed, claimed: Envelope, as_organ: str
+    ) -> Envelope:
         sender = claimed.sender.organ_id
         self.organ(sender)
         uri = reference_uri(parsed.root)

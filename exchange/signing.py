@@ -196,7 +196,9 @@ class KeyStore:
         return organ_id in self._keys or self.key_path(organ_id).is_file()
 
 
-def sign_tree(root: etree._Element, keys: OrganKeys, algorithm: str = "rsa-sha256") -> etree._Element:
+def sign_tree(
+    root: etree._Element, keys: OrganKeys, algorithm: str = "rsa-sha256"
+) -> etree._Element:
     """Enveloped signature at the ds:Signature placeholder over the edXMLEnvelope element
     (Reference URI="#edXMLEnvelope"): the header and the Manifest, whose References carry each
     attachment's SHA-256. The base64 outside it is checked against those digests."""

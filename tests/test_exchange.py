@@ -762,7 +762,8 @@ def test_an_attachment_above_the_old_text_node_limit_round_trips(world: World) -
 
     client = TestClient(create_app(world.settings))
     token = {"Authorization": f"Bearer {ex.issue_token(COMMUNE)}"}
-    built = client.post("/exchange/build", headers=token, json={"documents": [sub.doc_id], "to": [DISTRICT]})
+    request = {"documents": [sub.doc_id], "to": [DISTRICT]}
+    built = client.post("/exchange/build", headers=token, json=request)
     assert built.status_code == 200 and len(built.content) > (16 << 20)
     token = {"Authorization": f"Bearer {ex.issue_token(DISTRICT)}"}
     received = client.post("/exchange/receive", headers=token, content=built.content)
@@ -842,7 +843,7 @@ def test_only_the_sender_of_a_message_can_recall_it(world: World) -> None:
     assert ex.latest_status(message_id, DISTRICT) == Status.accepted
 
 
-async def _asgi_post(app, path: str, headers: dict[str, str], body: Iterable[bytes]) -> tuple:  # noqa: ANN001
+async def _asgi_post(app, path: str, headers: dict, body: Iterable[bytes]) -> tuple:  # noqa: ANN001
     """One request straight into the ASGI app; returns (status, body, bytes the app read)."""
     chunks = list(body)
     read = 0
@@ -937,14 +938,18 @@ def test_pdf_download_names_are_encoded_not_echoed(world: World, stored: str, sh
 
     records, store = world.services.records, world.services.store
     doc = records.require(world.report)
-    copy = doc.model_copy(update={"id": hashlib.sha256(stored.encode()).hexdigest(), "source_name": stored})
+    fake_id = hashlib.sha256(stored.encode()).hexdigest()
+    copy = doc.model_copy(update={"id": fake_id, "source_name": stored})
     records.put(copy)
     store.put_bytes(pdf_key(copy.id), store.get_bytes(pdf_key(doc.id)))
     response = TestClient(create_app(world.settings)).get(f"/documents/{copy.id}/pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     header = response.headers["content-disposition"]
     # RFC 6266 with nothing else in it: a fallback of safe characters, then the RFC 5987 name
-    grammar = r"attachment; filename=\"[A-Za-z0-9 ._()+-]+\"; filename\*=UTF-8''([A-Za-z0-9%!#$&+.^_`|~-]+)"
+    grammar = (
+        r"attachment; filename=\"[A-Za-z0-9 ._()+-]+\"; "
+        r"filename\*=UTF-8''([A-Za-z0-9%!#$&+.^_`|~-]+)"
+    )
     match = re.fullmatch(grammar, header)
     assert match, header
     assert unquote(match.group(1)) == shown  # the name the browser saves it as
