@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from app import views
 from app.compose import build_services
 from app.config import Settings
+from app.transfer import BodyLimit, content_disposition, file_chunks
 from schemas.errors import NotFound, SohoaError
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
@@ -23,6 +24,7 @@ from workers.runtime import WorkerPool
 from workers.submit import accept
 
 MAX_UPLOAD_BYTES = 2 * 1024**3
+MULTIPART_SLACK_BYTES = 64 * 1024  # boundaries and part headers around the uploaded file
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,6 +40,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool.stop()
 
     api = FastAPI(title="sohoa", version="1", lifespan=lifespan)
+    from app.exchange_api import body_limits, register_exchange_routes
+
+    exchange_limits = body_limits(services.exchange.max_bytes)
+
+    def limits(method: str, path: str) -> int | None:
+        if method == "POST" and path == "/documents":
+            return MAX_UPLOAD_BYTES + MULTIPART_SLACK_BYTES
+        return exchange_limits(method, path)
+
+    api.add_middleware(BodyLimit, limits=limits)
 
     def resolve(doc_id: str) -> str:
         try:
@@ -93,14 +105,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         doc = services.records.require(full_id)
         if doc.status != DocumentStatus.done:
             raise HTTPException(409, f"document is {doc.status.value}; no PDF yet")
+        disposition = content_disposition(Path(doc.source_name).stem + ".pdf")
         presign = getattr(services.store, "presigned_url", None)
         if presign is not None:
-            return RedirectResponse(presign(pdf_key(full_id)), status_code=307)
-        name = Path(doc.source_name).stem + ".pdf"
+            url = presign(pdf_key(full_id), disposition=disposition)
+            return RedirectResponse(url, status_code=307)
         return StreamingResponse(
-            services.store.open(pdf_key(full_id)),
+            file_chunks(services.store.open(pdf_key(full_id))),
             media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={"Content-Disposition": disposition},
         )
 
     @api.post("/documents", status_code=202)
@@ -130,8 +143,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         status = 404 if isinstance(error, NotFound) else 422
         return JSONResponse({"error": error.code, "message": error.message}, status_code=status)
-
-    from app.exchange_api import register_exchange_routes
 
     register_exchange_routes(api, services, pool)
     return api

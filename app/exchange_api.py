@@ -5,11 +5,15 @@ Every call names its organ by a per-organ API token (`sohoa exchange token ORGAN
 it neither sent nor received (and that is not public) is 403.
 """
 
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
+
+from app.transfer import content_disposition, file_chunks, read_body, spool_body
 
 from exchange.audit import AuditLog
 from exchange.models import STATUS_NAMES, AccessDenied, Kind, Status, TransportError
@@ -17,7 +21,18 @@ from exchange.service import Exchange
 from workers.runtime import WorkerPool
 from workers.services import Services
 
-MAX_BODY_BYTES = 256 * 1024 * 1024
+STATUS_MAX_BYTES = 1024 * 1024  # a Status message is a header only
+
+
+def body_limits(max_bytes: int):  # noqa: ANN201
+    """Request body limits of the exchange routes, for app.transfer.BodyLimit."""
+
+    def limit(method: str, path: str) -> int | None:
+        if method != "POST":
+            return None
+        return {"/exchange/receive": max_bytes, "/exchange/status-in": STATUS_MAX_BYTES}.get(path)
+
+    return limit
 
 
 class SendRequest(BaseModel):
@@ -48,14 +63,6 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         return organ_id
 
     Organ = Annotated[str, Depends(organ)]
-
-    async def body_bytes(request: Request) -> bytes:
-        data = b""
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > exchange.options.max_bytes:
-                raise HTTPException(413, f"message above {exchange.options.max_bytes:,} bytes")
-        return data
 
     def deliver(message_id: str) -> None:
         for recipient in exchange.state(message_id).recipients:
@@ -103,32 +110,36 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         return {"message_id": message_id, "from": me, "to": request.to}
 
     @api.post("/exchange/build")
-    def build(request: SendRequest, me: Organ) -> Response:
+    def build(request: SendRequest, me: Organ) -> StreamingResponse:
         """A signed envelope for stored records, as a file to carry by other means."""
-        env, data = exchange.build(request.documents, me, request.to, attach=request.attach)
-        return Response(
-            data,
+        env = exchange.build(request.documents, me, request.to, attach=request.attach)
+        return StreamingResponse(
+            file_chunks(exchange.open_envelope(env.message_id)),
             media_type="application/xml",
             headers={
                 "X-Message-Id": env.message_id,
-                "Content-Disposition": f'attachment; filename="{env.message_id}.edxml"',
+                "Content-Disposition": content_disposition(f"{env.message_id}.edxml"),
             },
         )
 
     @api.post("/exchange/receive")
-    async def receive(me: Organ, data: Annotated[bytes, Depends(body_bytes)]) -> JSONResponse:
-        """An edXML envelope for the token's organ (from a peer, or a file uploaded)."""
+    async def receive(request: Request, me: Organ) -> JSONResponse:
+        """An edXML envelope for the token's organ (from a peer, or a file uploaded): the body
+        goes to a temporary file as it arrives (BodyLimit refuses it above the limit)."""
         import anyio
 
-        receipt = await anyio.to_thread.run_sync(exchange.receive, data, me)
+        with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as tmp:
+            path = Path(tmp) / "envelope.edxml"
+            await spool_body(request, path, exchange.options.max_bytes)
+            receipt = await anyio.to_thread.run_sync(exchange.receive, path, me)
         body = receipt.model_dump(mode="json")
         body["status_name"] = STATUS_NAMES[receipt.status.value]
         body["reuse"] = receipt.reuse_counts
         return JSONResponse(body, status_code=422 if receipt.status == Status.rejected else 200)
 
     @api.post("/exchange/status-in")
-    async def status_in(_me: Organ, data: Annotated[bytes, Depends(body_bytes)]) -> dict:
-        entry = exchange.receive_status(data)
+    async def status_in(request: Request, _me: Organ) -> dict:
+        entry = exchange.receive_status(await read_body(request, STATUS_MAX_BYTES))
         return entry.model_dump(mode="json")
 
     @api.get("/exchange/inbox")
@@ -144,10 +155,14 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         return exchange.show(exchange.resolve(message_id), me)
 
     @api.get("/exchange/messages/{message_id}/envelope")
-    def envelope(message_id: str, me: Organ) -> Response:
+    def envelope(message_id: str, me: Organ) -> StreamingResponse:
         full = exchange.resolve(message_id)
         exchange.require_visible(full, me, "download")
-        return Response(exchange.envelope_bytes(full), media_type="application/xml")
+        return StreamingResponse(
+            file_chunks(exchange.open_envelope(full)),
+            media_type="application/xml",
+            headers={"Content-Disposition": content_disposition(f"{full}.edxml")},
+        )
 
     @api.post("/exchange/messages/{message_id}/status")
     def set_status(message_id: str, request: StatusRequest, me: Organ) -> dict[str, Any]:

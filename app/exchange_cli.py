@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -227,15 +228,21 @@ def build(
     as_json: AsJson = False,
 ) -> None:
     """Write a signed edXML envelope for stored records to a file."""
+    ex = _exchange()
     try:
-        env, data = _exchange().build(doc_ids, sender, recipients, attach=attach)
+        env = ex.build(doc_ids, sender, recipients, attach=attach)
     except SohoaError as e:
         raise _fail(e) from e
-    output.write_bytes(data)
+    try:
+        with ex.open_envelope(env.message_id) as src, output.open("wb") as out:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+    except OSError as e:
+        err.print(f"[red]error:[/] cannot write {output}: {e.strerror}")
+        raise typer.Exit(3) from e
     summary = {
         "message_id": env.message_id,
         "file": str(output),
-        "bytes": len(data),
+        "bytes": output.stat().st_size,
         "from": sender,
         "to": recipients,
         "document_id": env.document_id,
@@ -295,15 +302,16 @@ def receive(
     processed; exit code 1 when the message is rejected (status 02)."""
     services = _services()
     ex = _exchange(services)
+    if not file.is_file():  # read as a stream by receive: it can be as large as the limit
+        err.print(f"[red]error:[/] cannot read {file}: no such file")
+        raise typer.Exit(3)
     try:
-        data = file.read_bytes()
+        receipt = ex.receive(file, as_organ)
+    except SohoaError as e:
+        raise _fail(e) from e
     except OSError as e:
         err.print(f"[red]error:[/] cannot read {file}: {e.strerror}")
         raise typer.Exit(3) from e
-    try:
-        receipt = ex.receive(data, as_organ)
-    except SohoaError as e:
-        raise _fail(e) from e
     _run_new_records(ex, services)
     if as_json:
         _emit(_receipt_json(receipt))

@@ -3,28 +3,40 @@
 Layout (as the published samples lay it out)::
 
     <edXML xmlns="…QCVN_102_2016">
-      <edXML:edXMLEnvelope xmlns:edXML="…QCVN_102_2016">
+      <edXML:edXMLEnvelope xmlns:edXML="…QCVN_102_2016" Id="edXMLEnvelope">
         <edXML:edXMLHeader>
           <edXML:MessageHeader> From, To, ResponseFor, DocumentId, Code, PromulgationInfo,
              DocumentType, Subject, Content, SignerInfo, DueDate, ToPlaces, OtherInfo,
              SteeringType </edXML:MessageHeader>
           <edXML:TraceHeaderList id="<message id>"> TraceHeader…, Bussiness </…>
-          <ds:Signature/>                      (enveloped XML-DSig, see signing.py)
+          <ds:Signature/>     (enveloped XML-DSig over edXMLEnvelope, see signing.py)
         </edXML:edXMLHeader>
-        <edXML:edXMLBody><edXML:edXMLManifest> Reference xlink:href="cid:<uuid>" … </…>
+        <edXML:edXMLBody><edXML:edXMLManifest> Reference xlink:href="cid:<uuid>" …
+            ds:DigestMethod ds:DigestValue (SHA-256 of the attachment) </…>
       </edXML:edXMLEnvelope>
       <AttachmentEncoded><Attachment> ContentType ContentId Description
          ContentTransferEncoded (base64) AttachmentName </Attachment></AttachmentEncoded>
     </edXML>
 
 A Status message has `edXML:Status` in place of MessageHeader/TraceHeaderList and no body.
+
+Attachments can be as large as the message limit (256 MiB), so they are never a text node in
+memory: write_envelope streams each one's base64 from its file into the output, and read_xml
+decodes it from the input into a file while the rest of the message becomes a small tree.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import io
 import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -48,6 +60,10 @@ XSD = "http://www.w3.org/2001/XMLSchema"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 MAX_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
+SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"
+# The Id of edXMLEnvelope: what a sohoa signature references (header and Manifest; each
+# attachment is bound by the SHA-256 its Manifest Reference carries).
+ENVELOPE_ID = "edXMLEnvelope"
 
 _ORGAN_FIELDS = (
     ("OrganId", "organ_id"),
@@ -67,45 +83,201 @@ def _q(tag: str) -> str:
 
 # ------------------------------------------------------------------------------ parsing
 
+CHUNK = 1024 * 1024
+# Where the attachments' base64 lives: edXML/AttachmentEncoded/Attachment/ContentTransferEncoded.
+_ENCODED_PATH = ["edXML", "AttachmentEncoded", "Attachment", "ContentTransferEncoded"]
+_FORBIDDEN = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_WHITESPACE = str.maketrans("", "", " \t\r\n")
+_NO_DTD = "DTDs and entity declarations are not allowed in edXML messages"
 
-def secure_parse(data: bytes, max_bytes: int = MAX_BYTES) -> etree._Element:
-    """Parse untrusted XML: no DTD, no entities, no network, bounded size and depth."""
-    if not data or not data.strip():
-        raise EnvelopeError("empty message: no XML at all")
-    if len(data) > max_bytes:
-        raise EnvelopeError(f"message is {len(data):,} bytes, above the limit of {max_bytes:,}")
-    head = data[:4096].lstrip()
-    if re.search(rb"<!DOCTYPE|<!ENTITY", data, re.IGNORECASE):
-        raise EnvelopeError("DTDs and entity declarations are not allowed in edXML messages")
-    if not head.startswith(b"<"):
-        raise EnvelopeError("not XML: the message does not start with '<'")
-    parser = etree.XMLParser(
+
+def xml_parser(**kw: object) -> etree.XMLParser:
+    """The one hardened parser configuration (a new parser each time: lxml parsers are not
+    thread-safe). huge_tree: a legitimate header or a legacy whole-document signature can
+    hold text nodes above libxml2's 10 MB default; size is bounded by MAX_BYTES instead."""
+    return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=True,  # base64 attachments exceed libxml2's 10 MB text node limit
+        huge_tree=True,
         remove_blank_text=False,
         collect_ids=False,
+        **kw,
     )
+
+
+@dataclass
+class Decoded:
+    """One attachment's content, decoded from base64 while the XML streamed past."""
+
+    path: Path | None  # spooled to this file; None: `data` holds it
+    data: bytes
+    sha256: str
+    size_bytes: int
+    error: str = ""  # why the text was not valid base64 (reported with the attachment's cid)
+
+
+class _Base64Sink:
+    """Decodes base64 text fed in pieces of any length to a file (or memory), hashing it."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.out = path.open("wb") if path is not None else io.BytesIO()
+        self.pending = ""
+        self.padded = False
+        self.error = ""
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def feed(self, text: str) -> None:
+        if self.error:
+            return
+        piece = self.pending + text.translate(_WHITESPACE)
+        if piece and self.padded:
+            self.error = "data after the base64 padding"
+            return
+        cut = len(piece) - len(piece) % 4
+        block, self.pending = piece[:cut], piece[cut:]
+        if not block:
+            return
+        try:
+            raw = binascii.a2b_base64(block.encode("ascii"), strict_mode=True)
+        except (binascii.Error, UnicodeEncodeError) as e:
+            self.error = str(e) or "bad character"
+            return
+        self.padded = block.endswith("=")
+        self.sha.update(raw)
+        self.size += len(raw)
+        self.out.write(raw)
+
+    def close(self) -> Decoded:
+        if self.pending and not self.error:
+            self.error = "truncated (length not a multiple of 4)"
+        data = b"" if self.path is not None else self.out.getvalue()
+        self.out.close()
+        return Decoded(self.path, data, self.sha.hexdigest(), self.size, self.error)
+
+
+class _Reader:
+    """lxml parser target: builds the tree, except that with a spool folder each attachment's
+    base64 goes through a decoder to a file instead of into a text node, so memory stays
+    bounded whatever the attachment's size. Also refuses DTDs and deep nesting as it goes."""
+
+    def __init__(self, spool_dir: Path | None) -> None:
+        self.builder = etree.TreeBuilder()
+        self.spool_dir = spool_dir
+        self.stack: list[str] = []
+        self.sink: _Base64Sink | None = None
+        self.decoded: list[Decoded] = []
+        self.error: EnvelopeError | None = None
+
+    def _fail(self, message: str) -> None:
+        self.error = self.error or EnvelopeError(message)
+        raise self.error
+
+    def start(self, tag: str, attrib: dict, nsmap: dict) -> etree._Element:
+        if len(self.stack) >= MAX_DEPTH:
+            self._fail(f"XML nested deeper than {MAX_DEPTH} levels")
+        if self.sink is not None:
+            self._fail("an attachment's ContentTransferEncoded holds elements, not base64")
+        self.stack.append(etree.QName(tag).localname)
+        if self.spool_dir is not None and self.stack == _ENCODED_PATH:
+            self.sink = _Base64Sink(self.spool_dir / f"attachment-{len(self.decoded)}")
+        # lxml names the default namespace '' here and None when building
+        return self.builder.start(tag, attrib, {(k or None): v for k, v in nsmap.items()})
+
+    def end(self, tag: str) -> etree._Element:
+        if self.sink is not None:
+            self.decoded.append(self.sink.close())
+            self.sink = None
+        self.stack.pop()
+        return self.builder.end(tag)
+
+    def data(self, text: str) -> None:
+        if self.sink is not None:
+            self.sink.feed(text)
+        else:
+            self.builder.data(text)
+
+    def comment(self, text: str) -> etree._Element:
+        return self.builder.comment(text)
+
+    def pi(self, target: str, data: str | None = None) -> etree._Element:
+        return self.builder.pi(target, data)
+
+    def doctype(self, *_: object) -> None:
+        self._fail(_NO_DTD)
+
+    def close(self) -> etree._Element | None:
+        # lxml calls this after a syntax error too; the builder's own complaint ("missing end
+        # tags") would then hide libxml2's precise one, so it is left to read_xml to report.
+        try:
+            return self.builder.close()
+        except AssertionError:
+            return None
+
+
+@dataclass
+class Parsed:
+    root: etree._Element
+    decoded: list[Decoded] | None = None  # spooled attachments, in document order
+
+
+def _chunks_of(source: bytes | Path) -> Iterator[bytes]:
+    if isinstance(source, bytes):
+        for start in range(0, len(source), CHUNK):
+            yield source[start : start + CHUNK]
+        return
+    with source.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            yield chunk
+
+
+def read_xml(
+    source: bytes | Path, max_bytes: int = MAX_BYTES, spool_dir: Path | None = None
+) -> Parsed:
+    """Parse untrusted XML from bytes or a file: no DTD, no entities, no network, bounded size
+    and depth. With `spool_dir`, attachments are decoded into files there as the XML streams."""
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    if size > max_bytes:
+        raise EnvelopeError(f"message is {size:,} bytes, above the limit of {max_bytes:,}")
+    reader = _Reader(spool_dir)
+    parser = xml_parser(target=reader)
+    tail, first = b"", True
     try:
-        root = etree.fromstring(data, parser)
+        for chunk in _chunks_of(source):
+            if first:
+                head = chunk.lstrip()
+                if head and not head.startswith(b"<"):
+                    raise EnvelopeError("not XML: the message does not start with '<'")
+                first = not head  # leading whitespace only so far
+            if _FORBIDDEN.search(tail + chunk):  # a keyword split across two chunks too
+                raise EnvelopeError(_NO_DTD)
+            tail = chunk[-16:]
+            parser.feed(chunk)
+        if first:
+            raise EnvelopeError("empty message: no XML at all")
+        root = parser.close()
+        if root is None:
+            raise EnvelopeError("malformed XML: the document is incomplete")
     except etree.XMLSyntaxError as e:
+        if reader.error is not None:
+            raise reader.error from e
         line, col = e.position if e.position else (0, 0)
         raise EnvelopeError(f"malformed XML at line {line}, column {col}: {e.msg}") from e
-    _check_depth(root)
-    return root
+    except EnvelopeError:
+        raise
+    except Exception as e:  # lxml re-raises a target's error, sometimes wrapped
+        if reader.error is not None:
+            raise reader.error from e
+        raise
+    return Parsed(root, reader.decoded if spool_dir is not None else None)
 
 
-def _check_depth(root: etree._Element) -> None:
-    for el in root.iter():
-        depth = 0
-        node = el
-        while node is not None and depth <= MAX_DEPTH:
-            node = node.getparent()
-            depth += 1
-        if depth > MAX_DEPTH:
-            raise EnvelopeError(f"XML nested deeper than {MAX_DEPTH} levels")
+def secure_parse(data: bytes, max_bytes: int = MAX_BYTES) -> etree._Element:
+    """The whole tree in memory (small messages: statuses, tests)."""
+    return read_xml(data, max_bytes).root
 
 
 def _child(el: etree._Element | None, tag: str) -> etree._Element | None:
@@ -154,8 +326,25 @@ def _header(root: etree._Element) -> etree._Element:
     return header
 
 
-def envelope_from_tree(root: etree._Element) -> Envelope:
-    header = _header(root)
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def envelope_from_tree(
+    tree: etree._Element, parsed: Parsed | None = None, *, signed_manifest: bool = False
+) -> Envelope:
+    """The envelope in `tree`: a whole edXML document, or (what a signature covers) its
+    edXMLEnvelope element alone, whose attachments are then read from `parsed`.
+
+    `signed_manifest`: the attachments are outside the signed element, so each one must match
+    the SHA-256 its signed Manifest Reference carries."""
+    if _local(tree) == "edXMLEnvelope":
+        envelope, header = tree, _child(tree, "edXMLHeader")
+        if header is None or parsed is None:
+            raise EnvelopeError("no edXMLHeader element in the edXMLEnvelope")
+        doc_root = parsed.root
+    else:
+        header, envelope, doc_root = _header(tree), _child(tree, "edXMLEnvelope"), tree
     mh = _child(header, "MessageHeader")
     if mh is None:
         raise EnvelopeError("no MessageHeader in the edXMLHeader (a Status message?)")
@@ -208,7 +397,9 @@ def envelope_from_tree(root: etree._Element) -> Envelope:
             for t in _children(traces, "TraceHeader")
         ],
         business=_business(business),
-        attachments=_attachments(root, envelope=_child(root, "edXMLEnvelope")),
+        attachments=_attachments(
+            doc_root, envelope, parsed.decoded if parsed is not None else None, signed_manifest
+        ),
     )
     return env
 
@@ -234,11 +425,52 @@ def _business(el: etree._Element | None) -> Business:
     )
 
 
-def _attachments(root: etree._Element, envelope: etree._Element) -> list[Attachment]:
+def _encoded_texts(root: etree._Element) -> list[etree._Element]:
+    """ContentTransferEncoded elements where _Reader spools them, in document order."""
+    if _local(root) != _ENCODED_PATH[0]:
+        return []
+    return [
+        text
+        for encoded in root.iterchildren(etree.Element)
+        if _local(encoded) == _ENCODED_PATH[1]
+        for att in encoded.iterchildren(etree.Element)
+        if _local(att) == _ENCODED_PATH[2]
+        for text in att.iterchildren(etree.Element)
+        if _local(text) == _ENCODED_PATH[3]
+    ]
+
+
+def _decode_text(el: etree._Element | None) -> Decoded:
+    sink = _Base64Sink(None)
+    sink.feed((el.text or "") if el is not None else "")
+    return sink.close()
+
+
+def _listed_digest(ref: etree._Element) -> str | None:
+    """Hex SHA-256 from a Manifest Reference's ds:DigestValue (sohoa puts one there, under the
+    signature, for each attachment); None when the Reference has none."""
+    value = ref.find(f"{{{DSIG}}}DigestValue")
+    if value is None:
+        return None
+    method = ref.find(f"{{{DSIG}}}DigestMethod")
+    if method is None or method.get("Algorithm") != SHA256_URI:
+        raise EnvelopeError("a Manifest Reference digest is not SHA-256")
+    try:
+        return base64.b64decode((value.text or "").strip(), validate=True).hex()
+    except (binascii.Error, ValueError) as e:
+        raise EnvelopeError("a Manifest Reference digest is not valid base64") from e
+
+
+def _attachments(
+    root: etree._Element,
+    envelope: etree._Element | None,
+    decoded: list[Decoded] | None,
+    signed_manifest: bool,
+) -> list[Attachment]:
     manifest = _child(_child(envelope, "edXMLBody"), "edXMLManifest")
     if manifest is None:
         manifest = _child(_child(envelope, "edXMLBody"), "Manifest")
-    listed: dict[str, dict[str, str]] = {}
+    listed: dict[str, dict[str, str | None]] = {}
     for ref in _children(manifest, "Reference"):
         cid = _text(ref, "ContentId") or ref.get(f"{{{XLINK}}}href", "")
         cid = cid.removeprefix("cid:").strip()
@@ -248,28 +480,42 @@ def _attachments(root: etree._Element, envelope: etree._Element) -> list[Attachm
             "name": _text(ref, "AttachmentName"),
             "content_type": _text(ref, "ContentType"),
             "description": _text(ref, "Description"),
+            "sha256": _listed_digest(ref),
         }
+        if signed_manifest and listed[cid]["sha256"] is None:
+            raise EnvelopeError(f"attachment cid:{cid} is not covered by the signature (no digest)")
+    spooled = dict(zip(_encoded_texts(root), decoded, strict=True)) if decoded is not None else {}
     encoded = _child(root, "AttachmentEncoded")
     found: list[Attachment] = []
     for att in _children(encoded, "Attachment"):
         cid = _text(att, "ContentId").removeprefix("cid:").strip()
         if cid not in listed:
             raise EnvelopeError(f"attachment cid:{cid} is not listed in the Manifest")
-        raw = _text(att, "ContentTransferEncoded")
-        try:
-            data = base64.b64decode("".join(raw.split()), validate=True)
-        except (binascii.Error, ValueError) as e:
-            raise EnvelopeError(f"attachment cid:{cid}: content is not valid base64") from e
+        text = _child(att, "ContentTransferEncoded")
+        content = spooled[text] if text in spooled else _decode_text(text)
+        if content.error:
+            raise EnvelopeError(f"attachment cid:{cid}: content is not valid base64")
         ref = listed[cid]
+        if ref["sha256"] is not None and ref["sha256"] != content.sha256:
+            raise EnvelopeError(
+                f"attachment cid:{cid} is not the file that was signed (digest mismatch)"
+            )
+        # Name and type from the (signed) Manifest; the copies beside the base64 only unsigned.
+        beside = (
+            {}
+            if signed_manifest
+            else {t: _text(att, t) for t in ("AttachmentName", "ContentType", "Description")}
+        )
         found.append(
             Attachment(
                 content_id=cid,
-                name=ref["name"] or _text(att, "AttachmentName") or cid,
+                name=ref["name"] or beside.get("AttachmentName") or cid,
                 content_type=ref["content_type"]
-                or _text(att, "ContentType")
+                or beside.get("ContentType")
                 or "application/octet-stream",
-                description=ref["description"] or _text(att, "Description"),
-                data=data,
+                description=ref["description"] or beside.get("Description", ""),
+                data=content.data,
+                path=content.path,
             )
         )
     missing = set(listed) - {a.content_id for a in found}
@@ -282,11 +528,18 @@ def _attachments(root: etree._Element, envelope: etree._Element) -> list[Attachm
 
 
 def parse_envelope(data: bytes, max_bytes: int = MAX_BYTES) -> Envelope:
+    """Unverified, in memory: for small messages and for tests."""
     return envelope_from_tree(secure_parse(data, max_bytes))
 
 
-def status_from_tree(root: etree._Element) -> StatusMessage:
-    header = _header(root)
+def status_from_tree(tree: etree._Element) -> StatusMessage:
+    """The Status in a whole document, or in its signed edXMLEnvelope element."""
+    if _local(tree) == "edXMLEnvelope":
+        header = _child(tree, "edXMLHeader")
+        if header is None:
+            raise EnvelopeError("no edXMLHeader element in the edXMLEnvelope")
+    else:
+        header = _header(tree)
     st = _child(header, "Status")
     if st is None:
         raise EnvelopeError("no Status element in the edXMLHeader")
@@ -347,7 +600,7 @@ def _response_for_el(parent: etree._Element, rf: ResponseFor) -> None:
 
 def _skeleton() -> tuple[etree._Element, etree._Element, etree._Element]:
     root = etree.Element(_q("edXML"), nsmap={None: NS, "xsi": XSI, "xsd": XSD})
-    envelope = etree.SubElement(root, _q("edXMLEnvelope"), nsmap={"edXML": NS})
+    envelope = etree.SubElement(root, _q("edXMLEnvelope"), nsmap={"edXML": NS}, Id=ENVELOPE_ID)
     header = _sub(envelope, "edXMLHeader")
     return root, envelope, header
 
@@ -423,16 +676,78 @@ def envelope_tree(env: Envelope) -> etree._Element:
         _sub(ref, "AttachmentName", att.name)
         _sub(ref, "ContentType", att.content_type)
         _sub(ref, "ContentId", f"cid:{att.content_id}")
+        etree.SubElement(ref, f"{{{DSIG}}}DigestMethod", nsmap={"ds": DSIG}, Algorithm=SHA256_URI)
+        value = etree.SubElement(ref, f"{{{DSIG}}}DigestValue", nsmap={"ds": DSIG})
+        value.text = base64.b64encode(bytes.fromhex(content_sha256(att))).decode("ascii")
     if env.attachments:
         encoded = _sub(root, "AttachmentEncoded")
-        for att in env.attachments:
+        for i, att in enumerate(env.attachments):
             el = _sub(encoded, "Attachment")
             _sub(el, "ContentType", att.content_type)
             _sub(el, "ContentId", att.content_id)
             _sub(el, "Description", att.description)
-            _sub(el, "ContentTransferEncoded", base64.b64encode(att.data).decode("ascii"))
+            _sub(el, "ContentTransferEncoded", _marker(i))  # write_envelope streams the base64
             _sub(el, "AttachmentName", att.name)
     return root
+
+
+# Stands in for an attachment's base64 in the tree until write_envelope streams it out; random
+# per process, so no header text can imitate it.
+_MARK = secrets.token_hex(16)
+
+
+def _marker(index: int) -> str:
+    return f"{_MARK}-{index}-"
+
+
+def content_sha256(att: Attachment) -> str:
+    sha = hashlib.sha256()
+    for chunk in att.chunks():
+        sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _base64_blocks(att: Attachment) -> Iterator[bytes]:
+    carry = b""
+    for chunk in att.chunks(CHUNK):
+        chunk = carry + chunk
+        cut = len(chunk) - len(chunk) % 3  # whole 3-byte groups: no padding mid-stream
+        carry = chunk[cut:]
+        if cut:
+            yield base64.b64encode(chunk[:cut])
+    if carry:
+        yield base64.b64encode(carry)
+
+
+def write_envelope(
+    env: Envelope,
+    out: BinaryIO,
+    sign: Callable[[etree._Element], etree._Element] | None = None,
+) -> int:
+    """Write the edXML message to `out`, signed by `sign` (None: unsigned); returns its size.
+
+    Only the header and Manifest are ever a tree in memory: each attachment's base64 is
+    encoded from its file in blocks straight into `out`."""
+    root = envelope_tree(env)
+    head = to_bytes(sign(root) if sign is not None else strip_placeholder(root))
+    written = 0
+    for i, att in enumerate(env.attachments):
+        before, found, head = head.partition(_marker(i).encode())
+        if not found:
+            raise EnvelopeError(f"attachment {att.name}: its place in the message was lost")
+        written += out.write(before)
+        for block in _base64_blocks(att):
+            written += out.write(block)
+    return written + out.write(head)
+
+
+def envelope_bytes(
+    env: Envelope, sign: Callable[[etree._Element], etree._Element] | None = None
+) -> bytes:
+    """The whole message in memory: for small messages and for tests."""
+    out = io.BytesIO()
+    write_envelope(env, out, sign)
+    return out.getvalue()
 
 
 def status_tree(msg: StatusMessage) -> etree._Element:

@@ -6,8 +6,10 @@ an envelope built from a record never fills a field the record's metadata does n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
@@ -117,6 +119,18 @@ class Attachment(_Model):
     content_type: str = "application/octet-stream"
     description: Text = ""
     data: bytes = b""
+    # Or the bytes live in this file (a stored original, or an attachment decoded from an
+    # arriving envelope): large files are streamed, never held whole in memory.
+    path: Path | None = None
+
+    def chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
+        if self.path is None:
+            for start in range(0, len(self.data), size):
+                yield self.data[start : start + size]
+            return
+        with self.path.open("rb") as f:
+            while chunk := f.read(size):
+                yield chunk
 
 
 class Envelope(_Model):
@@ -205,10 +219,13 @@ class StatusEntry(_Model):
 class Receipt(_Model):
     """What a receiver answers for one delivered envelope."""
 
-    message_id: str
+    message_id: str  # as the envelope claims it (not trusted when rejected)
     status: Status
     reason: Text = ""
     duplicate: bool = False
+    # A rejection is about what arrived, not about the message it claims to be: SHA-256 of
+    # the envelope bytes, the key of its audit entry.
+    envelope_sha256: str = ""
     trace: list[TraceHeader] = PydField(default_factory=list)
     attachments: list[AttachmentOutcome] = PydField(default_factory=list)
     copies: list[str] = PydField(default_factory=list)  # other records of the same DocumentId

@@ -18,7 +18,9 @@ and on S3::
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import json
 import logging
 import re
@@ -27,10 +29,10 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-from lxml import etree
+from typing import BinaryIO
 
 from exchange import envelope as edxml
 from exchange.audit import AuditLog
@@ -56,7 +58,7 @@ from exchange.models import (
 )
 from exchange.options import ExchangeOptions
 from exchange.registry import OrganRegistry
-from exchange.signing import KeyStore, OrganKeys, sign, verify
+from exchange.signing import KeyStore, OrganKeys, reference_uri, sign, sign_tree, verify
 from exchange.transport import (
     HttpTransport,
     RoutedTransport,
@@ -97,6 +99,23 @@ def _edxml_date(value: object) -> str:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return text.replace("-", "/")
     return text if re.fullmatch(r"\d{4}/\d{2}/\d{2}", text) else ""
+
+
+def _file_sha256(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _file_name(name: str) -> str:
+    """A received attachment's name as a file name in a folder of ours: no folders, no NUL,
+    not empty, at most 200 bytes (the name came from another organ)."""
+    base = Path(name.replace("\x00", "").replace("\\", "/")).name.strip()
+    while len(base.encode()) > 200:
+        base = Path(base).stem[:-1] + Path(base).suffix
+    return base if base not in ("", ".", "..") else "attachment"
 
 
 def _value(doc: Document, name: str) -> str:
@@ -195,8 +214,10 @@ class Exchange:
         recipients: list[str],
         *,
         attach: str = "original",
+        files: ExitStack | None = None,
     ) -> Envelope:
-        """Header from the first record's extracted metadata; every record's files attached."""
+        """Header from the first record's extracted metadata; every record's files attached
+        (as files `files` holds until the envelope is written; without it, in memory)."""
         records = self.services.records
         docs = [records.require(records.resolve(r)) for r in record_ids]
         if not docs:
@@ -222,55 +243,76 @@ class Exchange:
         if isinstance(places, list):
             env.to_places = [str(p) for p in places if p]
         for doc in docs:
-            env.attachments.extend(self._record_files(doc, attach))
+            env.attachments.extend(self._record_files(doc, attach, files))
         return env
 
-    def _record_files(self, doc: Document, attach: str) -> list[Attachment]:
+    def _record_files(
+        self, doc: Document, attach: str, files: ExitStack | None
+    ) -> list[Attachment]:
+        """The record's stored files as attachments backed by local paths (`files` keeps them
+        until the envelope is written: with S3 each is downloaded to a temporary file)."""
+
+        def content(key: str) -> dict:
+            if files is None:
+                return {"data": self.store.get_bytes(key)}
+            return {"path": files.enter_context(self.store.local_path(key))}
+
         if attach not in ("original", "searchable", "both"):
             raise SohoaError(f"--attach {attach!r}: use original, searchable or both")
-        files = []
+        found = []
         if attach in ("original", "both"):
-            files.append(
+            found.append(
                 Attachment(
                     content_id=str(uuid.uuid4()),
                     name=doc.source_name,
                     content_type=doc.media_type or "application/octet-stream",
                     description="original",
-                    data=self.store.get_bytes(original_key(doc.id)),
+                    **content(original_key(doc.id)),
                 )
             )
         if attach in ("searchable", "both"):
             if doc.status != DocumentStatus.done:
                 raise SohoaError(f"document {doc.id[:12]} is {doc.status.value}: no searchable PDF")
-            data = self.store.get_bytes(pdf_key(doc.id))
-            sha = hashlib.sha256(data).hexdigest()
+            pdf = content(pdf_key(doc.id))
+            sha = edxml.content_sha256(Attachment(content_id="", name="", **pdf))
             if not self._exists(f"hashes/{sha}.json"):
                 self.store.put_bytes(
                     f"{P}hashes/{sha}.json", f'{{"record_id": "{doc.id}"}}'.encode()
                 )
-            files.append(
+            found.append(
                 Attachment(
                     content_id=str(uuid.uuid4()),
                     name=Path(doc.source_name).stem + ".pdf",
                     content_type="application/pdf",
                     description="searchable PDF/A",
-                    data=data,
+                    **pdf,
                 )
             )
-        return files
+        return found
 
-    def seal(self, env: Envelope, *, sign_it: bool | None = None) -> bytes:
-        """Give the envelope a message id and the sender's trace hop, then sign it."""
+    def _stamp(self, env: Envelope) -> None:
+        """Give the envelope a message id and the sender's trace hop."""
         env.message_id = env.message_id or uuid.uuid4().hex
         hop = TraceHeader(organ_id=env.sender.organ_id, timestamp=_timestamp())
         if env.trace and env.trace[-1].organ_id == hop.organ_id:
             env.trace = env.trace[:-1]  # received here, sent on from here: one hop
         env.trace = [*env.trace, hop]
-        root = edxml.envelope_tree(env)
-        if not (self.options.sign if sign_it is None else sign_it):
-            return edxml.to_bytes(edxml.strip_placeholder(root))
-        algorithm = self.options.algorithm_for(env.recipients[0].organ_id)
-        return sign(root, self.keys.keys(env.sender.organ_id), algorithm)
+
+    def _write(self, env: Envelope, out: BinaryIO, sign_it: bool | None = None) -> int:
+        """The signed (or unsigned) message, attachments streamed from their files."""
+        signer = None
+        if self.options.sign if sign_it is None else sign_it:
+            keys = self.keys.keys(env.sender.organ_id)
+            algorithm = self.options.algorithm_for(env.recipients[0].organ_id)
+            signer = functools.partial(sign_tree, keys=keys, algorithm=algorithm)
+        return edxml.write_envelope(env, out, signer)
+
+    def seal(self, env: Envelope, *, sign_it: bool | None = None) -> bytes:
+        """Stamp and sign the envelope, in memory (small messages; tests)."""
+        self._stamp(env)
+        out = io.BytesIO()
+        self._write(env, out, sign_it)
+        return out.getvalue()
 
     def build(
         self,
@@ -282,37 +324,57 @@ class Exchange:
         attach: str = "original",
         responds_to: str | None = None,
         reason: str = "",
-    ) -> tuple[Envelope, bytes]:
-        """A signed envelope from stored records, kept in the sender's sent list."""
+    ) -> Envelope:
+        """A signed envelope from stored records, stored (`envelope_bytes`/`open_envelope`)
+        and kept in the sender's sent list. Attachments are streamed, never held whole."""
         self.organ(sender)
         for r in recipients:
             self.organ(r)
-        if record_ids:
-            env = self.envelope_for_records(record_ids, sender, recipients, attach=attach)
-            if responds_to:  # an answer, update or replacement with its own files
-                env.response_for = self._forwarded(
-                    responds_to, sender, recipients, kind, reason
-                ).response_for
-        elif responds_to:  # a forward (the earlier files and trace) or a recall (no files)
-            env = self._forwarded(responds_to, sender, recipients, kind, reason)
-        else:
-            raise SohoaError("nothing to send: name a document, or a message to forward")
-        env.business = Business(doc_type=kind, reason=reason)
-        if kind != Kind.new and responds_to:
-            earlier = self.state(responds_to)
-            env.business.replaces = [earlier.document_id] if earlier.document_id else []
-        data = self.seal(env)
-        self._record_sent(env, data, responds_to)
-        return env, data
+        with ExitStack() as files, tempfile.TemporaryDirectory(prefix="sohoa-build-") as tmp:
+            if record_ids:
+                env = self.envelope_for_records(
+                    record_ids, sender, recipients, attach=attach, files=files
+                )
+                if responds_to:  # an answer, update or replacement with its own files
+                    env.response_for = self._forwarded(
+                        responds_to, sender, recipients, kind, reason, Path(tmp)
+                    ).response_for
+            elif responds_to:  # a forward (the earlier files and trace) or a recall (no files)
+                env = self._forwarded(responds_to, sender, recipients, kind, reason, Path(tmp))
+            else:
+                raise SohoaError("nothing to send: name a document, or a message to forward")
+            env.business = Business(doc_type=kind, reason=reason)
+            if kind != Kind.new and responds_to:
+                earlier = self.state(responds_to)
+                env.business.replaces = [earlier.document_id] if earlier.document_id else []
+            self._stamp(env)
+            path = Path(tmp) / "envelope.edxml"
+            with path.open("wb") as out:
+                size = self._write(env, out)
+            if size > self.options.max_bytes:
+                raise SohoaError(
+                    f"the message would be {size:,} bytes, above the exchange limit of "
+                    f"{self.options.max_bytes:,} (SOHOA_EXCHANGE_MAX_BYTES): send fewer files"
+                )
+            self._record_sent(env, path, size, responds_to)
+        return env
 
     def _forwarded(
-        self, message_id: str, sender: str, recipients: list[str], kind: Kind, reason: str
+        self,
+        message_id: str,
+        sender: str,
+        recipients: list[str],
+        kind: Kind,
+        reason: str,
+        spool_dir: Path,
     ) -> Envelope:
         """A message built on an earlier one: its header and files, its trace plus our hop."""
         earlier_state = self.state(message_id)
         if sender not in (earlier_state.sender, *earlier_state.recipients):
             raise AccessDenied(f"organ {sender} neither sent nor received message {message_id}")
-        earlier = edxml.parse_envelope(self.envelope_bytes(message_id), self.options.max_bytes)
+        with self.store.local_path(f"{P}messages/{message_id}/envelope.edxml") as stored:
+            parsed = edxml.read_xml(stored, self.options.max_bytes, spool_dir=spool_dir)
+        earlier = edxml.envelope_from_tree(parsed.root, parsed)  # our own copy: verified before
         receipt = self._get(f"inbox/{sender}/{message_id}.json", Receipt)
         trace = receipt.trace if receipt is not None else earlier.trace
         env = earlier.model_copy(deep=True)
@@ -333,8 +395,10 @@ class Exchange:
             env.attachments = []  # a recall carries the header only
         return env
 
-    def _record_sent(self, env: Envelope, data: bytes, responds_to: str | None) -> MessageState:
-        record_ids = [self._record_of(hashlib.sha256(a.data).hexdigest()) for a in env.attachments]
+    def _record_sent(
+        self, env: Envelope, path: Path, size: int, responds_to: str | None
+    ) -> MessageState:
+        record_ids = [self._record_of(edxml.content_sha256(a)) for a in env.attachments]
         state = MessageState(
             message_id=env.message_id,
             sender=env.sender.organ_id,
@@ -348,9 +412,9 @@ class Exchange:
             algorithm=self.options.algorithm_for(env.recipients[0].organ_id)
             if self.options.sign
             else "none",
-            size_bytes=len(data),
+            size_bytes=size,
         )
-        self.store.put_bytes(f"{P}messages/{env.message_id}/envelope.edxml", data)
+        self.store.put_file(f"{P}messages/{env.message_id}/envelope.edxml", path)
         self._put(f"messages/{env.message_id}/state.json", state)
         self.store.put_bytes(f"{P}sent/{state.sender}/{env.message_id}.json", b"{}")
         if env.document_id:
@@ -363,7 +427,7 @@ class Exchange:
             kind=state.kind.value,
             document_id=state.document_id,
             records=state.record_ids,
-            bytes=len(data),
+            bytes=size,
         )
         return state
 
@@ -381,7 +445,7 @@ class Exchange:
 
     def send(self, record_ids: list[str], sender: str, recipients: list[str], **kw) -> str:
         """Build, sign and put one outbox entry per recipient; delivery happens in deliver()."""
-        env, _ = self.build(record_ids, sender, recipients, **kw)
+        env = self.build(record_ids, sender, recipients, **kw)
         for recipient in recipients:
             self._put(
                 f"outbox/{env.message_id}/{recipient}.json",
@@ -407,7 +471,8 @@ class Exchange:
         entry.attempts += 1
         entry.updated_at = _now()
         try:
-            receipt = self.transport.deliver(recipient, self.envelope_bytes(message_id))
+            with self.store.local_path(f"{P}messages/{message_id}/envelope.edxml") as path:
+                receipt = self.transport.deliver(recipient, path)
         except TransportError as e:
             entry.last_error = e.message
             self._put(key, entry)
@@ -470,24 +535,35 @@ class Exchange:
 
     # ------------------------------------------------------------------ receiving
 
-    def receive(self, data: bytes, as_organ: str) -> Receipt:
-        """Verify, deduplicate, import and answer one envelope addressed to `as_organ`."""
+    def receive(self, data: bytes | Path, as_organ: str) -> Receipt:
+        """Verify, deduplicate, import and answer one envelope addressed to `as_organ`.
+
+        `data`: the envelope, or a file holding it (large messages: read in a stream, their
+        attachments decoded to temporary files that are gone when this returns)."""
         self.organ(as_organ)
+        with tempfile.TemporaryDirectory(prefix="sohoa-receive-") as tmp:
+            work = Path(tmp)
+            if isinstance(data, bytes):
+                path = work / "envelope.edxml"
+                path.write_bytes(data)
+            else:
+                path = Path(data)
+            return self._receive_file(path, work, as_organ)
+
+    def _receive_file(self, path: Path, work: Path, as_organ: str) -> Receipt:
+        arrived = _file_sha256(path)  # a rejection is keyed by what arrived
+        claimed: Envelope | None = None
         try:
-            root = edxml.secure_parse(data, self.options.max_bytes)
-            claimed = edxml.envelope_from_tree(root)  # unverified: only to know who claims it
-        except EnvelopeError as e:
-            self.audit.append(as_organ, "reject", "", reason=e.message)
-            return Receipt(message_id="", status=Status.rejected, reason=e.message)
-        mid = claimed.message_id
-        if not _ID.match(mid or ""):
-            reason = "TraceHeaderList id (message id) missing or not 32 hex characters"
-            self.audit.append(as_organ, "reject", mid, reason=reason)
-            return Receipt(message_id=mid, status=Status.rejected, reason=reason)
-        try:
-            env = self._verified(data, root, claimed, as_organ)
+            parsed = edxml.read_xml(path, self.options.max_bytes, spool_dir=work)
+            claimed = edxml.envelope_from_tree(parsed.root, parsed)  # unverified: who claims it
+            if not _ID.match(claimed.message_id or ""):
+                raise EnvelopeError(
+                    "TraceHeaderList id (message id) missing or not 32 hex characters"
+                )
+            env = self._verified(path, parsed, claimed, as_organ)
         except (EnvelopeError, SignatureError, NotFound) as e:
-            return self._reject(mid, claimed.sender.organ_id, as_organ, e.message)
+            return self._reject(arrived, as_organ, e.message, claimed)
+        mid = env.message_id
         done = self._get(f"inbox/{as_organ}/{mid}.json", Receipt)
         if done is None and not self._claim(as_organ, mid):
             done = self._get(f"inbox/{as_organ}/{mid}.json", Receipt)
@@ -496,10 +572,9 @@ class Exchange:
         if done is not None:  # a resent message: accepted once, answered with the same receipt
             self.audit.append(as_organ, "duplicate", mid, sender=env.sender.organ_id)
             return done.model_copy(update={"duplicate": True})
-        self._answer(mid, env.sender.organ_id, as_organ, Status.arrived, "arrived")
         if not self.store.exists(f"{P}messages/{mid}/envelope.edxml"):
-            self.store.put_bytes(f"{P}messages/{mid}/envelope.edxml", data)  # from a peer
-        attachments = [self._import(a) for a in env.attachments]
+            self.store.put_file(f"{P}messages/{mid}/envelope.edxml", path)  # from a peer
+        attachments = [self._import(a, work / f"import-{i}") for i, a in enumerate(env.attachments)]
         record_ids = [a.record_id for a in attachments if a.record_id]
         copies = self._link_copies(env.document_id, record_ids) if env.document_id else []
         if not self._exists(f"messages/{mid}/state.json"):
@@ -513,12 +588,15 @@ class Exchange:
                     document_id=env.document_id,
                     subject=env.subject,
                     record_ids=record_ids,
-                    size_bytes=len(data),
+                    size_bytes=path.stat().st_size,
                     responds_to=next(
                         (r.message_id for r in env.response_for if r.message_id), None
                     ),
                 ),
             )
+        # 01 once the message is known here (its state names the recipients a status is
+        # accepted from), then 03.
+        self._answer(mid, env.sender.organ_id, as_organ, Status.arrived, "arrived")
         receipt = Receipt(
             message_id=mid,
             status=Status.accepted,
@@ -559,34 +637,62 @@ class Exchange:
         return self.store.create(key, str(time.time()).encode())
 
     def _verified(
-        self, data: bytes, root: etree._Element, claimed: Envelope, as_organ: str
+        self, path: Path, parsed: edxml.Parsed, claimed: Envelope, as_organ: str
     ) -> Envelope:
-        if as_organ not in [r.organ_id for r in claimed.recipients]:
-            raise EnvelopeError(
-                f"message is addressed to {claimed.recipients[0].organ_id}, not to {as_organ}"
-            )
         sender = claimed.sender.organ_id
         self.organ(sender)
-        has_signature = root.find(f".//{{{edxml.DSIG}}}Signature") is not None
-        if not has_signature and not self.options.sign:
-            return claimed  # benchmarks of the unsigned path only
-        signed, _algorithm = verify(data, self.keys.cert(sender), sender)
-        env = edxml.envelope_from_tree(signed)  # what the signature covers, nothing else
+        uri = reference_uri(parsed.root)
+        if uri is None and not self.options.sign:
+            env = claimed  # benchmarks of the unsigned path only
+        elif uri == "":  # signed whole by other QCVN 102 software: verified whole, in memory
+            signed, _algorithm = verify(path.read_bytes(), self.keys.cert(sender), sender)
+            env = edxml.envelope_from_tree(signed)
+        else:  # sohoa: the edXMLEnvelope is signed, each attachment bound by its digest
+            signed, _algorithm = verify(parsed.root, self.keys.cert(sender), sender)
+            env = edxml.envelope_from_tree(signed, parsed, signed_manifest=True)
+        # what the signature covers, nothing else, decides from here on
         if env.sender.organ_id != sender or env.message_id != claimed.message_id:
             raise SignatureError("the signed content names another sender or message id")
+        if as_organ not in [r.organ_id for r in env.recipients]:
+            raise EnvelopeError(
+                f"message is addressed to {env.recipients[0].organ_id}, not to {as_organ}"
+            )
         return env
 
-    def _reject(self, mid: str, sender: str, as_organ: str, reason: str) -> Receipt:
-        log.warning("message %s from %s rejected by %s: %s", mid, sender, as_organ, reason)
-        self.audit.append(as_organ, "reject", mid, sender=sender, reason=reason)
-        self._answer(mid, sender, as_organ, Status.rejected, reason)
-        return Receipt(message_id=mid, status=Status.rejected, reason=reason)
+    def _reject(
+        self, arrived: str, as_organ: str, reason: str, claimed: Envelope | None
+    ) -> Receipt:
+        """A refused envelope is recorded as what arrived (its SHA-256), never as the message
+        it claims to be: no status under that message id, nothing signed for `as_organ`. The
+        sender learns the reason from the receipt (its outbox entry becomes 'rejected')."""
+        mid = claimed.message_id if claimed is not None else ""
+        sender = claimed.sender.organ_id if claimed is not None else ""
+        log.warning(
+            "envelope sha256:%s (claims message %s from %s) rejected by %s: %s",
+            arrived[:16],
+            mid or "-",
+            sender or "-",
+            as_organ,
+            reason,
+        )
+        self.audit.append(
+            as_organ,
+            "reject",
+            f"sha256:{arrived}",
+            claimed_message_id=mid,
+            claimed_sender=sender,
+            reason=reason,
+        )
+        return Receipt(
+            message_id=mid, status=Status.rejected, reason=reason, envelope_sha256=arrived
+        )
 
-    def _import(self, att: Attachment) -> AttachmentOutcome:
+    def _import(self, att: Attachment, work: Path) -> AttachmentOutcome:
         """Known bytes link to their record (zero OCR, zero new object); new bytes are ingested."""
-        sha = hashlib.sha256(att.data).hexdigest()
+        sha = edxml.content_sha256(att)
+        size = att.path.stat().st_size if att.path is not None else len(att.data)
         out = AttachmentOutcome(
-            name=att.name, sha256=sha, size_bytes=len(att.data), content_type=att.content_type
+            name=att.name, sha256=sha, size_bytes=size, content_type=att.content_type
         )
         known = self.services.records.status(sha)
         if known is not None and known.status != DocumentStatus.failed:
@@ -596,10 +702,14 @@ class Exchange:
         if derived is not None:
             out.record_id, out.outcome = derived, "derived"
             return out
-        with tempfile.TemporaryDirectory(prefix="sohoa-receive-") as tmp:
-            path = Path(tmp) / (Path(att.name).name or "attachment")
+        work.mkdir()
+        path = work / _file_name(att.name)  # the record's source name
+        if att.path is not None:
+            att.path.rename(path)  # same temporary folder: no copy
+            att.path = path
+        else:
             path.write_bytes(att.data)
-            sub = accept(self.services, path)
+        sub = accept(self.services, path)
         out.record_id = sub.doc_id
         if sub.error is not None:
             out.outcome, out.error = "failed", sub.error.message
@@ -628,6 +738,15 @@ class Exchange:
         if target is None or not self._exists(f"inbox/{as_organ}/{target}.json"):
             return
         kind, sender = env.business.doc_type, env.sender.organ_id
+        if self.state(target).sender != sender:  # only its own sender acts on a message
+            self._answer(
+                env.message_id,
+                sender,
+                as_organ,
+                Status.refuse,
+                f"message {target} was not sent by {sender}; refused",
+            )
+            return
         if kind == Kind.revoke:
             latest = self.latest_status(target, as_organ)
             if latest == Status.done:
@@ -682,18 +801,28 @@ class Exchange:
             )
 
     def receive_status(self, data: bytes) -> StatusEntry:
+        """A recipient's signed status about a message: stored only when the organ it comes
+        from is one of that message's recipients."""
         root = edxml.secure_parse(data, 1024 * 1024)
         claimed = edxml.status_from_tree(root)
         organ_id = claimed.sender.organ_id
         self.organ(organ_id)
-        if root.find(f".//{{{edxml.DSIG}}}Signature") is not None or self.options.sign:
-            signed, _ = verify(data, self.keys.cert(organ_id), organ_id)
+        if reference_uri(root) is not None or self.options.sign:
+            signed, _ = verify(root, self.keys.cert(organ_id), organ_id)
             msg = edxml.status_from_tree(signed)
+            if msg.sender.organ_id != organ_id:
+                raise SignatureError("the signed status names another organ")
         else:
             msg = claimed
         mid = msg.response_for.message_id
         if not _ID.match(mid or ""):
             raise EnvelopeError("status names no message id (ResponseFor/MessageId)")
+        state = self.state(mid)
+        if organ_id not in state.recipients:
+            self.audit.append(organ_id, "denied", mid, wanted="status", code=msg.code.value)
+            raise AccessDenied(
+                f"organ {organ_id} is not a recipient of message {mid}: its status is refused"
+            )
         entry = StatusEntry(
             message_id=mid, code=msg.code, organ_id=organ_id, description=msg.description
         )
@@ -766,7 +895,12 @@ class Exchange:
         return found.pop()
 
     def envelope_bytes(self, message_id: str) -> bytes:
+        """The stored message in memory (small messages; tests): prefer open_envelope."""
         return self.store.get_bytes(f"{P}messages/{message_id}/envelope.edxml")
+
+    def open_envelope(self, message_id: str) -> BinaryIO:
+        """The stored message as a stream (it can be as large as the exchange limit)."""
+        return self.store.open(f"{P}messages/{message_id}/envelope.edxml")
 
     def is_public(self, message_id: str) -> bool:
         return self._exists(f"public/{message_id}.json")

@@ -3,8 +3,11 @@
 Each organ has an RSA key and a self-issued certificate naming its OrganId. Certificates are
 public and live in the object store (`exchange/certs/<OrganId>.pem`) so every node can verify;
 private keys stay in the data folder (`<data dir>/exchange-keys/<OrganId>.key.pem`, mode 0600).
-The signature covers the whole message (Reference URI="", enveloped transform): header,
-trace and every attachment. SHA-256 by default; RSA-SHA1 when a peer needs it; both verified.
+The signature is enveloped in the header and covers the edXMLEnvelope element (Reference
+URI="#edXMLEnvelope"): header, trace, and the Manifest, where each attachment's SHA-256 is
+listed, so every attachment is bound without its base64 ever being a tree node. Messages signed
+over the whole document (URI="") are verified too. SHA-256 by default; RSA-SHA1 when a peer
+needs it; both verified.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, XMLVerifier, me
 from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
 from signxml.verifier import SignatureConfiguration
 
+from exchange.envelope import DSIG, ENVELOPE_ID, xml_parser
 from exchange.models import SignatureError
 from schemas.errors import NotFound, SohoaError
 from storage.base import ObjectStore
@@ -47,6 +51,12 @@ class _Signer(XMLSigner):
 
     def check_deprecated_methods(self) -> None:
         return None
+
+    @property
+    def parser(self) -> etree.XMLParser:
+        # signxml re-parses what it signs with its own parser, without huge_tree (its signer
+        # takes no parser argument; its verifier does): ours, a new one per use (thread safety).
+        return xml_parser()
 
 
 def cert_key(organ_id: str) -> str:
@@ -186,8 +196,12 @@ class KeyStore:
         return organ_id in self._keys or self.key_path(organ_id).is_file()
 
 
-def sign(root: etree._Element, keys: OrganKeys, algorithm: str = "rsa-sha256") -> bytes:
-    """Enveloped signature at the ds:Signature placeholder; returns the signed bytes."""
+def sign_tree(
+    root: etree._Element, keys: OrganKeys, algorithm: str = "rsa-sha256"
+) -> etree._Element:
+    """Enveloped signature at the ds:Signature placeholder over the edXMLEnvelope element
+    (Reference URI="#edXMLEnvelope"): the header and the Manifest, whose References carry each
+    attachment's SHA-256. The base64 outside it is checked against those digests."""
     if algorithm not in ALGORITHMS:
         raise SohoaError(f"unknown signature algorithm {algorithm!r}: use {sorted(ALGORITHMS)}")
     method, digest = ALGORITHMS[algorithm]
@@ -198,19 +212,40 @@ def sign(root: etree._Element, keys: OrganKeys, algorithm: str = "rsa-sha256") -
         c14n_algorithm=C14N,
     )
     try:
-        signed = signer.sign(root, key=keys.private_key, cert=keys.cert_pem.decode())
+        return signer.sign(
+            root,
+            key=keys.private_key,
+            cert=keys.cert_pem.decode(),
+            reference_uri=f"#{ENVELOPE_ID}",
+        )
     except (InvalidInput, SignXMLException) as e:
         raise SignatureError(f"cannot sign as {keys.organ_id}: {e}") from e
-    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
 
-def verify(data: bytes, cert_pem: bytes, organ_id: str) -> tuple[etree._Element, str]:
+def sign(root: etree._Element, keys: OrganKeys, algorithm: str = "rsa-sha256") -> bytes:
+    """A signed message without attachments (a Status), as bytes."""
+    return etree.tostring(sign_tree(root, keys, algorithm), xml_declaration=True, encoding="UTF-8")
+
+
+def reference_uri(root: etree._Element) -> str | None:
+    """What the message's signature references: "#edXMLEnvelope" (sohoa), "" (the whole
+    document, as other QCVN 102 software signs), None when there is no signature."""
+    ref = root.find(f".//{{{DSIG}}}Signature/{{{DSIG}}}SignedInfo/{{{DSIG}}}Reference")
+    return ref.get("URI") if ref is not None else None
+
+
+def verify(
+    data: bytes | etree._Element, cert_pem: bytes, organ_id: str
+) -> tuple[etree._Element, str]:
     """Check the signature against `organ_id`'s registered certificate.
 
-    Returns what the signature covers (parse that, never the raw bytes) and the algorithm.
+    Returns what the signature covers (parse that, never the raw input): the edXMLEnvelope
+    element (a sohoa signature) or the whole document; and the algorithm.
     """
     try:
-        result = XMLVerifier().verify(data, x509_cert=cert_pem.decode(), expect_config=_ACCEPT)
+        result = XMLVerifier().verify(
+            data, x509_cert=cert_pem.decode(), expect_config=_ACCEPT, parser=xml_parser()
+        )
     except InvalidInput as e:
         raise SignatureError(f"the message is not signed as QCVN 102 requires: {e}") from e
     except InvalidDigest as e:
@@ -223,10 +258,10 @@ def verify(data: bytes, cert_pem: bytes, organ_id: str) -> tuple[etree._Element,
             f"signature check failed for {organ_id}: not made with its registered key "
             f"({e or type(e).__name__})"
         ) from e
+    except etree.XMLSyntaxError as e:
+        raise SignatureError(f"the signed content cannot be read: {e.msg}") from e
     algorithm = result.signature_xml.find(
-        "{http://www.w3.org/2000/09/xmldsig#}SignedInfo/"
-        "{http://www.w3.org/2000/09/xmldsig#}SignatureMethod"
+        f"{{{DSIG}}}SignedInfo/{{{DSIG}}}SignatureMethod"
     ).get("Algorithm", "")
     name = "rsa-sha1" if algorithm.endswith("rsa-sha1") else "rsa-sha256"
-    signed = result.signed_xml
-    return signed, name
+    return result.signed_xml, name

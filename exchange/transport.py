@@ -7,7 +7,8 @@ with a token the peer issued). Either way the receiver verifies, deduplicates an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from exchange.models import Receipt, TransportError
 
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
 
 
 class Transport(Protocol):
-    def deliver(self, recipient: str, envelope: bytes) -> Receipt:
-        """Hand over a signed envelope; raise TransportError when the peer cannot be reached."""
+    def deliver(self, recipient: str, envelope: Path) -> Receipt:
+        """Hand over a signed envelope (a file: it can be as large as the exchange limit);
+        raise TransportError when the peer cannot be reached."""
         ...
 
     def send_status(self, recipient: str, status: bytes) -> None:
@@ -29,7 +31,7 @@ class SharedStoreTransport:
     def __init__(self, exchange: Exchange) -> None:
         self.exchange = exchange
 
-    def deliver(self, recipient: str, envelope: bytes) -> Receipt:
+    def deliver(self, recipient: str, envelope: Path) -> Receipt:
         return self.exchange.receive(envelope, as_organ=recipient)
 
     def send_status(self, recipient: str, status: bytes) -> None:
@@ -44,7 +46,7 @@ class HttpTransport:
         self.timeout_s = timeout_s
         self._client = None  # one pooled client (keep-alive, one TLS context), made on first use
 
-    def _post(self, recipient: str, path: str, body: bytes):  # noqa: ANN202
+    def _post(self, recipient: str, path: str, body: bytes | BinaryIO):  # noqa: ANN202
         import httpx
 
         if recipient not in self.peers:
@@ -64,8 +66,9 @@ class HttpTransport:
             raise TransportError(f"peer {recipient} answered HTTP {response.status_code}")
         return response
 
-    def deliver(self, recipient: str, envelope: bytes) -> Receipt:
-        response = self._post(recipient, f"/exchange/receive?organ={recipient}", envelope)
+    def deliver(self, recipient: str, envelope: Path) -> Receipt:
+        with envelope.open("rb") as body:  # streamed, with its Content-Length
+            response = self._post(recipient, f"/exchange/receive?organ={recipient}", body)
         if response.status_code not in (200, 422):
             raise TransportError(f"peer {recipient} refused: HTTP {response.status_code}")
         return Receipt.model_validate(response.json())
@@ -83,7 +86,7 @@ class RoutedTransport:
     def _pick(self, organ_id: str) -> Transport:
         return self.remote if organ_id in self.remote.peers else self.local
 
-    def deliver(self, recipient: str, envelope: bytes) -> Receipt:
+    def deliver(self, recipient: str, envelope: Path) -> Receipt:
         return self._pick(recipient).deliver(recipient, envelope)
 
     def send_status(self, recipient: str, status: bytes) -> None:

@@ -199,8 +199,10 @@ class MinioStore:
             raise StorageError(f"MinIO list {prefix!r} failed: {e.message}") from e
         yield from sorted(n for n in names if n)
 
-    def presigned_url(self, key: str, expires_s: int = 3600) -> str:
-        """A time-limited download link for the API."""
+    def presigned_url(self, key: str, expires_s: int = 3600, disposition: str = "") -> str:
+        """A time-limited download link for the API; `disposition`: the Content-Disposition
+        header S3 answers it with (the download's file name)."""
+        headers = {"response-content-disposition": disposition} if disposition else None
         return self.client.presigned_get_object(
-            self.bucket, key, expires=timedelta(seconds=expires_s)
+            self.bucket, key, expires=timedelta(seconds=expires_s), response_headers=headers
         )

@@ -7,8 +7,12 @@ threads, the pipeline on born-digital PDFs (no OCR needed, so these tests stay f
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import os
+import re
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,7 +41,7 @@ from exchange.models import (
     TransportError,
 )
 from exchange.service import CLAIM_LEASE_S, Exchange
-from exchange.signing import sign, verify
+from exchange.signing import sign, sign_tree, verify
 from storage.local import LocalStore
 from tests.conftest import run_cli
 from workers.batch import submit_all, wait_for
@@ -133,12 +137,13 @@ def _envelope(**kw) -> Envelope:
 
 def test_envelope_round_trips_unsigned_and_signed(world: World) -> None:
     env = _envelope()
-    unsigned = edxml.to_bytes(edxml.strip_placeholder(edxml.envelope_tree(env)))
+    unsigned = edxml.envelope_bytes(env)
     assert edxml.parse_envelope(unsigned) == env
-    signed = sign(edxml.envelope_tree(env), world.ex.keys.keys(COMMUNE))
-    covered, algorithm = verify(signed, world.ex.keys.cert(COMMUNE), COMMUNE)
+    signed = edxml.envelope_bytes(env, lambda root: sign_tree(root, world.ex.keys.keys(COMMUNE)))
+    parsed = edxml.read_xml(signed)
+    covered, algorithm = verify(parsed.root, world.ex.keys.cert(COMMUNE), COMMUNE)
     assert algorithm == "rsa-sha256"
-    assert edxml.envelope_from_tree(covered) == env
+    assert edxml.envelope_from_tree(covered, parsed, signed_manifest=True) == env
     status = StatusMessage(
         response_for=ResponseFor(organ_id=COMMUNE, message_id="cd" * 16),
         sender=OrganInfo(organ_id=DISTRICT),
@@ -315,8 +320,9 @@ def test_size_limit_is_enforced() -> None:
 
 def test_sha1_signatures_are_made_on_request_and_verified(world: World) -> None:
     keys = world.ex.keys.keys(MINISTRY)
-    signed = sign(
-        edxml.envelope_tree(_envelope(sender=OrganInfo(organ_id=MINISTRY))), keys, "rsa-sha1"
+    signed = edxml.envelope_bytes(
+        _envelope(sender=OrganInfo(organ_id=MINISTRY)),
+        lambda root: sign_tree(root, keys, "rsa-sha1"),
     )
     assert b"xmldsig#rsa-sha1" in signed and b"xmldsig#sha1" in signed
     covered, algorithm = verify(signed, keys.cert_pem, MINISTRY)
@@ -408,11 +414,12 @@ def test_a_receipt_left_unfinished_is_retried_later_then_taken_over(world: World
 )
 def test_tampered_message_is_rejected_with_02(world: World, old, new, reason) -> None:  # noqa: ANN001
     ex = world.ex
-    env, data = ex.build([world.report], COMMUNE, [DISTRICT])
+    env = ex.build([world.report], COMMUNE, [DISTRICT])
+    data = ex.envelope_bytes(env.message_id)
     assert old in data
     receipt = ex.receive(data.replace(old, new, 1), DISTRICT)
     assert receipt.status == Status.rejected and reason in receipt.reason
-    assert ex.latest_status(env.message_id, DISTRICT) == Status.rejected
+    assert ex.statuses(env.message_id) == []  # the rejection is of what arrived, not of the message
     assert ex.receipt(env.message_id, DISTRICT) is None  # not imported; the intact one still can be
     assert ex.receive(data, DISTRICT).status == Status.accepted
 
@@ -425,8 +432,10 @@ def test_unsigned_or_unknown_sender_is_rejected(world: World) -> None:
     assert receipt.status == Status.rejected and "not signed" in receipt.reason
     stranger = ex.envelope_for_records([world.report], "000.00.00.H46", [DISTRICT])
     stranger.message_id = ""
-    root = edxml.envelope_tree(stranger.model_copy(update={"message_id": "ef" * 16}))
-    signed = sign(root, ex.keys.keys(COMMUNE))  # a key, but not Phú Thọ's registered one
+    signed = edxml.envelope_bytes(  # a key, but not Phú Thọ's registered one
+        stranger.model_copy(update={"message_id": "ef" * 16}),
+        lambda root: sign_tree(root, ex.keys.keys(COMMUNE)),
+    )
     receipt = ex.receive(signed, DISTRICT)
     assert receipt.status == Status.rejected
     assert "no registered certificate for organ 000.00.00.H46" in receipt.reason
@@ -703,3 +712,244 @@ def test_http_api_with_organ_tokens(world: World) -> None:
         assert received.json()["message_id"] == built.headers["X-Message-Id"]
         assert received.json()["reuse"] == {"reused": 1}
         assert client.get("/audit/verify").json()["ok"] is True
+
+
+# ---------------------------------------------------------------------------- integrity (issue 13)
+
+
+def _big_pdf(path: Path, size: int) -> Path:
+    """A file the size of a scanned dossier (its bytes random: nothing compresses them)."""
+    with path.open("wb") as f:
+        f.write(b"%PDF-1.7\n")
+        for _ in range(size // (1 << 20)):
+            f.write(os.urandom(1 << 20))
+    return path
+
+
+def test_an_attachment_above_the_old_text_node_limit_round_trips(world: World) -> None:
+    """12 MB: its base64 (16 MB) was one text node, above libxml2's 10 MB default, so signxml
+    failed to sign and to verify. Build -> send -> receive -> reuse, then new at the receiver."""
+    from workers.submit import accept
+
+    ex = world.ex
+    big = _big_pdf(world.tmp / "dossier.pdf", 12 << 20)
+    sub = accept(world.services, big)  # stored, not processed: reuse needs only the record
+    message_id = ex.send([sub.doc_id], COMMUNE, [PROVINCE])
+    entry = ex.deliver(message_id, PROVINCE)
+    assert entry.state == "delivered", entry.last_error
+    assert entry.receipt.reuse_counts == {"reused": 1}
+    assert entry.receipt.attachments[0].size_bytes == big.stat().st_size
+    # The same file from an organ that has not got it: decoded to a new record, bit for bit.
+    other = _big_pdf(world.tmp / "other.pdf", 12 << 20)
+    env = Envelope(
+        message_id="5a" * 16,
+        sender=ex.organ_info(MINISTRY),
+        recipients=[ex.organ_info(PROVINCE)],
+        trace=[TraceHeader(organ_id=MINISTRY, timestamp="2024/05/02 08:00:00")],
+        attachments=[Attachment(content_id="c-1", name="hồ sơ.pdf", path=other)],
+    )
+    wire = world.tmp / "big.edxml"
+    with wire.open("wb") as out:
+        edxml.write_envelope(env, out, lambda root: sign_tree(root, ex.keys.keys(MINISTRY)))
+    receipt = ex.receive(wire, PROVINCE)
+    assert receipt.status == Status.accepted, receipt.reason
+    [att] = receipt.attachments
+    assert att.outcome == "new" and att.name == "hồ sơ.pdf"
+    stored = world.services.store.get_bytes(f"originals/{att.record_id}")
+    assert stored == other.read_bytes()
+    # Over HTTP: built by the API as a file to carry, posted back to the peer route.
+    from app.api import create_app
+
+    client = TestClient(create_app(world.settings))
+    token = {"Authorization": f"Bearer {ex.issue_token(COMMUNE)}"}
+    request = {"documents": [sub.doc_id], "to": [DISTRICT]}
+    built = client.post("/exchange/build", headers=token, json=request)
+    assert built.status_code == 200 and len(built.content) > (16 << 20)
+    token = {"Authorization": f"Bearer {ex.issue_token(DISTRICT)}"}
+    received = client.post("/exchange/receive", headers=token, content=built.content)
+    assert received.status_code == 200, received.text
+    assert received.json()["reuse"] == {"reused": 1}
+
+
+def test_a_tampered_copy_leaves_the_real_message_as_it_was(world: World) -> None:
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    _deliver(world, message_id)
+    ex.set_status(message_id, DISTRICT, Status.done)
+    history = [(s.organ_id, s.code) for s in ex.statuses(message_id)]
+    entries = len(list(ex.audit.entries()))
+    forged = ex.envelope_bytes(message_id).replace(b"<edXML:Subject>", b"<edXML:Subject>X", 1)
+    receipt = ex.receive(forged, DISTRICT)
+    assert receipt.status == Status.rejected and "digest mismatch" in receipt.reason
+    assert [(s.organ_id, s.code) for s in ex.statuses(message_id)] == history
+    # Recorded as what arrived, with the reason; nothing about the real message changed.
+    arrived = hashlib.sha256(forged).hexdigest()
+    [audited] = list(ex.audit.entries())[entries:]
+    assert audited.action == "reject" and audited.target == f"sha256:{arrived}"
+    assert "digest mismatch" in audited.detail["reason"]
+    assert receipt.envelope_sha256 == arrived
+    assert ex.latest_status(message_id, DISTRICT) == Status.done
+    # So a later recall is handled as for the untouched message: refused, it is done.
+    recall_id = ex.recall(message_id, COMMUNE, "gửi nhầm")
+    _deliver(world, recall_id)
+    assert ex.latest_status(recall_id, DISTRICT) == Status.refuse
+    assert ex.latest_status(message_id, DISTRICT) == Status.done
+
+
+def test_a_message_fed_to_an_organ_it_is_not_for_stores_nothing(world: World) -> None:
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    _deliver(world, message_id)
+    history = ex.statuses(message_id)
+    receipt = ex.receive(ex.envelope_bytes(message_id), OUTSIDER)
+    assert receipt.status == Status.rejected and f"not to {OUTSIDER}" in receipt.reason
+    assert ex.statuses(message_id) == history
+    assert ex.receipt(message_id, OUTSIDER) is None
+
+
+def test_a_status_from_an_organ_that_is_not_a_recipient_is_refused(world: World) -> None:
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    _deliver(world, message_id)
+    history = ex.statuses(message_id)
+    status = StatusMessage(
+        response_for=ResponseFor(organ_id=COMMUNE, message_id=message_id),
+        sender=OrganInfo(organ_id=OUTSIDER),
+        code=Status.rejected,
+        description="not for us",
+        timestamp="2024/03/06 09:00:00",
+    )
+    signed = sign(edxml.status_tree(status), ex.keys.keys(OUTSIDER))  # its own, valid signature
+    with pytest.raises(AccessDenied, match=f"{OUTSIDER} is not a recipient"):
+        ex.receive_status(signed)
+    assert ex.statuses(message_id) == history
+
+
+def test_only_the_sender_of_a_message_can_recall_it(world: World) -> None:
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    _deliver(world, message_id)
+    recall = Envelope(  # the province, validly signed, recalls the commune's message
+        message_id="7e" * 16,
+        sender=ex.organ_info(PROVINCE),
+        recipients=[ex.organ_info(DISTRICT)],
+        response_for=[ResponseFor(organ_id=COMMUNE, message_id=message_id)],
+        trace=[TraceHeader(organ_id=PROVINCE, timestamp="2024/05/02 08:00:00")],
+        business=Business(doc_type=Kind.revoke, reason="thu hồi"),
+    )
+    signed = edxml.envelope_bytes(recall, lambda root: sign_tree(root, ex.keys.keys(PROVINCE)))
+    assert ex.receive(signed, DISTRICT).status == Status.accepted
+    assert ex.latest_status(recall.message_id, DISTRICT) == Status.refuse
+    assert ex.latest_status(message_id, DISTRICT) == Status.accepted
+
+
+async def _asgi_post(app, path: str, headers: dict, body: Iterable[bytes]) -> tuple:  # noqa: ANN001
+    """One request straight into the ASGI app; returns (status, body, bytes the app read)."""
+    chunks = list(body)
+    read = 0
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        nonlocal read
+        if not chunks:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        chunk = chunks.pop(0)
+        read += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    await app(scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, payload, read
+
+
+def test_upload_limits_refuse_early_and_leave_no_temporary_file(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import tempfile
+
+    from app.api import create_app
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    limit = 1 << 20
+    app = create_app(world.settings.model_copy(update={"exchange_max_bytes": limit}))
+    token = world.ex.issue_token(PROVINCE)
+    auth = {"Authorization": f"Bearer {token}"}
+    mb = [b"<" * (256 << 10)] * 40  # 10 MB in 256 KiB chunks
+
+    def post(path: str, headers: dict[str, str], body: Iterable[bytes]) -> tuple:
+        return asyncio.run(_asgi_post(app, path, headers, body))
+
+    # Declared too large: 413 before a byte of the body is read.
+    status, body, read = post("/exchange/receive", {**auth, "Content-Length": "2200000000"}, mb)
+    assert status == 413 and read == 0 and b"above the limit of 1,048,576 bytes" in body
+    status, _, read = post("/documents", {"Content-Length": str(3 << 30)}, mb)
+    assert (status, read) == (413, 0)
+    # No length, or a lying one: stopped once past the limit, not after the whole body.
+    for headers in ({**auth}, {**auth, "Content-Length": "1000"}):
+        status, body, read = post("/exchange/receive", headers, mb)
+        assert status == 413 and read <= limit + (256 << 10), (headers, read)
+    multipart = {"Content-Type": "multipart/form-data; boundary=xyz"}
+    head = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n'
+    monkeypatch.setattr("app.api.MAX_UPLOAD_BYTES", limit)
+    app = create_app(world.settings)
+    status, body, read = post("/documents", multipart, [head, *mb])
+    assert status == 413 and read <= limit + (512 << 10), read
+    # An envelope within the limit is read through a temporary file, gone afterwards.
+    small = world.ex.envelope_bytes(world.ex.send([world.report], COMMUNE, [PROVINCE]))
+    status, body, _ = post("/exchange/receive", auth, [small[:1000], small[1000:]])
+    assert status == 200 and json.loads(body)["status"] == "03", body
+    assert list(temp.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("a\"; filename*=UTF-8''evil.exe; x=\".png", "a\"; filename*=UTF-8''evil.exe; x=\".pdf"),
+        ("biên bản\r\nSet-Cookie: x=1.png", "biên bảnSet-Cookie: x=1.pdf"),
+        ("hồ sơ.pdf", "hồ sơ.pdf"),
+    ],
+)
+def test_pdf_download_names_are_encoded_not_echoed(world: World, stored: str, shown: str) -> None:
+    from urllib.parse import unquote
+
+    from app.api import create_app
+    from storage.keys import pdf_key
+
+    records, store = world.services.records, world.services.store
+    doc = records.require(world.report)
+    fake_id = hashlib.sha256(stored.encode()).hexdigest()
+    copy = doc.model_copy(update={"id": fake_id, "source_name": stored})
+    records.put(copy)
+    store.put_bytes(pdf_key(copy.id), store.get_bytes(pdf_key(doc.id)))
+    response = TestClient(create_app(world.settings)).get(f"/documents/{copy.id}/pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    header = response.headers["content-disposition"]
+    # RFC 6266 with nothing else in it: a fallback of safe characters, then the RFC 5987 name
+    grammar = (
+        r"attachment; filename=\"[A-Za-z0-9 ._()+-]+\"; "
+        r"filename\*=UTF-8''([A-Za-z0-9%!#$&+.^_`|~-]+)"
+    )
+    match = re.fullmatch(grammar, header)
+    assert match, header
+    assert unquote(match.group(1)) == shown  # the name the browser saves it as

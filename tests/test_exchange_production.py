@@ -248,3 +248,80 @@ def test_audit_chain_verifies_then_fails_after_a_forged_edit(scenario, env) -> N
     report = json.loads(broken.stdout)
     assert report["ok"] is False and report["problem"].startswith("entry 7 (")
     assert "was altered" in report["problem"]
+
+
+@pytest.fixture(scope="module")
+def exchange(scenario, env):  # noqa: ANN201
+    """This process's own Exchange on the same servers (S3 store, OpenSearch, data folder)."""
+    from app.compose import build_services
+    from app.config import Settings
+    from exchange.service import Exchange
+
+    names = ("DATA_DIR", "STORAGE", "SEARCH", "SEARCH_INDEX", "BROKER")
+    settings = Settings(**{n.lower(): env[f"SOHOA_{n}"] for n in names})
+    return settings, Exchange(build_services(settings))
+
+
+def test_a_tampered_copy_or_a_stranger_changes_nothing_on_the_servers(scenario, exchange) -> None:
+    from exchange.envelope import status_tree
+    from exchange.models import AccessDenied, OrganInfo, ResponseFor, Status, StatusMessage
+    from exchange.signing import sign
+
+    _, ex = exchange
+    message_id = ex.send([scenario["report"]], COMMUNE, [DISTRICT])
+    assert ex.deliver(message_id, DISTRICT).state == "delivered"
+    ex.set_status(message_id, DISTRICT, Status.done)
+    history = [(s.organ_id, s.code) for s in ex.statuses(message_id)]
+    forged = ex.envelope_bytes(message_id).replace(b"<edXML:Subject>", b"<edXML:Subject>!", 1)
+    assert ex.receive(forged, DISTRICT).status == Status.rejected
+    assert ex.receive(ex.envelope_bytes(message_id), OUTSIDER).status == Status.rejected
+    stranger = StatusMessage(
+        response_for=ResponseFor(organ_id=COMMUNE, message_id=message_id),
+        sender=OrganInfo(organ_id=OUTSIDER),
+        code=Status.rejected,
+    )
+    with pytest.raises(AccessDenied):
+        ex.receive_status(sign(status_tree(stranger), ex.keys.keys(OUTSIDER)))
+    assert [(s.organ_id, s.code) for s in ex.statuses(message_id)] == history
+    recall_id = ex.recall(message_id, COMMUNE)
+    ex.deliver(recall_id, DISTRICT)
+    assert ex.latest_status(recall_id, DISTRICT) == Status.refuse
+    assert ex.latest_status(message_id, DISTRICT) == Status.done
+
+
+def test_a_large_attachment_round_trips_through_s3(scenario, exchange, tmp_path) -> None:
+    from urllib.parse import unquote
+
+    import httpx
+
+    from app.api import create_app
+    from storage.keys import pdf_key
+    from workers.submit import accept
+
+    settings, ex = exchange
+    big = tmp_path / "hồ sơ lớn.pdf"
+    with big.open("wb") as f:
+        f.write(b"%PDF-1.7\n")
+        for _ in range(12):
+            f.write(os.urandom(1 << 20))
+    sub = accept(ex.services, big)
+    message_id = ex.send([sub.doc_id], COMMUNE, [PROVINCE])
+    entry = ex.deliver(message_id, PROVINCE)
+    assert entry.state == "delivered", entry.last_error
+    assert entry.receipt.reuse_counts == {"reused": 1}
+    assert entry.receipt.attachments[0].size_bytes == big.stat().st_size
+    # The searchable PDF's download name, through S3's presigned link.
+    records, store = ex.services.records, ex.services.store
+    doc = records.require(scenario["report"])
+    copy = doc.model_copy(update={"id": "ab" * 32, "source_name": 'hồ sơ";\r\nx.png'})
+    records.put(copy)
+    store.put_bytes(pdf_key(copy.id), store.get_bytes(pdf_key(doc.id)))
+    redirect = TestClient(create_app(settings)).get(
+        f"/documents/{copy.id}/pdf", follow_redirects=False
+    )
+    assert redirect.status_code == 307
+    served = httpx.get(redirect.headers["location"])
+    assert served.status_code == 200 and served.content.startswith(b"%PDF")
+    header = served.headers["content-disposition"]
+    assert header.startswith('attachment; filename="ho so_x.pdf"; filename*=UTF-8'), header
+    assert unquote(header.split("''", 1)[1]) == 'hồ sơ";x.pdf'
