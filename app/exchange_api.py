@@ -11,7 +11,6 @@ from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from exchange.audit import AuditLog
 from exchange.models import STATUS_NAMES, AccessDenied, Kind, Status, TransportError
 from exchange.service import Exchange
 from workers.runtime import WorkerPool
@@ -170,5 +169,4 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
 
     @api.get("/audit/verify")
     def audit_verify() -> dict[str, Any]:
-        count, problem = AuditLog(services.store).verify()
-        return {"ok": problem is None, "entries": count, "problem": problem}
+        return exchange.audit.verify_and_checkpoint().as_json()
