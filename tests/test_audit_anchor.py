@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,3 +255,21 @@ def test_tampering_with_the_stored_log_is_reported(install: Install, attack) -> 
     problem = tampered(install)
     assert expected in problem, problem
     assert FINDINGS.get(attack, "") in problem, problem
+
+
+def test_a_checkpoint_is_written_when_entries_follow_a_quiet_spell(tmp_path: Path) -> None:
+    """The time bound: far fewer entries than SOHOA_AUDIT_CHECKPOINT_EVERY, yet anchored."""
+    settings = Settings(
+        data_dir=tmp_path,
+        storage="",
+        search="",
+        audit_checkpoint_every=1000,
+        audit_checkpoint_minutes=0.01,  # 0.6 s
+    )
+    ex = Exchange(build_services(settings))
+    ex.audit.append(COMMUNE, "read", "message-1")
+    ex.audit.append(COMMUNE, "read", "message-2")
+    time.sleep(0.8)
+    last = ex.audit.append(COMMUNE, "read", "message-3")
+    newest = json.loads(ex.store.get_bytes(checkpoint_keys(ex.store)[-1]))
+    assert newest["count"] == last.seq == 3
