@@ -58,4 +58,6 @@ def exchange_options(settings: Settings) -> ExchangeOptions:
         retry_min_backoff_ms=settings.exchange_retry_min_ms,
         max_retries=settings.exchange_retries,
         peers=settings.exchange_peers,
+        audit_checkpoint_every=settings.audit_checkpoint_every,
+        audit_checkpoint_minutes=settings.audit_checkpoint_minutes,
     )

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     exchange_retry_min_ms: int = Field(default=1000, ge=10)
     exchange_retries: int = Field(default=6, ge=0)
     exchange_peers: str = ""  # organs on other installations: ORGAN=URL|TOKEN;…
+    audit_checkpoint_every: int = Field(default=20, ge=1)  # entries between signed checkpoints
+    audit_checkpoint_minutes: float = Field(default=5.0, gt=0)  # … or minutes, when appending
 
     @property
     def storage_path(self) -> Path:

@@ -14,8 +14,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from app.transfer import content_disposition, file_chunks, read_body, spool_body
-
-from exchange.audit import AuditLog
 from exchange.models import STATUS_NAMES, AccessDenied, Kind, Status, TransportError
 from exchange.service import Exchange
 from workers.runtime import WorkerPool
@@ -185,5 +183,4 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
 
     @api.get("/audit/verify")
     def audit_verify() -> dict[str, Any]:
-        count, problem = AuditLog(services.store).verify()
-        return {"ok": problem is None, "entries": count, "problem": problem}
+        return exchange.audit.verify_and_checkpoint().as_json()

@@ -556,17 +556,34 @@ def public(message_id: str, as_organ: AsOrgan) -> None:
 
 @audit_app.command("verify")
 def audit_verify(as_json: AsJson = False) -> None:
-    """Check the whole hash chain; exit code 1 names the first entry that does not hold."""
+    """Check the hash chain against the signed checkpoints, then write a checkpoint of what
+    was verified; exit code 1 names the tampering found (docs/exchange.md: what it proves)."""
     from exchange.audit import AuditLog
 
-    count, problem = AuditLog(_services().store).verify()
+    services = _services()
+    try:
+        report = AuditLog.for_options(services.store, services.exchange).verify_and_checkpoint()
+    except SohoaError as e:
+        raise _fail(e) from e
     if as_json:
-        _emit({"ok": problem is None, "entries": count, "problem": problem})
-    elif problem is None:
-        out.print(f"audit log intact: {count} entries, hash chain verified")
+        _emit(report.as_json())
+    elif not report.ok:
+        before = f" (entries before it verified: {report.entries})" if report.entries else ""
+        err.print(f"[red]audit log tampered with:[/] {report.problem}{before}", soft_wrap=True)
+    elif report.entries == 0 and report.checkpoints == 0:
+        out.print("audit log intact (empty): no entries, no checkpoints")
     else:
-        err.print(f"[red]audit log broken:[/] {problem} (entries before it verified: {count})")
-    raise typer.Exit(0 if problem is None else 1)
+        out.print(f"audit log intact: {report.entries} entries, hash chain verified")
+        if report.latest is not None:
+            out.print(
+                f"  {report.checkpoints} signed checkpoint(s) verified; the newest, "
+                f"{report.latest.describe()}, matches the chain"
+            )
+        if report.written is not None:
+            out.print(f"  written: {report.written.describe()}")
+        if report.note:
+            out.print(f"  no checkpoint written: {report.note}")
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @audit_app.command("list")

@@ -20,6 +20,8 @@ class ExchangeOptions:
     retry_max_backoff_ms: int = 60000
     max_retries: int = 6
     peers: str = ""  # organs on other installations: ORGAN=URL|TOKEN;… (transport.parse_peers)
+    audit_checkpoint_every: int = 20  # a signed audit checkpoint every this many entries …
+    audit_checkpoint_minutes: float = 5.0  # … or this long after the last one (audit.py)
 
     def algorithm_for(self, recipient: str) -> str:
         return "rsa-sha1" if recipient in self.sha1_peers else self.algorithm

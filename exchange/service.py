@@ -146,7 +146,7 @@ class Exchange:
             else OrganRegistry.default()
         )
         self.keys = KeyStore(self.store, self.options.keys_dir)
-        self.audit = AuditLog(self.store, Path(self.options.keys_dir) / ".audit.lock")
+        self.audit = AuditLog.for_options(self.store, self.options)
         self.enqueue = enqueue
         self.pending_work: list[Submission] = []  # new records to OCR when nobody enqueues
         self.transport: Transport = transport or SharedStoreTransport(self)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, XMLVerifier, methods
@@ -194,6 +194,43 @@ class KeyStore:
 
     def has_key(self, organ_id: str) -> bool:
         return organ_id in self._keys or self.key_path(organ_id).is_file()
+
+
+def installation_key(keys_dir: Path, *, create: bool) -> ed25519.Ed25519PrivateKey | None:
+    """The installation's own audit key (`<keys_dir>/audit.key.pem`, mode 0600): it signs the
+    audit checkpoints. Made on first use when `create`; the private part never leaves the folder.
+
+    Written aside and hard-linked into place, so processes racing to make it end up with one key.
+    """
+    path = Path(keys_dir) / "audit.key.pem"
+    if not path.is_file():
+        if not create:
+            return None
+        pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".tmp-{os.getpid()}-{os.urandom(4).hex()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(pem)
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            tmp.unlink(missing_ok=True)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError as e:
+        raise SohoaError(f"{path} is not a readable audit key: {e}") from e
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise SohoaError(f"{path} is not an Ed25519 audit key")
+    return key
 
 
 def sign_tree(
