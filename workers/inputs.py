@@ -122,7 +122,9 @@ def expand_inputs(inputs: Iterable[str]) -> Iterator[Found]:
     walk = _Walk()
     for raw in inputs:
         before = walk.taken
-        if has_magic(raw) and not os.path.lexists(raw):  # "scan[1].pdf" may be a real name
+        if not raw:  # Path("") would be the current folder: never what an empty argument meant
+            yield Found.failed(Path(), InputNotFound("no such file or folder: '' (an empty path)"))
+        elif has_magic(raw) and not os.path.lexists(raw):  # "scan[1].pdf" may be a real name
             yield from walk.pattern(raw)
             if walk.taken == before:
                 shown, _ = safe_text(raw)
