@@ -100,7 +100,7 @@ class Found:
         """`name`: the name the file came with when it is not `path`'s own (an upload)."""
         shown, path_problem = safe_text(str(path))
         name, name_problem = safe_text(path.name if name is None else name)
-        notes = ()
+        notes: tuple[str, ...] = ()
         if name_problem:
             notes = (f"file name {name_problem}: kept with \\xNN escapes",)
         elif path_problem:
@@ -174,15 +174,22 @@ class _Walk:
         while stack:
             here = stack.pop()
             subfolders: list[Path] = []
-            for entry, st, error in _entries(here):
-                path = Path(entry.path) if entry is not None else here
+            listing = _listing(here, hidden=False)
+            if isinstance(listing, SohoaError):
+                self.taken += 1
+                yield Found.failed(here, listing)
+                continue
+            for entry in listing:
+                path = Path(entry.path)
+                st, error = _reach(entry)
                 if error is not None:
-                    self.taken += 1
-                    yield Found.failed(path, error)
-                elif stat.S_ISDIR(st.st_mode):
+                    if _wanted(entry.name) or _is_dir_entry(entry):  # else: not ours anyway
+                        self.taken += 1
+                        yield Found.failed(path, error)
+                elif st is not None and stat.S_ISDIR(st.st_mode):
                     if self._first_visit(st):
                         subfolders.append(path)
-                elif _wanted(path.name):
+                elif _wanted(entry.name):
                     yield from self._file(path, st)
             stack.extend(reversed(subfolders))
 
@@ -195,8 +202,14 @@ class _Walk:
             else:
                 yield from self.named(match, matched=True)
 
-    def _file(self, path: Path, st: os.stat_result) -> Iterator[Found]:
+    def _file(self, path: Path, st: os.stat_result | None) -> Iterator[Found]:
         self.taken += 1
+        if st is None:
+            try:
+                st = path.stat()
+            except OSError as e:
+                yield Found.failed(path, path_error(path, e))
+                return
         kind = KINDS.get(stat.S_IFMT(st.st_mode))
         if kind is not None:
             shown, _ = safe_text(str(path))
@@ -219,30 +232,27 @@ def _wanted(name: str) -> bool:
     return not name.startswith(".") and Path(name).suffix.lower() in SUFFIXES
 
 
-def _entries(
-    folder: Path,
-) -> Iterator[tuple[os.DirEntry | None, os.stat_result, SohoaError | None]]:
-    """(entry, stat through symlinks, error) for each visible entry worth a look, sorted.
-
-    A folder that cannot be listed is one error (entry None); an entry that cannot be reached
-    is an error only if it could matter (a folder or a supported file name).
-    """
-    blank = os.stat_result((0,) * 10)
+def _listing(folder: Path, *, hidden: bool) -> list[os.DirEntry] | SohoaError:
+    """A folder's entries sorted by name, or why it cannot be listed."""
     try:
         with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
+            return sorted(
+                (e for e in listing if hidden or not e.name.startswith(".")), key=lambda e: e.name
+            )
     except OSError as e:
-        yield None, blank, path_error(folder, e, listing=True)
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        try:
-            yield entry, entry.stat(), None
-        except OSError as e:
-            could_matter = _wanted(entry.name) or _is_dir_entry(entry)
-            if could_matter:
-                yield entry, blank, path_error(Path(entry.path), e)
+        return path_error(folder, e, listing=True)
+
+
+def _reach(entry: os.DirEntry) -> tuple[os.stat_result | None, SohoaError | None]:
+    """An entry's stat through symlinks, or why it cannot be reached.
+
+    None for a plain file: the listing already says it is one, so a big tree of other files
+    costs no system call each.
+    """
+    try:
+        return (None if entry.is_file(follow_symlinks=False) else entry.stat()), None
+    except OSError as e:
+        return None, path_error(Path(entry.path), e)
 
 
 def _is_dir_entry(entry: os.DirEntry) -> bool:
@@ -313,39 +323,22 @@ def _glob(raw: str) -> Iterator[Path | Found]:
     while stack:
         here, states = stack.pop()
         below: list[tuple[Path, set[int]]] = []
-        for entry, st, error in _glob_entries(here):
-            if entry is None:  # this folder cannot be listed
-                yield Found.failed(here, error)
-                continue
-            is_dir = error is None and stat.S_ISDIR(st.st_mode)
+        listing = _listing(here, hidden=True)  # a pattern may ask for hidden names
+        if isinstance(listing, SohoaError):
+            yield Found.failed(here, listing)
+            continue
+        for entry in listing:
+            st, _ = _reach(entry)  # unreachable: matched by name, and taking it says why
+            is_dir = st is not None and stat.S_ISDIR(st.st_mode)
             nxt = _closure(_step(states, rest, entry.name, is_dir), rest)
             if end in nxt and (is_dir or not dirs_only):
                 yield Path(entry.path)
-            if is_dir and any(s < end for s in nxt):
+            if st is not None and is_dir and any(s < end for s in nxt):
                 ident = (st.st_dev, st.st_ino)
                 if ident not in visited:
                     visited.add(ident)
                     below.append((Path(entry.path), nxt))
         stack.extend(reversed(below))
-
-
-def _glob_entries(
-    folder: Path,
-) -> Iterator[tuple[os.DirEntry | None, os.stat_result, SohoaError | None]]:
-    """Like `_entries` but hidden names included (a pattern may ask for them) and an entry
-    that cannot be reached still comes out: if it matches, taking it reports the reason."""
-    blank = os.stat_result((0,) * 10)
-    try:
-        with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
-    except OSError as e:
-        yield None, blank, path_error(folder, e, listing=True)
-        return
-    for entry in entries:
-        try:
-            yield entry, entry.stat(), None
-        except OSError as e:
-            yield entry, blank, path_error(Path(entry.path), e)
 
 
 def _closure(states: set[int], parts: tuple[str, ...]) -> set[int]:
