@@ -109,9 +109,10 @@ def _write(path: Path, data: bytes, mode: int = 0o644) -> Path:
     return path
 
 
-def _searchable(data_dir: Path, phrase: str, doc_id: str) -> bool:
+def _search_hit(data_dir: Path, phrase: str, doc_id: str) -> dict | None:
     found = run_cli(data_dir, "search", fold(phrase), "--json", "--limit", "50")
-    return doc_id in {json.loads(line)["document_id"] for line in found.stdout.splitlines()}
+    hits = [json.loads(line) for line in found.stdout.splitlines()]
+    return next((hit for hit in hits if hit["document_id"] == doc_id), None)
 
 
 def test_each_unreachable_path_is_its_own_row_and_the_rest_is_ingested(
@@ -198,7 +199,7 @@ def test_each_unreachable_path_is_its_own_row_and_the_rest_is_ingested(
     for ok_file in (good_file, tree / "ok.pdf"):
         assert rows[str(ok_file)]["status"] == "ok", rows[str(ok_file)]
     assert len(rows) == len(named) + len(walked) + 2
-    assert _searchable(scratch / "data", phrase, rows[str(good_file)]["document_id"])
+    assert _search_hit(scratch / "data", phrase, rows[str(good_file)]["document_id"])
 
 
 def test_a_record_that_cannot_be_written_is_a_row_and_the_next_run_recovers_it(
@@ -222,7 +223,7 @@ def test_a_record_that_cannot_be_written_is_a_row_and_the_next_run_recovers_it(
     assert again[str(second)]["status"] == "ok"
     doc_id = again[str(second)]["document_id"]
     assert (scratch / "data" / "store" / "originals" / doc_id).is_file()
-    assert _searchable(scratch / "data", pdfs[1][1], doc_id)
+    assert _search_hit(scratch / "data", pdfs[1][1], doc_id)
 
 
 def test_a_name_that_is_not_utf8_is_ingested_under_a_safe_lossless_name(
@@ -247,11 +248,16 @@ def test_a_name_that_is_not_utf8_is_ingested_under_a_safe_lossless_name(
     assert control["status"] == "ok" and "control characters" in control["notes"][0]
     assert rows[f"{folder}/plain.pdf"]["notes"] == []
     doc_id = row["document_id"]
-    assert _searchable(data, pdfs[0][1], doc_id)
+    hit = _search_hit(data, pdfs[0][1], doc_id)
+    assert hit is not None and hit["source_name"] == shown
+    markup = tmp_path / "x[" / "b].pdf"  # the path reads "x[/b].pdf": a closing tag to rich
+    markup.parent.mkdir()
+    _write(markup, pdfs[1][0])
     wide = {**os.environ, "SOHOA_DATA_DIR": str(data), "COLUMNS": "300"}
-    table = cli_with_env(wide, "ingest", str(folder / legacy))  # the table shows the same form
-    assert table.returncode == 0 and "Traceback" not in table.stderr
+    table = cli_with_env(wide, "ingest", str(folder / legacy), str(markup))  # the table too
+    assert table.returncode == 0 and "Traceback" not in table.stderr, table.stderr
     assert f"{folder}/{shown}" in table.stdout and "not valid UTF-8" in table.stdout
+    assert str(markup) in table.stdout
     out = tmp_path / "out.pdf"
     assert run_cli(data, "export", doc_id[:12], "-o", str(out)).returncode == 0
     with pikepdf.open(out) as pdf, pdf.open_metadata() as meta:
