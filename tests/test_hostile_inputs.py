@@ -226,6 +226,23 @@ def test_a_record_that_cannot_be_written_is_a_row_and_the_next_run_recovers_it(
     assert _search_hit(scratch / "data", pdfs[1][1], doc_id)
 
 
+def test_a_damaged_record_fails_its_own_file_only(
+    tmp_path: Path, pdfs: list[tuple[bytes, str]]
+) -> None:
+    damaged = _write(tmp_path / "damaged.pdf", pdfs[0][0])
+    fresh = _write(tmp_path / "fresh.pdf", pdfs[1][0])
+    data = tmp_path / "data"
+    doc_id = _rows(run_cli(data, "ingest", "--json", str(damaged)))[str(damaged)]["document_id"]
+    for suffix in (".json", ".status"):
+        (data / "store" / "records" / f"{doc_id}{suffix}").write_text('{"status": "do')
+    result = run_cli(data, "ingest", "--json", str(damaged), str(fresh))
+    rows = _rows(result)
+    assert result.returncode == 1
+    assert rows[str(damaged)]["status"] == "failed"
+    assert rows[str(damaged)]["error"]["code"] == "storage"
+    assert rows[str(fresh)]["status"] == "ok"
+
+
 def test_a_name_that_is_not_utf8_is_ingested_under_a_safe_lossless_name(
     tmp_path: Path, pdfs: list[tuple[bytes, str]]
 ) -> None:

@@ -42,6 +42,9 @@ class Submission:
     seconds: float = 0.0
     started: float = field(default_factory=time.perf_counter)
 
+    def __post_init__(self) -> None:
+        self.shown = self.shown or safe_text(str(self.path))[0]
+
 
 def _hash_file(found: Found) -> tuple[str, int, bytes]:
     """SHA-256, size and first bytes. Opened without blocking: a FIFO put in the file's place
@@ -102,12 +105,14 @@ def accept(services: Services, source: Path | Found, name: str | None = None) ->
 
 
 def _unexpected(found: Found, sub: Submission, e: Exception) -> ErrorInfo:
-    detail, _ = safe_text(_USERINFO.sub("", f"{type(e).__name__}: {e}"))
+    first_line = (str(e).strip().splitlines() or [""])[0][:200]
+    detail, _ = safe_text(_USERINFO.sub("", f"{type(e).__name__}: {first_line}"))
     if sub.doc_id is None:
         return ErrorInfo(code="unreadable", message=f"{found.shown}: cannot be read ({detail})")
     return ErrorInfo(
         code="storage",
-        message=f"{found.shown}: could not be stored ({detail}); run the same command again",
+        message=f"{found.shown}: could not be stored ({detail}); "
+        "run the same command again once the store works",
         retryable=True,
     )
 
