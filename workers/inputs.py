@@ -123,7 +123,8 @@ def expand_inputs(inputs: Iterable[str]) -> Iterator[Found]:
     for raw in inputs:
         before = walk.taken
         if not raw:  # Path("") would be the current folder: never what an empty argument meant
-            yield Found.failed(Path(), InputNotFound("no such file or folder: '' (an empty path)"))
+            empty = InputNotFound("no such file or folder: '' (an empty path)")
+            yield Found(Path(), "''", "", error=ErrorInfo(code=empty.code, message=empty.message))
         elif has_magic(raw) and not os.path.lexists(raw):  # "scan[1].pdf" may be a real name
             yield from walk.pattern(raw)
             if walk.taken == before:
