@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, HTTPException, Query, UploadFile
@@ -119,14 +119,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @api.post("/documents", status_code=202)
     def upload(file: Annotated[UploadFile, File()]) -> dict[str, Any]:
         """Store the original at once, then queue it; poll GET /documents/{id} for progress."""
-        name = Path(file.filename or "upload").name
+        # The client's name is only the record's source name (made safe by accept), never a
+        # path: "..", "a/b" or a NUL byte in it cannot touch the file system.
+        name = PurePosixPath((file.filename or "upload").replace("\\", "/")).name or "upload"
         with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as tmp:
-            path = Path(tmp) / name
+            path = Path(tmp) / "upload"
             with path.open("wb") as out:
                 copied = _copy_limited(file.file, out, MAX_UPLOAD_BYTES)
             if copied > MAX_UPLOAD_BYTES:
                 raise HTTPException(413, f"file larger than {MAX_UPLOAD_BYTES:,} bytes")
-            sub = accept(services, path)
+            sub = accept(services, path, name=name)
         if sub.error is not None and sub.doc_id is None:
             raise HTTPException(422, sub.error.message)
         if sub.outcome in ("new", "resumed"):

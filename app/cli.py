@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from app import views
 from app.compose import build_services
@@ -139,14 +140,12 @@ def run_ingest(
     title: str | None = None,
 ) -> int:
     """Ingest files and print results; returns the process exit code."""
-    paths = list(expand_inputs(inputs))
-    if not paths:
-        err.print(
-            "[yellow]Nothing to ingest:[/] no PDF, TIFF, JPEG or PNG found in " + " ".join(inputs)
-        )
-        return EXIT_USAGE
     started = time.perf_counter()
-    subs = [accept(services, path) for path in paths]  # originals stored before anything else
+    # Originals stored before anything else; every path named gives rows, even the bad ones.
+    subs = [accept(services, found) for found in expand_inputs(inputs)]
+    if not subs:
+        err.print("[yellow]Nothing to ingest.[/]")
+        return EXIT_USAGE
     if any(needs_work(s) for s in subs):
         _process(services, subs, started, show_progress and not as_json)
     elapsed = time.perf_counter() - started
@@ -157,7 +156,7 @@ def run_ingest(
         filed = file_documents(services, dossier, title, finished)
     if as_json:
         for sub, result, doc, error in rows:
-            _emit_json(views.ingest_json(str(sub.path), result, doc, error, sub.seconds))
+            _emit_json(views.ingest_json(sub, result, doc, error))
         if filed is not None:
             _emit_json({"dossier": filed.model_dump(mode="json")})
     else:
@@ -206,9 +205,10 @@ def _print_ingest_table(rows: list, elapsed: float) -> None:
         if doc and result == "ok":
             flagged = [str(p.page_no) for p in doc.pages if p.status.value != "done"]
             reason = f"pages to check: {', '.join(flagged)}" if flagged else ""
-        table.add_row(
-            str(sub.path), f"[{style}]{result}[/]", str(n), doc.id[:12] if doc else "", reason
-        )
+        reason = "; ".join([*sub.notes, reason] if reason else sub.notes)
+        shown_id = doc.id[:12] if doc else ""
+        # Names and reasons as plain Text: a "[" in a file name is not markup.
+        table.add_row(Text(sub.shown), f"[{style}]{result}[/]", str(n), shown_id, Text(reason))
     out.print(table)
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     out.print(f"{len(rows)} file(s): {summary}; {pages} page(s) processed in {elapsed:.1f} s")

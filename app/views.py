@@ -11,6 +11,7 @@ from rich.text import Text
 
 from schemas.models import Document, Dossier, ErrorInfo
 from search.base import SearchHit, SearchResults
+from workers.submit import Submission
 
 
 def page_json(doc: Document) -> list[dict[str, Any]]:
@@ -55,14 +56,15 @@ def document_json(doc: Document) -> dict[str, Any]:
 
 
 def ingest_json(
-    path: str, outcome: str, doc: Document | None, error: ErrorInfo | None, seconds: float
+    sub: Submission, outcome: str, doc: Document | None, error: ErrorInfo | None
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "path": path,
+        "path": sub.shown,  # safe text: a name that is not UTF-8 keeps its bytes as \xNN
         "document_id": doc.id if doc else None,
         "status": outcome,
         "error": error.model_dump() if error else None,
-        "seconds": round(seconds, 3),
+        "notes": sub.notes,
+        "seconds": round(sub.seconds, 3),
     }
     if doc is not None:
         body.update(
@@ -130,7 +132,7 @@ def print_document(console: Console, doc: Document, with_text: bool) -> None:
         ("pipeline", doc.pipeline_version),
         ("updated", doc.updated_at.isoformat(timespec="seconds")),
     ):
-        table.add_row(f"[bold]{label}[/]", value)
+        table.add_row(f"[bold]{label}[/]", Text(value))  # a file name is not markup
     if doc.dossier:
         table.add_row("[bold]dossier[/]", doc.dossier)
     if doc.source_id and doc.page_range:
@@ -223,7 +225,7 @@ def print_review(console: Console, docs: list[Document], total: int) -> None:
         code = "/".join(str(v) for v in (meta.code_number.value, meta.code_notation.value) if v)
         table.add_row(
             doc.id[:12],
-            doc.source_name,
+            Text(doc.source_name),
             code,
             str(meta.type_name.value or ""),
             "; ".join(meta.review_reasons),
@@ -249,7 +251,7 @@ def print_dossier(console: Console, dossier: Dossier, docs: list[Document] | Non
                 doc.id[:12],
                 str(meta.issued_date.value or ""),
                 code,
-                str(meta.subject.value or doc.source_name),
+                Text(str(meta.subject.value or doc.source_name)),
             )
         console.print(table)
 

@@ -25,6 +25,22 @@ class UnreadableInput(SohoaError):
     code = "unreadable"
 
 
+class PermissionDenied(UnreadableInput):
+    code = "permission_denied"
+
+
+class NotRegularFile(UnreadableInput):
+    """A FIFO, socket or device: never opened for reading (a FIFO would block forever)."""
+
+    code = "not_regular_file"
+
+
+class NoSupportedFiles(SohoaError):
+    """A folder or glob pattern the user named that holds nothing sohoa can ingest."""
+
+    code = "no_files"
+
+
 class EmptyInput(SohoaError):
     code = "empty_file"
 

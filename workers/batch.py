@@ -96,7 +96,11 @@ def _fail_stalled(services: Services, waiting: dict[str, Submission]) -> None:
 
 def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, ErrorInfo | None]:
     """Final word on one file: ok, reused or failed, with the record and the reason."""
-    doc = services.records.get(sub.doc_id) if sub.doc_id else None
+    try:
+        doc = services.records.get(sub.doc_id) if sub.doc_id else None
+    except Exception as e:  # noqa: BLE001 - a damaged record is this file's row, not a crash
+        lost = ErrorInfo(code="storage", message=f"record cannot be read ({type(e).__name__})")
+        return "failed", None, sub.error or lost
     if sub.error is not None:
         return "failed", doc, sub.error
     if doc is None:

@@ -2,106 +2,145 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import re
+import stat
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from glob import glob
 from pathlib import Path
 
-from pipeline.detect import SUFFIXES, sniff_media_type
-from schemas.errors import EmptyInput, InputNotFound, SohoaError, UnreadableInput
+from pipeline.detect import sniff_media_type
+from schemas.errors import (
+    EmptyInput,
+    InputNotFound,
+    NotRegularFile,
+    PermissionDenied,
+    SohoaError,
+    UnreadableInput,
+)
 from schemas.models import Document, DocumentStatus, ErrorInfo
 from storage.keys import original_key
+from workers.inputs import KINDS, Found, expand_inputs, safe_text
 from workers.services import Services
 
+__all__ = ["Submission", "accept", "expand_inputs"]
+
 CHUNK = 1024 * 1024
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")  # credentials in a URL inside an error message
 
 
 @dataclass
 class Submission:
     path: Path
+    shown: str = ""  # the path as safe text (workers.inputs.safe_text): what rows print
     doc_id: str | None = None
     outcome: str = "new"  # new | resumed | reused | failed
     error: ErrorInfo | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. "file name not valid UTF-8: …"
     seconds: float = 0.0
     started: float = field(default_factory=time.perf_counter)
 
-
-def expand_inputs(inputs: Iterable[str]) -> Iterator[Path]:
-    """Files, folders (recursively, supported suffixes only) and glob patterns, in order."""
-    seen: set[Path] = set()
-    for raw in inputs:
-        matches = sorted(glob(raw, recursive=True)) if any(c in raw for c in "*?[") else [raw]  # noqa: PTH207
-        for match in matches or [raw]:
-            for path in _walk(Path(match)):
-                key = path.resolve() if path.exists() else path
-                if key not in seen:
-                    seen.add(key)
-                    yield path
+    def __post_init__(self) -> None:
+        self.shown = self.shown or safe_text(str(self.path))[0]
 
 
-def _walk(path: Path) -> Iterator[Path]:
-    if not path.is_dir():
-        yield path
-        return
-    for root, dirs, files in os.walk(path, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in SUFFIXES:
-                yield Path(root) / name
-
-
-def _hash_file(path: Path) -> tuple[str, int, bytes]:
+def _hash_file(found: Found) -> tuple[str, int, bytes]:
+    """SHA-256, size and first bytes. Opened without blocking: a FIFO put in the file's place
+    after the walk is refused, never waited on."""
     digest = hashlib.sha256()
     size = 0
     head = b""
     try:
-        with path.open("rb") as f:
+        fd = os.open(found.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as e:
+        raise _open_error(found.shown, e) from e
+    with os.fdopen(fd, "rb") as f:
+        kind = KINDS.get(stat.S_IFMT(os.fstat(fd).st_mode))
+        if kind is not None:
+            raise NotRegularFile(f"not a regular file: {found.shown} is {kind}")
+        try:
             while chunk := f.read(CHUNK):
                 if not head:
                     head = chunk[:2048]
                 digest.update(chunk)
                 size += len(chunk)
-    except FileNotFoundError as e:
-        raise InputNotFound(f"{path}: no such file") from e
-    except IsADirectoryError as e:
-        raise UnreadableInput(f"{path}: is a folder") from e
-    except OSError as e:
-        raise UnreadableInput(f"{path}: cannot be read ({e.strerror or e})") from e
+        except OSError as e:
+            raise _open_error(found.shown, e) from e
     if size == 0:
-        raise EmptyInput(f"{path.name}: empty file (0 bytes)")
+        raise EmptyInput(f"{found.name}: empty file (0 bytes)")
     return digest.hexdigest(), size, head
 
 
-def accept(services: Services, path: Path) -> Submission:
-    """Hash, store the original, create or find the record. Never raises for a bad file."""
-    sub = Submission(path)
+def _open_error(shown: str, e: OSError) -> SohoaError:
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return PermissionDenied(f"permission denied: cannot read file {shown}")
+    if e.errno == errno.ENOENT:
+        return InputNotFound(f"{shown}: no such file")
+    if e.errno == errno.EISDIR:
+        return UnreadableInput(f"{shown}: is a folder")
+    reason, _ = safe_text(e.strerror or type(e).__name__)
+    return UnreadableInput(f"{shown}: cannot be read ({reason})")
+
+
+def accept(services: Services, source: Path | Found, name: str | None = None) -> Submission:
+    """Hash, store the original, create or find the record. Never raises for a bad file.
+
+    `source` is a path or what `expand_inputs` found; `name`, when given, is the name the
+    file came with (an upload), kept as the record's source name in its safe form.
+    """
+    found = source if isinstance(source, Found) else Found.file(Path(source), name=name)
+    sub = Submission(found.path, found.shown, notes=list(found.notes))
+    if found.error is not None:
+        sub.outcome, sub.error = "failed", found.error
+        return sub
     try:
-        doc_id, size, head = _hash_file(path)
+        _store(services, found, sub)
     except SohoaError as e:
         sub.outcome, sub.error = "failed", ErrorInfo(code=e.code, message=e.message)
-        return sub
+    except Exception as e:  # noqa: BLE001 - one file's storage failure must not end the batch
+        sub.outcome, sub.error = "failed", _unexpected(found, sub, e)
+    return sub
+
+
+def _unexpected(found: Found, sub: Submission, e: Exception) -> ErrorInfo:
+    first_line = (str(e).strip().splitlines() or [""])[0][:200]
+    detail, _ = safe_text(_USERINFO.sub("", f"{type(e).__name__}: {first_line}"))
+    if sub.doc_id is None:
+        return ErrorInfo(code="unreadable", message=f"{found.shown}: cannot be read ({detail})")
+    return ErrorInfo(
+        code="storage",
+        message=f"{found.shown}: could not be stored ({detail}); "
+        "run the same command again once the store works",
+        retryable=True,
+    )
+
+
+def _store(services: Services, found: Found, sub: Submission) -> None:
+    doc_id, size, head = _hash_file(found)
     sub.doc_id = doc_id
     records = services.records
     known = records.status(doc_id)
     if known is not None and known.status == DocumentStatus.done:
         sub.outcome = "reused"
-        return sub
+        return
     existing = records.get(doc_id) if known is not None else None
+    # An original whose record could not be written (a crash, a full disk) is found here on
+    # the next run of the same file and gets its record then: nothing is left orphaned.
     if not services.store.exists(original_key(doc_id)):
-        services.store.put_file(original_key(doc_id), path)
+        services.store.put_file(original_key(doc_id), found.path)
     if existing is not None and existing.status == DocumentStatus.processing:
         sub.outcome = "resumed"
-        return sub
-    doc = existing or Document(id=doc_id, source_name=path.name, media_type="", size_bytes=size)
-    doc.record_status(DocumentStatus.received, f"original stored from {path}")
+        return
+    doc = existing or Document(id=doc_id, source_name=found.name, media_type="", size_bytes=size)
+    doc.record_status(
+        DocumentStatus.received, "; ".join([f"original stored from {found.shown}", *found.notes])
+    )
     try:
-        doc.media_type = sniff_media_type(head, path.name)
+        doc.media_type = sniff_media_type(head, found.name)
     except SohoaError as e:
         doc.errors.append(ErrorInfo(code=e.code, message=e.message))
         doc.record_status(DocumentStatus.failed, e.message)
         sub.outcome, sub.error = "failed", doc.errors[-1]
     records.put(doc)
-    return sub
