@@ -316,6 +316,12 @@ def search(
         )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from e
+    if not results.total and not services.index.count() and next(services.records.ids(), None):
+        err.print(  # e.g. an index file deleted, or a server index lost and made again empty
+            "[yellow]warning:[/] the search index is empty but the store holds records; "
+            "run 'sohoa reindex' to rebuild it from them",
+            soft_wrap=True,
+        )
     if as_json:
         for hit in results.hits:
             _emit_json(views.hit_json(hit))
@@ -445,10 +451,8 @@ def reindex(
     source = state.settings.storage or state.settings.storage_path
     err.print(f"reindexed {count} document(s) from {source}")
     if damaged:
-        err.print(
-            f"[yellow]{len(damaged)} damaged record(s) left out:[/] "
-            + ", ".join(e.doc_id for e in damaged)
-        )
+        ids = ", ".join(e.doc_id for e in damaged)
+        err.print(f"[yellow]{len(damaged)} damaged record(s) left out:[/] {ids}", soft_wrap=True)
         raise typer.Exit(EXIT_CODES["damaged_record"])
 
 
