@@ -255,6 +255,7 @@ class SqliteIndex:
         self._lock = threading.Lock()
         self._open_lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
         self.read_only = False
         self._snapshot_cache: _Snapshot | None = None
 
@@ -265,6 +266,8 @@ class SqliteIndex:
         conn = self._conn
         if conn is None:
             with self._open_lock:
+                if self._closed:
+                    raise IndexUnavailable(f"the search index {self.path} was closed")
                 if self._conn is None:
                     self._conn = self._open()
                 conn = self._conn
@@ -439,7 +442,7 @@ class SqliteIndex:
 
     def _set_aside(self, problem: IndexDamaged) -> Path:
         """Move the damaged file (and its -wal/-shm) aside, kept for a look, not deleted."""
-        self.close()
+        self._disconnect()
         suffix = "outdated" if isinstance(problem, IndexOutdated) else "damaged"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         aside = self.path.with_name(f"{self.path.name}.{suffix}-{stamp}")
@@ -606,7 +609,11 @@ class SqliteIndex:
             return db.execute("SELECT count(*) FROM documents").fetchone()[0]
 
     def close(self) -> None:
+        self._disconnect(final=True)
+
+    def _disconnect(self, final: bool = False) -> None:
         with self._open_lock, self._lock:
+            self._closed = self._closed or final
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
