@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from corpus import make_documents, write_pdf_digital
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, cli_with_env, run_cli
 
 INDEX = "index.sqlite3"
 
@@ -323,3 +323,15 @@ def test_read_only_index_with_a_damaged_file_says_damaged(base: Base, read_only:
     _clear_error(_as_nobody(read_only, "search", base.word), "is damaged")
     _clear_error(_as_nobody(read_only, "reindex"), "is read-only: cannot")
     assert stat.S_IMODE((read_only / INDEX).stat().st_mode) == 0o444
+
+
+# ------------------------------------------------------------------------- the safety net
+
+
+def test_an_unforeseen_error_is_one_line_and_verbose_shows_where(base: Base) -> None:
+    env = {**os.environ, "SOHOA_DATA_DIR": str(base.data), "SOHOA_STORAGE": "ftp://nowhere"}
+    plain = cli_with_env(env, "status")
+    _clear_error(plain, "ftp://nowhere", "--verbose")
+    assert len(plain.stderr.strip().splitlines()) == 1, plain.stderr
+    verbose = cli_with_env(env, "--verbose", "status")
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr
