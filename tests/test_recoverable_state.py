@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -335,3 +336,30 @@ def test_an_unforeseen_error_is_one_line_and_verbose_shows_where(base: Base) -> 
     assert len(plain.stderr.strip().splitlines()) == 1, plain.stderr
     verbose = cli_with_env(env, "--verbose", "status")
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr
+
+
+# ------------------------------------------------------------------------- the server index
+
+
+def test_lost_server_index_is_reported_and_reindex_makes_it_again(
+    base: Base, servers: dict[str, str]
+) -> None:
+    from search.elastic import make_client
+
+    url, alias = servers["SOHOA_SEARCH"], f"test-state-{uuid.uuid4().hex[:12]}"
+    env = {**os.environ, "SOHOA_DATA_DIR": str(base.data), "SOHOA_SEARCH": url}
+    env["SOHOA_SEARCH_INDEX"] = alias
+    client = make_client(url)
+    try:
+        assert cli_with_env(env, "reindex").returncode == 0
+        for name in client.indices.get(index=f"{alias}-v*"):  # lost: deleted on the server
+            client.indices.delete(index=name)
+        _clear_error(cli_with_env(env, "search", base.word), alias, "sohoa reindex")
+        rebuilt = cli_with_env(env, "reindex")
+        assert rebuilt.returncode == 0 and "reindexed 2 document(s)" in rebuilt.stderr
+        found = cli_with_env(env, "search", base.word, "--json")
+        assert base.ids[0] in found.stdout, found.stderr
+    finally:
+        for name in client.indices.get(index=f"{alias}*"):
+            client.indices.delete(index=name)
+        client.indices.delete_index_template(name=f"{alias}-template")
