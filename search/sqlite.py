@@ -232,14 +232,22 @@ def _group_postings(
 
 
 def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
-    """SQLite's errors leave a public method as sohoa's own: damaged, read-only, busy."""
+    """SQLite's errors leave a public method as sohoa's own: damaged, read-only, busy. After
+    damage the file is let go: the next call opens it again, finding the one `reindex` made
+    meanwhile (in this process or another)."""
 
     @functools.wraps(method)
     def guarded(self: SqliteIndex, *args: Any, **kwargs: Any) -> _T:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as e:
-            raise self._translate(e) from e
+            error = self._translate(e)
+            if isinstance(error, IndexDamaged):
+                self._disconnect()
+            raise error from e
+        except IndexDamaged:
+            self._disconnect()
+            raise
 
     return guarded
 
@@ -283,7 +291,6 @@ class SqliteIndex:
             db = self._connect_read_only() if self.read_only else self._connect("mode=rw")
             if not self.read_only:
                 db.execute("PRAGMA journal_mode=WAL")  # files made here are already WAL
-            db.execute("PRAGMA busy_timeout=10000")
             db.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache
             db.execute(f"PRAGMA mmap_size={1 << 34}")  # postings read in place (capped by SQLite)
             self._check_layout(db)
@@ -298,7 +305,9 @@ class SqliteIndex:
 
     def _connect(self, options: str) -> sqlite3.Connection:
         uri = f"file:{quote(str(self.path.absolute()))}?{options}"
-        return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA busy_timeout=10000")  # reads no page: cannot fail on damage
+        return db
 
     def _connect_read_only(self) -> sqlite3.Connection:
         """Read-only; WAL readers need the -shm file beside the index, so where it cannot be

@@ -198,6 +198,11 @@ def test_api_answers_503_with_the_reason_for_a_damaged_index(base: Base) -> None
         assert response.json()["error"] == "index_damaged"
         assert "sohoa reindex" in response.json()["message"]
     assert client.get(f"/documents/{base.ids[0]}").status_code == 200
+    # Rebuilt by another process: the running server finds the new index, no restart needed.
+    assert run_cli(data, "reindex").returncode == 0
+    found = client.get(f"/search?q={base.word}")
+    assert found.status_code == 200, found.text
+    assert base.ids[0] in [hit["document_id"] for hit in found.json()["hits"]]
 
 
 def test_deleted_index_is_made_again_and_search_says_to_reindex(base: Base) -> None:
