@@ -15,7 +15,7 @@ from app import views
 from app.compose import build_services
 from app.config import Settings
 from app.transfer import BodyLimit, content_disposition, file_chunks
-from schemas.errors import NotFound, SohoaError
+from schemas.errors import DamagedRecord, IndexUnavailable, NotFound, ReadOnlyData, SohoaError
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
 from storage.keys import pdf_key
@@ -88,8 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def review(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
         """Documents whose metadata needs a person's look, with the reasons."""
         results = services.index.search("", filters={"needs_review": "true"}, limit=limit)
-        docs = (services.records.get(h.doc_id) for h in results.hits)
-        return {"total": results.total, "documents": [views.review_json(d) for d in docs if d]}
+        docs = services.records.readable(h.doc_id for h in results.hits)  # damaged: left out
+        return {"total": results.total, "documents": [views.review_json(d) for d in docs]}
 
     @api.get("/dossiers/{file_code}")
     def dossier(file_code: str) -> dict[str, Any]:
@@ -143,7 +143,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def sohoa_error(_: Any, error: SohoaError):  # noqa: ANN202
         from fastapi.responses import JSONResponse
 
-        status = 404 if isinstance(error, NotFound) else 422
+        if isinstance(error, NotFound):
+            status = 404
+        elif isinstance(error, IndexUnavailable | ReadOnlyData | DamagedRecord) or error.retryable:
+            status = 503  # the request was fine; the data or a backend is not usable now
+        else:
+            status = 422
         return JSONResponse({"error": error.code, "message": error.message}, status_code=status)
 
     register_exchange_routes(api, services, pool)

@@ -8,11 +8,13 @@ import os
 import shutil
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -20,7 +22,14 @@ from rich.text import Text
 from app import views
 from app.compose import build_services
 from app.config import Settings
-from schemas.errors import NotFound, SohoaError
+from schemas.errors import (
+    READ_ONLY_ERRNOS,
+    DamagedRecord,
+    IndexUnavailable,
+    NotFound,
+    ReadOnlyData,
+    SohoaError,
+)
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore, check_file_code
 from storage.keys import pdf_key
@@ -36,7 +45,15 @@ from workers.tasks import redescribe_all, searchable_records
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-EXIT_CODES = {"unknown_id": 3, "not_found": 3}
+EXIT_CODES = {
+    "unknown_id": 3,
+    "not_found": 3,
+    "index_unavailable": 4,
+    "index_damaged": 4,
+    "index_outdated": 4,
+    "read_only": 5,
+    "damaged_record": 6,
+}
 
 app = typer.Typer(
     help="sohoa — số hóa: scanned Vietnamese records in, searchable records out.",
@@ -50,6 +67,7 @@ err = Console(stderr=True, highlight=False)
 
 class State:
     settings: Settings
+    verbose: bool = False
 
 
 state = State()
@@ -91,6 +109,7 @@ def main_options(
         }.items()
         if v is not None
     }
+    state.verbose = verbose
     state.settings = Settings(**overrides)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -111,8 +130,12 @@ def _emit_json(obj: Any) -> None:
 
 
 def _fail(error: SohoaError) -> typer.Exit:
-    err.print(f"[red]error:[/] {error.message}")
+    err.print(f"[red]error:[/] {escape(error.message)}", soft_wrap=True)
     return typer.Exit(EXIT_CODES.get(error.code, EXIT_FAILED))
+
+
+def _warn_damaged(error: DamagedRecord) -> None:
+    err.print(f"[yellow]warning:[/] {escape(error.message)}; skipped", soft_wrap=True)
 
 
 def _progress_bar() -> Progress:
@@ -140,6 +163,7 @@ def run_ingest(
     title: str | None = None,
 ) -> int:
     """Ingest files and print results; returns the process exit code."""
+    services.index.count()  # an unusable index stops the batch here, before any work
     started = time.perf_counter()
     # Originals stored before anything else; every path named gives rows, even the bad ones.
     subs = [accept(services, found) for found in expand_inputs(inputs)]
@@ -292,6 +316,12 @@ def search(
         )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from e
+    if not results.total and not services.index.count() and next(services.records.ids(), None):
+        err.print(  # e.g. an index file deleted, or a server index lost and made again empty
+            "[yellow]warning:[/] the search index is empty but the store holds records; "
+            "run 'sohoa reindex' to rebuild it from them",
+            soft_wrap=True,
+        )
     if as_json:
         for hit in results.hits:
             _emit_json(views.hit_json(hit))
@@ -353,7 +383,7 @@ def review(
     services = _services()
     wanted = {**_parse_filters(filters), "needs_review": "true"}
     results = services.index.search("", filters=wanted, limit=limit)
-    docs = [d for d in (services.records.get(h.doc_id) for h in results.hits) if d is not None]
+    docs = list(services.records.readable((h.doc_id for h in results.hits), _warn_damaged))
     if as_json:
         for doc in docs:
             _emit_json(views.review_json(doc))
@@ -411,12 +441,22 @@ def reindex(
 ) -> None:
     """Rebuild the search index from the stored records alone (no OCR)."""
     services = _services()
+    damaged: list[DamagedRecord] = []
+
+    def skip(error: DamagedRecord) -> None:
+        damaged.append(error)
+        _warn_damaged(error)
+
     if metadata:
         described = redescribe_all(services)
         err.print(f"read the metadata of {described} record(s) again")
-    count = services.index.rebuild(searchable_records(services))
+    count = services.index.rebuild(searchable_records(services, skip))
     source = state.settings.storage or state.settings.storage_path
     err.print(f"reindexed {count} document(s) from {source}")
+    if damaged:
+        ids = ", ".join(e.doc_id for e in damaged)
+        err.print(f"[yellow]{len(damaged)} damaged record(s) left out:[/] {ids}", soft_wrap=True)
+        raise typer.Exit(EXIT_CODES["damaged_record"])
 
 
 def _resume_deliveries(services: Services, pool: WorkerPool) -> int:
@@ -529,12 +569,19 @@ def status() -> None:
     """Counts of documents per status, and where the data lives."""
     services = _services()
     counts: dict[str, int] = {}
-    for doc in services.records.all():
+    for doc in services.records.all(_warn_damaged):
         counts[doc.status.value] = counts.get(doc.status.value, 0) + 1
-    out.print(f"data: {state.settings.data_dir}")
-    out.print(f"indexed: {services.index.count()}")
+    out.print(f"data: {escape(str(state.settings.data_dir))}")
+    index_error = None
+    try:
+        indexed = str(services.index.count())
+    except IndexUnavailable as e:  # the records are still counted: they do not need it
+        indexed, index_error = "unknown (the index cannot be used)", e
+    out.print(f"indexed: {indexed}")
     for name, n in sorted(counts.items()):
         out.print(f"{name}: {n}")
+    if index_error is not None:
+        raise _fail(index_error)
 
 
 # Organ registry, edXML exchange and audit log (docs/exchange.md).
@@ -544,7 +591,33 @@ _mount_exchange(app, lambda: state.settings)
 
 
 def main() -> None:
-    app()
+    """The one place errors become a line for the user and an exit code (STYLE §3). Anything
+    unforeseen still ends as one line, never a traceback (shown with --verbose)."""
+    try:
+        app()
+    except Exception as e:  # noqa: BLE001 - the safety net: the user gets a line, not a trace
+        if state.verbose:
+            traceback.print_exc()
+        error = _as_sohoa_error(e)
+        if error is not None:
+            message, code = error.message, EXIT_CODES.get(error.code, EXIT_FAILED)
+        else:
+            hint = "" if state.verbose else " (run with --verbose for details)"
+            message, code = f"unexpected {type(e).__name__}: {e}{hint}", EXIT_FAILED
+        err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
+        sys.exit(code)
+
+
+def _as_sohoa_error(e: Exception) -> SohoaError | None:
+    """The error as sohoa's own: itself, or a write the OS refused inside the data folder."""
+    if isinstance(e, SohoaError):
+        return e
+    settings = getattr(state, "settings", None)
+    if isinstance(e, OSError) and e.errno in READ_ONLY_ERRNOS and settings is not None:
+        folder = str(settings.data_dir)
+        if str(e.filename or "").startswith(folder):
+            return ReadOnlyData(folder, f"write {e.filename}")
+    return None
 
 
 if __name__ == "__main__":

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+
+# What the OS answers when a write is refused by permissions or a read-only mount.
+READ_ONLY_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
 
 class SohoaError(Exception):
     """Base of every error sohoa reports to a user.
@@ -81,3 +86,50 @@ class StorageError(SohoaError):
 
 class NotFound(SohoaError):
     code = "unknown_id"
+
+
+class ReadOnlyData(SohoaError):
+    """A write was asked of a data folder this user may only read (reads still work there)."""
+
+    code = "read_only"
+
+    def __init__(self, folder: object, action: str) -> None:
+        super().__init__(f"data folder {folder} is read-only: cannot {action}")
+
+
+class IndexUnavailable(SohoaError):
+    """The search index cannot be used; the records, the source of truth, are not affected."""
+
+    code = "index_unavailable"
+
+
+class IndexDamaged(IndexUnavailable):
+    """The index is not what sohoa wrote: `sohoa reindex` sets it aside and rebuilds it."""
+
+    code = "index_damaged"
+    state = "is damaged"
+
+    def __init__(self, where: object, reason: str) -> None:
+        super().__init__(
+            f"the search index {where} {self.state} ({reason}); "
+            "run 'sohoa reindex' to rebuild it from the records"
+        )
+        self.reason = reason
+
+
+class IndexOutdated(IndexDamaged):
+    """An index of another layout version: rebuilt, like a damaged one, by `sohoa reindex`."""
+
+    code = "index_outdated"
+    state = "has another layout"
+
+
+class DamagedRecord(SohoaError):
+    """A stored record that cannot be read as a Document (garbled or cut JSON)."""
+
+    code = "damaged_record"
+
+    def __init__(self, doc_id: str, reason: str) -> None:
+        super().__init__(f"record {doc_id} is damaged ({reason})")
+        self.doc_id = doc_id
+        self.reason = reason

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from schemas.errors import SohoaError
+from schemas.errors import IndexDamaged, SohoaError
 from schemas.models import Document
 from search.base import (
     FACETS,
@@ -156,8 +156,11 @@ class ElasticIndex:
         self.url = url
         self.alias = alias
         self.client = client or make_client(url)
+        # Why the alias cannot be used (None: it can); `rebuild()` makes it anew.
+        self._missing: str | None = None
+        fresh = not self.client.indices.exists_index_template(name=f"{self.alias}-template")
         self._put_template()
-        self._ensure_alias()
+        self._ensure_alias(fresh)
         self._check_layout()
 
     # -- index lifecycle -------------------------------------------------------------------
@@ -180,10 +183,18 @@ class ElasticIndex:
         self.client.indices.create(index=name)
         return name
 
-    def _ensure_alias(self) -> None:
+    def _ensure_alias(self, fresh: bool) -> None:
         """First use: the first index and its alias. Several worker processes start at once, so
-        the first index has a fixed name and whoever creates it second simply uses it."""
+        the first index has a fixed name and whoever creates it second simply uses it.
+        Not on a server where this alias was set up before (its template is there): an index
+        lost there is not silently replaced by an empty one; `sohoa reindex` rebuilds it."""
         if self.client.indices.exists_alias(name=self.alias):
+            return
+        if self.client.indices.exists(index=self.alias):
+            self._missing = "an index that is not sohoa's alias has its name"
+            return
+        if not fresh:
+            self._missing = "missing on the server"
             return
         first = f"{self.alias}-v0"
         try:
@@ -205,11 +216,26 @@ class ElasticIndex:
                 log.warning("search index %s has an older layout: run `sohoa reindex`", name)
 
     def _alias_targets(self) -> list[str]:
+        if not self.client.indices.exists_alias(name=self.alias):
+            return []
         return list(self.client.indices.get_alias(name=self.alias).keys())
+
+    def _damaged(self, reason: str) -> IndexDamaged:
+        return IndexDamaged(f"{self.alias} on {self.url}", reason)
+
+    def _require_alias(self) -> None:
+        """Reads and writes need the alias: a clear error when it is gone, not an empty index
+        (a bulk write to a missing alias would create a plain index of that name)."""
+        if self._missing is None:
+            return
+        if self.client.indices.exists_alias(name=self.alias):
+            self._missing = None  # made meanwhile by another process starting up
+            return
+        raise self._damaged(self._missing)
 
     # -- writes ------------------------------------------------------------------------------
 
-    def _bulk(self, index: str, docs: Iterable[Document]) -> int:
+    def _bulk(self, index: str, docs: Iterable[Document], require_alias: bool = False) -> int:
         """Bulk requests of BULK_CHUNK documents, BULK_THREADS in flight: this thread writes
         the next body while the server indexes the last."""
         count = 0
@@ -219,12 +245,12 @@ class ElasticIndex:
                 lines = [bulk_line(doc) for doc in chunk]
                 if len(in_flight) >= BULK_THREADS:
                     count += in_flight.popleft().result()
-                in_flight.append(pool.submit(self._send, index, lines))
+                in_flight.append(pool.submit(self._send, index, lines, require_alias))
             while in_flight:
                 count += in_flight.popleft().result()
         return count
 
-    def _send(self, index: str, lines: list[str]) -> int:
+    def _send(self, index: str, lines: list[str], require_alias: bool = False) -> int:
         """One bulk request of `lines` (bulk_line each). Documents the server refuses as
         overloaded (429, the whole request or single items) are sent again after a backoff,
         up to BULK_RETRIES times; any other failure raises, naming the document."""
@@ -234,7 +260,12 @@ class ElasticIndex:
                 time.sleep(min(BULK_BACKOFF * 2 ** (attempt - 1), 60))
             body = "".join(pending).encode("utf-8", "surrogatepass")
             try:
-                response = self.client.bulk(body=body, index=index, filter_path=BULK_FILTER)
+                response = self.client.bulk(
+                    body=body,
+                    index=index,
+                    filter_path=BULK_FILTER,
+                    **({"require_alias": "true"} if require_alias else {}),
+                )
             except Exception as e:
                 if _status(e) == 429 and attempt < BULK_RETRIES:
                     continue
@@ -246,20 +277,22 @@ class ElasticIndex:
                 return len(lines)
         raise SearchBackendError(f"indexing failed: {len(pending)} documents refused (429)")
 
-    @staticmethod
-    def _overloaded(lines: list[str], items: list[dict[str, Any]]) -> list[str]:
+    def _overloaded(self, lines: list[str], items: list[dict[str, Any]]) -> list[str]:
         """The lines whose items the server refused as overloaded; raises on other failures."""
         again = []
         for line, item in zip(lines, items, strict=True):
             result = next(iter(item.values()))
             if result.get("status", 200) == 429:
                 again.append(line)
+            elif result.get("status") == 404:  # the alias went away while this process runs
+                raise self._damaged("missing on the server")
             elif "error" in result:
                 raise SearchBackendError(f"indexing failed: {json.dumps(item)[:300]}")
         return again
 
     def index(self, docs: Iterable[Document]) -> int:
-        count = self._bulk(self.alias, docs)
+        self._require_alias()
+        count = self._bulk(self.alias, docs, require_alias=True)
         self.client.indices.refresh(index=self.alias)
         return count
 
@@ -273,9 +306,14 @@ class ElasticIndex:
         except BaseException:
             self.client.indices.delete(index=new)
             raise
-        swap = [{"add": {"index": new, "alias": self.alias}}]
+        swap: list[dict[str, Any]] = [{"add": {"index": new, "alias": self.alias}}]
         swap += [{"remove": {"index": name, "alias": self.alias}} for name in old]
+        if not old and self.client.indices.exists(index=self.alias):
+            # A plain index took the alias's name: replaced by the rebuilt one, at once.
+            log.warning("search index %s: a plain index of that name is replaced", self.alias)
+            swap.append({"remove_index": {"index": self.alias}})
         self.client.indices.update_aliases(body={"actions": swap})
+        self._missing = None
         for name in old:
             self.client.indices.delete(index=name, ignore_unavailable=True)
         return count
@@ -287,7 +325,13 @@ class ElasticIndex:
         self.rebuild([])
 
     def count(self) -> int:
-        return int(self.client.count(index=self.alias)["count"])
+        self._require_alias()
+        try:
+            return int(self.client.count(index=self.alias)["count"])
+        except Exception as e:
+            if _status(e) == 404:
+                raise self._damaged("missing on the server") from e
+            raise
 
     def close(self) -> None:
         self.client.close()
@@ -304,6 +348,7 @@ class ElasticIndex:
     ) -> SearchResults:
         folded, exact = query_terms(query)
         hits_body, facets_body = self._bodies(folded, exact, filters or {}, limit, offset)
+        self._require_alias()
         # Two searches in one round trip, run side by side by the server: the ranked page of
         # hits (top-k only: not counting every match lets Lucene skip blocks that cannot make
         # the page), and the exact total with the facet counts over every match (filter
@@ -312,6 +357,8 @@ class ElasticIndex:
             body=[{"index": self.alias}, hits_body, {"index": self.alias}, facets_body]
         )["responses"]
         for response in (found, counted):
+            if response.get("status") == 404:  # deleted while this process runs
+                raise self._damaged("missing on the server")
             if "error" in response:
                 raise SearchBackendError(f"search failed: {json.dumps(response)[:300]}")
         hits = [self._hit(h, folded) for h in found["hits"]["hits"]]

@@ -23,19 +23,34 @@ and the rows of the hits it returns, all in one read transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
+import os
 import sqlite3
+import tempfile
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import numpy as np
 
+from schemas.errors import (
+    READ_ONLY_ERRNOS,
+    IndexDamaged,
+    IndexOutdated,
+    IndexUnavailable,
+    ReadOnlyData,
+    SohoaError,
+    StorageError,
+)
 from schemas.models import Document
 from search.base import (
     FACETS,
@@ -52,6 +67,8 @@ from search.highlight import best_pages
 log = logging.getLogger("sohoa.search")
 
 SCHEMA_VERSION = 3
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_T = TypeVar("_T")
 EXACT_BOOST = 2.0
 K1, B = 1.2, 0.75  # FTS5 bm25() defaults
 MAX_PAGES_PER_HIT = 3
@@ -110,6 +127,13 @@ def document_terms(doc: Document) -> tuple[Counter[str], Counter[str], int]:
     # fold() maps each character to one character and keeps spaces: folding the joined words
     # folds every word, in one pass.
     return Counter(fold_text(nfc(words)).split()), Counter(exact), len(exact)
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back what is open; after some damage SQLite has already done so itself."""
+    if db.in_transaction:
+        with suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
 
 
 def _page_keys(rid: int) -> tuple[int, int]:
@@ -207,66 +231,280 @@ def _group_postings(
         )
 
 
+def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
+    """SQLite's errors leave a public method as sohoa's own: damaged, read-only, busy. After
+    damage the file is let go: the next call opens it again, finding the one `reindex` made
+    meanwhile (in this process or another)."""
+
+    @functools.wraps(method)
+    def guarded(self: SqliteIndex, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as e:
+            error = self._translate(e)
+            if isinstance(error, IndexDamaged):
+                self._disconnect()
+            raise error from e
+        except IndexDamaged:
+            self._disconnect()
+            raise
+
+    return guarded
+
+
 class SqliteIndex:
+    """The file is opened on first use, so commands that never search (show, export) work
+    whatever state it is in. Opened read-only where this user may not write (and then with
+    `immutable=1` when even the -shm beside it cannot be made); checked on opening (header,
+    layout version, tables) and, by `rebuild()`, with `PRAGMA quick_check`."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache
-        self._db.execute(f"PRAGMA mmap_size={1 << 34}")  # postings read in place (capped by SQLite)
+        self._open_lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+        self.read_only = False
         self._snapshot_cache: _Snapshot | None = None
-        self._migrate()
 
-    def _migrate(self) -> None:
-        if self._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
-            return
-        self._db.execute("BEGIN IMMEDIATE")
+    # -- opening and checking ----------------------------------------------------------------
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        conn = self._conn
+        if conn is None:
+            with self._open_lock:
+                if self._closed:
+                    raise IndexUnavailable(f"the search index {self.path} was closed")
+                if self._conn is None:
+                    self._conn = self._open()
+                conn = self._conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        if not self.path.exists() and not self.path.is_symlink():
+            self._create()
+        self._check_file()
+        self.read_only = not self._writable()
+        db = None
         try:
-            # checked again under the write lock: another process may have just created it
-            if self._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
-                self._db.execute("COMMIT")
+            db = self._connect_read_only() if self.read_only else self._connect("mode=rw")
+            if not self.read_only:
+                db.execute("PRAGMA journal_mode=WAL")  # files made here are already WAL
+            db.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache
+            db.execute(f"PRAGMA mmap_size={1 << 34}")  # postings read in place (capped by SQLite)
+            self._check_layout(db)
+        except BaseException as e:
+            if db is not None:
+                db.close()
+            if isinstance(e, sqlite3.DatabaseError):
+                raise self._translate(e) from e
+            raise
+        self._snapshot_cache = None
+        return db
+
+    def _connect(self, options: str) -> sqlite3.Connection:
+        uri = f"file:{quote(str(self.path.absolute()))}?{options}"
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA busy_timeout=10000")  # reads no page: cannot fail on damage
+        return db
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Read-only; WAL readers need the -shm file beside the index, so where it cannot be
+        made either, the file is read as immutable (without a -wal a crash may have left)."""
+        db = self._connect("mode=ro")
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError as e:
+            if not (e.sqlite_errorname or "").startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+                raise
+            db.close()
+        wal = self._sidecar("-wal")
+        if wal.is_file() and wal.stat().st_size:
+            log.warning(
+                "reading %s without its write-ahead log %s (the folder is read-only): the "
+                "latest changes may be missing",
+                self.path,
+                wal.name,
+            )
+        return self._connect("mode=ro&immutable=1")
+
+    def _sidecar(self, suffix: str) -> Path:
+        return self.path.with_name(self.path.name + suffix)
+
+    def _writable(self) -> bool:
+        """Whether this user may write the index and make its -wal/-shm files beside it."""
+        files = [self.path] + [p for p in map(self._sidecar, ("-wal", "-shm")) if p.exists()]
+        return os.access(self.path.parent, os.W_OK | os.X_OK) and all(
+            os.access(p, os.W_OK) for p in files
+        )
+
+    def _check_file(self) -> None:
+        """Damage a look at the file shows, before SQLite reads it (cheap: 16 bytes)."""
+        if self.path.is_dir():
+            raise IndexDamaged(self.path, "a folder is in its place")
+        for sidecar in map(self._sidecar, ("-wal", "-shm")):
+            if sidecar.exists() and not sidecar.is_file():
+                raise IndexDamaged(self.path, f"{sidecar.name} beside it is not a file")
+        if not self.path.is_file():
+            raise IndexDamaged(self.path, "not a regular file")
+        try:
+            with self.path.open("rb") as f:
+                head = f.read(len(_SQLITE_HEADER))
+        except OSError as e:
+            raise IndexUnavailable(
+                f"cannot read the search index {self.path}: {e.strerror or e}"
+            ) from e
+        if not head:
+            raise IndexDamaged(self.path, "the file is empty")
+        if head != _SQLITE_HEADER:
+            raise IndexDamaged(self.path, "not a SQLite database: its first bytes are not SQLite's")
+
+    def _check_layout(self, db: sqlite3.Connection) -> None:
+        """The file is this version's index: layout version, tables, generation row. Reading
+        them makes SQLite check the header against the file (a cut file is found here)."""
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables and not version and not self.read_only:
+            self._create_tables(db)  # an empty SQLite file, e.g. made by an interrupted old run
+            return
+        if version == SCHEMA_VERSION and tables >= set(_TABLES):
+            if db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone() is None:
+                raise IndexDamaged(self.path, "its generation row is missing")
+            return
+        if 0 < version < SCHEMA_VERSION and tables & {"documents", *_OLD_TABLES}:
+            raise IndexOutdated(self.path, f"version {version}; this sohoa reads {SCHEMA_VERSION}")
+        names = ", ".join(sorted(tables)[:6]) or "none"
+        raise IndexDamaged(
+            self.path, f"not a sohoa search index: layout version {version}, tables {names}"
+        )
+
+    def _create(self) -> None:
+        """A new, empty index, made aside and linked into place: no process ever sees a
+        half-made file, and of processes racing to make it, the first one's is used."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.new-")
+        except OSError as e:
+            if e.errno not in READ_ONLY_ERRNOS:
+                raise
+            raise ReadOnlyData(self.path.parent, f"create the search index {self.path.name}") from e
+        os.close(fd)
+        try:
+            db = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                self._create_tables(db)
+            finally:
+                db.close()
+            with suppress(FileExistsError):  # made by another process meanwhile: theirs is used
+                os.link(tmp, self.path)
+        finally:
+            for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
+                Path(leftover).unlink(missing_ok=True)
+
+    @staticmethod
+    def _create_tables(db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                db.execute("ROLLBACK")  # made by another process meanwhile
                 return
-            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
-            if tables & {"documents", *_OLD_TABLES}:
-                log.warning(
-                    "search index %s has an old layout: emptied; run `sohoa reindex`", self.path
-                )
-            for table in (*_TABLES, *_OLD_TABLES):
-                self._db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
-                    self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self._db.execute("COMMIT")
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
+
+    def _translate(self, e: sqlite3.DatabaseError) -> SohoaError:
+        name = getattr(e, "sqlite_errorname", "") or ""
+        if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            return IndexDamaged(self.path, str(e))
+        if name.startswith("SQLITE_READONLY"):
+            return ReadOnlyData(self.path.parent, f"change the search index {self.path.name}")
+        if name.startswith("SQLITE_FULL"):
+            return StorageError(f"the disk holding the search index {self.path} is full")
+        error = IndexUnavailable(f"cannot use the search index {self.path}: {e}")
+        error.retryable = name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+        return error
+
+    def _problem(self) -> IndexDamaged | None:
+        """What keeps the index from being rebuilt in place: anything opening finds, or
+        damage `PRAGMA quick_check` finds in any page (it reads them all: for rebuild only)."""
+        try:
+            rows = self._db.execute("PRAGMA quick_check(5)").fetchall()
+        except IndexDamaged as e:
+            return e
+        except sqlite3.DatabaseError as e:
+            error = self._translate(e)
+            if isinstance(error, IndexDamaged):
+                return error
+            raise error from e
+        if rows != [("ok",)]:
+            return IndexDamaged(self.path, "; ".join(str(r[0]) for r in rows))
+        return None
+
+    def _set_aside(self, problem: IndexDamaged) -> Path:
+        """Move the damaged file (and its -wal/-shm) aside, kept for a look, not deleted."""
+        self._disconnect()
+        suffix = "outdated" if isinstance(problem, IndexOutdated) else "damaged"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.{suffix}-{stamp}")
+        for extra in ("", "-wal", "-shm"):
+            source = self._sidecar(extra)
+            if source.exists() or source.is_symlink():
+                source.rename(aside.with_name(aside.name + extra))
+        log.warning(
+            "search index %s: %s; kept as %s, rebuilding from the records",
+            self.path,
+            problem.reason,
+            aside.name,
+        )
+        return aside
+
+    def _require_writable(self, action: str) -> None:
+        folder_ok = os.access(self.path.parent, os.W_OK | os.X_OK) or not self.path.parent.exists()
+        if not folder_ok or (self._conn is not None and self.read_only):
+            raise ReadOnlyData(self.path.parent, action)
 
     # -- writes ------------------------------------------------------------------------------
 
+    @_guarded
     def index(self, docs: Iterable[Document]) -> int:
         return self._write(docs, replace_all=False)
 
+    @_guarded
     def rebuild(self, docs: Iterable[Document]) -> int:
-        """Replace the whole index in one transaction: readers see the old one until commit."""
+        """Replace the whole index in one transaction: readers see the old one until commit.
+        A damaged index (or one of another layout) is first moved aside, kept, and a new one
+        made: the records are the source of truth."""
+        self._require_writable("rebuild the search index")
+        problem = self._problem()
+        if problem is not None:
+            self._set_aside(problem)
         return self._write(docs, replace_all=True)
 
     @contextmanager
     def _changing(self) -> Iterator[None]:
         """One write transaction: the body's changes, then segments merged and the generation
         bumped (readers reload), committed together or rolled back."""
+        db = self._db
+        if self.read_only:
+            raise ReadOnlyData(self.path.parent, f"change the search index {self.path.name}")
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")
             try:
                 yield
                 self._merge()
                 self._bump_generation()
-                self._db.execute("COMMIT")
+                db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                _rollback(db)
                 raise
 
     def _write(self, docs: Iterable[Document], replace_all: bool) -> int:
@@ -359,6 +597,7 @@ class SqliteIndex:
         self._db.execute("DELETE FROM pages WHERE key BETWEEN ? AND ?", _page_keys(rid))
         self._db.execute("DELETE FROM documents WHERE rid = ?", (rid,))
 
+    @_guarded
     def delete(self, doc_id: str) -> None:
         with self._changing():
             self._delete(doc_id)
@@ -372,13 +611,21 @@ class SqliteIndex:
     def clear(self) -> None:
         self.rebuild([])
 
+    @_guarded
     def count(self) -> int:
+        db = self._db
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM documents").fetchone()[0]
+            return db.execute("SELECT count(*) FROM documents").fetchone()[0]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._disconnect(final=True)
+
+    def _disconnect(self, final: bool = False) -> None:
+        with self._open_lock, self._lock:
+            self._closed = self._closed or final
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     # -- segment merging ---------------------------------------------------------------------
 
@@ -476,6 +723,7 @@ class SqliteIndex:
 
     # -- search ------------------------------------------------------------------------------
 
+    @_guarded
     def search(
         self,
         query: str,
@@ -489,8 +737,9 @@ class SqliteIndex:
         for name in filters:
             if name not in FACETS:
                 raise ValueError(f"unknown filter {name!r}; use one of {', '.join(FACETS)}")
+        db = self._db
         with self._lock:
-            self._db.execute("BEGIN")
+            db.execute("BEGIN")
             try:
                 snap = self._snapshot()
                 mask = self._filter_mask(snap, filters)
@@ -505,14 +754,21 @@ class SqliteIndex:
                     hits = self._hits(rids, scores, folded)
                 else:
                     hits = self._listing(filters, limit, offset)
-            finally:
-                self._db.execute("COMMIT")
+            except (ValueError, IndexError, KeyError) as e:
+                # Pages SQLite reads fine holding arrays or rows that do not fit together.
+                _rollback(db)
+                raise IndexDamaged(self.path, f"inconsistent content: {e}") from e
+            except BaseException:
+                _rollback(db)
+                raise
+            db.execute("COMMIT")
         return SearchResults(query=query, total=total, hits=hits, facets=facets)
 
     def _snapshot(self) -> _Snapshot:
-        generation = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[
-            0
-        ]
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        if row is None:
+            raise IndexDamaged(self.path, "its generation row is missing")
+        generation = row[0]
         cached = self._snapshot_cache
         if cached is not None and cached.generation == generation:
             return cached

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -9,17 +10,36 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from schemas.errors import NotFound, StorageError
+from schemas.errors import READ_ONLY_ERRNOS, NotFound, ReadOnlyData, StorageError
 from storage.digest import sha256_file
 from storage.keys import is_content_addressed
 
 
 class LocalStore:
-    """Objects as files under one folder; every write goes to a temp file then `os.replace`."""
+    """Objects as files under one folder; every write goes to a temp file then `os.replace`.
+
+    A folder this user may only read serves reads; a write there raises ReadOnlyData."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            if e.errno not in READ_ONLY_ERRNOS:
+                raise  # else: nothing stored yet; reads find nothing, writes will say why
+
+    @contextmanager
+    def _writing(self, key: str) -> Iterator[None]:
+        """The OS's refusals of a write, as sohoa's errors naming the folder and the key."""
+        try:
+            yield
+        except OSError as e:
+            # (only for this folder's files: a source file that cannot be read is no such case)
+            if e.errno in READ_ONLY_ERRNOS and str(e.filename).startswith(str(self.root)):
+                raise ReadOnlyData(self.root, f"write {key}") from e
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageError(f"no space left for {key} in {self.root}") from e
+            raise
 
     def _path(self, key: str) -> Path:
         parts = key.split("/")
@@ -28,6 +48,10 @@ class LocalStore:
         return self.root.joinpath(*parts)
 
     def _atomic_write(self, key: str, write: Callable[[BinaryIO], object]) -> None:
+        with self._writing(key):
+            self._write_aside(key, write)
+
+    def _write_aside(self, key: str, write: Callable[[BinaryIO], object]) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -59,19 +83,20 @@ class LocalStore:
         """The whole file is written aside, then hard-linked into place: a link, unlike a
         rename, fails when the name exists, so exactly one of racing writers wins."""
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.link(tmp, target)
-            return True
-        except FileExistsError:
-            return False
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        with self._writing(key):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.link(tmp, target)
+                return True
+            except FileExistsError:
+                return False
+            finally:
+                Path(tmp).unlink(missing_ok=True)
 
     def put_file(self, key: str, path: Path) -> None:
         if self._already_holds(key, lambda: sha256_file(path)):
@@ -97,7 +122,8 @@ class LocalStore:
         return self._path(key).is_file()
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        with self._writing(key):
+            self._path(key).unlink(missing_ok=True)
 
     def list(self, prefix: str) -> Iterator[str]:
         base = self.root / prefix if prefix else self.root

@@ -1,13 +1,30 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from schemas.errors import NotFound
+from schemas.errors import DamagedRecord, NotFound
 from schemas.models import Document, DocumentStatus
 from storage.base import ObjectStore
 from storage.keys import record_key, status_key
+
+log = logging.getLogger("sohoa.storage")
+
+OnDamaged = Callable[[DamagedRecord], None]
+
+
+def _log_damaged(error: DamagedRecord) -> None:
+    log.warning("%s: skipped", error.message)
+
+
+def _why(error: ValidationError) -> str:
+    """The first thing wrong with a record, in a line."""
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    reason = f"{first['msg']} at {where}" if where else first["msg"]
+    return reason if len(reason) <= 200 else reason[:199] + "…"
 
 
 class RecordStatus(BaseModel):
@@ -26,7 +43,10 @@ class RecordStore:
             raw = self.store.get_bytes(record_key(doc_id))
         except NotFound:
             return None
-        return Document.model_validate_json(raw)
+        try:
+            return Document.model_validate_json(raw)
+        except ValidationError as e:  # cut, garbled or not a record at all
+            raise DamagedRecord(doc_id, _why(e)) from e
 
     def require(self, doc_id: str) -> Document:
         doc = self.get(doc_id)
@@ -45,10 +65,11 @@ class RecordStore:
         try:
             return RecordStatus.model_validate_json(self.store.get_bytes(status_key(doc_id)))
         except NotFound:
-            doc = self.get(doc_id)
-            return (
-                None if doc is None else RecordStatus(status=doc.status, page_count=doc.page_count)
-            )
+            pass
+        except ValidationError:
+            log.warning("status marker of record %s is damaged: reading the record", doc_id)
+        doc = self.get(doc_id)
+        return None if doc is None else RecordStatus(status=doc.status, page_count=doc.page_count)
 
     def ids(self) -> Iterator[str]:
         for key in self.store.list("records/"):
@@ -56,9 +77,20 @@ class RecordStore:
             if name.endswith(".json"):
                 yield name.removesuffix(".json")
 
-    def all(self) -> Iterator[Document]:
-        for doc_id in self.ids():
-            doc = self.get(doc_id)
+    def all(self, on_damaged: OnDamaged = _log_damaged) -> Iterator[Document]:
+        """Every record; a damaged one is reported to `on_damaged` and skipped."""
+        return self.readable(self.ids(), on_damaged)
+
+    def readable(
+        self, doc_ids: Iterable[str], on_damaged: OnDamaged = _log_damaged
+    ) -> Iterator[Document]:
+        """The records of `doc_ids` that exist; damaged ones go to `on_damaged`, skipped."""
+        for doc_id in doc_ids:
+            try:
+                doc = self.get(doc_id)
+            except DamagedRecord as e:
+                on_damaged(e)
+                continue
             if doc is not None:
                 yield doc
 

@@ -15,12 +15,12 @@ def members(services: Services, doc_ids: Iterable[str]) -> list[Document]:
     """The documents a list of ingested files stands for: a multi-document scan by its parts."""
     found: list[Document] = []
     seen: set[str] = set()
-    for doc_id in doc_ids:
-        doc = services.records.get(doc_id)
-        if doc is None or doc.status != DocumentStatus.done:
+    records = services.records
+    for doc in records.readable(doc_ids):  # a damaged record is reported and left out
+        if doc.status != DocumentStatus.done:
             continue
-        for member in [services.records.get(p) for p in doc.parts] if doc.parts else [doc]:
-            if member is not None and member.id not in seen:
+        for member in records.readable(doc.parts) if doc.parts else [doc]:
+            if member.id not in seen:
                 seen.add(member.id)
                 found.append(member)
     return found

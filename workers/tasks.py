@@ -17,6 +17,7 @@ from pipeline.pdf import PagePart, assemble
 from schemas.errors import SohoaError, StepFailed
 from schemas.models import Document, DocumentStatus, ErrorInfo, PageResult, PageStatus
 from storage.keys import original_key, page_key, pdf_key
+from storage.records import OnDamaged
 from workers.describe import describe
 from workers.services import Services
 
@@ -188,11 +189,13 @@ def index_document(services: Services, doc_id: str) -> None:
     services.records.put(doc)
 
 
-def searchable_records(services: Services) -> Iterator[Document]:
-    """What the index holds: finished documents, multi-document scans through their parts."""
-    return (
-        doc for doc in services.records.all() if doc.status == DocumentStatus.done and not doc.parts
-    )
+def searchable_records(
+    services: Services, on_damaged: OnDamaged | None = None
+) -> Iterator[Document]:
+    """What the index holds: finished documents, multi-document scans through their parts.
+    A damaged record is reported to `on_damaged` (default: a warning) and left out."""
+    docs = services.records.all(on_damaged) if on_damaged else services.records.all()
+    return (doc for doc in docs if doc.status == DocumentStatus.done and not doc.parts)
 
 
 def redescribe_all(services: Services) -> int:
