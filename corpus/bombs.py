@@ -156,3 +156,38 @@ def write_png_text_bomb(path: Path, inflated: int = 1 << 30, chunk: bytes = b"zT
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def lzw_zeros(size: int) -> bytes:
+    """PDF LZW data (EarlyChange 1) decoding to `size` zero bytes, about 1/1300 of that: each
+    new code stands for one zero more than the last, until the table is full and is cleared."""
+    codes: list[tuple[int, int]] = []  # (code, width)
+    produced, table = 0, 258
+    while produced < size:
+        codes.append((256, _lzw_width(table)))  # clear: the table is back to 258 entries
+        table, run = 258, 1
+        codes.append((0, 9))
+        produced += 1
+        while produced < size and table < 4094:
+            run = min(run + 1, size - produced)
+            whole = run == table - 256  # the code not yet in the table: last string + its head
+            codes.append((table if whole else 0, _lzw_width(table)))
+            produced += run if whole else 1
+            table += 1
+    codes.append((257, _lzw_width(table)))
+    bits = "".join(format(code, f"0{width}b") for code, width in codes)
+    bits += "0" * (-len(bits) % 8)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big") if bits else b""
+
+
+def _lzw_width(entries: int) -> int:
+    """Bits of the next code when the table holds `entries` (one early, as EarlyChange 1)."""
+    return min(12, max(9, (entries + 1).bit_length()))
+
+
+def write_lzw_bomb_pdf(path: Path, inflated: int = 1 << 30) -> Path:
+    """A one-page PDF whose LZW-compressed content stream decodes to `inflated` zero bytes."""
+    pdf = pikepdf.new()
+    stream = pikepdf.Stream(pdf, lzw_zeros(inflated))
+    stream.Filter = pikepdf.Name.LZWDecode
+    return _one_page_pdf(path, stream, pdf)

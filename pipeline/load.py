@@ -306,11 +306,8 @@ def iter_text_pages(path: Path, page_nos: list[int]) -> Iterator[TextPage]:
             yield text_page(doc, page_no)
 
 
-def _native_scan(page: pdfium.PdfPage) -> tuple[Image.Image, int] | None:
-    """The page's one full-page image at its own resolution, when the page is just a scan.
-
-    Taking the image as it is avoids a resampling render (sharper text, and faster).
-    """
+def _full_page_image(page: pdfium.PdfPage) -> tuple[pdfium.PdfImage, float] | None:
+    """The page's one image and its width in points, when it covers the page alone, upright."""
     if page.get_rotation() != 0:
         return None
     objects = list(page.get_objects(max_depth=1))
@@ -321,14 +318,44 @@ def _native_scan(page: pdfium.PdfPage) -> tuple[Image.Image, int] | None:
     width_pt, height_pt = page.get_size()
     if b or c or a < 0.95 * width_pt or d < 0.95 * height_pt:
         return None
-    bitmap = images[0].get_bitmap(render=False)
+    return images[0], a
+
+
+def _native_scan(page: pdfium.PdfPage) -> tuple[Image.Image, int] | None:
+    """The page's one full-page image at its own resolution, when the page is just a scan.
+
+    Taking the image as it is avoids a resampling render (sharper text, and faster).
+    """
+    found = _full_page_image(page)
+    if found is None:
+        return None
+    scan, width_pt = found
+    bitmap = scan.get_bitmap(render=False)
     try:
         image = bitmap.to_pil()
-        image.load()  # to_pil may share the bitmap's buffer: copy out before closing it
-        image = image.copy()
+        if image.mode == bitmap.mode:  # Pillow shares the bitmap's memory: copy before closing
+            image = image.copy()
     finally:
         bitmap.close()
-    return image, round(image.width / (a / 72))
+    return image, round(image.width / (width_pt / 72))
+
+
+def page_pixels(path: Path, media_type: str, page: PageInfo) -> int:
+    """Pixels of a scanned page's image once loaded, from headers only: what it will cost in
+    memory, known before it is decoded (workers admit pages by it, docs/limits.md)."""
+    if media_type != PDF:
+        with _open_image(path) as image:
+            if not _seek(image, page.page_no - 1):
+                raise CorruptInput(f"page {page.page_no} is missing")
+            return image.width * image.height
+    with _open_pdf(path) as doc, PDFIUM_LOCK, _page(doc, page.page_no - 1) as pdf_page:
+        found = _full_page_image(pdf_page)
+        if found is not None:
+            width, height = found[0].get_px_size()
+            return width * height
+        width_pt, height_pt = pdf_page.get_size()
+        dpi = render_dpi(width_pt, height_pt, page.dpi, f"page {page.page_no}")
+        return round(width_pt / 72 * dpi) * round(height_pt / 72 * dpi)
 
 
 def load_pdf_page_image(path: Path, page_no: int, dpi: int) -> ImagePage:
