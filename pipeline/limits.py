@@ -4,6 +4,7 @@ exceeding one is a per-file `too_large` error (schemas.errors.ImageTooLarge), ne
 
 from __future__ import annotations
 
+import pikepdf.settings
 from PIL import Image, PngImagePlugin
 
 # Pixels of one image, TIFF frame, image inside a PDF, or rendered PDF page. A0 scanned at
@@ -34,13 +35,19 @@ MAX_IMAGE_BYTES_PER_PIXEL = 8
 MAX_RENDER_DPI = 600
 MIN_RENDER_DPI = 72
 
+# What qpdf may inflate of one stream when it decodes one itself (cross-reference and object
+# streams while a PDF is opened, before pipeline.pdf_limits has measured them): the largest
+# 8-bit image the limits accept, in CMYK.
+MAX_QPDF_DECODED_BYTES = MAX_PIXELS * 4
+
 # PNG text and ICC profile chunks (Pillow's own defaults: 1 MiB each, 64 MiB in all).
 MAX_TEXT_CHUNK_BYTES = 1024 * 1024
 MAX_TEXT_BYTES = 8 * 1024 * 1024
 
 
-def configure_pillow() -> None:
-    """Pillow's own guards set from the limits above, so that every decoder agrees.
+def configure_libraries() -> None:
+    """Pillow's and qpdf's own guards set from the limits above, so that every decoder agrees.
+    Process-wide settings, made once when pipeline.load is imported, before any worker thread.
 
     Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that; our own check
     (pipeline.load) refuses above MAX_PIXELS from the header, so the two never disagree.
@@ -48,3 +55,6 @@ def configure_pillow() -> None:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     PngImagePlugin.MAX_TEXT_CHUNK = MAX_TEXT_CHUNK_BYTES
     PngImagePlugin.MAX_TEXT_MEMORY = MAX_TEXT_BYTES
+    pikepdf.settings.set_qpdf_limits(
+        flate_max_memory=MAX_QPDF_DECODED_BYTES, run_length_max_memory=MAX_QPDF_DECODED_BYTES
+    )

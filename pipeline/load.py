@@ -15,12 +15,18 @@ import pypdfium2 as pdfium
 from PIL import Image, UnidentifiedImageError
 
 from pipeline.detect import IMAGE_TYPES, PDF
-from pipeline.limits import MAX_PAGES, MAX_PIXELS, MAX_RENDER_DPI, MIN_RENDER_DPI, configure_pillow
+from pipeline.limits import (
+    MAX_PAGES,
+    MAX_PIXELS,
+    MAX_RENDER_DPI,
+    MIN_RENDER_DPI,
+    configure_libraries,
+)
 from pipeline.pdf_limits import check_pdf, check_pixels
 from schemas.errors import CorruptInput, EncryptedInput, ImageTooLarge, UnsupportedType
 from schemas.models import Word
 
-configure_pillow()
+configure_libraries()
 
 DEFAULT_DPI = 300
 MIN_TEXT_CHARS = 16  # fewer visible characters than this: treat the page as scanned

@@ -21,6 +21,7 @@ from pipeline.limits import (
     MAX_IMAGE_BYTES_PER_PIXEL,
     MAX_PDF_NON_IMAGE_BYTES,
     MAX_PIXELS,
+    MAX_QPDF_DECODED_BYTES,
     MAX_STREAM_BYTES,
 )
 from schemas.errors import CorruptInput, EncryptedInput, ImageTooLarge
@@ -44,7 +45,12 @@ def check_pdf(path: Path) -> None:
             _check_objects(pdf)
     except pikepdf.PasswordError as e:
         raise EncryptedInput("PDF is encrypted with a password; cannot be read") from e
-    except pikepdf.PdfError as e:
+    except (pikepdf.PdfError, RuntimeError) as e:
+        if "memory limit exceeded" in str(e):  # qpdf's own guard (pipeline.limits) tripped
+            raise ImageTooLarge(
+                f"a PDF stream qpdf decodes while opening the file inflates past "
+                f"{MAX_QPDF_DECODED_BYTES:,} bytes; refused"
+            ) from e
         raise CorruptInput(f"PDF is damaged or truncated: {e}") from e
 
 

@@ -9,9 +9,30 @@ worker threads.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+
+def _malloc_trim() -> ctypes._CFuncPtr | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by a finished page back to the system. glibc keeps freed blocks in the
+    arena of the thread that used them, so without this each worker thread kept the peak of
+    the largest page it had seen: five 140 Mpx pages on two threads peaked at 3.1 GiB, against
+    1.9 GiB for one (docs/limits.md)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 class PixelBudget:
@@ -37,6 +58,7 @@ class PixelBudget:
         try:
             yield
         finally:
+            release_freed_memory()
             with self._changed:
                 self._used_px -= pixels
                 self._changed.notify_all()
