@@ -7,6 +7,7 @@ a few milliseconds. The Adler-32 trailer of the whole is combined arithmetically
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from pathlib import Path
@@ -22,6 +23,8 @@ A4_PT = (595, 842)
 __all__ = [
     "deflated",
     "write_inline_image_bomb_pdf",
+    "write_lzw_bomb_pdf",
+    "write_pdf_jpeg_header_bomb",
     "write_nested_form_image_pdf",
     "write_pdf_image_bomb",
     "write_pdf_stream_bomb",
@@ -191,3 +194,24 @@ def write_lzw_bomb_pdf(path: Path, inflated: int = 1 << 30) -> Path:
     stream = pikepdf.Stream(pdf, lzw_zeros(inflated))
     stream.Filter = pikepdf.Name.LZWDecode
     return _one_page_pdf(path, stream, pdf)
+
+
+def write_pdf_jpeg_header_bomb(path: Path, width: int = 40000, height: int = 40000) -> Path:
+    """A page image whose dictionary says 100×100 but whose JPEG data's own header says
+    width × height: a JPEG decoder sizes its output from the header."""
+    encoded = io.BytesIO()
+    Image.new("L", (100, 100), 255).save(encoded, "JPEG")
+    data = bytearray(encoded.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    pdf = pikepdf.new()
+    image = pikepdf.Stream(pdf, bytes(data))
+    image.Type, image.Subtype, image.Filter = (
+        pikepdf.Name.XObject, pikepdf.Name.Image, pikepdf.Name.DCTDecode,
+    )  # fmt: skip
+    image.Width, image.Height = 100, 100
+    image.ColorSpace, image.BitsPerComponent = pikepdf.Name.DeviceGray, 8
+    page = pdf.add_blank_page(page_size=A4_PT)
+    page.Resources = _xobjects(Im0=image)
+    page.Contents = pdf.make_stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q")
+    return _save(pdf, path)

@@ -113,6 +113,29 @@ def _check_image(image: pikepdf.Stream, what: str) -> None:
     row = (width * _components(image) * bits + 7) // 8 + 1
     allowed = min(row * height, MAX_PIXELS * MAX_IMAGE_BYTES_PER_PIXEL) + CHUNK
     _check_stream(image, f"image {what} ({width}×{height})", allowed, inline_images=False)
+    if _filters(image)[-1:] in (["/DCTDecode"], ["/DCT"]) and len(_filters(image)) == 1:
+        # A JPEG decoder sizes its output from the JPEG's own header, whatever the dictionary says.
+        check_pixels(*_jpeg_size(image.read_raw_bytes()), f"JPEG data of image {what}")
+
+
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a JPEG's frame header (0, 0 if it has none)."""
+    at = 2
+    while at + 9 <= len(data):
+        if data[at] != 0xFF:
+            return 0, 0
+        marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
+        if marker in _SOF:
+            height = int.from_bytes(data[at + 5 : at + 7], "big")
+            return int.from_bytes(data[at + 7 : at + 9], "big"), height
+        if marker == 0xFF:
+            at += 1
+            continue
+        at += 2 + length
+    return 0, 0
 
 
 def _filters(stream: pikepdf.Stream) -> list[str]:

@@ -25,6 +25,7 @@ from corpus.bombs import (
     write_lzw_bomb_pdf,
     write_nested_form_image_pdf,
     write_pdf_image_bomb,
+    write_pdf_jpeg_header_bomb,
     write_pdf_stream_bomb,
     write_png_bomb,
     write_png_text_bomb,
@@ -52,6 +53,10 @@ BOMBS = {
     "stream_nested_4gib.pdf": (lambda p: write_pdf_stream_bomb(p, 4 * GIB, nested=True), STREAM),
     "lzw_1gib.pdf": (lambda p: write_lzw_bomb_pdf(p, GIB), STREAM),
     "image_40000.pdf": (write_pdf_image_bomb, f"image object 5 is 40000×40000 pixels, {PIXELS}"),
+    "jpeg_header_40000.pdf": (
+        write_pdf_jpeg_header_bomb,
+        f"JPEG data of image object 5 is 40000×40000 pixels, {PIXELS}",
+    ),
     "form_image_40000.pdf": (write_nested_form_image_pdf, f"40000×40000 pixels, {PIXELS}"),
     "inline_image_40000.pdf": (
         write_inline_image_bomb_pdf,

@@ -29,8 +29,8 @@ _MALLOC_TRIM = _malloc_trim()
 def release_freed_memory() -> None:
     """Hand memory freed by a finished page back to the system. glibc keeps freed blocks in the
     arena of the thread that used them, so without this each worker thread kept the peak of
-    the largest page it had seen: five 140 Mpx pages on two threads peaked at 3.1 GiB, against
-    1.9 GiB for one (docs/limits.md)."""
+    the largest page it had seen: five 140 Mpx pages on two threads peaked at 3.0 GiB, 2.0 GiB
+    with this, 1.9 GiB for one such page alone (docs/limits.md)."""
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
 
