@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 import warnings
@@ -14,10 +15,19 @@ import pypdfium2 as pdfium
 from PIL import Image, UnidentifiedImageError
 
 from pipeline.detect import IMAGE_TYPES, PDF
+from pipeline.limits import (
+    MAX_PAGES,
+    MAX_PIXELS,
+    MAX_RENDER_DPI,
+    MIN_RENDER_DPI,
+    configure_libraries,
+)
+from pipeline.pdf_limits import check_pdf, check_pixels
 from schemas.errors import CorruptInput, EncryptedInput, ImageTooLarge, UnsupportedType
 from schemas.models import Word
 
-MAX_PIXELS = 200_000_000  # A0 at 300 dpi is 139 Mpx; beyond this is a bomb, not a scan
+configure_libraries()
+
 DEFAULT_DPI = 300
 MIN_TEXT_CHARS = 16  # fewer visible characters than this: treat the page as scanned
 
@@ -64,26 +74,49 @@ def plan_pages(path: Path, media_type: str) -> list[PageInfo]:
     raise UnsupportedType(f"cannot read {media_type}")
 
 
-def _check_pixels(width: int, height: int, what: str) -> None:
-    if width * height > MAX_PIXELS:
-        raise ImageTooLarge(
-            f"{what} is {width}×{height} pixels, above the limit of {MAX_PIXELS:,}; "
-            "refused before decoding"
+PILLOW_ERRORS = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    EOFError,
+    ValueError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
+
+
+def _check_pages(count: int) -> None:
+    if count > MAX_PAGES:
+        raise ImageTooLarge(f"file has more than {MAX_PAGES:,} pages (the limit); split it")
+
+
+def _pillow_error(e: Exception, what: str) -> Exception:
+    """Pillow's own refusals of oversized data (it has no error class for them) as too_large."""
+    if isinstance(e, Image.DecompressionBombError | Image.DecompressionBombWarning):
+        found = re.search(r"\((\d+) pixels\)", str(e))  # Pillow tells the size only here
+        size = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+        return ImageTooLarge(
+            f"{what} is {size}, above the limit of {MAX_PIXELS:,}; refused before decoding"
         )
+    if isinstance(e, ValueError) and "MAX_TEXT" in str(e):
+        return ImageTooLarge(f"{what} has text or colour-profile chunks too large to read: {e}")
+    return CorruptInput(f"{what} cannot be read: {e}")
 
 
 @contextmanager
 def _open_image(path: Path) -> Iterator[Image.Image]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageTooLarge(f"image is too large to decode safely: {e}") from e
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
-        raise CorruptInput(f"image cannot be read: {e}") from e
-    with image:
-        _check_pixels(*image.size, "image")
+    """The image, its first frame's size checked; the file is ours, so a frame decoded from it
+    outlives the block without being copied."""
+    with path.open("rb") as file:
+        try:
+            with warnings.catch_warnings():
+                # Pillow warns between MAX_PIXELS and twice that; check_pixels below refuses
+                # those with their exact size, Pillow itself refuses anything larger.
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(file)
+        except PILLOW_ERRORS as e:
+            raise _pillow_error(e, "image") from e
+        check_pixels(*image.size, "image")
         yield image
 
 
@@ -93,27 +126,40 @@ def _image_dpi(image: Image.Image) -> int:
     return value if 70 <= value <= 1200 else DEFAULT_DPI
 
 
+def _seek(image: Image.Image, index: int) -> bool:
+    """Go to frame `index` (reading its header only); False past the last one."""
+    try:
+        image.seek(index)
+    except EOFError:
+        return False
+    except PILLOW_ERRORS as e:
+        raise _pillow_error(e, f"page {index + 1}") from e
+    check_pixels(*image.size, f"page {index + 1}")
+    return True
+
+
 def _plan_image(path: Path) -> list[PageInfo]:
+    """Every frame's size checked from its header, before any is decoded."""
     with _open_image(path) as image:
-        count = getattr(image, "n_frames", 1)
-        pages = []
-        for index in range(count):
-            image.seek(index)
-            _check_pixels(*image.size, f"page {index + 1}")
-            pages.append(PageInfo(index + 1, False, _image_dpi(image)))
+        pages: list[PageInfo] = []
+        while _seek(image, len(pages)):
+            pages.append(PageInfo(len(pages) + 1, False, _image_dpi(image)))
+            _check_pages(len(pages))
         return pages
 
 
 def load_image_page(path: Path, page_no: int) -> ImagePage:
     with _open_image(path) as image:
+        if not _seek(image, page_no - 1):
+            raise CorruptInput(f"page {page_no} is missing")
+        dpi = _image_dpi(image)
         try:
-            image.seek(page_no - 1)
-            dpi = _image_dpi(image)
-            image.load()
-            frame = image.copy()
-        except (OSError, SyntaxError, EOFError, ValueError) as e:
-            raise CorruptInput(f"page {page_no} cannot be decoded: {e}") from e
-    return ImagePage(page_no, frame, dpi)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # as above
+                image.load()
+        except PILLOW_ERRORS as e:
+            raise _pillow_error(e, f"page {page_no}") from e
+    return ImagePage(page_no, image, dpi)
 
 
 @contextmanager
@@ -166,31 +212,44 @@ def _scan_dpi(page: pdfium.PdfPage) -> int:
         src_w = image.get_px_size()[0]
         if width_pt > 0 and src_w and area > best_area:
             best, best_area = round(src_w / (width_pt / 72)), area
-    return min(max(best, 150), 600)
+    return max(best, 150)  # at most MAX_RENDER_DPI: render_dpi
+
+
+def render_dpi(width_pt: float, height_pt: float, dpi: int, what: str) -> int:
+    """`dpi`, lowered as far as needed for the page's bitmap to stay within MAX_PIXELS."""
+    area_in2 = max(width_pt, 1.0) * max(height_pt, 1.0) / 72**2
+    fitting = int((MAX_PIXELS / area_in2) ** 0.5)
+    chosen = min(dpi, MAX_RENDER_DPI, fitting)
+    if chosen < MIN_RENDER_DPI:
+        raise ImageTooLarge(
+            f"{what} is {width_pt / 72:.0f}×{height_pt / 72:.0f} inches: even at "
+            f"{MIN_RENDER_DPI} dpi its image would be above the limit of {MAX_PIXELS:,} pixels"
+        )
+    return chosen
 
 
 def _plan_pdf(path: Path) -> list[PageInfo]:
     """Which pages carry a real text layer (taken as it is) and which are scans (OCR).
 
+    Sizes are checked first (pipeline.pdf_limits), before PDFium decodes anything.
     pdfium reads the text layer: measured on generated born-digital pages it gives the same
     words as pdfplumber (0 % word error for both) in 3 ms per page instead of 60–90 ms.
     """
+    check_pdf(path)
     pages = []
     with _open_pdf(path) as doc, PDFIUM_LOCK:
         if len(doc) == 0:
             raise CorruptInput("PDF has no pages")
+        _check_pages(len(doc))
         for index in range(len(doc)):
             with _page(doc, index) as page:
-                width_pt, height_pt = page.get_size()
-                _check_pixels(
-                    round(width_pt / 72 * DEFAULT_DPI),
-                    round(height_pt / 72 * DEFAULT_DPI),
-                    f"page {index + 1} at {DEFAULT_DPI} dpi",
-                )
                 with _textpage(page) as textpage:
                     text = _page_text(textpage)
                 has_text = sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS
-                pages.append(PageInfo(index + 1, has_text, 0 if has_text else _scan_dpi(page)))
+                dpi = 0
+                if not has_text:
+                    dpi = render_dpi(*page.get_size(), _scan_dpi(page), f"page {index + 1}")
+                pages.append(PageInfo(index + 1, has_text, dpi))
     return pages
 
 
@@ -253,11 +312,8 @@ def iter_text_pages(path: Path, page_nos: list[int]) -> Iterator[TextPage]:
             yield text_page(doc, page_no)
 
 
-def _native_scan(page: pdfium.PdfPage) -> tuple[Image.Image, int] | None:
-    """The page's one full-page image at its own resolution, when the page is just a scan.
-
-    Taking the image as it is avoids a resampling render (sharper text, and faster).
-    """
+def _full_page_image(page: pdfium.PdfPage) -> tuple[pdfium.PdfImage, float] | None:
+    """The page's one image and its width in points, when it covers the page alone, upright."""
     if page.get_rotation() != 0:
         return None
     objects = list(page.get_objects(max_depth=1))
@@ -268,14 +324,44 @@ def _native_scan(page: pdfium.PdfPage) -> tuple[Image.Image, int] | None:
     width_pt, height_pt = page.get_size()
     if b or c or a < 0.95 * width_pt or d < 0.95 * height_pt:
         return None
-    bitmap = images[0].get_bitmap(render=False)
+    return images[0], a
+
+
+def _native_scan(page: pdfium.PdfPage) -> tuple[Image.Image, int] | None:
+    """The page's one full-page image at its own resolution, when the page is just a scan.
+
+    Taking the image as it is avoids a resampling render (sharper text, and faster).
+    """
+    found = _full_page_image(page)
+    if found is None:
+        return None
+    scan, width_pt = found
+    bitmap = scan.get_bitmap(render=False)
     try:
         image = bitmap.to_pil()
-        image.load()  # to_pil may share the bitmap's buffer: copy out before closing it
-        image = image.copy()
+        if image.mode == bitmap.mode:  # Pillow shares the bitmap's memory: copy before closing
+            image = image.copy()
     finally:
         bitmap.close()
-    return image, round(image.width / (a / 72))
+    return image, round(image.width / (width_pt / 72))
+
+
+def page_pixels(path: Path, media_type: str, page: PageInfo) -> int:
+    """Pixels of a scanned page's image once loaded, from headers only: what it will cost in
+    memory, known before it is decoded (workers admit pages by it, docs/limits.md)."""
+    if media_type != PDF:
+        with _open_image(path) as image:
+            if not _seek(image, page.page_no - 1):
+                raise CorruptInput(f"page {page.page_no} is missing")
+            return image.width * image.height
+    with _open_pdf(path) as doc, PDFIUM_LOCK, _page(doc, page.page_no - 1) as pdf_page:
+        found = _full_page_image(pdf_page)
+        if found is not None:
+            width, height = found[0].get_px_size()
+            return width * height
+        width_pt, height_pt = pdf_page.get_size()
+        dpi = render_dpi(width_pt, height_pt, page.dpi, f"page {page.page_no}")
+        return round(width_pt / 72 * dpi) * round(height_pt / 72 * dpi)
 
 
 def load_pdf_page_image(path: Path, page_no: int, dpi: int) -> ImagePage:
@@ -286,6 +372,7 @@ def load_pdf_page_image(path: Path, page_no: int, dpi: int) -> ImagePage:
                 native = _native_scan(page)
                 if native is not None:
                     return ImagePage(page_no, native[0], native[1])
+                dpi = render_dpi(*page.get_size(), dpi, f"page {page_no}")
                 bitmap = page.render(scale=dpi / 72, grayscale=True)
                 try:
                     image = bitmap.to_pil().convert("L")  # convert copies out of the bitmap

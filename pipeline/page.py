@@ -9,7 +9,7 @@ import numpy as np
 
 from pipeline.load import ImagePage, TextPage
 from pipeline.metadata import NOISY_PAGE_FLAG, key_zone_boxes
-from pipeline.ocr import OcrOutput, detect_quarter_turns, ocr_page, ocr_zone
+from pipeline.ocr import detect_quarter_turns, ocr_page, ocr_zone
 from pipeline.pdf import page_pdf
 from pipeline.preprocess import Prepared, is_blank, is_sideways, prepare, to_grey
 from pipeline.strokes import counted_numerals, covers
@@ -34,17 +34,17 @@ class ScannedPageOutput:
     pdf: bytes | None  # None for a skipped page
 
 
-def _prepare_and_ocr(
-    page: ImagePage, turns: int, options: PageOptions
-) -> tuple[Prepared, OcrOutput]:
-    prepared = prepare(
+def _prepare(
+    page: ImagePage, turns: int, options: PageOptions, grey: np.ndarray | None = None
+) -> Prepared:
+    return prepare(
         page.image,
         quarter_turns_cw=turns,
         do_deskew=options.deskew,
         do_normalise=options.normalise_background,
         do_denoise=options.denoise,
+        grey=grey,
     )
-    return prepared, ocr_page(prepared.grey, page.dpi)
 
 
 def process_scanned_page(
@@ -68,10 +68,14 @@ def process_scanned_page(
     if is_sideways(grey):
         turns = detect_quarter_turns(grey, page.dpi)
         turns = turns if turns in (1, 3) else 1
-    prepared, ocr = _prepare_and_ocr(page, turns, options)
+    prepared = _prepare(page, turns, options, grey)
+    del grey  # one grey page in memory while Tesseract reads: the prepared one (docs/limits.md)
+    ocr = ocr_page(prepared.grey, page.dpi)
     upside_down_suspect = turns == 0 and (ocr.mean_confidence or 0) < LOW_CONFIDENCE
     if upside_down_suspect and detect_quarter_turns(prepared.grey, page.dpi) == 2:
-        prepared, ocr = _prepare_and_ocr(page, 2, options)
+        del prepared
+        prepared = _prepare(page, 2, options)
+        ocr = ocr_page(prepared.grey, page.dpi)
     flags = list(prepared.flags)
     if (ocr.mean_confidence or 0) < LOW_CONFIDENCE:
         flags.append("low_confidence")

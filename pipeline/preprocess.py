@@ -24,7 +24,10 @@ class Prepared:
     flags: list[str] = field(default_factory=list)
 
 
-def to_grey(image: Image.Image) -> np.ndarray:
+GREY_BAND_ROWS = 512  # converted a band at a time: no full-page RGB array next to the image
+
+
+def _grey_band(image: Image.Image) -> np.ndarray:
     if image.mode in ("1", "P", "LA", "I;16", "I", "F", "CMYK", "RGBA", "PA"):
         image = image.convert("RGB") if image.mode in ("P", "PA", "RGBA", "CMYK") else image
         image = image.convert("L") if image.mode != "RGB" else image
@@ -32,6 +35,19 @@ def to_grey(image: Image.Image) -> np.ndarray:
     if array.ndim == 3:
         return cv2.cvtColor(array, cv2.COLOR_RGB2GRAY)
     return array.astype(np.uint8, copy=False)
+
+
+def to_grey(image: Image.Image) -> np.ndarray:
+    """The page in 8-bit grey. Band by band, so converting a colour page costs the grey page
+    and one band, not a second full copy of the colour page (docs/limits.md)."""
+    if image.mode == "L" or image.height <= GREY_BAND_ROWS:
+        return _grey_band(image)
+    width, height = image.size
+    grey = np.empty((height, width), np.uint8)
+    for top in range(0, height, GREY_BAND_ROWS):
+        bottom = min(height, top + GREY_BAND_ROWS)
+        grey[top:bottom] = _grey_band(image.crop((0, top, width, bottom)))
+    return grey
 
 
 def display_image(image: Image.Image) -> Image.Image:
@@ -192,15 +208,10 @@ def deskew(image: Image.Image, grey: np.ndarray, skew_deg: float) -> tuple[Image
     grey = rotate(grey, skew_deg, _background(grey))
     if image.mode == "L":
         return Image.fromarray(grey), grey
-    rgb = np.asarray(image)
-    rotated = cv2.warpAffine(
-        rgb,
-        cv2.getRotationMatrix2D((rgb.shape[1] / 2, rgb.shape[0] / 2), skew_deg, 1.0),
-        (rgb.shape[1], rgb.shape[0]),
-        flags=cv2.INTER_CUBIC,
-        borderValue=(255, 255, 255),
-    )
-    return Image.fromarray(rotated), grey
+    # Pillow rotates the colour page into one new image; through numpy it took three more
+    # full-size copies (the array, its rotation, the image made of it).
+    white = (255,) * len(image.getbands())
+    return image.rotate(skew_deg, Image.Resampling.BICUBIC, fillcolor=white), grey
 
 
 def prepare(
@@ -210,14 +221,16 @@ def prepare(
     do_deskew: bool = True,
     do_normalise: bool = False,
     do_denoise: bool | None = None,
+    grey: np.ndarray | None = None,
 ) -> Prepared:
     """Make a page upright and straight; `quarter_turns_cw` comes from orientation detection.
 
     `do_denoise=None` denoises only pages measured as noisy: a median filter halves word error
-    on heavy noise but doubles it on clean pages (docs/benchmarks.md).
+    on heavy noise but doubles it on clean pages (docs/benchmarks.md). `grey`: the image
+    already made grey by the caller, so it is not made twice.
     """
     display = display_image(image)
-    grey = to_grey(display)
+    grey = to_grey(display) if grey is None else grey
     display, grey = turn(display, grey, quarter_turns_cw)
     skew = estimate_skew(grey) if do_deskew else 0.0
     display, grey = deskew(display, grey, skew)

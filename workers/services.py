@@ -3,10 +3,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from exchange.options import ExchangeOptions
+from pipeline.limits import MAX_PIXELS
 from pipeline.page import PageOptions
 from search.base import SearchIndex
 from storage.base import ObjectStore
 from storage.records import RecordStore
+from workers.budget import PixelBudget
 
 
 @dataclass
@@ -17,6 +19,8 @@ class Services:
     index: SearchIndex
     page_options: PageOptions = field(default_factory=PageOptions)
     exchange: ExchangeOptions = field(default_factory=ExchangeOptions)
+    # One largest page's worth of pixels decoded at a time in this process (docs/limits.md).
+    pixel_budget: PixelBudget = field(default_factory=lambda: PixelBudget(MAX_PIXELS))
 
     @property
     def records(self) -> RecordStore:

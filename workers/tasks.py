@@ -11,7 +11,13 @@ from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
 from pipeline.detect import PDF
-from pipeline.load import PageInfo, iter_text_pages, load_scanned_page, plan_pages
+from pipeline.load import (
+    PageInfo,
+    iter_text_pages,
+    load_scanned_page,
+    page_pixels,
+    plan_pages,
+)
 from pipeline.page import process_scanned_page, text_page_result
 from pipeline.pdf import PagePart, assemble
 from schemas.errors import SohoaError, StepFailed
@@ -92,8 +98,11 @@ def ocr_one_page(services: Services, doc_id: str, page_no: int, dpi: int, last_t
     doc = services.records.require(doc_id)
     try:
         with services.store.local_path(original_key(doc_id)) as path:
-            image_page = load_scanned_page(path, doc.media_type, PageInfo(page_no, False, dpi))
-        output = process_scanned_page(image_page, services.page_options)
+            page = PageInfo(page_no, False, dpi)
+            with services.pixel_budget.hold(page_pixels(path, doc.media_type, page)):
+                image_page = load_scanned_page(path, doc.media_type, page)
+                output = process_scanned_page(image_page, services.page_options)
+                del image_page  # freed before the budget admits the next page
     except Exception as e:
         retryable = e.retryable if isinstance(e, SohoaError) else True
         if retryable and not last_try:

@@ -1,0 +1,179 @@
+"""Decompression bombs and oversized images: refused per file, before decoding, under a memory
+limit, while the good file of the same batch goes through (docs/limits.md).
+
+Every input is generated here in a moment (corpus/bombs.py); none is stored in git.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from corpus import generate_pages, write_png
+from corpus.bombs import (
+    lzw_zeros,
+    write_inline_image_bomb_pdf,
+    write_lzw_bomb_pdf,
+    write_nested_form_image_pdf,
+    write_pdf_image_bomb,
+    write_pdf_jpeg_header_bomb,
+    write_pdf_stream_bomb,
+    write_png_bomb,
+    write_png_text_bomb,
+    write_tiff_late_frames,
+)
+from pipeline.limits import MAX_PIXELS, MAX_STREAM_BYTES
+from tests.conftest import ROOT
+
+GIB = 1 << 30
+# Address space the CLI may reserve: a normal batch runs in well under 1 GiB of it (measured
+# with `prlimit --as`), each bomb here needs more than 1.5 GiB once decoded.
+ADDRESS_SPACE_LIMIT = 3 * GIB
+# Peak resident memory of any one process of a batch of refused bombs plus one small page:
+# what the small page costs, the bombs add nothing (measured: about 200 MiB).
+BOMB_BATCH_RSS = 512 * 1024 * 1024
+# docs/limits.md: the bound for the largest page the limits accept, worker count aside.
+LARGEST_PAGE_RSS = int(2.5 * GIB)
+JUST_UNDER = (9900, 14100)  # 139.6 Mpx: A0 at 300 dpi, just within MAX_PIXELS
+JUST_OVER = (12000, 12000)  # 144 Mpx, above MAX_PIXELS (and below the old 200 Mpx frame limit)
+
+PIXELS = f"above the limit of {MAX_PIXELS:,}"
+STREAM = f"decodes to more than {MAX_STREAM_BYTES:,} bytes"
+BOMBS = {
+    "stream_1gib.pdf": (lambda p: write_pdf_stream_bomb(p, GIB), STREAM),
+    "stream_nested_4gib.pdf": (lambda p: write_pdf_stream_bomb(p, 4 * GIB, nested=True), STREAM),
+    "lzw_1gib.pdf": (lambda p: write_lzw_bomb_pdf(p, GIB), STREAM),
+    "image_40000.pdf": (write_pdf_image_bomb, f"image object 5 is 40000×40000 pixels, {PIXELS}"),
+    "jpeg_header_40000.pdf": (
+        write_pdf_jpeg_header_bomb,
+        f"JPEG data of image object 5 is 40000×40000 pixels, {PIXELS}",
+    ),
+    "form_image_40000.pdf": (write_nested_form_image_pdf, f"40000×40000 pixels, {PIXELS}"),
+    "inline_image_40000.pdf": (
+        write_inline_image_bomb_pdf,
+        f"inline image in object 4 is 40000×40000 pixels, {PIXELS}",
+    ),
+    "late_frames.tif": (
+        lambda p: write_tiff_late_frames(p, JUST_OVER),
+        f"page 2 is 12000×12000 pixels, {PIXELS}",
+    ),
+    "over_limit.png": (lambda p: write_png_bomb(p, *JUST_OVER), f"12000×12000 pixels, {PIXELS}"),
+    "pixels_900m.png": (lambda p: write_png_bomb(p, 30000, 30000), f"900,000,000 pixels, {PIXELS}"),
+    "ztxt_bomb.png": (write_png_text_bomb, "text or colour-profile chunks too large"),
+    "iccp_bomb.png": (lambda p: write_png_text_bomb(p, chunk=b"iCCP"), "colour-profile chunks"),
+}
+
+
+def run_limited(data_dir: Path, *args: str, timeout_s: float = 600) -> tuple[int, str, str, int]:
+    """`sohoa` in its own process under ADDRESS_SPACE_LIMIT: exit code, stdout, stderr and the
+    peak resident memory (bytes) of it or of any process it started."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
+
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data_dir), "SOHOA_WORKERS": "2"}
+    out, err = data_dir / "stdout.txt", data_dir / "stderr.txt"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", *args],
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+            cwd=ROOT,
+            preexec_fn=limit,  # noqa: PLW1509 - only setrlimit, in the child before exec
+        )
+        timer = threading.Timer(timeout_s, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)  # the rusage of this child alone
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, out.read_text(), err.read_text(), usage.ru_maxrss * 1024
+
+
+def rows(stdout: str) -> dict[str, dict]:
+    lines = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    return {Path(row["path"]).name: row for row in lines}
+
+
+@pytest.fixture(scope="module")
+def bomb_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, str, int]:
+    folder = tmp_path_factory.mktemp("bombs")
+    for name, (write, _) in BOMBS.items():
+        write(folder / name)
+    image, _ = generate_pages(1, seed=3, level="clean")[0]
+    write_png(folder / "good.png", image)
+    return run_limited(tmp_path_factory.mktemp("data"), "ingest", str(folder), "--json")
+
+
+def test_every_bomb_is_a_too_large_failure_and_the_good_file_is_ok(bomb_batch) -> None:
+    code, stdout, stderr, _ = bomb_batch
+    results = rows(stdout)
+    assert code == 1, stderr[-2000:]
+    assert results["good.png"]["status"] == "ok", results["good.png"]
+    for name, (_, message) in BOMBS.items():
+        row = results[name]
+        assert row["status"] == "failed", (name, row)
+        assert row["error"]["code"] == "too_large", (name, row["error"])
+        assert message in row["error"]["message"], (name, row["error"]["message"])
+    assert "Traceback" not in stderr
+
+
+def test_bombs_cost_no_memory_beyond_the_good_page(bomb_batch) -> None:
+    _, _, stderr, peak_rss = bomb_batch
+    assert peak_rss < BOMB_BATCH_RSS, (peak_rss, stderr[-2000:])
+
+
+def test_the_largest_accepted_pages_go_through_within_the_memory_bound(tmp_path: Path) -> None:
+    """One limit for every image: a colour JPEG and a PNG just under MAX_PIXELS are accepted
+    (Pillow's own 89.5 Mpx guard refused them before), two at once with two workers, and the
+    process stays within the documented bound."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    page = Image.new("RGB", JUST_UNDER, "white")
+    page.save(folder / "a0_colour.jpg", quality=85, dpi=(300, 300))
+    page.convert("L").save(folder / "a0_grey.png", dpi=(300, 300))
+    del page
+    code, stdout, stderr, peak_rss = run_limited(tmp_path / "data", "ingest", str(folder), "--json")
+    results = rows(stdout)
+    assert code == 0, stderr[-2000:]
+    assert {name: row["status"] for name, row in results.items()} == {
+        "a0_colour.jpg": "ok",
+        "a0_grey.png": "ok",
+    }
+    assert peak_rss < LARGEST_PAGE_RSS, peak_rss
+
+
+@pytest.mark.parametrize("filter_name", ["/LZWDecode", "/RunLengthDecode", "/ASCII85Decode",
+                                         "/ASCIIHexDecode", "/FlateDecode"])  # fmt: skip
+def test_stream_sizes_are_measured_as_qpdf_decodes_them(filter_name: str, tmp_path: Path) -> None:
+    """The bounded decoders that measure a stream's size give what qpdf's decoders give."""
+    import base64
+    import zlib
+
+    from pipeline.pdf_limits import DECODERS, _slices
+
+    data = (bytes(range(256)) * 40 + b"\0" * 5000) * 3
+    encoded = {
+        "/LZWDecode": lzw_zeros(70_000),
+        "/RunLengthDecode": bytes([9]) + data[:10] + bytes([200]) + b"x" + bytes([128]),
+        "/ASCII85Decode": base64.a85encode(data) + b"~>",
+        "/ASCIIHexDecode": data.hex().encode() + b">",
+        "/FlateDecode": zlib.compress(data),
+    }[filter_name]
+    pdf = pikepdf.new()
+    stream = pikepdf.Stream(pdf, encoded)
+    stream.Filter = pikepdf.Name(filter_name)
+    expected = stream.read_bytes(pikepdf.StreamDecodeLevel.specialized)
+    assert b"".join(DECODERS[filter_name](_slices(encoded))) == expected
