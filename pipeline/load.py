@@ -95,12 +95,14 @@ def _image_dpi(image: Image.Image) -> int:
 
 def _plan_image(path: Path) -> list[PageInfo]:
     with _open_image(path) as image:
-        count = getattr(image, "n_frames", 1)
-        pages = []
-        for index in range(count):
-            image.seek(index)
-            _check_pixels(*image.size, f"page {index + 1}")
-            pages.append(PageInfo(index + 1, False, _image_dpi(image)))
+        pages: list[PageInfo] = []
+        try:
+            for index in range(getattr(image, "n_frames", 1)):
+                image.seek(index)
+                _check_pixels(*image.size, f"page {index + 1}")
+                pages.append(PageInfo(index + 1, False, _image_dpi(image)))
+        except (OSError, SyntaxError, EOFError, ValueError) as e:
+            raise CorruptInput(f"page {len(pages) + 1} cannot be found in the file: {e}") from e
         return pages
 
 
@@ -112,7 +114,7 @@ def load_image_page(path: Path, page_no: int) -> ImagePage:
             image.load()
             frame = image.copy()
         except (OSError, SyntaxError, EOFError, ValueError) as e:
-            raise CorruptInput(f"page {page_no} cannot be decoded: {e}") from e
+            raise CorruptInput(f"page image cannot be decoded: {e}") from e
     return ImagePage(page_no, frame, dpi)
 
 
@@ -232,11 +234,14 @@ def _words(textpage: pdfium.PdfTextPage, page_height_pt: float, scale: float) ->
 
 def text_page(doc: pdfium.PdfDocument, page_no: int, dpi: int = 72) -> TextPage:
     """Plain data only (no PDFium object escapes), so the caller may use it outside the lock."""
-    with PDFIUM_LOCK, _page(doc, page_no - 1) as page, _textpage(page) as textpage:
-        width_pt, height_pt = page.get_size()
-        text = _page_text(textpage)
-        scale = dpi / 72
-        words = _words(textpage, height_pt, scale)
+    try:
+        with PDFIUM_LOCK, _page(doc, page_no - 1) as page, _textpage(page) as textpage:
+            width_pt, height_pt = page.get_size()
+            text = _page_text(textpage)
+            scale = dpi / 72
+            words = _words(textpage, height_pt, scale)
+    except pdfium.PdfiumError as e:
+        raise CorruptInput(f"text layer cannot be read: {e}") from e
     return TextPage(page_no, text, words, round(width_pt * scale), round(height_pt * scale))
 
 
@@ -246,11 +251,15 @@ def load_text_page(path: Path, page_no: int, dpi: int = 72) -> TextPage:
         return text_page(doc, page_no, dpi)
 
 
-def iter_text_pages(path: Path, page_nos: list[int]) -> Iterator[TextPage]:
-    """Born-digital pages of one PDF, opened once; the lock is not held between pages."""
+def iter_text_pages(path: Path, page_nos: list[int]) -> Iterator[TextPage | CorruptInput]:
+    """Born-digital pages of one PDF, opened once; the lock is not held between pages. A page
+    that cannot be read comes as its error, in its place, and the next pages still come."""
     with _open_pdf(path) as doc:
         for page_no in page_nos:
-            yield text_page(doc, page_no)
+            try:
+                yield text_page(doc, page_no)
+            except CorruptInput as e:
+                yield e
 
 
 def _native_scan(page: pdfium.PdfPage) -> tuple[Image.Image, int] | None:
@@ -274,6 +283,9 @@ def _native_scan(page: pdfium.PdfPage) -> tuple[Image.Image, int] | None:
         image.load()  # to_pil may share the bitmap's buffer: copy out before closing it
         image = image.copy()
     finally:
+        # PDFium owns this buffer, so pypdfium2 warns (on the user's terminal) that closing it
+        # frees memory that may still be in use; nothing uses it after the copy above.
+        bitmap.warn_on_close = False
         bitmap.close()
     return image, round(image.width / (a / 72))
 
@@ -292,7 +304,7 @@ def load_pdf_page_image(path: Path, page_no: int, dpi: int) -> ImagePage:
                 finally:
                     bitmap.close()
         except pdfium.PdfiumError as e:
-            raise CorruptInput(f"page {page_no} cannot be rendered: {e}") from e
+            raise CorruptInput(f"page cannot be rendered: {e}") from e
     return ImagePage(page_no, image, dpi)
 
 

@@ -43,6 +43,7 @@ from search.base import (
     SearchHit,
     SearchResults,
     facet_values,
+    failed_page_numbers,
     fold_text,
     metadata_text,
 )
@@ -51,7 +52,7 @@ from search.highlight import best_pages
 
 log = logging.getLogger("sohoa.search")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 EXACT_BOOST = 2.0
 K1, B = 1.2, 0.75  # FTS5 bm25() defaults
 MAX_PAGES_PER_HIT = 3
@@ -73,7 +74,8 @@ INSERT INTO meta VALUES ('generation', 0);
 CREATE TABLE documents (
     rid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, seg INTEGER NOT NULL,
     source_name TEXT, status TEXT, page_count INTEGER, metadata TEXT,
-    organ TEXT, level TEXT, type TEXT, year TEXT, signer TEXT, dossier TEXT, needs_review TEXT
+    organ TEXT, level TEXT, type TEXT, year TEXT, signer TEXT, dossier TEXT, needs_review TEXT,
+    failed_pages TEXT  -- JSON list of page numbers, for a partial document
 );
 CREATE INDEX documents_by_name ON documents (source_name, id);
 CREATE INDEX documents_by_seg ON documents (seg);
@@ -96,9 +98,14 @@ CREATE TABLE facet_codes (
 """
 _TABLES = ("meta", "documents", "pages", "segments", "postings", "deleted", "facet_codes")
 _OLD_TABLES = ("doc_fts", "page_fts")
-_DOC_COLUMNS = ("id", "seg", "source_name", "status", "page_count", "metadata") + tuple(
-    name for name in FACETS if name != "status"
+_DOC_COLUMNS = (
+    ("id", "seg", "source_name", "status", "page_count", "metadata")
+    + tuple(name for name in FACETS if name != "status")
+    + ("failed_pages",)
 )
+_HIT_COLUMNS = "rid, id, source_name, status, page_count, metadata, failed_pages"
+# Layouts that become this one by added columns alone, with the statements that add them.
+_UPGRADES = {3: ("ALTER TABLE documents ADD COLUMN failed_pages TEXT",)}
 
 
 def document_terms(doc: Document) -> tuple[Counter[str], Counter[str], int]:
@@ -226,7 +233,14 @@ class SqliteIndex:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             # checked again under the write lock: another process may have just created it
-            if self._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:
+                self._db.execute("COMMIT")
+                return
+            if version in _UPGRADES:  # what is indexed stays; `sohoa reindex` fills the new
+                for statement in _UPGRADES[version]:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 self._db.execute("COMMIT")
                 return
             tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
@@ -327,6 +341,7 @@ class SqliteIndex:
             doc.page_count,
             json.dumps(doc.metadata.values(), ensure_ascii=False, default=str),
             *(facets[name] for name in FACETS if name != "status"),
+            json.dumps(failed_page_numbers(doc)),
         )
         placeholders = ",".join("?" * len(_DOC_COLUMNS))
         rid = self._db.execute(
@@ -635,8 +650,7 @@ class SqliteIndex:
         rows = {
             r[0]: r
             for r in self._db.execute(
-                "SELECT rid, id, source_name, status, page_count, metadata FROM documents "
-                f"WHERE rid IN ({marks})",
+                f"SELECT {_HIT_COLUMNS} FROM documents WHERE rid IN ({marks})",
                 rids,
             )
         }
@@ -657,7 +671,7 @@ class SqliteIndex:
         """No query terms: the matching documents by name."""
         where = " AND ".join(f"{name} = ?" for name in filters) or "1"
         rows = self._db.execute(
-            "SELECT rid, id, source_name, status, page_count, metadata FROM documents "
+            f"SELECT {_HIT_COLUMNS} FROM documents "
             f"WHERE {where} ORDER BY source_name, id LIMIT ? OFFSET ?",
             [*(str(v) for v in filters.values()), limit, offset],
         ).fetchall()
@@ -667,7 +681,7 @@ class SqliteIndex:
     def _hit(
         row: tuple, score: float, pages: list[tuple[int, str]], folded: list[str]
     ) -> SearchHit:
-        _, doc_id, source_name, status, page_count, metadata = row
+        _, doc_id, source_name, status, page_count, metadata, failed_pages = row
         hits = (
             [
                 PageHit(page_no, snippet.text, snippet.spans)
@@ -684,4 +698,5 @@ class SqliteIndex:
             page_count=page_count,
             metadata=json.loads(metadata),
             pages=hits,
+            failed_pages=json.loads(failed_pages or "[]"),
         )

@@ -4,15 +4,20 @@ those pages."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import threading
 from pathlib import Path
 
 import pikepdf
+import pytest
 
+from corpus import make_documents, write_pdf_digital, write_pdf_scanned
+from corpus.batch import scan_pages
 from pipeline.detect import PDF
 from pipeline.load import PageInfo, load_scanned_page, plan_pages
-from tests.conftest import run_cli
+from tests.conftest import cli_with_env, run_cli
 
 A4_PT = (595, 842)
 
@@ -30,7 +35,7 @@ def blank_pdf(path: Path, pages: int, title: str) -> Path:
     return path
 
 
-def test_two_workers_reading_two_pdfs_at_once_lose_no_page(tmp_path: Path) -> None:
+def test_several_workers_reading_two_pdfs_at_once_lose_no_page(tmp_path: Path) -> None:
     """PDFium is not thread-safe: two worker threads inside it at once failed pages at random
     ('PDF is damaged: Data format error'), and the documents were still reported ok."""
     files = [blank_pdf(tmp_path / f"blank-{n}.pdf", 150, f"blank {n}") for n in (1, 2)]
@@ -80,3 +85,108 @@ def test_pdf_pages_read_from_several_threads_at_once_all_load(tmp_path: Path) ->
     files = [blank_pdf(tmp_path / f"blank-{n}.pdf", 150, f"blank {n}") for n in (1, 2)]
     for _ in range(5):
         assert _read_at_once(files) == []
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One 4-page document: pages 1-2 born-digital (text layer), pages 3-4 scanned; and a PNG
+    scan of page 3 cut in half."""
+    folder = tmp_path_factory.mktemp("mixed")
+    (doc,) = make_documents(1, seed=5, pages=4)
+    digital = write_pdf_digital(folder / "digital.pdf", doc.pages[:2])
+    images = [scan.image for scan in scan_pages([doc], "clean", 5)][2:]
+    scanned = write_pdf_scanned(folder / "scanned.pdf", images, lossless=True)
+    mixed = folder / "mixed.pdf"
+    with pikepdf.new() as pdf, pikepdf.open(digital) as a, pikepdf.open(scanned) as b:
+        pdf.pages.extend(a.pages)
+        pdf.pages.extend(b.pages)
+        pdf.save(mixed)
+    png = io.BytesIO()
+    images[0].save(png, format="PNG")
+    truncated = folder / "truncated.png"
+    truncated.write_bytes(png.getvalue()[: len(png.getvalue()) // 2])
+    return mixed, truncated
+
+
+def _without_tesseract(data: Path, tmp_path: Path) -> dict[str, str]:
+    """The CLI's environment with no `tesseract` on PATH: OCR fails, text layers do not."""
+    empty = tmp_path / "no-tools"
+    empty.mkdir()
+    return {**os.environ, "SOHOA_DATA_DIR": str(data), "PATH": str(empty)}
+
+
+def _page_files(data: Path, doc_id: str) -> dict[str, tuple[bytes, int]]:
+    folder = data / "store" / "derived" / doc_id / "pages"
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def test_failed_pages_make_a_partial_document_that_the_same_ingest_completes(
+    mixed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    path, _ = mixed
+    data = tmp_path / "data"
+    first = cli_with_env(_without_tesseract(data, tmp_path), "ingest", str(path), "--json")
+    assert first.returncode == 1, first.stdout[-2000:]
+    (row,) = json_lines(first.stdout)
+    assert row["status"] == row["document_status"] == "partial"
+    assert [p["page_no"] for p in row["failed_pages"]] == [3, 4]
+    assert all("tesseract is not installed" in p["reason"] for p in row["failed_pages"])
+    assert "pages 3-4" in row["error"]["message"]
+    assert [p["status"] for p in row["pages"]] == ["done", "done", "failed", "failed"]
+    assert "Traceback" not in first.stderr
+    doc_id = row["document_id"]
+
+    # Indexed for its good pages, and marked: status and failed pages, and a filter finds it.
+    (hit,) = json_lines(run_cli(data, "search", "ngay thang nam", "--json").stdout)
+    assert (hit["document_id"], hit["status"], hit["failed_pages"]) == (doc_id, "partial", [3, 4])
+    listed = json_lines(run_cli(data, "search", "", "-f", "status=partial", "--json").stdout)
+    assert [h["document_id"] for h in listed] == [doc_id]
+    assert "partial: page(s) 3-4 failed" in run_cli(data, "search", "ngay thang nam").stdout
+    shown = run_cli(data, "show", doc_id[:12]).stdout
+    assert "failed pages 3-4: tesseract is not installed" in " ".join(shown.split())
+    assert "partial: 1" in run_cli(data, "status").stdout
+    good_pages = {
+        name: v for name, v in _page_files(data, doc_id).items() if name[:4] in ("0001", "0002")
+    }
+
+    # Tesseract back: the same command redoes pages 3-4 only.
+    second = run_cli(data, "ingest", str(path))
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    assert " ok " in second.stdout
+    after = _page_files(data, doc_id)
+    assert {name: after[name] for name in good_pages} == good_pages  # same bytes, same mtime
+    assert {"0003.pdf", "0004.pdf"} <= set(after)
+    record = json.loads(run_cli(data, "show", doc_id, "--json").stdout)
+    assert record["status"] == "done" and record["failed_pages"] == []
+    assert all(p["status"] == "done" and p["text"].strip() for p in record["pages"])
+    history = [(h["status"], h["note"]) for h in record["history"]]
+    assert [s for s, _ in history] == [
+        "received", "processing", "partial", "received", "processing", "done"
+    ]  # fmt: skip
+    assert "retrying failed pages 3-4" in history[4][1]
+    (hit,) = json_lines(run_cli(data, "search", "ngay thang nam", "--json").stdout)
+    assert (hit["status"], hit["failed_pages"]) == ("done", [])
+    assert json_lines(run_cli(data, "search", "", "-f", "status=partial", "--json").stdout) == []
+
+    third = run_cli(data, "ingest", str(path), "--json")
+    assert third.returncode == 0
+    assert [r["status"] for r in json_lines(third.stdout)] == ["reused"]
+
+
+def test_a_truncated_png_fails_with_its_reason_and_is_never_ok(
+    mixed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, truncated = mixed
+    data = tmp_path / "data"
+    for _ in range(2):  # and ingesting it again tries again, and says the same
+        result = run_cli(data, "ingest", str(truncated), "--json")
+        assert result.returncode == 1
+        (row,) = json_lines(result.stdout)
+        assert (row["status"], row["document_status"]) == ("failed", "failed")
+        assert row["error"]["code"] == "pages_failed"
+        assert "page 1: page image cannot be decoded: image file is truncated" in (
+            row["error"]["message"]
+        )
+        assert row["failed_pages"][0]["page_no"] == 1
+        assert "Traceback" not in result.stderr
+    assert "indexed: 0" in run_cli(data, "status").stdout

@@ -17,7 +17,7 @@ def members(services: Services, doc_ids: Iterable[str]) -> list[Document]:
     seen: set[str] = set()
     for doc_id in doc_ids:
         doc = services.records.get(doc_id)
-        if doc is None or doc.status != DocumentStatus.done:
+        if doc is None or doc.status not in (DocumentStatus.done, DocumentStatus.partial):
             continue
         for member in [services.records.get(p) for p in doc.parts] if doc.parts else [doc]:
             if member is not None and member.id not in seen:

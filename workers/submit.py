@@ -23,7 +23,8 @@ CHUNK = 1024 * 1024
 class Submission:
     path: Path
     doc_id: str | None = None
-    outcome: str = "new"  # new | resumed | reused | failed
+    # new (a partial or failed document ingested again too) | resumed | reused | failed
+    outcome: str = "new"
     error: ErrorInfo | None = None
     seconds: float = 0.0
     started: float = field(default_factory=time.perf_counter)
@@ -86,7 +87,7 @@ def accept(services: Services, path: Path) -> Submission:
     sub.doc_id = doc_id
     records = services.records
     known = records.status(doc_id)
-    if known is not None and known.status == DocumentStatus.done:
+    if known is not None and known.status == DocumentStatus.done:  # complete work only
         sub.outcome = "reused"
         return sub
     existing = records.get(doc_id) if known is not None else None
@@ -96,7 +97,11 @@ def accept(services: Services, path: Path) -> Submission:
         sub.outcome = "resumed"
         return sub
     doc = existing or Document(id=doc_id, source_name=path.name, media_type="", size_bytes=size)
-    doc.record_status(DocumentStatus.received, f"original stored from {path}")
+    note = f"original stored from {path}"
+    if existing is not None and existing.status in (DocumentStatus.partial, DocumentStatus.failed):
+        # Pages already done are kept; failed ones are done again (tasks.discard_failed_pages).
+        note = f"ingested again from {path}: its failed pages are retried"
+    doc.record_status(DocumentStatus.received, note)
     try:
         doc.media_type = sniff_media_type(head, path.name)
     except SohoaError as e:
