@@ -8,16 +8,18 @@ import io
 import json
 import os
 import threading
+import uuid
 from pathlib import Path
 
 import pikepdf
 import pytest
+import redis
 
 from corpus import make_documents, write_pdf_digital, write_pdf_scanned
 from corpus.batch import scan_pages
 from pipeline.detect import PDF
 from pipeline.load import PageInfo, load_scanned_page, plan_pages
-from tests.conftest import cli_with_env, run_cli
+from tests.conftest import cli_with_env, run_cli, worker_process
 
 A4_PT = (595, 842)
 
@@ -190,3 +192,46 @@ def test_a_truncated_png_fails_with_its_reason_and_is_never_ok(
         assert row["failed_pages"][0]["page_no"] == 1
         assert "Traceback" not in result.stderr
     assert "indexed: 0" in run_cli(data, "status").stdout
+
+
+def test_dramatiq_workers_leave_a_partial_document_that_the_same_ingest_completes(
+    mixed: tuple[Path, Path], servers: dict[str, str], tmp_path: Path
+) -> None:
+    """The same on the production backends, the pages OCRed by `sohoa worker` processes on
+    the Redis broker: first by workers that cannot run Tesseract, then by workers that can."""
+    path, _ = mixed
+    run_id = uuid.uuid4().hex[:10]
+    broker = servers["SOHOA_BROKER"].rsplit("/", 1)[0] + "/8"
+    redis.Redis.from_url(broker).flushdb()
+    env = {
+        **os.environ,
+        "SOHOA_DATA_DIR": str(tmp_path / "data"),
+        "SOHOA_STORAGE": servers["SOHOA_STORAGE"].rsplit("/", 1)[0] + f"/pages-{run_id}",
+        "SOHOA_SEARCH": servers["SOHOA_SEARCH"],
+        "SOHOA_SEARCH_INDEX": f"pages-{run_id}",
+        "SOHOA_BROKER": broker,
+        "SOHOA_WORKERS": "2",
+    }
+    blind = {**env, "PATH": _without_tesseract(tmp_path / "data", tmp_path)["PATH"]}
+    with worker_process(blind, tmp_path / "blind-worker.log"):
+        first = cli_with_env(env, "ingest", str(path), "--json")
+    assert first.returncode == 1, first.stdout[-2000:] + first.stderr[-2000:]
+    (row,) = json_lines(first.stdout)
+    assert row["status"] == "partial"
+    assert [p["page_no"] for p in row["failed_pages"]] == [3, 4]
+    (hit,) = json_lines(cli_with_env(env, "search", "", "-f", "status=partial", "--json").stdout)
+    assert (hit["document_id"], hit["failed_pages"]) == (row["document_id"], [3, 4])
+
+    with worker_process(env, tmp_path / "worker.log"):
+        second = cli_with_env(env, "ingest", str(path), "--json")
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    (row,) = json_lines(second.stdout)
+    assert (row["status"], row["failed_pages"]) == ("ok", [])
+    assert [p["source"] for p in row["pages"]] == ["text_layer"] * 2 + ["ocr"] * 2
+    assert all(p["status"] == "done" and p["text"].strip() for p in row["pages"])
+    history = [h["status"] for h in row["history"]]
+    assert history == ["received", "processing", "partial", "received", "processing", "done"]
+    (hit,) = json_lines(cli_with_env(env, "search", "ngay thang nam", "--json").stdout)
+    assert (hit["status"], hit["failed_pages"]) == ("done", [])
+    third = cli_with_env(env, "ingest", str(path), "--json")
+    assert [r["status"] for r in json_lines(third.stdout)] == ["reused"]
