@@ -7,7 +7,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -19,7 +23,7 @@ from corpus import make_documents, write_pdf_digital, write_pdf_scanned
 from corpus.batch import scan_pages
 from pipeline.detect import PDF
 from pipeline.load import PageInfo, load_scanned_page, plan_pages
-from tests.conftest import cli_with_env, run_cli, worker_process
+from tests.conftest import ROOT, cli_with_env, run_cli, worker_process
 
 A4_PT = (595, 842)
 
@@ -235,3 +239,45 @@ def test_dramatiq_workers_leave_a_partial_document_that_the_same_ingest_complete
     assert (hit["status"], hit["failed_pages"]) == ("done", [])
     third = cli_with_env(env, "ingest", str(path), "--json")
     assert [r["status"] for r in json_lines(third.stdout)] == ["reused"]
+
+
+def test_a_retry_killed_halfway_finishes_on_the_next_run_without_duplicates(
+    mixed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    path, _ = mixed
+    data = tmp_path / "data"
+    first = cli_with_env(_without_tesseract(data, tmp_path), "ingest", str(path), "--json")
+    (row,) = json_lines(first.stdout)
+    assert row["status"] == "partial"
+    doc_id = row["document_id"]
+    pages = data / "store" / "derived" / doc_id / "pages"
+    good = _page_files(data, doc_id)
+    good = {name: v for name, v in good.items() if name[:4] in ("0001", "0002")}
+
+    # The retry is killed once it has discarded a failed page's result, before it finishes.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "ingest", str(path), "--json"],
+        env={**os.environ, "SOHOA_DATA_DIR": str(data)},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while (pages / "0003.json").exists() and (pages / "0004.json").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the retry should be killed"
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert json.loads(run_cli(data, "show", doc_id, "--json").stdout)["status"] != "done"
+
+    again = run_cli(data, "ingest", str(path), "--json")
+    assert again.returncode == 0, again.stdout[-2000:]
+    (row,) = json_lines(again.stdout)
+    assert (row["status"], row["failed_pages"]) == ("ok", [])
+    assert all(p["status"] == "done" and p["text"].strip() for p in row["pages"])
+    assert [h["status"] for h in row["history"]].count("done") == 1
+    after = _page_files(data, doc_id)
+    assert {name: after[name] for name in good} == good
+    hits = json_lines(run_cli(data, "search", "ngay thang nam", "--json").stdout)
+    assert [(h["document_id"], h["status"]) for h in hits] == [(doc_id, "done")]
