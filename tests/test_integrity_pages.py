@@ -18,7 +18,11 @@ from pathlib import Path
 import pikepdf
 import pytest
 import redis
+from fastapi.testclient import TestClient
+from PIL import Image
 
+from app.api import create_app
+from app.config import Settings
 from corpus import make_documents, write_pdf_digital, write_pdf_scanned
 from corpus.batch import scan_pages
 from pipeline.detect import PDF
@@ -151,6 +155,14 @@ def test_failed_pages_make_a_partial_document_that_the_same_ingest_completes(
     shown = run_cli(data, "show", doc_id[:12]).stdout
     assert "failed pages 3-4: tesseract is not installed" in " ".join(shown.split())
     assert "partial: 1" in run_cli(data, "status").stdout
+    with TestClient(create_app(Settings(data_dir=data, workers=1))) as api:
+        found = api.get("/search", params={"filter": "status:partial"}).json()
+        assert [(h["document_id"], h["failed_pages"]) for h in found["hits"]] == [(doc_id, [3, 4])]
+        record = api.get(f"/documents/{doc_id}").json()
+        assert [p["page_no"] for p in record["failed_pages"]] == [3, 4]
+        pdf = api.get(f"/documents/{doc_id}/pdf")  # the good pages' text, every page in place
+        assert pdf.status_code == 200
+        assert len(pikepdf.open(io.BytesIO(pdf.content)).pages) == 4
     good_pages = {
         name: v for name, v in _page_files(data, doc_id).items() if name[:4] in ("0001", "0002")
     }
@@ -190,9 +202,8 @@ def test_a_truncated_png_fails_with_its_reason_and_is_never_ok(
         (row,) = json_lines(result.stdout)
         assert (row["status"], row["document_status"]) == ("failed", "failed")
         assert row["error"]["code"] == "pages_failed"
-        assert "page 1: page image cannot be decoded: image file is truncated" in (
-            row["error"]["message"]
-        )
+        message = row["error"]["message"]
+        assert "page 1: page image cannot be decoded: image file is truncated" in message
         assert row["failed_pages"][0]["page_no"] == 1
         assert "Traceback" not in result.stderr
     assert "indexed: 0" in run_cli(data, "status").stdout
@@ -281,3 +292,24 @@ def test_a_retry_killed_halfway_finishes_on_the_next_run_without_duplicates(
     assert {name: after[name] for name in good} == good
     hits = json_lines(run_cli(data, "search", "ngay thang nam", "--json").stdout)
     assert [(h["document_id"], h["status"]) for h in hits] == [(doc_id, "done")]
+
+
+def test_a_tiff_with_a_truncated_page_is_partial_and_its_pdf_keeps_the_page_numbers(
+    tmp_path: Path,
+) -> None:
+    first, second = Image.new("L", (800, 1000), 255), Image.new("L", (800, 1000), 200)
+    tiff = io.BytesIO()
+    first.save(tiff, format="TIFF", save_all=True, append_images=[second], dpi=(300, 300))
+    path = tmp_path / "two-pages.tif"
+    path.write_bytes(tiff.getvalue()[:-1000])  # the second page's pixels end early
+    data = tmp_path / "data"
+    result = run_cli(data, "ingest", str(path), "--json")
+    assert result.returncode == 1
+    (row,) = json_lines(result.stdout)
+    assert row["status"] == "partial"
+    assert [p["status"] for p in row["pages"]] == ["skipped", "failed"]  # blank, then damaged
+    assert "image file is truncated" in row["failed_pages"][0]["reason"]
+    out = tmp_path / "out.pdf"
+    assert run_cli(data, "export", row["document_id"], "-o", str(out)).returncode == 0
+    with pikepdf.open(out) as pdf:
+        assert len(pdf.pages) == 2  # a blank page stands in for page 2: page 2 is still page 2
