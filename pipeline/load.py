@@ -27,6 +27,10 @@ MIN_TEXT_CHARS = 16  # fewer visible characters than this: treat the page as sca
 # (never left to a finalizer, which may run on any thread at any time). Rendering and text
 # extraction are a small share of a page's cost next to Tesseract, which runs outside the lock.
 PDFIUM_LOCK = threading.RLock()
+# warnings.catch_warnings() swaps the process-wide filter list: two threads inside it at once
+# restore each other's filters, and an image past Pillow's bomb threshold was sometimes refused,
+# sometimes read (measured: 2 of 6,000 opens from 4 threads). Opening is only a header read.
+_WARNINGS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -75,7 +79,7 @@ def _check_pixels(width: int, height: int, what: str) -> None:
 @contextmanager
 def _open_image(path: Path) -> Iterator[Image.Image]:
     try:
-        with warnings.catch_warnings():
+        with _WARNINGS_LOCK, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:

@@ -24,9 +24,11 @@ from PIL import Image
 from app.api import create_app
 from app.config import Settings
 from corpus import make_documents, write_pdf_digital, write_pdf_scanned
+from corpus.bad_inputs import write_png_bomb
 from corpus.batch import scan_pages
 from pipeline.detect import PDF
 from pipeline.load import PageInfo, load_scanned_page, plan_pages
+from schemas.errors import ImageTooLarge
 from tests.conftest import ROOT, cli_with_env, run_cli, worker_process
 
 A4_PT = (595, 842)
@@ -313,3 +315,29 @@ def test_a_tiff_with_a_truncated_page_is_partial_and_its_pdf_keeps_the_page_numb
     assert run_cli(data, "export", row["document_id"], "-o", str(out)).returncode == 0
     with pikepdf.open(out) as pdf:
         assert len(pdf.pages) == 2  # a blank page stands in for page 2: page 2 is still page 2
+
+
+def test_an_image_past_the_bomb_threshold_is_refused_whichever_threads_open_images(
+    tmp_path: Path,
+) -> None:
+    """Pillow's bomb check is a warning made an error inside warnings.catch_warnings(), which
+    is process-wide: unguarded, threads restored each other's filters and the same image was
+    now refused, now read (about 2 opens in 6,000 per round; up to 5 rounds are run)."""
+    bomb = write_png_bomb(tmp_path / "100-megapixels.png", 10_000, 10_000)
+    read: list[int] = []
+
+    def open_many() -> None:
+        for _ in range(1500):
+            try:
+                plan_pages(bomb, "image/png")
+                read.append(1)
+            except ImageTooLarge:
+                pass
+
+    for _ in range(5):
+        threads = [threading.Thread(target=open_many) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert read == []
