@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def searchable_pdf(doc_id: str) -> RedirectResponse | StreamingResponse:
         full_id = resolve(doc_id)
         doc = services.records.require(full_id)
-        if doc.status != DocumentStatus.done:
+        if doc.status not in (DocumentStatus.done, DocumentStatus.partial):
             raise HTTPException(409, f"document is {doc.status.value}; no PDF yet")
         disposition = content_disposition(Path(doc.source_name).stem + ".pdf")
         presign = getattr(services.store, "presigned_url", None)

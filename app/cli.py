@@ -30,7 +30,7 @@ from schemas.errors import (
     ReadOnlyData,
     SohoaError,
 )
-from schemas.models import DocumentStatus
+from schemas.models import DocumentStatus, PageStatus, page_ranges_text
 from storage.dossiers import DossierStore, check_file_code
 from storage.keys import pdf_key
 from workers.actors import QUEUE
@@ -176,7 +176,9 @@ def run_ingest(
     rows = [(sub, *outcome(services, sub)) for sub in subs]
     filed = None
     if dossier:
-        finished = [sub.doc_id for sub, result, _, _ in rows if result in ("ok", "reused")]
+        finished = [
+            sub.doc_id for sub, result, _, _ in rows if result in ("ok", "reused", "partial")
+        ]
         filed = file_documents(services, dossier, title, finished)
     if as_json:
         for sub, result, doc, error in rows:
@@ -224,11 +226,13 @@ def _print_ingest_table(rows: list, elapsed: float) -> None:
         counts[result] = counts.get(result, 0) + 1
         style = {"ok": "green", "reused": "cyan", "failed": "red"}.get(result, "yellow")
         n = doc.page_count if doc else 0
-        pages += n if result == "ok" else 0
+        pages += n if result in ("ok", "partial") else 0
         reason = error.message if error else ""
-        if doc and result == "ok":
-            flagged = [str(p.page_no) for p in doc.pages if p.status.value != "done"]
-            reason = f"pages to check: {', '.join(flagged)}" if flagged else ""
+        if result == "partial" and error:
+            reason = f"failed {error.message}; run the same command again to retry them"
+        elif doc and result == "ok":
+            skipped = [p.page_no for p in doc.pages if p.status == PageStatus.skipped]
+            reason = f"pages skipped: {page_ranges_text(skipped)}" if skipped else ""
         reason = "; ".join([*sub.notes, reason] if reason else sub.notes)
         shown_id = doc.id[:12] if doc else ""
         # Names and reasons as plain Text: a "[" in a file name is not markup.
@@ -360,7 +364,7 @@ def export(
     try:
         full_id = services.records.resolve(doc_id)
         doc = services.records.require(full_id)
-        if doc.status != DocumentStatus.done:
+        if doc.status not in (DocumentStatus.done, DocumentStatus.partial):
             raise NotFound(f"document {full_id[:12]} is {doc.status.value}; nothing to export yet")
         with services.store.open(pdf_key(full_id)) as src, output.open("wb") as dst:
             shutil.copyfileobj(src, dst)
@@ -580,6 +584,11 @@ def status() -> None:
     out.print(f"indexed: {indexed}")
     for name, n in sorted(counts.items()):
         out.print(f"{name}: {n}")
+    if counts.get(DocumentStatus.partial.value):
+        out.print(
+            "partial documents have failed pages (sohoa show ID): ingest the same files "
+            "again to retry them"
+        )
     if index_error is not None:
         raise _fail(index_error)
 

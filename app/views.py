@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from schemas.models import Document, Dossier, ErrorInfo
+from schemas.models import Document, DocumentStatus, Dossier, ErrorInfo, page_ranges_text
 from search.base import SearchHit, SearchResults
 from workers.submit import Submission
 
@@ -31,6 +31,10 @@ def page_json(doc: Document) -> list[dict[str, Any]]:
     ]
 
 
+def failed_pages_json(doc: Document) -> list[dict[str, Any]]:
+    return [{"page_no": p.page_no, "reason": p.reason} for p in doc.failed_pages]
+
+
 def document_json(doc: Document) -> dict[str, Any]:
     return {
         "document_id": doc.id,
@@ -50,6 +54,7 @@ def document_json(doc: Document) -> dict[str, Any]:
         "pdfa": doc.pdfa,
         "not_pdfa": doc.not_pdfa,
         "errors": [e.model_dump() for e in doc.errors],
+        "failed_pages": failed_pages_json(doc),
         "history": [h.model_dump(mode="json") for h in doc.history],
         "pages": page_json(doc),
     }
@@ -80,6 +85,7 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "score": hit.score,
         "source_name": hit.source_name,
         "status": hit.status,
+        "failed_pages": hit.failed_pages,
         "page_count": hit.page_count,
         "metadata": hit.metadata,
         "pages": [
@@ -107,6 +113,10 @@ def print_results(console: Console, results: SearchResults) -> None:
         title.append(
             f"  {hit.doc_id[:12]}  {hit.page_count} page(s)  score {hit.score:.3g}", style="dim"
         )
+        if hit.status != DocumentStatus.done:
+            failed = page_ranges_text(hit.failed_pages)
+            mark = f"  {hit.status}" + (f": page(s) {failed} failed" if failed else "")
+            title.append(mark, style="bold yellow")
         console.print(title)
         for page in hit.pages:
             line = Text(f"   p.{page.page_no}: ", style="green")
@@ -145,10 +155,17 @@ def print_document(console: Console, doc: Document, with_text: bool) -> None:
     if doc.pdfa is not None:
         table.add_row("[bold]PDF/A[/]", _pdfa_line(doc))
     console.print(table)
-    if not doc.parts and doc.status.value == "done":
+    if not doc.parts and doc.status in (DocumentStatus.done, DocumentStatus.partial):
         print_metadata(console, doc)
     for error in doc.errors:
         console.print(f"[red]error[/] {error.code}: {error.message}")
+    if doc.failed_pages:
+        console.print(
+            Text("failed ", style="red").append(
+                f"{doc.failed_pages_note()}\nRun the same `sohoa ingest` again to retry them.",
+                style="default",
+            )
+        )
     pages = Table("page", "status", "source", "confidence", "rotation", "skew", "notes")
     for p in doc.pages:
         conf = "" if p.mean_confidence is None else f"{p.mean_confidence:.1f}"

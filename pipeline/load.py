@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -109,11 +108,10 @@ def _open_image(path: Path) -> Iterator[Image.Image]:
     outlives the block without being copied."""
     with path.open("rb") as file:
         try:
-            with warnings.catch_warnings():
-                # Pillow warns between MAX_PIXELS and twice that; check_pixels below refuses
-                # those with their exact size, Pillow itself refuses anything larger.
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image = Image.open(file)
+            # Pillow's warning between MAX_PIXELS and twice that is silenced once, process-wide
+            # (limits.configure_libraries): check_pixels below refuses those with their exact
+            # size, Pillow itself refuses anything larger.
+            image = Image.open(file)
         except PILLOW_ERRORS as e:
             raise _pillow_error(e, "image") from e
         check_pixels(*image.size, "image")
@@ -154,9 +152,7 @@ def load_image_page(path: Path, page_no: int) -> ImagePage:
             raise CorruptInput(f"page {page_no} is missing")
         dpi = _image_dpi(image)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # as above
-                image.load()
+            image.load()
         except PILLOW_ERRORS as e:
             raise _pillow_error(e, f"page {page_no}") from e
     return ImagePage(page_no, image, dpi)
@@ -291,11 +287,14 @@ def _words(textpage: pdfium.PdfTextPage, page_height_pt: float, scale: float) ->
 
 def text_page(doc: pdfium.PdfDocument, page_no: int, dpi: int = 72) -> TextPage:
     """Plain data only (no PDFium object escapes), so the caller may use it outside the lock."""
-    with PDFIUM_LOCK, _page(doc, page_no - 1) as page, _textpage(page) as textpage:
-        width_pt, height_pt = page.get_size()
-        text = _page_text(textpage)
-        scale = dpi / 72
-        words = _words(textpage, height_pt, scale)
+    try:
+        with PDFIUM_LOCK, _page(doc, page_no - 1) as page, _textpage(page) as textpage:
+            width_pt, height_pt = page.get_size()
+            text = _page_text(textpage)
+            scale = dpi / 72
+            words = _words(textpage, height_pt, scale)
+    except pdfium.PdfiumError as e:
+        raise CorruptInput(f"text layer cannot be read: {e}") from e
     return TextPage(page_no, text, words, round(width_pt * scale), round(height_pt * scale))
 
 
@@ -305,11 +304,15 @@ def load_text_page(path: Path, page_no: int, dpi: int = 72) -> TextPage:
         return text_page(doc, page_no, dpi)
 
 
-def iter_text_pages(path: Path, page_nos: list[int]) -> Iterator[TextPage]:
-    """Born-digital pages of one PDF, opened once; the lock is not held between pages."""
+def iter_text_pages(path: Path, page_nos: list[int]) -> Iterator[TextPage | CorruptInput]:
+    """Born-digital pages of one PDF, opened once; the lock is not held between pages. A page
+    that cannot be read comes as its error, in its place, and the next pages still come."""
     with _open_pdf(path) as doc:
         for page_no in page_nos:
-            yield text_page(doc, page_no)
+            try:
+                yield text_page(doc, page_no)
+            except CorruptInput as e:
+                yield e
 
 
 def _full_page_image(page: pdfium.PdfPage) -> tuple[pdfium.PdfImage, float] | None:
@@ -342,6 +345,9 @@ def _native_scan(page: pdfium.PdfPage) -> tuple[Image.Image, int] | None:
         if image.mode == bitmap.mode:  # Pillow shares the bitmap's memory: copy before closing
             image = image.copy()
     finally:
+        # PDFium owns this buffer, so pypdfium2 warns (on the user's terminal) that closing it
+        # frees memory that may still be in use; nothing uses it after the copy above.
+        bitmap.warn_on_close = False
         bitmap.close()
     return image, round(image.width / (width_pt / 72))
 
@@ -379,7 +385,7 @@ def load_pdf_page_image(path: Path, page_no: int, dpi: int) -> ImagePage:
                 finally:
                     bitmap.close()
         except pdfium.PdfiumError as e:
-            raise CorruptInput(f"page {page_no} cannot be rendered: {e}") from e
+            raise CorruptInput(f"page cannot be rendered: {e}") from e
     return ImagePage(page_no, image, dpi)
 
 

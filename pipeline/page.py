@@ -142,6 +142,7 @@ def text_page_result(page: TextPage) -> PageResult:
     return PageResult(
         page_no=page.page_no,
         status=PageStatus.done if page.text.strip() else PageStatus.skipped,
+        reason=None if page.text.strip() else "no text found",
         source=PageSource.text_layer,
         text=page.text,
         words=page.words,

@@ -22,6 +22,7 @@ from PIL import Image, ImageCms
 from pipeline import hygiene
 
 JPEG_QUALITY = 85
+A4_PT = (595.0, 842.0)
 
 
 def page_pdf(display: Image.Image, dpi: int, text_pdf: bytes | None) -> bytes:
@@ -40,9 +41,11 @@ def page_pdf(display: Image.Image, dpi: int, text_pdf: bytes | None) -> bytes:
 
 @dataclass(frozen=True)
 class PagePart:
-    """Where the finished page comes from: a one-page PDF, or a page of the original PDF."""
+    """Where the finished page comes from: a one-page PDF, or a page of the original PDF;
+    no path: a blank A4 page standing in for a page that could not be read, so that page N of
+    the output is still page N of the record."""
 
-    pdf_path: Path
+    pdf_path: Path | None
     page_index: int = 0
 
 
@@ -113,6 +116,9 @@ def _merge(parts: list[PagePart], out_path: Path, title: str | None) -> Assemble
         out = stack.enter_context(pikepdf.new())
         opened: dict[Path, pikepdf.Pdf] = {}
         for part in parts:
+            if part.pdf_path is None:
+                out.add_blank_page(page_size=A4_PT)
+                continue
             if part.pdf_path not in opened:
                 opened[part.pdf_path] = stack.enter_context(pikepdf.open(part.pdf_path))
             out.pages.append(opened[part.pdf_path].pages[part.page_index])

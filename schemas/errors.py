@@ -75,6 +75,12 @@ class ToolMissing(SohoaError):
     code = "tool_missing"
 
 
+class PagesFailed(SohoaError):
+    """No page of a document could be read; each page's own reason is in the message."""
+
+    code = "pages_failed"
+
+
 class StepFailed(SohoaError):
     code = "step_failed"
 

@@ -31,13 +31,25 @@ class _Model(BaseModel):
 class DocumentStatus(StrEnum):
     received = "received"  # original stored, nothing else done yet
     processing = "processing"
-    done = "done"
-    failed = "failed"
+    done = "done"  # every page done or skipped
+    # Indexed (its good pages are searchable), but some pages failed; running the same ingest
+    # again retries exactly those pages. Never reused as finished work.
+    partial = "partial"
+    failed = "failed"  # nothing usable: the document could not be read, or no page could
+
+    @property
+    def finished(self) -> bool:
+        """No more work will happen to it unless someone ingests it again."""
+        return self in (DocumentStatus.done, DocumentStatus.partial, DocumentStatus.failed)
 
 
 class PageStatus(StrEnum):
     done = "done"
-    skipped = "skipped"  # blank or unreadable page: flagged, does not fail the document
+    # Read, with nothing to read on it: a blank page, or no text found. Flagged, and it does
+    # not fail the document.
+    skipped = "skipped"
+    # Could not be read, decoded or OCRed (a damaged page, a tool that failed): the document
+    # is `partial` and the page is retried by the next ingest of the same file.
     failed = "failed"
 
 
@@ -162,6 +174,28 @@ class Document(_Model):
     def text(self) -> str:
         return "\n\n".join(p.text for p in self.pages if p.text)
 
+    @property
+    def failed_pages(self) -> list[PageResult]:
+        return [p for p in self.pages if p.status == PageStatus.failed]
+
+    def failed_pages_note(self) -> str:
+        """Which pages failed and why, pages sharing a reason together:
+        `pages 2-3, 7: tesseract is not installed; page 9: page image cannot be decoded: …`."""
+        by_reason: dict[str, list[int]] = {}
+        for page in self.failed_pages:
+            by_reason.setdefault(page.reason or "unknown error", []).append(page.page_no)
+        return "; ".join(
+            f"{'pages' if len(numbers) > 1 else 'page'} {page_ranges_text(numbers)}: {reason}"
+            for reason, numbers in by_reason.items()
+        )
+
+    def status_from_pages(self) -> DocumentStatus:
+        """done when every page is done or skipped; partial when some failed, failed when all."""
+        failed = len(self.failed_pages)
+        if not failed:
+            return DocumentStatus.done
+        return DocumentStatus.failed if failed == len(self.pages) else DocumentStatus.partial
+
     def record_status(self, status: DocumentStatus, note: str = "") -> None:
         """Change status and keep the change in the record's history."""
         self.status = status
@@ -211,6 +245,17 @@ class Dossier(_Model):
     doc_total: int = 0
     page_total: int = 0
     documents: list[str] = PydField(default_factory=list)
+
+
+def page_ranges_text(numbers: list[int]) -> str:
+    """`1, 3-5, 9` from [1, 3, 4, 5, 9]."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def document_id_key(organ_id: str, issued: date, number: str, notation: str) -> str:

@@ -27,6 +27,7 @@ class SearchHit:
     page_count: int
     metadata: dict[str, Any]
     pages: list[PageHit] = field(default_factory=list)
+    failed_pages: list[int] = field(default_factory=list)  # of a `partial` document
 
 
 @dataclass
@@ -81,6 +82,11 @@ def facet_values(doc: Document) -> dict[str, str | None]:
         "needs_review": "true" if meta.needs_review else "false",
         "status": doc.status.value,
     }
+
+
+def failed_page_numbers(doc: Document) -> list[int]:
+    """Pages of the document that failed, as both backends store them with a hit."""
+    return [p.page_no for p in doc.failed_pages]
 
 
 def metadata_text(doc: Document) -> str:

@@ -31,6 +31,7 @@ from search.base import (
     SearchHit,
     SearchResults,
     facet_values,
+    failed_page_numbers,
     metadata_text,
 )
 from search.fold import fold, lower_words, nfc, query_terms
@@ -63,6 +64,7 @@ MAPPINGS: dict[str, Any] = {
         "source_name": {"type": "keyword"},
         "status": {"type": "keyword", "eager_global_ordinals": True},
         "page_count": {"type": "integer"},
+        "failed_pages": {"type": "integer"},  # of a partial document
         "issued_date": {"type": "date", "ignore_malformed": True},
         "metadata": {"type": "object", "enabled": False},
         **{
@@ -75,6 +77,8 @@ MAPPINGS: dict[str, Any] = {
         "pages": {"type": "object", "enabled": False},  # [{page_no, text}], for snippets
     },
 }
+# Fields added to the mappings since layout 3 began: added in place to older indices.
+ADDED_FIELDS = ("failed_pages",)
 # Every write ends with an explicit refresh, so the periodic one only costs segments during bulk.
 SETTINGS = {
     "number_of_shards": 1,
@@ -108,6 +112,7 @@ def source_fields(doc: Document) -> dict[str, Any]:
         "page_count": doc.page_count,
         "issued_date": str(issued) if issued else None,
         "metadata": doc.metadata.values(),  # dates and the like become strings in _dumps
+        "failed_pages": failed_page_numbers(doc),
         **facet_values(doc),
         "pages": [{"page_no": p.page_no, "text": nfc(p.text)} for p in doc.pages if p.text],
     }
@@ -214,6 +219,10 @@ class ElasticIndex:
         for name, body in mappings.items():
             if body.get("mappings", {}).get("_meta", {}).get("sohoa_schema") != SCHEMA_VERSION:
                 log.warning("search index %s has an older layout: run `sohoa reindex`", name)
+            known = body.get("mappings", {}).get("properties", {})
+            missing = {f: MAPPINGS["properties"][f] for f in ADDED_FIELDS if f not in known}
+            if missing:  # strict mappings refuse unknown fields; adding one is allowed in place
+                self.client.indices.put_mapping(index=name, body={"properties": missing})
 
     def _alias_targets(self) -> list[str]:
         if not self.client.indices.exists_alias(name=self.alias):
@@ -394,7 +403,7 @@ class ElasticIndex:
             hits: dict[str, Any] = {
                 "query": {"bool": {"filter": conditions}},
                 "sort": [{"source_name": "asc"}, {"_id": "asc"}],
-                "_source": ["source_name", "status", "page_count", "metadata"],
+                "_source": ["source_name", "status", "page_count", "metadata", "failed_pages"],
             }
         else:
             hits = {
@@ -408,7 +417,14 @@ class ElasticIndex:
                     }
                 },
                 # by score, then index order (a sort on _id would load every id into memory)
-                "_source": ["source_name", "status", "page_count", "metadata", "pages"],
+                "_source": [
+                    "source_name",
+                    "status",
+                    "page_count",
+                    "metadata",
+                    "pages",
+                    "failed_pages",
+                ],
             }
         hits.update({"from": offset, "size": limit, "track_total_hits": False})
         return hits, facets
@@ -433,4 +449,5 @@ class ElasticIndex:
             page_count=source["page_count"],
             metadata=source.get("metadata") or {},
             pages=pages,
+            failed_pages=source.get("failed_pages") or [],
         )

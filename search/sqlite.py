@@ -58,6 +58,7 @@ from search.base import (
     SearchHit,
     SearchResults,
     facet_values,
+    failed_page_numbers,
     fold_text,
     metadata_text,
 )
@@ -66,7 +67,7 @@ from search.highlight import best_pages
 
 log = logging.getLogger("sohoa.search")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _T = TypeVar("_T")
 EXACT_BOOST = 2.0
@@ -90,7 +91,8 @@ INSERT INTO meta VALUES ('generation', 0);
 CREATE TABLE documents (
     rid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, seg INTEGER NOT NULL,
     source_name TEXT, status TEXT, page_count INTEGER, metadata TEXT,
-    organ TEXT, level TEXT, type TEXT, year TEXT, signer TEXT, dossier TEXT, needs_review TEXT
+    organ TEXT, level TEXT, type TEXT, year TEXT, signer TEXT, dossier TEXT, needs_review TEXT,
+    failed_pages TEXT  -- JSON list of page numbers, for a partial document
 );
 CREATE INDEX documents_by_name ON documents (source_name, id);
 CREATE INDEX documents_by_seg ON documents (seg);
@@ -113,9 +115,14 @@ CREATE TABLE facet_codes (
 """
 _TABLES = ("meta", "documents", "pages", "segments", "postings", "deleted", "facet_codes")
 _OLD_TABLES = ("doc_fts", "page_fts")
-_DOC_COLUMNS = ("id", "seg", "source_name", "status", "page_count", "metadata") + tuple(
-    name for name in FACETS if name != "status"
+_DOC_COLUMNS = (
+    ("id", "seg", "source_name", "status", "page_count", "metadata")
+    + tuple(name for name in FACETS if name != "status")
+    + ("failed_pages",)
 )
+_HIT_COLUMNS = "rid, id, source_name, status, page_count, metadata, failed_pages"
+# Layouts that become this one by added columns alone, with the statements that add them.
+_UPGRADES = {3: ("ALTER TABLE documents ADD COLUMN failed_pages TEXT",)}
 
 
 def document_terms(doc: Document) -> tuple[Counter[str], Counter[str], int]:
@@ -373,12 +380,31 @@ class SqliteIndex:
             if db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone() is None:
                 raise IndexDamaged(self.path, "its generation row is missing")
             return
+        if version in _UPGRADES and tables >= set(_TABLES) and not self.read_only:
+            self._upgrade(db)
+            return
         if 0 < version < SCHEMA_VERSION and tables & {"documents", *_OLD_TABLES}:
             raise IndexOutdated(self.path, f"version {version}; this sohoa reads {SCHEMA_VERSION}")
         names = ", ".join(sorted(tables)[:6]) or "none"
         raise IndexDamaged(
             self.path, f"not a sohoa search index: layout version {version}, tables {names}"
         )
+
+    @staticmethod
+    def _upgrade(db: sqlite3.Connection) -> None:
+        """A layout one step old gains its new columns in place: what is indexed stays, and
+        `sohoa reindex` fills them for documents indexed before."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # checked again under the write lock: another process may have just upgraded it
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for statement in _UPGRADES.get(version, ()):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _create(self) -> None:
         """A new, empty index, made aside and linked into place: no process ever sees a
@@ -565,6 +591,7 @@ class SqliteIndex:
             doc.page_count,
             json.dumps(doc.metadata.values(), ensure_ascii=False, default=str),
             *(facets[name] for name in FACETS if name != "status"),
+            json.dumps(failed_page_numbers(doc)),
         )
         placeholders = ",".join("?" * len(_DOC_COLUMNS))
         rid = self._db.execute(
@@ -891,8 +918,7 @@ class SqliteIndex:
         rows = {
             r[0]: r
             for r in self._db.execute(
-                "SELECT rid, id, source_name, status, page_count, metadata FROM documents "
-                f"WHERE rid IN ({marks})",
+                f"SELECT {_HIT_COLUMNS} FROM documents WHERE rid IN ({marks})",
                 rids,
             )
         }
@@ -913,7 +939,7 @@ class SqliteIndex:
         """No query terms: the matching documents by name."""
         where = " AND ".join(f"{name} = ?" for name in filters) or "1"
         rows = self._db.execute(
-            "SELECT rid, id, source_name, status, page_count, metadata FROM documents "
+            f"SELECT {_HIT_COLUMNS} FROM documents "
             f"WHERE {where} ORDER BY source_name, id LIMIT ? OFFSET ?",
             [*(str(v) for v in filters.values()), limit, offset],
         ).fetchall()
@@ -923,7 +949,7 @@ class SqliteIndex:
     def _hit(
         row: tuple, score: float, pages: list[tuple[int, str]], folded: list[str]
     ) -> SearchHit:
-        _, doc_id, source_name, status, page_count, metadata = row
+        _, doc_id, source_name, status, page_count, metadata, failed_pages = row
         hits = (
             [
                 PageHit(page_no, snippet.text, snippet.spans)
@@ -940,4 +966,5 @@ class SqliteIndex:
             page_count=page_count,
             metadata=json.loads(metadata),
             pages=hits,
+            failed_pages=json.loads(failed_pages or "[]"),
         )

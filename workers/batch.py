@@ -51,7 +51,7 @@ def submit_all(services: Services, pool: WorkerPool, paths: Iterable) -> list[Su
 def wait_for(
     services: Services, pool: WorkerPool, subs: list[Submission], on_progress: ProgressFn | None
 ) -> None:
-    """Poll the records until every submitted document is done or failed."""
+    """Poll the records until every submitted document is finished (done, partial, failed)."""
     waiting = {s.doc_id: s for s in subs if needs_work(s)}
     records = services.records
     last_change, last_seen = time.monotonic(), None
@@ -63,7 +63,7 @@ def wait_for(
                 continue
             known = records.status(doc_id)  # a small marker, not the whole record
             total = known.page_count if known else 0
-            if known is not None and known.status in (DocumentStatus.done, DocumentStatus.failed):
+            if known is not None and known.status.finished:
                 sub.seconds = time.perf_counter() - sub.started
                 settled.add(doc_id)
                 pages[doc_id] = (total, total)
@@ -88,14 +88,15 @@ def wait_for(
 def _fail_stalled(services: Services, waiting: dict[str, Submission]) -> None:
     for doc_id in waiting:
         doc = services.records.get(doc_id)
-        if doc and doc.status not in (DocumentStatus.done, DocumentStatus.failed):
+        if doc and not doc.status.finished:
             doc.errors.append(ErrorInfo(code="stalled", message="processing stopped unfinished"))
             doc.record_status(DocumentStatus.failed, "processing stopped unfinished")
             services.records.put(doc)
 
 
 def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, ErrorInfo | None]:
-    """Final word on one file: ok, reused or failed, with the record and the reason."""
+    """Final word on one file: ok, reused (complete work found), partial (indexed, but some
+    pages failed: the same ingest again retries them) or failed, with the record and why."""
     try:
         doc = services.records.get(sub.doc_id) if sub.doc_id else None
     except Exception as e:  # noqa: BLE001 - a damaged record is this file's row, not a crash
@@ -107,6 +108,9 @@ def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, 
         return "failed", None, ErrorInfo(code="lost", message="record missing")
     if doc.status == DocumentStatus.failed:
         return "failed", doc, doc.errors[-1] if doc.errors else None
+    if doc.status == DocumentStatus.partial:
+        note = doc.failed_pages_note()
+        return "partial", doc, ErrorInfo(code="pages_failed", message=note, retryable=True)
     if doc.status != DocumentStatus.done:
         return "pending", doc, None
     return ("reused" if sub.outcome == "reused" else "ok"), doc, None

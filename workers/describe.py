@@ -44,7 +44,7 @@ def describe(services: Services, doc: Document) -> list[Document]:
         return [doc]
     parts = [_cut(services, doc, first, last) for first, last in ranges]
     doc.parts = [part.id for part in parts]
-    return parts
+    return [part for part in parts if part.status != DocumentStatus.failed]
 
 
 def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
@@ -66,9 +66,10 @@ def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
         metadata=extract_metadata(pages, find_organ=find_organ),
     )
     part.size_bytes = _cut_pdf(services, scan, part)
-    part.record_status(
-        DocumentStatus.done, f"cut from {scan.id[:12]} ({scan.source_name}), pages {first}-{last}"
-    )
+    note = f"cut from {scan.id[:12]} ({scan.source_name}), pages {first}-{last}"
+    if part.failed_pages:
+        note += f"; failed {part.failed_pages_note()}"
+    part.record_status(part.status_from_pages(), note)
     services.records.put(part)
     return part
 

@@ -17,7 +17,7 @@ def members(services: Services, doc_ids: Iterable[str]) -> list[Document]:
     seen: set[str] = set()
     records = services.records
     for doc in records.readable(doc_ids):  # a damaged record is reported and left out
-        if doc.status != DocumentStatus.done:
+        if doc.status not in (DocumentStatus.done, DocumentStatus.partial):
             continue
         for member in records.readable(doc.parts) if doc.parts else [doc]:
             if member.id not in seen:

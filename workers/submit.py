@@ -36,7 +36,8 @@ class Submission:
     path: Path
     shown: str = ""  # the path as safe text (workers.inputs.safe_text): what rows print
     doc_id: str | None = None
-    outcome: str = "new"  # new | resumed | reused | failed
+    # new (a partial or failed document ingested again too) | resumed | reused | failed
+    outcome: str = "new"
     error: ErrorInfo | None = None
     notes: list[str] = field(default_factory=list)  # e.g. "file name not valid UTF-8: …"
     seconds: float = 0.0
@@ -122,7 +123,7 @@ def _store(services: Services, found: Found, sub: Submission) -> None:
     sub.doc_id = doc_id
     records = services.records
     known = records.status(doc_id)
-    if known is not None and known.status == DocumentStatus.done:
+    if known is not None and known.status == DocumentStatus.done:  # complete work only
         sub.outcome = "reused"
         return
     existing = records.get(doc_id) if known is not None else None
@@ -134,9 +135,11 @@ def _store(services: Services, found: Found, sub: Submission) -> None:
         sub.outcome = "resumed"
         return
     doc = existing or Document(id=doc_id, source_name=found.name, media_type="", size_bytes=size)
-    doc.record_status(
-        DocumentStatus.received, "; ".join([f"original stored from {found.shown}", *found.notes])
-    )
+    note = f"original stored from {found.shown}"
+    if existing is not None and existing.status in (DocumentStatus.partial, DocumentStatus.failed):
+        # Pages already done are kept; failed ones are done again (tasks.discard_failed_pages).
+        note = f"ingested again from {found.shown}: its failed pages are retried"
+    doc.record_status(DocumentStatus.received, "; ".join([note, *found.notes]))
     try:
         doc.media_type = sniff_media_type(head, found.name)
     except SohoaError as e:

@@ -20,8 +20,15 @@ from pipeline.load import (
 )
 from pipeline.page import process_scanned_page, text_page_result
 from pipeline.pdf import PagePart, assemble
-from schemas.errors import SohoaError, StepFailed
-from schemas.models import Document, DocumentStatus, ErrorInfo, PageResult, PageStatus
+from schemas.errors import PagesFailed, SohoaError, StepFailed
+from schemas.models import (
+    Document,
+    DocumentStatus,
+    ErrorInfo,
+    PageResult,
+    PageStatus,
+    page_ranges_text,
+)
 from storage.keys import original_key, page_key, pdf_key
 from storage.records import OnDamaged
 from workers.describe import describe
@@ -45,7 +52,29 @@ def fail_document(services: Services, doc: Document, error: SohoaError) -> None:
 
 
 def page_done(services: Services, doc_id: str, page_no: int) -> bool:
+    """The page's result is stored (done, skipped or failed): nothing to do in this run."""
     return services.store.exists(page_key(doc_id, page_no))
+
+
+def _stored_page(services: Services, doc_id: str, page_no: int) -> PageResult:
+    return PageResult.model_validate_json(services.store.get_bytes(page_key(doc_id, page_no)))
+
+
+def discard_failed_pages(services: Services, doc_id: str, page_nos: list[int]) -> list[int]:
+    """Forget the stored results of pages that failed, so this run does them again; the
+    results of good pages stay as they are (never recomputed). Returns the pages discarded.
+
+    The result is deleted last: it is the commit marker, so a crash in between leaves a page
+    still marked failed, and the next run discards it again."""
+    discarded = []
+    for page_no in page_nos:
+        if not page_done(services, doc_id, page_no):
+            continue
+        if _stored_page(services, doc_id, page_no).status == PageStatus.failed:
+            services.store.delete(page_key(doc_id, page_no, "pdf"))
+            services.store.delete(page_key(doc_id, page_no))
+            discarded.append(page_no)
+    return discarded
 
 
 def start_document(
@@ -54,11 +83,12 @@ def start_document(
     """Plan the pages, take born-digital text directly, fan out scanned pages to OCR."""
     records = services.records
     doc = records.require(doc_id)
-    if doc.status in (DocumentStatus.done, DocumentStatus.failed):
+    if doc.status.finished:
         return
     try:
         with services.store.local_path(original_key(doc_id)) as path:
             plan = plan_pages(path, doc.media_type)
+            retried = discard_failed_pages(services, doc_id, [p.page_no for p in plan])
             _store_text_pages(services, doc_id, path, [p for p in plan if p.has_text_layer])
     except SohoaError as e:
         fail_document(services, doc, e)
@@ -67,11 +97,13 @@ def start_document(
     doc.pipeline_version = PIPELINE_VERSION
     if doc.status != DocumentStatus.processing:
         born_digital = sum(p.has_text_layer for p in plan)
-        doc.record_status(
-            DocumentStatus.processing,
+        note = (
             f"{len(plan)} pages: {born_digital} with a text layer, "
-            f"{len(plan) - born_digital} to OCR",
+            f"{len(plan) - born_digital} to OCR"
         )
+        if retried:
+            note += f"; retrying failed pages {page_ranges_text(retried)}"
+        doc.record_status(DocumentStatus.processing, note)
     records.put(doc)
     pending = [p for p in plan if not page_done(services, doc_id, p.page_no)]
     for page in pending:
@@ -84,11 +116,13 @@ def _store_text_pages(services: Services, doc_id: str, path: Path, pages: list[P
     todo = [p.page_no for p in pages if not page_done(services, doc_id, p.page_no)]
     if not todo:
         return
-    for text_page in iter_text_pages(path, todo):
-        result = text_page_result(text_page)
-        services.store.put_bytes(
-            page_key(doc_id, result.page_no), result.model_dump_json().encode()
-        )
+    for page_no, text_page in zip(todo, iter_text_pages(path, todo), strict=True):
+        if isinstance(text_page, SohoaError):
+            log.warning("page %d of %s failed: %s", page_no, doc_id[:12], text_page.message)
+            result = PageResult(page_no=page_no, status=PageStatus.failed, reason=text_page.message)
+        else:
+            result = text_page_result(text_page)
+        services.store.put_bytes(page_key(doc_id, page_no), result.model_dump_json().encode())
 
 
 def ocr_one_page(services: Services, doc_id: str, page_no: int, dpi: int, last_try: bool) -> None:
@@ -108,7 +142,14 @@ def ocr_one_page(services: Services, doc_id: str, page_no: int, dpi: int, last_t
         if retryable and not last_try:
             raise
         reason = e.message if isinstance(e, SohoaError) else f"internal error: {e!r}"
-        log.exception("page %d of %s failed", page_no, doc_id[:12])
+        # The reason goes to the record and the ingest result; the traceback only with -v.
+        log.warning(
+            "page %d of %s failed: %s",
+            page_no,
+            doc_id[:12],
+            reason,
+            exc_info=log.isEnabledFor(logging.INFO),
+        )
         result = PageResult(page_no=page_no, status=PageStatus.failed, reason=reason)
     else:
         result = output.result
@@ -128,14 +169,14 @@ def assemble_document(services: Services, doc_id: str, send_index: SendDoc) -> N
     """Collect page results, write the searchable PDF, then hand over to indexing."""
     records = services.records
     doc = records.require(doc_id)
-    if doc.status in (DocumentStatus.done, DocumentStatus.failed) or not all_pages_done(
-        services, doc_id
-    ):
+    if doc.status.finished or not all_pages_done(services, doc_id):
         return
-    doc.pages = [
-        PageResult.model_validate_json(services.store.get_bytes(page_key(doc_id, n)))
-        for n in range(1, doc.page_count + 1)
-    ]
+    doc.pages = [_stored_page(services, doc_id, n) for n in range(1, doc.page_count + 1)]
+    if doc.status_from_pages() == DocumentStatus.failed:
+        # Nothing to assemble or to search; the same ingest again retries every page.
+        fail_document(services, doc, PagesFailed(doc.failed_pages_note()))
+        services.index.delete(doc.id)  # a retry that failed again leaves no stale entry
+        return
     try:
         _write_searchable_pdf(services, doc)
     except SohoaError as e:
@@ -161,7 +202,9 @@ def _write_searchable_pdf(services: Services, doc: Document) -> None:
                 if original is None:
                     original = stack.enter_context(store.local_path(original_key(doc.id)))
                 parts.append(PagePart(original, page.page_no - 1))
-        if not parts:
+            else:  # a failed page of an image file: a blank page keeps the page numbers true
+                parts.append(PagePart(None))
+        if all(part.pdf_path is None for part in parts):
             return
         out = Path(tmp) / "searchable.pdf"
         written = assemble(parts, out, doc.source_name)
@@ -174,7 +217,7 @@ def _write_searchable_pdf(services: Services, doc: Document) -> None:
 def give_up(services: Services, doc_id: str, step: str, options: dict) -> None:
     """A step failed on every retry: record why, so the document ends as failed, not stuck."""
     doc = services.records.get(doc_id)
-    if doc is None or doc.status in (DocumentStatus.done, DocumentStatus.failed):
+    if doc is None or doc.status.finished:
         return
     trace = (options.get("traceback") or "").strip().splitlines()
     reason = trace[-1] if trace else "unknown error"
@@ -182,18 +225,25 @@ def give_up(services: Services, doc_id: str, step: str, options: dict) -> None:
 
 
 def index_document(services: Services, doc_id: str) -> None:
-    """Read the metadata (cutting multi-document scans), index, then mark the record done."""
+    """Read the metadata (cutting multi-document scans), index, then mark the record done, or
+    partial when some pages failed (its good pages are searchable, and the index says which
+    pages failed)."""
     doc = services.records.require(doc_id)
     if doc.status == DocumentStatus.failed:
         return
+    status = doc.status_from_pages()
     searchable = describe(services, doc)
-    skipped = [p.page_no for p in doc.pages if p.status != PageStatus.done]
-    note = f"indexed; pages needing a look: {skipped}" if skipped else "indexed"
+    skipped = [p.page_no for p in doc.pages if p.status == PageStatus.skipped]
+    notes = ["indexed"]
+    if skipped:
+        notes.append(f"pages skipped: {page_ranges_text(skipped)}")
+    if status == DocumentStatus.partial:
+        notes.append(f"failed {doc.failed_pages_note()}")
     if doc.parts:
-        note += f"; holds {len(doc.parts)} documents"
+        notes.append(f"holds {len(doc.parts)} documents")
         services.index.delete(doc.id)
-    if doc.status != DocumentStatus.done:
-        doc.record_status(DocumentStatus.done, note)
+    if doc.status != status:
+        doc.record_status(status, "; ".join(notes))
     services.index.index(searchable)
     services.records.put(doc)
 
@@ -201,17 +251,23 @@ def index_document(services: Services, doc_id: str) -> None:
 def searchable_records(
     services: Services, on_damaged: OnDamaged | None = None
 ) -> Iterator[Document]:
-    """What the index holds: finished documents, multi-document scans through their parts.
-    A damaged record is reported to `on_damaged` (default: a warning) and left out."""
+    """What the index holds: finished documents (partial ones too, for their good pages),
+    multi-document scans through their parts. A damaged record is reported to `on_damaged`
+    (default: a warning) and left out."""
     docs = services.records.all(on_damaged) if on_damaged else services.records.all()
-    return (doc for doc in docs if doc.status == DocumentStatus.done and not doc.parts)
+    return (
+        doc
+        for doc in docs
+        if doc.status in (DocumentStatus.done, DocumentStatus.partial) and not doc.parts
+    )
 
 
 def redescribe_all(services: Services) -> int:
     """Read the metadata of every finished scan again from its stored pages (no OCR)."""
     count = 0
     for doc in list(services.records.all()):
-        if doc.status == DocumentStatus.done and doc.source_id is None:
+        indexed = doc.status in (DocumentStatus.done, DocumentStatus.partial)
+        if indexed and doc.source_id is None:
             describe(services, doc)
             services.records.put(doc)
             count += 1

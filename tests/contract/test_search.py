@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas import Document, DocumentStatus, PageResult
+from schemas import Document, DocumentStatus, PageResult, PageStatus
 from search import SqliteIndex
 from search.base import facet_values, metadata_text
 from search.fold import fold, tokens
@@ -188,3 +188,75 @@ def test_totals_facets_and_filters_stay_exact_through_many_writes(index) -> None
         pages = [index.search(query, filters=filters, limit=4, offset=k) for k in (0, 4, 8)]
         flat = [h.doc_id for page in pages for h in page.hits]
         assert flat == [h.doc_id for h in results.hits][:12]  # paging is one stable order
+
+
+def _partial(doc_id: str, *pages: str, failed: tuple[int, ...]) -> Document:
+    doc = make_doc(doc_id, *pages)
+    for page in doc.pages:
+        if page.page_no in failed:
+            page.status, page.text, page.reason = PageStatus.failed, "", "tesseract failed"
+    doc.status = doc.status_from_pages()
+    return doc
+
+
+def test_a_partial_document_is_found_by_its_good_pages_and_marked(index) -> None:
+    """Both backends say which pages of a hit failed, and filter on status=partial."""
+    index.index(
+        [
+            _partial("p", "Quyết định số hóa", "", "Phụ lục", failed=(2,)),
+            make_doc("q", "Quyết định khen thưởng"),
+        ]
+    )
+    hits = {h.doc_id[0]: h for h in index.search("quyet dinh").hits}
+    assert (hits["p"].status, hits["p"].failed_pages) == ("partial", [2])
+    assert (hits["q"].status, hits["q"].failed_pages) == ("done", [])
+    listed = index.search("", filters={"status": "partial"})
+    assert [(h.doc_id[0], h.failed_pages) for h in listed.hits] == [("p", [2])]
+    assert index.search("quyet dinh").facets["status"] == {"partial": 1, "done": 1}
+    index.index([make_doc("p", "Quyết định số hóa", "Điều 2", "Phụ lục")])  # retried: done
+    assert [(h.status, h.failed_pages) for h in index.search("so hoa").hits] == [("done", [])]
+    assert index.search("", filters={"status": "partial"}).total == 0
+
+
+def test_an_index_of_the_previous_layout_keeps_its_documents(tmp_path: Path) -> None:
+    """Layout 3 (before failed pages were stored) is upgraded in place, not emptied."""
+    import sqlite3
+
+    path = tmp_path / "i.sqlite3"
+    SqliteIndex(path).index([make_doc("a", "Công văn")])
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE documents DROP COLUMN failed_pages")
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    reopened = SqliteIndex(path)
+    assert [(h.doc_id[0], h.failed_pages) for h in reopened.search("cong van").hits] == [("a", [])]
+    reopened.index([_partial("b", "Công văn", "", failed=(2,))])
+    assert reopened.search("", filters={"status": "partial"}).hits[0].failed_pages == [2]
+
+
+def test_a_server_index_of_the_previous_layout_takes_partial_documents(servers) -> None:
+    """Its mappings are strict: the failed-pages field is added in place on opening, else
+    every partial document would be refused."""
+    import copy
+    import uuid
+
+    from search.elastic import MAPPINGS, SETTINGS, ElasticIndex, make_client
+
+    client = make_client(servers["SOHOA_SEARCH"])
+    alias = f"test-{uuid.uuid4().hex[:12]}"
+    old = copy.deepcopy(MAPPINGS)
+    del old["properties"]["failed_pages"]
+    client.indices.create(
+        index=f"{alias}-v0", body={"settings": {"index": SETTINGS}, "mappings": old}
+    )
+    client.indices.put_alias(index=f"{alias}-v0", name=alias)
+    try:
+        index = ElasticIndex(servers["SOHOA_SEARCH"], alias=alias)
+        index.index([_partial("b", "Công văn", "", failed=(2,))])
+        hits = index.search("", filters={"status": "partial"}).hits
+        assert [(h.doc_id[0], h.failed_pages) for h in hits] == [("b", [2])]
+    finally:
+        for name in client.indices.get(index=f"{alias}-v*"):
+            client.indices.delete(index=name)
+        client.indices.delete_index_template(name=f"{alias}-template")
