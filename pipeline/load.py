@@ -154,7 +154,7 @@ def load_image_page(path: Path, page_no: int) -> ImagePage:
         try:
             image.load()
         except PILLOW_ERRORS as e:
-            raise _pillow_error(e, f"page {page_no}") from e
+            raise _pillow_error(e, "page image") from e  # the page number is added by the caller
     return ImagePage(page_no, image, dpi)
 
 

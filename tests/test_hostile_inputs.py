@@ -202,7 +202,7 @@ def test_each_unreachable_path_is_its_own_row_and_the_rest_is_ingested(
     assert _search_hit(scratch / "data", phrase, rows[str(good_file)]["document_id"])
 
 
-def test_a_record_that_cannot_be_written_is_a_row_and_the_next_run_recovers_it(
+def test_a_store_that_cannot_be_written_stops_the_batch_clearly_and_the_next_run_recovers(
     scratch: Path, pdfs: list[tuple[bytes, str]]
 ) -> None:
     first = _write(scratch / "first.pdf", pdfs[0][0])
@@ -211,13 +211,9 @@ def test_a_record_that_cannot_be_written_is_a_row_and_the_next_run_recovers_it(
     records = scratch / "data" / "store" / "records"
     records.chmod(0o555)  # the records cannot be written; the originals still can
     result = _cli_as_nobody(scratch, "ingest", "--json", str(second), str(first))
-    rows = _rows(result)
-    assert result.returncode == 1
-    assert rows[str(first)]["status"] == "reused"
-    failed = rows[str(second)]
-    assert failed["status"] == "failed" and failed["error"]["code"] == "storage"
-    assert "could not be stored" in failed["error"]["message"]
-    assert "run the same command again" in failed["error"]["message"]
+    # Not a fault of the file: nothing can be stored, so the batch stops with one clear line.
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "is read-only: cannot" in result.stderr and "Traceback" not in result.stderr
     records.chmod(0o755)
     again = _rows(_cli_as_nobody(scratch, "ingest", "--json", str(second)))
     assert again[str(second)]["status"] == "ok"
@@ -226,7 +222,7 @@ def test_a_record_that_cannot_be_written_is_a_row_and_the_next_run_recovers_it(
     assert _search_hit(scratch / "data", pdfs[1][1], doc_id)
 
 
-def test_a_damaged_record_fails_its_own_file_only(
+def test_a_damaged_record_is_made_again_from_its_original(
     tmp_path: Path, pdfs: list[tuple[bytes, str]]
 ) -> None:
     damaged = _write(tmp_path / "damaged.pdf", pdfs[0][0])
@@ -237,10 +233,12 @@ def test_a_damaged_record_fails_its_own_file_only(
         (data / "store" / "records" / f"{doc_id}{suffix}").write_text('{"status": "do')
     result = run_cli(data, "ingest", "--json", str(damaged), str(fresh))
     rows = _rows(result)
-    assert result.returncode == 1
-    assert rows[str(damaged)]["status"] == "failed"
-    assert rows[str(damaged)]["error"]["code"] == "storage"
+    # The original is the source of truth: the damaged record is made again from it.
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert rows[str(damaged)]["status"] == "ok"
+    assert "its record was damaged" in rows[str(damaged)]["notes"][0]
     assert rows[str(fresh)]["status"] == "ok"
+    assert _search_hit(data, pdfs[0][1], doc_id)
 
 
 def test_a_name_that_is_not_utf8_is_ingested_under_a_safe_lossless_name(

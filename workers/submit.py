@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import re
 import stat
@@ -13,10 +14,12 @@ from pathlib import Path
 
 from pipeline.detect import sniff_media_type
 from schemas.errors import (
+    DamagedRecord,
     EmptyInput,
     InputNotFound,
     NotRegularFile,
     PermissionDenied,
+    ReadOnlyData,
     SohoaError,
     UnreadableInput,
 )
@@ -26,6 +29,8 @@ from workers.inputs import KINDS, Found, expand_inputs, safe_text
 from workers.services import Services
 
 __all__ = ["Submission", "accept", "expand_inputs"]
+
+log = logging.getLogger("sohoa.workers")
 
 CHUNK = 1024 * 1024
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")  # credentials in a URL inside an error message
@@ -98,6 +103,8 @@ def accept(services: Services, source: Path | Found, name: str | None = None) ->
         return sub
     try:
         _store(services, found, sub)
+    except ReadOnlyData:
+        raise  # not this file's fault: nothing at all can be stored, the batch stops with why
     except SohoaError as e:
         sub.outcome, sub.error = "failed", ErrorInfo(code=e.code, message=e.message)
     except Exception as e:  # noqa: BLE001 - one file's storage failure must not end the batch
@@ -122,11 +129,18 @@ def _store(services: Services, found: Found, sub: Submission) -> None:
     doc_id, size, head = _hash_file(found)
     sub.doc_id = doc_id
     records = services.records
-    known = records.status(doc_id)
-    if known is not None and known.status == DocumentStatus.done:  # complete work only
+    try:
+        known = records.status(doc_id)
+        existing = records.get(doc_id) if known is not None else None
+    except DamagedRecord as e:
+        # The original's bytes are the source of truth: a record that cannot be read is made
+        # anew from them (page results already stored are reused, not redone).
+        log.warning("%s; making it again from the original", e.message)
+        sub.notes.append(f"its record was damaged ({e.message}): made again from the original")
+        known = existing = None
+    if existing is not None and existing.status == DocumentStatus.done:  # complete work only
         sub.outcome = "reused"
         return
-    existing = records.get(doc_id) if known is not None else None
     # An original whose record could not be written (a crash, a full disk) is found here on
     # the next run of the same file and gets its record then: nothing is left orphaned.
     if not services.store.exists(original_key(doc_id)):
