@@ -27,9 +27,9 @@ page reaches (a custom key, a marked-content property list, a copy of its own ca
 last, generic sweep (`_sweep`) visits every object the saved file will hold (all that is reachable
 from the trailer) and removes, wherever they sit: embedded file streams, file specifications,
 actions of a type sohoa does not keep (all but GoTo, web/mail URI, page-turning Named), and the
-keys /JS, /AA, /OpenAction, /XFA, /AcroForm, /EmbeddedFiles, /JavaScript, /AF and /Next. A check
-pass then looks again; anything still there (only possible as a page or the catalog itself)
-keeps the output from claiming PDF/A, with that reason.
+keys /JS, /AA, /OpenAction, /XFA, /AcroForm, /EmbeddedFiles, /JavaScript, /AF and /Next (a page
+that is also an action loses its /S). A check pass then looks again: anything still there keeps
+the output from claiming PDF/A, with that reason (a safety net: no known input leaves anything).
 
 Reported (the output is then not PDF/A): a non-embedded font that has no faithful substitute,
 DeviceCMYK colour (sohoa's output intent is sRGB and it has no CMYK profile to add).
@@ -118,7 +118,7 @@ def clean(pdf: pikepdf.Pdf, hidden_layers: Iterable[pikepdf.Object] = ()) -> lis
             _clean_holder(pdf, holder, page_no, problems, fonts)
     _sweep(pdf, remove=True)
     left = _sweep(pdf, remove=False)
-    return problems.reasons() + [f"still holds {what} after sanitising" for what in left]
+    return problems.reasons() + [f"holds {what} that could not be removed" for what in left]
 
 
 def _layers(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
@@ -497,7 +497,8 @@ def _sweep(pdf: pikepdf.Pdf, remove: bool) -> list[str]:
     """Visit every object reachable from the trailer (what the saved file holds) once; with
     `remove`, take out what `_forbidden` names and KEYS_REMOVED, and clean each stream's
     dictionary. Returns what was found and left: a page or the catalog is never taken out
-    (the output would lose it), so such a page keeps the output from claiming PDF/A.
+    (the output would lose it), only stripped of an action type (/S); if it is still a file
+    specification or an embedded file, that keeps the output from claiming PDF/A.
 
     Only dictionaries and arrays are read, never stream data: the cost is a dictionary walk.
     """
@@ -529,6 +530,9 @@ def _sweep(pdf: pikepdf.Pdf, remove: bool) -> list[str]:
                 else:
                     del obj[key]
                 continue
+            if what and remove and "/S" in child:
+                del child["/S"]  # a page or catalog is never an action: it stays, the /S goes
+                what = _forbidden(child)
             if what:
                 found.add(what)
             if child.is_indirect:
