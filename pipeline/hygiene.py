@@ -22,6 +22,15 @@ Removed or neutralised:
 The output document itself is built new (`pdf.assemble`), so no catalog-level /OpenAction, /AA,
 /Names (JavaScript, EmbeddedFiles) or /AcroForm of a source ever reaches it.
 
+The steps above know where such things normally sit; a hostile file can hide them anywhere a
+page reaches (a custom key, a marked-content property list, a copy of its own catalog). So a
+last, generic sweep (`_sweep`) visits every object the saved file will hold (all that is reachable
+from the trailer) and removes, wherever they sit: embedded file streams, file specifications,
+actions of a type sohoa does not keep (all but GoTo, web/mail URI, page-turning Named), and the
+keys /JS, /AA, /OpenAction, /XFA, /AcroForm, /EmbeddedFiles, /JavaScript, /AF and /Next (a page
+that is also an action loses its /S). A check pass then looks again: anything still there keeps
+the output from claiming PDF/A, with that reason (a safety net: no known input leaves anything).
+
 Reported (the output is then not PDF/A): a non-embedded font that has no faithful substitute,
 DeviceCMYK colour (sohoa's output intent is sRGB and it has no CMYK profile to add).
 """
@@ -107,10 +116,9 @@ def clean(pdf: pikepdf.Pdf, hidden_layers: Iterable[pikepdf.Object] = ()) -> lis
     for page_no, page in enumerate(pdf.pages, start=1):
         for holder in _content_holders(page.obj, seen):
             _clean_holder(pdf, holder, page_no, problems, fonts)
-    for obj in pdf.objects:
-        if isinstance(obj, Stream):
-            _clean_stream(obj)
-    return problems.reasons()
+    _sweep(pdf, remove=True)
+    left = _sweep(pdf, remove=False)
+    return problems.reasons() + [f"holds {what} that could not be removed" for what in left]
 
 
 def _layers(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
@@ -446,3 +454,90 @@ def _clean_stream(stream: pikepdf.Stream) -> None:
         except pikepdf.PdfError:
             data = b""
         stream.write(data)
+
+
+# Actions ISO 19005-2 6.6.1 forbids, plus those that reach outside the document (sohoa keeps
+# none: its outputs are read offline, years later).
+_ACTION_NAMES = (
+    "/JavaScript /Launch /ImportData /SubmitForm /ResetForm /Rendition /Movie /Sound /GoToE "
+    "/GoToR /Hide /SetOCGState /Trans /GoTo3DView /SetState /NOP /Thread /RichMediaExecute"
+)
+ACTIONS_REMOVED = frozenset(_ACTION_NAMES.split())
+NAMED_KEPT = frozenset(("/NextPage", "/PrevPage", "/FirstPage", "/LastPage"))
+# Keys that only ever carry scripts, triggers, forms or files (/Next: chained actions, and an
+# outline item's sibling: outlines are not part of sohoa's output).
+_KEY_NAMES = "/JS /AA /OpenAction /XFA /AcroForm /EmbeddedFiles /JavaScript /AF /Next /EF /RF"
+KEYS_REMOVED = frozenset(_KEY_NAMES.split())
+
+
+def _forbidden(obj: pikepdf.Object) -> str | None:
+    """What `obj` is if it must not be in the output: an embedded file, a file specification,
+    an action sohoa does not keep; else None."""
+    kind = obj.get("/Type")
+    if kind == "/EmbeddedFile":
+        return "an embedded file"
+    if kind == "/Filespec" or "/EF" in obj or "/RF" in obj:
+        return "a file specification"
+    action = obj.get("/S")
+    if not isinstance(action, Name):
+        return None
+    if action in ACTIONS_REMOVED:
+        return f"a {str(action)[1:]} action"
+    if action == "/Named" and obj.get("/N") not in NAMED_KEPT:
+        return "a Named action"
+    if action == "/URI":
+        uri = obj.get("/URI")
+        text = bytes(uri) if isinstance(uri, pikepdf.String) else b""
+        if not text.lower().startswith((b"http://", b"https://", b"mailto:")):
+            return "a URI action to a local file or script"
+    return None
+
+
+def _sweep(pdf: pikepdf.Pdf, remove: bool) -> list[str]:
+    """Visit every object reachable from the trailer (what the saved file holds) once; with
+    `remove`, take out what `_forbidden` names and KEYS_REMOVED, and clean each stream's
+    dictionary. Returns what was found and left: a page or the catalog is never taken out
+    (the output would lose it), only stripped of an action type (/S); if it is still a file
+    specification or an embedded file, that keeps the output from claiming PDF/A.
+
+    Only dictionaries and arrays are read, never stream data: the cost is a dictionary walk.
+    """
+    keep = {page.objgen for page in pdf.pages} | {pdf.Root.objgen}
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    todo: list[pikepdf.Object] = [pdf.trailer]
+    while todo:
+        obj = todo.pop()
+        if isinstance(obj, Array):
+            children = list(enumerate(obj))
+        else:
+            if remove and isinstance(obj, Stream):
+                _clean_stream(obj)
+            children = list(obj.items())
+        for key, child in children:
+            if isinstance(key, str) and key in KEYS_REMOVED:
+                if not remove:
+                    found.add(f"a {key} entry")
+                    continue
+                del obj[key]
+                continue
+            if not isinstance(child, Dictionary | Stream | Array):
+                continue
+            what = None if isinstance(child, Array) else _forbidden(child)
+            if what and remove and child.objgen not in keep:
+                if isinstance(key, int):
+                    obj[key] = None  # a null keeps the other items in place (key/value pairs)
+                else:
+                    del obj[key]
+                continue
+            if what and remove and "/S" in child:
+                del child["/S"]  # a page or catalog is never an action: it stays, the /S goes
+                what = _forbidden(child)
+            if what:
+                found.add(what)
+            if child.is_indirect:
+                if child.objgen in seen:
+                    continue
+                seen.add(child.objgen)
+            todo.append(child)
+    return sorted(found)

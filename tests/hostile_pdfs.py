@@ -344,6 +344,123 @@ def layers(pdf: pikepdf.Pdf) -> None:
     )
 
 
+def hidden_files(pdf: pikepdf.Pdf) -> None:
+    """Embedded files where no sanitiser looks: a marked-content property list, a custom key of
+    the page, of its font, of a printed annotation (as an array item) and of that annotation's
+    appearance, a Form XObject's and a tiling pattern's property lists, the source page tree;
+    a file specification with related files (/RF) and a bare embedded file stream."""
+    font = _helvetica(pdf)
+    bare = pdf.make_stream(b"MZ\x90\x00 pretend executable", Type=Name.EmbeddedFile)
+    related = Dictionary(
+        Type=Name.Filespec,
+        F=String("payload.exe"),
+        UF=String("payload.exe"),
+        RF=Dictionary(F=Array([String("payload.exe"), bare])),
+    )
+    form = pdf.make_stream(
+        b"/Span /MC1 BDC " + _text("/F1", 500) + b"EMC\n",
+        Type=Name.XObject,
+        Subtype=Name.Form,
+        BBox=[0, 0, 595, 842],
+        Resources=Dictionary(
+            Font=Dictionary(F1=font),
+            Properties=Dictionary(MC1=Dictionary(Evil=_embedded_file(pdf))),
+        ),
+    )
+    tile = pdf.make_stream(
+        b"0 0 1 rg 0 0 5 5 re f",
+        Type=Name.Pattern,
+        PatternType=1,
+        PaintType=1,
+        TilingType=1,
+        BBox=[0, 0, 10, 10],
+        XStep=10,
+        YStep=10,
+        Resources=Dictionary(Properties=Dictionary(MC2=Dictionary(Evil=_embedded_file(pdf)))),
+    )
+    body = b"/Span /MC0 BDC " + _text() + b"EMC /Fx Do /Pattern cs /P0 scn 56 300 100 50 re f\n"
+    page = _page(pdf, {"/F1": font}, body)
+    page.obj.Resources.Properties = Dictionary(MC0=Dictionary(Evil=_embedded_file(pdf)))
+    page.obj.Resources.XObject = Dictionary(Fx=form)
+    page.obj.Resources.Pattern = Dictionary(P0=tile)
+    page.obj.Evil = _embedded_file(pdf)
+    page.obj.Related = related
+    page.obj.Bare = bare
+    font.Evil = _embedded_file(pdf)
+    look = pdf.make_stream(
+        b"1 0 0 rg 0 0 20 20 re f",
+        Type=Name.XObject,
+        Subtype=Name.Form,
+        BBox=[0, 0, 20, 20],
+        Evil=_embedded_file(pdf),
+    )
+    page.obj.Annots = Array(
+        [
+            pdf.make_indirect(
+                Dictionary(
+                    Type=Name.Annot,
+                    Subtype=Name.Square,
+                    Rect=[56, 600, 76, 620],
+                    F=4,
+                    AP=Dictionary(N=look),
+                    Evil=Array([String("x"), _embedded_file(pdf)]),
+                )
+            )
+        ]
+    )
+    pdf.Root.Pages.Evil = _embedded_file(pdf)
+
+
+def source_catalog(pdf: pikepdf.Pdf) -> None:
+    """A custom key of the page points at the source's own catalog, so copying the page copies
+    it: its /Names trees (JavaScript, EmbeddedFiles, an appearance carrying a file), a portable
+    collection, an open action, a form with XFA, outlines whose items launch and run scripts
+    (also down a /Next chain), and a structure element with a script action."""
+    page = _page(pdf, {"/F1": _helvetica(pdf)}, _text())
+    carrier = pdf.make_stream(
+        b"", Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, 1, 1], Evil=_embedded_file(pdf)
+    )
+    pdf.Root.Names = Dictionary(
+        JavaScript=Dictionary(Names=Array([String("init"), _js(pdf)])),
+        EmbeddedFiles=Dictionary(Names=Array([String("payload.exe"), _embedded_file(pdf)])),
+        AP=Dictionary(Names=Array([String("look"), carrier])),
+        Dests=Dictionary(Names=Array([String("here"), Array([page.obj, Name.Fit])])),
+    )
+    pdf.Root.Collection = Dictionary(Type=Name.Collection, D=String("payload.exe"))
+    pdf.Root.Collection.Evil = _embedded_file(pdf)
+    pdf.Root.OpenAction = _js(pdf)
+    pdf.Root.AA = Dictionary(WC=_js(pdf))
+    pdf.Root.AcroForm = Dictionary(Fields=Array([]), XFA=pdf.make_stream(b"<xdp/>"))
+    launch = Dictionary(S=Name.Launch, F=String("cmd.exe"))
+    outlines = pdf.make_indirect(Dictionary(Type=Name.Outlines))
+    second = pdf.make_indirect(Dictionary(Title=String("b"), Parent=outlines, A=_js(pdf)))
+    first = pdf.make_indirect(
+        Dictionary(
+            Title=String("a"),
+            Parent=outlines,
+            Next=second,
+            A=Dictionary(
+                S=Name.GoTo, D=Array([page.obj, Name.Fit]), Next=Array([_js(pdf), launch])
+            ),
+        )
+    )
+    second.Prev = first
+    outlines.First, outlines.Last, outlines.Count = first, second, 2
+    pdf.Root.Outlines = outlines
+    tree = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+    tree.K = Dictionary(Type=Name.StructElem, S=Name.P, P=tree, Pg=page.obj, A=_js(pdf))
+    pdf.Root.StructTreeRoot = tree
+    page.obj.Evil = pdf.Root
+    page.obj.Outline = first  # and reached without the catalog too
+
+
+def page_is_action(pdf: pikepdf.Pdf) -> None:
+    """A page dictionary that is also a Launch action (the page itself cannot be taken out)."""
+    page = _page(pdf, {"/F1": _helvetica(pdf)}, _text())
+    page.obj.S = Name.Launch
+    page.obj.F = String("cmd.exe")
+
+
 HOSTILE = {
     "page_scripts": page_scripts,
     "attachments": attachments,
@@ -353,6 +470,9 @@ HOSTILE = {
     "no_substitute": no_substitute,
     "cmyk": cmyk,
     "layers": layers,
+    "hidden_files": hidden_files,
+    "source_catalog": source_catalog,
+    "page_is_action": page_is_action,
 }
 NOT_PDFA = {"no_substitute": "Verdana", "cmyk": "DeviceCMYK"}  # name -> what the reason names
 

@@ -2,8 +2,10 @@
 
 A hostile set of born-digital PDFs (tests/hostile_pdfs.py: page and link JavaScript, launch and
 submit actions, attachments, document-level scripts and files, a form with XFA, unembedded
-fonts, forbidden graphics state, LZW, CMYK) is ingested with the CLI as a user would, and each
-searchable PDF is exported with `sohoa export`.
+fonts, forbidden graphics state, LZW, CMYK; embedded files and actions hidden where no sanitiser
+looks: custom keys, property lists, a copy of the source's catalog with its outlines, name trees
+and structure tree) is ingested with the CLI as a user would, and each searchable PDF is exported
+with `sohoa export`.
 """
 
 from __future__ import annotations
