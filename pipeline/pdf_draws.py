@@ -166,8 +166,8 @@ def _check(cost: Cost, what: str) -> None:
         _too_deep(what)
     if cost.draws > MAX_PAGE_DRAWS:
         raise ImageTooLarge(
-            f"{what} draws {cost.draws:,} forms, images, patterns and glyphs once its nested "
-            f"Form XObjects are expanded, above the limit of {MAX_PAGE_DRAWS:,}; "
+            f"{what} draws at least {cost.draws:,} forms, images, patterns and glyphs once its "
+            f"nested Form XObjects are expanded, above the limit of {MAX_PAGE_DRAWS:,}; "
             "refused before reading"
         )
     if cost.content_bytes > MAX_PAGE_CONTENT_BYTES:
