@@ -22,7 +22,13 @@ A4_PT = (595, 842)
 
 __all__ = [
     "deflated",
+    "write_form_cycle_pdf",
+    "write_form_expansion_pdf",
+    "write_inline_bypass_pdf",
     "write_inline_image_bomb_pdf",
+    "write_page_count_lie_pdf",
+    "write_pdf_codec_header_bomb",
+    "write_png_zero",
     "write_lzw_bomb_pdf",
     "write_pdf_jpeg_header_bomb",
     "write_nested_form_image_pdf",
@@ -215,3 +221,122 @@ def write_pdf_jpeg_header_bomb(path: Path, width: int = 40000, height: int = 400
     page.Resources = _xobjects(Im0=image)
     page.Contents = pdf.make_stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q")
     return _save(pdf, path)
+
+
+def _page_with(path: Path, pdf: pikepdf.Pdf, content: bytes, **xobjects: pikepdf.Stream) -> Path:
+    page = pdf.add_blank_page(page_size=A4_PT)
+    if xobjects:
+        page.Resources = _xobjects(**xobjects)
+    page.Contents = pdf.make_stream(content)
+    return _save(pdf, path)
+
+
+def write_form_expansion_pdf(path: Path, levels: int = 28, fanout: int = 2) -> Path:
+    """Form XObjects `levels` deep, each drawing the next `fanout` times: fanout**levels
+    drawings of one small path from a file of a few KB (PDFium parses a form at every use)."""
+    pdf = pikepdf.new()
+    form = _form(pdf, b"0 0 1 1 re f")
+    for _ in range(levels):
+        form = _form(pdf, b"/X Do " * fanout, X=form)
+    return _page_with(path, pdf, b"/X Do", X=form)
+
+
+def write_form_cycle_pdf(path: Path) -> Path:
+    """A Form XObject that draws itself."""
+    pdf = pikepdf.new()
+    form = pdf.make_indirect(_form(pdf, b"0 0 1 1 re f /X Do"))
+    form.Resources = _xobjects(X=form)
+    return _page_with(path, pdf, b"/X Do", X=form)
+
+
+def _codec_image(pdf: pikepdf.Pdf, data: bytes, filters: list[str]) -> pikepdf.Stream:
+    """An image whose dictionary says 100×100 grey, its data `data` under `filters`."""
+    image = pikepdf.Stream(pdf, data)
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Filter = pikepdf.Array([pikepdf.Name(name) for name in filters])
+    image.Width, image.Height = 100, 100
+    image.ColorSpace, image.BitsPerComponent = pikepdf.Name.DeviceGray, 8
+    return image
+
+
+def _encoded(image: Image.Image, kind: str) -> bytes:
+    out = io.BytesIO()
+    image.save(out, kind)
+    return out.getvalue()
+
+
+def write_pdf_codec_header_bomb(
+    path: Path, codec: str = "jpeg", before: str | None = None, size: int = 40000
+) -> Path:
+    """A 100×100 image in the dictionary whose JPEG (or JPEG 2000) data declares size × size
+    in its own header, the data optionally wrapped by `before` (/FlateDecode, /ASCIIHexDecode)
+    ahead of the image codec."""
+    small = Image.new("L", (64, 64), 200)
+    data = bytearray(_encoded(small, "JPEG" if codec == "jpeg" else "JPEG2000"))
+    if codec == "jpeg":
+        at = data.index(b"\xff\xc0")
+        data[at + 5 : at + 9] = struct.pack(">HH", size, size)
+    else:  # SIZ marker: Lsiz, Rsiz, then Xsiz and Ysiz (offsets stay 0)
+        at = data.index(b"\xff\x51")
+        data[at + 6 : at + 14] = struct.pack(">II", size, size)
+    encoded = bytes(data)
+    if before == "/FlateDecode":
+        encoded = zlib.compress(encoded)
+    elif before == "/ASCIIHexDecode":
+        encoded = encoded.hex().encode() + b">"
+    pdf = pikepdf.new()
+    codec_filter = "/DCTDecode" if codec == "jpeg" else "/JPXDecode"
+    image = _codec_image(pdf, encoded, [*([before] if before else []), codec_filter])
+    return _page_with(path, pdf, b"q 595 0 0 842 0 0 cm /Im0 Do Q", Im0=image)
+
+
+def write_inline_bypass_pdf(path: Path, how: str, size: int = 40000) -> Path:
+    """An inline image of size × size written the ways a byte pattern misses: `plus` (signed
+    numbers `+40000`), `padded` (a dictionary of 5,000 bytes), `split` (`BI` in the first
+    content stream of the page, `ID` in the second)."""
+    dims = b"/W %d /H %d /CS /G /BPC 8" % (size, size)
+    if how == "plus":
+        dims = dims.replace(b"/W ", b"/W +").replace(b"/H ", b"/H +")
+    if how == "padded":
+        dims = b"/Decode [0 1] " + b" " * 5000 + dims
+    parts = [b"q 595 0 0 842 0 0 cm BI " + dims, b" ID \x00\x00\x00\x00 EI Q"]
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=A4_PT)
+    if how == "split":
+        page.Contents = pikepdf.Array([pdf.make_stream(part) for part in parts])
+    else:
+        page.Contents = pdf.make_stream(b"".join(parts))
+    return _save(pdf, path)
+
+
+def write_page_count_lie_pdf(path: Path, count: int = 5) -> Path:
+    """One real page with a text layer, the page tree's /Count saying `count`."""
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+    )
+    page = pdf.add_blank_page(page_size=A4_PT)
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    page.Contents = pdf.make_stream(
+        b"BT /F1 18 Tf 72 700 Td (Quyet dinh ve viec so hoa tai lieu luu tru) Tj ET"
+    )
+    _save(pdf, path)
+    # qpdf writes the true count whatever is set: the lie is put in the bytes (same length, so
+    # the cross-reference offsets stay right).
+    data = path.read_bytes()
+    assert 1 <= count <= 9 and data.count(b"/Count 1 ") == 1
+    return _write(path, data.replace(b"/Count 1 ", b"/Count %d " % count))
+
+
+def write_png_zero(path: Path) -> Path:
+    """A PNG whose header says 0×0 pixels."""
+    ihdr = struct.pack(">IIBBBBB", 0, 0, 8, 0, 0, 0, 0)
+    return _write(
+        path,
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", zlib.compress(b"\0" * 10))
+        + _png_chunk(b"IEND", b""),
+    )

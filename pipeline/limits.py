@@ -27,6 +27,17 @@ MAX_STREAM_BYTES = 64 * 1024 * 1024
 # file may make PDFium parse, page after page.
 MAX_PDF_NON_IMAGE_BYTES = 1024 * 1024 * 1024
 
+# What one page may make PDFium draw once its nested Form XObjects, tiling patterns, soft masks,
+# Type3 glyph procedures and annotation appearances are expanded (pipeline.pdf_draws). PDFium
+# parses a form's content again at every use: 1,000,000 drawn forms took 1.45 GB to load one
+# page, and 64 MiB of content (5 million paths) 1.8 GB, measured. A letterhead drawn as a form,
+# a page of Type3 text (a glyph procedure per character) or a map of symbols is a few thousand.
+MAX_PAGE_DRAWS = 100_000
+MAX_PAGE_CONTENT_BYTES = MAX_STREAM_BYTES  # a page parses no more than one largest stream
+# Forms inside forms (or patterns, glyph procedures): real files nest a few levels; a cycle is
+# refused as nesting without end.
+MAX_DRAW_DEPTH = 16
+
 # An image stream may hold at most this many bytes per declared pixel once decoded (CMYK at
 # 16 bits per sample is 8; a PNG predictor adds one byte per row), so an image cannot carry
 # more data than its declared size says.

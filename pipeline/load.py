@@ -21,6 +21,7 @@ from pipeline.limits import (
     MIN_RENDER_DPI,
     configure_libraries,
 )
+from pipeline.messages import library_text
 from pipeline.pdf_limits import check_pdf, check_pixels
 from schemas.errors import CorruptInput, EncryptedInput, ImageTooLarge, UnsupportedType
 from schemas.models import Word
@@ -98,8 +99,12 @@ def _pillow_error(e: Exception, what: str) -> Exception:
             f"{what} is {size}, above the limit of {MAX_PIXELS:,}; refused before decoding"
         )
     if isinstance(e, ValueError) and "MAX_TEXT" in str(e):
-        return ImageTooLarge(f"{what} has text or colour-profile chunks too large to read: {e}")
-    return CorruptInput(f"{what} cannot be read: {e}")
+        return ImageTooLarge(
+            f"{what} has text or colour-profile chunks too large to read: {library_text(e)}"
+        )
+    if isinstance(e, UnidentifiedImageError):
+        return CorruptInput(f"{what} cannot be read: not an image format sohoa reads, or damaged")
+    return CorruptInput(f"{what} cannot be read: {library_text(e)}")
 
 
 @contextmanager
@@ -167,7 +172,7 @@ def _open_pdf(path: Path) -> Iterator[pdfium.PdfDocument]:
         except pdfium.PdfiumError as e:
             if getattr(e, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
                 raise EncryptedInput("PDF is encrypted with a password; cannot be read") from e
-            raise CorruptInput(f"PDF is damaged or truncated: {e}") from e
+            raise CorruptInput(f"PDF is damaged or truncated: {library_text(e, path)}") from e
     try:
         yield doc
     finally:
@@ -183,7 +188,14 @@ def _page_text(textpage: pdfium.PdfTextPage) -> str:
 @contextmanager
 def _page(doc: pdfium.PdfDocument, index: int) -> Iterator[pdfium.PdfPage]:
     """One page, closed at the end of the block (under the lock the caller holds)."""
-    page = doc[index]
+    try:
+        page = doc[index]
+    except pdfium.PdfiumError as e:
+        # E.g. a page tree whose /Count says more pages than it holds: PDFium counts them, then
+        # finds nothing to load. Never retried: the file will not change.
+        raise CorruptInput(  # the page number is added by the caller
+            "page cannot be loaded: it is missing from the PDF's page tree, or damaged"
+        ) from e
     try:
         yield page
     finally:
@@ -238,15 +250,24 @@ def _plan_pdf(path: Path) -> list[PageInfo]:
             raise CorruptInput("PDF has no pages")
         _check_pages(len(doc))
         for index in range(len(doc)):
-            with _page(doc, index) as page:
-                with _textpage(page) as textpage:
-                    text = _page_text(textpage)
-                has_text = sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS
-                dpi = 0
-                if not has_text:
-                    dpi = render_dpi(*page.get_size(), _scan_dpi(page), f"page {index + 1}")
-                pages.append(PageInfo(index + 1, has_text, dpi))
+            try:
+                pages.append(_plan_pdf_page(doc, index))
+            except (CorruptInput, pdfium.PdfiumError):
+                # Planned as a scan: loading it fails again, and the page is recorded as failed
+                # with the reason (the document is then partial), the other pages go on.
+                pages.append(PageInfo(index + 1, False, DEFAULT_DPI))
     return pages
+
+
+def _plan_pdf_page(doc: pdfium.PdfDocument, index: int) -> PageInfo:
+    with _page(doc, index) as page:
+        with _textpage(page) as textpage:
+            text = _page_text(textpage)
+        has_text = sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS
+        dpi = 0
+        if not has_text:
+            dpi = render_dpi(*page.get_size(), _scan_dpi(page), f"page {index + 1}")
+        return PageInfo(index + 1, has_text, dpi)
 
 
 def _words(textpage: pdfium.PdfTextPage, page_height_pt: float, scale: float) -> list[Word]:
@@ -294,7 +315,7 @@ def text_page(doc: pdfium.PdfDocument, page_no: int, dpi: int = 72) -> TextPage:
             scale = dpi / 72
             words = _words(textpage, height_pt, scale)
     except pdfium.PdfiumError as e:
-        raise CorruptInput(f"text layer cannot be read: {e}") from e
+        raise CorruptInput("text layer cannot be read: PDFium finds it damaged") from e
     return TextPage(page_no, text, words, round(width_pt * scale), round(height_pt * scale))
 
 
@@ -361,11 +382,14 @@ def page_pixels(path: Path, media_type: str, page: PageInfo) -> int:
                 raise CorruptInput(f"page {page.page_no} is missing")
             return image.width * image.height
     with _open_pdf(path) as doc, PDFIUM_LOCK, _page(doc, page.page_no - 1) as pdf_page:
-        found = _full_page_image(pdf_page)
-        if found is not None:
-            width, height = found[0].get_px_size()
-            return width * height
-        width_pt, height_pt = pdf_page.get_size()
+        try:
+            found = _full_page_image(pdf_page)
+            size = found[0].get_px_size() if found is not None else None
+            width_pt, height_pt = pdf_page.get_size()
+        except pdfium.PdfiumError as e:
+            raise CorruptInput("page cannot be read: PDFium finds it damaged") from e
+        if size is not None:
+            return size[0] * size[1]
         dpi = render_dpi(width_pt, height_pt, page.dpi, f"page {page.page_no}")
         return round(width_pt / 72 * dpi) * round(height_pt / 72 * dpi)
 
@@ -385,7 +409,7 @@ def load_pdf_page_image(path: Path, page_no: int, dpi: int) -> ImagePage:
                 finally:
                     bitmap.close()
         except pdfium.PdfiumError as e:
-            raise CorruptInput(f"page cannot be rendered: {e}") from e
+            raise CorruptInput("page cannot be rendered: PDFium finds it damaged") from e
     return ImagePage(page_no, image, dpi)
 
 

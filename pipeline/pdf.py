@@ -121,7 +121,13 @@ def _merge(parts: list[PagePart], out_path: Path, title: str | None) -> Assemble
                 continue
             if part.pdf_path not in opened:
                 opened[part.pdf_path] = stack.enter_context(pikepdf.open(part.pdf_path))
-            out.pages.append(opened[part.pdf_path].pages[part.page_index])
+            source = opened[part.pdf_path]
+            if part.page_index >= len(source.pages):
+                # A page PDFium counted (the page tree's /Count) but that is not there: it
+                # failed, and a blank page keeps the page numbers true.
+                out.add_blank_page(page_size=A4_PT)
+                continue
+            out.pages.append(source.pages[part.page_index])
         # Chunks are sanitised too (so a page is never held unsanitised), and checked again as
         # pages of the final output, which alone says whether it is PDF/A.
         hidden = [h for source in opened.values() for h in hygiene.layers_hidden_in(out, source)]

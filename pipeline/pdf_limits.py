@@ -17,8 +17,12 @@ from pathlib import Path
 
 import pikepdf
 
+from pipeline import codec_headers
+from pipeline.messages import library_text
+from pipeline.pdf_draws import DrawCounter
 from pipeline.limits import (
     MAX_IMAGE_BYTES_PER_PIXEL,
+    MAX_PAGES,
     MAX_PDF_NON_IMAGE_BYTES,
     MAX_PIXELS,
     MAX_QPDF_DECODED_BYTES,
@@ -32,17 +36,21 @@ IMAGE_CODECS = {"/DCTDecode", "/DCT", "/JPXDecode", "/JBIG2Decode", "/CCITTFaxDe
 COMPONENTS = {"/DeviceGray": 1, "/G": 1, "/CalGray": 1, "/Indexed": 1, "/I": 1,
               "/Separation": 1, "/DeviceRGB": 3, "/RGB": 3, "/CalRGB": 3, "/Lab": 3,
               "/DeviceCMYK": 4, "/CMYK": 4}  # fmt: skip
-# An inline image's dictionary as it stands in a content stream: `BI /W 100 /H 50 … ID`.
-_INLINE = re.compile(rb"(?<![^\s\]\[>)])BI\s(.{0,4096}?)\sID\s", re.DOTALL)
-_INLINE_DIM = re.compile(rb"/(W|Width|H|Height)\s+(\d+)")
-_OVERLAP = 4200  # an inline dictionary cut by a chunk boundary is found in the next window
+# An inline image's dictionary as it stands in one content stream: `BI /W 100 /H 50 … ID`.
+# A first net while a stream is measured; pipeline.pdf_draws then checks every inline image
+# with qpdf's parser, in the page's content streams joined as PDF defines them.
+INLINE_DICT_BYTES = 64 * 1024  # longer dictionaries are found by the parser only
+_INLINE = re.compile(rb"(?<![^\s\]\[>)])BI\s(.{0,%d}?)\sID\s" % INLINE_DICT_BYTES, re.DOTALL)
+_INLINE_DIM = re.compile(rb"/(W|Width|H|Height)\s*([+-]?[0-9]*\.?[0-9]+)")
+_OVERLAP = INLINE_DICT_BYTES + 64  # a dictionary cut by a chunk boundary is in the next window
 
 
 def check_pdf(path: Path) -> None:
     """Raise ImageTooLarge (which object, what size, what limit) before anything is decoded."""
     try:
         with pikepdf.open(path) as pdf:
-            _check_objects(pdf)
+            sizes = _check_objects(pdf)
+            _check_pages(pdf, sizes)
     except pikepdf.PasswordError as e:
         raise EncryptedInput("PDF is encrypted with a password; cannot be read") from e
     except (pikepdf.PdfError, RuntimeError) as e:
@@ -51,14 +59,33 @@ def check_pdf(path: Path) -> None:
                 f"a PDF stream qpdf decodes while opening the file inflates past "
                 f"{MAX_QPDF_DECODED_BYTES:,} bytes; refused"
             ) from e
-        raise CorruptInput(f"PDF is damaged or truncated: {e}") from e
+        raise CorruptInput(f"PDF is damaged or truncated: {library_text(e, path)}") from e
 
 
-def _check_objects(pdf: pikepdf.Pdf) -> None:
+def _check_pages(pdf: pikepdf.Pdf, sizes: dict[tuple[int, int], int]) -> None:
+    """What each page draws, nested forms expanded (pipeline.pdf_draws), before PDFium loads it."""
+    if len(pdf.pages) > MAX_PAGES:
+        raise ImageTooLarge(f"file has more than {MAX_PAGES:,} pages (the limit); split it")
+    counter = DrawCounter(sizes, _check_inline_image)
+    for page_no, page in enumerate(pdf.pages, start=1):
+        counter.check_page(page, page_no)
+
+
+def _check_inline_image(image: pikepdf.PdfInlineImage, what: str) -> None:
+    check_pixels(_int(image.obj.get("/Width")), _int(image.obj.get("/Height")), what)
+    try:
+        raw = image.read_raw_bytes()
+    except (pikepdf.PdfError, ValueError):
+        return
+    check_codec_headers(image.filters, raw, image.obj.get("/DecodeParms"), what)
+
+
+def _check_objects(pdf: pikepdf.Pdf) -> dict[tuple[int, int], int]:
     # Object streams and cross-reference streams are plain (type 1) objects: they are measured
     # before any object stored inside one is read, since reading one decodes its stream whole.
     xref = sorted(pdf.get_xref_table().items(), key=lambda item: item[1].type)
     non_image_bytes = 0
+    sizes: dict[tuple[int, int], int] = {}  # decoded bytes of each stream that is no image
     for (number, generation), _entry in xref:
         obj = pdf.get_object(number, generation)
         if not isinstance(obj, pikepdf.Stream):
@@ -67,12 +94,15 @@ def _check_objects(pdf: pikepdf.Pdf) -> None:
         if obj.get("/Subtype") == pikepdf.Name.Image:
             _check_image(obj, what)
         else:
-            non_image_bytes += _check_stream(obj, what, MAX_STREAM_BYTES, inline_images=True)
+            size = _check_stream(obj, what, MAX_STREAM_BYTES, inline_images=True)
+            sizes[obj.objgen] = size
+            non_image_bytes += size
             if non_image_bytes > MAX_PDF_NON_IMAGE_BYTES:
                 raise ImageTooLarge(
                     f"PDF streams other than images decode to more than "
                     f"{MAX_PDF_NON_IMAGE_BYTES:,} bytes in all (the limit); refused before reading"
                 )
+    return sizes
 
 
 def check_pixels(width: int, height: int, what: str) -> None:
@@ -113,29 +143,59 @@ def _check_image(image: pikepdf.Stream, what: str) -> None:
     row = (width * _components(image) * bits + 7) // 8 + 1
     allowed = min(row * height, MAX_PIXELS * MAX_IMAGE_BYTES_PER_PIXEL) + CHUNK
     _check_stream(image, f"image {what} ({width}×{height})", allowed, inline_images=False)
-    if _filters(image)[-1:] in (["/DCTDecode"], ["/DCT"]) and len(_filters(image)) == 1:
-        # A JPEG decoder sizes its output from the JPEG's own header, whatever the dictionary says.
-        check_pixels(*_jpeg_size(image.read_raw_bytes()), f"JPEG data of image {what}")
+    try:
+        raw = image.read_raw_bytes()
+    except pikepdf.PdfError:
+        return
+    check_codec_headers(_filters(image), raw, image.get("/DecodeParms"), f"image {what}")
 
 
-_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+def check_codec_headers(filters: list[str], raw: bytes, parms: object, what: str) -> None:
+    """An image codec sizes its output from its own headers, whatever the dictionary says: a
+    JPEG's frame header, a JPEG 2000 SIZ marker or ihdr box, JBIG2 page and region sizes, CCITT's
+    /Columns × /Rows. Any filters before the codec (Flate, ASCIIHex…) are decoded in bounded
+    chunks just far enough to read those headers."""
+    codecs = [i for i, name in enumerate(filters) if name in IMAGE_CODECS]
+    if not codecs:
+        return
+    at = codecs[0]
+    chunks: Iterable[bytes] = _slices(raw)
+    for name in filters[:at]:
+        decoder = DECODERS.get(name)
+        if decoder is None:
+            return  # a filter nobody decodes: no decoder sees the codec's data either
+        chunks = decoder(chunks)
+    codec = filters[at]
+    parm = parms[at] if isinstance(parms, pikepdf.Array) and at < len(parms) else parms
+    parm = parm if isinstance(parm, pikepdf.Dictionary) else pikepdf.Dictionary()
+    if codec in ("/DCTDecode", "/DCT"):
+        check_pixels(*codec_headers.jpeg_size(chunks), f"JPEG data of {what}")
+    elif codec == "/JPXDecode":
+        for box, size in codec_headers.jpx_sizes(chunks):
+            check_pixels(*size, f"JPEG 2000 {box} of {what}")
+    elif codec == "/JBIG2Decode":
+        globals_ = parm.get("/JBIG2Globals")
+        if isinstance(globals_, pikepdf.Stream):
+            for size in codec_headers.jbig2_sizes(_decoded_chunks(globals_)):
+                check_pixels(*size, f"JBIG2 globals of {what}")
+        for size in codec_headers.jbig2_sizes(chunks):
+            check_pixels(*size, f"JBIG2 data of {what}")
+    else:  # CCITT fax: the decoder makes /Columns × /Rows, whatever /Width and /Height say
+        columns, rows = _int(parm.get("/Columns"), 1728), _int(parm.get("/Rows"))
+        check_pixels(columns, rows, f"CCITT data of {what}")
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int]:
-    """Width and height from a JPEG's frame header (0, 0 if it has none)."""
-    at = 2
-    while at + 9 <= len(data):
-        if data[at] != 0xFF:
-            return 0, 0
-        marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
-        if marker in _SOF:
-            height = int.from_bytes(data[at + 5 : at + 7], "big")
-            return int.from_bytes(data[at + 7 : at + 9], "big"), height
-        if marker == 0xFF:
-            at += 1
-            continue
-        at += 2 + length
-    return 0, 0
+def _decoded_chunks(stream: pikepdf.Stream) -> Iterable[bytes]:
+    try:
+        chunks: Iterable[bytes] = _slices(stream.read_raw_bytes())
+    except pikepdf.PdfError:
+        return iter(())
+    for name in _filters(stream):
+        decoder = DECODERS.get(name)
+        if decoder is None:
+            return iter(())
+        chunks = decoder(chunks)
+    return chunks
 
 
 def _filters(stream: pikepdf.Stream) -> list[str]:
@@ -181,9 +241,16 @@ def _check_inline_images(data: bytes, what: str) -> None:
         return
     for match in _INLINE.finditer(data):
         dims = dict(_INLINE_DIM.findall(match.group(1)))
-        width = _int(dims.get(b"W", dims.get(b"Width")))
-        height = _int(dims.get(b"H", dims.get(b"Height")))
+        width = _number(dims.get(b"W", dims.get(b"Width")))
+        height = _number(dims.get(b"H", dims.get(b"Height")))
         check_pixels(width, height, f"inline image in {what}")
+
+
+def _number(value: bytes | None) -> int:
+    try:
+        return int(float(value)) if value else 0
+    except ValueError:
+        return 0
 
 
 def _slices(data: bytes) -> Iterator[bytes]:

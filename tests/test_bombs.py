@@ -21,6 +21,12 @@ from PIL import Image
 from corpus import generate_pages, write_png
 from corpus.bombs import (
     lzw_zeros,
+    write_form_cycle_pdf,
+    write_form_expansion_pdf,
+    write_inline_bypass_pdf,
+    write_page_count_lie_pdf,
+    write_pdf_codec_header_bomb,
+    write_png_zero,
     write_inline_image_bomb_pdf,
     write_lzw_bomb_pdf,
     write_nested_form_image_pdf,
@@ -31,7 +37,7 @@ from corpus.bombs import (
     write_png_text_bomb,
     write_tiff_late_frames,
 )
-from pipeline.limits import MAX_PIXELS, MAX_STREAM_BYTES
+from pipeline.limits import MAX_DRAW_DEPTH, MAX_PAGE_DRAWS, MAX_PIXELS, MAX_STREAM_BYTES
 from tests.conftest import ROOT
 
 GIB = 1 << 30
@@ -61,6 +67,34 @@ BOMBS = {
     "inline_image_40000.pdf": (
         write_inline_image_bomb_pdf,
         f"inline image in object 4 is 40000×40000 pixels, {PIXELS}",
+    ),
+    # 28 levels of forms each drawing the next twice: 2^28 forms, 6 KB (PDFium: 3 GB, SIGABRT)
+    "forms_deep.pdf": (write_form_expansion_pdf, f"nests Form XObjects, patterns or glyph "
+                       f"procedures more than {MAX_DRAW_DEPTH} deep"),
+    "forms_wide.pdf": (lambda p: write_form_expansion_pdf(p, levels=6, fanout=20),
+                       f"above the limit of {MAX_PAGE_DRAWS:,}"),
+    "forms_cycle.pdf": (write_form_cycle_pdf, "draws itself (Form XObjects in a cycle)"),
+    "flate_jpeg_header.pdf": (
+        lambda p: write_pdf_codec_header_bomb(p, "jpeg", "/FlateDecode"),
+        f"JPEG data of image object 5 is 40000×40000 pixels, {PIXELS}",
+    ),
+    "hex_jpeg_header.pdf": (
+        lambda p: write_pdf_codec_header_bomb(p, "jpeg", "/ASCIIHexDecode"),
+        f"JPEG data of image object 5 is 40000×40000 pixels, {PIXELS}",
+    ),
+    "jpx_header.pdf": (
+        lambda p: write_pdf_codec_header_bomb(p, "jpx"),
+        f"JPEG 2000 SIZ marker of image object 5 is 40000×40000 pixels, {PIXELS}",
+    ),
+    "inline_plus.pdf": (
+        lambda p: write_inline_bypass_pdf(p, "plus"), f"40000×40000 pixels, {PIXELS}"
+    ),
+    "inline_padded.pdf": (
+        lambda p: write_inline_bypass_pdf(p, "padded"), f"40000×40000 pixels, {PIXELS}"
+    ),
+    "inline_split.pdf": (
+        lambda p: write_inline_bypass_pdf(p, "split"),
+        f"inline image in page 1 is 40000×40000 pixels, {PIXELS}",
     ),
     "late_frames.tif": (
         lambda p: write_tiff_late_frames(p, JUST_OVER),
@@ -114,11 +148,16 @@ def bomb_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, str,
         write(folder / name)
     image, _ = generate_pages(1, seed=3, level="clean")[0]
     write_png(folder / "good.png", image)
-    return run_limited(tmp_path_factory.mktemp("data"), "ingest", str(folder), "--json")
+    # Damaged inputs beside the bombs: their rows are checked by the tests below.
+    write_page_count_lie_pdf(folder / "count_lie.pdf")
+    write_png_zero(folder / "zero.png")
+    (folder / "damaged.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog \n")
+    data_dir = tmp_path_factory.mktemp("data")
+    return (*run_limited(data_dir, "ingest", str(folder), "--json"), data_dir)
 
 
 def test_every_bomb_is_a_too_large_failure_and_the_good_file_is_ok(bomb_batch) -> None:
-    code, stdout, stderr, _ = bomb_batch
+    code, stdout, stderr, _, _ = bomb_batch
     results = rows(stdout)
     assert code == 1, stderr[-2000:]
     assert results["good.png"]["status"] == "ok", results["good.png"]
@@ -131,8 +170,46 @@ def test_every_bomb_is_a_too_large_failure_and_the_good_file_is_ok(bomb_batch) -
 
 
 def test_bombs_cost_no_memory_beyond_the_good_page(bomb_batch) -> None:
-    _, _, stderr, peak_rss = bomb_batch
+    _, _, stderr, peak_rss, _ = bomb_batch
     assert peak_rss < BOMB_BATCH_RSS, (peak_rss, stderr[-2000:])
+
+
+def test_pages_a_pdf_counts_but_lacks_are_failed_pages_not_a_retried_library_error(
+    bomb_batch,
+) -> None:
+    """/Count 5 over one real page: PDFium counts five and cannot load four. The real page is
+    kept, the others fail at once with a reason of ours (a PdfiumError was retried for 6 s,
+    then failed the whole file with the library's text)."""
+    _, stdout, stderr, _, _ = bomb_batch
+    row = rows(stdout)["count_lie.pdf"]
+    assert row["status"] == "partial", row
+    assert row["pages"][0]["status"] == "done", row["pages"][0]
+    assert [p["page_no"] for p in row["failed_pages"]] == [2, 3, 4, 5], row["failed_pages"]
+    for page in row["failed_pages"]:
+        assert page["reason"] == (
+            "page cannot be loaded: it is missing from the PDF's page tree, or damaged"
+        ), page
+    assert "retries" not in json.dumps(row) and "dfium" not in json.dumps(row), row
+    assert "Traceback" not in stderr
+
+
+def test_no_error_message_shows_a_path_of_the_store(bomb_batch) -> None:
+    """Decoders name the file they read (Pillow its file object, qpdf its path): the store's
+    copy. A 0×0 PNG and a damaged PDF say why, never where the store keeps them."""
+    _, stdout, _, _, data_dir = bomb_batch
+    results = rows(stdout)
+    for name in ("zero.png", "damaged.pdf"):
+        message = results[name]["error"]["message"]
+        assert results[name]["error"]["code"] == "corrupt", results[name]
+        assert str(data_dir) not in message and "_io." not in message, message
+    assert results["zero.png"]["error"]["message"] == (
+        "image cannot be read: not an image format sohoa reads, or damaged"
+    )
+    assert results["damaged.pdf"]["error"]["message"].startswith(
+        "PDF is damaged or truncated: the file"
+    ), results["damaged.pdf"]["error"]
+    for row in results.values():
+        assert str(data_dir) not in json.dumps(row.get("error")), row
 
 
 def test_the_largest_accepted_pages_go_through_within_the_memory_bound(tmp_path: Path) -> None:
