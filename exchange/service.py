@@ -929,7 +929,8 @@ class Exchange:
             return f"status timestamp {entry.timestamp} is in the future"
         signed = [(t, s) for s in mine if (t := _signed_time(s.timestamp)) is not None]
         if signed:
-            latest_at, latest = max(signed, key=lambda ts: ts[0])
+            latest_at = max(t for t, _ in signed)
+            latest = [s for t, s in signed if t == latest_at][-1]  # the last stored of them
             if when < latest_at:
                 return (
                     f"status {_status_name(entry.code)} signed at {entry.timestamp} is older "
