@@ -322,8 +322,9 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passw
         ),
         # Many small elements or attributes: refused at the limit, never a tree of millions.
         (
-            SAMPLE.replace("<edXML:Content />", "<edXML:Content>" + "<a/>" * 100_001 + "</edXML:Content>")
-            .encode(),
+            SAMPLE.replace(
+                "<edXML:Content />", "<edXML:Content>" + "<a/>" * 100_001 + "</edXML:Content>"
+            ).encode(),
             "more than 100,000 XML elements",
         ),
         (
@@ -667,10 +668,18 @@ def test_cli_build_then_receive_a_file(world: World, tmp_path: Path) -> None:
     )
     assert built.returncode == 0, built.stderr
     message_id = json.loads(built.stdout)["message_id"]
-    plain = run_cli(
-        data_dir, "exchange", "build", world.report[:10], "--from", COMMUNE, "--to", DISTRICT,
-        "-o", str(tmp_path / "plain.edxml"),
-    )  # fmt: skip
+    plain = run_cli(  # without --json: it printed a summary from an undefined name, exit 1
+        data_dir,
+        "exchange",
+        "build",
+        world.report[:10],
+        "--from",
+        COMMUNE,
+        "--to",
+        DISTRICT,
+        "-o",
+        str(tmp_path / "plain.edxml"),
+    )
     assert plain.returncode == 0, plain.stderr
     assert f"wrote {tmp_path / 'plain.edxml'}" in " ".join(plain.stderr.split())
     tampered = tmp_path / "tampered.edxml"
@@ -1119,8 +1128,15 @@ def test_every_route_limits_its_body_and_checks_the_token_before_reading_it(worl
         return asyncio.run(_asgi_post(app, path, headers, body))
 
     # No token or a wrong one: 401 before a byte of the body is read, on every exchange route.
-    for path in ("/exchange/send", "/exchange/build", "/exchange/receive", "/exchange/status-in",
-                 f"/exchange/messages/{'ab' * 16}/status", "/exchange/anything-added-later"):
+    guarded = (
+        "/exchange/send",
+        "/exchange/build",
+        "/exchange/receive",
+        "/exchange/status-in",
+        f"/exchange/messages/{'ab' * 16}/status",
+        "/exchange/anything-added-later",
+    )
+    for path in guarded:
         for headers in ({}, {"Authorization": "Bearer nope"}):
             status, _, read = post(path, {**headers, "Content-Type": "application/json"})
             assert (status, read) == (401, 0), (path, headers, status, read)
