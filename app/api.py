@@ -25,6 +25,8 @@ from workers.submit import accept
 
 MAX_UPLOAD_BYTES = 2 * 1024**3
 MULTIPART_SLACK_BYTES = 64 * 1024  # boundaries and part headers around the uploaded file
+# Every other route's body: JSON of a few fields (a list of record ids, a status note).
+DEFAULT_BODY_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,7 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return MAX_UPLOAD_BYTES + MULTIPART_SLACK_BYTES
         return exchange_limits(method, path)
 
-    api.add_middleware(BodyLimit, limits=limits)
+    # Every route has a body limit: DEFAULT_BODY_BYTES unless `limits` names a larger one.
+    # register_exchange_routes adds its token check after this, i.e. outside it: a request
+    # without a valid token is answered 401 before any of its body is read.
+    api.add_middleware(BodyLimit, limits=limits, default=DEFAULT_BODY_BYTES)
 
     def resolve(doc_id: str) -> str:
         try:

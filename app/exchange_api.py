@@ -2,35 +2,89 @@
 
 Every call names its organ by a per-organ API token (`sohoa exchange token ORGAN`), sent as
 `Authorization: Bearer <token>`: no token or an unknown one is 401, an organ acting on a message
-it neither sent nor received (and that is not public) is 403.
+it neither sent nor received (and that is not public) is 403. The token is checked by
+ExchangeAuth, an ASGI middleware, before the route reads a byte of the body (FastAPI reads and
+parses a JSON body before it runs a route's dependencies); every path under /exchange/ needs
+one except the public registry (GET /exchange/organs…).
 """
 
+import json
+import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request
+import anyio
+from fastapi import Body, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
-from app.transfer import content_disposition, file_chunks, read_body, spool_body
-from exchange.models import STATUS_NAMES, AccessDenied, Kind, Status, TransportError
+from app.transfer import content_disposition, file_chunks, read_body, refuse, spool_body
+from exchange.models import (
+    STATUS_NAMES,
+    AccessDenied,
+    Kind,
+    Status,
+    StatusRefused,
+    TransportError,
+)
 from exchange.service import Exchange
 from workers.runtime import WorkerPool
 from workers.services import Services
 
 STATUS_MAX_BYTES = 1024 * 1024  # a Status message is a header only
+_PUBLIC = re.compile(r"^/exchange/organs(/[^/]*)?/?$")  # the registry: GET without a token
+_ORGAN_SCOPE_KEY = "sohoa.organ"  # where ExchangeAuth leaves the token's organ for the route
 
 
 def body_limits(max_bytes: int):  # noqa: ANN201
-    """Request body limits of the exchange routes, for app.transfer.BodyLimit."""
+    """Routes whose body may exceed app.api's default, for app.transfer.BodyLimit."""
 
     def limit(method: str, path: str) -> int | None:
-        if method != "POST":
-            return None
-        return {"/exchange/receive": max_bytes, "/exchange/status-in": STATUS_MAX_BYTES}.get(path)
+        if method == "POST" and path == "/exchange/receive":
+            return max_bytes
+        return None
 
     return limit
+
+
+def _token(headers: list[tuple[bytes, bytes]]) -> str:
+    found = {k.lower(): v for k, v in headers}
+    explicit = found.get(b"x-sohoa-token", b"").decode("latin-1").strip()
+    bearer = found.get(b"authorization", b"").decode("latin-1").strip()
+    return explicit or bearer.removeprefix("Bearer ").strip()
+
+
+class ExchangeAuth:
+    """ASGI middleware: a request under /exchange/ without a valid organ token is answered 401
+    before its body is read (nothing buffered, the connection closed). Every path there needs
+    a token unless it is a GET of the public registry, so a route added later is guarded."""
+
+    def __init__(self, app: Any, organ_for_token: Callable[[str], str | None]) -> None:
+        self.app = app
+        self.organ_for_token = organ_for_token
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path == "/exchange" or path.startswith("/exchange/")):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] in ("GET", "HEAD") and _PUBLIC.match(path):
+            await self.app(scope, receive, send)
+            return
+        token = _token(scope["headers"])
+        organ_id = await anyio.to_thread.run_sync(self.organ_for_token, token) if token else None
+        if organ_id is None:
+            body = {
+                "error": "unauthorized",
+                "message": "an organ API token is required (Authorization: Bearer …)",
+            }
+            await refuse(
+                send, 401, json.dumps(body).encode(), [(b"www-authenticate", b"Bearer")]
+            )
+            return
+        await self.app({**scope, _ORGAN_SCOPE_KEY: organ_id}, receive, send)
 
 
 class SendRequest(BaseModel):
@@ -50,12 +104,13 @@ class StatusRequest(BaseModel):
 def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool) -> None:
     exchange = Exchange(services, enqueue=lambda doc_id: pool.actors.ingest.send(doc_id))
 
-    def organ(
-        authorization: Annotated[str | None, Header()] = None,
-        x_sohoa_token: Annotated[str | None, Header()] = None,
-    ) -> str:
-        token = x_sohoa_token or (authorization or "").removeprefix("Bearer ").strip()
-        organ_id = exchange.organ_for_token(token)
+    # Added after app.api's BodyLimit, so outside it: the token is checked first.
+    api.add_middleware(ExchangeAuth, organ_for_token=exchange.organ_for_token)
+
+    def organ(request: Request) -> str:
+        organ_id = request.scope.get(_ORGAN_SCOPE_KEY)
+        if organ_id is None:  # a route outside /exchange/ that names an organ: checked here
+            organ_id = exchange.organ_for_token(_token(request.scope["headers"]))
         if organ_id is None:
             raise HTTPException(401, "an organ API token is required (Authorization: Bearer …)")
         return organ_id
@@ -69,6 +124,10 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
     @api.exception_handler(AccessDenied)
     def forbidden(_: Any, error: AccessDenied) -> JSONResponse:
         return JSONResponse({"error": error.code, "message": error.message}, status_code=403)
+
+    @api.exception_handler(StatusRefused)
+    def out_of_order(_: Any, error: StatusRefused) -> JSONResponse:
+        return JSONResponse({"error": error.code, "message": error.message}, status_code=409)
 
     @api.exception_handler(TransportError)
     def busy(_: Any, error: TransportError) -> JSONResponse:  # the peer retries after a 503
@@ -124,8 +183,6 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
     async def receive(request: Request, me: Organ) -> JSONResponse:
         """An edXML envelope for the token's organ (from a peer, or a file uploaded): the body
         goes to a temporary file as it arrives (BodyLimit refuses it above the limit)."""
-        import anyio
-
         with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as tmp:
             path = Path(tmp) / "envelope.edxml"
             await spool_body(request, path, exchange.options.max_bytes)
@@ -136,8 +193,11 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         return JSONResponse(body, status_code=422 if receipt.status == Status.rejected else 200)
 
     @api.post("/exchange/status-in")
-    async def status_in(request: Request, _me: Organ) -> dict:
-        entry = exchange.receive_status(await read_body(request, STATUS_MAX_BYTES))
+    async def status_in(request: Request, me: Organ) -> dict:
+        """A recipient's signed status about a message of the token's organ (the peer posts it
+        with the token this installation issued for that organ, as for /exchange/receive)."""
+        data = await read_body(request, STATUS_MAX_BYTES)
+        entry = await anyio.to_thread.run_sync(exchange.receive_status, data, me)
         return entry.model_dump(mode="json")
 
     @api.get("/exchange/inbox")

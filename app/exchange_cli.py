@@ -251,7 +251,7 @@ def build(
     if as_json:
         _emit(summary)
     else:
-        err.print(f"wrote {output} ({len(data):,} bytes), message {env.message_id}")
+        err.print(f"wrote {output} ({summary['bytes']:,} bytes), message {env.message_id}")
 
 
 def _receipt_json(receipt: Receipt) -> dict[str, Any]:

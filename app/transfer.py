@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 
-Limits = Callable[[str, str], int | None]  # (method, path) -> most bytes accepted, or None
+# (method, path) -> most bytes accepted on that route, or None for the middleware's default
+Limits = Callable[[str, str], int | None]
 
 
 def _too_large(limit: int, declared: int | None = None) -> bytes:
@@ -27,17 +28,22 @@ class BodyLimit:
     """ASGI middleware: a request body above its route's limit is refused with 413 — from
     Content-Length before a byte is read, and while streaming as soon as more bytes than the
     limit have arrived (no Content-Length, or a lying one). Whatever the app makes of the
-    cut-off body (a parse error, a half-read form), the client gets the 413."""
+    cut-off body (a parse error, a half-read form), the client gets the 413.
 
-    def __init__(self, app: Any, limits: Limits) -> None:
+    Every HTTP request has a limit: `default` unless `limits` names a larger one for its route,
+    so a route added later is guarded without anyone remembering to list it."""
+
+    def __init__(self, app: Any, limits: Limits, default: int) -> None:
         self.app = app
         self.limits = limits
+        self.default = default
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        limit = self.limits(scope["method"], scope["path"]) if scope["type"] == "http" else None
-        if limit is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limits(scope["method"], scope["path"])
+        limit = self.default if limit is None else limit
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             length = int(declared) if declared.isdigit() else None
@@ -77,10 +83,16 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(send: Callable, body: bytes) -> None:
-        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await refuse(send, 413, body)
+
+
+async def refuse(send: Callable, status: int, body: bytes, headers: list | None = None) -> None:
+    """Answer without reading the request body; `Connection: close`, so the server drops the
+    connection instead of reading (and discarding) whatever body the client still sends."""
+    headers = [*(headers or []), (b"content-type", b"application/json"), (b"connection", b"close")]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def spool_body(request: Request, path: Path, limit: int) -> Path:

@@ -59,7 +59,15 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSD = "http://www.w3.org/2001/XMLSchema"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 MAX_BYTES = 256 * 1024 * 1024
+# What any message may make of a tree in memory, whatever its size in bytes (a header has a
+# few hundred elements; 100,000 `<a/>` are 400 KB of XML but ~50 MB of tree): parsing stops
+# with EnvelopeError at the first element, attribute or character past these.
 MAX_DEPTH = 64
+MAX_NODES = 100_000  # elements, comments and processing instructions
+MAX_ATTRIBUTES = 32  # on one element
+MAX_ATTRIBUTE_CHARS = 64 * 1024  # one attribute's value
+MAX_TREE_CHARS = 32 * 1024 * 1024  # all text and attribute values kept in the tree (attachments'
+# base64 is decoded to files and not counted when spooled)
 SHA256_URI = "http://www.w3.org/2001/04/xmlenc#sha256"
 # The Id of edXMLEnvelope: what a sohoa signature references (header and Manifest; each
 # attachment is bound by the SHA-256 its Manifest Reference carries).
@@ -89,6 +97,16 @@ _ENCODED_PATH = ["edXML", "AttachmentEncoded", "Attachment", "ContentTransferEnc
 _FORBIDDEN = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _WHITESPACE = str.maketrans("", "", " \t\r\n")
 _NO_DTD = "DTDs and entity declarations are not allowed in edXML messages"
+# Outside the signed edXMLEnvelope nothing is signed, so only what QCVN 102 puts there is
+# accepted (by local name): a parent path -> the children it may have. Anything else is
+# refused, not carried. ds:Signature: where some whole-document signers put it.
+_UNSIGNED_LAYOUT: dict[tuple[str, ...], frozenset[str]] = {
+    ("edXML",): frozenset({"edXMLEnvelope", "AttachmentEncoded", "Signature"}),
+    ("edXML", "AttachmentEncoded"): frozenset({"Attachment"}),
+    ("edXML", "AttachmentEncoded", "Attachment"): frozenset(
+        {"ContentType", "ContentId", "Description", "ContentTransferEncoded", "AttachmentName"}
+    ),
+}
 
 
 def xml_parser(**kw: object) -> etree.XMLParser:
@@ -164,24 +182,53 @@ class _Reader:
     base64 goes through a decoder to a file instead of into a text node, so memory stays
     bounded whatever the attachment's size. Also refuses DTDs and deep nesting as it goes."""
 
-    def __init__(self, spool_dir: Path | None) -> None:
+    def __init__(self, spool_dir: Path | None, max_chars: int) -> None:
         self.builder = etree.TreeBuilder()
         self.spool_dir = spool_dir
         self.stack: list[str] = []
         self.sink: _Base64Sink | None = None
         self.decoded: list[Decoded] = []
         self.error: EnvelopeError | None = None
+        self.nodes = 0
+        self.chars = 0
+        self.max_chars = max_chars
 
     def _fail(self, message: str) -> None:
         self.error = self.error or EnvelopeError(message)
         raise self.error
+
+    def _count(self, chars: int, nodes: int = 0) -> None:
+        self.nodes += nodes
+        self.chars += chars
+        if self.nodes > MAX_NODES:
+            self._fail(f"message has more than {MAX_NODES:,} XML elements")
+        if self.chars > self.max_chars:
+            self._fail(f"message holds more than {self.max_chars:,} characters of header text")
+
+    def _check_layout(self, name: str) -> None:
+        if not self.stack or self.stack[0] != "edXML":
+            return  # not edXML at all: refused by its root once parsed (bounded until then)
+        allowed = _UNSIGNED_LAYOUT.get(tuple(self.stack))
+        if allowed is not None and name not in allowed:
+            where = "/".join(self.stack)
+            self._fail(f"unknown element <{name}> in {where}, outside the signed envelope")
+        if len(self.stack) == 4 and self.stack[1] == "AttachmentEncoded":
+            self._fail(f"{'/'.join(self.stack)} holds an element <{name}>, not text")
 
     def start(self, tag: str, attrib: dict, nsmap: dict) -> etree._Element:
         if len(self.stack) >= MAX_DEPTH:
             self._fail(f"XML nested deeper than {MAX_DEPTH} levels")
         if self.sink is not None:
             self._fail("an attachment's ContentTransferEncoded holds elements, not base64")
-        self.stack.append(etree.QName(tag).localname)
+        if len(attrib) > MAX_ATTRIBUTES:
+            self._fail(f"an element has more than {MAX_ATTRIBUTES} attributes")
+        longest = max((len(v) for v in attrib.values()), default=0)
+        if longest > MAX_ATTRIBUTE_CHARS:
+            self._fail(f"an attribute value is longer than {MAX_ATTRIBUTE_CHARS:,} characters")
+        self._count(sum(len(v) for v in attrib.values()), nodes=1)
+        name = etree.QName(tag).localname
+        self._check_layout(name)
+        self.stack.append(name)
         if self.spool_dir is not None and self.stack == _ENCODED_PATH:
             self.sink = _Base64Sink(self.spool_dir / f"attachment-{len(self.decoded)}")
         # lxml names the default namespace '' here and None when building
@@ -198,12 +245,15 @@ class _Reader:
         if self.sink is not None:
             self.sink.feed(text)
         else:
+            self._count(len(text))
             self.builder.data(text)
 
     def comment(self, text: str) -> etree._Element:
+        self._count(len(text), nodes=1)
         return self.builder.comment(text)
 
     def pi(self, target: str, data: str | None = None) -> etree._Element:
+        self._count(len(target) + len(data or ""), nodes=1)
         return self.builder.pi(target, data)
 
     def doctype(self, *_: object) -> None:
@@ -237,12 +287,14 @@ def _chunks_of(source: bytes | Path) -> Iterator[bytes]:
 def read_xml(
     source: bytes | Path, max_bytes: int = MAX_BYTES, spool_dir: Path | None = None
 ) -> Parsed:
-    """Parse untrusted XML from bytes or a file: no DTD, no entities, no network, bounded size
-    and depth. With `spool_dir`, attachments are decoded into files there as the XML streams."""
+    """Parse untrusted XML from bytes or a file: no DTD, no entities, no network, bounded size,
+    depth, element count and text (MAX_*), nothing unknown outside the signed envelope. With
+    `spool_dir`, attachments are decoded into files there as the XML streams; without, their
+    base64 is tree text, bounded by `max_bytes`."""
     size = len(source) if isinstance(source, bytes) else source.stat().st_size
     if size > max_bytes:
         raise EnvelopeError(f"message is {size:,} bytes, above the limit of {max_bytes:,}")
-    reader = _Reader(spool_dir)
+    reader = _Reader(spool_dir, MAX_TREE_CHARS if spool_dir is not None else max_bytes)
     parser = xml_parser(target=reader)
     tail, first = b"", True
     try:

@@ -36,6 +36,13 @@ class AccessDenied(SohoaError):
     code = "forbidden"
 
 
+class StatusRefused(SohoaError):
+    """A genuine status that may not be stored: older than what the organ already reported, or
+    a code that is never a stored status (02). HTTP 409."""
+
+    code = "status_refused"
+
+
 class TransportError(SohoaError):
     """The peer could not be reached or did not answer: the outbox tries again later."""
 
@@ -214,6 +221,8 @@ class StatusEntry(_Model):
     organ_id: str
     description: Text = ""
     at: datetime = PydField(default_factory=utcnow)
+    timestamp: str = ""  # as the organ signed it (Status/Timestamp); empty in older entries
+    replay: bool = False  # in an answer only: this exact status had been received before
 
 
 class Receipt(_Model):

@@ -30,13 +30,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
+
+from lxml import etree
 
 from exchange import envelope as edxml
 from exchange.audit import AuditLog
 from exchange.models import (
+    STATUS_NAMES,
     AccessDenied,
     Attachment,
     AttachmentOutcome,
@@ -53,6 +56,7 @@ from exchange.models import (
     Status,
     StatusEntry,
     StatusMessage,
+    StatusRefused,
     TraceHeader,
     TransportError,
 )
@@ -77,6 +81,19 @@ log = logging.getLogger("sohoa.exchange")
 P = "exchange/"
 _ID = re.compile(r"^[0-9a-f]{32}$")
 CLAIM_LEASE_S = 300  # a receipt takes well under a second; a claim this old is abandoned
+# What one recipient reports about one message only moves forward in this order (13: recalled
+# or replaced, the end). 15/16 answer an update or recall and stand beside it. 02 is never a
+# stored status: a rejection is answered in the receipt.
+_PROGRESS = {
+    Status.arrived: 1,
+    Status.accepted: 2,
+    Status.assigned: 3,
+    Status.in_progress: 4,
+    Status.done: 5,
+    Status.recalled: 6,
+}
+# A signed Status/Timestamp further ahead than this is refused (peers sign in local time).
+STATUS_CLOCK_SKEW = timedelta(days=1)
 
 
 def _now() -> datetime:
@@ -85,6 +102,20 @@ def _now() -> datetime:
 
 def _timestamp(at: datetime | None = None) -> str:
     return (at or _now()).strftime("%Y/%m/%d %H:%M:%S")
+
+
+def _signed_time(text: str) -> datetime | None:
+    """Status/Timestamp as QCVN 102 writes it (yyyy/MM/dd HH:mm:ss); None if it is not one."""
+    for fmt in ("%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text.strip(), fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _status_name(code: Status) -> str:
+    return f"{code.value} ({STATUS_NAMES[code.value]})"
 
 
 def _hash_key(text: str) -> str:
@@ -797,12 +828,22 @@ class Exchange:
         except TransportError as e:
             log.warning("status %s for %s not delivered to %s: %s", code, mid, sender, e.message)
             self._store_status(
-                StatusEntry(message_id=mid, code=code, organ_id=as_organ, description=description)
+                StatusEntry(
+                    message_id=mid,
+                    code=code,
+                    organ_id=as_organ,
+                    description=description,
+                    timestamp=msg.timestamp,
+                )
             )
 
-    def receive_status(self, data: bytes) -> StatusEntry:
+    def receive_status(self, data: bytes, to_organ: str | None = None) -> StatusEntry:
         """A recipient's signed status about a message: stored only when the organ it comes
-        from is one of that message's recipients."""
+        from is one of that message's recipients, once (a replay of the same signed status is
+        answered as before and changes nothing), and only when it moves that organ's statuses
+        forward (see _PROGRESS, and by its signed Timestamp). `to_organ`: the organ whose token
+        posted it over HTTP, which must be the message's sender (the status is addressed to it).
+        """
         root = edxml.secure_parse(data, 1024 * 1024)
         claimed = edxml.status_from_tree(root)
         organ_id = claimed.sender.organ_id
@@ -813,7 +854,7 @@ class Exchange:
             if msg.sender.organ_id != organ_id:
                 raise SignatureError("the signed status names another organ")
         else:
-            msg = claimed
+            signed, msg = root, claimed
         mid = msg.response_for.message_id
         if not _ID.match(mid or ""):
             raise EnvelopeError("status names no message id (ResponseFor/MessageId)")
@@ -823,11 +864,79 @@ class Exchange:
             raise AccessDenied(
                 f"organ {organ_id} is not a recipient of message {mid}: its status is refused"
             )
+        if to_organ is not None and to_organ != state.sender:
+            self.audit.append(
+                to_organ, "denied", mid, wanted="status", code=msg.code.value, status_of=organ_id
+            )
+            raise AccessDenied(
+                f"a status about message {mid} is posted with its sender {state.sender}'s "
+                f"token, not with {to_organ}'s"
+            )
+        # What the signature covers, canonical: the same status however it is re-serialised.
+        digest = hashlib.sha256(etree.tostring(signed, method="c14n")).hexdigest()
+        seen_key = f"messages/{mid}/status-seen/{digest}.json"
         entry = StatusEntry(
-            message_id=mid, code=msg.code, organ_id=organ_id, description=msg.description
+            message_id=mid,
+            code=msg.code,
+            organ_id=organ_id,
+            description=msg.description,
+            timestamp=msg.timestamp,
         )
-        self._store_status(entry)
-        return entry
+        if not self._exists(seen_key):
+            self._check_order(entry)
+            if self.store.create(P + seen_key, entry.model_dump_json().encode()):
+                self._store_status(entry)
+                return entry
+        first = self._get(seen_key, StatusEntry) or entry
+        self.audit.append(
+            organ_id, "replay", mid, code=msg.code.value, status_sha256=digest, wanted="status"
+        )
+        return first.model_copy(update={"replay": True})
+
+    def _check_order(self, entry: StatusEntry) -> None:
+        reason = self._out_of_order(entry)
+        if reason:
+            self.audit.append(
+                entry.organ_id,
+                "status-refused",
+                entry.message_id,
+                code=entry.code.value,
+                timestamp=entry.timestamp,
+                reason=reason,
+            )
+            raise StatusRefused(reason)
+
+    def _out_of_order(self, entry: StatusEntry) -> str:
+        """Why `entry` may not follow what its organ already reported ('' if it may)."""
+        if entry.code not in _PROGRESS and entry.code not in (Status.agree, Status.refuse):
+            return (
+                f"status {_status_name(entry.code)} is never stored as a status "
+                "(a rejection is answered in the receipt)"
+            )
+        mine = [s for s in self.statuses(entry.message_id) if s.organ_id == entry.organ_id]
+        reached = [s for s in mine if s.code in _PROGRESS]
+        if entry.code in _PROGRESS and reached:
+            top = max(reached, key=lambda s: _PROGRESS[s.code])
+            if _PROGRESS[entry.code] < _PROGRESS[top.code]:
+                return (
+                    f"status {_status_name(entry.code)} after {_status_name(top.code)} from "
+                    f"{entry.organ_id}: statuses only move forward"
+                )
+        when = _signed_time(entry.timestamp)
+        if when is None:
+            return ""
+        if when > _now() + STATUS_CLOCK_SKEW:
+            return f"status timestamp {entry.timestamp} is in the future"
+        signed = [(t, s) for s in mine if (t := _signed_time(s.timestamp)) is not None]
+        if signed:
+            latest_at = max(t for t, _ in signed)
+            latest = [s for t, s in signed if t == latest_at][-1]  # the last stored of them
+            if when < latest_at:
+                return (
+                    f"status {_status_name(entry.code)} signed at {entry.timestamp} is older "
+                    f"than {_status_name(latest.code)} signed at {latest.timestamp}"
+                )
+        return ""
 
     def _store_status(self, entry: StatusEntry) -> None:
         stamp = entry.at.strftime("%Y%m%dT%H%M%S%f")
@@ -860,6 +969,12 @@ class Exchange:
             raise SohoaError("a recipient sets 04 assigned, 05 in progress or 06 done")
         if not self._exists(f"inbox/{as_organ}/{message_id}.json"):
             raise SohoaError(f"message {message_id} was not accepted by {as_organ}")
+        latest = self.latest_status(message_id, as_organ)  # what this installation knows
+        if latest in _PROGRESS and _PROGRESS[code] < _PROGRESS[latest]:
+            raise StatusRefused(
+                f"{as_organ} already reported {_status_name(latest)} for message {message_id}: "
+                "statuses only move forward"
+            )
         self._answer(message_id, state.sender, as_organ, code, note or code.name)
 
     def recall(self, message_id: str, as_organ: str, reason: str = "") -> str:

@@ -297,6 +297,8 @@ def verify(
         ) from e
     except etree.XMLSyntaxError as e:
         raise SignatureError(f"the signed content cannot be read: {e.msg}") from e
+    except etree.LxmlError as e:  # e.g. an XPath over a hostile tree: a refusal, not a crash
+        raise SignatureError(f"the signature cannot be checked: {e}") from e
     algorithm = result.signature_xml.find(
         f"{{{DSIG}}}SignedInfo/{{{DSIG}}}SignatureMethod"
     ).get("Algorithm", "")

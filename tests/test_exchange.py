@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,7 @@ from exchange.models import (
 )
 from exchange.service import CLAIM_LEASE_S, Exchange
 from exchange.signing import sign, sign_tree, verify
+from schemas.errors import SohoaError
 from storage.local import LocalStore
 from tests.conftest import run_cli
 from workers.batch import submit_all, wait_for
@@ -288,16 +290,25 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passw
     [
         (b"", "empty message"),
         (b"%PDF-1.7 not xml", "not XML"),
-        (b"<edXML><unclosed></edXML>", "malformed XML at line 1"),
+        (b"<edXML><edXMLEnvelope><unclosed></edXMLEnvelope></edXML>", "malformed XML at line 1"),
         (BOMB, "DTDs and entity declarations are not allowed"),
         (XXE, "DTDs and entity declarations are not allowed"),
         (b"<Envelope/>", "not an edXML message: the root element is <Envelope>"),
         (SAMPLE.replace("JVBERi0x", "!!!!").encode(), "not valid base64"),
         (
+            re.sub(r"<AttachmentEncoded>.*</AttachmentEncoded>", "", SAMPLE, flags=re.S).encode(),
+            "listed in the Manifest but not included",
+        ),
+        # Outside the signed envelope only what QCVN 102 puts there: nothing else is carried.
+        (
             SAMPLE.replace("<AttachmentEncoded>", "<X>")
             .replace("</AttachmentEncoded>", "</X>")
             .encode(),
-            "listed in the Manifest but not included",
+            "unknown element <X> in edXML, outside the signed envelope",
+        ),
+        (
+            SAMPLE.replace("<Description>File", "<Description><a/>File").encode(),
+            "Attachment/Description holds an element <a>, not text",
         ),
         (
             SAMPLE.replace(
@@ -305,7 +316,32 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passw
             ).encode(),
             "From/OrganId is missing",
         ),
-        (b"<edXML>" + b"<a>" * 100 + b"</a>" * 100 + b"</edXML>", "nested deeper"),
+        (
+            b"<edXML><edXMLEnvelope>" + b"<a>" * 100 + b"</a>" * 100 + b"</edXMLEnvelope></edXML>",
+            "nested deeper",
+        ),
+        # Many small elements or attributes: refused at the limit, never a tree of millions.
+        (
+            SAMPLE.replace(
+                "<edXML:Content />", "<edXML:Content>" + "<a/>" * 100_001 + "</edXML:Content>"
+            ).encode(),
+            "more than 100,000 XML elements",
+        ),
+        (
+            SAMPLE.replace("<edXML:Content />", "<!--c-->" * 100_001).encode(),
+            "more than 100,000 XML elements",
+        ),
+        (
+            SAMPLE.replace(
+                "<edXML:Content />",
+                "<edXML:Content " + " ".join(f'a{i}="x"' for i in range(33)) + "/>",
+            ).encode(),
+            "more than 32 attributes",
+        ),
+        (
+            SAMPLE.replace("<edXML:Content />", f'<edXML:Content a="{"x" * 70_000}"/>').encode(),
+            "attribute value is longer than 65,536 characters",
+        ),
     ],
 )
 def test_hostile_or_malformed_xml_gets_a_specific_error(data: bytes, message: str) -> None:
@@ -632,6 +668,20 @@ def test_cli_build_then_receive_a_file(world: World, tmp_path: Path) -> None:
     )
     assert built.returncode == 0, built.stderr
     message_id = json.loads(built.stdout)["message_id"]
+    plain = run_cli(  # without --json: it printed a summary from an undefined name, exit 1
+        data_dir,
+        "exchange",
+        "build",
+        world.report[:10],
+        "--from",
+        COMMUNE,
+        "--to",
+        DISTRICT,
+        "-o",
+        str(tmp_path / "plain.edxml"),
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert f"wrote {tmp_path / 'plain.edxml'}" in " ".join(plain.stderr.split())
     tampered = tmp_path / "tampered.edxml"
     tampered.write_bytes(out.read_bytes().replace(b"<edXML:Subject>", b"<edXML:Subject>X", 1))
     bad = run_cli(data_dir, "exchange", "receive", str(tampered), "--as", DISTRICT, "--json")
@@ -953,3 +1003,148 @@ def test_pdf_download_names_are_encoded_not_echoed(world: World, stored: str, sh
     match = re.fullmatch(grammar, header)
     assert match, header
     assert unquote(match.group(1)) == shown  # the name the browser saves it as
+
+
+# ---------------------------------------------------------------------------- round 2 (issue 13)
+
+
+@pytest.mark.parametrize(
+    ("before", "junk", "reason"),
+    [
+        # Unsigned, after the attachments: refused by name, not carried into the store.
+        (b"</edXML>", b"<Junk>" + b"<a/>" * 200_000 + b"</Junk>", "unknown element <Junk> in"),
+        # Inside the signed header: refused at the 100,001st element, before any tree of them.
+        (b"</edXML:edXMLHeader>", b"<a/>" * 200_000, "more than 100,000 XML elements"),
+    ],
+)
+def test_a_message_of_many_tiny_elements_is_rejected_with_02(
+    world: World, before: bytes, junk: bytes, reason: str
+) -> None:
+    ex = world.ex
+    env = ex.build([world.report], COMMUNE, [PROVINCE])
+    genuine = ex.envelope_bytes(env.message_id)
+    at = genuine.rindex(before)
+    bomb = genuine[:at] + junk + genuine[at:]
+    started = time.monotonic()
+    receipt = ex.receive(bomb, PROVINCE)
+    assert receipt.status == Status.rejected and reason in receipt.reason, receipt.reason
+    assert time.monotonic() - started < 10
+    assert any(
+        e.action == "reject" and e.target == f"sha256:{receipt.envelope_sha256}"
+        for e in ex.audit.entries()[-5:]
+    )
+    assert ex.receipt(env.message_id, PROVINCE) is None  # nothing stored under its id
+    assert ex.receive(genuine, PROVINCE).status == Status.accepted  # the intact one still is
+
+
+def _status(ex: Exchange, message_id: str, code: str, at: datetime, organ: str = DISTRICT) -> bytes:
+    msg = StatusMessage(
+        response_for=ResponseFor(organ_id=COMMUNE, message_id=message_id),
+        sender=ex.organ_info(organ),
+        code=Status(code),
+        description=f"status {code}",
+        timestamp=at.strftime("%Y/%m/%d %H:%M:%S"),
+    )
+    return sign(edxml.status_tree(msg), ex.keys.keys(organ))
+
+
+def test_a_status_is_stored_once_and_only_moves_forward(world: World) -> None:
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    _deliver(world, message_id)
+    now = datetime.now(UTC)  # not before the 01 and 03 the delivery stored
+    in_progress = _status(ex, message_id, "05", now)
+    assert ex.receive_status(in_progress).code == Status.in_progress
+    ex.set_status(message_id, DISTRICT, Status.done, "xong")
+    history = ex.statuses(message_id)
+    assert [s.code for s in history][-2:] == [Status.in_progress, Status.done]
+    # The same signed 05 again, as sent and re-serialised: answered as before, nothing stored.
+    again = ex.receive_status(in_progress)
+    assert again.code == Status.in_progress and again.model_dump().get("replay") is True
+    reserialised = in_progress.replace(b"?>", b"?>\n", 1)
+    assert ex.receive_status(reserialised).model_dump().get("replay") is True
+    # Genuine but older than what the district reported, or a code never stored: refused.
+    refused = [
+        (_status(ex, message_id, "04", now), "after 06 (done) from 000.00.52.H34: statuses only"),
+        (_status(ex, message_id, "06", now - timedelta(hours=1)), "is older than 06 (done)"),
+        (_status(ex, message_id, "02", now), "02 (rejected) is never stored"),
+    ]
+    for data, reason in refused:
+        with pytest.raises(SohoaError, match=re.escape(reason)):
+            ex.receive_status(data)
+    with pytest.raises(SohoaError, match="only move forward"):
+        ex.set_status(message_id, DISTRICT, Status.assigned)
+    assert ex.statuses(message_id) == history
+    mine = [e for e in ex.audit.entries() if e.target == message_id]
+    assert sum(e.action == "replay" for e in mine) == 2
+    assert sum(e.action == "status-refused" for e in mine) == 3
+
+
+def test_status_in_over_http_needs_the_messages_sender_token(world: World) -> None:
+    from app.api import create_app
+
+    ex = world.ex
+    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    _deliver(world, message_id)
+    now = datetime.now(UTC).replace(microsecond=0)
+    in_progress = _status(ex, message_id, "05", now)
+    tokens = {o: ex.issue_token(o) for o in (COMMUNE, OUTSIDER)}
+    with TestClient(create_app(world.settings)) as client:
+
+        def post(organ: str, body: bytes):  # noqa: ANN202
+            headers = {"Authorization": f"Bearer {tokens[organ]}"}
+            return client.post("/exchange/status-in", headers=headers, content=body)
+
+        other = post(OUTSIDER, in_progress)  # a genuine status, another organ's token
+        assert other.status_code == 403, other.text
+        assert ex.latest_status(message_id, DISTRICT) == Status.accepted
+        first = post(COMMUNE, in_progress)
+        assert first.status_code == 200 and first.json()["code"] == "05"
+        replay = post(COMMUNE, in_progress)
+        assert replay.status_code == 200 and replay.json()["replay"] is True
+        older = post(COMMUNE, _status(ex, message_id, "04", now))
+        assert older.status_code == 409 and "only move forward" in older.json()["message"]
+        rejected = post(COMMUNE, _status(ex, message_id, "02", now))
+        assert rejected.status_code == 409
+    assert [s.code for s in ex.statuses(message_id)][-1] == Status.in_progress
+    assert len([s for s in ex.statuses(message_id) if s.code == Status.in_progress]) == 1
+
+
+def test_every_route_limits_its_body_and_checks_the_token_before_reading_it(world: World) -> None:
+    import asyncio
+
+    from app.api import create_app
+
+    app = create_app(world.settings)
+
+    @app.post("/added-later")  # a route nobody listed: the default limit guards it too
+    def added_later(payload: dict) -> dict:
+        return payload
+
+    auth = {"Authorization": f"Bearer {world.ex.issue_token(COMMUNE)}"}
+    body = [b'{"documents": ["' + b"a" * (256 << 10)] + [b"a" * (256 << 10)] * 39  # 10 MB
+
+    def post(path: str, headers: dict[str, str]) -> tuple:
+        return asyncio.run(_asgi_post(app, path, headers, body))
+
+    # No token or a wrong one: 401 before a byte of the body is read, on every exchange route.
+    guarded = (
+        "/exchange/send",
+        "/exchange/build",
+        "/exchange/receive",
+        "/exchange/status-in",
+        f"/exchange/messages/{'ab' * 16}/status",
+        "/exchange/anything-added-later",
+    )
+    for path in guarded:
+        for headers in ({}, {"Authorization": "Bearer nope"}):
+            status, _, read = post(path, {**headers, "Content-Type": "application/json"})
+            assert (status, read) == (401, 0), (path, headers, status, read)
+    # With a token, JSON routes (and any route not given a larger limit) stop at 1 MiB.
+    for path in ("/exchange/send", f"/exchange/messages/{'ab' * 16}/recall", "/added-later"):
+        headers = {**auth, "Content-Type": "application/json"}
+        status, answer, read = post(path, headers)
+        assert status == 413 and read <= (1 << 20) + (256 << 10), (path, status, read)
+        assert b"above the limit of 1,048,576 bytes" in answer
+        status, _, read = post(path, {**headers, "Content-Length": str(3 << 30)})
+        assert (status, read) == (413, 0), path
