@@ -10,7 +10,10 @@ store) and created write-once, every `every` entries or `interval` of time when 
 appended, and at every `sohoa audit verify`. Verify checks the chain, every checkpoint's
 signature and link, and that the chain still holds each checkpointed prefix; the newest
 checkpoint this machine wrote or verified is also kept in its data folder, so deleting the
-newest checkpoints from the store is seen too. What it still cannot see: docs/exchange.md.
+newest checkpoints from the store is seen too. Checkpoint 1 is written with entry 1, so entries
+without any checkpoint (or a first checkpoint over more entries) mean checkpoints were deleted.
+Verify writes a checkpoint only over a log that passed every check. What it still cannot see:
+docs/exchange.md.
 """
 
 from __future__ import annotations
