@@ -242,5 +242,7 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         return {"message_id": message_id, "public": True}
 
     @api.get("/audit/verify")
-    def audit_verify() -> dict[str, Any]:
-        return exchange.audit.verify_and_checkpoint().as_json()
+    def audit_verify(_me: Organ) -> dict[str, Any]:
+        """The check only, for any valid organ token (accounts and roles come later): a GET
+        is safe, so it writes no checkpoint; `sohoa audit verify` and appends write them."""
+        return exchange.audit.check().as_json()

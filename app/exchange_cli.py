@@ -556,8 +556,10 @@ def public(message_id: str, as_organ: AsOrgan) -> None:
 
 @audit_app.command("verify")
 def audit_verify(as_json: AsJson = False) -> None:
-    """Check the hash chain against the signed checkpoints, then write a checkpoint of what
-    was verified; exit code 1 names the tampering found (docs/exchange.md: what it proves)."""
+    """Check the hash chain against the signed checkpoints, then (only when everything holds)
+    write a checkpoint of what was verified; exit code 1 names the tampering found, and then
+    nothing is written (docs/exchange.md: what it proves). A read-only data folder is verified
+    all the same, with a line saying no checkpoint could be written."""
     from exchange.audit import AuditLog
 
     services = _services()
@@ -581,8 +583,8 @@ def audit_verify(as_json: AsJson = False) -> None:
             )
         if report.written is not None:
             out.print(f"  written: {report.written.describe()}")
-        if report.note:
-            out.print(f"  no checkpoint written: {report.note}")
+    if report.note and not as_json:  # e.g. a read-only data folder: the result above stands
+        (out if report.ok else err).print(f"  {report.note}", soft_wrap=True)
     raise typer.Exit(0 if report.ok else 1)
 
 

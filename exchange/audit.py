@@ -10,7 +10,10 @@ store) and created write-once, every `every` entries or `interval` of time when 
 appended, and at every `sohoa audit verify`. Verify checks the chain, every checkpoint's
 signature and link, and that the chain still holds each checkpointed prefix; the newest
 checkpoint this machine wrote or verified is also kept in its data folder, so deleting the
-newest checkpoints from the store is seen too. What it still cannot see: docs/exchange.md.
+newest checkpoints from the store is seen too. Checkpoint 1 is written with entry 1, so entries
+without any checkpoint (or a first checkpoint over more entries) mean checkpoints were deleted.
+Verify writes a checkpoint only over a log that passed every check. What it still cannot see:
+docs/exchange.md.
 """
 
 from __future__ import annotations
@@ -286,34 +289,37 @@ class AuditLog:
         return report.entries, report.problem
 
     def verify_and_checkpoint(self) -> AuditReport:
-        """`check`, then (when everything holds) anchor what was verified: a new checkpoint
-        unless the newest already records this very head, and this machine's local copy."""
+        """`check`, then (only when everything holds: any doubt is a `problem`, and then nothing
+        is written) anchor what was verified: a new checkpoint unless the newest already records
+        this very head, and this machine's local copy. A data folder or store this user cannot
+        write leaves the result as it is, with a `note` saying no checkpoint was written."""
         report = self.check()
         if not report.ok or self.keys_dir is None:
             return report
-        with self._locked():
-            try:
+        try:
+            with self._locked():
                 if report.latest is not None:
                     self._remember(report.latest)
                 if report.entries:
                     report.written = self._write_checkpoint(report.entries, report.head)
-            except SohoaError as e:
-                report.note = e.message
-            except OSError as e:  # the keys folder is not writable by this user
-                report.note = str(e)
+        except SohoaError as e:
+            report.note = _join(report.note, f"could not write a checkpoint: {e.message}")
+        except OSError as e:  # a read-only data folder or store: verifying needed no write
+            why = f"cannot write {e.filename}: {e.strerror}" if e.filename else str(e)
+            report.note = _join(report.note, f"could not write a checkpoint ({why})")
         return report
 
-    def check(self) -> AuditReport:
+    def check(self, *, again: bool = True) -> AuditReport:
         """Read in this order so that appends running meanwhile cannot look like tampering:
         the local anchor, then the checkpoints, then the entries (each checkpoint only
-        ever names entries created before it)."""
+        ever names entries created before it). Writes nothing."""
         try:
             anchor = self._read_anchor()
-            public = self._trusted_key()
+            public, note = self._trusted_key()
             checkpoints = self._verified_checkpoints(public, anchor)
         except AuditError as e:
             return AuditReport(0, e.message)
-        report = AuditReport(0, checkpoints=len(checkpoints))
+        report = AuditReport(0, checkpoints=len(checkpoints), note=note)
         report.latest = checkpoints[-1] if checkpoints else None
         if checkpoints and public is not None and not self.store.exists(KEY_OBJECT):
             report.problem = f"the audit public key {KEY_OBJECT} was deleted from the store"
@@ -323,7 +329,38 @@ class AuditLog:
             widest = max(checkpoints, key=lambda c: c.count)
             if widest.count > report.entries:
                 report.problem = _deleted(report.entries, widest)
+        if report.problem is None and not checkpoints:
+            report.problem = self._unanchored(report.entries)
+            if report.problem is not None and again and self._checkpoint_keys():
+                # The first entry and its checkpoint were being written as we read: once more.
+                return self.check(again=False)
         return report
+
+    def _unanchored(self, entries: int) -> str | None:
+        """No checkpoint at all. The first entry of an installation is checkpointed as it is
+        written (and the audit key recorded just before), so entries, or the recorded key,
+        without any checkpoint mean the checkpoints were deleted: the chain alone could then
+        have been rewritten and re-hashed from any entry, and nothing is anchored over it.
+        A log kept without a keys folder (chain only, no checkpoints) is exempt."""
+        keyed = self.store.exists(KEY_OBJECT)
+        if self.keys_dir is None and not keyed:
+            return None
+        if entries:
+            return (
+                f"the log has {entries} entries but no checkpoint: an installation's first entry "
+                "is checkpointed as it is written, so the checkpoints were deleted; the chain "
+                "alone cannot show whether it was rewritten and re-hashed (not re-anchored)"
+            )
+        if keyed:
+            return (
+                f"the store records the audit key ({KEY_OBJECT}) but holds no entry and no "
+                "checkpoint: the key is recorded with the first checkpoint, so the log and its "
+                "checkpoints were deleted"
+            )
+        return None
+
+    def _checkpoint_keys(self) -> list[str]:
+        return sorted(k for k in self.store.list(CHECKPOINTS) if k.endswith(".json"))
 
     def _walk(self, checkpoints: list[Checkpoint]) -> tuple[int, str, str | None]:
         """The hash chain from entry 1, each checkpointed entry against its checkpoint."""
@@ -355,30 +392,38 @@ class AuditLog:
             prev, seq = entry.hash, entry.seq
         return seq, prev, None
 
-    def _trusted_key(self) -> ed25519.Ed25519PublicKey | None:
+    def _trusted_key(self) -> tuple[ed25519.Ed25519PublicKey | None, str]:
         """This machine's own audit key when it has it (nothing in the store can change that
-        one); else the public key recorded in the store."""
-        local = installation_key(self.keys_dir, create=False) if self.keys_dir else None
+        one); else the public key recorded in the store, with a note saying so when the key
+        file is there but this user may not read it."""
+        note = ""
+        try:
+            local = installation_key(self.keys_dir, create=False) if self.keys_dir else None
+        except OSError as e:
+            local = None
+            note = (
+                f"this user cannot read {e.filename or 'the audit key'}: checkpoints were checked "
+                f"against the public key recorded in the store ({KEY_OBJECT}) instead"
+            )
         try:
             stored = _load_public(self.store.get_bytes(KEY_OBJECT))
         except NotFound:
             stored = None
         if local is None:
-            return stored
+            return stored, note
         public = local.public_key()
         if stored is not None and fingerprint(stored) != fingerprint(public):
             raise AuditError(
                 f"the audit public key in the store ({KEY_OBJECT}) is not this installation's "
                 f"audit key ({self.keys_dir / 'audit.key.pem'}): it was replaced"
             )
-        return public
+        return public, note
 
     def _verified_checkpoints(
         self, public: ed25519.Ed25519PublicKey | None, anchor: Checkpoint | None
     ) -> list[Checkpoint]:
         out: list[Checkpoint] = []
-        keys = sorted(k for k in self.store.list(CHECKPOINTS) if k.endswith(".json"))
-        for n, key in enumerate(keys, start=1):
+        for n, key in enumerate(self._checkpoint_keys(), start=1):
             cp = self._load_checkpoint(key)
             if key != checkpoint_key(cp.n) or cp.n != n:
                 raise AuditError(
@@ -398,6 +443,13 @@ class AuditLog:
             if cp.prev != (out[-1].digest() if out else GENESIS):
                 raise AuditError(
                     f"{cp.describe()} does not follow checkpoint {n - 1}: checkpoint chain broken"
+                )
+            if n == 1 and cp.count != 1:
+                raise AuditError(
+                    f"{cp.describe()} is the first checkpoint but records {cp.count} entries: "
+                    "an installation's first entry is checkpointed as it is written, so the "
+                    "checkpoints before were deleted and the log was anchored again over "
+                    "what was left"
                 )
             if out and cp.count < out[-1].count:
                 raise AuditError(
@@ -440,11 +492,18 @@ class AuditLog:
     def _write_checkpoint(self, count: int, head: str) -> Checkpoint | None:
         """Sign and create checkpoint n + 1 for entries 1..count (lock held). None when the
         newest checkpoint already covers `count` entries."""
-        key = self._signing_key()
         latest = self._latest_checkpoint()
         for _ in range(20):
             if latest is not None and latest.count >= count:
                 return None
+            if latest is None and count != 1:
+                # Checkpoint 1 is written with entry 1 (by whoever appended it). Entries and
+                # no checkpoint: never anchor that silently; verify reports it.
+                raise AuditError(
+                    f"the log has {count} entries but no checkpoint: not anchoring it "
+                    "(run `sohoa audit verify`)"
+                )
+            key = self._signing_key()
             cp = Checkpoint(
                 n=latest.n + 1 if latest else 1,
                 count=count,
@@ -493,7 +552,7 @@ class AuditLog:
         numbers; one listing only when this machine knows none."""
         anchor = self._read_anchor()
         if anchor is None:
-            keys = sorted(k for k in self.store.list(CHECKPOINTS) if k.endswith(".json"))
+            keys = self._checkpoint_keys()
             return self._load_checkpoint(keys[-1]) if keys else None
         try:
             stored = self._load_checkpoint(checkpoint_key(anchor.n))
@@ -543,6 +602,10 @@ class AuditLog:
         tmp = path.with_name(f".tmp-{os.getpid()}-{ANCHOR_FILE}")
         tmp.write_bytes(cp.model_dump_json().encode())
         tmp.replace(path)
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 def _deleted(entries: int, cp: Checkpoint) -> str:

@@ -49,7 +49,10 @@ def install(request: pytest.FixtureRequest, tmp_path: Path) -> Install:
     if request.param == "s3":
         url = request.getfixturevalue("servers")["SOHOA_STORAGE"]
         storage = url.rsplit("/", 1)[0] + f"/audit-{uuid.uuid4().hex[:12]}"
-    data = tmp_path / "data"
+    return make_install(tmp_path / "data", storage)
+
+
+def make_install(data: Path, storage: str = "") -> Install:
     env = {
         **os.environ,
         "SOHOA_DATA_DIR": str(data),
@@ -227,6 +230,56 @@ def attack_truncate_and_reanchor_with_the_real_key(install: Install) -> str:
     return "checkpoint 5 (6 entries"
 
 
+def _forget_every_checkpoint(install: Install) -> None:
+    """What someone who can write the store and the data folder can do: delete every
+    checkpoint and the machine's anchor (the audit key file stays where it is)."""
+    for key in checkpoint_keys(install.store):
+        install.store.delete(key)
+    (install.settings.data_dir / "exchange-keys" / "audit-anchor.json").unlink()
+
+
+def attack_delete_every_checkpoint_and_the_anchor_then_rehash(install: Install) -> str:
+    _forget_every_checkpoint(install)
+    _rehash_from(install.store, 5)
+    return "the log has 8 entries but no checkpoint"
+
+
+def attack_delete_every_checkpoint_and_the_anchor_then_append(install: Install) -> str:
+    """The next append must not anchor what is left (it did: checkpoint 1 over 9 entries)."""
+    _forget_every_checkpoint(install)
+    _rehash_from(install.store, 5)
+    install.ex.audit.append(COMMUNE, "read", "message-after")
+    assert checkpoint_keys(install.store) == []
+    return "the log has 9 entries but no checkpoint"
+
+
+def attack_delete_every_checkpoint_then_sign_one_over_the_rest(install: Install) -> str:
+    """A first checkpoint over many entries: what 8eae1ec's verify signed after the attack
+    above, or a holder of the key re-anchoring; the first one always counts 1 entry."""
+    from cryptography.hazmat.primitives import serialization
+
+    from exchange.audit import GENESIS
+
+    key_file = install.settings.data_dir / "exchange-keys" / "audit.key.pem"
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    first = json.loads(install.store.get_bytes(checkpoint_keys(install.store)[0]))
+    _forget_every_checkpoint(install)
+    _rehash_from(install.store, 5)
+    head = AuditEntry.model_validate_json(install.store.get_bytes(entry_keys(install.store)[-1]))
+    forged = _sign_checkpoint(
+        {**first, "count": 8, "head": head.hash, "prev": GENESIS, "signature": ""}, key
+    )
+    install.store.put_bytes(f"{CHECKPOINTS}000000000001.json", json.dumps(forged).encode())
+    return "checkpoint 1 (8 entries"
+
+
+def attack_delete_everything_but_the_recorded_key(install: Install) -> str:
+    _forget_every_checkpoint(install)
+    for key in entry_keys(install.store):
+        install.store.delete(key)
+    return "the store records the audit key (exchange/audit-key.pem) but holds no entry"
+
+
 ATTACKS = [
     attack_delete_last_entries,
     attack_rewrite_and_rehash,
@@ -236,8 +289,14 @@ ATTACKS = [
     attack_delete_a_middle_checkpoint,
     attack_reanchor_with_own_key,
     attack_truncate_and_reanchor_with_the_real_key,
+    attack_delete_every_checkpoint_and_the_anchor_then_rehash,
+    attack_delete_every_checkpoint_and_the_anchor_then_append,
+    attack_delete_every_checkpoint_then_sign_one_over_the_rest,
+    attack_delete_everything_but_the_recorded_key,
 ]
 FINDINGS = {
+    attack_delete_every_checkpoint_then_sign_one_over_the_rest: "the first checkpoint but "
+    "records 8 entries",
     attack_rewrite_and_rehash: "rewritten (at an entry from 5 to 7) and re-hashed",
     attack_delete_newest_checkpoint: "is missing from the store, but this machine recorded it",
     attack_delete_newest_checkpoint_and_its_entries: "checkpoints were deleted",
@@ -252,9 +311,18 @@ def test_tampering_with_the_stored_log_is_reported(install: Install, attack) -> 
     before = install.verify()
     assert before.returncode == 0 and "8 entries" in before.stdout, before.stdout + before.stderr
     expected = attack(install)
+    anchor = install.settings.data_dir / "exchange-keys" / "audit-anchor.json"
+
+    def anchors() -> tuple[list[str], bytes | None]:
+        return checkpoint_keys(install.store), anchor.read_bytes() if anchor.exists() else None
+
+    left = anchors()
     problem = tampered(install)
     assert expected in problem, problem
     assert FINDINGS.get(attack, "") in problem, problem
+    # A log verify could not vouch for is never anchored: no checkpoint, no anchor written.
+    assert anchors() == left
+    assert expected in tampered(install)  # and so it is reported again, every time
 
 
 def test_a_checkpoint_is_written_when_entries_follow_a_quiet_spell(tmp_path: Path) -> None:
@@ -273,3 +341,103 @@ def test_a_checkpoint_is_written_when_entries_follow_a_quiet_spell(tmp_path: Pat
     last = ex.audit.append(COMMUNE, "read", "message-3")
     newest = json.loads(ex.store.get_bytes(checkpoint_keys(ex.store)[-1]))
     assert newest["count"] == last.seq == 3
+
+
+def test_http_verify_needs_an_organ_token_and_writes_no_checkpoint(tmp_path: Path) -> None:
+    """A GET is safe: it checks and reports; only `sohoa audit verify` (and appends) sign."""
+    from fastapi.testclient import TestClient
+
+    from app.api import create_app
+
+    install = make_install(tmp_path / "data")
+    fill(install)  # checkpoints at entries 1, 4 and 7; entry 8 is not anchored yet
+    token = install.ex.issue_token(COMMUNE)  # entry 9
+    written = checkpoint_keys(install.store)
+    with TestClient(create_app(install.settings)) as client:
+        assert client.get("/audit/verify").status_code == 401
+        bad = client.get("/audit/verify", headers={"Authorization": "Bearer not-a-token"})
+        assert bad.status_code == 401
+        ok = client.get("/audit/verify", headers={"Authorization": f"Bearer {token}"})
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["ok"] is True and ok.json()["entries"] == 9
+        assert ok.json()["checkpoint_written"] is None
+        assert checkpoint_keys(install.store) == written
+        for key in entry_keys(install.store)[-2:]:  # both unanchored: only the chain shows it
+            install.store.delete(key)
+        for key in checkpoint_keys(install.store)[1:]:
+            install.store.delete(key)
+        found = client.get("/audit/verify", headers={"Authorization": f"Bearer {token}"}).json()
+        assert found["ok"] is False and "checkpoint 3 (7 entries" in found["problem"]
+
+
+def _as_nobody() -> list[str]:
+    """Run as `nobody` when root (CI), whom permissions do not stop."""
+    if os.geteuid() != 0:
+        return []
+    import pwd
+
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no unprivileged user 'nobody' to drop root privileges to")
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+
+
+def test_a_read_only_data_folder_is_verified_without_writing(tmp_path: Path) -> None:
+    """An auditor's read-only copy: the full check, its result, and a line that no checkpoint
+    could be written (8eae1ec stopped with exit 5 before verifying anything)."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from tests.conftest import ROOT
+
+    install = make_install(tmp_path / "data")
+    fill(install)
+    assert install.verify().returncode == 0  # checkpoint 4 over 8 entries, and the anchor
+    install.ex.audit.append(COMMUNE, "read", "message-9")  # a checkpoint is due at verify
+    top = Path(tempfile.mkdtemp(prefix="sohoa-audit-ro-", dir="/tmp"))
+    try:
+        top.chmod(0o755)
+        data = top / "data"
+        shutil.copytree(install.settings.data_dir, data)
+        # A second copy with the newest entry deleted: tampering is found read-only too.
+        bad = top / "bad"
+        shutil.copytree(install.settings.data_dir, bad)
+        (bad / "store" / ENTRIES / "000000000009.json").unlink()
+        (bad / "store" / ENTRIES / "000000000008.json").unlink()
+        for folder, dirs, files in os.walk(top):
+            for name in [*dirs, *files]:
+                if os.geteuid() == 0:
+                    os.chown(Path(folder) / name, 65534, 65534)
+                path = Path(folder) / name
+                path.chmod(path.stat().st_mode & ~0o222)
+
+        def verify(folder: Path) -> subprocess.CompletedProcess:
+            env = {**install.env, "SOHOA_DATA_DIR": str(folder), "HOME": str(top)}
+            return subprocess.run(
+                [*_as_nobody(), sys.executable, "-m", "app.cli", "audit", "verify"],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=ROOT,
+                timeout=120,
+            )
+
+        result = verify(data)
+        shown = " ".join(result.stdout.split())
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "audit log intact: 9 entries, hash chain verified" in shown
+        assert "the newest, checkpoint 4 (8 entries" in shown
+        assert "could not write a checkpoint (cannot write" in shown
+        assert "Traceback" not in result.stderr
+        assert len(list((data / "store" / CHECKPOINTS).iterdir())) == 4
+        found = verify(bad)
+        assert found.returncode == 1, found.stdout + found.stderr
+        assert "entries 8 to 8 were deleted" in " ".join(found.stderr.split())
+    finally:
+        for folder, dirs, files in os.walk(top):
+            for name in [*dirs, *files]:
+                (Path(folder) / name).chmod(0o700)
+        shutil.rmtree(top)

@@ -761,7 +761,7 @@ def test_http_api_with_organ_tokens(world: World) -> None:
         received = client.post("/exchange/receive", headers=auth(OUTSIDER), content=built.content)
         assert received.json()["message_id"] == built.headers["X-Message-Id"]
         assert received.json()["reuse"] == {"reused": 1}
-        assert client.get("/audit/verify").json()["ok"] is True
+        assert client.get("/audit/verify", headers=auth(COMMUNE)).json()["ok"] is True
 
 
 # ---------------------------------------------------------------------------- integrity (issue 13)
