@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from schemas.errors import (
     DamagedRecord,
     IndexUnavailable,
     NotFound,
+    PermissionDenied,
     ReadOnlyData,
     SohoaError,
 )
@@ -624,8 +626,13 @@ def _as_sohoa_error(e: Exception) -> SohoaError | None:
     settings = getattr(state, "settings", None)
     if isinstance(e, OSError) and e.errno in READ_ONLY_ERRNOS and settings is not None:
         folder = str(settings.data_dir)
-        if str(e.filename or "").startswith(folder):
-            return ReadOnlyData(folder, f"write {e.filename}")
+        name = str(e.filename or "")
+        if name.startswith(folder):
+            unreadable = os.path.exists(name) and not os.access(name, os.R_OK)
+            if unreadable and e.errno != errno.EROFS:
+                # a file of the data folder this user may not even read: not a read-only folder
+                return PermissionDenied(f"permission denied in the data folder: cannot read {name}")
+            return ReadOnlyData(folder, f"write {name}")
     return None
 
 
