@@ -21,7 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -297,6 +297,35 @@ def test_serve_survives_its_index_damaged_under_it_and_serves_the_rebuilt_one(
         assert base.ids[0] in served()
         os.truncate(data / f"{INDEX}-shm", 0)  # SQLite's own file, memory-mapped in WAL mode
         assert base.ids[0] in served()
+
+
+def _damage_table(index: Path, table: str) -> None:
+    """Write over the first page of one table: opening the index and counting its documents
+    work, indexing a document does not."""
+    with closing(sqlite3.connect(index)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+        sql = "SELECT rootpage FROM sqlite_master WHERE name = ?"
+        page = db.execute(sql, (table,)).fetchone()[0]
+    with index.open("r+b") as f:
+        f.seek((page - 1) * size)
+        f.write(b"\xff" * size)
+
+
+def test_ingest_meeting_a_damaged_index_says_so_and_reindex_adds_the_document(base: Base) -> None:
+    """The index fails under a running ingest: the document is finished and recorded, the row
+    says it is not searchable and why (not a silent 'ok'), and `sohoa reindex` adds it."""
+    data = _copy(base, "ingest-damaged")
+    _damage_table(data / INDEX, "facet_codes")
+    result = run_cli(data, "ingest", "--json", "--no-progress", str(base.work / "doc2.pdf"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    row = json.loads(result.stdout.splitlines()[-1])
+    assert row["status"] == "not indexed" and row["document_status"] == "done", row
+    assert row["error"]["code"] == "not_indexed", row
+    assert "damaged" in row["error"]["message"] and "sohoa reindex" in row["error"]["message"]
+    assert run_cli(data, "reindex").returncode == 0
+    word = max(row["metadata"]["subject"]["value"].split(), key=len)
+    assert row["document_id"] in _found(data, word)
 
 
 # ------------------------------------------------------------------------- a damaged record
