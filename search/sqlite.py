@@ -514,6 +514,8 @@ class SqliteIndex:
         name = getattr(e, "sqlite_errorname", "") or ""
         if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
             return IndexDamaged(self.path, str(e))
+        if name == "SQLITE_IOERR_SHORT_READ":  # cut under an open connection
+            return IndexDamaged(self.path, "the file is shorter than its pages")
         if name.startswith("SQLITE_READONLY"):
             return ReadOnlyData(self.path.parent, f"change the search index {self.path.name}")
         if name.startswith("SQLITE_FULL"):

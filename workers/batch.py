@@ -96,7 +96,7 @@ def _fail_stalled(services: Services, waiting: dict[str, Submission]) -> None:
 
 
 def _not_indexed(doc: Document) -> bool:
-    """Finished, but the index could not take it when it was (until `sohoa reindex`)."""
+    """Finished, but the index was damaged when it was (until `sohoa reindex`)."""
     last = doc.history[-1].note if doc.history else ""
     marked = bool(doc.errors) and doc.errors[-1].code == NOT_INDEXED
     return marked and last.startswith("not indexed")
@@ -105,7 +105,7 @@ def _not_indexed(doc: Document) -> bool:
 def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, ErrorInfo | None]:
     """Final word on one file: ok, reused (complete work found), partial (indexed, but some
     pages failed: the same ingest again retries them), not indexed (finished, but the index
-    could not take it: `sohoa reindex`) or failed, with the record and why."""
+    was damaged: `sohoa reindex`) or failed, with the record and why."""
     try:
         doc = services.records.get(sub.doc_id) if sub.doc_id else None
     except Exception as e:  # noqa: BLE001 - a damaged record is this file's row, not a crash

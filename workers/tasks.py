@@ -20,7 +20,7 @@ from pipeline.load import (
 )
 from pipeline.page import process_scanned_page, text_page_result
 from pipeline.pdf import PagePart, assemble
-from schemas.errors import IndexUnavailable, PagesFailed, SohoaError, StepFailed
+from schemas.errors import IndexDamaged, PagesFailed, SohoaError, StepFailed
 from schemas.models import (
     Document,
     DocumentStatus,
@@ -249,11 +249,10 @@ def index_document(services: Services, doc_id: str) -> None:
         if doc.parts:
             services.index.delete(doc.id)
         services.index.index(searchable)
-    except IndexUnavailable as e:
-        if e.retryable:
-            raise  # busy: the step is tried again
+    except IndexDamaged as e:
         # The document itself is finished and recorded; only the index, rebuilt from the
         # records by `sohoa reindex`, lacks it. Said in the record, never silently done.
+        # (An index merely unavailable, e.g. a server down, fails the step: it is retried.)
         doc.errors.append(ErrorInfo(code=NOT_INDEXED, message=f"not searchable: {e.message}"))
         doc.record_status(status, f"not indexed: {e.message}")
         log.warning("document %s not indexed: %s", doc.id[:12], e.message)
