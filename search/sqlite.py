@@ -241,20 +241,27 @@ def _group_postings(
 def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
     """SQLite's errors leave a public method as sohoa's own: damaged, read-only, busy. After
     damage the file is let go: the next call opens it again, finding the one `reindex` made
-    meanwhile (in this process or another)."""
+    meanwhile (in this process or another). A file changed under the open connection since it
+    was opened (replaced, cut, written by something else than SQLite) is let go before the
+    call, so what the call reads is checked again from the file itself. The whole call holds
+    the connection's lock: no other thread lets it go halfway."""
 
     @functools.wraps(method)
     def guarded(self: SqliteIndex, *args: Any, **kwargs: Any) -> _T:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.DatabaseError as e:
-            error = self._translate(e)
-            if isinstance(error, IndexDamaged):
+        with self._lock:
+            self._let_go_if_changed()
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as e:
+                error = self._translate(e)
+                if isinstance(error, IndexDamaged):
+                    self._disconnect()
+                raise error from e
+            except IndexDamaged:
                 self._disconnect()
-            raise error from e
-        except IndexDamaged:
-            self._disconnect()
-            raise
+                raise
+            finally:
+                self._note_shm()
 
     return guarded
 
@@ -267,9 +274,11 @@ class SqliteIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
-        self._open_lock = threading.Lock()
+        # One re-entrant lock for the connection: opening, using and letting it go.
+        self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._opened_as: tuple[int, ...] | None = None  # _file_state() when it was opened
+        self._shm_seen: tuple[int, int] | None = None  # (inode, largest size) of the -shm
         self._closed = False
         self.read_only = False
         self._snapshot_cache: _Snapshot | None = None
@@ -280,7 +289,7 @@ class SqliteIndex:
     def _db(self) -> sqlite3.Connection:
         conn = self._conn
         if conn is None:
-            with self._open_lock:
+            with self._lock:
                 if self._closed:
                     raise IndexUnavailable(f"the search index {self.path} was closed")
                 if self._conn is None:
@@ -288,9 +297,59 @@ class SqliteIndex:
                 conn = self._conn
         return conn
 
+    def _file_state(self) -> tuple[int, ...] | None:
+        """What changes when the file is replaced, cut or written: one stat, no read."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def _let_go_if_changed(self) -> None:
+        """SQLite trusts its page cache while the -wal says nothing changed, so a file damaged
+        or replaced by something else would be served stale. Any change (a checkpoint of
+        another process's writes too) makes the next call open and check the file again."""
+        if self._conn is None:
+            return
+        self._mend_shm()
+        if self._file_state() != self._opened_as:
+            self._disconnect()
+
+    def _shm_state(self) -> tuple[int, int] | None:
+        try:
+            st = self._sidecar("-shm").stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size)
+
+    def _note_shm(self) -> None:
+        """SQLite maps the -shm into memory (always, in WAL mode) and only ever grows it while
+        a connection has it open; its largest size seen is what may be mapped here."""
+        now = self._shm_state() if self._conn is not None else None
+        seen = self._shm_seen
+        if now is None or seen is None or now[0] != seen[0] or now[1] > seen[1]:
+            self._shm_seen = now
+
+    def _mend_shm(self) -> None:
+        """A -shm cut by something else under the mapping kills this process with SIGBUS at
+        the next touch, even closing the connection: it is grown back to its mapped size
+        first (zeros: SQLite then rebuilds the wal-index from the -wal), and let go."""
+        now, seen = self._shm_state(), self._shm_seen
+        if now is None or seen is None or now[0] != seen[0] or now[1] >= seen[1]:
+            return
+        log.warning("%s was cut by another program; growing it back", self._sidecar("-shm"))
+        try:
+            os.truncate(self._sidecar("-shm"), seen[1])
+        except OSError as e:
+            log.error("cannot grow %s back: %s", self._sidecar("-shm"), e.strerror or e)
+            return
+        self._opened_as = None  # opened again and checked at once
+
     def _open(self) -> sqlite3.Connection:
         if not self.path.exists() and not self.path.is_symlink():
             self._create()
+        # Taken before the checks: a change during them is seen by the next call.
+        opened_as = self._file_state()
         self._check_file()
         self.read_only = not self._writable()
         db = None
@@ -299,7 +358,10 @@ class SqliteIndex:
             if not self.read_only:
                 db.execute("PRAGMA journal_mode=WAL")  # files made here are already WAL
             db.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache
-            db.execute(f"PRAGMA mmap_size={1 << 34}")  # postings read in place (capped by SQLite)
+            # No memory map, whatever SQLite's build default: a mapped page of a file cut by
+            # another process kills this one with SIGBUS (a server too). Measured at 10,000
+            # documents, 1,200 queries each way in one run: p50 3.5 ms without, 3.3 ms with.
+            db.execute("PRAGMA mmap_size=0")
             self._check_layout(db)
         except BaseException as e:
             if db is not None:
@@ -308,6 +370,7 @@ class SqliteIndex:
                 raise self._translate(e) from e
             raise
         self._snapshot_cache = None
+        self._opened_as = opened_as
         return db
 
     def _connect(self, options: str) -> sqlite3.Connection:
@@ -451,6 +514,8 @@ class SqliteIndex:
         name = getattr(e, "sqlite_errorname", "") or ""
         if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
             return IndexDamaged(self.path, str(e))
+        if name == "SQLITE_IOERR_SHORT_READ":  # cut under an open connection
+            return IndexDamaged(self.path, "the file is shorter than its pages")
         if name.startswith("SQLITE_READONLY"):
             return ReadOnlyData(self.path.parent, f"change the search index {self.path.name}")
         if name.startswith("SQLITE_FULL"):
@@ -648,7 +713,7 @@ class SqliteIndex:
         self._disconnect(final=True)
 
     def _disconnect(self, final: bool = False) -> None:
-        with self._open_lock, self._lock:
+        with self._lock:
             self._closed = self._closed or final
             if self._conn is not None:
                 self._conn.close()

@@ -12,16 +12,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from corpus import make_documents, write_pdf_digital
@@ -213,6 +217,115 @@ def test_deleted_index_is_made_again_and_search_says_to_reindex(base: Base) -> N
     assert "sohoa reindex" in result.stderr
     assert run_cli(data, "reindex").returncode == 0
     assert base.ids[0] in _found(data, base.word)
+
+
+@contextmanager
+def _serving(data: Path, log: Path) -> Iterator[str]:
+    """`sohoa serve` on `data` in its own process, as an administrator runs it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_WORKERS": "1"}
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text()
+            with suppress(httpx.HTTPError):
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "the API did not start"
+            time.sleep(0.2)
+        yield url
+        assert server.poll() is None, f"the server died ({server.returncode}): {log.read_text()}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_survives_its_index_damaged_under_it_and_serves_the_rebuilt_one(
+    base: Base,
+) -> None:
+    """A running server whose index file is written over, cut to nothing, or whose -shm is
+    cut: each search answers 503 with the reason (never hits from a stale cache, never a dead
+    process: a memory-mapped page of a cut file is SIGBUS), and `sohoa reindex` from another
+    process is served at once."""
+    data = _copy(base, "served")
+    index = data / INDEX
+
+    with _serving(data, base.work / "served.log") as url:
+
+        def search() -> httpx.Response:
+            return httpx.get(f"{url}/search", params={"q": base.word}, timeout=30)
+
+        def damaged(reason: str = "") -> None:
+            response = search()
+            assert response.status_code == 503, response.text
+            assert response.json()["error"] == "index_damaged", response.text
+            assert reason in response.json()["message"] and "sohoa reindex" in response.text
+
+        # The server indexes a document itself: its connection has pages cached and mapped.
+        with (base.work / "doc2.pdf").open("rb") as f:
+            upload = httpx.post(f"{url}/documents", files={"file": f}, timeout=60)
+        assert upload.status_code == 202, upload.text
+        third = upload.json()["document_id"]
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{url}/documents/{third}", timeout=30).json()["status"] != "done":
+            assert time.monotonic() < deadline, "the upload was not processed"
+            time.sleep(0.2)
+
+        def served() -> list[str]:
+            response = search()
+            assert response.status_code == 200, response.text
+            return [h["document_id"] for h in response.json()["hits"]]
+
+        assert base.ids[0] in served()
+        os.truncate(index, 0)  # under its open connection
+        damaged()  # empty, or what SQLite closing its -wal left in it
+        assert run_cli(data, "reindex").returncode == 0
+        assert {base.ids[0], third} <= set(served())
+        with index.open("r+b") as f:  # SQLite's 100-byte header kept, its first page not
+            f.seek(100)
+            f.write(b"\xff" * 4000)
+        damaged("malformed")
+        assert run_cli(data, "reindex").returncode == 0
+        assert base.ids[0] in served()
+        os.truncate(data / f"{INDEX}-shm", 0)  # SQLite's own file, memory-mapped in WAL mode
+        assert base.ids[0] in served()
+
+
+def _damage_table(index: Path, table: str) -> None:
+    """Write over the first page of one table: opening the index and counting its documents
+    work, indexing a document does not."""
+    with closing(sqlite3.connect(index)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+        sql = "SELECT rootpage FROM sqlite_master WHERE name = ?"
+        page = db.execute(sql, (table,)).fetchone()[0]
+    with index.open("r+b") as f:
+        f.seek((page - 1) * size)
+        f.write(b"\xff" * size)
+
+
+def test_ingest_meeting_a_damaged_index_says_so_and_reindex_adds_the_document(base: Base) -> None:
+    """The index fails under a running ingest: the document is finished and recorded, the row
+    says it is not searchable and why (not a silent 'ok'), and `sohoa reindex` adds it."""
+    data = _copy(base, "ingest-damaged")
+    _damage_table(data / INDEX, "facet_codes")
+    result = run_cli(data, "ingest", "--json", "--no-progress", str(base.work / "doc2.pdf"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    row = json.loads(result.stdout.splitlines()[-1])
+    assert row["status"] == "not indexed" and row["document_status"] == "done", row
+    assert row["error"]["code"] == "not_indexed", row
+    assert "damaged" in row["error"]["message"] and "sohoa reindex" in row["error"]["message"]
+    assert run_cli(data, "reindex").returncode == 0
+    word = max(row["metadata"]["subject"]["value"].split(), key=len)
+    assert row["document_id"] in _found(data, word)
 
 
 # ------------------------------------------------------------------------- a damaged record

@@ -11,6 +11,7 @@ from storage.keys import page_key
 from workers.runtime import WorkerPool
 from workers.services import Services
 from workers.submit import Submission, accept
+from workers.tasks import NOT_INDEXED
 
 POLL_S = 0.25
 STALL_S = 30.0
@@ -94,9 +95,17 @@ def _fail_stalled(services: Services, waiting: dict[str, Submission]) -> None:
             services.records.put(doc)
 
 
+def _not_indexed(doc: Document) -> bool:
+    """Finished, but the index was damaged when it was (until `sohoa reindex`)."""
+    last = doc.history[-1].note if doc.history else ""
+    marked = bool(doc.errors) and doc.errors[-1].code == NOT_INDEXED
+    return marked and last.startswith("not indexed")
+
+
 def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, ErrorInfo | None]:
     """Final word on one file: ok, reused (complete work found), partial (indexed, but some
-    pages failed: the same ingest again retries them) or failed, with the record and why."""
+    pages failed: the same ingest again retries them), not indexed (finished, but the index
+    was damaged: `sohoa reindex`) or failed, with the record and why."""
     try:
         doc = services.records.get(sub.doc_id) if sub.doc_id else None
     except Exception as e:  # noqa: BLE001 - a damaged record is this file's row, not a crash
@@ -108,6 +117,8 @@ def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, 
         return "failed", None, ErrorInfo(code="lost", message="record missing")
     if doc.status == DocumentStatus.failed:
         return "failed", doc, doc.errors[-1] if doc.errors else None
+    if sub.outcome != "reused" and _not_indexed(doc):
+        return "not indexed", doc, doc.errors[-1]
     if doc.status == DocumentStatus.partial:
         note = doc.failed_pages_note()
         return "partial", doc, ErrorInfo(code="pages_failed", message=note, retryable=True)

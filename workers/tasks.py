@@ -20,7 +20,7 @@ from pipeline.load import (
 )
 from pipeline.page import process_scanned_page, text_page_result
 from pipeline.pdf import PagePart, assemble
-from schemas.errors import PagesFailed, SohoaError, StepFailed
+from schemas.errors import IndexDamaged, PagesFailed, SohoaError, StepFailed
 from schemas.models import (
     Document,
     DocumentStatus,
@@ -38,6 +38,8 @@ log = logging.getLogger("sohoa.workers")
 
 SendPage = Callable[[str, int, int], None]
 SendDoc = Callable[[str], None]
+# ErrorInfo.code of a finished document the index could not take (`sohoa reindex` adds it).
+NOT_INDEXED = "not_indexed"
 
 
 def _error(e: SohoaError) -> ErrorInfo:
@@ -241,10 +243,19 @@ def index_document(services: Services, doc_id: str) -> None:
         notes.append(f"failed {doc.failed_pages_note()}")
     if doc.parts:
         notes.append(f"holds {len(doc.parts)} documents")
-        services.index.delete(doc.id)
     if doc.status != status:
-        doc.record_status(status, "; ".join(notes))
-    services.index.index(searchable)
+        doc.record_status(status, "; ".join(notes))  # before indexing: the index shows it
+    try:
+        if doc.parts:
+            services.index.delete(doc.id)
+        services.index.index(searchable)
+    except IndexDamaged as e:
+        # The document itself is finished and recorded; only the index, rebuilt from the
+        # records by `sohoa reindex`, lacks it. Said in the record, never silently done.
+        # (An index merely unavailable, e.g. a server down, fails the step: it is retried.)
+        doc.errors.append(ErrorInfo(code=NOT_INDEXED, message=f"not searchable: {e.message}"))
+        doc.record_status(status, f"not indexed: {e.message}")
+        log.warning("document %s not indexed: %s", doc.id[:12], e.message)
     services.records.put(doc)
 
 
