@@ -94,16 +94,23 @@ def _white_idat(width: int, height: int) -> bytes:
     row = b"\x00" + b"\xff" * width  # filter type None, then white pixels
     band_rows = max(1, min(height, (4 << 20) // len(row)))
     bands, rest = divmod(height, band_rows)
-    band = row * band_rows
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return repeated_zlib(row * band_rows, bands, row * rest)
+
+
+def repeated_zlib(band: bytes, times: int, tail: bytes) -> bytes:
+    """zlib stream of `band` repeated `times` times, then `tail`, without ever holding them.
+
+    The band is deflated and ended with a full flush, which makes it byte-aligned and free of
+    back-references, so repeating its compressed bytes repeats the band; the Adler-32 trailer
+    of the whole is combined arithmetically."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw: header and trailer added here
     band_z = deflate.compress(band) + deflate.flush(zlib.Z_FULL_FLUSH)
-    tail = row * rest
     tail_z = deflate.compress(tail) + deflate.flush(zlib.Z_FINISH)
     checksum, band_sum = zlib.adler32(b""), zlib.adler32(band)
-    for _ in range(bands):
+    for _ in range(times):
         checksum = adler32_combine(checksum, band_sum, len(band))
     checksum = adler32_combine(checksum, zlib.adler32(tail), len(tail))
-    return b"\x78\xda" + band_z * bands + tail_z + struct.pack(">I", checksum)
+    return b"\x78\xda" + band_z * times + tail_z + struct.pack(">I", checksum)
 
 
 def write_png_bomb(path: Path, width: int = BOMB_SIZE, height: int = BOMB_SIZE) -> Path:

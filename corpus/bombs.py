@@ -15,7 +15,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-from corpus.bad_inputs import _png_chunk, adler32_combine, write_png_bomb
+from corpus.bad_inputs import _png_chunk, repeated_zlib, write_png_bomb
 
 BAND = 4 * 1024 * 1024
 A4_PT = (595, 842)
@@ -44,15 +44,7 @@ def deflated(size: int, unit: bytes = b"\0") -> bytes:
     """A zlib stream of `size` bytes of `unit` repeated."""
     band = (unit * (BAND // len(unit) + 1))[: min(BAND, size)]
     bands, rest = divmod(size, len(band)) if band else (0, 0)
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw: header and trailer added here
-    band_z = deflate.compress(band) + deflate.flush(zlib.Z_FULL_FLUSH)
-    tail = band[:rest]
-    tail_z = deflate.compress(tail) + deflate.flush(zlib.Z_FINISH)
-    checksum, band_sum = zlib.adler32(b""), zlib.adler32(band)
-    for _ in range(bands):
-        checksum = adler32_combine(checksum, band_sum, len(band))
-    checksum = adler32_combine(checksum, zlib.adler32(tail), len(tail))
-    return b"\x78\xda" + band_z * bands + tail_z + struct.pack(">I", checksum)
+    return repeated_zlib(band, bands, band[:rest])
 
 
 def _one_page_pdf(path: Path, content: pikepdf.Stream | bytes, pdf: pikepdf.Pdf) -> Path:
