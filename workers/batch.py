@@ -95,7 +95,8 @@ def _fail_stalled(services: Services, waiting: dict[str, Submission]) -> None:
 
 
 def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, ErrorInfo | None]:
-    """Final word on one file: ok, reused (complete work found), partial (indexed, but some
+    """Final word on one file: ok, reused (complete work found, or the same file named twice
+    in this batch: its first row did the work), partial (indexed, but some
     pages failed: the same ingest again retries them) or failed, with the record and why."""
     try:
         doc = services.records.get(sub.doc_id) if sub.doc_id else None
@@ -113,4 +114,4 @@ def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, 
         return "partial", doc, ErrorInfo(code="pages_failed", message=note, retryable=True)
     if doc.status != DocumentStatus.done:
         return "pending", doc, None
-    return ("reused" if sub.outcome == "reused" else "ok"), doc, None
+    return ("reused" if sub.outcome in ("reused", "same") else "ok"), doc, None
