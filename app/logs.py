@@ -52,6 +52,8 @@ def configure_logging(verbose: bool) -> None:
     logging.captureWarnings(True)  # Python warnings as log records: one line, or shown with -v
     for handler in root.handlers:
         handler.setFormatter(logging.Formatter(FORMAT) if verbose else OneLine(FORMAT))
+        for old in [f for f in handler.filters if isinstance(f, OursOrErrors)]:
+            handler.removeFilter(old)  # called again in one process (tests): the last call wins
         if not verbose:
             handler.addFilter(OursOrErrors())
     sys.excepthook = _log_uncaught
