@@ -23,6 +23,7 @@ from rich.text import Text
 from app import views
 from app.compose import build_services
 from app.config import Settings
+from app.logs import configure_logging
 from schemas.errors import (
     READ_ONLY_ERRNOS,
     DamagedRecord,
@@ -41,7 +42,7 @@ from workers.batch import enqueue, needs_work, outcome, wait_for
 from workers.dossiers import file_documents, members, summarise
 from workers.runtime import WorkerPool
 from workers.services import Services
-from workers.submit import Submission, accept, expand_inputs
+from workers.submit import Submission, accept_all, expand_inputs
 from workers.tasks import redescribe_all, searchable_records
 
 EXIT_FAILED = 1
@@ -113,12 +114,8 @@ def main_options(
     }
     state.verbose = verbose
     state.settings = Settings(**overrides)
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if not verbose:
+    configure_logging(verbose)
+    if not verbose:  # in-process workers: each failure is in its file's row
         logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
 
 
@@ -168,7 +165,7 @@ def run_ingest(
     services.index.count()  # an unusable index stops the batch here, before any work
     started = time.perf_counter()
     # Originals stored before anything else; every path named gives rows, even the bad ones.
-    subs = [accept(services, found) for found in expand_inputs(inputs)]
+    subs = accept_all(services, expand_inputs(inputs))
     if not subs:
         err.print("[yellow]Nothing to ingest.[/]")
         return EXIT_USAGE
@@ -178,9 +175,11 @@ def run_ingest(
     rows = [(sub, *outcome(services, sub)) for sub in subs]
     filed = None
     if dossier:
-        finished = [
-            sub.doc_id for sub, result, _, _ in rows if result in ("ok", "reused", "partial")
-        ]
+        finished = list(  # once each: one file may be named by several paths
+            dict.fromkeys(
+                sub.doc_id for sub, result, _, _ in rows if result in ("ok", "reused", "partial")
+            )
+        )
         filed = file_documents(services, dossier, title, finished)
     if as_json:
         for sub, result, doc, error in rows:
@@ -501,9 +500,11 @@ def worker(
             str(settings.workers),
             "--threads",
             "1",
+            "--skip-logging",  # app.worker_entry sets it up: one line per problem (app/logs.py)
         ]
         err.print(f"worker: {settings.workers} process(es) on {settings.broker.split('@')[-1]}")
-        os.execvp(command[0], command)
+        env = {**os.environ, "SOHOA_VERBOSE": "1" if state.verbose else "0"}
+        os.execvpe(command[0], command, env)
     services = _services()
     unfinished = [
         d.id

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     search_index: str = "sohoa-documents"  # Elasticsearch alias; versioned indices sit behind it
     broker: str = ""  # empty: in-process; redis://… or amqp://… in production
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    verbose: bool = False  # worker processes: log INFO and tracebacks (`sohoa -v worker`)
     deskew: bool = True
     normalise_background: bool = False
     denoise: bool | None = None  # unset: only pages measured as noisy

@@ -8,11 +8,13 @@ import dramatiq
 
 from app.compose import build_services
 from app.config import Settings
+from app.logs import configure_logging
 from workers.actors import declare_actors
 from workers.runtime import configure_process, make_broker
 
-configure_process()
 settings = Settings()
+configure_logging(settings.verbose)
+configure_process()
 broker = make_broker(settings.broker)
 dramatiq.set_broker(broker)
 actors = declare_actors(broker, build_services(settings))

@@ -15,19 +15,21 @@ import socket
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from app.api import create_app
 from app.config import Settings
-from corpus.batch import make_documents
+from corpus.batch import make_documents, scan_pages
 from corpus.formats import write_pdf_digital
 from search.fold import fold
-from tests.conftest import ROOT, cli_with_env, run_cli
+from tests.conftest import ROOT, cli_with_env, run_cli, worker_process
 
 NON_UTF8 = b"c\xf4ng v\xe3n s\xe8 12.pdf"  # "công văn số 12" as a legacy (TCVN3-like) name
 
@@ -313,3 +315,128 @@ def test_symlink_loops_end_and_each_file_is_taken_once(
     names = sorted(Path(path).name for path in rows)
     assert names == ["deep.pdf", "linked.pdf", "top.pdf"], list(rows)
     assert {row["status"] for row in rows.values()} == {"ok"}
+
+
+def test_a_file_named_by_several_paths_gives_a_row_for_each_and_is_done_once(
+    tmp_path: Path, pdfs: list[tuple[bytes, str]]
+) -> None:
+    """Every path named answers; a file met again in a folder walk or through a symlink inside
+    one is still taken once, and nothing is processed twice."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    first = _write(folder / "cd1.pdf", pdfs[0][0])
+    (folder / "link.pdf").symlink_to("cd1.pdf")
+    data = tmp_path / "data"
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data)}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ingest", "--json",
+         "cd1.pdf", "./cd1.pdf", str(first), ".", str(folder / "link.pdf")],
+        capture_output=True, text=True, env=env, cwd=folder, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["path"] for r in rows] == ["cd1.pdf", "cd1.pdf", str(first), str(folder / "link.pdf")]
+    assert [r["status"] for r in rows] == ["ok", "reused", "reused", "reused"]
+    assert len({r["document_id"] for r in rows}) == 1
+    assert rows[0]["notes"] == []
+    assert all(r["notes"] == ["same file as cd1.pdf: taken once"] for r in rows[1:])
+    history = [h["status"] for h in rows[-1]["history"]]
+    assert history == ["received", "processing", "done"]  # processed once
+    table = run_cli(data, "ingest", str(first), str(first))  # the table says it too
+    assert table.returncode == 0 and "2 file(s): 2 reused" in table.stdout
+    assert "same file as" in " ".join(table.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "invisible", ["\u202e", "\u200b", "\u2066", "\u2069", "\ufeff", "\u2028"]
+)
+def test_bidi_and_invisible_characters_in_a_name_are_escaped_and_flagged(
+    tmp_path: Path, pdfs: list[tuple[bytes, str]], invisible: str
+) -> None:
+    """`hoadon<U+202E>fdp.exe` shows as `hoadonexe.pdf`: such names are shown escaped."""
+    name = f"hoadon{invisible}fdp.exe"
+    path = _write(tmp_path / name, pdfs[0][0])
+    data = tmp_path / "data"
+    result = run_cli(data, "ingest", "--json", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (row,) = _rows(result).values()
+    escaped = "".join(f"\\x{b:02x}" for b in invisible.encode())
+    assert row["source_name"] == f"hoadon{escaped}fdp.exe"
+    assert row["path"] == f"{tmp_path}/hoadon{escaped}fdp.exe"
+    assert _unescaped(row["source_name"]) == name.encode()  # lossless, as for control chars
+    assert row["notes"] == [
+        "file name has invisible characters (bidi controls, zero-width or line separators): "
+        "kept with \\xNN escapes"
+    ]
+    shown = run_cli(data, "show", row["document_id"][:12]).stdout
+    table = cli_with_env({**os.environ, "SOHOA_DATA_DIR": str(data), "COLUMNS": "300"},
+                         "ingest", str(path))  # fmt: skip
+    for text in (result.stdout, shown, table.stdout):
+        assert invisible not in text
+    assert "invisible characters" in table.stdout
+
+
+def _failing_scan(folder: Path) -> Path:
+    """A one-page scan: OCR is its only way to text, so without tesseract its page fails."""
+    (doc,) = make_documents(1, seed=91, pages=1)
+    (scan,) = scan_pages([doc], "clean", 91)
+    path = folder / "scan.png"
+    scan.image.save(path)
+    return path
+
+
+def _no_tesseract_path(tmp_path: Path) -> str:
+    empty = tmp_path / "no-tools"
+    empty.mkdir(exist_ok=True)
+    return str(empty)
+
+
+def _ingest_in_process(tmp_path: Path, scan: Path, verbose: bool) -> str:
+    """`sohoa ingest` of a failing scan, workers in process; its stderr."""
+    env = {
+        **os.environ,
+        "PATH": _no_tesseract_path(tmp_path),
+        "SOHOA_DATA_DIR": str(tmp_path / f"data-{verbose}"),
+    }
+    result = cli_with_env(env, *(["--verbose"] if verbose else []), "ingest", "--json", str(scan))
+    assert result.returncode == 1, result.stdout + result.stderr
+    (row,) = (json.loads(line) for line in result.stdout.splitlines())
+    assert "tesseract is not installed" in row["error"]["message"]
+    return result.stderr
+
+
+def test_a_failed_page_is_one_line_on_stderr_and_its_traceback_only_with_verbose(
+    tmp_path: Path, servers: dict[str, str]
+) -> None:
+    """In `sohoa ingest` and in the Dramatiq processes of `sohoa worker` alike: the row says
+    why, stderr has one line per problem, and --verbose adds the traceback."""
+    scan = _failing_scan(tmp_path)
+    lines = _ingest_in_process(tmp_path, scan, verbose=False).splitlines()
+    assert [line.split(" ", 3)[2:3] for line in lines] == [["WARNING"]] * 2, lines
+    assert "page 1 of" in lines[0] and "tesseract is not installed" in lines[0]
+    loud = _ingest_in_process(tmp_path, scan, verbose=True)
+    assert "Traceback" in loud and "ToolMissing" in loud
+
+    run_id = uuid.uuid4().hex[:10]
+    broker = servers["SOHOA_BROKER"].rsplit("/", 1)[0] + "/11"
+    redis.Redis.from_url(broker).flushdb()
+    env = {
+        **os.environ,
+        "SOHOA_DATA_DIR": str(tmp_path / "data"),
+        "SOHOA_STORAGE": servers["SOHOA_STORAGE"].rsplit("/", 1)[0] + f"/logs-{run_id}",
+        "SOHOA_SEARCH": servers["SOHOA_SEARCH"],
+        "SOHOA_SEARCH_INDEX": f"logs-{run_id}",
+        "SOHOA_BROKER": broker,
+        "SOHOA_WORKERS": "1",
+    }
+    log = tmp_path / "worker.log"
+    with worker_process({**env, "PATH": _no_tesseract_path(tmp_path)}, log):
+        result = cli_with_env(env, "ingest", "--json", str(scan), timeout_s=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    (row,) = (json.loads(line) for line in result.stdout.splitlines())
+    assert "tesseract is not installed" in row["error"]["message"]
+    text = log.read_text()
+    assert "Traceback" not in text, text[-3000:]
+    failed = [line for line in text.splitlines() if "page 1 of" in line]
+    assert len(failed) == 1 and "tesseract is not installed" in failed[0], text[-3000:]

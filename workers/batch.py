@@ -103,9 +103,10 @@ def _not_indexed(doc: Document) -> bool:
 
 
 def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, ErrorInfo | None]:
-    """Final word on one file: ok, reused (complete work found), partial (indexed, but some
-    pages failed: the same ingest again retries them), not indexed (finished, but the index
-    was damaged: `sohoa reindex`) or failed, with the record and why."""
+    """Final word on one file: ok, reused (complete work found, or the same file named twice
+    in this batch: its first row did the work), partial (indexed, but some pages failed: the
+    same ingest again retries them), not indexed (finished, but the index was damaged:
+    `sohoa reindex`) or failed, with the record and why."""
     try:
         doc = services.records.get(sub.doc_id) if sub.doc_id else None
     except Exception as e:  # noqa: BLE001 - a damaged record is this file's row, not a crash
@@ -124,4 +125,4 @@ def outcome(services: Services, sub: Submission) -> tuple[str, Document | None, 
         return "partial", doc, ErrorInfo(code="pages_failed", message=note, retryable=True)
     if doc.status != DocumentStatus.done:
         return "pending", doc, None
-    return ("reused" if sub.outcome == "reused" else "ok"), doc, None
+    return ("reused" if sub.outcome in ("reused", "same") else "ok"), doc, None

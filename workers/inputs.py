@@ -5,6 +5,9 @@ The expansion never raises, never loops and never drops silently something the u
   recursively for PDF, TIFF, JPEG and PNG files; names starting with "." are skipped.
 - Symlinks to files are followed. A symlink to a folder is followed only the first time its
   real folder (st_dev, st_ino) is reached, so a loop of any depth ends and nothing is read twice.
+- One real file is taken once per run. A file met again inside a folder or through a pattern
+  is passed over; a path named as such always gets its row: a file already taken comes out
+  again with `same_as` (the first path), to be reported, never processed twice.
 - Glob patterns (`*`, `?`, `[…]`, `**` for any depth, as in Python's glob: hidden names only
   matched by patterns starting with ".") are matched by the same kind of walk, never by a list
   of the whole tree.
@@ -14,7 +17,9 @@ The expansion never raises, never loops and never drops silently something the u
 
 File names are bytes on Linux. The one place they become text is `safe_text`: clean names are
 only NFC-normalised; a name that is not valid UTF-8 (legacy TCVN3, VNI, CP1258 archives) or
-holds control characters keeps its bytes as `\\xNN` escapes, losslessly (see `safe_text`).
+holds control characters or invisible ones (bidi overrides such as U+202E, which can show
+`hoadon<U+202E>fdp.exe` as `hoadonexe.pdf`, zero-width spaces, line separators) keeps its bytes as
+`\\xNN` escapes, losslessly (see `safe_text`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import os
 import stat
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from glob import has_magic
 from pathlib import Path
@@ -46,6 +51,10 @@ KINDS = {
     stat.S_IFCHR: "a character device",
     stat.S_IFBLK: "a block device",
 }
+# Characters a name never needs and a viewer does not show as themselves: format characters
+# (Cf: bidi overrides and isolates U+202A-202E, U+2066-2069, zero-width U+200B-200D, U+FEFF,
+# soft hyphen) and line/paragraph separators (Zl, Zp), which break a row in two.
+HIDDEN = frozenset({"Cf", "Zl", "Zp"})
 Ident = tuple[int, int]  # (st_dev, st_ino): one real file or folder, whatever path reaches it
 
 
@@ -54,18 +63,24 @@ def safe_text(raw: str) -> tuple[str, str | None]:
     was wrong with it (None when it was clean UTF-8 text).
 
     `raw` is what Python made of the bytes (undecodable ones as lone surrogates). Unless it is
-    clean, every byte that is not valid UTF-8 or encodes a control character is written
-    `\\xNN` and each backslash `\\\\`: reading those two escapes back gives the exact
-    bytes (the record's history says when a name was escaped).
+    clean, every byte that is not valid UTF-8 or encodes a control or invisible character
+    (`HIDDEN`) is written `\\xNN` and each backslash `\\\\`: reading those two escapes back
+    gives the exact bytes (the record's history says when a name was escaped).
     """
     data = _raw_bytes(raw)
     text = data.decode("utf-8", "surrogateescape")
     bad_bytes = any(0xDC80 <= ord(ch) <= 0xDCFF for ch in text)
     controls = any(unicodedata.category(ch) == "Cc" for ch in text)
-    if not bad_bytes and not controls:
+    hidden = any(unicodedata.category(ch) in HIDDEN for ch in text)
+    if not (bad_bytes or controls or hidden):
         return unicodedata.normalize("NFC", text), None
     shown = "".join(_escaped(ch) for ch in text)
-    problem = "not valid UTF-8" if bad_bytes else "has control characters"
+    if bad_bytes:
+        problem = "not valid UTF-8"
+    elif controls:
+        problem = "has control characters"
+    else:
+        problem = "has invisible characters (bidi controls, zero-width or line separators)"
     return unicodedata.normalize("NFC", shown), problem
 
 
@@ -79,7 +94,7 @@ def _raw_bytes(raw: str) -> bytes:
 def _escaped(ch: str) -> str:
     if 0xDC80 <= ord(ch) <= 0xDCFF:
         return f"\\x{ord(ch) - 0xDC00:02x}"
-    if unicodedata.category(ch) == "Cc":
+    if unicodedata.category(ch) == "Cc" or unicodedata.category(ch) in HIDDEN:
         return "".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogatepass"))
     return "\\\\" if ch == "\\" else ch
 
@@ -94,6 +109,7 @@ class Found:
     notes: tuple[str, ...] = ()
     error: ErrorInfo | None = None
     ident: Ident | None = field(default=None, compare=False)
+    same_as: str | None = None  # a named path to a file already taken: the first path, shown
 
     @classmethod
     def file(cls, path: Path, ident: Ident | None = None, name: str | None = None) -> Found:
@@ -139,7 +155,7 @@ class _Walk:
     """One expansion: what was taken so far (files and folders, by identity)."""
 
     def __init__(self) -> None:
-        self.files: set[Ident] = set()
+        self.files: dict[Ident, str] = {}  # each file taken: the path it was first taken by
         self.folders: set[Ident] = set()
         self.taken = 0  # rows produced or skipped as duplicates: "did this input give anything"
 
@@ -164,7 +180,7 @@ class _Walk:
                     path, NoSupportedFiles(f"no PDF, TIFF, JPEG or PNG file in folder {shown}")
                 )
         else:
-            yield from self._file(path, st)
+            yield from self._file(path, st, named=not matched)
 
     def folder(self, top: Path, top_st: os.stat_result) -> Iterator[Found]:
         """Depth first, files of a folder before its subfolders, each real folder once."""
@@ -203,7 +219,9 @@ class _Walk:
             else:
                 yield from self.named(match, matched=True)
 
-    def _file(self, path: Path, st: os.stat_result | None) -> Iterator[Found]:
+    def _file(
+        self, path: Path, st: os.stat_result | None, *, named: bool = False
+    ) -> Iterator[Found]:
         self.taken += 1
         if st is None:
             try:
@@ -217,9 +235,13 @@ class _Walk:
             yield Found.failed(path, NotRegularFile(f"not a regular file: {shown} is {kind}"))
             return
         ident = (st.st_dev, st.st_ino)
-        if ident not in self.files:
-            self.files.add(ident)
-            yield Found.file(path, ident)
+        first = self.files.get(ident)
+        if first is None:
+            found = Found.file(path, ident)
+            self.files[ident] = found.shown
+            yield found
+        elif named:  # the user named this path: it answers, pointing at the first one
+            yield replace(Found.file(path, ident), same_as=first)
 
     def _first_visit(self, st: os.stat_result) -> bool:
         ident = (st.st_dev, st.st_ino)

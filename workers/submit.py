@@ -9,6 +9,7 @@ import os
 import re
 import stat
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +26,10 @@ from schemas.errors import (
 )
 from schemas.models import Document, DocumentStatus, ErrorInfo
 from storage.keys import original_key
-from workers.inputs import KINDS, Found, expand_inputs, safe_text
+from workers.inputs import KINDS, Found, Ident, expand_inputs, safe_text
 from workers.services import Services
 
-__all__ = ["Submission", "accept", "expand_inputs"]
+__all__ = ["Submission", "accept", "accept_all", "expand_inputs"]
 
 log = logging.getLogger("sohoa.workers")
 
@@ -42,6 +43,7 @@ class Submission:
     shown: str = ""  # the path as safe text (workers.inputs.safe_text): what rows print
     doc_id: str | None = None
     # new (a partial or failed document ingested again too) | resumed | reused | failed
+    # | same (a path to a file this run already took: it shares that row's document and result)
     outcome: str = "new"
     error: ErrorInfo | None = None
     notes: list[str] = field(default_factory=list)  # e.g. "file name not valid UTF-8: …"
@@ -110,6 +112,35 @@ def accept(services: Services, source: Path | Found, name: str | None = None) ->
     except Exception as e:  # noqa: BLE001 - one file's storage failure must not end the batch
         sub.outcome, sub.error = "failed", _unexpected(found, sub, e)
     return sub
+
+
+def accept_all(services: Services, found: Iterable[Found]) -> list[Submission]:
+    """`accept` each, in order. A path named again to a file already accepted in this run
+    (`Found.same_as`) shares the first one's document and result without reading it again."""
+    subs: list[Submission] = []
+    first: dict[Ident, Submission] = {}
+    for item in found:
+        earlier = first.get(item.ident) if item.same_as is not None and item.ident else None
+        if earlier is not None:
+            subs.append(_same_file(item, earlier))
+            continue
+        sub = accept(services, item)
+        if item.ident is not None:
+            first.setdefault(item.ident, sub)
+        subs.append(sub)
+    return subs
+
+
+def _same_file(found: Found, first: Submission) -> Submission:
+    note = f"same file as {found.same_as}: taken once"
+    return Submission(
+        found.path,
+        found.shown,
+        doc_id=first.doc_id,
+        outcome="same",
+        error=first.error,
+        notes=[*found.notes, note],
+    )
 
 
 def _unexpected(found: Found, sub: Submission, e: Exception) -> ErrorInfo:

@@ -150,7 +150,7 @@ def ocr_one_page(services: Services, doc_id: str, page_no: int, dpi: int, last_t
             page_no,
             doc_id[:12],
             reason,
-            exc_info=log.isEnabledFor(logging.INFO),
+            exc_info=True,  # the traceback only with -v (app/logs.py)
         )
         result = PageResult(page_no=page_no, status=PageStatus.failed, reason=reason)
     else:
