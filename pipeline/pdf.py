@@ -23,13 +23,29 @@ from pipeline import hygiene
 
 JPEG_QUALITY = 85
 A4_PT = (595.0, 842.0)
+# What a PDF page may measure (ISO 32000 Annex C; img2pdf refuses anything else).
+MIN_PAGE_PT, MAX_PAGE_PT = 3.0, 14400.0
+
+
+def _page_layout(width_px: int, height_px: int, dpi: tuple[float, float]) -> tuple[float, ...]:
+    """img2pdf layout: the image at its real size, scaled (aspect kept) only as far as needed
+    to make a page PDF allows: a 2×2 px scan at 300 dpi is 0.5 pt wide, below PDF's minimum of
+    3 pt, yet still a page of the record. An extreme strip (1×20000 px) is fitted inside the
+    maximum and its page padded to the minimum, the image centred."""
+    width, height = img2pdf.px_to_pt(width_px, dpi[0]), img2pdf.px_to_pt(height_px, dpi[1])
+    scale = max(1.0, MIN_PAGE_PT / min(width, height))
+    scale = min(scale, MAX_PAGE_PT / max(width, height))
+    width, height = width * scale, height * scale
+    return max(width, MIN_PAGE_PT), max(height, MIN_PAGE_PT), width, height
 
 
 def page_pdf(display: Image.Image, dpi: int, text_pdf: bytes | None) -> bytes:
     """One PDF page: the page image at its real size, with the OCR text laid invisibly over it."""
     encoded = io.BytesIO()
     display.save(encoded, format="JPEG", quality=JPEG_QUALITY, dpi=(dpi, dpi), optimize=True)
-    image_pdf = img2pdf.convert(encoded.getvalue(), rotation=img2pdf.Rotation.ifvalid)
+    image_pdf = img2pdf.convert(
+        encoded.getvalue(), rotation=img2pdf.Rotation.ifvalid, layout_fun=_page_layout
+    )
     if not text_pdf:
         return image_pdf
     with pikepdf.open(io.BytesIO(image_pdf)) as pdf, pikepdf.open(io.BytesIO(text_pdf)) as text:

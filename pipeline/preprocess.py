@@ -59,10 +59,18 @@ def display_image(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
+def _scaled(grey: np.ndarray, scale: float) -> np.ndarray:
+    """`grey` resized by `scale`, never to nothing: OpenCV refuses an empty size, which a
+    tiny image (1×1 px) or a very high declared resolution would otherwise ask for."""
+    height, width = grey.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+
+
 def _ink_mask(grey: np.ndarray) -> np.ndarray:
     """Small binary ink map for analysis only (never shown to OCR)."""
     scale = ANALYSIS_WIDTH_PX / max(grey.shape[1], 1)
-    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small = _scaled(grey, scale)
     _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     return ink
 
@@ -86,7 +94,7 @@ def letter_marks(grey: np.ndarray, dpi: int) -> int:
     too few: on the backs of a duplex scan this stays in the tens, on any page of text it is in
     the hundreds (bench: 272 on the sparsest appendix page, 11 on the worst back)."""
     scale = BLANK_ANALYSIS_DPI / max(dpi, 1)
-    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small = _scaled(grey, scale)
     paper = float(np.percentile(small, 90))
     dark = (small < paper * INK_DARKNESS).astype(np.uint8)
     _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)

@@ -254,3 +254,46 @@ def test_stream_sizes_are_measured_as_qpdf_decodes_them(filter_name: str, tmp_pa
     stream.Filter = pikepdf.Name(filter_name)
     expected = stream.read_bytes(pikepdf.StreamDecodeLevel.specialized)
     assert b"".join(DECODERS[filter_name](_slices(encoded))) == expected
+
+
+@pytest.mark.parametrize(
+    ("size", "dpi", "pixels"),
+    [((1, 1), 300, 0), ((2, 2), 300, 255), ((20, 20), 600, 0), ((4000, 1), 600, 0)],
+)
+def test_a_tiny_image_is_a_page_at_once_not_a_retried_internal_error(
+    size: tuple[int, int], dpi: int, pixels: int, tmp_path: Path
+) -> None:
+    """A 2×2 px PNG at 300 dpi is 0.5 pt wide, below the 3 pt a PDF page may measure; a 1×1 px
+    one made OpenCV refuse an empty size. Both were an 'internal error', retried for ~7 s. Now
+    each is a page of its record, its PDF page enlarged to the smallest size PDF allows."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.new("L", size, pixels).save(folder / "tiny.png", dpi=(dpi, dpi))
+    code, stdout, stderr, _ = run_limited(tmp_path / "data", "ingest", str(folder), "--json")
+    row = rows(stdout)["tiny.png"]
+    assert code == 0, (row, stderr[-2000:])
+    assert row["status"] == "ok", row
+    assert row["pages"][0]["status"] == "skipped", row["pages"][0]
+    assert row["seconds"] < 3, row  # the retries' back-off alone took ~7 s
+    assert "internal error" not in stdout + stderr
+    pdf_path = next((tmp_path / "data").rglob("*.pdf"))
+    with pikepdf.open(pdf_path) as pdf:
+        box = [float(v) for v in pdf.pages[0].mediabox]
+    assert min(box[2], box[3]) >= 3 and max(box[2], box[3]) <= 14400, box
+
+
+def test_a_tiff_of_many_tiny_frames_is_every_page_at_once(tmp_path: Path) -> None:
+    """The hostile batch's 1999-frame TIFF of 8×8 px frames, in small: every frame was an
+    'internal error' retried three times, so the batch ran for many minutes under its memory
+    cap. Now each frame is a page of the record at once."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    frames = [Image.new("L", (8, 8), 255) for _ in range(30)]
+    frames[0].save(folder / "frames.tif", save_all=True, append_images=frames[1:], dpi=(300, 300))
+    code, stdout, stderr, _ = run_limited(tmp_path / "data", "ingest", str(folder), "--json")
+    row = rows(stdout)["frames.tif"]
+    assert code == 0, (row["status"], stderr[-2000:])
+    assert row["status"] == "ok" and row["page_count"] == 30, row["status"]
+    assert [p["status"] for p in row["pages"]] == ["skipped"] * 30
+    assert row["seconds"] < 30, row["seconds"]
+    assert "internal error" not in stdout + stderr

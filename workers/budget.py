@@ -16,14 +16,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-def _malloc_trim() -> ctypes._CFuncPtr | None:
+def _libc_function(name: str) -> ctypes._CFuncPtr | None:
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
+    except (OSError, AttributeError):  # not glibc: nothing to tune
         return None
 
 
-_MALLOC_TRIM = _malloc_trim()
+_MALLOC_TRIM = _libc_function("malloc_trim")
+_MALLOPT = _libc_function("mallopt")
+M_ARENA_MAX = -8  # glibc's malloc.h
+# Heaps glibc may keep for the threads of one process (its default is 8 a core). Each arena
+# reserves address space and keeps its own freed blocks: a 139 Mpx CMYK page, a float TIFF and
+# an A4 PDF on two workers peaked at 2.68 GB virtual with the default, 2.41 GB with this call
+# (2.05 GB with MALLOC_ARENA_MAX=2 set before start), 1.77 GB resident either way: headroom
+# under an address-space limit (RLIMIT_AS counts reserved arenas), not a resident saving.
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas() -> None:
+    """Once, before the worker threads start (arenas made before stay)."""
+    if _MALLOPT is not None:
+        _MALLOPT(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 def release_freed_memory() -> None:

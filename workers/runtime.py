@@ -10,6 +10,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Prometheus, default_middleware
 
 from workers.actors import Actors, declare_actors
+from workers.budget import limit_malloc_arenas
 from workers.services import Services
 
 log = logging.getLogger("sohoa.workers")
@@ -18,6 +19,7 @@ log = logging.getLogger("sohoa.workers")
 def configure_process() -> None:
     """Once, at process start, before any worker thread: one core per Tesseract process."""
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    limit_malloc_arenas()
 
 
 def _middleware() -> list[dramatiq.Middleware]:

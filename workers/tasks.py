@@ -127,6 +127,16 @@ def _store_text_pages(services: Services, doc_id: str, path: Path, pages: list[P
         services.store.put_bytes(page_key(doc_id, page_no), result.model_dump_json().encode())
 
 
+def _may_pass_on_retry(e: Exception) -> bool:
+    """Only a failure that may pass on its own is retried: one our errors mark retryable (a
+    Tesseract timeout, the store), an OS error (a temporary file, the disk), or memory the
+    other pages held. Any other exception is our pipeline failing the same way on the same
+    input: retrying it only costs the back-off (a tiny image took 3 tries, ~7 s)."""
+    if isinstance(e, SohoaError):
+        return e.retryable
+    return isinstance(e, (OSError, MemoryError))
+
+
 def ocr_one_page(services: Services, doc_id: str, page_no: int, dpi: int, last_try: bool) -> None:
     """OCR one page and store its searchable page PDF, then its result (the commit marker)."""
     if page_done(services, doc_id, page_no):
@@ -140,8 +150,7 @@ def ocr_one_page(services: Services, doc_id: str, page_no: int, dpi: int, last_t
                 output = process_scanned_page(image_page, services.page_options)
                 del image_page  # freed before the budget admits the next page
     except Exception as e:
-        retryable = e.retryable if isinstance(e, SohoaError) else True
-        if retryable and not last_try:
+        if _may_pass_on_retry(e) and not last_try:
             raise
         reason = e.message if isinstance(e, SohoaError) else f"internal error: {e!r}"
         # The reason goes to the record and the ingest result; the traceback only with -v.
