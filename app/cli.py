@@ -629,7 +629,7 @@ def _as_sohoa_error(e: Exception) -> SohoaError | None:
         folder = str(settings.data_dir)
         name = str(e.filename or "")
         if name.startswith(folder):
-            unreadable = os.path.exists(name) and not os.access(name, os.R_OK)
+            unreadable = Path(name).exists() and not os.access(name, os.R_OK)
             if unreadable and e.errno != errno.EROFS:
                 # a file of the data folder this user may not even read: not a read-only folder
                 return PermissionDenied(f"permission denied in the data folder: cannot read {name}")

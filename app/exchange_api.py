@@ -80,9 +80,7 @@ class ExchangeAuth:
                 "error": "unauthorized",
                 "message": "an organ API token is required (Authorization: Bearer …)",
             }
-            await refuse(
-                send, 401, json.dumps(body).encode(), [(b"www-authenticate", b"Bearer")]
-            )
+            await refuse(send, 401, json.dumps(body).encode(), [(b"www-authenticate", b"Bearer")])
             return
         await self.app({**scope, _ORGAN_SCOPE_KEY: organ_id}, receive, send)
 

@@ -299,8 +299,8 @@ def verify(
         raise SignatureError(f"the signed content cannot be read: {e.msg}") from e
     except etree.LxmlError as e:  # e.g. an XPath over a hostile tree: a refusal, not a crash
         raise SignatureError(f"the signature cannot be checked: {e}") from e
-    algorithm = result.signature_xml.find(
-        f"{{{DSIG}}}SignedInfo/{{{DSIG}}}SignatureMethod"
-    ).get("Algorithm", "")
+    algorithm = result.signature_xml.find(f"{{{DSIG}}}SignedInfo/{{{DSIG}}}SignatureMethod").get(
+        "Algorithm", ""
+    )
     name = "rsa-sha1" if algorithm.endswith("rsa-sha1") else "rsa-sha256"
     return result.signed_xml, name

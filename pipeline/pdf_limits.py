@@ -18,8 +18,6 @@ from pathlib import Path
 import pikepdf
 
 from pipeline import codec_headers
-from pipeline.messages import library_text
-from pipeline.pdf_draws import DrawCounter
 from pipeline.limits import (
     MAX_IMAGE_BYTES_PER_PIXEL,
     MAX_PAGES,
@@ -28,6 +26,8 @@ from pipeline.limits import (
     MAX_QPDF_DECODED_BYTES,
     MAX_STREAM_BYTES,
 )
+from pipeline.messages import library_text
+from pipeline.pdf_draws import DrawCounter
 from schemas.errors import CorruptInput, EncryptedInput, ImageTooLarge
 
 CHUNK = 1024 * 1024  # decoded bytes produced per step: what the measuring itself may hold

@@ -14,6 +14,27 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def unprivileged() -> list[str]:
+    """The command prefix that runs a process as `nobody`, without root's power over file
+    permissions (CI runs as root, whom a permission test could never stop). Empty when not
+    root: permissions already apply. The checkout's Python must be reachable by that user."""
+    if os.geteuid() != 0:
+        return []
+    import pwd
+
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no unprivileged user 'nobody' to drop root privileges to")
+    prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "import app.cli"], cwd=ROOT, capture_output=True, text=True
+    )
+    if probe.returncode != 0:
+        pytest.fail(f"'nobody' cannot run this checkout's Python: {probe.stderr[-500:]}", False)
+    return prefix
+
+
 def run_cli(data_dir: Path, *args: str, timeout_s: float = 600) -> subprocess.CompletedProcess:
     """Run `sohoa` as a user would, in its own process."""
     return cli_with_env({**os.environ, "SOHOA_DATA_DIR": str(data_dir)}, *args, timeout_s=timeout_s)

@@ -23,7 +23,7 @@ from app.config import Settings
 from exchange.audit import AuditEntry
 from exchange.service import Exchange
 from storage.base import ObjectStore
-from tests.conftest import cli_with_env
+from tests.conftest import cli_with_env, unprivileged
 
 COMMUNE = "001.00.52.H34"
 OUTSIDER = "000.00.00.H17"
@@ -370,19 +370,6 @@ def test_http_verify_needs_an_organ_token_and_writes_no_checkpoint(tmp_path: Pat
         assert found["ok"] is False and "checkpoint 3 (7 entries" in found["problem"]
 
 
-def _as_nobody() -> list[str]:
-    """Run as `nobody` when root (CI), whom permissions do not stop."""
-    if os.geteuid() != 0:
-        return []
-    import pwd
-
-    try:
-        user = pwd.getpwnam("nobody")
-    except KeyError:
-        pytest.skip("no unprivileged user 'nobody' to drop root privileges to")
-    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
-
-
 def test_a_read_only_data_folder_is_verified_without_writing(tmp_path: Path) -> None:
     """An auditor's read-only copy: the full check, its result, and a line that no checkpoint
     could be written (8eae1ec stopped with exit 5 before verifying anything)."""
@@ -417,7 +404,7 @@ def test_a_read_only_data_folder_is_verified_without_writing(tmp_path: Path) -> 
         def verify(folder: Path) -> subprocess.CompletedProcess:
             env = {**install.env, "SOHOA_DATA_DIR": str(folder), "HOME": str(top)}
             return subprocess.run(
-                [*_as_nobody(), sys.executable, "-m", "app.cli", "audit", "verify"],
+                [*unprivileged(), sys.executable, "-m", "app.cli", "audit", "verify"],
                 capture_output=True,
                 text=True,
                 env=env,

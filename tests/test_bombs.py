@@ -24,17 +24,17 @@ from corpus.bombs import (
     write_form_cycle_pdf,
     write_form_expansion_pdf,
     write_inline_bypass_pdf,
-    write_page_count_lie_pdf,
-    write_pdf_codec_header_bomb,
-    write_png_zero,
     write_inline_image_bomb_pdf,
     write_lzw_bomb_pdf,
     write_nested_form_image_pdf,
+    write_page_count_lie_pdf,
+    write_pdf_codec_header_bomb,
     write_pdf_image_bomb,
     write_pdf_jpeg_header_bomb,
     write_pdf_stream_bomb,
     write_png_bomb,
     write_png_text_bomb,
+    write_png_zero,
     write_tiff_late_frames,
 )
 from pipeline.limits import MAX_DRAW_DEPTH, MAX_PAGE_DRAWS, MAX_PIXELS, MAX_STREAM_BYTES
@@ -69,10 +69,14 @@ BOMBS = {
         f"inline image in object 4 is 40000×40000 pixels, {PIXELS}",
     ),
     # 28 levels of forms each drawing the next twice: 2^28 forms, 6 KB (PDFium: 3 GB, SIGABRT)
-    "forms_deep.pdf": (write_form_expansion_pdf, f"nests Form XObjects, patterns or glyph "
-                       f"procedures more than {MAX_DRAW_DEPTH} deep"),
-    "forms_wide.pdf": (lambda p: write_form_expansion_pdf(p, levels=6, fanout=20),
-                       f"above the limit of {MAX_PAGE_DRAWS:,}"),
+    "forms_deep.pdf": (
+        write_form_expansion_pdf,
+        f"nests Form XObjects, patterns or glyph procedures more than {MAX_DRAW_DEPTH} deep",
+    ),
+    "forms_wide.pdf": (
+        lambda p: write_form_expansion_pdf(p, levels=6, fanout=20),
+        f"above the limit of {MAX_PAGE_DRAWS:,}",
+    ),
     "forms_cycle.pdf": (write_form_cycle_pdf, "draws itself (Form XObjects in a cycle)"),
     "flate_jpeg_header.pdf": (
         lambda p: write_pdf_codec_header_bomb(p, "jpeg", "/FlateDecode"),
@@ -87,10 +91,12 @@ BOMBS = {
         f"JPEG 2000 SIZ marker of image object 5 is 40000×40000 pixels, {PIXELS}",
     ),
     "inline_plus.pdf": (
-        lambda p: write_inline_bypass_pdf(p, "plus"), f"40000×40000 pixels, {PIXELS}"
+        lambda p: write_inline_bypass_pdf(p, "plus"),
+        f"40000×40000 pixels, {PIXELS}",
     ),
     "inline_padded.pdf": (
-        lambda p: write_inline_bypass_pdf(p, "padded"), f"40000×40000 pixels, {PIXELS}"
+        lambda p: write_inline_bypass_pdf(p, "padded"),
+        f"40000×40000 pixels, {PIXELS}",
     ),
     "inline_split.pdf": (
         lambda p: write_inline_bypass_pdf(p, "split"),

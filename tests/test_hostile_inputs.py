@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import re
 import shutil
 import socket
@@ -29,7 +28,7 @@ from app.config import Settings
 from corpus.batch import make_documents, scan_pages
 from corpus.formats import write_pdf_digital
 from search.fold import fold
-from tests.conftest import ROOT, cli_with_env, run_cli, worker_process
+from tests.conftest import ROOT, cli_with_env, run_cli, unprivileged, worker_process
 
 NON_UTF8 = b"c\xf4ng v\xe3n s\xe8 12.pdf"  # "công văn số 12" as a legacy (TCVN3-like) name
 
@@ -58,30 +57,13 @@ def scratch() -> Iterator[Path]:
     shutil.rmtree(top)
 
 
-def _as_nobody() -> list[str]:
-    """The command prefix that runs a process without root's power over permissions."""
-    if os.geteuid() != 0:
-        return []  # already unprivileged: permissions apply as they are
-    try:
-        user = pwd.getpwnam("nobody")
-    except KeyError:
-        pytest.skip("no unprivileged user 'nobody' to drop root privileges to")
-    prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
-    probe = subprocess.run(
-        [*prefix, sys.executable, "-c", "import app.cli"], cwd=ROOT, capture_output=True, text=True
-    )
-    if probe.returncode != 0:
-        pytest.fail(f"'nobody' cannot run this checkout's Python: {probe.stderr[-500:]}", False)
-    return prefix
-
-
 def _cli_as_nobody(top: Path, *args: str, timeout_s: float = 120) -> subprocess.CompletedProcess:
     data = top / "data"
     data.mkdir(exist_ok=True)
     data.chmod(0o777)
     env = {**os.environ, "SOHOA_DATA_DIR": str(data), "HOME": str(top)}
     return subprocess.run(
-        [*_as_nobody(), sys.executable, "-m", "app.cli", *args],
+        [*unprivileged(), sys.executable, "-m", "app.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -348,9 +330,7 @@ def test_a_file_named_by_several_paths_gives_a_row_for_each_and_is_done_once(
     assert "same file as" in " ".join(table.stdout.split())
 
 
-@pytest.mark.parametrize(
-    "invisible", ["\u202e", "\u200b", "\u2066", "\u2069", "\ufeff", "\u2028"]
-)
+@pytest.mark.parametrize("invisible", ["\u202e", "\u200b", "\u2066", "\u2069", "\ufeff", "\u2028"])
 def test_bidi_and_invisible_characters_in_a_name_are_escaped_and_flagged(
     tmp_path: Path, pdfs: list[tuple[bytes, str]], invisible: str
 ) -> None:

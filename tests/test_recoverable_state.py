@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from corpus import make_documents, write_pdf_digital
-from tests.conftest import ROOT, cli_with_env, run_cli
+from tests.conftest import ROOT, cli_with_env, run_cli, unprivileged
 
 INDEX = "index.sqlite3"
 
@@ -374,9 +374,8 @@ def _as_nobody(data: Path, *args: str) -> subprocess.CompletedProcess:
         "SOHOA_DATA_DIR": str(data),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
     return subprocess.run(
-        [*drop, sys.executable, "-m", "app.cli", *args],
+        [*unprivileged(), sys.executable, "-m", "app.cli", *args],
         capture_output=True,
         text=True,
         env=env,
