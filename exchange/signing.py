@@ -30,6 +30,7 @@ from exchange.envelope import DSIG, ENVELOPE_ID, xml_parser
 from exchange.models import SignatureError
 from schemas.errors import NotFound, SohoaError
 from storage.base import ObjectStore
+from storage.local import write_once
 
 C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 ALGORITHMS = {
@@ -211,19 +212,7 @@ def installation_key(keys_dir: Path, *, create: bool) -> ed25519.Ed25519PrivateK
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".tmp-{os.getpid()}-{os.urandom(4).hex()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(pem)
-                f.flush()
-                os.fsync(f.fileno())
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_once(path, pem)  # a process racing to make it first: theirs is used
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except ValueError as e:

@@ -15,6 +15,27 @@ from storage.digest import sha256_file
 from storage.keys import is_content_addressed
 
 
+def write_once(target: Path, data: bytes) -> bool:
+    """Write `target` whole (mode 0600) unless it exists; True if this call made it.
+
+    The data is written aside, then hard-linked into place: a link, unlike a rename, fails when
+    the name exists, so exactly one of racing writers wins and nobody sees a half-written file.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(tmp, target)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 class LocalStore:
     """Objects as files under one folder; every write goes to a temp file then `os.replace`.
 
@@ -80,23 +101,10 @@ class LocalStore:
         self._atomic_write(key, lambda out: out.write(data))
 
     def create(self, key: str, data: bytes) -> bool:
-        """The whole file is written aside, then hard-linked into place: a link, unlike a
-        rename, fails when the name exists, so exactly one of racing writers wins."""
+        """Write-once (see write_once): exactly one of racing writers wins."""
         target = self._path(key)
         with self._writing(key):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.link(tmp, target)
-                return True
-            except FileExistsError:
-                return False
-            finally:
-                Path(tmp).unlink(missing_ok=True)
+            return write_once(target, data)
 
     def put_file(self, key: str, path: Path) -> None:
         if self._already_holds(key, lambda: sha256_file(path)):
