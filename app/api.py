@@ -15,7 +15,7 @@ from app import views
 from app.compose import build_services
 from app.config import Settings
 from app.transfer import BodyLimit, content_disposition, file_chunks
-from schemas.errors import DamagedRecord, IndexUnavailable, NotFound, ReadOnlyData, SohoaError
+from schemas.errors import NotFound, SohoaError
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
 from storage.keys import pdf_key
@@ -148,13 +148,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def sohoa_error(_: Any, error: SohoaError):  # noqa: ANN202
         from fastapi.responses import JSONResponse
 
-        if isinstance(error, NotFound):
-            status = 404
-        elif isinstance(error, IndexUnavailable | ReadOnlyData | DamagedRecord) or error.retryable:
-            status = 503  # the request was fine; the data or a backend is not usable now
-        else:
-            status = 422
-        return JSONResponse({"error": error.code, "message": error.message}, status_code=status)
+        body = {"error": error.code, "message": error.message}
+        after = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+        return JSONResponse(body, status_code=error.http_status, headers=after)
 
     register_exchange_routes(api, services, pool)
     return api

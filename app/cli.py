@@ -48,15 +48,6 @@ from workers.tasks import redescribe_all, searchable_records
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-EXIT_CODES = {
-    "unknown_id": 3,
-    "not_found": 3,
-    "index_unavailable": 4,
-    "index_damaged": 4,
-    "index_outdated": 4,
-    "read_only": 5,
-    "damaged_record": 6,
-}
 
 app = typer.Typer(
     help="sohoa — số hóa: scanned Vietnamese records in, searchable records out.",
@@ -130,7 +121,7 @@ def _emit_json(obj: Any) -> None:
 
 def _fail(error: SohoaError) -> typer.Exit:
     err.print(f"[red]error:[/] {escape(error.message)}", soft_wrap=True)
-    return typer.Exit(EXIT_CODES.get(error.code, EXIT_FAILED))
+    return typer.Exit(error.exit_code)
 
 
 def _warn_damaged(error: DamagedRecord) -> None:
@@ -461,7 +452,7 @@ def reindex(
     if damaged:
         ids = ", ".join(e.doc_id for e in damaged)
         err.print(f"[yellow]{len(damaged)} damaged record(s) left out:[/] {ids}", soft_wrap=True)
-        raise typer.Exit(EXIT_CODES["damaged_record"])
+        raise typer.Exit(DamagedRecord.exit_code)
 
 
 def _resume_deliveries(services: Services, pool: WorkerPool) -> int:
@@ -612,7 +603,7 @@ def main() -> None:
             traceback.print_exc()
         error = _as_sohoa_error(e)
         if error is not None:
-            message, code = error.message, EXIT_CODES.get(error.code, EXIT_FAILED)
+            message, code = error.message, error.exit_code
         else:
             hint = "" if state.verbose else " (run with --verbose for details)"
             message, code = f"unexpected {type(e).__name__}: {e}{hint}", EXIT_FAILED

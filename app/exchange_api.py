@@ -23,11 +23,8 @@ from pydantic import BaseModel
 from app.transfer import content_disposition, file_chunks, read_body, refuse, spool_body
 from exchange.models import (
     STATUS_NAMES,
-    AccessDenied,
     Kind,
     Status,
-    StatusRefused,
-    TransportError,
 )
 from exchange.service import Exchange
 from workers.runtime import WorkerPool
@@ -118,19 +115,6 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
     def deliver(message_id: str) -> None:
         for recipient in exchange.state(message_id).recipients:
             pool.actors.exchange_deliver.send(message_id, recipient)
-
-    @api.exception_handler(AccessDenied)
-    def forbidden(_: Any, error: AccessDenied) -> JSONResponse:
-        return JSONResponse({"error": error.code, "message": error.message}, status_code=403)
-
-    @api.exception_handler(StatusRefused)
-    def out_of_order(_: Any, error: StatusRefused) -> JSONResponse:
-        return JSONResponse({"error": error.code, "message": error.message}, status_code=409)
-
-    @api.exception_handler(TransportError)
-    def busy(_: Any, error: TransportError) -> JSONResponse:  # the peer retries after a 503
-        body = {"error": error.code, "message": error.message}
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
     @api.get("/exchange/organs")
     def organs(level: str | None = None) -> list[dict[str, Any]]:

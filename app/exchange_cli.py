@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.config import Settings
-from exchange.models import STATUS_NAMES, AccessDenied, Kind, MessageState, Receipt, Status
+from exchange.models import STATUS_NAMES, Kind, MessageState, Receipt, Status
 from exchange.registry import OrganRegistry
 from schemas.errors import SohoaError
 from schemas.models import Organ
@@ -23,7 +23,6 @@ from schemas.models import Organ
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 EXIT_REJECTED = 1
-EXIT_FORBIDDEN = 4
 DELIVERY_WAIT_S = 300.0
 
 organs_app = typer.Typer(help="The organ registry: who exists or existed, at which level.")
@@ -69,9 +68,7 @@ def _emit(obj: Any) -> None:
 
 def _fail(error: SohoaError) -> typer.Exit:
     err.print(f"[red]error:[/] {error.message}")
-    if isinstance(error, AccessDenied):
-        return typer.Exit(EXIT_FORBIDDEN)
-    return typer.Exit(3 if error.code in ("unknown_id", "not_found") else 1)
+    return typer.Exit(error.exit_code)
 
 
 # ------------------------------------------------------------------ organs

@@ -34,6 +34,8 @@ class SignatureError(SohoaError):
 
 class AccessDenied(SohoaError):
     code = "forbidden"
+    exit_code = 4
+    http_status = 403
 
 
 class StatusRefused(SohoaError):
@@ -41,6 +43,7 @@ class StatusRefused(SohoaError):
     a code that is never a stored status (02). HTTP 409."""
 
     code = "status_refused"
+    http_status = 409
 
 
 class TransportError(SohoaError):
@@ -48,6 +51,8 @@ class TransportError(SohoaError):
 
     code = "transport"
     retryable = True
+    http_status = 503
+    retry_after = 5  # the peer's outbox tries again after a 503
 
 
 class Kind(StrEnum):

@@ -1,4 +1,9 @@
-"""One error root with stable codes (STYLE §3). The CLI maps codes to exit codes in one place."""
+"""One error root with stable codes (STYLE §3).
+
+Each class says what it means on every surface: `code` (stable, machine-readable), `exit_code`
+(the CLI's exit status) and `http_status` (the API's answer). Each surface has one handler that
+reads them; no surface keeps its own table.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,9 @@ class SohoaError(Exception):
 
     code = "error"
     retryable = False
+    exit_code = 1
+    http_status = 422  # the request was understood but cannot be carried out
+    retry_after: int | None = None  # seconds, sent as Retry-After with a 503
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -24,6 +32,8 @@ class SohoaError(Exception):
 
 class InputNotFound(SohoaError):
     code = "not_found"
+    exit_code = 3
+    http_status = 404
 
 
 class UnreadableInput(SohoaError):
@@ -87,17 +97,22 @@ class StepFailed(SohoaError):
 
 class StorageError(SohoaError):
     code = "storage"
+    http_status = 503
     retryable = True
 
 
 class NotFound(SohoaError):
     code = "unknown_id"
+    exit_code = 3
+    http_status = 404
 
 
 class ReadOnlyData(SohoaError):
     """A write was asked of a data folder this user may only read (reads still work there)."""
 
     code = "read_only"
+    exit_code = 5
+    http_status = 503  # the request was fine; the data cannot be written now
 
     def __init__(self, folder: object, action: str) -> None:
         super().__init__(f"data folder {folder} is read-only: cannot {action}")
@@ -107,6 +122,8 @@ class IndexUnavailable(SohoaError):
     """The search index cannot be used; the records, the source of truth, are not affected."""
 
     code = "index_unavailable"
+    exit_code = 4
+    http_status = 503
 
 
 class IndexDamaged(IndexUnavailable):
@@ -134,6 +151,8 @@ class DamagedRecord(SohoaError):
     """A stored record that cannot be read as a Document (garbled or cut JSON)."""
 
     code = "damaged_record"
+    exit_code = 6
+    http_status = 503
 
     def __init__(self, doc_id: str, reason: str) -> None:
         super().__init__(f"record {doc_id} is damaged ({reason})")

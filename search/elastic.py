@@ -102,6 +102,7 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 class SearchBackendError(SohoaError):
     code = "search_backend"
     retryable = True
+    http_status = 503
 
 
 def source_fields(doc: Document) -> dict[str, Any]:
