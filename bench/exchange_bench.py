@@ -54,8 +54,8 @@ def installation(root: Path, pdf: Path, *, sign: bool, peers: str = ""):  # noqa
     """Services + worker pool + Exchange on a fresh data dir, with `pdf` already ingested."""
     from app.compose import build_services
     from app.config import Settings
-    from exchange.service import Exchange
     from workers.batch import submit_all, wait_for
+    from workers.exchange_setup import build_exchange
     from workers.runtime import WorkerPool
 
     settings = Settings(data_dir=root, workers=2, exchange_sign=sign, exchange_peers=peers)
@@ -63,7 +63,7 @@ def installation(root: Path, pdf: Path, *, sign: bool, peers: str = ""):  # noqa
     pool = WorkerPool(services, "", 2).start()
     subs = submit_all(services, pool, [pdf])
     wait_for(services, pool, subs, None)
-    ex = Exchange(services, enqueue=pool.actors.ingest.send)
+    ex = build_exchange(services, enqueue=pool.actors.ingest.send)
     for organ in (SENDER, RECIPIENT):
         ex.create_keys(organ)
     return settings, services, pool, ex, subs[0].doc_id
@@ -170,7 +170,7 @@ def large_child(size_mb: int, over_http: bool, out: Path) -> None:
 
     logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
     from corpus import make_documents, write_pdf_digital
-    from exchange.signing import cert_key
+    from exchange.messages import cert as cert_key
     from workers.submit import accept
 
     with tempfile.TemporaryDirectory(prefix="sohoa-bench-large-") as tmp:
@@ -189,8 +189,8 @@ def large_child(size_mb: int, over_http: bool, out: Path) -> None:
             a_services.store.put_bytes(cert_key(RECIPIENT), b_ex.keys.cert(RECIPIENT))
             server, thread = serve(b_settings, port)
         else:
-            _, _, a_pool, ex, _ = installation(work / "a", pdf, sign=True)
-        doc_id = accept(ex.services, big).doc_id
+            _, a_services, a_pool, ex, _ = installation(work / "a", pdf, sign=True)
+        doc_id = accept(a_services, big).doc_id
         baseline = _peak_rss_mb()
         started = time.perf_counter()
         message_id = ex.send([doc_id], SENDER, [RECIPIENT])
@@ -250,7 +250,7 @@ def serve(settings, port: int):  # noqa: ANN001, ANN202
 
 def bench_http(work: Path, pdf: Path, n: int, sign: bool) -> dict:
     """Sender on installation A, recipient on installation B behind its API on loopback."""
-    from exchange.signing import cert_key
+    from exchange.messages import cert as cert_key
 
     b_settings, b_services, b_pool, b_ex, _ = installation(work / "peer", pdf, sign=sign)
     b_pool.stop()  # the peer's API runs its own pool
