@@ -24,6 +24,7 @@ from app.transfer import content_disposition, file_chunks, read_body, refuse, sp
 from exchange.ledger import STATUS_MAX_BYTES
 from exchange.models import Kind
 from exchange.statuses import STATUS_NAMES, Status
+from workers.exchange_jobs import queue_deliveries
 from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
 from workers.services import Services
@@ -110,8 +111,7 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
     Organ = Annotated[str, Depends(organ)]
 
     def deliver(message_id: str) -> None:
-        for recipient in exchange.state(message_id).recipients:
-            pool.actors.exchange_deliver.send(message_id, recipient)
+        queue_deliveries(pool, message_id, exchange.state(message_id).recipients)
 
     @api.get("/exchange/organs")
     def organs(level: str | None = None) -> list[dict[str, Any]]:

@@ -18,6 +18,12 @@ from workers.services import Services
 DELIVERY_WAIT_S = 300.0
 
 
+def queue_deliveries(pool: WorkerPool, message_id: str, recipients: list[str]) -> None:
+    """One delivery message per recipient (the actor retries with backoff, then gives up)."""
+    for recipient in recipients:
+        pool.actors.exchange_deliver.send(message_id, recipient)
+
+
 def resume_deliveries(services: Services, pool: WorkerPool) -> int:
     """Outbox entries a stopped run left pending go out again (the receiver deduplicates);
     returns how many."""
@@ -25,7 +31,7 @@ def resume_deliveries(services: Services, pool: WorkerPool) -> int:
         return 0  # no outbox at all: no exchange to build (keys, registry, audit log)
     pending = build_exchange(services).pending_deliveries()
     for message_id, recipient in pending:
-        pool.actors.exchange_deliver.send(message_id, recipient)
+        queue_deliveries(pool, message_id, [recipient])
     return len(pending)
 
 
@@ -42,8 +48,7 @@ def deliver_and_wait(
     """Queue one delivery per recipient. On the embedded broker (or with `wait`) wait until
     none is pending (at most DELIVERY_WAIT_S); the outbox entries as they then stand."""
     with WorkerPool(services, broker, workers, consume=not broker) as pool:
-        for recipient in recipients:
-            pool.actors.exchange_deliver.send(message_id, recipient)
+        queue_deliveries(pool, message_id, recipients)
         if broker and not wait:
             return exchange.outbox(message_id)
         deadline = time.monotonic() + DELIVERY_WAIT_S
