@@ -456,15 +456,10 @@ def reindex(
 
 
 def _resume_deliveries(services: Services, pool: WorkerPool) -> int:
-    """Outbox entries a stopped run left pending go out again (the receiver deduplicates)."""
-    from exchange.service import Exchange, P
+    # Imported on use: the exchange (lxml, signxml) stays out of every other command's start.
+    from workers.exchange_jobs import resume_deliveries
 
-    if pool.actors.exchange_deliver is None or not any(services.store.list(P + "outbox/")):
-        return 0
-    pending = Exchange(services).pending_deliveries()
-    for message_id, recipient in pending:
-        pool.actors.exchange_deliver.send(message_id, recipient)
-    return len(pending)
+    return resume_deliveries(services, pool)
 
 
 @app.command()

@@ -21,16 +21,14 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from app.transfer import content_disposition, file_chunks, read_body, refuse, spool_body
-from exchange.models import (
-    STATUS_NAMES,
-    Kind,
-    Status,
-)
-from exchange.service import Exchange
+from exchange.ledger import STATUS_MAX_BYTES
+from exchange.models import Kind
+from exchange.statuses import STATUS_NAMES, Status
+from workers.exchange_jobs import queue_deliveries
+from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
 from workers.services import Services
 
-STATUS_MAX_BYTES = 1024 * 1024  # a Status message is a header only
 _PUBLIC = re.compile(r"^/exchange/organs(/[^/]*)?/?$")  # the registry: GET without a token
 _ORGAN_SCOPE_KEY = "sohoa.organ"  # where ExchangeAuth leaves the token's organ for the route
 
@@ -97,7 +95,7 @@ class StatusRequest(BaseModel):
 
 
 def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool) -> None:
-    exchange = Exchange(services, enqueue=lambda doc_id: pool.actors.ingest.send(doc_id))
+    exchange = build_exchange(services, enqueue=lambda doc_id: pool.actors.ingest.send(doc_id))
 
     # Added after app.api's BodyLimit, so outside it: the token is checked first.
     api.add_middleware(ExchangeAuth, organ_for_token=exchange.organ_for_token)
@@ -113,8 +111,7 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
     Organ = Annotated[str, Depends(organ)]
 
     def deliver(message_id: str) -> None:
-        for recipient in exchange.state(message_id).recipients:
-            pool.actors.exchange_deliver.send(message_id, recipient)
+        queue_deliveries(pool, message_id, exchange.state(message_id).recipients)
 
     @api.get("/exchange/organs")
     def organs(level: str | None = None) -> list[dict[str, Any]]:

@@ -5,25 +5,28 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from app.config import Settings
-from exchange.models import STATUS_NAMES, Kind, MessageState, Receipt, Status
+from exchange.models import Delivery, Kind, MessageState, OutboxEntry, Receipt
 from exchange.registry import OrganRegistry
+from exchange.statuses import STATUS_NAMES, Status
 from schemas.errors import SohoaError
 from schemas.models import Organ
+
+if TYPE_CHECKING:  # built on use (signxml, the worker runtime): kept out of the CLI's start
+    from exchange.service import Exchange
+    from workers.services import Services
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 EXIT_REJECTED = 1
-DELIVERY_WAIT_S = 300.0
 
 organs_app = typer.Typer(help="The organ registry: who exists or existed, at which level.")
 exchange_app = typer.Typer(help="edXML document exchange between organs (QCVN 102:2016).")
@@ -49,11 +52,10 @@ def _services():  # noqa: ANN202
     return build_services(_settings())
 
 
-def _exchange(services=None, **kw):  # noqa: ANN001, ANN003, ANN202
-    from exchange.service import Exchange
+def _exchange(services=None):  # noqa: ANN001, ANN202
+    from workers.exchange_setup import build_exchange
 
-    services = services or _services()
-    return Exchange(services, registry=_registry(), **kw)
+    return build_exchange(services or _services(), registry=_registry())
 
 
 def _registry() -> OrganRegistry:
@@ -275,20 +277,6 @@ def _print_receipt(receipt: Receipt) -> None:
         out.print("  trace: " + " → ".join(t.organ_id for t in receipt.trace))
 
 
-def _run_new_records(ex, services) -> None:  # noqa: ANN001
-    """Records created from unknown attachments go through the pipeline as ingest does."""
-    if not ex.pending_work:
-        return
-    from workers.batch import enqueue, wait_for
-    from workers.runtime import WorkerPool
-
-    settings = _settings()
-    with WorkerPool(services, settings.broker, settings.workers, consume=not settings.broker) as p:
-        enqueue(p, ex.pending_work)
-        if not settings.broker:
-            wait_for(services, p, ex.pending_work, None)
-
-
 @exchange_app.command("receive")
 def receive(
     file: Annotated[Path, typer.Argument(help="An .edxml file.")],
@@ -297,19 +285,22 @@ def receive(
 ) -> None:
     """Verify and import one envelope: known attachments link to their records, new ones are
     processed; exit code 1 when the message is rejected (status 02)."""
+    from workers.exchange_jobs import receive_file
+
+    settings = _settings()
     services = _services()
-    ex = _exchange(services)
     if not file.is_file():  # read as a stream by receive: it can be as large as the limit
         err.print(f"[red]error:[/] cannot read {file}: no such file")
         raise typer.Exit(3)
     try:
-        receipt = ex.receive(file, as_organ)
+        receipt = receive_file(
+            services, _registry(), settings.broker, settings.workers, file, as_organ
+        )
     except SohoaError as e:
         raise _fail(e) from e
     except OSError as e:
         err.print(f"[red]error:[/] cannot read {file}: {e.strerror}")
         raise typer.Exit(3) from e
-    _run_new_records(ex, services)
     if as_json:
         _emit(_receipt_json(receipt))
     else:
@@ -320,28 +311,20 @@ def receive(
 # ------------------------------------------------------------------ outbox
 
 
-def _deliver(ex, message_id: str, recipients: list[str], wait: bool) -> list:  # noqa: ANN001
+def _deliver(
+    ex: Exchange, services: Services, message_id: str, recipients: list[str], wait: bool
+) -> list[OutboxEntry]:
     """Queue one delivery per recipient; on the embedded default (or with --wait) wait for it."""
-    from workers.runtime import WorkerPool
+    from workers.exchange_jobs import deliver_and_wait
 
     settings = _settings()
-    services = ex.services
-    with WorkerPool(services, settings.broker, settings.workers, consume=not settings.broker) as p:
-        for recipient in recipients:
-            p.actors.exchange_deliver.send(message_id, recipient)
-        if settings.broker and not wait:
-            return ex.outbox(message_id)
-        deadline = time.monotonic() + DELIVERY_WAIT_S
-        while time.monotonic() < deadline:
-            entries = ex.outbox(message_id)
-            if all(e.state != "pending" for e in entries) and (not p.embedded or p.idle()):
-                return entries
-            time.sleep(0.1)
-    return ex.outbox(message_id)
+    return deliver_and_wait(
+        ex, services, settings.broker, settings.workers, message_id, recipients, wait=wait
+    )
 
 
-def _print_outbox(message_id: str, entries: list, as_json: bool) -> int:
-    failed = any(e.state in ("rejected", "failed") for e in entries)
+def _print_outbox(message_id: str, entries: list[OutboxEntry], as_json: bool) -> int:
+    failed = any(e.state in (Delivery.rejected, Delivery.failed) for e in entries)
     if as_json:
         _emit(
             {
@@ -349,7 +332,7 @@ def _print_outbox(message_id: str, entries: list, as_json: bool) -> int:
                 "deliveries": [
                     {
                         "to": e.recipient,
-                        "state": e.state,
+                        "state": e.state.value,
                         "attempts": e.attempts,
                         "error": e.last_error,
                         "receipt": _receipt_json(e.receipt) if e.receipt else None,
@@ -361,12 +344,13 @@ def _print_outbox(message_id: str, entries: list, as_json: bool) -> int:
     else:
         out.print(f"message {message_id}")
         for e in entries:
-            style = {"delivered": "green", "pending": "yellow"}.get(e.state, "red")
+            style = {Delivery.delivered: "green", Delivery.pending: "yellow"}.get(e.state, "red")
             reuse = e.receipt.reuse_counts if e.receipt else {}
             extra = f" reuse {reuse}" if reuse else ""
             reason = f" — {e.last_error}" if e.last_error else ""
             out.print(
-                f"  → {e.recipient}: [{style}]{e.state}[/] ({e.attempts} attempt(s)){extra}{reason}"
+                f"  → {e.recipient}: [{style}]{e.state.value}[/] ({e.attempts} attempt(s))"
+                f"{extra}{reason}"
             )
     return EXIT_REJECTED if failed else 0
 
@@ -396,7 +380,8 @@ def send(
     kinds = {"new": Kind.new, "update": Kind.update, "replace": Kind.replace}
     if kind not in kinds:
         raise typer.BadParameter("--kind must be new, update or replace")
-    ex = _exchange()
+    services = _services()
+    ex = _exchange(services)
     try:
         earlier = ex.resolve(forward or responds_to) if (forward or responds_to) else None
         message_id = ex.send(
@@ -410,7 +395,7 @@ def send(
         )
     except SohoaError as e:
         raise _fail(e) from e
-    entries = _deliver(ex, message_id, list(recipients), wait)
+    entries = _deliver(ex, services, message_id, list(recipients), wait)
     raise typer.Exit(_print_outbox(message_id, entries, as_json))
 
 
@@ -422,13 +407,14 @@ def retry(
     as_json: AsJson = False,
 ) -> None:
     """Queue again the deliveries of a message that failed (or never left the outbox)."""
-    ex = _exchange()
+    services = _services()
+    ex = _exchange(services)
     try:
         full = ex.resolve(message_id)
         recipients = ex.retry(full, as_organ)
     except SohoaError as e:
         raise _fail(e) from e
-    entries = _deliver(ex, full, recipients, wait) if recipients else ex.outbox(full)
+    entries = _deliver(ex, services, full, recipients, wait) if recipients else ex.outbox(full)
     raise typer.Exit(_print_outbox(full, entries, as_json))
 
 
@@ -441,14 +427,15 @@ def recall(
     as_json: AsJson = False,
 ) -> None:
     """Recall (revoke, kind 1) a message you sent; recipients answer 15 agree or 16 refuse."""
-    ex = _exchange()
+    services = _services()
+    ex = _exchange(services)
     try:
         target = ex.resolve(message_id)
         recall_id = ex.recall(target, as_organ, reason)
         recipients = ex.state(recall_id).recipients
     except SohoaError as e:
         raise _fail(e) from e
-    entries = _deliver(ex, recall_id, recipients, wait)
+    entries = _deliver(ex, services, recall_id, recipients, wait)
     raise typer.Exit(_print_outbox(recall_id, entries, as_json))
 
 

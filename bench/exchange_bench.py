@@ -54,8 +54,8 @@ def installation(root: Path, pdf: Path, *, sign: bool, peers: str = ""):  # noqa
     """Services + worker pool + Exchange on a fresh data dir, with `pdf` already ingested."""
     from app.compose import build_services
     from app.config import Settings
-    from exchange.service import Exchange
     from workers.batch import submit_all, wait_for
+    from workers.exchange_setup import build_exchange
     from workers.runtime import WorkerPool
 
     settings = Settings(data_dir=root, workers=2, exchange_sign=sign, exchange_peers=peers)
@@ -63,7 +63,7 @@ def installation(root: Path, pdf: Path, *, sign: bool, peers: str = ""):  # noqa
     pool = WorkerPool(services, "", 2).start()
     subs = submit_all(services, pool, [pdf])
     wait_for(services, pool, subs, None)
-    ex = Exchange(services, enqueue=pool.actors.ingest.send)
+    ex = build_exchange(services, enqueue=pool.actors.ingest.send)
     for organ in (SENDER, RECIPIENT):
         ex.create_keys(organ)
     return settings, services, pool, ex, subs[0].doc_id
@@ -97,7 +97,8 @@ def run_messages(ex, pool, doc_id: str, n: int) -> dict:  # noqa: ANN001
 
 
 def bench_envelope_only(ex, doc_id: str, n: int) -> dict:  # noqa: ANN001
-    from exchange import envelope as edxml
+    from exchange import envelope_read as reader
+    from exchange import envelope_write as writer
     from exchange.signing import sign_tree, verify
 
     keys, cert = ex.keys.keys(SENDER), ex.keys.cert(SENDER)
@@ -113,18 +114,18 @@ def bench_envelope_only(ex, doc_id: str, n: int) -> dict:  # noqa: ANN001
     }
     for _ in range(n):
         t0 = time.perf_counter()
-        edxml.envelope_tree(env)
+        writer.envelope_tree(env)
         t1 = time.perf_counter()
-        data = edxml.envelope_bytes(env, lambda root: sign_tree(root, keys))  # build + sign
+        data = writer.envelope_bytes(env, lambda root: sign_tree(root, keys))  # build + sign
         t2 = time.perf_counter()
-        parsed = edxml.read_xml(data)
+        parsed = reader.read_xml(data)
         covered, _ = verify(parsed.root, cert, SENDER)  # parse, digest, RSA
         t3 = time.perf_counter()
-        edxml.envelope_from_tree(covered, parsed, signed_manifest=True)  # + attachment digests
+        reader.envelope_from_tree(covered, parsed, signed_manifest=True)  # + attachment digests
         t4 = time.perf_counter()
-        plain = edxml.envelope_bytes(env)
+        plain = writer.envelope_bytes(env)
         t5 = time.perf_counter()
-        edxml.parse_envelope(plain)
+        reader.parse_envelope(plain)
         t6 = time.perf_counter()
         for name, seconds in (
             ("build", t1 - t0),
@@ -170,7 +171,7 @@ def large_child(size_mb: int, over_http: bool, out: Path) -> None:
 
     logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
     from corpus import make_documents, write_pdf_digital
-    from exchange.signing import cert_key
+    from exchange.messages import cert as cert_key
     from workers.submit import accept
 
     with tempfile.TemporaryDirectory(prefix="sohoa-bench-large-") as tmp:
@@ -189,8 +190,8 @@ def large_child(size_mb: int, over_http: bool, out: Path) -> None:
             a_services.store.put_bytes(cert_key(RECIPIENT), b_ex.keys.cert(RECIPIENT))
             server, thread = serve(b_settings, port)
         else:
-            _, _, a_pool, ex, _ = installation(work / "a", pdf, sign=True)
-        doc_id = accept(ex.services, big).doc_id
+            _, a_services, a_pool, ex, _ = installation(work / "a", pdf, sign=True)
+        doc_id = accept(a_services, big).doc_id
         baseline = _peak_rss_mb()
         started = time.perf_counter()
         message_id = ex.send([doc_id], SENDER, [RECIPIENT])
@@ -250,7 +251,7 @@ def serve(settings, port: int):  # noqa: ANN001, ANN202
 
 def bench_http(work: Path, pdf: Path, n: int, sign: bool) -> dict:
     """Sender on installation A, recipient on installation B behind its API on loopback."""
-    from exchange.signing import cert_key
+    from exchange.messages import cert as cert_key
 
     b_settings, b_services, b_pool, b_ex, _ = installation(work / "peer", pdf, sign=sign)
     b_pool.stop()  # the peer's API runs its own pool

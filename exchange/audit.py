@@ -38,6 +38,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from pydantic import BaseModel
 from pydantic import Field as PydField
 
+from exchange.messages import AUDIT_CHECKPOINTS as CHECKPOINTS
+from exchange.messages import AUDIT_ENTRIES as PREFIX
+from exchange.messages import AUDIT_KEY as KEY_OBJECT
 from exchange.options import ExchangeOptions
 from exchange.signing import installation_key
 from schemas.errors import NotFound, SohoaError
@@ -46,9 +49,6 @@ from storage.base import ObjectStore
 
 log = logging.getLogger("sohoa.audit")
 
-PREFIX = "exchange/audit/"
-CHECKPOINTS = "exchange/audit-checkpoints/"
-KEY_OBJECT = "exchange/audit-key.pem"  # the audit key's public half, for every verifier
 ANCHOR_FILE = "audit-anchor.json"  # in the keys folder: the newest checkpoint this machine knows
 GENESIS = "0" * 64
 

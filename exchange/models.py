@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
 
+from exchange.statuses import Status
 from schemas.errors import SohoaError
 from schemas.models import Text, utcnow
 
@@ -62,31 +63,6 @@ class Kind(StrEnum):
     revoke = "1"
     update = "2"
     replace = "3"
-
-
-class Status(StrEnum):
-    arrived = "01"
-    rejected = "02"
-    accepted = "03"
-    assigned = "04"
-    in_progress = "05"
-    done = "06"
-    recalled = "13"
-    agree = "15"  # agree to update / recall
-    refuse = "16"  # refuse update / recall
-
-
-STATUS_NAMES = {
-    "01": "arrived",
-    "02": "rejected",
-    "03": "accepted",
-    "04": "assigned",
-    "05": "in progress",
-    "06": "done",
-    "13": "recalled",
-    "15": "agreed to update/recall",
-    "16": "refused update/recall",
-}
 
 
 class _Model(BaseModel):
@@ -252,11 +228,25 @@ class Receipt(_Model):
         return counts
 
 
+class Delivery(StrEnum):
+    """Where one outbox entry (one message to one recipient) stands."""
+
+    pending = "pending"  # waiting for a delivery attempt (again, after retry)
+    delivered = "delivered"  # the receiver accepted it (its receipt is kept)
+    rejected = "rejected"  # the receiver refused it (status 02, the reason in the receipt)
+    failed = "failed"  # retries ran out; `exchange retry` puts it back to pending
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more happens to it without a retry."""
+        return self != Delivery.pending
+
+
 class OutboxEntry(_Model):
     message_id: str
     sender: str
     recipient: str
-    state: str = "pending"  # pending | delivered | rejected | failed
+    state: Delivery = Delivery.pending
     attempts: int = 0
     last_error: Text = ""
     receipt: Receipt | None = None

@@ -1,11 +1,11 @@
-"""Exchange settings as the workers and the CLI see them (filled from SOHOA_* by app/)."""
+"""Exchange settings as every process sees them (filled from SOHOA_* by app/config.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exchange.envelope import MAX_BYTES
+from exchange.envelope_read import MAX_BYTES
 
 
 @dataclass(frozen=True)

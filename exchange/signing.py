@@ -26,7 +26,8 @@ from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, XMLVerifier, me
 from signxml.exceptions import InvalidDigest, InvalidInput, SignXMLException
 from signxml.verifier import SignatureConfiguration
 
-from exchange.envelope import DSIG, ENVELOPE_ID, xml_parser
+from exchange import messages
+from exchange.envelope_read import DSIG, ENVELOPE_ID, xml_parser
 from exchange.models import SignatureError
 from schemas.errors import NotFound, SohoaError
 from storage.base import ObjectStore
@@ -60,10 +61,6 @@ class _Signer(XMLSigner):
         return xml_parser()
 
 
-def cert_key(organ_id: str) -> str:
-    return f"exchange/certs/{organ_id}.pem"
-
-
 @dataclass
 class OrganKeys:
     organ_id: str
@@ -94,7 +91,7 @@ class KeyStore:
 
     def create(self, organ_id: str, organ_name: str, *, days: int = 3650) -> OrganKeys:
         """A new RSA-2048 key and certificate; an existing pair is kept (never replaced)."""
-        if self.key_path(organ_id).exists() and self.store.exists(cert_key(organ_id)):
+        if self.key_path(organ_id).exists() and self.store.exists(messages.cert(organ_id)):
             return self.keys(organ_id)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name(
@@ -140,7 +137,7 @@ class KeyStore:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key_pem)
-        self.store.put_bytes(cert_key(organ_id), cert_pem)
+        self.store.put_bytes(messages.cert(organ_id), cert_pem)
         self._keys[organ_id], self._certs[organ_id] = key_pem, cert_pem
         return OrganKeys(organ_id, key_pem, cert_pem)
 
@@ -158,21 +155,21 @@ class KeyStore:
         if not names or names[0].value != organ_id:
             found = names[0].value if names else "no common name"
             raise SignatureError(f"the certificate is for {found}, not for organ {organ_id}")
-        if self.store.exists(cert_key(organ_id)):
-            if self.store.get_bytes(cert_key(organ_id)) != pem:
+        if self.store.exists(messages.cert(organ_id)):
+            if self.store.get_bytes(messages.cert(organ_id)) != pem:
                 raise SignatureError(
                     f"organ {organ_id} already has another registered certificate; "
                     "remove it first if the organ really changed its key"
                 )
         else:
-            self.store.put_bytes(cert_key(organ_id), pem)
+            self.store.put_bytes(messages.cert(organ_id), pem)
         self._certs[organ_id] = pem
         return cert.fingerprint(hashes.SHA256()).hex()
 
     def cert(self, organ_id: str) -> bytes:
         if organ_id not in self._certs:
             try:
-                self._certs[organ_id] = self.store.get_bytes(cert_key(organ_id))
+                self._certs[organ_id] = self.store.get_bytes(messages.cert(organ_id))
             except NotFound as e:
                 raise SignatureError(
                     f"no registered certificate for organ {organ_id}: "

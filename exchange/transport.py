@@ -8,12 +8,17 @@ with a token the peer issued). Either way the receiver verifies, deduplicates an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
-from exchange.models import Receipt, TransportError
+from exchange.models import Receipt, StatusEntry, TransportError
 
-if TYPE_CHECKING:
-    from exchange.service import Exchange
+
+class Receiver(Protocol):
+    """What takes in envelopes and statuses on this installation (exchange.service.Exchange)."""
+
+    def receive(self, data: bytes | Path, as_organ: str) -> Receipt: ...
+
+    def receive_status(self, data: bytes, to_organ: str | None = None) -> StatusEntry: ...
 
 
 class Transport(Protocol):
@@ -28,14 +33,14 @@ class Transport(Protocol):
 
 
 class SharedStoreTransport:
-    def __init__(self, exchange: Exchange) -> None:
-        self.exchange = exchange
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
 
     def deliver(self, recipient: str, envelope: Path) -> Receipt:
-        return self.exchange.receive(envelope, as_organ=recipient)
+        return self.receiver.receive(envelope, as_organ=recipient)
 
     def send_status(self, recipient: str, status: bytes) -> None:
-        self.exchange.receive_status(status)
+        self.receiver.receive_status(status)
 
 
 class HttpTransport:

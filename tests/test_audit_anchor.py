@@ -24,6 +24,7 @@ from exchange.audit import AuditEntry
 from exchange.service import Exchange
 from storage.base import ObjectStore
 from tests.conftest import cli_with_env, unprivileged
+from workers.exchange_setup import build_exchange
 
 COMMUNE = "001.00.52.H34"
 OUTSIDER = "000.00.00.H17"
@@ -61,7 +62,7 @@ def make_install(data: Path, storage: str = "") -> Install:
         "SOHOA_AUDIT_CHECKPOINT_EVERY": str(EVERY),
     }
     settings = Settings(data_dir=data, storage=storage, search="", audit_checkpoint_every=EVERY)
-    ex = Exchange(build_services(settings))
+    ex = build_exchange(build_services(settings))
     return Install(env, settings, ex, build_store(settings))
 
 
@@ -334,7 +335,7 @@ def test_a_checkpoint_is_written_when_entries_follow_a_quiet_spell(tmp_path: Pat
         audit_checkpoint_every=1000,
         audit_checkpoint_minutes=0.01,  # 0.6 s
     )
-    ex = Exchange(build_services(settings))
+    ex = build_exchange(build_services(settings))
     ex.audit.append(COMMUNE, "read", "message-1")
     ex.audit.append(COMMUNE, "read", "message-2")
     time.sleep(0.8)

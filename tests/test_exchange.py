@@ -24,8 +24,10 @@ from fastapi.testclient import TestClient
 from app.compose import build_services
 from app.config import Settings
 from corpus import make_documents, write_pdf_digital
-from exchange import envelope as edxml
+from exchange import envelope_read as reader
+from exchange import envelope_write as writer
 from exchange.audit import AuditLog
+from exchange.inbox import CLAIM_LEASE_S
 from exchange.models import (
     AccessDenied,
     Attachment,
@@ -36,17 +38,18 @@ from exchange.models import (
     OrganInfo,
     ResponseFor,
     SignatureError,
-    Status,
     StatusMessage,
     TraceHeader,
     TransportError,
 )
-from exchange.service import CLAIM_LEASE_S, Exchange
+from exchange.service import Exchange
 from exchange.signing import sign, sign_tree, verify
+from exchange.statuses import Status
 from schemas.errors import SohoaError
 from storage.local import LocalStore
 from tests.conftest import run_cli
 from workers.batch import submit_all, wait_for
+from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
 from workers.services import Services
 
@@ -93,7 +96,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     pool = WorkerPool(services, "", 2).start()
     subs = submit_all(services, pool, paths[:2])
     wait_for(services, pool, subs, None)
-    ex = Exchange(services, enqueue=pool.actors.ingest.send)
+    ex = build_exchange(services, enqueue=pool.actors.ingest.send)
     for organ in (COMMUNE, DISTRICT, PROVINCE, MINISTRY, OUTSIDER):
         ex.create_keys(organ)
     yield World(tmp, settings, services, pool, ex, subs[0].doc_id, subs[1].doc_id, paths[2])
@@ -139,13 +142,13 @@ def _envelope(**kw) -> Envelope:
 
 def test_envelope_round_trips_unsigned_and_signed(world: World) -> None:
     env = _envelope()
-    unsigned = edxml.envelope_bytes(env)
-    assert edxml.parse_envelope(unsigned) == env
-    signed = edxml.envelope_bytes(env, lambda root: sign_tree(root, world.ex.keys.keys(COMMUNE)))
-    parsed = edxml.read_xml(signed)
+    unsigned = writer.envelope_bytes(env)
+    assert reader.parse_envelope(unsigned) == env
+    signed = writer.envelope_bytes(env, lambda root: sign_tree(root, world.ex.keys.keys(COMMUNE)))
+    parsed = reader.read_xml(signed)
     covered, algorithm = verify(parsed.root, world.ex.keys.cert(COMMUNE), COMMUNE)
     assert algorithm == "rsa-sha256"
-    assert edxml.envelope_from_tree(covered, parsed, signed_manifest=True) == env
+    assert reader.envelope_from_tree(covered, parsed, signed_manifest=True) == env
     status = StatusMessage(
         response_for=ResponseFor(organ_id=COMMUNE, message_id="cd" * 16),
         sender=OrganInfo(organ_id=DISTRICT),
@@ -153,7 +156,7 @@ def test_envelope_round_trips_unsigned_and_signed(world: World) -> None:
         description="đã xử lý",
         timestamp="2024/03/06 09:00:00",
     )
-    assert edxml.parse_status(edxml.to_bytes(edxml.status_tree(status))) == status
+    assert reader.parse_status(writer.to_bytes(writer.status_tree(status))) == status
 
 
 # Laid out as the published QCVN 102:2016 samples are: an `edXML` root in the default
@@ -258,7 +261,7 @@ SAMPLE = """<?xml version="1.0" encoding="utf-8"?>
 
 
 def test_hand_written_sample_in_the_published_layout_parses() -> None:
-    env = edxml.parse_envelope(SAMPLE.encode())
+    env = reader.parse_envelope(SAMPLE.encode())
     assert env.message_id == "9b2f6c1d"
     assert env.sender.organ_id == MINISTRY and env.sender.organ_name == "Bộ Nội vụ"
     assert env.sender.organization_in_charge == "Văn phòng Bộ"
@@ -346,17 +349,17 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passw
 )
 def test_hostile_or_malformed_xml_gets_a_specific_error(data: bytes, message: str) -> None:
     with pytest.raises(EnvelopeError, match=message):
-        edxml.parse_envelope(data)
+        reader.parse_envelope(data)
 
 
 def test_size_limit_is_enforced() -> None:
     with pytest.raises(EnvelopeError, match="above the limit"):
-        edxml.parse_envelope(SAMPLE.encode(), max_bytes=1000)
+        reader.parse_envelope(SAMPLE.encode(), max_bytes=1000)
 
 
 def test_sha1_signatures_are_made_on_request_and_verified(world: World) -> None:
     keys = world.ex.keys.keys(MINISTRY)
-    signed = edxml.envelope_bytes(
+    signed = writer.envelope_bytes(
         _envelope(sender=OrganInfo(organ_id=MINISTRY)),
         lambda root: sign_tree(root, keys, "rsa-sha1"),
     )
@@ -468,7 +471,7 @@ def test_unsigned_or_unknown_sender_is_rejected(world: World) -> None:
     assert receipt.status == Status.rejected and "not signed" in receipt.reason
     stranger = ex.envelope_for_records([world.report], "000.00.00.H46", [DISTRICT])
     stranger.message_id = ""
-    signed = edxml.envelope_bytes(  # a key, but not Phú Thọ's registered one
+    signed = writer.envelope_bytes(  # a key, but not Phú Thọ's registered one
         stranger.model_copy(update={"message_id": "ef" * 16}),
         lambda root: sign_tree(root, ex.keys.keys(COMMUNE)),
     )
@@ -490,7 +493,7 @@ def test_update_and_replace_act_on_the_earlier_message(world: World) -> None:
         reason="sửa trích yếu",
     )
     _deliver(world, update)
-    parsed = edxml.parse_envelope(ex.envelope_bytes(update))
+    parsed = reader.parse_envelope(ex.envelope_bytes(update))
     assert parsed.business.doc_type == Kind.update and parsed.business.reason == "sửa trích yếu"
     assert parsed.response_for[0].message_id == first
     assert ex.latest_status(update, PROVINCE) == Status.agree
@@ -515,7 +518,7 @@ def test_forward_appends_each_hop_and_the_answer_goes_down(world: World) -> None
     answer = ex.send([world.decision], MINISTRY, [PROVINCE], responds_to=forward)
     [entry] = _deliver(world, answer)
     assert entry.receipt.reuse_counts == {"reused": 1}
-    parsed = edxml.parse_envelope(ex.envelope_bytes(answer))
+    parsed = reader.parse_envelope(ex.envelope_bytes(answer))
     assert parsed.response_for[0].message_id == forward
     assert ex.state(answer).responds_to == forward
 
@@ -539,7 +542,7 @@ def test_unknown_attachment_is_processed_and_document_id_links_copies(world: Wor
     ex = world.ex
     paper = f"{MINISTRY},2024/05/02,77/QĐ-BNV"
     first = ex.send([world.decision], MINISTRY, [PROVINCE])
-    ex._link_copies(paper, [world.decision])  # the decision's metadata names this DocumentId
+    ex.links.link_copies(paper, [world.decision])  # the decision's metadata names this DocumentId
     _deliver(world, first)
     env = Envelope(
         sender=ex.organ_info(MINISTRY),
@@ -592,7 +595,7 @@ def test_unreachable_peer_is_retried_with_backoff_then_marked_failed(world: Worl
     )
     services = replace(world.services, exchange=options)
     with WorkerPool(services, "", 1) as pool:
-        ex = Exchange(services, enqueue=pool.actors.ingest.send)
+        ex = build_exchange(services, enqueue=pool.actors.ingest.send)
         message_id = ex.send([world.report], COMMUNE, [OUTSIDER])
         pool.actors.exchange_deliver.send(message_id, OUTSIDER)
         deadline = time.monotonic() + 30
@@ -800,7 +803,7 @@ def test_an_attachment_above_the_old_text_node_limit_round_trips(world: World) -
     )
     wire = world.tmp / "big.edxml"
     with wire.open("wb") as out:
-        edxml.write_envelope(env, out, lambda root: sign_tree(root, ex.keys.keys(MINISTRY)))
+        writer.write_envelope(env, out, lambda root: sign_tree(root, ex.keys.keys(MINISTRY)))
     receipt = ex.receive(wire, PROVINCE)
     assert receipt.status == Status.accepted, receipt.reason
     [att] = receipt.attachments
@@ -869,7 +872,7 @@ def test_a_status_from_an_organ_that_is_not_a_recipient_is_refused(world: World)
         description="not for us",
         timestamp="2024/03/06 09:00:00",
     )
-    signed = sign(edxml.status_tree(status), ex.keys.keys(OUTSIDER))  # its own, valid signature
+    signed = sign(writer.status_tree(status), ex.keys.keys(OUTSIDER))  # its own, valid signature
     with pytest.raises(AccessDenied, match=f"{OUTSIDER} is not a recipient"):
         ex.receive_status(signed)
     assert ex.statuses(message_id) == history
@@ -887,7 +890,7 @@ def test_only_the_sender_of_a_message_can_recall_it(world: World) -> None:
         trace=[TraceHeader(organ_id=PROVINCE, timestamp="2024/05/02 08:00:00")],
         business=Business(doc_type=Kind.revoke, reason="thu hồi"),
     )
-    signed = edxml.envelope_bytes(recall, lambda root: sign_tree(root, ex.keys.keys(PROVINCE)))
+    signed = writer.envelope_bytes(recall, lambda root: sign_tree(root, ex.keys.keys(PROVINCE)))
     assert ex.receive(signed, DISTRICT).status == Status.accepted
     assert ex.latest_status(recall.message_id, DISTRICT) == Status.refuse
     assert ex.latest_status(message_id, DISTRICT) == Status.accepted
@@ -1045,7 +1048,7 @@ def _status(ex: Exchange, message_id: str, code: str, at: datetime, organ: str =
         description=f"status {code}",
         timestamp=at.strftime("%Y/%m/%d %H:%M:%S"),
     )
-    return sign(edxml.status_tree(msg), ex.keys.keys(organ))
+    return sign(writer.status_tree(msg), ex.keys.keys(organ))
 
 
 def test_a_status_is_stored_once_and_only_moves_forward(world: World) -> None:

@@ -255,19 +255,21 @@ def exchange(scenario, env):  # noqa: ANN201
     """This process's own Exchange on the same servers (S3 store, OpenSearch, data folder)."""
     from app.compose import build_services
     from app.config import Settings
-    from exchange.service import Exchange
+    from workers.exchange_setup import build_exchange
 
     names = ("DATA_DIR", "STORAGE", "SEARCH", "SEARCH_INDEX", "BROKER")
     settings = Settings(**{n.lower(): env[f"SOHOA_{n}"] for n in names})
-    return settings, Exchange(build_services(settings))
+    services = build_services(settings)
+    return settings, services, build_exchange(services)
 
 
 def test_a_tampered_copy_or_a_stranger_changes_nothing_on_the_servers(scenario, exchange) -> None:
-    from exchange.envelope import status_tree
-    from exchange.models import AccessDenied, OrganInfo, ResponseFor, Status, StatusMessage
+    from exchange.envelope_write import status_tree
+    from exchange.models import AccessDenied, OrganInfo, ResponseFor, StatusMessage
     from exchange.signing import sign
+    from exchange.statuses import Status
 
-    _, ex = exchange
+    _, _, ex = exchange
     message_id = ex.send([scenario["report"]], COMMUNE, [DISTRICT])
     assert ex.deliver(message_id, DISTRICT).state == "delivered"
     ex.set_status(message_id, DISTRICT, Status.done)
@@ -298,20 +300,20 @@ def test_a_large_attachment_round_trips_through_s3(scenario, exchange, tmp_path)
     from storage.keys import pdf_key
     from workers.submit import accept
 
-    settings, ex = exchange
+    settings, services, ex = exchange
     big = tmp_path / "hồ sơ lớn.pdf"
     with big.open("wb") as f:
         f.write(b"%PDF-1.7\n")
         for _ in range(12):
             f.write(os.urandom(1 << 20))
-    sub = accept(ex.services, big)
+    sub = accept(services, big)
     message_id = ex.send([sub.doc_id], COMMUNE, [PROVINCE])
     entry = ex.deliver(message_id, PROVINCE)
     assert entry.state == "delivered", entry.last_error
     assert entry.receipt.reuse_counts == {"reused": 1}
     assert entry.receipt.attachments[0].size_bytes == big.stat().st_size
     # The searchable PDF's download name, through S3's presigned link.
-    records, store = ex.services.records, ex.services.store
+    records, store = services.records, services.store
     doc = records.require(scenario["report"])
     copy = doc.model_copy(update={"id": "ab" * 32, "source_name": 'hồ sơ";\r\nx.png'})
     records.put(copy)

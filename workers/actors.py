@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
@@ -10,6 +11,9 @@ from dramatiq.middleware import CurrentMessage
 from schemas.errors import SohoaError
 from workers import tasks
 from workers.services import Services
+
+if TYPE_CHECKING:
+    from exchange.service import Exchange
 
 MAX_RETRIES = 3
 OCR_TIME_LIMIT_MS = 15 * 60 * 1000
@@ -92,14 +96,14 @@ def _declare_exchange(
 ) -> dramatiq.Actor:
     """The exchange outbox: one message per (message, recipient), retried with backoff while
     the recipient cannot be reached; marked failed when retries run out."""
-    from exchange.service import Exchange
+    from workers.exchange_setup import build_exchange  # on first use, as the exchange itself
 
     options = services.exchange
     made: list[Exchange] = []
 
     def exchange() -> Exchange:  # built on first use: keys and registry load lazily
         if not made:
-            made.append(Exchange(services, enqueue=actors.ingest.send))
+            made.append(build_exchange(services, enqueue=actors.ingest.send))
         return made[0]
 
     def deliver(message_id: str, recipient: str) -> None:

@@ -34,7 +34,7 @@ def pages_finished(services: Services, doc_id: str) -> int:
 
 
 def needs_work(sub: Submission) -> bool:
-    return sub.doc_id is not None and sub.outcome in ("new", "resumed")
+    return sub.needs_work
 
 
 def enqueue(pool: WorkerPool, subs: list[Submission]) -> None:

@@ -53,6 +53,11 @@ class Submission:
     def __post_init__(self) -> None:
         self.shown = self.shown or safe_text(str(self.path))[0]
 
+    @property
+    def needs_work(self) -> bool:
+        """New, or resumed: its processing is still to run."""
+        return self.doc_id is not None and self.outcome in ("new", "resumed")
+
 
 def _hash_file(found: Found) -> tuple[str, int, bytes]:
     """SHA-256, size and first bytes. Opened without blocking: a FIFO put in the file's place

@@ -1,0 +1,60 @@
+"""What every part of the exchange shares: the store, its options, organs, keys and audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from exchange.audit import AuditLog
+from exchange.messages import Book
+from exchange.models import OrganInfo
+from exchange.options import ExchangeOptions
+from exchange.registry import OrganRegistry
+from exchange.signing import KeyStore
+from schemas.models import Organ
+from storage.base import ObjectStore
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def timestamp(at: datetime | None = None) -> str:
+    """A TraceHeader or Status timestamp as QCVN 102 writes it (UTC)."""
+    return (at or now()).strftime("%Y/%m/%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class ExchangeContext:
+    store: ObjectStore
+    book: Book
+    options: ExchangeOptions
+    registry: OrganRegistry
+    keys: KeyStore
+    audit: AuditLog
+
+    @classmethod
+    def build(
+        cls, store: ObjectStore, options: ExchangeOptions, registry: OrganRegistry | None
+    ) -> ExchangeContext:
+        """`registry` None: the options' registry CSV, else the shipped sample."""
+        if registry is None:
+            registry = (
+                OrganRegistry.load(options.organs) if options.organs else OrganRegistry.default()
+            )
+        return cls(
+            store=store,
+            book=Book(store),
+            options=options,
+            registry=registry,
+            keys=KeyStore(store, options.keys_dir),
+            audit=AuditLog.for_options(store, options),
+        )
+
+    def organ(self, organ_id: str) -> Organ:
+        """The organ, or NotFound when the registry does not know it."""
+        return self.registry.require(organ_id)
+
+    def organ_info(self, organ_id: str) -> OrganInfo:
+        organ = self.registry.get(organ_id)
+        return OrganInfo(organ_id=organ_id, organ_name=organ.name if organ else "")
