@@ -16,7 +16,7 @@ from rich.table import Table
 
 from app.config import Settings
 from exchange.models import STATUS_NAMES, Kind, MessageState, Receipt, Status
-from exchange.registry import OrganRegistry
+from organs.registry import OrganRegistry
 from schemas.errors import SohoaError
 from schemas.models import Organ
 
@@ -57,8 +57,9 @@ def _exchange(services=None, **kw):  # noqa: ANN001, ANN003, ANN202
 
 
 def _registry() -> OrganRegistry:
-    path = _settings().organs
-    return OrganRegistry.load(path) if path else OrganRegistry.default()
+    from app.compose import build_registry
+
+    return build_registry(_settings())
 
 
 def _emit(obj: Any) -> None:

@@ -61,7 +61,7 @@ from exchange.models import (
     TransportError,
 )
 from exchange.options import ExchangeOptions
-from exchange.registry import OrganRegistry
+from organs.registry import OrganRegistry
 from exchange.signing import KeyStore, OrganKeys, reference_uri, sign, sign_tree, verify
 from exchange.transport import (
     HttpTransport,
