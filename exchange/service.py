@@ -61,7 +61,6 @@ from exchange.models import (
     TransportError,
 )
 from exchange.options import ExchangeOptions
-from organs.registry import OrganRegistry
 from exchange.signing import KeyStore, OrganKeys, reference_uri, sign, sign_tree, verify
 from exchange.transport import (
     HttpTransport,
@@ -70,6 +69,7 @@ from exchange.transport import (
     Transport,
     parse_peers,
 )
+from organs.registry import OrganRegistry
 from schemas.errors import NotFound, SohoaError
 from schemas.models import Document, DocumentStatus, Organ
 from storage.keys import original_key, pdf_key
