@@ -16,6 +16,7 @@ COPY search search
 COPY pipeline pipeline
 COPY workers workers
 COPY exchange exchange
+COPY organs organs
 COPY app app
 COPY corpus corpus
 RUN pip install --no-cache-dir .

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from app.config import Settings
 from exchange.options import ExchangeOptions
+from organs.registry import OrganRegistry
 from pipeline.page import PageOptions
 from search.base import SearchIndex
 from search.sqlite import SqliteIndex
@@ -42,7 +45,14 @@ def build_services(settings: Settings) -> Services:
             denoise=settings.denoise,
         ),
         exchange=exchange_options(settings),
+        organs=functools.partial(build_registry, settings),
     )
+
+
+def build_registry(settings: Settings) -> OrganRegistry:
+    """The organ registry the settings name (`SOHOA_ORGANS`), or the shipped sample, read once
+    per process: the one way the surfaces and the workers load it."""
+    return OrganRegistry.cached(settings.organs) if settings.organs else OrganRegistry.default()
 
 
 def exchange_options(settings: Settings) -> ExchangeOptions:
@@ -54,7 +64,6 @@ def exchange_options(settings: Settings) -> ExchangeOptions:
         ),
         sign=settings.exchange_sign,
         max_bytes=settings.exchange_max_bytes,
-        organs=settings.organs,
         retry_min_backoff_ms=settings.exchange_retry_min_ms,
         max_retries=settings.exchange_retries,
         peers=settings.exchange_peers,

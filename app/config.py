@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     normalise_background: bool = False
     denoise: bool | None = None  # unset: only pages measured as noisy
     # Electronic document exchange (docs/exchange.md)
-    organs: str = ""  # organ registry CSV; empty: the shipped sample (exchange/organs.csv)
+    organs: str = ""  # organ registry CSV; empty: the shipped sample (organs/organs.csv)
     exchange_signature: str = "rsa-sha256"  # or rsa-sha1 for every peer
     exchange_sha1_peers: str = ""  # comma-separated OrganIds to sign with RSA-SHA1
     exchange_sign: bool = True  # false only for benchmarks of the unsigned path

@@ -15,8 +15,8 @@ from rich.table import Table
 
 from app.config import Settings
 from exchange.models import Delivery, Kind, MessageState, OutboxEntry, Receipt
-from exchange.registry import OrganRegistry
 from exchange.statuses import STATUS_NAMES, Status
+from organs.registry import OrganRegistry
 from schemas.errors import SohoaError
 from schemas.models import Organ
 
@@ -59,8 +59,9 @@ def _exchange(services=None):  # noqa: ANN001, ANN202
 
 
 def _registry() -> OrganRegistry:
-    path = _settings().organs
-    return OrganRegistry.load(path) if path else OrganRegistry.default()
+    from app.compose import build_registry
+
+    return build_registry(_settings())
 
 
 def _emit(obj: Any) -> None:

@@ -54,7 +54,7 @@ sys.path.insert(0, str(REPO))
 from corpus.degrade import seed_to_int  # noqa: E402
 from corpus.nd30 import SyntheticDocument, make_document  # noqa: E402
 from pipeline import PIPELINE_VERSION  # noqa: E402
-from pipeline.metadata import KEY_THRESHOLDS  # noqa: E402
+from schemas.fields import KEY_THRESHOLDS, METADATA_FIELDS  # noqa: E402
 from schemas.models import AdminMetadata, PageResult, PageStatus, Word  # noqa: E402
 
 if str(REPO / "bench") not in sys.path:
@@ -66,24 +66,8 @@ CACHE_DIR = REPO / "bench" / "out" / "metadata-cache"
 ZONE_TIMES_PATH = REPO / "bench" / "out" / "metadata-zone-seconds.tsv"  # zone-pass timings
 LEVELS = ("light", "heavy")
 KEY_FIELDS = tuple(KEY_THRESHOLDS)  # the fields that decide needs_review, as the extractor has them
-FIELDS = (
-    "organ_parent",
-    "organ_name",
-    "organ_id",
-    "organ_level",
-    "code_number",
-    "code_notation",
-    "issued_place",
-    "issued_date",
-    "type_name",
-    "subject",
-    "signer_competence",
-    "signer_position",
-    "signer_name",
-    "recipients",
-    "page_amount",
-    "language",
-)
+UNMEASURED = ("priority", "document_id")  # fields the corpus generator gives no truth for
+FIELDS = tuple(f.name for f in METADATA_FIELDS if f.name not in UNMEASURED)
 
 
 # =========================================================================== documents
@@ -116,21 +100,21 @@ def zones_key() -> str:
     """Key of the second read of the key-field zones: its settings and the zone finder."""
     import inspect
 
-    from pipeline import metadata, ocr, page, strokes
+    from pipeline import ocr, page, strokes, zones
 
     source = "".join(
         inspect.getsource(f)
         for f in (
-            metadata.key_zone_boxes,
-            metadata._subject_zone,
-            metadata._box,
+            zones.key_zone_boxes,
+            zones._subject_zone,
+            zones._box,
             ocr.ocr_zone,
             page.key_zone_words,
             page.subject_numerals,
             strokes,
         )
     )
-    settings = (page.ZONE_SCALE, page.ZONE_PSM, metadata.ZONE_MARGIN, metadata.SIGNER_ZONE_DEPTH)
+    settings = (page.ZONE_SCALE, page.ZONE_PSM, zones.ZONE_MARGIN, zones.SIGNER_ZONE_DEPTH)
     accurate = ocr.accurate_tessdata()
     model = (accurate / f"{ocr.LANG}.traineddata").stat().st_size if accurate else None
     settings = (*settings, model)
@@ -165,7 +149,7 @@ def _add_zones(image: Any, result: PageResult, path: Path) -> float:
         zones = json.loads(path.read_text(encoding="utf-8"))
         result.zones = {k: [Word.model_validate(w) for w in v] for k, v in zones.items()}
         return 0.0
-    from pipeline.metadata import key_zone_boxes
+    from pipeline.zones import key_zone_boxes
 
     if result.status != PageStatus.done or not result.words or not key_zone_boxes(result):
         path.write_text("{}", encoding="utf-8")
@@ -203,7 +187,7 @@ def page_result(image: Any, page_no: int, cache: str) -> tuple[str, PageResult]:
 def _ocr_document(task: tuple[int, int, str, str]) -> list[dict[str, Any]]:
     """Worker: render, degrade and OCR one document's pages (cached); PageResult dicts."""
     from corpus.batch import scan_pages
-    from pipeline.metadata import NOISY_PAGE_FLAG
+    from pipeline.flags import NOISY_PAGE_FLAG
 
     seed, index, level, cache = task
     doc = bench_document(seed, index)
@@ -651,7 +635,7 @@ def write_docs(path: Path, section: str) -> None:
 def evaluate(
     docs: list[list[PageResult]], truths: list[dict[str, Any]], label: str
 ) -> tuple[Tally, Tally]:
-    from exchange.registry import OrganRegistry
+    from organs.registry import OrganRegistry
     from pipeline.metadata import extract_metadata
 
     registry = OrganRegistry.default()
@@ -676,7 +660,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from pipeline.metadata import find_document_starts
+    from pipeline.starts import find_document_starts
 
     n_docs = min(args.docs, 20) if args.quick else args.docs
     levels = LEVELS[:1] if args.quick else LEVELS

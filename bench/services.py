@@ -220,7 +220,8 @@ def make_queries(n: int, seed: int) -> list[dict]:
     """`n` queries: 1-4 consecutive words of the seed prose; ~40 % folded (no accents), ~40 %
     accented, ~20 % with a filter (type, year, organ or needs_review); fixed seed."""
     from corpus.content import seed_paragraphs
-    from search.fold import fold, tokens
+    from schemas.text import fold
+    from search.words import tokens
 
     rng = random.Random(f"bench-services:{seed}:queries")
     words = [tokens(p) for p in seed_paragraphs()]

@@ -49,7 +49,7 @@ class Organ:
     units: tuple[str, ...]  # unit abbreviations for "Lưu: VT, …" and công văn ký hiệu
     collective: str = ""  # TM. line for collegial organs (Ủy ban nhân dân)
     has_office: bool = True  # may sign TL./TUQ. through the head of office
-    organ_id: str = ""  # its id in exchange/organs.csv, so registry lookups can be checked
+    organ_id: str = ""  # its id in organs/organs.csv, so registry lookups can be checked
     types: tuple[str, ...] = ()  # DocType keys it issues; () = every type but Nghị quyết
 
 

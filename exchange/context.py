@@ -9,8 +9,8 @@ from exchange.audit import AuditLog
 from exchange.messages import Book
 from exchange.models import OrganInfo
 from exchange.options import ExchangeOptions
-from exchange.registry import OrganRegistry
 from exchange.signing import KeyStore
+from organs.registry import OrganRegistry
 from schemas.models import Organ
 from storage.base import ObjectStore
 
@@ -37,16 +37,13 @@ class ExchangeContext:
     def build(
         cls, store: ObjectStore, options: ExchangeOptions, registry: OrganRegistry | None
     ) -> ExchangeContext:
-        """`registry` None: the options' registry CSV, else the shipped sample."""
-        if registry is None:
-            registry = (
-                OrganRegistry.load(options.organs) if options.organs else OrganRegistry.default()
-            )
+        """`registry` None: the shipped sample (app.compose.build_registry passes the one the
+        settings name)."""
         return cls(
             store=store,
             book=Book(store),
             options=options,
-            registry=registry,
+            registry=registry or OrganRegistry.default(),
             keys=KeyStore(store, options.keys_dir),
             audit=AuditLog.for_options(store, options),
         )

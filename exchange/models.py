@@ -154,6 +154,25 @@ class Envelope(_Model):
     attachments: list[Attachment] = PydField(default_factory=list)
 
 
+# Where each MessageHeader element of the field table (schemas.fields, `edxml`) sits in an
+# Envelope: the writer and the reader name these attributes, the outbox fills them from a record.
+HEADER_ATTRIBUTES = {
+    "DocumentId": "document_id",
+    "Code/CodeNumber": "code_number",
+    "Code/CodeNotation": "code_notation",
+    "PromulgationInfo/Place": "place",
+    "PromulgationInfo/PromulgationDate": "promulgation_date",
+    "DocumentType/TypeName": "type_name",
+    "Subject": "subject",
+    "SignerInfo/Competence": "signer_competence",
+    "SignerInfo/Position": "signer_position",
+    "SignerInfo/FullName": "signer_name",
+    "ToPlaces/Place": "to_places",
+    "OtherInfo/Priority": "priority",
+    "OtherInfo/PageAmount": "page_amount",
+}
+
+
 class StatusMessage(_Model):
     """An edXML Status message: the receiver's answer about one message."""
 

@@ -15,7 +15,6 @@ class ExchangeOptions:
     sha1_peers: frozenset[str] = field(default_factory=frozenset)  # … except these: rsa-sha1
     sign: bool = True  # False only for benchmarks and tests of the unsigned path
     max_bytes: int = MAX_BYTES
-    organs: str = ""  # registry CSV; empty: SOHOA_ORGANS or the shipped sample
     retry_min_backoff_ms: int = 1000
     retry_max_backoff_ms: int = 60000
     max_retries: int = 6

@@ -19,6 +19,7 @@ from exchange import envelope_read, envelope_write, messages
 from exchange.context import ExchangeContext, now, timestamp
 from exchange.links import Links
 from exchange.models import (
+    HEADER_ATTRIBUTES,
     AccessDenied,
     Attachment,
     Business,
@@ -37,6 +38,7 @@ from exchange.signing import sign_tree
 from exchange.statuses import Status
 from exchange.transport import Transport
 from schemas.errors import NotFound, SohoaError
+from schemas.fields import METADATA_FIELDS
 from schemas.models import Document, DocumentStatus
 from storage.keys import original_key, pdf_key
 
@@ -53,32 +55,33 @@ def _edxml_date(value: object) -> str:
     return text if re.fullmatch(r"\d{4}/\d{2}/\d{2}", text) else ""
 
 
-def _value(doc: Document, name: str) -> str:
-    value = getattr(doc.metadata, name).value
+def _header_value(value: object, empty: object) -> object:
+    """A metadata value as the edXML header writes it: dates yyyy/MM/dd, lists item by item,
+    nothing known as the header's own empty value."""
     if value in (None, "", []):
-        return ""
-    return value if isinstance(value, str) else str(value)
+        return empty
+    if isinstance(value, list):
+        return [str(item) for item in value if item]
+    if isinstance(value, datetime | date):
+        return _edxml_date(value)
+    return str(value)
+
+
+_EMPTY_HEADER = Envelope()
 
 
 def header_from_record(doc: Document) -> dict[str, object]:
-    """The edXML header fields a record's extracted metadata fills (Document → Envelope): the
-    one place this mapping lives. A field the metadata does not hold stays empty."""
-    places = doc.metadata.recipients.value
-    return {
-        "document_id": _value(doc, "document_id"),
-        "code_number": _value(doc, "code_number"),
-        "code_notation": _value(doc, "code_notation"),
-        "place": _value(doc, "issued_place"),
-        "promulgation_date": _edxml_date(doc.metadata.issued_date.value),
-        "type_name": _value(doc, "type_name"),
-        "subject": _value(doc, "subject"),
-        "signer_competence": _value(doc, "signer_competence"),
-        "signer_position": _value(doc, "signer_position"),
-        "signer_name": _value(doc, "signer_name"),
-        "priority": _value(doc, "priority"),
-        "page_amount": str(doc.page_count) if doc.page_count else "",
-        "to_places": [str(p) for p in places if p] if isinstance(places, list) else [],
+    """The edXML header fields a record's extracted metadata fills (Document → Envelope), row
+    by row of the field table. A field the metadata does not hold stays empty."""
+    header: dict[str, object] = {
+        attr: _header_value(getattr(doc.metadata, field.name).value, getattr(_EMPTY_HEADER, attr))
+        for field in METADATA_FIELDS
+        if field.edxml and (attr := HEADER_ATTRIBUTES[field.edxml])
     }
+    header["promulgation_date"] = _edxml_date(doc.metadata.issued_date.value)
+    if doc.page_count:  # the pages sohoa holds, whatever the text says
+        header["page_amount"] = str(doc.page_count)
+    return header
 
 
 def _code(env: Envelope) -> str:

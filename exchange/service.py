@@ -39,7 +39,6 @@ from exchange.models import (
 from exchange.options import ExchangeOptions
 from exchange.outbox import Outbox
 from exchange.ports import Ingest, Records
-from exchange.registry import OrganRegistry
 from exchange.signing import KeyStore, OrganKeys
 from exchange.statuses import Status
 from exchange.transport import (
@@ -49,6 +48,7 @@ from exchange.transport import (
     Transport,
     parse_peers,
 )
+from organs.registry import OrganRegistry
 from schemas.models import Organ
 from storage.base import ObjectStore
 

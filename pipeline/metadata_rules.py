@@ -15,19 +15,9 @@ from datetime import date
 
 from rapidfuzz import fuzz
 
+from schemas.text import fold, nfc
+
 # --------------------------------------------------------------------------- folding
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics (đ → d), for matching labels OCR may have misread."""
-    stripped = "".join(
-        c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)
-    )
-    return stripped.replace("đ", "d").replace("Đ", "d").replace("Ð", "d").lower()
 
 
 def squash(text: str) -> str:

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.flags import NOISY_PAGE_FLAG
 from pipeline.load import ImagePage, TextPage
-from pipeline.metadata import NOISY_PAGE_FLAG, key_zone_boxes
 from pipeline.ocr import detect_quarter_turns, ocr_page, ocr_zone
 from pipeline.pdf import page_pdf
 from pipeline.preprocess import Prepared, is_blank, is_sideways, prepare, to_grey
 from pipeline.strokes import counted_numerals, covers
+from pipeline.zones import key_zone_boxes
 from schemas.models import PageResult, PageSource, PageStatus, Word
 
 LOW_CONFIDENCE = 55.0  # below this mean word confidence, check whether the page is upside down

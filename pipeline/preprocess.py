@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from pipeline.flags import NOISY_PAGE_FLAG
+
 ANALYSIS_WIDTH_PX = 800
 MAX_SKEW_DEG = 5.0
 
@@ -249,7 +251,7 @@ def prepare(
         do_denoise = noise_level(grey) > NOISY_ABOVE
     if do_denoise:
         grey = denoise(grey)
-        flags.append("denoised")
+        flags.append(NOISY_PAGE_FLAG)
     if abs(skew) >= MAX_SKEW_DEG - 0.1:
         flags.append("skew_at_search_limit")
     return Prepared(grey, display, (quarter_turns_cw * 90) % 360, skew, flags)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from pipeline.metadata_rules import fold
 from schemas.models import Word
+from schemas.text import fold
 
 # Words before a numeral in administrative text: quý III, khóa XV, phần II, chương IV, mục I,
 # đợt II, kỳ họp thứ III, lần thứ II, tập II.

@@ -1,7 +1,6 @@
 """Search: one small Protocol, two implementations (SQLite file embedded; Elasticsearch API)."""
 
 from search.base import PageHit, SearchHit, SearchIndex, SearchResults
-from search.fold import fold
 from search.sqlite import SqliteIndex
 
-__all__ = ["PageHit", "SearchHit", "SearchIndex", "SearchResults", "SqliteIndex", "fold"]
+__all__ = ["PageHit", "SearchHit", "SearchIndex", "SearchResults", "SqliteIndex"]

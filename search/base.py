@@ -1,14 +1,20 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from schemas.fields import FACETED
 from schemas.models import Document
-from search.fold import _TABLE, _TABLE_END, fold
 
+# Facets (filter and count names) in the order both indexes store them: SQLite keeps one code
+# per facet in this order. Those of metadata fields come from the field table
+# (`schemas.fields`); a new one is appended here with a SCHEMA_VERSION bump in both backends.
 FACETS = ("organ", "level", "type", "year", "signer", "dossier", "needs_review", "status")
+DOCUMENT_FACETS = ("dossier", "needs_review", "status")  # of the record, not of its metadata
+EXACT_BOOST = 2.0  # exact (accented) terms weigh this much more than folded ones in ranking
+MAX_PAGES_PER_HIT = 3  # pages shown with snippets under one hit
+FACET_SIZE = 50  # values per facet, most frequent first
 
 
 @dataclass
@@ -70,14 +76,8 @@ class SearchIndex(Protocol):
 def facet_values(doc: Document) -> dict[str, str | None]:
     """The facet fields of a document, as both backends store them."""
     meta = doc.metadata
-    issued = meta.issued_date.value
-    year = str(issued)[:4] if issued else None
     return {
-        "organ": meta.organ_name.value,
-        "level": meta.organ_level.value,
-        "type": meta.type_name.value,
-        "year": year,
-        "signer": meta.signer_name.value,
+        **{name: f.facet_value(getattr(meta, f.name).value) for name, f in FACETED.items()},
         "dossier": doc.dossier,
         "needs_review": "true" if meta.needs_review else "false",
         "status": doc.status.value,
@@ -95,14 +95,3 @@ def metadata_text(doc: Document) -> str:
     for value in doc.metadata.values().values():
         parts.extend(value if isinstance(value, list) else [str(value)])
     return "\n".join(parts)
-
-
-_BEYOND_TABLE = re.compile(f"[{chr(_TABLE_END)}-\U0010ffff]")
-
-
-def fold_text(text: str) -> str:
-    """fold() of a long NFC text (a whole record when indexing), without fold()'s max() scan:
-    one translate when no character lies beyond fold's table, else fold() itself."""
-    if _BEYOND_TABLE.search(text):
-        return fold(text)
-    return text.translate(_TABLE)

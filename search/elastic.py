@@ -24,9 +24,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from schemas.errors import IndexDamaged, SohoaError
+from schemas.fields import METADATA_FIELDS
 from schemas.models import Document
+from schemas.text import fold, nfc
 from search.base import (
+    EXACT_BOOST,
+    FACET_SIZE,
     FACETS,
+    MAX_PAGES_PER_HIT,
     PageHit,
     SearchHit,
     SearchResults,
@@ -34,21 +39,20 @@ from search.base import (
     failed_page_numbers,
     metadata_text,
 )
-from search.fold import fold, lower_words, nfc, query_terms
 from search.highlight import best_pages
+from search.words import lower_words, query_terms
 
 log = logging.getLogger("sohoa.search")
 
 ALIAS = "sohoa-documents"
-SCHEMA_VERSION = 3  # mappings version, in each index's _meta; older indices want `sohoa reindex`
-EXACT_BOOST = 2.0
-MAX_PAGES_PER_HIT = 3
+# Mappings version, in each index's _meta; older indices want `sohoa reindex`. (Not SqliteIndex's
+# number: the two layouts changed at different times.)
+SCHEMA_VERSION = 3
 BULK_CHUNK = 250
 BULK_THREADS = 2  # requests in flight: the client prepares one while the server indexes one
 BULK_RETRIES = 5  # for documents refused as overloaded (429), after 1, 2, 4 … s
 BULK_BACKOFF = 1.0
 BULK_FILTER = "errors,items.*.status,items.*._id,items.*.error"  # all the answer we read
-FACET_SIZE = 50
 
 # The words arrive cut (`lower_words`, then `fold`): split at whitespace only, with no length
 # limit (Lucene's largest; the default 255 would cut long words that SqliteIndex keeps whole).
@@ -56,6 +60,7 @@ ANALYSIS = {
     "tokenizer": {"sohoa_words": {"type": "whitespace", "max_token_length": 1024 * 1024}},
     "analyzer": {"sohoa_words": {"type": "custom", "tokenizer": "sohoa_words"}},
 }
+_TYPED = [f for f in METADATA_FIELDS if f.server_mapping]
 _TEXT = {"type": "text", "analyzer": "sohoa_words", "index_options": "freqs", "norms": True}
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -65,7 +70,7 @@ MAPPINGS: dict[str, Any] = {
         "status": {"type": "keyword", "eager_global_ordinals": True},
         "page_count": {"type": "integer"},
         "failed_pages": {"type": "integer"},  # of a partial document
-        "issued_date": {"type": "date", "ignore_malformed": True},
+        **{f.name: f.server_mapping for f in _TYPED},  # metadata fields the server types
         "metadata": {"type": "object", "enabled": False},
         **{
             name: {"type": "keyword", "eager_global_ordinals": True}  # facets: built at refresh
@@ -107,11 +112,11 @@ class SearchBackendError(SohoaError):
 
 def source_fields(doc: Document) -> dict[str, Any]:
     """A record's source but its words: metadata and facets, pages' text for snippets."""
-    issued = doc.metadata.issued_date.value
+    typed = {f.name: getattr(doc.metadata, f.name).value for f in _TYPED}
     return {
         "source_name": doc.source_name,
         "page_count": doc.page_count,
-        "issued_date": str(issued) if issued else None,
+        **{name: str(value) if value else None for name, value in typed.items()},
         "metadata": doc.metadata.values(),  # dates and the like become strings in _dumps
         "failed_pages": failed_page_numbers(doc),
         **facet_values(doc),

@@ -7,8 +7,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from search.base import fold_text
-from search.fold import fold, nfc
+from schemas.text import fold, nfc
 
 _CHANGED_WHITESPACE = re.compile(r"\s{2,}|[^\S ]")  # what collapsing changes
 
@@ -48,7 +47,7 @@ def term_spans(
 def make_snippet(text: str, folded_terms: list[str], width: int = 180) -> Snippet:
     """The window of about `width` characters holding the most distinct terms."""
     text = nfc(text)
-    folded = fold_text(text)
+    folded = fold(text)
     return _snippet(text, folded, term_spans(text, folded_terms, folded), width)
 
 
@@ -145,7 +144,7 @@ def best_pages(
     scored = []
     for page_no, text in pages:
         text = nfc(text)
-        folded = fold_text(text)
+        folded = fold(text)
         spans = term_spans(text, folded_terms, folded)
         if spans:
             distinct = len({folded[a:b] for a, b in spans})

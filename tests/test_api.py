@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from app.api import create_app
 from app.config import Settings
 from corpus import generate_batch
-from search.fold import fold
+from schemas.text import fold
 
 
 @pytest.fixture(scope="module")

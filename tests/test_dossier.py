@@ -11,7 +11,7 @@ import pytest
 
 from corpus import make_documents
 from corpus.batch import write_multi_document_pdf
-from exchange.registry import OrganRegistry
+from organs.registry import OrganRegistry
 from tests.conftest import run_cli
 
 DOSSIER = "2023.HS-07"

@@ -12,7 +12,7 @@ import pytest
 
 from corpus import generate_batch
 from corpus.metrics import word_error
-from search.fold import fold
+from schemas.text import fold
 from tests.conftest import run_cli
 
 BAD_CODES = {

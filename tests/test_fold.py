@@ -2,8 +2,9 @@ import unicodedata
 
 import pytest
 
-from search.fold import fold, query_terms
+from schemas.text import fold
 from search.highlight import make_snippet
+from search.words import query_terms
 
 
 def nfd(text: str) -> str:

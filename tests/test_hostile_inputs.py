@@ -27,7 +27,7 @@ from app.api import create_app
 from app.config import Settings
 from corpus.batch import make_documents, scan_pages
 from corpus.formats import write_pdf_digital
-from search.fold import fold
+from schemas.text import fold
 from tests.conftest import ROOT, cli_with_env, run_cli, unprivileged, worker_process
 
 NON_UTF8 = b"c\xf4ng v\xe3n s\xe8 12.pdf"  # "công văn số 12" as a legacy (TCVN3-like) name

@@ -13,28 +13,19 @@ import pytest
 from corpus import write_multi_document_pdf, write_pdf_digital
 from corpus.box import APPENDIX_KINDS, BoxDocument, appendix_pages, write_box_pdf
 from corpus.nd30 import SyntheticDocument, make_document
-from exchange.registry import OrganRegistry
+from organs.registry import OrganRegistry
 from pipeline import metadata_rules as rules
+from pipeline.header import split_organ_lines
+from pipeline.layout import page_lines
 from pipeline.load import iter_text_pages, load_scanned_page, plan_pages
-from pipeline.metadata import (
-    extract_metadata,
-    find_document_starts,
-    hooks_from,
-    key_zone_boxes,
-    page_lines,
-)
+from pipeline.metadata import extract_metadata
 from pipeline.page import process_scanned_page, text_page_result
+from pipeline.starts import find_document_starts
+from pipeline.zones import hooks_from, key_zone_boxes
+from schemas.fields import KEY_THRESHOLDS
 from schemas.models import AdminMetadata, PageResult, Word, document_id_key
 
-KEY_FIELDS = (
-    "organ_name",
-    "code_number",
-    "code_notation",
-    "issued_date",
-    "type_name",
-    "subject",
-    "signer_name",
-)
+KEY_FIELDS = tuple(KEY_THRESHOLDS)
 
 
 # =========================================================================== field rules
@@ -183,8 +174,6 @@ def test_type_from_its_line_and_from_the_notation() -> None:
 def test_one_and_two_line_organ_names_and_parent_lines(
     lines: list[str], parent: str | None, name: str
 ) -> None:
-    from pipeline.metadata import split_organ_lines
-
     assert split_organ_lines(lines) == (parent, name)
 
 

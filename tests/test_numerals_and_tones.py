@@ -16,10 +16,11 @@ from corpus.fonts import Style, pil_font, pt_to_px
 from corpus.nd30 import make_document
 from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.load import ImagePage
-from pipeline.metadata import extract_metadata, with_counted_numerals
+from pipeline.metadata import extract_metadata
 from pipeline.ocr import accurate_tessdata, ocr_page
 from pipeline.page import process_scanned_page
 from pipeline.strokes import COUNTED_CONFIDENCE, count_strokes, counted_numerals
+from pipeline.zones import with_counted_numerals
 from schemas.models import PageResult, Word
 
 SUBJECT_PX = pt_to_px(14)

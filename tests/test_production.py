@@ -14,7 +14,7 @@ import redis
 
 from corpus import generate_batch
 from corpus.metrics import word_error
-from search.fold import fold
+from schemas.text import fold
 from tests.conftest import cli_with_env as cli
 from tests.conftest import worker_process
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from exchange.registry import OrganRegistry, RegistryError
+from organs.registry import OrganRegistry, RegistryError
 from schemas.errors import NotFound
 
 
@@ -68,3 +68,28 @@ def test_bad_registry_file_is_refused_with_its_line(tmp_path):
     )
     with pytest.raises(RegistryError, match="not listed"):
         OrganRegistry.load(path)
+
+
+def test_the_registry_the_settings_name_is_the_one_ingest_reads(tmp_path) -> None:
+    """`Settings.organs` reaches the metadata of ingested records (the workers once read the
+    shipped sample, or SOHOA_ORGANS from the environment, whatever the settings said)."""
+    from app.compose import build_services
+    from app.config import Settings
+    from corpus import generate_batch
+    from organs.registry import SAMPLE
+    from workers.batch import outcome, submit_all, wait_for
+    from workers.runtime import WorkerPool
+
+    # The shipped organs under other ids (000.xx → 999.xx, parents too).
+    custom = tmp_path / "organs.csv"
+    custom.write_text(SAMPLE.read_text(encoding="utf-8").replace("000.", "999."), "utf-8")
+    manifest = generate_batch(
+        tmp_path / "in", pages=1, seed=5, formats=("pdf_digital",), levels=("clean",)
+    )
+    services = build_services(Settings(data_dir=tmp_path / "data", organs=str(custom)))
+    with WorkerPool(services, "", threads=1) as pool:
+        subs = submit_all(services, pool, [tmp_path / "in" / manifest.files[0].file])
+        wait_for(services, pool, subs, None)
+    _, doc, _ = outcome(services, subs[0])
+    assert doc is not None
+    assert str(doc.metadata.organ_id.value).startswith("999."), doc.metadata.organ_id

@@ -8,24 +8,18 @@ and its own metadata; the scan's record lists them as its parts and stays the or
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path
 
-from exchange.registry import OrganRegistry
-from pipeline.metadata import extract_metadata, find_document_starts
+from pipeline.metadata import extract_metadata
 from pipeline.pdf import PagePart, assemble
+from pipeline.starts import find_document_starts
 from schemas.models import (
     Document,
     DocumentStatus,
-    Organ,
     split_document_id,
 )
 from storage.keys import pdf_key
 from workers.services import Services
-
-
-def find_organ(name: str, parent: str | None, on: date | None) -> Organ | None:
-    return OrganRegistry.default().find(name, parent, on)
 
 
 def page_ranges(starts: list[int], page_count: int) -> list[tuple[int, int]]:
@@ -39,7 +33,7 @@ def describe(services: Services, doc: Document) -> list[Document]:
     """Fill `doc`'s metadata, or cut it into parts; returns the documents to index."""
     ranges = page_ranges(find_document_starts(doc.pages), doc.page_count) if doc.pages else []
     if len(ranges) <= 1:
-        doc.metadata = extract_metadata(doc.pages, find_organ=find_organ)
+        doc.metadata = extract_metadata(doc.pages, find_organ=services.organs().find)
         doc.parts = []
         return [doc]
     parts = [_cut(services, doc, first, last) for first, last in ranges]
@@ -63,7 +57,7 @@ def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
         dossier=scan.dossier,
         source_id=scan.id,
         page_range=(first, last),
-        metadata=extract_metadata(pages, find_organ=find_organ),
+        metadata=extract_metadata(pages, find_organ=services.organs().find),
     )
     part.size_bytes = _cut_pdf(services, scan, part)
     note = f"cut from {scan.id[:12]} ({scan.source_name}), pages {first}-{last}"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from exchange import messages
 from exchange.models import OutboxEntry, Receipt
-from exchange.registry import OrganRegistry
 from exchange.service import Exchange
+from organs.registry import OrganRegistry
 from workers.batch import enqueue, wait_for
 from workers.exchange_setup import ExchangeIngest, build_exchange
 from workers.runtime import WorkerPool

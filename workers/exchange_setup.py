@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from exchange.registry import OrganRegistry
 from exchange.service import Exchange
 from exchange.transport import Transport
+from organs.registry import OrganRegistry
 from workers.services import Services
 from workers.submit import Submission, accept
 
@@ -49,6 +49,6 @@ def build_exchange(
         services.records,
         ingest or ExchangeIngest(services, enqueue),
         services.exchange,
-        registry=registry,
+        registry=registry or services.organs(),
         transport=transport,
     )

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from exchange.options import ExchangeOptions
+from organs.registry import OrganRegistry
 from pipeline.limits import MAX_PIXELS
 from pipeline.page import PageOptions
 from search.base import SearchIndex
@@ -19,6 +21,8 @@ class Services:
     index: SearchIndex
     page_options: PageOptions = field(default_factory=PageOptions)
     exchange: ExchangeOptions = field(default_factory=ExchangeOptions)
+    # The organ registry, read on first use (`app.compose.build_registry`).
+    organs: Callable[[], OrganRegistry] = OrganRegistry.default
     # One largest page's worth of pixels decoded at a time in this process (docs/limits.md).
     pixel_budget: PixelBudget = field(default_factory=lambda: PixelBudget(MAX_PIXELS))
 

@@ -4,9 +4,10 @@ from pathlib import Path
 import pytest
 
 from schemas import Document, DocumentStatus, PageResult, PageStatus
+from schemas.text import fold
 from search import SqliteIndex
 from search.base import facet_values, metadata_text
-from search.fold import fold, tokens
+from search.words import tokens
 
 
 def make_doc(doc_id: str, *pages: str, name: str = "doc.pdf") -> Document:

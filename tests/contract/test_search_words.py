@@ -8,10 +8,11 @@ from collections import Counter
 import pytest
 
 from schemas import Document
+from schemas.text import fold, nfc
 from search.base import metadata_text
 from search.elastic import ElasticIndex, SearchBackendError, bulk_line
-from search.fold import fold, lower_words, nfc, query_terms, tokens
 from search.sqlite import document_terms
+from search.words import lower_words, query_terms, tokens
 from tests.contract.test_search import make_doc
 
 TRICKY = [

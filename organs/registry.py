@@ -2,13 +2,13 @@
 
 OrganId does not encode the level, and organs merge and are abolished (the district level
 went in 2025), so the registry is data the operator edits: a CSV file with one organ per row
-(`exchange/organs.csv` is the shipped sample; `SOHOA_ORGANS` points to another).
+(`organs/organs.csv` is the shipped sample; the setting `organs`, `SOHOA_ORGANS`, names another:
+`app.compose.build_registry`).
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from schemas.errors import NotFound, SohoaError
 from schemas.models import Organ
-from search.fold import fold
+from schemas.text import fold
 
 SAMPLE = Path(__file__).with_name("organs.csv")
 ORGAN_ID = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9A-Z]{2}$")
@@ -75,8 +75,14 @@ class OrganRegistry:
         return cls(organs)
 
     @classmethod
+    def cached(cls, path: str | Path) -> OrganRegistry:
+        """The registry at `path`, read once per process."""
+        return _load_cached(str(path))
+
+    @classmethod
     def default(cls) -> OrganRegistry:
-        return _load_cached(os.environ.get("SOHOA_ORGANS") or str(SAMPLE))
+        """The shipped sample registry (`organs/organs.csv`)."""
+        return cls.cached(SAMPLE)
 
     def __len__(self) -> int:
         return len(self._by_id)

@@ -1,0 +1,117 @@
+"""The footer readers of a last page: the Nơi nhận list and the signer block (competence,
+position, name)."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipeline import metadata_rules as rules
+from pipeline.extracted import Extracted
+from pipeline.layout import PageLines, Segment, confidence_of
+from pipeline.lexicon import WordPairs
+
+RESPELLED_NAME_CAP = 0.8  # a name with a syllable respelled from the list of name syllables
+
+
+@dataclass(frozen=True)
+class Footer:
+    label: Segment | None
+    recipients: tuple[Segment, ...]
+    signer: tuple[Segment, ...]
+
+
+def find_footer(lines: PageLines) -> Footer | None:
+    label = next(
+        (s for s in lines.segments if lines.left(s) and rules.is_recipients_label(s.text)), None
+    )
+    if label is None:
+        return _signer_without_label(lines)
+    recipients: list[Segment] = []
+    for seg in lines.below(label.top + 0.5 * label.height):
+        if not lines.left(seg):
+            continue
+        if recipients and seg.top - recipients[-1].top > 3 * recipients[-1].height:
+            break
+        recipients.append(seg)
+    signer = [
+        s for s in lines.segments if not lines.left(s) and s.top >= label.top - 2.5 * label.height
+    ]
+    return Footer(label, tuple(recipients), tuple(signer))
+
+
+def _signer_without_label(lines: PageLines) -> Footer | None:
+    """No `Nơi nhận` was read: the signer block is the right-column competence or title line
+    in the lower part of the page and what follows it."""
+    titles = [
+        s
+        for s in lines.segments
+        if not lines.left(s)
+        and s.top > 0.25 * lines.height
+        and (rules.split_competence(s.text) or rules.known_title(s.text))
+    ]
+    if not titles:
+        return None
+    competence = [s for s in titles if rules.split_competence(s.text)]
+    start = competence[-1] if competence else titles[0]
+    block = [s for s in lines.segments if not lines.left(s) and s.top >= start.top]
+    return Footer(None, (), tuple(block))
+
+
+def read_recipients(footer: Footer, out: Extracted, pairs: WordPairs | None = None) -> None:
+    """The Nơi nhận list; with `pairs` (OCR text), tone slips set right item by item."""
+    items = rules.split_recipients([s.text for s in footer.recipients])
+    if pairs is not None:
+        items = [pairs.respell(item)[0] for item in items]
+    if items:
+        # ND30 lists always end with the archive copy, and a lost line leaves a gap
+        complete = items[-1].startswith("Lưu:") and not _line_missing(footer)
+        conf = confidence_of(footer.recipients, rules.is_for_report_mark)
+        out.set("recipients", items, conf * (1 if complete else 0.5))
+
+
+def _line_missing(footer: Footer) -> bool:
+    """A step between the Nơi nhận lines much longer than their usual pitch."""
+    tops = [s.top for s in ((footer.label,) if footer.label else ()) + footer.recipients]
+    steps = [b - a for a, b in zip(tops, tops[1:], strict=False)]
+    return len(steps) >= 2 and max(steps) > 1.6 * statistics.median(steps)
+
+
+def read_signer(footer: Footer, out: Extracted) -> None:
+    segs = list(footer.signer)
+    name_seg = next((s for s in reversed(segs) if rules.person_name(s.text)), None)
+    if name_seg is None:
+        return
+    name = rules.person_name(name_seg.text)
+    assert name is not None
+    doubt = (1 if name.known_family else 0.6) * (1 if name.known_given else 0.8)
+    conf = confidence_of([name_seg]) * doubt
+    out.set("signer_name", name.text, min(conf, RESPELLED_NAME_CAP) if name.respelled else conf)
+    titles = [s for s in segs if s.top < name_seg.top and rules.is_caps_title(s.text)]
+    if not titles:
+        return
+    first = rules.split_competence(titles[0].text)
+    if first is None:
+        out.set("signer_competence", "", confidence_of(titles[:1]), empty_ok=True)
+        out.set("signer_position", *_title(titles))
+        return
+    prefix, title = first
+    known = rules.known_title(title)
+    competence_conf = confidence_of(titles[:1])
+    if known:
+        title, competence_conf = known, max(competence_conf, 0.9)
+    out.set("signer_competence", f"{prefix} {title}", competence_conf)
+    if titles[1:]:
+        out.set("signer_position", *_title(titles[1:]))
+    else:
+        out.set("signer_position", "", competence_conf, empty_ok=True)
+
+
+def _title(segs: Sequence[Segment]) -> tuple[str, float]:
+    """A signer title line (or lines) as printed, with its confidence; known titles respelled."""
+    text = rules.squash(" ".join(s.text for s in segs))
+    known = rules.known_title(text)
+    if known:
+        return known, max(confidence_of(segs), 0.9)
+    return text, confidence_of(segs)

@@ -1,0 +1,300 @@
+"""The header readers of a first page: organ block, `Số:` line (number and notation), place
+and date, the type title and the subject under it (ND30 layout: `pipeline.layout`; the text
+rules: `pipeline.metadata_rules`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipeline import metadata_rules as rules
+from pipeline.extracted import Extracted
+from pipeline.layout import PageLines, Segment, confidence_of, words_in_span
+from pipeline.lexicon import word_pairs
+from pipeline.strokes import COUNTED_CONFIDENCE
+from schemas.text import fold
+
+CONFIRMED_CODE = 0.9  # số/ký hiệu whose structure the type line or V/v line confirms
+REPAIRED_CODE = 0.8  # ký hiệu whose type abbreviation was put right from the title line
+ROMAN_NUMERAL_CAP = 0.8  # subjects with a roman numeral ("quý III") are always looked at
+HEADER_ZONE = 0.4  # fraction of the page height the ND30 header stays within
+SUBJECT_MAX_WIDTH = 0.62  # fraction of the page width: ND30 sets the subject within 80 % of
+# the text block; a wider line is body text
+SUBJECT_LINE_GAP = 0.8  # blank space between two subject lines, at most, in line heights
+SAME_BLOCK_PITCH = 2.0  # consecutive lines of one block: top-to-top ≤ this × line height
+
+
+@dataclass(frozen=True)
+class Header:
+    organ_lines: tuple[Segment, ...]
+    code: Segment | None
+    dated: Segment | None
+    vv_lines: tuple[Segment, ...]
+    bottom: float  # lowest y of the header (Số / date row or the V/v lines)
+
+
+def find_header(lines: PageLines) -> Header | None:
+    """The ND30 header of a first page: organ block, Số line, date line, V/v lines."""
+    zone = [s for s in lines.segments if s.top < HEADER_ZONE * lines.height]
+    national = next((s for s in zone if rules.is_national_title(s.text)), None)
+    code = next((s for s in zone if lines.left(s) and rules.parse_code_line(s.text)), None)
+    dated = next((s for s in zone if not lines.left(s) and rules.parse_date_line(s.text)), None)
+    if code is None and dated is None and national is None:
+        return None
+    anchors = [s for s in (code, dated) if s is not None]
+    row_top = min((s.top for s in anchors), default=None)
+    if row_top is None:
+        return None
+    organ_lines = tuple(
+        s
+        for s in zone
+        if lines.left(s)
+        and s.bottom <= row_top + 0.2 * s.height
+        and s is not code
+        and not rules.is_national_title(s.text)
+        and not rules.is_motto(s.text)
+        and rules.is_caps_title(s.text, tolerance=0.2)
+    )
+    vv_lines = _vv_lines(lines, zone, code)
+    bottom = max([s.bottom for s in (*anchors, *vv_lines)])
+    return Header(organ_lines, code, dated, vv_lines, bottom)
+
+
+def _vv_lines(lines: PageLines, zone: list[Segment], code: Segment | None) -> tuple[Segment, ...]:
+    if code is None:
+        return ()
+    below = [s for s in zone if lines.left(s) and s.top > code.top + 0.5 * code.height]
+    if not below or rules.vv_subject(below[0].text) is None:
+        return ()
+    found = [below[0]]
+    for seg in below[1:]:
+        if seg.top - found[-1].top > SAME_BLOCK_PITCH * found[-1].height:
+            break
+        if rules.is_caps_title(seg.text):
+            break
+        found.append(seg)
+    return tuple(found)
+
+
+def read_organ(header: Header, out: Extracted) -> None:
+    lines = [rules.clean_organ_line(s.text) for s in header.organ_lines]
+    if not lines:
+        return
+    parent, name = split_organ_lines(lines)
+    conf = confidence_of(header.organ_lines)
+    out.set("organ_name", name, conf)
+    if parent is not None:
+        out.set("organ_parent", parent, confidence_of(header.organ_lines[:1]))
+    elif name:
+        out.set("organ_parent", "", conf, empty_ok=True)
+
+
+_ORGAN_HEADS = (
+    "so",
+    "phong",
+    "cuc",
+    "chi cuc",
+    "tong cuc",
+    "uy ban",
+    "hoi dong",
+    "bo",
+    "van phong",
+    "ban",
+    "trung tam",
+    "vu",
+    "thanh tra",
+    "vien",
+    "truong",
+    "benh vien",
+    "kho bac",
+    "cong an",
+)
+_ADMIN_UNITS = ("tinh", "huyen", "xa", "phuong", "thi tran", "thanh pho", "quan", "thi xa")
+_CONNECTORS = ("va", "cua", "ve", "-", ",")
+
+
+def split_organ_lines(lines: list[str]) -> tuple[str | None, str]:
+    """(parent line or None, issuing organ as one line) from the organ block's lines.
+
+    A first line is the parent when it is followed by the start of another organ name
+    (`UBND TỈNH KON TUM` / `SỞ NỘI VỤ`); it is the first half of the organ's own name when the
+    next line continues it (`ỦY BAN NHÂN DÂN` / `TỈNH KON TUM`, `BỘ THÔNG TIN VÀ` / `TRUYỀN THÔNG`).
+    """
+    if len(lines) == 1:
+        return None, lines[0]
+    if len(lines) >= 3:
+        return lines[0], " ".join(lines[1:])
+    first, second = lines
+    if _continues(first, second):
+        return None, f"{first} {second}"
+    return first, second
+
+
+def _continues(first: str, second: str) -> bool:
+    f1, f2 = fold(first).split(), fold(second)
+    if f1 and f1[-1] in _CONNECTORS:
+        return True
+    if any(f2 == u or f2.startswith(u + " ") for u in _ADMIN_UNITS):
+        return True
+    starts_organ = any(f2 == h or f2.startswith(h + " ") for h in _ORGAN_HEADS)
+    return not starts_organ
+
+
+def read_code(header: Header, out: Extracted) -> None:
+    if header.code is None:
+        return
+    code = rules.parse_code_line(header.code.text)
+    if code is None:
+        return
+    words = words_in_span(header.code, *code.span)
+    conf = confidence_of([words]) * (1.0 if code.clean else 0.85)
+    out.code_repaired = code.number != code.raw_number
+    out.set("code_number", code.number, conf)
+    out.set("code_notation", code.notation, conf)
+
+
+def confirm_code(out: Extracted) -> None:
+    """Tesseract scores long tokens such as `53/QĐ-UBND` low even when every character is right,
+    so a ký hiệu whose structure the rest of the page confirms is trusted on that evidence: its
+    type abbreviation names the type the title line states, or (công văn) it has none and the
+    subject is a `V/v` line; its organ part is the initials of the organ read in the header;
+    every other part an abbreviation. A số with repaired digits is never confirmed."""
+    notation, number = out.get("code_notation"), out.get("code_number")
+    if not notation or not number or len(number) > 4 or out.code_repaired:
+        return
+    first, *rest = notation.split("-")
+    if not rest or not all(rules.is_abbreviation(p) for p in rest):
+        return
+    type_name, subject = out.get("type_name"), out.get("subject") or ""
+    read = first
+    first = _repair_type_abbreviation(out, first, type_name)
+    from_abbr = rules.type_from_abbreviation(first)
+    organ_part = first if from_abbr is None else rest[0]
+    if not rules.abbreviates(organ_part, out.get("organ_name") or ""):
+        return  # the organ part reads as no abbreviation of the organ: left to its OCR score
+    if from_abbr is not None and from_abbr == type_name and out.conf("type_name") >= 0.8:
+        confirmed = CONFIRMED_CODE
+    elif from_abbr is None and type_name == rules.CONG_VAN and rules.is_abbreviation(first):
+        confirmed = CONFIRMED_CODE if subject.startswith("V/v") else 0.0
+    else:
+        return
+    for name in ("code_number", "code_notation"):
+        ceiling = REPAIRED_CODE if read != first else 1.0
+        out.set(name, out.get(name), min(max(out.conf(name), confirmed), ceiling))
+
+
+def _repair_type_abbreviation(out: Extracted, first: str, type_name: str | None) -> str:
+    """`TIr-UBND` under a `TỜ TRÌNH` title is `TTr-UBND`: the title line, read apart, names the
+    type, and ND30 gives each type one abbreviation. Only a same-length near miss is repaired."""
+    expected = rules.abbreviation_of(type_name) if type_name else None
+    if (
+        expected is None
+        or first == expected
+        or rules.type_from_abbreviation(first) is not None
+        or len(first) != len(expected)
+        or rules.similarity(first, expected) < 0.6
+        or out.conf("type_name") < 0.8
+    ):
+        return first
+    notation = "-".join([expected, *out.get("code_notation").split("-")[1:]])
+    conf = min(out.conf("code_notation"), REPAIRED_CODE)
+    out.set("code_notation", notation, conf)
+    return expected
+
+
+def read_date(header: Header, out: Extracted) -> None:
+    if header.dated is None:
+        return
+    dated = rules.parse_date_line(header.dated.text)
+    if dated is None:
+        return
+    words = words_in_span(header.dated, *dated.span)
+    conf = confidence_of([words]) * (1.0 if dated.clean else 0.85)
+    out.set("issued_date", dated.issued, conf)
+    if dated.place:
+        place = words_in_span(header.dated, 0, len(dated.place))
+        out.set("issued_place", dated.place, min(conf, confidence_of([place])))
+
+
+def read_title(
+    lines: PageLines, header: Header, out: Extracted, speller: rules.ContextSpeller | None
+) -> None:
+    """Type name (caps line under the header) and subject (the centred lines under it)."""
+    if header.vv_lines:
+        subject = rules.vv_subject(" ".join(s.text for s in header.vv_lines))
+        if subject:
+            set_subject(out, subject, header.vv_lines, speller)
+        _set_type(out, None, 0.0)
+        return
+    after = [s for s in lines.below(header.bottom) if lines.centred(s)][:3]
+    for i, seg in enumerate(after):
+        found = rules.type_from_line(seg.text) if rules.is_caps_title(seg.text) else None
+        if found:
+            _set_type(out, found[0], confidence_of([seg]) * found[1])
+            subject = subject_lines(lines, seg)
+            if subject:
+                set_subject(out, " ".join(s.text for s in subject), subject, speller)
+            return
+        if i == 0 and not rules.is_caps_title(seg.text):
+            break
+    _set_type(out, None, 0.0)
+
+
+def set_subject(
+    out: Extracted, text: str, segs: Sequence[Segment], speller: rules.ContextSpeller | None
+) -> None:
+    text = rules.clean_subject(text)
+    conf = confidence_of(segs) * (0.5 if rules.has_suspect_token(text) else 1.0)
+    if speller is not None:  # OCR text (a text layer is taken as exact)
+        text, _ = speller.respell(text)
+        pairs = word_pairs()
+        if pairs is not None:
+            text, _ = pairs.respell(text)
+        if rules.has_roman_numeral(text) and not _numerals_counted(segs):
+            conf = min(conf, ROMAN_NUMERAL_CAP)  # OCR reads III as II or IHI (measured)
+    out.set("subject", text, conf)
+
+
+def _numerals_counted(segs: Sequence[Segment]) -> bool:
+    """Every numeral of the segments has had its strokes counted on the image."""
+    numerals = [w for s in segs for w in s.words if rules.has_roman_numeral(w.text)]
+    return bool(numerals) and all(w.confidence >= COUNTED_CONFIDENCE for w in numerals)
+
+
+def subject_lines(lines: PageLines, type_line: Segment) -> list[Segment]:
+    """The centred lines right under the type line, up to the first gap wider than a line's
+    leading (the rule under the subject and the space after it), a caps line or body text."""
+    found: list[Segment] = []
+    prev = type_line
+    below = [s for s in lines.segments if s.centre_y > type_line.centre_y + 0.5 * type_line.height]
+    for seg in sorted(below, key=lambda s: s.centre_y):
+        too_wide = seg.right - seg.left > SUBJECT_MAX_WIDTH * lines.width
+        if not lines.centred(seg) or too_wide:
+            break
+        if found and (
+            seg.top - prev.bottom > SUBJECT_LINE_GAP * max(prev.height, seg.height)
+            or rules.is_caps_title(seg.text)
+        ):
+            break
+        found.append(seg)
+        prev = seg
+    return found
+
+
+def _set_type(out: Extracted, from_line: str | None, line_conf: float) -> None:
+    """Type from its title line, checked against the ký hiệu; Công văn when neither names one."""
+    notation = out.get("code_notation") or ""
+    abbr = notation.split("-")[0] if notation else ""
+    from_abbr = rules.type_from_abbreviation(abbr)
+    code_conf = out.conf("code_notation")
+    if from_line and from_abbr:
+        if from_line == from_abbr:
+            out.set("type_name", from_line, max(line_conf, code_conf))
+        else:
+            out.set("type_name", from_line, min(line_conf, 0.5))
+    elif from_line:
+        out.set("type_name", from_line, line_conf * 0.9)
+    elif from_abbr:
+        out.set("type_name", from_abbr, code_conf * 0.9)
+    elif str(out.get("subject") or "").startswith("V/v"):  # only a công văn has a V/v line
+        out.set("type_name", rules.CONG_VAN, max(out.conf("subject"), code_conf))

@@ -1,0 +1,192 @@
+"""Key-field zones read twice: where the subject and the signer lie on a page (the pipeline reads
+those boxes again, upscaled: `PageResult.zones`), and the vote between the page read and the
+zone read. Roman numerals whose I strokes were counted on the image replace their reads."""
+
+from __future__ import annotations
+
+import difflib
+import statistics
+import unicodedata
+from collections.abc import Sequence
+
+from pipeline import metadata_rules as rules
+from pipeline.extracted import Extracted
+from pipeline.flags import NOISY_PAGE_FLAG
+from pipeline.footer import Footer, find_footer, read_signer
+from pipeline.header import Header, find_header, set_subject, subject_lines
+from pipeline.layout import PageLines, Segment, page_lines
+from pipeline.strokes import covers, stroke_shaped
+from schemas.fields import KEY_THRESHOLDS
+from schemas.models import PageResult, Word
+from schemas.text import fold
+
+ZONE_MARGIN = 0.8  # line heights of margin round a zone box
+SIGNER_ZONE_DEPTH = 14  # line heights under the signer's title where a dropped name line sits
+
+
+def key_zone_boxes(page: PageResult) -> dict[str, tuple[int, int, int, int]]:
+    """Boxes (left, top, right, bottom) of the zones that carry the subject and the signer, found
+    from a page's OCR words: the pipeline reads them a second time, upscaled (`PageResult.zones`).
+    A page without an ND30 header has no subject zone; one without a signer block no signer."""
+    lines = page_lines(page)
+    boxes: dict[str, tuple[int, int, int, int]] = {}
+    header = find_header(lines)
+    if header is not None:
+        subject = _subject_zone(lines, header)
+        if subject:
+            boxes["subject"] = _box(lines, subject, depth=0.0)
+    footer = find_footer(lines)
+    if footer is not None and footer.signer:
+        boxes["signer"] = _box(lines, footer.signer, depth=SIGNER_ZONE_DEPTH)
+    return boxes
+
+
+def _subject_zone(lines: PageLines, header: Header) -> list[Segment]:
+    if header.vv_lines:
+        return list(header.vv_lines)
+    after = [s for s in lines.below(header.bottom) if lines.centred(s)][:3]
+    for i, seg in enumerate(after):
+        if rules.is_caps_title(seg.text) and rules.type_from_line(seg.text):
+            return subject_lines(lines, seg)
+        if i == 0 and not rules.is_caps_title(seg.text):
+            break
+    return []
+
+
+def _box(lines: PageLines, segs: Sequence[Segment], depth: float) -> tuple[int, int, int, int]:
+    height = statistics.median(s.height for s in segs)
+    pad = ZONE_MARGIN * height
+    bottom = max(max(s.bottom for s in segs) + pad, segs[0].top + depth * height)
+    return (
+        max(0, round(min(s.left for s in segs) - 2 * pad)),
+        max(0, round(min(s.top for s in segs) - pad)),
+        min(lines.width, round(max(s.right for s in segs) + 2 * pad)),
+        min(lines.height, round(bottom)),
+    )
+
+
+def _zone_lines(
+    page: PageResult, name: str, within: tuple[float, float] | None = None
+) -> list[Segment]:
+    """The lines of a zone's second read, without specks read as punctuation; with `within`
+    (top, bottom), only words whose middle lies between (the margin catches bits of the lines
+    round the zone)."""
+    words = [w for w in page.zones.get(name) or [] if any(c.isalnum() for c in w.text)]
+    if within is not None:
+        words = [w for w in words if within[0] <= w.top + w.height / 2 <= within[1]]
+    if not words:
+        return []
+    return list(page_lines(page.model_copy(update={"words": words})).segments)
+
+
+def vote_subject(
+    page: PageResult,
+    lines: PageLines,
+    header: Header,
+    out: Extracted,
+    speller: rules.ContextSpeller | None,
+) -> None:
+    """The subject as the second, upscaled read of its zone has it, against the page read."""
+    read = _subject_zone(lines, header)
+    if not read:
+        return
+    segs = _zone_lines(page, "subject", (read[0].top, read[-1].bottom))
+    if not segs:
+        return
+    text = " ".join(s.text for s in segs)
+    if header.vv_lines:
+        text = rules.vv_subject(text) or ""
+    if not text:
+        return
+    zone = Extracted({})
+    set_subject(zone, text, segs, speller)
+    read_value, zone_value = out.get("subject"), zone.get("subject")
+    if NOISY_PAGE_FLAG in page.quality_flags and read_value and zone_value:
+        merged = hooks_from(read_value, zone_value)
+        if merged != read_value:
+            ceiling = KEY_THRESHOLDS["subject"] - 0.01
+            out.set("subject", merged, min(out.conf("subject"), ceiling))
+        return
+    _vote(out, zone, "subject")
+
+
+_ACUTE, _HOOK = "\u0301", "\u0309"
+
+
+def hooks_from(read: str, zone: str) -> str:
+    """`read` with each word that the zone's read spells with a hỏi where `read` has a sắc
+    (`tố` / `tổ`, `đấy` / `đẩy`) taken from the zone. On a noisy page the median filter blurs
+    the hook into an acute for the page read; the zone is read from the unfiltered page
+    (`pipeline.page.zone_image`), and no other difference between the two is trusted."""
+    words, others = read.split(), zone.split()
+    matcher = difflib.SequenceMatcher(
+        None, [fold(w) for w in words], [fold(w) for w in others], autojunk=False
+    )
+    merged = list(words)
+    for tag, i1, i2, j1, _ in matcher.get_opcodes():
+        if tag != "equal":
+            continue  # words the two reads disagree on beyond diacritics: the page read's
+        for k in range(i2 - i1):
+            if _acute_for_hook(words[i1 + k], others[j1 + k]):
+                merged[i1 + k] = others[j1 + k]
+    return " ".join(merged)
+
+
+def _acute_for_hook(word: str, other: str) -> bool:
+    a, b = unicodedata.normalize("NFD", word), unicodedata.normalize("NFD", other)
+    if len(a) != len(b) or a == b:
+        return False
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    return all(pair == (_ACUTE, _HOOK) for pair in pairs)
+
+
+def vote_signer(page: PageResult, out: Extracted) -> None:
+    segs = _zone_lines(page, "signer")
+    if not segs:
+        return
+    zone = Extracted({})
+    read_signer(Footer(None, (), tuple(segs)), zone)
+    _vote(out, zone, "signer_name")
+
+
+def _vote(out: Extracted, zone: Extracted, name: str) -> None:
+    """Two reads of one field: agreeing, the page read as it was; disagreeing, the reading with
+    the higher confidence (the zone's on a tie), never above the review threshold; a field only
+    the zone read keeps its own confidence."""
+    page_value, zone_value = out.get(name), zone.get(name)
+    if zone_value is None:
+        return
+    if page_value is None:
+        out.set(name, zone_value, zone.conf(name))
+    elif page_value == zone_value:
+        return  # one engine twice: its slips agree too (`đấy`), so no surer than the page read
+    else:
+        value, conf = (
+            (zone_value, zone.conf(name))
+            if zone.conf(name) >= out.conf(name)
+            else (page_value, out.conf(name))
+        )
+        out.set(name, value, min(conf, KEY_THRESHOLDS[name] - 0.01))
+
+
+def with_counted_numerals(page: PageResult) -> PageResult:
+    """The page with every numeral of I strokes its reads spelled (`II`, `IHI`) replaced by the
+    strokes counted on the image (`zones["numerals"]`, `pipeline.strokes`)."""
+    numerals = page.zones.get("numerals")
+    if not numerals:
+        return page
+
+    def recounted(words: list[Word]) -> list[Word]:
+        return [_recounted(w, numerals) for w in words]
+
+    zones = {**page.zones, "subject": recounted(page.zones.get("subject") or [])}
+    return page.model_copy(update={"words": recounted(page.words), "zones": zones})
+
+
+def _recounted(word: Word, numerals: list[Word]) -> Word:
+    if not stroke_shaped(word.text):
+        return word
+    for numeral in numerals:
+        if covers(numeral, word):
+            return word.model_copy(update={"text": numeral.text, "confidence": numeral.confidence})
+    return word
