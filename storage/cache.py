@@ -55,6 +55,8 @@ class CachedOriginals:
         self._locks = [threading.Lock() for _ in range(_LOCKS)]
 
     def __getattr__(self, name: str) -> Any:  # the inner store's extras (presigned_url)
+        if name == "inner":  # not set yet (a copy being made): no endless lookup
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
     def put_bytes(self, key: str, data: bytes) -> None:
