@@ -11,6 +11,7 @@ from pipeline.page import PageOptions
 from search.base import SearchIndex
 from search.sqlite import SqliteIndex
 from storage.base import ObjectStore
+from storage.cache import CachedOriginals
 from storage.local import LocalStore
 from workers.services import Services
 
@@ -19,7 +20,7 @@ def build_store(settings: Settings) -> ObjectStore:
     if settings.storage.startswith(("minio://", "minios://")):
         from storage.minio import MinioStore
 
-        return MinioStore.from_url(settings.storage)
+        return CachedOriginals(MinioStore.from_url(settings.storage), settings.data_dir / "cache")
     if "://" in settings.storage:
         raise ValueError(f"SOHOA_STORAGE={settings.storage}: use a folder or minio://")
     return LocalStore(settings.storage_path)

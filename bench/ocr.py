@@ -249,7 +249,7 @@ STAGES = [
     (2, "OCR (write PGM, tesseract, parse TSV)", "pipeline.page", "ocr_page"),
     (3, "tesseract process", "pipeline.ocr", "_run"),
     (2, "page PDF (JPEG + text overlay)", "pipeline.page", "page_pdf"),
-    (1, "all_pages_done check", "workers.tasks", "all_pages_done"),
+    (1, "fan-in check (tally, one listing at the end)", "workers.tasks", "last_page_finished"),
     (0, "assemble actor", "workers.tasks", "assemble_document"),
     (1, "qpdf assemble + PDF/A marks", "workers.tasks", "assemble"),
     (0, "index actor", "workers.tasks", "index_document"),

@@ -14,7 +14,7 @@ def status_key(doc_id: str) -> str:
 
 
 def page_key(doc_id: str, page_no: int, ext: str = "json") -> str:
-    return f"derived/{doc_id}/pages/{page_no:04d}.{ext}"
+    return f"{pages_prefix(doc_id)}{page_no:04d}.{ext}"
 
 
 def pdf_key(doc_id: str) -> str:
@@ -28,3 +28,13 @@ def dossier_key(file_code: str) -> str:
 def is_content_addressed(key: str) -> bool:
     """Keys whose bytes are fixed by their name: never rewritten with other bytes."""
     return key.startswith("originals/")
+
+
+def pages_prefix(doc_id: str) -> str:
+    """Where a document's page results (`NNNN.json`) and page PDFs are stored."""
+    return f"derived/{doc_id}/pages/"
+
+
+def assembly_claim_key(doc_id: str) -> str:
+    """Created once per run by the one `assemble` that may write the document's PDF."""
+    return f"derived/{doc_id}/assembly.claim"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from dramatiq.middleware import CurrentMessage
 
 from schemas.errors import SohoaError
 from workers import tasks
+from workers.fanin import PageTally, tally_for
 from workers.services import Services
 
 if TYPE_CHECKING:
@@ -25,6 +27,17 @@ def _is_last_try() -> bool:
     return message is None or message.options.get("retries", 0) >= MAX_RETRIES
 
 
+def _is_retry() -> bool:
+    message = CurrentMessage.get_current_message()
+    return message is not None and message.options.get("retries", 0) > 0
+
+
+def _message_id() -> str:
+    """The running message's id: the same for its retries and redeliveries."""
+    message = CurrentMessage.get_current_message()
+    return message.message_id if message is not None else uuid.uuid4().hex
+
+
 def _retry_when(retries: int, exception: Exception) -> bool:
     return retries < MAX_RETRIES and (not isinstance(exception, SohoaError) or exception.retryable)
 
@@ -35,6 +48,8 @@ class Actors:
     ocr_page: dramatiq.Actor
     assemble: dramatiq.Actor
     index: dramatiq.Actor
+    # Finished pages per document, shared by every worker of the broker (None: not shared).
+    tally: PageTally | None = None
     exchange_deliver: dramatiq.Actor | None = None
 
 
@@ -56,15 +71,15 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
         actors.ocr_page.send(doc_id, page_no, dpi)
 
     def ingest(doc_id: str) -> None:
-        tasks.start_document(services, doc_id, send_page, actors.assemble.send)
+        tasks.start_document(services, doc_id, send_page, actors.assemble.send, actors.tally)
 
     def ocr_page(doc_id: str, page_no: int, dpi: int) -> None:
         tasks.ocr_one_page(services, doc_id, page_no, dpi, last_try=_is_last_try())
-        if tasks.all_pages_done(services, doc_id):
+        if tasks.last_page_finished(services, actors.tally, doc_id, recount=_is_retry()):
             actors.assemble.send(doc_id)
 
     def assemble(doc_id: str) -> None:
-        tasks.assemble_document(services, doc_id, actors.index.send)
+        tasks.assemble_document(services, doc_id, actors.index.send, claim=_message_id())
 
     def index(doc_id: str) -> None:
         tasks.index_document(services, doc_id)
@@ -82,6 +97,7 @@ def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
         ),
         assemble=dramatiq.actor(assemble, actor_name="sohoa.assemble", **options),
         index=dramatiq.actor(index, actor_name="sohoa.index", **options),
+        tally=tally_for(broker),
     )
     actors.exchange_deliver = _declare_exchange(broker, services, actors)
     return actors

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from schemas.models import Document, DocumentStatus, ErrorInfo
-from storage.keys import page_key
+from storage.records import RecordStatus
 from workers.runtime import WorkerPool
 from workers.services import Services
 from workers.submit import Submission, accept
-from workers.tasks import NOT_INDEXED
+from workers.tasks import NOT_INDEXED, pages_with_results
+
+log = logging.getLogger("sohoa.workers")
 
 POLL_S = 0.25
+# Polls of a remote store back off to this while nothing moves (a local one costs nothing).
+POLL_MAX_S = 1.0
+# A document whose pages are still being done is finished only by a failure: its record is
+# read this often meanwhile, not on every poll.
+STATUS_EVERY_S = 5.0
 STALL_S = 30.0
+# No progress for this long with a server broker: say so if no worker consumes its queue.
+NO_WORKER_HINT_S = 5.0
 
 
 @dataclass
@@ -26,11 +36,6 @@ class Progress:
 
 
 ProgressFn = Callable[[Progress], None]
-
-
-def pages_finished(services: Services, doc_id: str) -> int:
-    prefix = page_key(doc_id, 0).rsplit("/", 1)[0] + "/"
-    return sum(1 for key in services.store.list(prefix) if key.endswith(".json"))
 
 
 def needs_work(sub: Submission) -> bool:
@@ -49,41 +54,75 @@ def submit_all(services: Services, pool: WorkerPool, paths: Iterable) -> list[Su
     return subs
 
 
+@dataclass
+class _Watched:
+    """What the last poll knew of one document."""
+
+    sub: Submission
+    total: int = 0
+    done: int = 0
+    finished: bool = False
+    status_read_at: float = field(default=-float("inf"))
+
+
+def _poll(services: Services, pool: WorkerPool, doc_id: str, seen: _Watched) -> None:
+    """Pages from the shared tally (no store call); the small status marker only when the
+    document may have finished (all pages done, no tally yet) or now and then (a failure)."""
+    tally = pool.actors.tally
+    counts = tally.peek(doc_id) if tally is not None else None
+    if counts is not None:
+        seen.done, seen.total = min(counts), counts[1]
+    elif tally is None:
+        seen.done = len(pages_with_results(services, doc_id))  # one listing: no shared tally
+    now = time.monotonic()
+    may_be_over = counts is None or seen.done >= seen.total
+    if may_be_over or now - seen.status_read_at >= STATUS_EVERY_S:
+        seen.status_read_at = now
+        _read_status(services.records.status(doc_id), seen)
+
+
+def _read_status(known: RecordStatus | None, seen: _Watched) -> None:
+    if known is None:
+        return
+    seen.total = known.page_count
+    if known.status.finished:
+        seen.finished, seen.done = True, known.page_count
+        seen.sub.seconds = time.perf_counter() - seen.sub.started
+
+
 def wait_for(
     services: Services, pool: WorkerPool, subs: list[Submission], on_progress: ProgressFn | None
 ) -> None:
-    """Poll the records until every submitted document is finished (done, partial, failed)."""
-    waiting = {s.doc_id: s for s in subs if needs_work(s)}
-    records = services.records
+    """Watch until every submitted document is finished (done, partial, failed). With a server
+    broker and no progress for a while, say once if no worker consumes the queue (and go on
+    waiting: the work is queued, a worker started later does it)."""
+    watched = {s.doc_id: _Watched(s) for s in subs if needs_work(s)}
     last_change, last_seen = time.monotonic(), None
-    pages: dict[str, tuple[int, int]] = {}
-    settled: set[str] = set()
+    pause, max_pause = POLL_S, (POLL_S if pool.embedded else POLL_MAX_S)
+    hinted = False
     while True:
-        for doc_id, sub in waiting.items():
-            if doc_id in settled:
-                continue
-            known = records.status(doc_id)  # a small marker, not the whole record
-            total = known.page_count if known else 0
-            if known is not None and known.status.finished:
-                sub.seconds = time.perf_counter() - sub.started
-                settled.add(doc_id)
-                pages[doc_id] = (total, total)
-            else:
-                pages[doc_id] = (total, pages_finished(services, doc_id))
-        finished = len(settled)
-        state = (finished, sum(done for _, done in pages.values()))
+        for doc_id, seen in watched.items():
+            if not seen.finished:
+                _poll(services, pool, doc_id, seen)
+        finished = sum(seen.finished for seen in watched.values())
+        state = (finished, sum(seen.done for seen in watched.values()))
         if on_progress:
-            settled_early = len(subs) - len(waiting)  # reused or refused: nothing to wait for
-            pages_total = sum(t for t, _ in pages.values())
+            settled_early = len(subs) - len(watched)  # reused or refused: nothing to wait for
+            pages_total = sum(seen.total for seen in watched.values())
             on_progress(Progress(len(subs), finished + settled_early, state[1], pages_total))
-        if finished == len(waiting):
+        if finished == len(watched):
             return
+        quiet_s = time.monotonic() - last_change
         if state != last_seen:
-            last_change, last_seen = time.monotonic(), state
-        elif pool.embedded and pool.idle() and time.monotonic() - last_change > STALL_S:
-            _fail_stalled(services, waiting)
+            last_change, last_seen, pause = time.monotonic(), state, POLL_S
+        elif pool.embedded and pool.idle() and quiet_s > STALL_S:
+            _fail_stalled(services, {doc_id: seen.sub for doc_id, seen in watched.items()})
             return
-        time.sleep(POLL_S)
+        elif not hinted and quiet_s > NO_WORKER_HINT_S and pool.worker_seen() is False:
+            log.warning("%s", pool.no_worker_message())
+            hinted = True
+        time.sleep(pause)
+        pause = min(pause * 1.5, max_pause)
 
 
 def _fail_stalled(services: Services, waiting: dict[str, Submission]) -> None:

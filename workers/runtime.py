@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from urllib.parse import urlsplit
 
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Prometheus, default_middleware
 
-from workers.actors import Actors, declare_actors
+from workers.actors import QUEUE, Actors, declare_actors
 from workers.budget import limit_malloc_arenas
 from workers.services import Services
 
 log = logging.getLogger("sohoa.workers")
+
+# A worker process stamps dramatiq's heartbeat at least every second while it runs (its
+# delayed-message consumer polls even when every thread is busy); older stamps are the dead.
+HEARTBEAT_FRESH_S = 15.0
 
 
 def configure_process() -> None:
@@ -28,12 +35,18 @@ def _middleware() -> list[dramatiq.Middleware]:
     return [*chosen, CurrentMessage()]
 
 
+def redacted(url: str) -> str:
+    """A server URL as it may be shown: without its user name and password."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
 def make_broker(url: str) -> dramatiq.Broker:
     if not url or url in ("stub", "memory", "embedded"):
         broker: dramatiq.Broker = StubBroker(middleware=_middleware())
     elif url.startswith("redis://"):
-        from dramatiq.brokers.redis import RedisBroker
-
         broker = RedisBroker(url=url, middleware=_middleware())
     elif url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -57,6 +70,7 @@ class WorkerPool:
     ) -> None:
         configure_process()
         self.consume = consume
+        self.broker_url = broker_url
         self.broker = make_broker(broker_url)
         self.actors: Actors = declare_actors(self.broker, services)
         self.threads = threads or os.cpu_count() or 1
@@ -71,6 +85,26 @@ class WorkerPool:
         if not isinstance(self.broker, StubBroker):
             return False
         return all(q.unfinished_tasks == 0 for q in self.broker.queues.values())
+
+    def worker_seen(self) -> bool | None:
+        """Whether some worker consumes this broker's queues: this pool's own threads, or for
+        Redis a fresh heartbeat of another process (dramatiq's `__heartbeats__` set, where
+        each broker stamps its id on every call). None when the broker cannot say."""
+        if self.consume and self._worker is not None:
+            return True
+        if not isinstance(self.broker, RedisBroker):
+            return None
+        fresh_ms = (time.time() - HEARTBEAT_FRESH_S) * 1000
+        beats = self.broker.client.zrangebyscore(
+            f"{self.broker.namespace}:__heartbeats__", fresh_ms, "+inf"
+        )
+        return any(beat.decode() != self.broker.broker_id for beat in beats)
+
+    def no_worker_message(self) -> str:
+        return (
+            f"no worker is consuming queue {QUEUE!r} on {redacted(self.broker_url)}; "
+            "start one with 'sohoa worker'"
+        )
 
     def start(self) -> WorkerPool:
         if not self.consume:

@@ -20,7 +20,7 @@ from pipeline.load import (
 )
 from pipeline.page import process_scanned_page, text_page_result
 from pipeline.pdf import PagePart, assemble
-from schemas.errors import IndexDamaged, PagesFailed, SohoaError, StepFailed
+from schemas.errors import IndexDamaged, NotFound, PagesFailed, SohoaError, StepFailed
 from schemas.models import (
     Document,
     DocumentStatus,
@@ -29,9 +29,10 @@ from schemas.models import (
     PageStatus,
     page_ranges_text,
 )
-from storage.keys import original_key, page_key, pdf_key
+from storage.keys import assembly_claim_key, original_key, page_key, pages_prefix, pdf_key
 from storage.records import OnDamaged
 from workers.describe import describe
+from workers.fanin import PageTally
 from workers.services import Services
 
 log = logging.getLogger("sohoa.workers")
@@ -58,20 +59,34 @@ def page_done(services: Services, doc_id: str, page_no: int) -> bool:
     return services.store.exists(page_key(doc_id, page_no))
 
 
+def stored_pages(services: Services, doc_id: str) -> set[str]:
+    """The keys of every page result and page PDF of the document: one store listing."""
+    return set(services.store.list(pages_prefix(doc_id)))
+
+
+def pages_with_results(services: Services, doc_id: str) -> set[int]:
+    """The pages whose result (the commit marker) is stored: one store listing."""
+    prefix = pages_prefix(doc_id)
+    return {
+        int(key[len(prefix) : -len(".json")])
+        for key in stored_pages(services, doc_id)
+        if key.endswith(".json")
+    }
+
+
 def _stored_page(services: Services, doc_id: str, page_no: int) -> PageResult:
     return PageResult.model_validate_json(services.store.get_bytes(page_key(doc_id, page_no)))
 
 
-def discard_failed_pages(services: Services, doc_id: str, page_nos: list[int]) -> list[int]:
+def discard_failed_pages(services: Services, doc_id: str, page_nos: set[int]) -> list[int]:
     """Forget the stored results of pages that failed, so this run does them again; the
-    results of good pages stay as they are (never recomputed). Returns the pages discarded.
+    results of good pages stay as they are (never recomputed). `page_nos`: pages with a
+    stored result. Returns the pages discarded.
 
     The result is deleted last: it is the commit marker, so a crash in between leaves a page
     still marked failed, and the next run discards it again."""
     discarded = []
-    for page_no in page_nos:
-        if not page_done(services, doc_id, page_no):
-            continue
+    for page_no in sorted(page_nos):
         if _stored_page(services, doc_id, page_no).status == PageStatus.failed:
             services.store.delete(page_key(doc_id, page_no, "pdf"))
             services.store.delete(page_key(doc_id, page_no))
@@ -80,9 +95,14 @@ def discard_failed_pages(services: Services, doc_id: str, page_nos: list[int]) -
 
 
 def start_document(
-    services: Services, doc_id: str, send_page: SendPage, send_assemble: SendDoc
+    services: Services,
+    doc_id: str,
+    send_page: SendPage,
+    send_assemble: SendDoc,
+    tally: PageTally | None = None,
 ) -> None:
-    """Plan the pages, take born-digital text directly, fan out scanned pages to OCR."""
+    """Plan the pages, take born-digital text directly, fan out scanned pages to OCR; the
+    tally starts at the pages already stored (a resumed or retried run)."""
     records = services.records
     doc = records.require(doc_id)
     if doc.status.finished:
@@ -90,8 +110,11 @@ def start_document(
     try:
         with services.store.local_path(original_key(doc_id)) as path:
             plan = plan_pages(path, doc.media_type)
-            retried = discard_failed_pages(services, doc_id, [p.page_no for p in plan])
-            _store_text_pages(services, doc_id, path, [p for p in plan if p.has_text_layer])
+            stored = pages_with_results(services, doc_id) & {p.page_no for p in plan}
+            retried = discard_failed_pages(services, doc_id, stored)
+            stored -= set(retried)
+            text_pages = [p for p in plan if p.has_text_layer and p.page_no not in stored]
+            stored |= _store_text_pages(services, doc_id, path, text_pages)
     except SohoaError as e:
         fail_document(services, doc, e)
         return
@@ -107,17 +130,28 @@ def start_document(
             note += f"; retrying failed pages {page_ranges_text(retried)}"
         doc.record_status(DocumentStatus.processing, note)
     records.put(doc)
-    pending = [p for p in plan if not page_done(services, doc_id, p.page_no)]
+    pending = [p for p in plan if p.page_no not in stored]
+    _new_assembly(services, doc_id)
+    if tally is not None:
+        tally.start(doc_id, len(plan) - len(pending), len(plan))
     for page in pending:
         send_page(doc_id, page.page_no, page.dpi)
     if not pending:
         send_assemble(doc_id)
 
 
-def _store_text_pages(services: Services, doc_id: str, path: Path, pages: list[PageInfo]) -> None:
-    todo = [p.page_no for p in pages if not page_done(services, doc_id, p.page_no)]
+def _new_assembly(services: Services, doc_id: str) -> None:
+    """This run may assemble again: the claim of an earlier run (failed pages retried) goes."""
+    services.store.delete(assembly_claim_key(doc_id))
+
+
+def _store_text_pages(
+    services: Services, doc_id: str, path: Path, pages: list[PageInfo]
+) -> set[int]:
+    """Store the results of pages read from their text layer; returns their numbers."""
+    todo = [p.page_no for p in pages]
     if not todo:
-        return
+        return set()
     for page_no, text_page in zip(todo, iter_text_pages(path, todo), strict=True):
         if isinstance(text_page, SohoaError):
             log.warning("page %d of %s failed: %s", page_no, doc_id[:12], text_page.message)
@@ -125,6 +159,7 @@ def _store_text_pages(services: Services, doc_id: str, path: Path, pages: list[P
         else:
             result = text_page_result(text_page)
         services.store.put_bytes(page_key(doc_id, page_no), result.model_dump_json().encode())
+    return set(todo)
 
 
 def _may_pass_on_retry(e: Exception) -> bool:
@@ -169,27 +204,58 @@ def ocr_one_page(services: Services, doc_id: str, page_no: int, dpi: int, last_t
     services.store.put_bytes(page_key(doc_id, page_no), result.model_dump_json().encode())
 
 
-def all_pages_done(services: Services, doc_id: str) -> bool:
-    doc = services.records.require(doc_id)
-    return doc.page_count > 0 and all(
-        page_done(services, doc_id, n) for n in range(1, doc.page_count + 1)
-    )
+def last_page_finished(
+    services: Services, tally: PageTally | None, doc_id: str, *, recount: bool
+) -> bool:
+    """After one page: True when every page of the document is stored (send `assemble`).
+
+    The tally says when to look; the stored results are the truth, recounted from one listing
+    when the tally reaches the total, is unknown, or the page was retried (`recount`)."""
+    counts = tally.add(doc_id) if tally is not None else None
+    if counts is not None and counts[0] < counts[1] and not recount:
+        return False
+    if counts is not None:
+        total = counts[1]
+    else:
+        known = services.records.status(doc_id)
+        total = known.page_count if known is not None else 0
+    return total > 0 and len(pages_with_results(services, doc_id)) >= total
 
 
-def assemble_document(services: Services, doc_id: str, send_index: SendDoc) -> None:
-    """Collect page results, write the searchable PDF, then hand over to indexing."""
+def claim_assembly(services: Services, doc_id: str, claim: str) -> bool:
+    """True for the one `assemble` message of this run that may write the document (several
+    are sent when pages finish together); its own retries and redeliveries carry the same
+    `claim` (the message id) and keep it."""
+    key = assembly_claim_key(doc_id)
+    if services.store.create(key, claim.encode()):
+        return True
+    try:
+        return services.store.get_bytes(key).decode() == claim
+    except NotFound:  # a new run removed it meanwhile: try once more
+        return services.store.create(key, claim.encode())
+
+
+def assemble_document(services: Services, doc_id: str, send_index: SendDoc, claim: str) -> None:
+    """Collect page results, write the searchable PDF, then hand over to indexing (once,
+    whatever the number of `assemble` messages: see claim_assembly)."""
     records = services.records
     doc = records.require(doc_id)
-    if doc.status.finished or not all_pages_done(services, doc_id):
+    if doc.status.finished:
         return
-    doc.pages = [_stored_page(services, doc_id, n) for n in range(1, doc.page_count + 1)]
+    stored = stored_pages(services, doc_id)
+    pages = range(1, doc.page_count + 1)
+    if not pages or any(page_key(doc_id, n) not in stored for n in pages):
+        return
+    if not claim_assembly(services, doc_id, claim):
+        return
+    doc.pages = [_stored_page(services, doc_id, n) for n in pages]
     if doc.status_from_pages() == DocumentStatus.failed:
         # Nothing to assemble or to search; the same ingest again retries every page.
         fail_document(services, doc, PagesFailed(doc.failed_pages_note()))
         services.index.delete(doc.id)  # a retry that failed again leaves no stale entry
         return
     try:
-        _write_searchable_pdf(services, doc)
+        _write_searchable_pdf(services, doc, stored)
     except SohoaError as e:
         fail_document(services, doc, e)
         return
@@ -197,14 +263,15 @@ def assemble_document(services: Services, doc_id: str, send_index: SendDoc) -> N
     send_index(doc_id)
 
 
-def _write_searchable_pdf(services: Services, doc: Document) -> None:
+def _write_searchable_pdf(services: Services, doc: Document, stored: set[str]) -> None:
+    """`stored`: the keys under the document's pages (which pages have a page PDF)."""
     store = services.store
     with tempfile.TemporaryDirectory(prefix="sohoa-assemble-") as tmp, ExitStack() as stack:
         parts: list[PagePart] = []
         original: Path | None = None
         for page in doc.pages:
             page_pdf = page_key(doc.id, page.page_no, "pdf")
-            if store.exists(page_pdf):
+            if page_pdf in stored:
                 local = Path(tmp) / f"{page.page_no:04d}.pdf"
                 with store.open(page_pdf) as src, local.open("wb") as dst:
                     shutil.copyfileobj(src, dst)
