@@ -1,9 +1,12 @@
-"""Build the backends named by the settings."""
+"""Build the backends named by the settings: one `Context` per process (CLI run, API, worker)."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from app.config import Settings
 from exchange.options import ExchangeOptions
+from pipeline.ocr import accurate_tessdata
 from pipeline.page import PageOptions
 from search.base import SearchIndex
 from search.sqlite import SqliteIndex
@@ -12,11 +15,29 @@ from storage.local import LocalStore
 from workers.services import Services
 
 
+class Context:
+    """The settings one process runs with and what they name, each built once, on first use: a
+    command that needs no store never connects to one. The CLI hands it to every command as
+    typer's `ctx.obj`; the API and the worker entry make one at start. Whatever else is built
+    from the settings (e.g. the organ registry) belongs here too, as one more cached property."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def services(self) -> Services:
+        return build_services(self.settings)
+
+
 def build_store(settings: Settings) -> ObjectStore:
     if settings.storage.startswith(("minio://", "minios://")):
         from storage.minio import MinioStore
 
-        return MinioStore.from_url(settings.storage)
+        return MinioStore.from_url(
+            settings.storage,
+            settings.minio_access_key.get_secret_value(),
+            settings.minio_secret_key.get_secret_value(),
+        )
     if "://" in settings.storage:
         raise ValueError(f"SOHOA_STORAGE={settings.storage}: use a folder or minio://")
     return LocalStore(settings.storage_path)
@@ -36,12 +57,17 @@ def build_services(settings: Settings) -> Services:
     return Services(
         store=build_store(settings),
         index=build_index(settings),
-        page_options=PageOptions(
-            deskew=settings.deskew,
-            normalise_background=settings.normalise_background,
-            denoise=settings.denoise,
-        ),
+        page_options=page_options(settings),
         exchange=exchange_options(settings),
+    )
+
+
+def page_options(settings: Settings) -> PageOptions:
+    return PageOptions(
+        deskew=settings.deskew,
+        normalise_background=settings.normalise_background,
+        denoise=settings.denoise,
+        tessdata=accurate_tessdata(settings.tessdata_path),
     )
 
 

@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from pipeline import metadata_rules as rules
-from pipeline.lexicon import WordPairs, word_pairs
+from pipeline.lexicon import WordPairs
 from pipeline.strokes import COUNTED_CONFIDENCE, covers, stroke_shaped
 from schemas.models import (
     AdminMetadata,
@@ -445,13 +445,17 @@ def read_date(header: Header, out: Extracted) -> None:
 
 
 def read_title(
-    lines: PageLines, header: Header, out: Extracted, speller: rules.ContextSpeller | None
+    lines: PageLines,
+    header: Header,
+    out: Extracted,
+    speller: rules.ContextSpeller | None,
+    pairs: WordPairs | None = None,
 ) -> None:
     """Type name (caps line under the header) and subject (the centred lines under it)."""
     if header.vv_lines:
         subject = rules.vv_subject(" ".join(s.text for s in header.vv_lines))
         if subject:
-            _set_subject(out, subject, header.vv_lines, speller)
+            _set_subject(out, subject, header.vv_lines, speller, pairs)
         _set_type(out, None, 0.0)
         return
     after = [s for s in lines.below(header.bottom) if lines.centred(s)][:3]
@@ -461,7 +465,7 @@ def read_title(
             _set_type(out, found[0], confidence_of([seg]) * found[1])
             subject = _subject_lines(lines, seg)
             if subject:
-                _set_subject(out, " ".join(s.text for s in subject), subject, speller)
+                _set_subject(out, " ".join(s.text for s in subject), subject, speller, pairs)
             return
         if i == 0 and not rules.is_caps_title(seg.text):
             break
@@ -469,13 +473,16 @@ def read_title(
 
 
 def _set_subject(
-    out: Extracted, text: str, segs: Sequence[Segment], speller: rules.ContextSpeller | None
+    out: Extracted,
+    text: str,
+    segs: Sequence[Segment],
+    speller: rules.ContextSpeller | None,
+    pairs: WordPairs | None,
 ) -> None:
     text = rules.clean_subject(text)
     conf = confidence_of(segs) * (0.5 if rules.has_suspect_token(text) else 1.0)
     if speller is not None:  # OCR text (a text layer is taken as exact)
         text, _ = speller.respell(text)
-        pairs = word_pairs()
         if pairs is not None:
             text, _ = pairs.respell(text)
         if rules.has_roman_numeral(text) and not _numerals_counted(segs):
@@ -700,6 +707,7 @@ def _vote_subject(
     header: Header,
     out: Extracted,
     speller: rules.ContextSpeller | None,
+    pairs: WordPairs | None,
 ) -> None:
     """The subject as the second, upscaled read of its zone has it, against the page read."""
     read = _subject_zone(lines, header)
@@ -714,7 +722,7 @@ def _vote_subject(
     if not text:
         return
     zone = Extracted({})
-    _set_subject(zone, text, segs, speller)
+    _set_subject(zone, text, segs, speller, pairs)
     read_value, zone_value = out.get("subject"), zone.get("subject")
     if NOISY_PAGE_FLAG in page.quality_flags and read_value and zone_value:
         merged = hooks_from(read_value, zone_value)
@@ -873,10 +881,14 @@ def read_document_id(out: Extracted) -> None:
 
 
 def extract_metadata(
-    pages: list[PageResult], *, find_organ: FindOrgan | None = None
+    pages: list[PageResult],
+    *,
+    find_organ: FindOrgan | None = None,
+    pairs: WordPairs | None = None,
 ) -> AdminMetadata:
     """Metadata of ONE document from its pages in order (header on the first, signer on the
-    last). `find_organ(name, parent, on)` maps the header's organ to the registry."""
+    last). `find_organ(name, parent, on)` maps the header's organ to the registry; `pairs`
+    (lexicon.word_pairs) set right the tone slips of OCR text in the subject and recipients."""
     out = Extracted({})
     readable = [p for p in pages if p.status != PageStatus.skipped and p.words]
     if readable:
@@ -890,16 +902,16 @@ def extract_metadata(
             read_organ(header, out)
             read_code(header, out)
             read_date(header, out)
-            read_title(first, header, out, speller)
+            read_title(first, header, out, speller, pairs)
             confirm_code(out)
-            _vote_subject(readable[0], first, header, out, speller)
+            _vote_subject(readable[0], first, header, out, speller, pairs)
             if NOISY_PAGE_FLAG in readable[0].quality_flags:
                 _cap(out, "subject", NOISY_FREE_TEXT_CAP)
         for page in reversed(readable):
             footer = find_footer(page_lines(page))
             if footer is not None:
                 ocr = page.source != PageSource.text_layer
-                read_recipients(footer, out, word_pairs() if ocr else None)
+                read_recipients(footer, out, pairs if ocr else None)
                 read_signer(footer, out)
                 _vote_signer(page, out)
                 break

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from exchange.registry import OrganRegistry
+from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.metadata import extract_metadata, find_document_starts
 from pipeline.pdf import PagePart, assemble
 from schemas.models import (
@@ -28,6 +29,11 @@ def find_organ(name: str, parent: str | None, on: date | None) -> Organ | None:
     return OrganRegistry.default().find(name, parent, on)
 
 
+def _pairs(services: Services) -> WordPairs | None:
+    """The word pairs beside the accurate model the settings named (read once per process)."""
+    return word_pairs(services.page_options.tessdata)
+
+
 def page_ranges(starts: list[int], page_count: int) -> list[tuple[int, int]]:
     """1-based inclusive ranges; pages before the first start belong to the first document."""
     starts = sorted({s for s in starts if 1 <= s <= page_count} | {1})
@@ -39,7 +45,7 @@ def describe(services: Services, doc: Document) -> list[Document]:
     """Fill `doc`'s metadata, or cut it into parts; returns the documents to index."""
     ranges = page_ranges(find_document_starts(doc.pages), doc.page_count) if doc.pages else []
     if len(ranges) <= 1:
-        doc.metadata = extract_metadata(doc.pages, find_organ=find_organ)
+        doc.metadata = extract_metadata(doc.pages, find_organ=find_organ, pairs=_pairs(services))
         doc.parts = []
         return [doc]
     parts = [_cut(services, doc, first, last) for first, last in ranges]
@@ -63,7 +69,7 @@ def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
         dossier=scan.dossier,
         source_id=scan.id,
         page_range=(first, last),
-        metadata=extract_metadata(pages, find_organ=find_organ),
+        metadata=extract_metadata(pages, find_organ=find_organ, pairs=_pairs(services)),
     )
     part.size_bytes = _cut_pdf(services, scan, part)
     note = f"cut from {scan.id[:12]} ({scan.source_name}), pages {first}-{last}"
