@@ -649,7 +649,7 @@ def bench_e2e(args, servers: dict, run_id: str, work: Path) -> dict:
                  "generate_s": time.perf_counter() - t0, "workers": args.workers}
     log(f"e2e: {len(manifest.files)} files, {pages} pages")
 
-    # --- embedded: in-process broker and worker threads (as app/cli.py run_ingest)
+    # --- embedded: in-process broker and worker threads (as workers/jobs.py ingest_batch)
     settings = Settings(data_dir=work / "e2e-embedded", storage="", search="", broker="",
                         workers=args.workers)
     t0 = time.perf_counter()

@@ -33,13 +33,9 @@ def pages_finished(services: Services, doc_id: str) -> int:
     return sum(1 for key in services.store.list(prefix) if key.endswith(".json"))
 
 
-def needs_work(sub: Submission) -> bool:
-    return sub.doc_id is not None and sub.outcome in ("new", "resumed")
-
-
 def enqueue(pool: WorkerPool, subs: list[Submission]) -> None:
     for sub in subs:
-        if needs_work(sub):
+        if sub.needs_work:
             pool.actors.ingest.send(sub.doc_id)
 
 
@@ -53,7 +49,7 @@ def wait_for(
     services: Services, pool: WorkerPool, subs: list[Submission], on_progress: ProgressFn | None
 ) -> None:
     """Poll the records until every submitted document is finished (done, partial, failed)."""
-    waiting = {s.doc_id: s for s in subs if needs_work(s)}
+    waiting = {s.doc_id: s for s in subs if s.needs_work}
     records = services.records
     last_change, last_seen = time.monotonic(), None
     pages: dict[str, tuple[int, int]] = {}

@@ -53,6 +53,12 @@ class Submission:
     def __post_init__(self) -> None:
         self.shown = self.shown or safe_text(str(self.path))[0]
 
+    @property
+    def needs_work(self) -> bool:
+        """Stored, and its pipeline is still to run (new, or resumed after a stop): the one rule
+        for whether a submission is queued, and waited on."""
+        return self.doc_id is not None and self.outcome in ("new", "resumed")
+
 
 def _hash_file(found: Found) -> tuple[str, int, bytes]:
     """SHA-256, size and first bytes. Opened without blocking: a FIFO put in the file's place
