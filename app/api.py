@@ -12,7 +12,7 @@ from fastapi import FastAPI, File, HTTPException, Query, UploadFile
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from app import views
-from app.compose import build_services
+from app.compose import Context
 from app.config import Settings
 from app.transfer import BodyLimit, content_disposition, file_chunks
 from schemas.errors import NotFound, SohoaError
@@ -20,8 +20,8 @@ from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
 from storage.keys import pdf_key
 from workers.dossiers import members, summarise
+from workers.jobs import submit
 from workers.runtime import WorkerPool
-from workers.submit import accept
 
 MAX_UPLOAD_BYTES = 2 * 1024**3
 MULTIPART_SLACK_BYTES = 64 * 1024  # boundaries and part headers around the uploaded file
@@ -30,8 +30,8 @@ DEFAULT_BODY_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    services = build_services(settings)
+    context = Context(settings or Settings())
+    settings, services = context.settings, context.services
     # Embedded default: this process also runs the workers; with a server broker it only submits.
     pool = WorkerPool(services, settings.broker, settings.workers, consume=not settings.broker)
 
@@ -133,11 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 copied = _copy_limited(file.file, out, MAX_UPLOAD_BYTES)
             if copied > MAX_UPLOAD_BYTES:
                 raise HTTPException(413, f"file larger than {MAX_UPLOAD_BYTES:,} bytes")
-            sub = accept(services, path, name=name)
+            sub = submit(services, pool, path, name=name)
         if sub.error is not None and sub.doc_id is None:
             raise HTTPException(422, sub.error.message)
-        if sub.outcome in ("new", "resumed"):
-            pool.actors.ingest.send(sub.doc_id)
         return {
             "document_id": sub.doc_id,
             "outcome": sub.outcome,

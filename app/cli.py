@@ -10,6 +10,9 @@ import shutil
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,8 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 from app import views
-from app.compose import build_services
-from app.config import Settings
+from app.compose import Context
+from app.config import Settings, one_thread_per_tesseract
 from app.logs import configure_logging
 from schemas.errors import (
     READ_ONLY_ERRNOS,
@@ -38,11 +41,11 @@ from storage.dossiers import DossierStore, check_file_code
 from storage.keys import pdf_key
 from workers.actors import QUEUE
 from workers.batch import Progress as BatchProgress
-from workers.batch import enqueue, needs_work, outcome, wait_for
-from workers.dossiers import file_documents, members, summarise
+from workers.batch import ProgressFn
+from workers.dossiers import members, summarise
+from workers.jobs import FileResult, IngestReport, Watch, ingest_batch, resume_unfinished
 from workers.runtime import WorkerPool
 from workers.services import Services
-from workers.submit import Submission, accept_all, expand_inputs
 from workers.tasks import redescribe_all, searchable_records
 
 EXIT_FAILED = 1
@@ -59,16 +62,18 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 
-class State:
-    settings: Settings
+@dataclass
+class Invocation:
+    """What `main()` hands the app (typer's `ctx.obj`) and keeps, to word its error line: the
+    --verbose flag and the context the main options made (None until they are parsed)."""
+
     verbose: bool = False
-
-
-state = State()
+    context: Context | None = None
 
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     data_dir: Annotated[
         Path | None,
         typer.Option(envvar="SOHOA_DATA_DIR", help="Folder of the embedded store and index."),
@@ -103,15 +108,21 @@ def main_options(
         }.items()
         if v is not None
     }
-    state.verbose = verbose
-    state.settings = Settings(**overrides)
+    invocation = ctx.ensure_object(Invocation)
+    invocation.verbose = verbose
+    invocation.context = Context(Settings(**overrides, verbose=verbose))
+    ctx.obj = invocation.context  # what every command is handed
     configure_logging(verbose)
     if not verbose:  # in-process workers: each failure is in its file's row
         logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
 
 
-def _services() -> Services:
-    return build_services(state.settings)
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.obj.settings  # ctx.obj: the Context the main options made
+
+
+def _services(ctx: typer.Context) -> Services:
+    return ctx.obj.services
 
 
 def _emit_json(obj: Any) -> None:
@@ -128,71 +139,23 @@ def _warn_damaged(error: DamagedRecord) -> None:
     err.print(f"[yellow]warning:[/] {escape(error.message)}; skipped", soft_wrap=True)
 
 
-def _progress_bar() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[pages]} pages"),
-        TextColumn("{task.fields[rate]} pages/s"),
-        TextColumn("{task.fields[docs]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    )
+def _progress_bar(started: float) -> Watch:
+    """The bar drawn on stderr while a batch is processed; rates count from `started`."""
 
-
-def run_ingest(
-    services: Services,
-    inputs: list[str],
-    *,
-    as_json: bool,
-    show_progress: bool,
-    dossier: str | None = None,
-    title: str | None = None,
-) -> int:
-    """Ingest files and print results; returns the process exit code."""
-    services.index.count()  # an unusable index stops the batch here, before any work
-    started = time.perf_counter()
-    # Originals stored before anything else; every path named gives rows, even the bad ones.
-    subs = accept_all(services, expand_inputs(inputs))
-    if not subs:
-        err.print("[yellow]Nothing to ingest.[/]")
-        return EXIT_USAGE
-    if any(needs_work(s) for s in subs):
-        _process(services, subs, started, show_progress and not as_json)
-    elapsed = time.perf_counter() - started
-    rows = [(sub, *outcome(services, sub)) for sub in subs]
-    filed = None
-    if dossier:
-        finished = list(  # once each: one file may be named by several paths
-            dict.fromkeys(
-                sub.doc_id for sub, result, _, _ in rows if result in ("ok", "reused", "partial")
-            )
-        )
-        filed = file_documents(services, dossier, title, finished)
-    if as_json:
-        for sub, result, doc, error in rows:
-            _emit_json(views.ingest_json(sub, result, doc, error))
-        if filed is not None:
-            _emit_json({"dossier": filed.model_dump(mode="json")})
-    else:
-        _print_ingest_table(rows, elapsed)
-        if filed is not None:
-            views.print_dossier(out, filed)
-    return EXIT_FAILED if any(r[1] != "ok" and r[1] != "reused" for r in rows) else 0
-
-
-def _process(services: Services, subs: list[Submission], started: float, show_bar: bool) -> None:
-    broker_url = state.settings.broker
-    # With a server broker the work is done by `sohoa worker` processes; this one only submits.
-    with WorkerPool(services, broker_url, state.settings.workers, consume=not broker_url) as pool:
-        enqueue(pool, subs)
-        if not show_bar:
-            wait_for(services, pool, subs, None)
-            return
-        with _progress_bar() as bar:
+    @contextmanager
+    def watch(files: int) -> Iterator[ProgressFn]:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[pages]} pages"),
+            TextColumn("{task.fields[rate]} pages/s"),
+            TextColumn("{task.fields[docs]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=False,
+        ) as bar:
             task = bar.add_task("OCR", total=None, pages="0/?", rate="–", docs="")
 
             def on_progress(p: BatchProgress) -> None:
@@ -203,13 +166,55 @@ def _process(services: Services, subs: list[Submission], started: float, show_ba
                     total=max(p.pages_total, p.pages_done) or None,
                     pages=f"{p.pages_done}/{p.pages_total or '?'}",
                     rate=f"{p.pages_done / elapsed:.2f}",
-                    docs=f"{p.docs_finished}/{len(subs)} files",
+                    docs=f"{p.docs_finished}/{files} files",
                 )
 
-            wait_for(services, pool, subs, on_progress)
+            yield on_progress
+
+    return watch
 
 
-def _print_ingest_table(rows: list, elapsed: float) -> None:
+def _ingest(
+    ctx: typer.Context,
+    inputs: list[str],
+    *,
+    as_json: bool,
+    show_progress: bool,
+    dossier: str | None = None,
+    title: str | None = None,
+) -> int:
+    """Ingest files (workers.jobs.ingest_batch) and print the results; the exit code."""
+    settings = _settings(ctx)
+    watch = _progress_bar(time.perf_counter()) if show_progress and not as_json else None
+    report = ingest_batch(
+        _services(ctx),
+        inputs,
+        broker=settings.broker,
+        threads=settings.workers,
+        dossier=dossier,
+        title=title,
+        watch=watch,
+    )
+    if not report.rows:
+        err.print("[yellow]Nothing to ingest.[/]")
+        return EXIT_USAGE
+    _show_ingest(report, as_json)
+    return 0 if report.succeeded else EXIT_FAILED
+
+
+def _show_ingest(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        for row in report.rows:
+            _emit_json(views.ingest_json(*row))
+        if report.dossier is not None:
+            _emit_json({"dossier": report.dossier.model_dump(mode="json")})
+        return
+    _print_ingest_table(report.rows, report.seconds)
+    if report.dossier is not None:
+        views.print_dossier(out, report.dossier)
+
+
+def _print_ingest_table(rows: list[FileResult], elapsed: float) -> None:
     table = Table("file", "result", "pages", "id", "reason", title="Ingest results")
     table.columns[0].overflow = "fold"
     counts: dict[str, int] = {}
@@ -236,6 +241,7 @@ def _print_ingest_table(rows: list, elapsed: float) -> None:
 
 @app.command()
 def ingest(
+    ctx: typer.Context,
     paths: Annotated[
         list[str], typer.Argument(help="Files, folders (recursive) or glob patterns.")
     ],
@@ -259,13 +265,8 @@ def ingest(
     try:
         if dossier:
             check_file_code(dossier)
-        code = run_ingest(
-            _services(),
-            paths,
-            as_json=as_json,
-            show_progress=progress,
-            dossier=dossier,
-            title=title,
+        code = _ingest(
+            ctx, paths, as_json=as_json, show_progress=progress, dossier=dossier, title=title
         )
     except SohoaError as e:
         raise _fail(e) from e
@@ -289,6 +290,7 @@ def _parse_filters(filters: list[str]) -> dict[str, str]:
 
 @app.command()
 def search(
+    ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Words to find; accents and đ optional.")],
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
     offset: Annotated[int, typer.Option(min=0)] = 0,
@@ -305,7 +307,7 @@ def search(
     ] = False,
 ) -> None:
     """Search the records: ranked documents with highlighted snippets and page numbers."""
-    services = _services()
+    services = _services(ctx)
     try:
         results = services.index.search(
             query, filters=_parse_filters(filters), limit=limit, offset=offset
@@ -327,12 +329,13 @@ def search(
 
 @app.command()
 def show(
+    ctx: typer.Context,
     doc_id: Annotated[str, typer.Argument(help="Document id (a unique prefix is enough).")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
     text: Annotated[bool, typer.Option("--text", help="Print the text of every page.")] = False,
 ) -> None:
     """Print a record: metadata, pages, status."""
-    records = _services().records
+    records = _services(ctx).records
     try:
         doc = records.require(records.resolve(doc_id))
     except SohoaError as e:
@@ -345,6 +348,7 @@ def show(
 
 @app.command()
 def export(
+    ctx: typer.Context,
     doc_id: Annotated[str, typer.Argument(help="Document id (a unique prefix is enough).")],
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Where to write the searchable PDF.")
@@ -352,7 +356,7 @@ def export(
 ) -> None:
     """Write the searchable PDF (page images with an invisible text layer, PDF/A-2b unless
     `sohoa show` says why not)."""
-    services = _services()
+    services = _services(ctx)
     try:
         full_id = services.records.resolve(doc_id)
         doc = services.records.require(full_id)
@@ -369,6 +373,7 @@ def export(
 
 @app.command()
 def review(
+    ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
     filters: Annotated[
         list[str], typer.Option("--filter", "-f", help="name=value, as for search.")
@@ -376,7 +381,7 @@ def review(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document.")] = False,
 ) -> None:
     """List documents whose metadata the machine is unsure of, with the reasons."""
-    services = _services()
+    services = _services(ctx)
     wanted = {**_parse_filters(filters), "needs_review": "true"}
     results = services.index.search("", filters=wanted, limit=limit)
     docs = list(services.records.readable((h.doc_id for h in results.hits), _warn_damaged))
@@ -393,11 +398,12 @@ app.add_typer(dossier_app, name="dossier")
 
 @dossier_app.command("show")
 def dossier_show(
+    ctx: typer.Context,
     file_code: Annotated[str, typer.Argument(help="Dossier code, e.g. 2023.HS-12.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A dossier with its documents, totals and dates, as they are now."""
-    services = _services()
+    services = _services(ctx)
     try:
         dossier = DossierStore(services.store).require(file_code)
     except SohoaError as e:
@@ -413,9 +419,11 @@ def dossier_show(
 
 
 @dossier_app.command("list")
-def dossier_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def dossier_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """All dossiers."""
-    services = _services()
+    services = _services(ctx)
     dossiers = [
         summarise(d, members(services, d.documents)) for d in DossierStore(services.store).all()
     ]
@@ -428,6 +436,7 @@ def dossier_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
 
 @app.command()
 def reindex(
+    ctx: typer.Context,
     metadata: Annotated[
         bool,
         typer.Option(
@@ -436,7 +445,7 @@ def reindex(
     ] = False,
 ) -> None:
     """Rebuild the search index from the stored records alone (no OCR)."""
-    services = _services()
+    services = _services(ctx)
     damaged: list[DamagedRecord] = []
 
     def skip(error: DamagedRecord) -> None:
@@ -447,7 +456,7 @@ def reindex(
         described = redescribe_all(services)
         err.print(f"read the metadata of {described} record(s) again")
     count = services.index.rebuild(searchable_records(services, skip))
-    source = state.settings.storage or state.settings.storage_path
+    source = _settings(ctx).storage or _settings(ctx).storage_path
     err.print(f"reindexed {count} document(s) from {source}")
     if damaged:
         ids = ", ".join(e.doc_id for e in damaged)
@@ -464,6 +473,7 @@ def _resume_deliveries(services: Services, pool: WorkerPool) -> int:
 
 @app.command()
 def worker(
+    ctx: typer.Context,
     once: Annotated[
         bool, typer.Option("--once/--forever", help="Embedded broker: stop when no work is left.")
     ] = True,
@@ -473,7 +483,7 @@ def worker(
     With a server broker: Dramatiq worker processes, one per core, one Tesseract each. On the
     embedded default: finish the documents a stopped run left unfinished.
     """
-    settings = state.settings
+    settings = _settings(ctx)
     if settings.broker:
         command = [
             sys.executable,
@@ -489,20 +499,13 @@ def worker(
             "--skip-logging",  # app.worker_entry sets it up: one line per problem (app/logs.py)
         ]
         err.print(f"worker: {settings.workers} process(es) on {settings.broker.split('@')[-1]}")
-        env = {**os.environ, "SOHOA_VERBOSE": "1" if state.verbose else "0"}
-        os.execvpe(command[0], command, env)
-    services = _services()
-    unfinished = [
-        d.id
-        for d in services.records.all()
-        if d.status in (DocumentStatus.received, DocumentStatus.processing)
-    ]
-    with WorkerPool(services, state.settings.broker, state.settings.workers) as pool:
-        for doc_id in unfinished:
-            pool.actors.ingest.send(doc_id)
+        os.execvpe(command[0], command, settings.worker_env())
+    services = _services(ctx)
+    with WorkerPool(services, settings.broker, settings.workers) as pool:
+        unfinished = resume_unfinished(services, pool)
         deliveries = _resume_deliveries(services, pool)
         err.print(
-            f"worker: {pool.threads} thread(s), {len(unfinished)} unfinished document(s) and "
+            f"worker: {pool.threads} thread(s), {unfinished} unfinished document(s) and "
             f"{deliveries} undelivered exchange message(s) resumed"
         )
         try:
@@ -514,6 +517,7 @@ def worker(
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
@@ -522,7 +526,7 @@ def serve(
 
     from app.api import create_app
 
-    uvicorn.run(create_app(state.settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(_settings(ctx)), host=host, port=port, log_level="info")
 
 
 SAMPLE_QUERIES = ("quyet dinh", "so hoa tai lieu", "uy ban nhan dan")
@@ -530,13 +534,14 @@ SAMPLE_QUERIES = ("quyet dinh", "so hoa tai lieu", "uy ban nhan dan")
 
 @app.command()
 def demo(
+    ctx: typer.Context,
     paths: Annotated[
         list[str] | None, typer.Argument(help="Your own files; default: a generated sample batch.")
     ] = None,
     pages: Annotated[int, typer.Option(min=1, max=500, help="Pages in the generated batch.")] = 12,
 ) -> None:
     """Ingest a sample batch of scanned Vietnamese documents (or your files), then search it."""
-    settings = state.settings
+    settings = _settings(ctx)
     if not paths:
         from corpus import generate_batch
 
@@ -545,8 +550,8 @@ def demo(
             err.print(f"Generating a sample batch of {pages} scanned pages in {batch} …")
             generate_batch(batch, pages=pages, seed=0)
         paths = [str(batch)]
-    code = run_ingest(_services(), paths, as_json=False, show_progress=True)
-    index = _services().index
+    code = _ingest(ctx, paths, as_json=False, show_progress=True)
+    index = _services(ctx).index
     for query in SAMPLE_QUERIES:
         results = index.search(query, limit=3)
         if results.hits:
@@ -558,13 +563,13 @@ def demo(
 
 
 @app.command()
-def status() -> None:
+def status(ctx: typer.Context) -> None:
     """Counts of documents per status, and where the data lives."""
-    services = _services()
+    services = _services(ctx)
     counts: dict[str, int] = {}
     for doc in services.records.all(_warn_damaged):
         counts[doc.status.value] = counts.get(doc.status.value, 0) + 1
-    out.print(f"data: {escape(str(state.settings.data_dir))}")
+    out.print(f"data: {escape(str(_settings(ctx).data_dir))}")
     index_error = None
     try:
         indexed = str(services.index.count())
@@ -585,32 +590,34 @@ def status() -> None:
 # Organ registry, edXML exchange and audit log (docs/exchange.md).
 from app.exchange_cli import mount as _mount_exchange  # noqa: E402
 
-_mount_exchange(app, lambda: state.settings)
+_mount_exchange(app)
 
 
 def main() -> None:
     """The one place errors become a line for the user and an exit code (STYLE §3). Anything
     unforeseen still ends as one line, never a traceback (shown with --verbose)."""
+    one_thread_per_tesseract()  # first, before any Tesseract here or in workers started from here
+    invocation = Invocation()
     try:
-        app()
+        app(obj=invocation)
     except Exception as e:  # noqa: BLE001 - the safety net: the user gets a line, not a trace
-        if state.verbose:
+        if invocation.verbose:
             traceback.print_exc()
-        error = _as_sohoa_error(e)
+        context = invocation.context
+        error = _as_sohoa_error(e, context.settings if context else None)
         if error is not None:
             message, code = error.message, error.exit_code
         else:
-            hint = "" if state.verbose else " (run with --verbose for details)"
+            hint = "" if invocation.verbose else " (run with --verbose for details)"
             message, code = f"unexpected {type(e).__name__}: {e}{hint}", EXIT_FAILED
         err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
         sys.exit(code)
 
 
-def _as_sohoa_error(e: Exception) -> SohoaError | None:
+def _as_sohoa_error(e: Exception, settings: Settings | None) -> SohoaError | None:
     """The error as sohoa's own: itself, or a write the OS refused inside the data folder."""
     if isinstance(e, SohoaError):
         return e
-    settings = getattr(state, "settings", None)
     if isinstance(e, OSError) and e.errno in READ_ONLY_ERRNOS and settings is not None:
         folder = str(settings.data_dir)
         name = str(e.filename or "")

@@ -1,12 +1,14 @@
-"""Build the backends named by the settings."""
+"""Build the backends named by the settings: one `Context` per process (CLI run, API, worker)."""
 
 from __future__ import annotations
 
 import functools
+from functools import cached_property
 
 from app.config import Settings
 from exchange.options import ExchangeOptions
 from organs.registry import OrganRegistry
+from pipeline.ocr import accurate_tessdata
 from pipeline.page import PageOptions
 from search.base import SearchIndex
 from search.sqlite import SqliteIndex
@@ -16,11 +18,34 @@ from storage.local import LocalStore
 from workers.services import Services
 
 
+class Context:
+    """The settings one process runs with and what they name, each built once, on first use: a
+    command that needs no store never connects to one. The CLI hands it to every command as
+    typer's `ctx.obj`; the API and the worker entry make one at start. Whatever else is built
+    from the settings (e.g. the organ registry) belongs here too, as one more cached property."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def services(self) -> Services:
+        return build_services(self.settings)
+
+    @cached_property
+    def registry(self) -> OrganRegistry:
+        return build_registry(self.settings)
+
+
 def build_store(settings: Settings) -> ObjectStore:
     if settings.storage.startswith(("minio://", "minios://")):
         from storage.minio import MinioStore
 
-        return CachedOriginals(MinioStore.from_url(settings.storage), settings.data_dir / "cache")
+        store = MinioStore.from_url(
+            settings.storage,
+            settings.minio_access_key.get_secret_value(),
+            settings.minio_secret_key.get_secret_value(),
+        )
+        return CachedOriginals(store, settings.data_dir / "cache")
     if "://" in settings.storage:
         raise ValueError(f"SOHOA_STORAGE={settings.storage}: use a folder or minio://")
     return LocalStore(settings.storage_path)
@@ -40,11 +65,7 @@ def build_services(settings: Settings) -> Services:
     return Services(
         store=build_store(settings),
         index=build_index(settings),
-        page_options=PageOptions(
-            deskew=settings.deskew,
-            normalise_background=settings.normalise_background,
-            denoise=settings.denoise,
-        ),
+        page_options=page_options(settings),
         exchange=exchange_options(settings),
         organs=functools.partial(build_registry, settings),
     )
@@ -54,6 +75,15 @@ def build_registry(settings: Settings) -> OrganRegistry:
     """The organ registry the settings name (`SOHOA_ORGANS`), or the shipped sample, read once
     per process: the one way the surfaces and the workers load it."""
     return OrganRegistry.cached(settings.organs) if settings.organs else OrganRegistry.default()
+
+
+def page_options(settings: Settings) -> PageOptions:
+    return PageOptions(
+        deskew=settings.deskew,
+        normalise_background=settings.normalise_background,
+        denoise=settings.denoise,
+        tessdata=accurate_tessdata(settings.tessdata_path),
+    )
 
 
 def exchange_options(settings: Settings) -> ExchangeOptions:

@@ -1,10 +1,12 @@
+"""Settings: the one reader of the environment (`SOHOA_*`); everything else is handed them."""
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,6 +17,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("sohoa"))
     storage: str = ""  # a folder (default: <data_dir>/store); minio://… in production
+    minio_access_key: SecretStr = SecretStr("")  # S3 keys when they are not in the storage URL
+    minio_secret_key: SecretStr = SecretStr("")
     search: str = ""  # a SQLite file (default: <data_dir>/index.sqlite3); http://… Elasticsearch
     search_index: str = "sohoa-documents"  # Elasticsearch alias; versioned indices sit behind it
     broker: str = ""  # empty: in-process; redis://… or amqp://… in production
@@ -23,6 +27,8 @@ class Settings(BaseSettings):
     deskew: bool = True
     normalise_background: bool = False
     denoise: bool | None = None  # unset: only pages measured as noisy
+    # Folder of the standard `vie` model and word pairs (scripts/tessdata.sh); empty: the default
+    tessdata: str = ""
     # Electronic document exchange (docs/exchange.md)
     organs: str = ""  # organ registry CSV; empty: the shipped sample (organs/organs.csv)
     exchange_signature: str = "rsa-sha256"  # or rsa-sha1 for every peer
@@ -42,3 +48,24 @@ class Settings(BaseSettings):
     @property
     def search_path(self) -> Path:
         return Path(self.search) if self.search else self.data_dir / "index.sqlite3"
+
+    @property
+    def tessdata_path(self) -> Path:
+        return (
+            Path(self.tessdata)
+            if self.tessdata
+            else platformdirs.user_cache_path("sohoa") / "tessdata"
+        )
+
+    def worker_env(self) -> dict[str, str]:
+        """The environment of worker processes started from this one: ours, with the verbose
+        flag this run chose (they read their own Settings from it)."""
+        return {**os.environ, "SOHOA_VERBOSE": "1" if self.verbose else "0"}
+
+
+def one_thread_per_tesseract() -> None:
+    """Once, first thing in each entry point (`sohoa`, the Dramatiq worker module), before any
+    Tesseract starts: one core per Tesseract, so workers scale by process (DESIGN §4). This is
+    the one variable set process-wide because pytesseract starts Tesseract with this process's
+    environment and takes none of its own; worker processes inherit it."""
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")

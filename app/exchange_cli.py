@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,30 +37,23 @@ AsJson = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
 AsOrgan = Annotated[str, typer.Option("--as", help="Act as this organ (OrganId).")]
 
 
-_settings_source: list[Callable[[], Settings]] = []
+def _settings(ctx: typer.Context) -> Settings:
+    """The settings the main options parsed (app/cli.py hands its Context down in `ctx.obj`)."""
+    return ctx.obj.settings
 
 
-def _settings() -> Settings:
-    """The settings the main callback parsed (handed in by `mount`)."""
-    return _settings_source[0]() if _settings_source else Settings()
+def _services(ctx: typer.Context):  # noqa: ANN202
+    return ctx.obj.services
 
 
-def _services():  # noqa: ANN202
-    from app.compose import build_services
-
-    return build_services(_settings())
-
-
-def _exchange(services=None):  # noqa: ANN001, ANN202
+def _exchange(ctx: typer.Context, services=None):  # noqa: ANN001, ANN202
     from workers.exchange_setup import build_exchange
 
-    return build_exchange(services or _services(), registry=_registry())
+    return build_exchange(services or _services(ctx), registry=_registry(ctx))
 
 
-def _registry() -> OrganRegistry:
-    from app.compose import build_registry
-
-    return build_registry(_settings())
+def _registry(ctx: typer.Context) -> OrganRegistry:
+    return ctx.obj.registry
 
 
 def _emit(obj: Any) -> None:
@@ -87,13 +79,14 @@ def organ_json(organ: Organ, registry: OrganRegistry) -> dict[str, Any]:
 
 @organs_app.command("list")
 def organs_list(
+    ctx: typer.Context,
     level: Annotated[
         str | None, typer.Option(help="central, province, district or commune.")
     ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Every organ in the registry, by level."""
-    registry = _registry()
+    registry = _registry(ctx)
     organs = [o for o in registry.all() if level is None or o.level.value == level]
     if level is not None and level not in ("central", "province", "district", "commune"):
         raise typer.BadParameter("level must be central, province, district or commune")
@@ -110,11 +103,12 @@ def organs_list(
 
 @organs_app.command("show")
 def organs_show(
+    ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="OrganId, or a name or part of one.")],
     as_json: AsJson = False,
 ) -> None:
     """One organ (or every organ a name matches): level, parent chain, children, validity."""
-    registry = _registry()
+    registry = _registry(ctx)
     found = registry.lookup(key)
     if not found:
         err.print(f"[red]error:[/] no organ matches {key!r}")
@@ -138,6 +132,7 @@ def organs_show(
 
 @keys_app.command("create")
 def keys_create(
+    ctx: typer.Context,
     organ_ids: Annotated[list[str] | None, typer.Argument(help="OrganIds.")] = None,
     all_organs: Annotated[bool, typer.Option("--all", help="Every organ in the registry.")] = False,
     as_json: AsJson = False,
@@ -146,7 +141,7 @@ def keys_create(
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
 
-    ex = _exchange()
+    ex = _exchange(ctx)
     ids = [o.organ_id for o in ex.registry.all()] if all_organs else list(organ_ids or [])
     if not ids:
         raise typer.BadParameter("name an OrganId or use --all")
@@ -171,12 +166,13 @@ def keys_create(
 
 @keys_app.command("export")
 def keys_export(
+    ctx: typer.Context,
     organ_id: Annotated[str, typer.Argument(help="OrganId.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the PEM.")],
 ) -> None:
     """Write an organ's certificate (public part only), to give to a peer installation."""
     try:
-        pem = _exchange().keys.cert(organ_id)
+        pem = _exchange(ctx).keys.cert(organ_id)
     except SohoaError as e:
         raise _fail(e) from e
     output.write_bytes(pem)
@@ -185,12 +181,13 @@ def keys_export(
 
 @keys_app.command("import")
 def keys_import(
+    ctx: typer.Context,
     organ_id: Annotated[str, typer.Argument(help="OrganId of the peer organ.")],
     pem: Annotated[Path, typer.Argument(help="Its certificate, as `keys export` wrote it.")],
     as_json: AsJson = False,
 ) -> None:
     """Trust a peer organ's certificate, so its signed messages verify here."""
-    ex = _exchange()
+    ex = _exchange(ctx)
     try:
         ex.registry.require(organ_id)
         fingerprint = ex.keys.register_cert(organ_id, pem.read_bytes())
@@ -206,10 +203,10 @@ def keys_import(
 
 
 @exchange_app.command("token")
-def token(organ_id: Annotated[str, typer.Argument(help="OrganId.")]) -> None:
+def token(ctx: typer.Context, organ_id: Annotated[str, typer.Argument(help="OrganId.")]) -> None:
     """Issue an API token for an organ (shown once; only its hash is stored)."""
     try:
-        value = _exchange().issue_token(organ_id)
+        value = _exchange(ctx).issue_token(organ_id)
     except SohoaError as e:
         raise _fail(e) from e
     out.print(value)
@@ -220,6 +217,7 @@ def token(organ_id: Annotated[str, typer.Argument(help="OrganId.")]) -> None:
 
 @exchange_app.command("build")
 def build(
+    ctx: typer.Context,
     doc_ids: Annotated[list[str], typer.Argument(help="Document ids (prefixes ok).")],
     sender: Annotated[str, typer.Option("--from", help="Sending OrganId.")],
     recipients: Annotated[list[str], typer.Option("--to", help="Receiving OrganId(s).")],
@@ -228,7 +226,7 @@ def build(
     as_json: AsJson = False,
 ) -> None:
     """Write a signed edXML envelope for stored records to a file."""
-    ex = _exchange()
+    ex = _exchange(ctx)
     try:
         env = ex.build(doc_ids, sender, recipients, attach=attach)
     except SohoaError as e:
@@ -280,6 +278,7 @@ def _print_receipt(receipt: Receipt) -> None:
 
 @exchange_app.command("receive")
 def receive(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="An .edxml file.")],
     as_organ: AsOrgan,
     as_json: AsJson = False,
@@ -288,14 +287,14 @@ def receive(
     processed; exit code 1 when the message is rejected (status 02)."""
     from workers.exchange_jobs import receive_file
 
-    settings = _settings()
-    services = _services()
+    settings = _settings(ctx)
+    services = _services(ctx)
     if not file.is_file():  # read as a stream by receive: it can be as large as the limit
         err.print(f"[red]error:[/] cannot read {file}: no such file")
         raise typer.Exit(3)
     try:
         receipt = receive_file(
-            services, _registry(), settings.broker, settings.workers, file, as_organ
+            services, _registry(ctx), settings.broker, settings.workers, file, as_organ
         )
     except SohoaError as e:
         raise _fail(e) from e
@@ -313,12 +312,17 @@ def receive(
 
 
 def _deliver(
-    ex: Exchange, services: Services, message_id: str, recipients: list[str], wait: bool
+    ctx: typer.Context,
+    ex: Exchange,
+    services: Services,
+    message_id: str,
+    recipients: list[str],
+    wait: bool,
 ) -> list[OutboxEntry]:
     """Queue one delivery per recipient; on the embedded default (or with --wait) wait for it."""
     from workers.exchange_jobs import deliver_and_wait
 
-    settings = _settings()
+    settings = _settings(ctx)
     return deliver_and_wait(
         ex, services, settings.broker, settings.workers, message_id, recipients, wait=wait
     )
@@ -358,6 +362,7 @@ def _print_outbox(message_id: str, entries: list[OutboxEntry], as_json: bool) ->
 
 @exchange_app.command("send")
 def send(
+    ctx: typer.Context,
     doc_ids: Annotated[list[str] | None, typer.Argument(help="Document ids (prefixes ok).")] = None,
     sender: Annotated[str, typer.Option("--from", "--as", help="Sending OrganId.")] = "",
     recipients: Annotated[list[str] | None, typer.Option("--to", help="OrganId(s).")] = None,
@@ -381,8 +386,8 @@ def send(
     kinds = {"new": Kind.new, "update": Kind.update, "replace": Kind.replace}
     if kind not in kinds:
         raise typer.BadParameter("--kind must be new, update or replace")
-    services = _services()
-    ex = _exchange(services)
+    services = _services(ctx)
+    ex = _exchange(ctx, services)
     try:
         earlier = ex.resolve(forward or responds_to) if (forward or responds_to) else None
         message_id = ex.send(
@@ -396,31 +401,33 @@ def send(
         )
     except SohoaError as e:
         raise _fail(e) from e
-    entries = _deliver(ex, services, message_id, list(recipients), wait)
+    entries = _deliver(ctx, ex, services, message_id, list(recipients), wait)
     raise typer.Exit(_print_outbox(message_id, entries, as_json))
 
 
 @exchange_app.command("retry")
 def retry(
+    ctx: typer.Context,
     message_id: Annotated[str, typer.Argument(help="A message you sent.")],
     as_organ: AsOrgan,
     wait: Annotated[bool, typer.Option("--wait/--no-wait")] = False,
     as_json: AsJson = False,
 ) -> None:
     """Queue again the deliveries of a message that failed (or never left the outbox)."""
-    services = _services()
-    ex = _exchange(services)
+    services = _services(ctx)
+    ex = _exchange(ctx, services)
     try:
         full = ex.resolve(message_id)
         recipients = ex.retry(full, as_organ)
     except SohoaError as e:
         raise _fail(e) from e
-    entries = _deliver(ex, services, full, recipients, wait) if recipients else ex.outbox(full)
+    entries = _deliver(ctx, ex, services, full, recipients, wait) if recipients else ex.outbox(full)
     raise typer.Exit(_print_outbox(full, entries, as_json))
 
 
 @exchange_app.command("recall")
 def recall(
+    ctx: typer.Context,
     message_id: Annotated[str, typer.Argument(help="The message to recall.")],
     as_organ: AsOrgan,
     reason: Annotated[str, typer.Option(help="Why.")] = "",
@@ -428,15 +435,15 @@ def recall(
     as_json: AsJson = False,
 ) -> None:
     """Recall (revoke, kind 1) a message you sent; recipients answer 15 agree or 16 refuse."""
-    services = _services()
-    ex = _exchange(services)
+    services = _services(ctx)
+    ex = _exchange(ctx, services)
     try:
         target = ex.resolve(message_id)
         recall_id = ex.recall(target, as_organ, reason)
         recipients = ex.state(recall_id).recipients
     except SohoaError as e:
         raise _fail(e) from e
-    entries = _deliver(ex, services, recall_id, recipients, wait)
+    entries = _deliver(ctx, ex, services, recall_id, recipients, wait)
     raise typer.Exit(_print_outbox(recall_id, entries, as_json))
 
 
@@ -466,9 +473,9 @@ def _print_states(states: list[MessageState], ex, as_json: bool) -> None:  # noq
 
 
 @exchange_app.command("inbox")
-def inbox(as_organ: AsOrgan, as_json: AsJson = False) -> None:
+def inbox(ctx: typer.Context, as_organ: AsOrgan, as_json: AsJson = False) -> None:
     """Messages sent to an organ, with their latest statuses."""
-    ex = _exchange()
+    ex = _exchange(ctx)
     try:
         states = ex.inbox(as_organ)
     except SohoaError as e:
@@ -477,9 +484,9 @@ def inbox(as_organ: AsOrgan, as_json: AsJson = False) -> None:
 
 
 @exchange_app.command("sent")
-def sent(as_organ: AsOrgan, as_json: AsJson = False) -> None:
+def sent(ctx: typer.Context, as_organ: AsOrgan, as_json: AsJson = False) -> None:
     """Messages an organ sent, with the statuses its recipients reported."""
-    ex = _exchange()
+    ex = _exchange(ctx)
     try:
         states = ex.sent(as_organ)
     except SohoaError as e:
@@ -489,6 +496,7 @@ def sent(as_organ: AsOrgan, as_json: AsJson = False) -> None:
 
 @exchange_app.command("status")
 def status(
+    ctx: typer.Context,
     message_id: Annotated[str, typer.Argument(help="Message id (prefix ok).")],
     as_organ: AsOrgan,
     set_code: Annotated[
@@ -498,7 +506,7 @@ def status(
     as_json: AsJson = False,
 ) -> None:
     """A message's statuses (who reported what, when); recipients report progress with --set."""
-    ex = _exchange()
+    ex = _exchange(ctx)
     try:
         full = ex.resolve(message_id)
         if set_code:
@@ -526,9 +534,9 @@ def status(
 
 
 @exchange_app.command("public")
-def public(message_id: str, as_organ: AsOrgan) -> None:
+def public(ctx: typer.Context, message_id: str, as_organ: AsOrgan) -> None:
     """Mark a message you sent as public: every organ may then read it."""
-    ex = _exchange()
+    ex = _exchange(ctx)
     try:
         ex.make_public(ex.resolve(message_id), as_organ)
     except SohoaError as e:
@@ -540,14 +548,14 @@ def public(message_id: str, as_organ: AsOrgan) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(as_json: AsJson = False) -> None:
+def audit_verify(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Check the hash chain against the signed checkpoints, then (only when everything holds)
     write a checkpoint of what was verified; exit code 1 names the tampering found, and then
     nothing is written (docs/exchange.md: what it proves). A read-only data folder is verified
     all the same, with a line saying no checkpoint could be written."""
     from exchange.audit import AuditLog
 
-    services = _services()
+    services = _services(ctx)
     try:
         report = AuditLog.for_options(services.store, services.exchange).verify_and_checkpoint()
     except SohoaError as e:
@@ -575,13 +583,14 @@ def audit_verify(as_json: AsJson = False) -> None:
 
 @audit_app.command("list")
 def audit_list(
+    ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1)] = 50,
     as_json: AsJson = False,
 ) -> None:
     """The latest audit entries."""
     from exchange.audit import AuditLog
 
-    entries = AuditLog(_services().store).entries()[-limit:]
+    entries = AuditLog(_services(ctx).store).entries()[-limit:]
     for e in entries:
         if as_json:
             _emit(e.model_dump(mode="json"))
@@ -592,8 +601,7 @@ def audit_list(
             )
 
 
-def mount(app: typer.Typer, settings: Callable[[], Settings]) -> None:
-    _settings_source[:] = [settings]
+def mount(app: typer.Typer) -> None:
     app.add_typer(organs_app, name="organs")
     app.add_typer(exchange_app, name="exchange")
     app.add_typer(audit_app, name="audit")

@@ -53,13 +53,14 @@ def _free_port() -> int:
 def installation(root: Path, pdf: Path, *, sign: bool, peers: str = ""):  # noqa: ANN202
     """Services + worker pool + Exchange on a fresh data dir, with `pdf` already ingested."""
     from app.compose import build_services
-    from app.config import Settings
+    from app.config import Settings, one_thread_per_tesseract
     from workers.batch import submit_all, wait_for
     from workers.exchange_setup import build_exchange
     from workers.runtime import WorkerPool
 
     settings = Settings(data_dir=root, workers=2, exchange_sign=sign, exchange_peers=peers)
     services = build_services(settings)
+    one_thread_per_tesseract()  # as the `sohoa` entry point does
     pool = WorkerPool(services, "", 2).start()
     subs = submit_all(services, pool, [pdf])
     wait_for(services, pool, subs, None)

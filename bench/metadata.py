@@ -77,6 +77,14 @@ def bench_document(seed: int, index: int) -> SyntheticDocument:
     return make_document(random.Random(f"sohoa-metadata-bench:{seed}:{index}"))
 
 
+def _page_options():  # noqa: ANN202
+    """The page options sohoa runs with (the accurate model as the settings find it)."""
+    from app.compose import page_options
+    from app.config import Settings
+
+    return page_options(Settings())
+
+
 def page_options_key() -> str:
     """Key of the page-level OCR (without the key-zone pass, cached apart: `zones_key`)."""
     from pipeline.page import PageOptions
@@ -115,7 +123,7 @@ def zones_key() -> str:
         )
     )
     settings = (page.ZONE_SCALE, page.ZONE_PSM, zones.ZONE_MARGIN, zones.SIGNER_ZONE_DEPTH)
-    accurate = ocr.accurate_tessdata()
+    accurate = _page_options().tessdata
     model = (accurate / f"{ocr.LANG}.traineddata").stat().st_size if accurate else None
     settings = (*settings, model)
     return hashlib.sha256(f"{settings!r}|{source}".encode()).hexdigest()[:16]
@@ -142,7 +150,7 @@ def _add_zones(image: Any, result: PageResult, path: Path) -> float:
     """The pipeline's key-zone pass on a page whose page-level OCR came from the cache: the page
     prepared again as `process_scanned_page` did (deterministic) and its zones read. Seconds
     of CPU the zone reads took (this process and its Tesseract runs), 0.0 when cached."""
-    from pipeline.page import PageOptions, key_zone_words, zone_image
+    from pipeline.page import key_zone_words, zone_image
     from pipeline.preprocess import prepare
 
     if path.exists():
@@ -156,7 +164,10 @@ def _add_zones(image: Any, result: PageResult, path: Path) -> float:
         return 0.0
     prepared = prepare(image, quarter_turns_cw=result.rotation_deg // 90)
     started = _cpu_seconds()
-    result.zones = key_zone_words(zone_image(prepared, PageOptions()), result.dpi, result)
+    options = _page_options()
+    result.zones = key_zone_words(
+        zone_image(prepared, options), result.dpi, result, tessdata=options.tessdata
+    )
     seconds = _cpu_seconds() - started
     dump = {k: [w.model_dump(mode="json") for w in v] for k, v in result.zones.items()}
     path.write_text(json.dumps(dump), encoding="utf-8")
@@ -636,12 +647,15 @@ def evaluate(
     docs: list[list[PageResult]], truths: list[dict[str, Any]], label: str
 ) -> tuple[Tally, Tally]:
     from organs.registry import OrganRegistry
+    from pipeline.lexicon import word_pairs
     from pipeline.metadata import extract_metadata
 
     registry = OrganRegistry.default()
+    pairs = word_pairs(_page_options().tessdata)
     ours, peer = Tally(), Tally()
     for i, (pages, truth) in enumerate(zip(docs, truths, strict=True)):
-        ours.add(truth, extract_metadata(pages, find_organ=registry.find), f"{label}#{i}")
+        meta = extract_metadata(pages, find_organ=registry.find, pairs=pairs)
+        ours.add(truth, meta, f"{label}#{i}")
         peer.add(truth, naive_extract(pages), f"{label}#{i}")
     return ours, peer
 

@@ -295,7 +295,7 @@ def _tree(folder: Path) -> dict[str, tuple[int, int]]:
 
 def phase_sohoa(spec: dict) -> dict:
     from app.compose import build_services
-    from app.config import Settings
+    from app.config import Settings, one_thread_per_tesseract
     from schemas.models import DocumentStatus
     from workers.batch import outcome, submit_all, wait_for
     from workers.runtime import WorkerPool
@@ -315,6 +315,7 @@ def phase_sohoa(spec: dict) -> dict:
     services = build_services(settings)
     paths = [Path(p) for p in spec["paths"]]
 
+    one_thread_per_tesseract()  # as the `sohoa` entry point does
     with Meter() as meter, WorkerPool(services, "", threads=threads) as pool:
         subs = submit_all(services, pool, paths)
         wait_for(services, pool, subs, None)

@@ -635,7 +635,7 @@ def bench_e2e(args, servers: dict, run_id: str, work: Path) -> dict:
     import redis
 
     from app.compose import build_services
-    from app.config import Settings
+    from app.config import Settings, one_thread_per_tesseract
     from corpus import generate_batch
     from workers.batch import outcome, submit_all, wait_for
     from workers.runtime import WorkerPool
@@ -650,12 +650,13 @@ def bench_e2e(args, servers: dict, run_id: str, work: Path) -> dict:
                  "generate_s": time.perf_counter() - t0, "workers": args.workers}
     log(f"e2e: {len(manifest.files)} files, {pages} pages")
 
-    # --- embedded: in-process broker and worker threads (as app/cli.py run_ingest)
+    # --- embedded: in-process broker and worker threads (as workers/jobs.py ingest_batch)
     settings = Settings(data_dir=work / "e2e-embedded", storage="", search="", broker="",
                         workers=args.workers)
     t0 = time.perf_counter()
     services = build_services(settings)
     setup_s = time.perf_counter() - t0
+    one_thread_per_tesseract()  # as the `sohoa` entry point does
     with Meter() as meter, WorkerPool(services, "", threads=args.workers) as pool:
         subs = submit_all(services, pool, list(expand_inputs([str(batch)])))
         wait_for(services, pool, subs, None)

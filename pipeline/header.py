@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
 from pipeline.layout import PageLines, Segment, confidence_of, words_in_span
-from pipeline.lexicon import word_pairs
+from pipeline.lexicon import WordPairs
 from pipeline.strokes import COUNTED_CONFIDENCE
 from schemas.text import fold
 
@@ -217,13 +217,17 @@ def read_date(header: Header, out: Extracted) -> None:
 
 
 def read_title(
-    lines: PageLines, header: Header, out: Extracted, speller: rules.ContextSpeller | None
+    lines: PageLines,
+    header: Header,
+    out: Extracted,
+    speller: rules.ContextSpeller | None,
+    pairs: WordPairs | None = None,
 ) -> None:
     """Type name (caps line under the header) and subject (the centred lines under it)."""
     if header.vv_lines:
         subject = rules.vv_subject(" ".join(s.text for s in header.vv_lines))
         if subject:
-            set_subject(out, subject, header.vv_lines, speller)
+            set_subject(out, subject, header.vv_lines, speller, pairs)
         _set_type(out, None, 0.0)
         return
     after = [s for s in lines.below(header.bottom) if lines.centred(s)][:3]
@@ -233,7 +237,7 @@ def read_title(
             _set_type(out, found[0], confidence_of([seg]) * found[1])
             subject = subject_lines(lines, seg)
             if subject:
-                set_subject(out, " ".join(s.text for s in subject), subject, speller)
+                set_subject(out, " ".join(s.text for s in subject), subject, speller, pairs)
             return
         if i == 0 and not rules.is_caps_title(seg.text):
             break
@@ -241,13 +245,16 @@ def read_title(
 
 
 def set_subject(
-    out: Extracted, text: str, segs: Sequence[Segment], speller: rules.ContextSpeller | None
+    out: Extracted,
+    text: str,
+    segs: Sequence[Segment],
+    speller: rules.ContextSpeller | None,
+    pairs: WordPairs | None,
 ) -> None:
     text = rules.clean_subject(text)
     conf = confidence_of(segs) * (0.5 if rules.has_suspect_token(text) else 1.0)
     if speller is not None:  # OCR text (a text layer is taken as exact)
         text, _ = speller.respell(text)
-        pairs = word_pairs()
         if pairs is not None:
             text, _ = pairs.respell(text)
         if rules.has_roman_numeral(text) and not _numerals_counted(segs):

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.ocr import accurate_tessdata
-
 PAIRS_FILE = "vie.bigrams.txt"
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền sắc ngã hỏi nặng
 _WORD = re.compile(r"([^\W\d_]+)")
@@ -99,9 +97,8 @@ def _load(path: Path) -> WordPairs:
     return WordPairs.from_lines(path.read_text(encoding="utf-8").splitlines())
 
 
-def word_pairs() -> WordPairs | None:
-    """The installed word pairs, read once per process; None where `scripts/tessdata.sh` has
-    not run (fields are then left as read)."""
-    folder = accurate_tessdata()
-    path = folder / PAIRS_FILE if folder else None
+def word_pairs(tessdata: Path | None) -> WordPairs | None:
+    """The word pairs installed beside the accurate model in `tessdata`, read once per process;
+    None where `scripts/tessdata.sh` has not run (fields are then left as read)."""
+    path = tessdata / PAIRS_FILE if tessdata else None
     return _load(path) if path and path.is_file() else None

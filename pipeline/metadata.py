@@ -21,7 +21,7 @@ from pipeline.flags import NOISY_PAGE_FLAG
 from pipeline.footer import find_footer, read_recipients, read_signer
 from pipeline.header import confirm_code, find_header, read_code, read_date, read_organ, read_title
 from pipeline.layout import page_lines
-from pipeline.lexicon import word_pairs
+from pipeline.lexicon import WordPairs
 from pipeline.reconcile import FindOrgan, confirm_place, read_document_id, read_registry
 from pipeline.zones import vote_signer, vote_subject, with_counted_numerals
 from schemas.fields import KEEP_THRESHOLD, KEEP_THRESHOLDS, KEY_THRESHOLDS
@@ -34,10 +34,14 @@ NOISY_FREE_TEXT_CAP = 0.7
 
 
 def extract_metadata(
-    pages: list[PageResult], *, find_organ: FindOrgan | None = None
+    pages: list[PageResult],
+    *,
+    find_organ: FindOrgan | None = None,
+    pairs: WordPairs | None = None,
 ) -> AdminMetadata:
     """Metadata of ONE document from its pages in order (header on the first, signer on the
-    last). `find_organ(name, parent, on)` maps the header's organ to the registry."""
+    last). `find_organ(name, parent, on)` maps the header's organ to the registry; `pairs`
+    (lexicon.word_pairs) set right the tone slips of OCR text in the subject and recipients."""
     out = Extracted({})
     readable = [p for p in pages if p.status != PageStatus.skipped and p.words]
     if readable:
@@ -51,16 +55,16 @@ def extract_metadata(
             read_organ(header, out)
             read_code(header, out)
             read_date(header, out)
-            read_title(first, header, out, speller)
+            read_title(first, header, out, speller, pairs)
             confirm_code(out)
-            vote_subject(readable[0], first, header, out, speller)
+            vote_subject(readable[0], first, header, out, speller, pairs)
             if NOISY_PAGE_FLAG in readable[0].quality_flags:
                 out.cap("subject", NOISY_FREE_TEXT_CAP)
         for page in reversed(readable):
             footer = find_footer(page_lines(page))
             if footer is not None:
                 ocr = page.source != PageSource.text_layer
-                read_recipients(footer, out, word_pairs() if ocr else None)
+                read_recipients(footer, out, pairs if ocr else None)
                 read_signer(footer, out)
                 vote_signer(page, out)
                 break

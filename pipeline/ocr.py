@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import shlex
 import tempfile
@@ -31,13 +30,11 @@ TIMEOUT_S = 300
 NEVER_IN_VIETNAMESE_RECORDS = "€Ð£¥©®™¢¤"
 
 
-def accurate_tessdata() -> Path | None:
-    """The folder of Tesseract's standard `vie` data (`scripts/tessdata.sh`: an integer version
-    of tessdata_best, slower than Debian's fast model and no better on whole pages, measured),
-    used for the second read of the key-field zones, so that read is independent of the page's;
-    None where it is not installed (the zones are then read with the page's model)."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = Path(os.environ.get("SOHOA_TESSDATA") or cache / "sohoa" / "tessdata")
+def accurate_tessdata(folder: Path) -> Path | None:
+    """`folder` if it holds Tesseract's standard `vie` data (`scripts/tessdata.sh`: an integer
+    version of tessdata_best, slower than Debian's fast model and no better on whole pages,
+    measured), used for the second read of the key-field zones, so that read is independent of
+    the page's; None where it is not installed (the zones are then read with the page's model)."""
     return folder if (folder / f"{LANG}.traineddata").is_file() else None
 
 
@@ -110,18 +107,18 @@ def ocr_zone(
     scale: float = 2.0,
     psm: int = 6,
     timeout_s: int = 60,
+    tessdata: Path | None = None,
 ) -> list[Word]:
     """Second read of one small zone (left, top, right, bottom) of a prepared page, upscaled:
-    the words in page coordinates, lines numbered by this read (block 1000 + Tesseract's)."""
+    the words in page coordinates, lines numbered by this read (block 1000 + Tesseract's);
+    `tessdata`: the folder of the accurate model (`accurate_tessdata`), None for the system's."""
     left, top, right, bottom = box
     crop = grey[max(top, 0) : bottom, max(left, 0) : right]
     if crop.size == 0:
         return []
     size = (round(crop.shape[1] * scale), round(crop.shape[0] * scale))
     big = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
-    tsv, _ = _tesseract(
-        big, round(dpi * scale), psm, timeout_s, with_pdf=False, tessdata=accurate_tessdata()
-    )
+    tsv, _ = _tesseract(big, round(dpi * scale), psm, timeout_s, with_pdf=False, tessdata=tessdata)
     words = [
         w.model_copy(
             update={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -27,6 +28,7 @@ class PageOptions:
     normalise_background: bool = False
     denoise: bool | None = None  # None: only pages measured as noisy
     key_zones: bool = True  # read the subject and signer zones a second time (`key_zone_words`)
+    tessdata: Path | None = None  # the accurate model for that read (ocr.accurate_tessdata)
 
 
 @dataclass
@@ -96,7 +98,8 @@ def process_scanned_page(
         quality_flags=flags,
     )
     if options.key_zones and ocr.words:
-        result.zones = key_zone_words(zone_image(prepared, options), page.dpi, result)
+        grey = zone_image(prepared, options)
+        result.zones = key_zone_words(grey, page.dpi, result, tessdata=options.tessdata)
     result.seconds = round(time.perf_counter() - started, 3)
     return ScannedPageOutput(result, page_pdf(prepared.display, page.dpi, ocr.text_pdf))
 
@@ -109,13 +112,16 @@ def zone_image(prepared: Prepared, options: PageOptions) -> np.ndarray:
     return prepared.grey
 
 
-def key_zone_words(grey: np.ndarray, dpi: int, result: PageResult) -> dict[str, list[Word]]:
+def key_zone_words(
+    grey: np.ndarray, dpi: int, result: PageResult, *, tessdata: Path | None = None
+) -> dict[str, list[Word]]:
     """The subject and signer zones (found from the page's own OCR words) read again from the
-    prepared page, upscaled: small zones, so a few tenths of a second per page that has them.
+    prepared page, upscaled (with the model in `tessdata`, if any): small zones, so a few tenths
+    of a second per page that has them.
     `numerals`: the subject's numerals of I strokes (`quý III`) as counted on the page."""
     boxes = key_zone_boxes(result)
     zones = {
-        name: ocr_zone(grey, dpi, box, scale=ZONE_SCALE, psm=ZONE_PSM)
+        name: ocr_zone(grey, dpi, box, scale=ZONE_SCALE, psm=ZONE_PSM, tessdata=tessdata)
         for name, box in boxes.items()
     }
     if "subject" in boxes:

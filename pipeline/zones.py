@@ -15,6 +15,7 @@ from pipeline.flags import NOISY_PAGE_FLAG
 from pipeline.footer import Footer, find_footer, read_signer
 from pipeline.header import Header, find_header, set_subject, subject_lines
 from pipeline.layout import PageLines, Segment, page_lines
+from pipeline.lexicon import WordPairs
 from pipeline.strokes import covers, stroke_shaped
 from schemas.fields import KEY_THRESHOLDS
 from schemas.models import PageResult, Word
@@ -85,6 +86,7 @@ def vote_subject(
     header: Header,
     out: Extracted,
     speller: rules.ContextSpeller | None,
+    pairs: WordPairs | None,
 ) -> None:
     """The subject as the second, upscaled read of its zone has it, against the page read."""
     read = _subject_zone(lines, header)
@@ -99,7 +101,7 @@ def vote_subject(
     if not text:
         return
     zone = Extracted({})
-    set_subject(zone, text, segs, speller)
+    set_subject(zone, text, segs, speller, pairs)
     read_value, zone_value = out.get("subject"), zone.get("subject")
     if NOISY_PAGE_FLAG in page.quality_flags and read_value and zone_value:
         merged = hooks_from(read_value, zone_value)

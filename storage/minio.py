@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,13 +69,13 @@ class MinioStore:
             raise StorageError(f"MinIO at {endpoint} cannot be reached: {e}") from e
 
     @classmethod
-    def from_url(cls, url: str) -> MinioStore:
-        """`minio://KEY:SECRET@host:port/bucket` (or `minios://` for TLS); the keys may come
-        from SOHOA_MINIO_ACCESS_KEY / SOHOA_MINIO_SECRET_KEY instead of the URL."""
+    def from_url(cls, url: str, access_key: str = "", secret_key: str = "") -> MinioStore:
+        """`minio://KEY:SECRET@host:port/bucket` (or `minios://` for TLS); the keys may be
+        given apart instead (Settings: SOHOA_MINIO_ACCESS_KEY / SOHOA_MINIO_SECRET_KEY)."""
         parts = urlsplit(url)
         bucket = parts.path.strip("/") or "sohoa"
-        access = unquote(parts.username or os.environ.get("SOHOA_MINIO_ACCESS_KEY", ""))
-        secret = unquote(parts.password or os.environ.get("SOHOA_MINIO_SECRET_KEY", ""))
+        access = unquote(parts.username or access_key)
+        secret = unquote(parts.password or secret_key)
         if not access or not secret:
             raise StorageError("MinIO credentials missing: set SOHOA_MINIO_ACCESS_KEY/SECRET_KEY")
         endpoint = f"{parts.hostname}:{parts.port or 9000}"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from app.compose import page_options
+from app.config import Settings
 from corpus import write_multi_document_pdf, write_pdf_digital
 from corpus.box import APPENDIX_KINDS, BoxDocument, appendix_pages, write_box_pdf
 from corpus.nd30 import SyntheticDocument, make_document
@@ -17,6 +19,7 @@ from organs.registry import OrganRegistry
 from pipeline import metadata_rules as rules
 from pipeline.header import split_organ_lines
 from pipeline.layout import page_lines
+from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.load import iter_text_pages, load_scanned_page, plan_pages
 from pipeline.metadata import extract_metadata
 from pipeline.page import process_scanned_page, text_page_result
@@ -26,6 +29,11 @@ from schemas.fields import KEY_THRESHOLDS
 from schemas.models import AdminMetadata, PageResult, Word, document_id_key
 
 KEY_FIELDS = tuple(KEY_THRESHOLDS)
+
+
+def _pairs() -> WordPairs | None:
+    """The word pairs as sohoa finds them (Settings: SOHOA_TESSDATA or its default folder)."""
+    return word_pairs(page_options(Settings()).tessdata)
 
 
 # =========================================================================== field rules
@@ -423,7 +431,8 @@ def scanned_dossier(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, lis
     infos = plan_pages(path, "application/pdf")
 
     def ocr(info) -> PageResult:
-        return process_scanned_page(load_scanned_page(path, "application/pdf", info)).result
+        page = load_scanned_page(path, "application/pdf", info)
+        return process_scanned_page(page, page_options(Settings())).result
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # one Tesseract per core
         return docs, list(pool.map(ocr, infos))
@@ -456,7 +465,7 @@ def test_scanned_documents_key_fields_are_right_or_flagged(scanned_dossier) -> N
     for doc in docs:
         doc_pages = pages[at : at + len(doc.pages)]
         at += len(doc.pages)
-        meta = extract_metadata(doc_pages, find_organ=registry.find)
+        meta = extract_metadata(doc_pages, find_organ=registry.find, pairs=_pairs())
         got = _values(meta)
         for key in KEY_FIELDS:
             total += 1
@@ -533,7 +542,8 @@ def box_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[BoxDocument
     infos = plan_pages(path, "application/pdf")
 
     def ocr(info) -> PageResult:
-        return process_scanned_page(load_scanned_page(path, "application/pdf", info)).result
+        page = load_scanned_page(path, "application/pdf", info)
+        return process_scanned_page(page, page_options(Settings())).result
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # one Tesseract per core
         return boxes, truth, list(pool.map(ocr, infos))
@@ -552,7 +562,7 @@ def test_box_scan_parts_keep_their_own_metadata(box_scan) -> None:
     boxes, _, pages = box_scan
     registry = OrganRegistry.default()
     for box, (first, last) in zip(boxes, _box_parts(pages), strict=True):
-        meta = extract_metadata(pages[first - 1 : last], find_organ=registry.find)
+        meta = extract_metadata(pages[first - 1 : last], find_organ=registry.find, pairs=_pairs())
         got = _values(meta)
         for key in ("code_number", "type_name", "signer_name"):
             if got[key] != box.doc.metadata[key]:

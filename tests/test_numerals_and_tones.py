@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from app.compose import page_options
+from app.config import Settings
 from corpus.batch import scan_pages
 from corpus.content import seeds_dir
 from corpus.fonts import Style, pil_font, pt_to_px
@@ -104,9 +106,14 @@ def test_counted_numerals_replace_what_both_reads_spelled() -> None:
     assert page.words[1].text == "IHI"  # the page itself is not changed
 
 
+def _pairs() -> WordPairs | None:
+    """The word pairs as sohoa finds them (Settings: SOHOA_TESSDATA or its default folder)."""
+    return word_pairs(page_options(Settings()).tessdata)
+
+
 def test_the_accurate_model_and_the_word_pairs_are_installed() -> None:
-    assert accurate_tessdata() is not None, "run scripts/tessdata.sh (make setup)"
-    assert word_pairs() is not None
+    assert accurate_tessdata(Settings().tessdata_path), "run scripts/tessdata.sh (make setup)"
+    assert _pairs() is not None
 
 
 @pytest.mark.parametrize(
@@ -122,14 +129,14 @@ def test_the_accurate_model_and_the_word_pairs_are_installed() -> None:
     ],
 )
 def test_tone_slips_are_put_right_by_word_pairs(read: str, right: str) -> None:
-    pairs = word_pairs()
+    pairs = _pairs()
     assert pairs is not None
     assert pairs.respell(read) == (right, 1)
 
 
 def test_word_pairs_leave_correct_text_alone() -> None:
     """Every line of the real administrative texts the corpus is built from stays as written."""
-    pairs = word_pairs()
+    pairs = _pairs()
     assert pairs is not None
     changed = [
         (line, pairs.respell(line)[0])
@@ -158,7 +165,8 @@ def test_scanned_subject_with_a_numeral_comes_out_exact(level: str) -> None:
         if "quý III" in (d := make_document(random.Random(f"numerals:{k}"), 1)).metadata["subject"]
     )
     (scanned,) = scan_pages([doc], level, 7)
-    result = process_scanned_page(ImagePage(1, scanned.image, 300)).result
+    options = page_options(Settings())  # with the accurate model, as sohoa runs
+    result = process_scanned_page(ImagePage(1, scanned.image, 300), options).result
     assert [w.text for w in result.zones.get("numerals", [])] == ["III"]
-    meta = extract_metadata([result])
+    meta = extract_metadata([result], pairs=_pairs())
     assert meta.subject.value == doc.metadata["subject"]

@@ -38,13 +38,9 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
-def needs_work(sub: Submission) -> bool:
-    return sub.needs_work
-
-
 def enqueue(pool: WorkerPool, subs: list[Submission]) -> None:
     for sub in subs:
-        if needs_work(sub):
+        if sub.needs_work:
             pool.actors.ingest.send(sub.doc_id)
 
 
@@ -96,7 +92,7 @@ def wait_for(
     """Watch until every submitted document is finished (done, partial, failed). With a server
     broker and no progress for a while, say once if no worker consumes the queue (and go on
     waiting: the work is queued, a worker started later does it)."""
-    watched = {s.doc_id: _Watched(s) for s in subs if needs_work(s)}
+    watched = {s.doc_id: _Watched(s) for s in subs if s.needs_work}
     last_change, last_seen = time.monotonic(), None
     pause, max_pause = POLL_S, (POLL_S if pool.embedded else POLL_MAX_S)
     hinted = False

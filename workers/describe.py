@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.metadata import extract_metadata
 from pipeline.pdf import PagePart, assemble
 from pipeline.starts import find_document_starts
@@ -20,6 +21,11 @@ from schemas.models import (
 )
 from storage.keys import pdf_key
 from workers.services import Services
+
+
+def _pairs(services: Services) -> WordPairs | None:
+    """The word pairs beside the accurate model the settings named (read once per process)."""
+    return word_pairs(services.page_options.tessdata)
 
 
 def page_ranges(starts: list[int], page_count: int) -> list[tuple[int, int]]:
@@ -33,7 +39,9 @@ def describe(services: Services, doc: Document) -> list[Document]:
     """Fill `doc`'s metadata, or cut it into parts; returns the documents to index."""
     ranges = page_ranges(find_document_starts(doc.pages), doc.page_count) if doc.pages else []
     if len(ranges) <= 1:
-        doc.metadata = extract_metadata(doc.pages, find_organ=services.organs().find)
+        doc.metadata = extract_metadata(
+            doc.pages, find_organ=services.organs().find, pairs=_pairs(services)
+        )
         doc.parts = []
         return [doc]
     parts = [_cut(services, doc, first, last) for first, last in ranges]
@@ -57,7 +65,7 @@ def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
         dossier=scan.dossier,
         source_id=scan.id,
         page_range=(first, last),
-        metadata=extract_metadata(pages, find_organ=services.organs().find),
+        metadata=extract_metadata(pages, find_organ=services.organs().find, pairs=_pairs(services)),
     )
     part.size_bytes = _cut_pdf(services, scan, part)
     note = f"cut from {scan.id[:12]} ({scan.source_name}), pages {first}-{last}"

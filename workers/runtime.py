@@ -24,8 +24,8 @@ HEARTBEAT_FRESH_S = 15.0
 
 
 def configure_process() -> None:
-    """Once, at process start, before any worker thread: one core per Tesseract process."""
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    """Once, before any worker thread starts. (One core per Tesseract is set by the entry
+    point at start-up: app.config.one_thread_per_tesseract.)"""
     limit_malloc_arenas()
 
 

@@ -55,7 +55,8 @@ class Submission:
 
     @property
     def needs_work(self) -> bool:
-        """New, or resumed: its processing is still to run."""
+        """Stored, and its pipeline is still to run (new, or resumed after a stop): the one rule
+        for whether a submission is queued, and waited on."""
         return self.doc_id is not None and self.outcome in ("new", "resumed")
 
 
