@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.config import Settings
 from exchange.options import ExchangeOptions
 from pipeline.page import PageOptions
+from schemas.redact import redact_url
 from search.base import SearchIndex
 from search.sqlite import SqliteIndex
 from storage.base import ObjectStore
@@ -18,7 +19,7 @@ def build_store(settings: Settings) -> ObjectStore:
 
         return MinioStore.from_url(settings.storage)
     if "://" in settings.storage:
-        raise ValueError(f"SOHOA_STORAGE={settings.storage}: use a folder or minio://")
+        raise ValueError(f"SOHOA_STORAGE={redact_url(settings.storage)}: use a folder or minio://")
     return LocalStore(settings.storage_path)
 
 
@@ -28,7 +29,7 @@ def build_index(settings: Settings) -> SearchIndex:
 
         return ElasticIndex(settings.search, alias=settings.search_index)
     if "://" in settings.search:
-        raise ValueError(f"SOHOA_SEARCH={settings.search}: use a file or http(s)://")
+        raise ValueError(f"SOHOA_SEARCH={redact_url(settings.search)}: use a file or http(s)://")
     return SqliteIndex(settings.search_path)
 
 

@@ -753,8 +753,8 @@ def servers_env() -> dict[str, str]:
         return env
     done = subprocess.run(["bash", str(REPO / "scripts" / "services.sh"), "up"],
                           capture_output=True, text=True, timeout=1800, check=True)
-    for line in done.stdout.splitlines():
-        key, sep, value = line.strip().partition("=")
+    for line in done.stdout.splitlines():  # export KEY='VALUE' lines, made for eval
+        key, sep, value = (shlex.split(line) or [""])[-1].partition("=")
         if sep and key in names:
             env[key] = value
     return env
