@@ -12,7 +12,7 @@ import pytest
 from corpus import make_documents
 from corpus.batch import write_multi_document_pdf
 from exchange.registry import OrganRegistry
-from tests.conftest import run_cli
+from tests.conftest import run_cli, search_hits
 
 DOSSIER = "2023.HS-07"
 TITLE = "Hồ sơ công tác cải cách hành chính năm 2023"
@@ -82,13 +82,11 @@ def test_search_filters_on_metadata_and_level(box) -> None:
     filters = ["-f", f"type={truth['type_name']}", "-f", f"dossier={DOSSIER}"]
     if organ is not None:
         filters += ["-f", f"level={organ.level.value}"]
-    hits = json_lines(run_cli(data, "search", "", *filters, "--json").stdout)
+    hits = search_hits(run_cli(data, "search", "", *filters, "--json"))
     assert scan["parts"][0] in [h["document_id"] for h in hits]
     assert scan["document_id"] not in [h["document_id"] for h in hits]  # searched by its parts
     year = truth["issued_date"][:4]
-    wrong_year = json_lines(
-        run_cli(data, "search", "", "-f", f"year={int(year) - 30}", "--json").stdout
-    )
+    wrong_year = search_hits(run_cli(data, "search", "", "-f", f"year={int(year) - 30}", "--json"))
     assert wrong_year == []
 
 
