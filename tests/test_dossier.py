@@ -35,6 +35,7 @@ def box(tmp_path_factory: pytest.TempPathFactory):
     return data, docs, lines[0], lines[-1]["dossier"]
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_the_scan_is_cut_into_its_documents(box) -> None:
     data, docs, scan, _ = box
     assert scan["status"] == "ok"
@@ -51,6 +52,7 @@ def test_the_scan_is_cut_into_its_documents(box) -> None:
         assert meta["type_name"] == expected["type_name"]
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_each_part_has_its_own_searchable_pdf(box, tmp_path) -> None:
     data, docs, scan, _ = box
     part = scan["parts"][1]
@@ -63,6 +65,7 @@ def test_each_part_has_its_own_searchable_pdf(box, tmp_path) -> None:
     assert docs[1].metadata["code_number"] in text
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_dossier_totals_and_dates_come_from_its_documents(box) -> None:
     data, docs, _, dossier = box
     assert dossier["file_code"] == DOSSIER and dossier["title"] == TITLE
@@ -74,6 +77,7 @@ def test_dossier_totals_and_dates_come_from_its_documents(box) -> None:
     assert [d["document_id"] for d in shown["documents"]] == dossier["documents"]
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_search_filters_on_metadata_and_level(box) -> None:
     data, docs, scan, _ = box
     registry = OrganRegistry.default()
@@ -90,6 +94,7 @@ def test_search_filters_on_metadata_and_level(box) -> None:
     assert wrong_year == []
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_reingest_into_the_dossier_adds_nothing_twice(box) -> None:
     data, _, scan, dossier = box
     result = run_cli(data, "ingest", scan["path"], "--dossier", DOSSIER, "--json")
@@ -98,6 +103,7 @@ def test_reingest_into_the_dossier_adds_nothing_twice(box) -> None:
     assert lines[-1]["dossier"]["documents"] == dossier["documents"]
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_review_lists_only_documents_flagged_with_reasons(box) -> None:
     data, _, scan, _ = box
     flagged = json_lines(run_cli(data, "review", "--json").stdout)
@@ -116,6 +122,7 @@ def test_bad_dossier_code_is_refused_before_anything_is_stored(tmp_path) -> None
     assert not (tmp_path / "objects").exists() or not any((tmp_path / "objects").rglob("*"))
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_reindex_with_metadata_reads_the_fields_again_without_ocr(box) -> None:
     data, _, scan, _ = box
     pages = sorted((data / "store" / "derived" / scan["document_id"] / "pages").glob("*.json"))

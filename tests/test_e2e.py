@@ -15,6 +15,9 @@ from corpus.metrics import word_error
 from search.fold import fold
 from tests.conftest import run_cli, search_hits
 
+# slow (pyproject): every test reads the one OCRed mixed batch of `ingested` (~3 min)
+pytestmark = pytest.mark.slow
+
 BAD_CODES = {
     "zero_byte.pdf": "empty_file",
     "truncated.pdf": "corrupt",

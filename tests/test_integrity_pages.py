@@ -47,6 +47,7 @@ def blank_pdf(path: Path, pages: int, title: str) -> Path:
     return path
 
 
+@pytest.mark.slow  # ~33 s
 def test_several_workers_reading_two_pdfs_at_once_lose_no_page(tmp_path: Path) -> None:
     """PDFium is not thread-safe: two worker threads inside it at once failed pages at random
     ('PDF is damaged: Data format error'), and the documents were still reported ok."""
@@ -158,7 +159,7 @@ def test_failed_pages_make_a_partial_document_that_the_same_ingest_completes(
     assert "failed pages 3-4: tesseract is not installed" in " ".join(shown.split())
     assert "partial: 1" in run_cli(data, "status").stdout
     with TestClient(create_app(Settings(data_dir=data, workers=1))) as api:
-        found = api.get("/search", params={"filter": "status:partial"}).json()
+        found = api.get("/search", params={"filter": "status=partial"}).json()
         assert [(h["document_id"], h["failed_pages"]) for h in found["hits"]] == [(doc_id, [3, 4])]
         record = api.get(f"/documents/{doc_id}").json()
         assert [p["page_no"] for p in record["failed_pages"]] == [3, 4]
@@ -254,6 +255,7 @@ def test_dramatiq_workers_leave_a_partial_document_that_the_same_ingest_complete
     assert [r["status"] for r in json_lines(third.stdout)] == ["reused"]
 
 
+@pytest.mark.slow  # ~18 s
 def test_a_retry_killed_halfway_finishes_on_the_next_run_without_duplicates(
     mixed: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -400,6 +400,7 @@ def _snapshot(data: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+@pytest.mark.slow  # ~20 s
 def test_read_only_data_folder_serves_reads_and_refuses_writes_clearly(
     base: Base, read_only: Path
 ) -> None:

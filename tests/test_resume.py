@@ -11,8 +11,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from corpus import generate_batch
 from tests.conftest import ROOT, run_cli, search_hits
+
+# slow (pyproject): each runs and kills a whole OCR batch, then finishes it (> 1 min)
+pytestmark = pytest.mark.slow
 
 
 def _page_results(store: Path) -> list[Path]:
