@@ -19,8 +19,11 @@ COPY exchange exchange
 COPY organs organs
 COPY app app
 COPY corpus corpus
+# No extras: [project.dependencies] holds every run-time import. CI proves this install from
+# exactly the files copied above (scripts/install-check.sh: --help, an ingest and a search).
 RUN pip install --no-cache-dir .
-RUN useradd -r -u 1000 sohoa
+RUN useradd -r -u 1000 sohoa && install -d -o sohoa -g sohoa /var/lib/sohoa
 USER sohoa
+# The embedded store and index, and the exchange keys: a folder this user may write.
 ENV SOHOA_DATA_DIR=/var/lib/sohoa
 CMD ["sohoa", "--help"]

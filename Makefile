@@ -1,8 +1,9 @@
-# Command one: `make demo`. Command two: `make test`. Both install what is missing first.
+# Command one: `make demo`. Command two: `make test` (everything, servers included) or
+# `make test-fast` (no servers, no slow OCR tests). All install what is missing first.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test bench bench-services bench-metadata bench-exchange
+.PHONY: setup demo test test-fast lint install-check bench bench-services bench-metadata bench-exchange
 
 setup:
 	bash scripts/setup.sh
@@ -12,6 +13,18 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest -q -ra
+
+# Tests marked `slow` left out: those that start the servers or OCR many pages (pyproject).
+test-fast: setup
+	$(VENV)/bin/pytest -q -ra -m "not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# `pip install .` without extras in a fresh virtualenv, then `sohoa` ingests and searches.
+install-check: setup
+	bash scripts/install-check.sh
 
 bench:
 	SOHOA_EXTRAS=test,bench bash scripts/setup.sh

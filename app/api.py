@@ -10,11 +10,15 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, File, HTTPException, Query, UploadFile
 from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi_offline import FastAPIOffline
 
 from app import views
 from app.compose import Context
 from app.config import Settings
+from app.filters import SYNTAX as FILTER_SYNTAX
+from app.filters import parse_filters
 from app.transfer import BodyLimit, content_disposition, file_chunks
+from pipeline.detect import sniff_media_type
 from schemas.errors import NotFound, SohoaError
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
@@ -27,6 +31,7 @@ MAX_UPLOAD_BYTES = 2 * 1024**3
 MULTIPART_SLACK_BYTES = 64 * 1024  # boundaries and part headers around the uploaded file
 # Every other route's body: JSON of a few fields (a list of record ids, a status note).
 DEFAULT_BODY_BYTES = 1024 * 1024
+SNIFF_BYTES = 1024  # sniff_media_type looks no further (a PDF header may sit anywhere in it)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         pool.stop()
 
-    api = FastAPI(title="sohoa", version="1", lifespan=lifespan)
+    # /docs and /redoc with Swagger UI and ReDoc served from the installed package: offline too.
+    api = FastAPIOffline(title="sohoa", version="1", lifespan=lifespan)
     from app.exchange_api import body_limits, register_exchange_routes
 
     exchange_limits = body_limits(services.exchange.max_bytes)
@@ -71,19 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         q: str = "",
         limit: Annotated[int, Query(ge=1, le=200)] = 10,
         offset: Annotated[int, Query(ge=0)] = 0,
-        filter: Annotated[list[str] | None, Query(description="name:value")] = None,  # noqa: A002
+        filter: Annotated[  # noqa: A002
+            list[str] | None, Query(description=f"{FILTER_SYNTAX}; repeat for more")
+        ] = None,
     ) -> dict[str, Any]:
-        filters = dict(f.split(":", 1) for f in filter or [] if ":" in f)
-        try:
-            results = services.index.search(q, filters=filters, limit=limit, offset=offset)
-        except ValueError as e:
-            raise HTTPException(422, str(e)) from e
-        return {
-            "query": q,
-            "total": results.total,
-            "hits": [views.hit_json(h) for h in results.hits],
-            "facets": results.facets,
-        }
+        wanted = parse_filters(filter or [])  # the CLI's parser; refused: 422 (BadFilter)
+        results = services.index.search(q, filters=wanted, limit=limit, offset=offset)
+        return views.results_json(results)
 
     @api.get("/documents/{doc_id}")
     def document(doc_id: str) -> dict[str, Any]:
@@ -133,6 +133,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 copied = _copy_limited(file.file, out, MAX_UPLOAD_BYTES)
             if copied > MAX_UPLOAD_BYTES:
                 raise HTTPException(413, f"file larger than {MAX_UPLOAD_BYTES:,} bytes")
+            with path.open("rb") as head:
+                # What the CLI's ingest checks too, here before anything is stored: a file
+                # that is no PDF or image (whatever its name) is refused, 422 with the reason.
+                sniff_media_type(head.read(SNIFF_BYTES), name)
             sub = submit(services, pool, path, name=name)
         if sub.error is not None and sub.doc_id is None:
             raise HTTPException(422, sub.error.message)

@@ -6,15 +6,15 @@ import errno
 import json
 import logging
 import os
-import shutil
 import sys
 import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -26,6 +26,8 @@ from rich.text import Text
 from app import views
 from app.compose import Context
 from app.config import Settings, one_thread_per_tesseract
+from app.filters import SYNTAX as FILTER_SYNTAX
+from app.filters import parse_filters
 from app.logs import configure_logging
 from schemas.errors import (
     READ_ONLY_ERRNOS,
@@ -37,8 +39,10 @@ from schemas.errors import (
     SohoaError,
 )
 from schemas.models import DocumentStatus, PageStatus, page_ranges_text
+from schemas.redact import redact_url
 from storage.dossiers import DossierStore, check_file_code
 from storage.keys import pdf_key
+from storage.records import RecordStore
 from workers.actors import QUEUE
 from workers.batch import Progress as BatchProgress
 from workers.batch import ProgressFn
@@ -55,7 +59,7 @@ EXIT_INTERRUPTED = 130
 app = typer.Typer(
     help="sohoa — số hóa: scanned Vietnamese records in, searchable records out.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=True)
@@ -69,6 +73,12 @@ class Invocation:
 
     verbose: bool = False
     context: Context | None = None
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        out.print(f"sohoa {package_version('sohoa')}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -95,6 +105,12 @@ def main_options(
     ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log what the workers do.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
     ] = False,
 ) -> None:
     overrides: dict[str, Any] = {
@@ -278,16 +294,6 @@ def ingest(
     raise typer.Exit(code)
 
 
-def _parse_filters(filters: list[str]) -> dict[str, str]:
-    parsed = {}
-    for item in filters:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"filter {item!r} must look like name=value")
-        parsed[name.strip()] = value.strip()
-    return parsed
-
-
 @app.command()
 def search(
     ctx: typer.Context,
@@ -299,32 +305,39 @@ def search(
         typer.Option(
             "--filter",
             "-f",
-            help="name=value: organ, level, type, year, signer, dossier, needs_review, status.",
+            help=f"{FILTER_SYNTAX} (as GET /search?filter=…).",
         ),
     ] = [],  # noqa: B006
     as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per result on stdout.")
+        bool,
+        typer.Option("--json", help="One JSON object: total, hits and facets (as GET /search)."),
     ] = False,
 ) -> None:
     """Search the records: ranked documents with highlighted snippets and page numbers."""
-    services = _services(ctx)
     try:
-        results = services.index.search(
-            query, filters=_parse_filters(filters), limit=limit, offset=offset
-        )
-    except ValueError as e:
-        raise typer.BadParameter(str(e)) from e
-    if not results.total and not services.index.count() and next(services.records.ids(), None):
-        err.print(  # e.g. an index file deleted, or a server index lost and made again empty
-            "[yellow]warning:[/] the search index is empty but the store holds records; "
-            "run 'sohoa reindex' to rebuild it from them",
-            soft_wrap=True,
-        )
+        wanted = parse_filters(filters)
+        index = ctx.obj.index  # the index only: a search never needs the store
+        results = index.search(query, filters=wanted, limit=limit, offset=offset)
+        if not results.total and not index.count() and _store_holds_records(ctx):
+            err.print(  # e.g. an index file deleted, or a server index lost and made again empty
+                "[yellow]warning:[/] the search index is empty but the store holds records; "
+                "run 'sohoa reindex' to rebuild it from them",
+                soft_wrap=True,
+            )
+    except SohoaError as e:
+        raise _fail(e) from e
     if as_json:
-        for hit in results.hits:
-            _emit_json(views.hit_json(hit))
+        _emit_json(views.results_json(results))
         return
     views.print_results(out, results)
+
+
+def _store_holds_records(ctx: typer.Context) -> bool:
+    """Asked only of an empty index; a store that cannot be reached then just gives no hint."""
+    try:
+        return next(RecordStore(ctx.obj.store).ids(), None) is not None
+    except SohoaError:
+        return False
 
 
 @app.command()
@@ -351,7 +364,8 @@ def export(
     ctx: typer.Context,
     doc_id: Annotated[str, typer.Argument(help="Document id (a unique prefix is enough).")],
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="Where to write the searchable PDF.")
+        str,
+        typer.Option("-o", "--output", help="Where to write the searchable PDF; - for stdout."),
     ],
 ) -> None:
     """Write the searchable PDF (page images with an invisible text layer, PDF/A-2b unless
@@ -362,13 +376,43 @@ def export(
         doc = services.records.require(full_id)
         if doc.status not in (DocumentStatus.done, DocumentStatus.partial):
             raise NotFound(f"document {full_id[:12]} is {doc.status.value}; nothing to export yet")
-        with services.store.open(pdf_key(full_id)) as src, output.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
+        with services.store.open(pdf_key(full_id)) as src:
+            written = _write_output(src, output)
     except SohoaError as e:
         raise _fail(e) from e
-    err.print(f"wrote {output} ({output.stat().st_size:,} bytes, {doc.page_count} page(s))")
+    shown = "stdout" if output == "-" else output
+    written_line = f"wrote {shown} ({written:,} bytes, {doc.page_count} page(s))"
+    err.print(written_line, markup=False, soft_wrap=True)
     if doc.pdfa is False:
         err.print("not PDF/A: " + "; ".join(doc.not_pdfa), markup=False, highlight=False)
+
+
+class OutputNotWritable(SohoaError):
+    code = "output_not_writable"
+
+
+def _write_output(src: BinaryIO, output: str) -> int:
+    """Copy `src` to the file `output`, or to stdout for "-"; returns the bytes written. A file
+    that cannot be written is a one-line error, and leaves no half-written file behind."""
+    if output == "-":
+        return _copy(src, sys.stdout.buffer)
+    path = Path(output)
+    try:
+        with path.open("wb") as dst:
+            return _copy(src, dst)
+    except OSError as e:
+        if e.errno != errno.ENOENT and path.is_file():
+            path.unlink(missing_ok=True)
+        raise OutputNotWritable(f"cannot write {output}: {e.strerror or e}") from e
+
+
+def _copy(src: BinaryIO, dst: BinaryIO) -> int:
+    written = 0
+    while chunk := src.read(1024 * 1024):
+        dst.write(chunk)
+        written += len(chunk)
+    dst.flush()
+    return written
 
 
 @app.command()
@@ -382,7 +426,10 @@ def review(
 ) -> None:
     """List documents whose metadata the machine is unsure of, with the reasons."""
     services = _services(ctx)
-    wanted = {**_parse_filters(filters), "needs_review": "true"}
+    try:
+        wanted = {**parse_filters(filters), "needs_review": "true"}
+    except SohoaError as e:
+        raise _fail(e) from e
     results = services.index.search("", filters=wanted, limit=limit)
     docs = list(services.records.readable((h.doc_id for h in results.hits), _warn_damaged))
     if as_json:
@@ -456,8 +503,8 @@ def reindex(
         described = redescribe_all(services)
         err.print(f"read the metadata of {described} record(s) again")
     count = services.index.rebuild(searchable_records(services, skip))
-    source = _settings(ctx).storage or _settings(ctx).storage_path
-    err.print(f"reindexed {count} document(s) from {source}")
+    source = redact_url(_settings(ctx).storage) or _settings(ctx).storage_path
+    err.print(f"reindexed {count} document(s) from {source}", markup=False, soft_wrap=True)
     if damaged:
         ids = ", ".join(e.doc_id for e in damaged)
         err.print(f"[yellow]{len(damaged)} damaged record(s) left out:[/] {ids}", soft_wrap=True)
@@ -498,7 +545,7 @@ def worker(
             "1",
             "--skip-logging",  # app.worker_entry sets it up: one line per problem (app/logs.py)
         ]
-        err.print(f"worker: {settings.workers} process(es) on {settings.broker.split('@')[-1]}")
+        err.print(f"worker: {settings.workers} process(es) on {redact_url(settings.broker)}")
         os.execvpe(command[0], command, settings.worker_env())
     services = _services(ctx)
     with WorkerPool(services, settings.broker, settings.workers) as pool:
@@ -610,7 +657,7 @@ def main() -> None:
         else:
             hint = "" if invocation.verbose else " (run with --verbose for details)"
             message, code = f"unexpected {type(e).__name__}: {e}{hint}", EXIT_FAILED
-        err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(redact_url(message))}", soft_wrap=True)
         sys.exit(code)
 
 

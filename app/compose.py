@@ -10,6 +10,7 @@ from exchange.options import ExchangeOptions
 from organs.registry import OrganRegistry
 from pipeline.ocr import accurate_tessdata
 from pipeline.page import PageOptions
+from schemas.redact import redact_url
 from search.base import SearchIndex
 from search.sqlite import SqliteIndex
 from storage.base import ObjectStore
@@ -28,8 +29,16 @@ class Context:
         self.settings = settings
 
     @cached_property
+    def store(self) -> ObjectStore:
+        return build_store(self.settings)
+
+    @cached_property
+    def index(self) -> SearchIndex:
+        return build_index(self.settings)
+
+    @cached_property
     def services(self) -> Services:
-        return build_services(self.settings)
+        return build_services(self.settings, store=self.store, index=self.index)
 
     @cached_property
     def registry(self) -> OrganRegistry:
@@ -47,7 +56,7 @@ def build_store(settings: Settings) -> ObjectStore:
         )
         return CachedOriginals(store, settings.data_dir / "cache")
     if "://" in settings.storage:
-        raise ValueError(f"SOHOA_STORAGE={settings.storage}: use a folder or minio://")
+        raise ValueError(f"SOHOA_STORAGE={redact_url(settings.storage)}: use a folder or minio://")
     return LocalStore(settings.storage_path)
 
 
@@ -57,14 +66,16 @@ def build_index(settings: Settings) -> SearchIndex:
 
         return ElasticIndex(settings.search, alias=settings.search_index)
     if "://" in settings.search:
-        raise ValueError(f"SOHOA_SEARCH={settings.search}: use a file or http(s)://")
+        raise ValueError(f"SOHOA_SEARCH={redact_url(settings.search)}: use a file or http(s)://")
     return SqliteIndex(settings.search_path)
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(
+    settings: Settings, *, store: ObjectStore | None = None, index: SearchIndex | None = None
+) -> Services:
     return Services(
-        store=build_store(settings),
-        index=build_index(settings),
+        store=store or build_store(settings),
+        index=index or build_index(settings),
         page_options=page_options(settings),
         exchange=exchange_options(settings),
         organs=functools.partial(build_registry, settings),

@@ -95,6 +95,16 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
     }
 
 
+def results_json(results: SearchResults) -> dict[str, Any]:
+    """A search as both `sohoa search --json` and GET /search answer it."""
+    return {
+        "query": results.query,
+        "total": results.total,
+        "hits": [hit_json(h) for h in results.hits],
+        "facets": results.facets,
+    }
+
+
 def highlighted(snippet: str, spans: list[tuple[int, int]]) -> Text:
     text = Text(snippet)
     for a, b in spans:

@@ -76,11 +76,17 @@ def source_fingerprint() -> str | None:
     other engineers may commit while a run is going on."""
     import hashlib
 
-    files = sorted({
-        path for path in (Path(m.__file__).resolve() for m in list(sys.modules.values())
-                          if getattr(m, "__file__", None))
-        if path.is_relative_to(REPO) and path.relative_to(REPO).parts[0] in PRODUCT_PACKAGES
-    })
+    files = sorted(
+        {
+            path
+            for path in (
+                Path(m.__file__).resolve()
+                for m in list(sys.modules.values())
+                if getattr(m, "__file__", None)
+            )
+            if path.is_relative_to(REPO) and path.relative_to(REPO).parts[0] in PRODUCT_PACKAGES
+        }
+    )
     if not files:
         return None
     digest = hashlib.sha256()
@@ -143,25 +149,34 @@ class Meter:
         self.steal = steal - self.steal0
 
     def as_dict(self) -> dict:
-        return {"wall_s": round(self.wall, 3), "cpu_s": round(self.cpu, 2),
-                "children_cpu_s": round(self.children, 2),
-                "others_cpu_s": round(self.others, 2), "steal_s": round(self.steal, 2),
-                "load_at_start": getattr(self, "load", None)}
+        return {
+            "wall_s": round(self.wall, 3),
+            "cpu_s": round(self.cpu, 2),
+            "children_cpu_s": round(self.children, 2),
+            "others_cpu_s": round(self.others, 2),
+            "steal_s": round(self.steal, 2),
+            "load_at_start": getattr(self, "load", None),
+        }
 
 
 # =========================================================================== inputs
 
 
-def generate_inputs(out: Path, pages_per_level: int, seed: int, digital_pages: int,
-                    digital_files: int) -> dict:
+def generate_inputs(
+    out: Path, pages_per_level: int, seed: int, digital_pages: int, digital_files: int
+) -> dict:
     """Scanned PDFs (one per level) and born-digital PDFs, plus truth.json beside them."""
     from corpus import iter_pages, make_documents, write_pdf_digital, write_pdf_scanned
 
     folder = out / "inputs"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    truth: dict = {"seed": seed, "pages_per_level": pages_per_level, "scanned": {},
-                   "born_digital": []}
+    truth: dict = {
+        "seed": seed,
+        "pages_per_level": pages_per_level,
+        "scanned": {},
+        "born_digital": [],
+    }
     for level in LEVELS:
         images, pages = [], []
         for image, page_truth in iter_pages(pages_per_level, seed=seed, level=level):
@@ -169,8 +184,11 @@ def generate_inputs(out: Path, pages_per_level: int, seed: int, digital_pages: i
             pages.append(asdict(page_truth))
         path = folder / f"scanned_{level}.pdf"
         write_pdf_scanned(path, images, lossless=level == "clean")
-        truth["scanned"][level] = {"file": path.name, "size_bytes": path.stat().st_size,
-                                   "pages": pages}
+        truth["scanned"][level] = {
+            "file": path.name,
+            "size_bytes": path.stat().st_size,
+            "pages": pages,
+        }
         log(f"  {path.name}: {len(pages)} pages, {path.stat().st_size / 1e6:.1f} MB")
         del images
     per_doc = 3
@@ -178,17 +196,21 @@ def generate_inputs(out: Path, pages_per_level: int, seed: int, digital_pages: i
     layouts = [page for doc in docs for page in doc.pages]
     chunk = -(-len(layouts) // max(digital_files, 1))
     for k in range(0, len(layouts), chunk):
-        part = layouts[k:k + chunk]
+        part = layouts[k : k + chunk]
         path = folder / f"digital_{k // chunk:02d}.pdf"
         write_pdf_digital(path, part, title=f"sohoa bench born-digital {k // chunk}")
-        truth["born_digital"].append({
-            "file": path.name, "size_bytes": path.stat().st_size,
-            "pages": [{"page_no": i + 1, "text": p.text} for i, p in enumerate(part)],
-        })
+        truth["born_digital"].append(
+            {
+                "file": path.name,
+                "size_bytes": path.stat().st_size,
+                "pages": [{"page_no": i + 1, "text": p.text} for i, p in enumerate(part)],
+            }
+        )
     n_digital = sum(len(f["pages"]) for f in truth["born_digital"])
     log(f"  {len(truth['born_digital'])} born-digital PDFs, {n_digital} pages")
-    (folder / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1),
-                                       encoding="utf-8")
+    (folder / "truth.json").write_text(
+        json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return truth
 
 
@@ -224,8 +246,14 @@ class StageClock:
 
     def snapshot(self) -> dict:
         with self.lock:
-            return {k: {"seconds": round(self.seconds[k], 3), "cpu_s": round(self.cpu[k], 3),
-                        "calls": self.calls[k]} for k in self.seconds}
+            return {
+                k: {
+                    "seconds": round(self.seconds[k], 3),
+                    "cpu_s": round(self.cpu[k], 3),
+                    "calls": self.calls[k],
+                }
+                for k in self.seconds
+            }
 
 
 # (depth, key, owner module, attribute): nested stages, depth is for display only.
@@ -289,8 +317,11 @@ def _install_clock() -> StageClock:
 def _tree(folder: Path) -> dict[str, tuple[int, int]]:
     if not folder.is_dir():
         return {}
-    return {p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 def phase_sohoa(spec: dict) -> dict:
@@ -301,8 +332,9 @@ def phase_sohoa(spec: dict) -> dict:
     from workers.runtime import WorkerPool
     from workers.submit import accept
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
     clock = _install_clock()
     data_dir = Path(spec["data_dir"])
@@ -310,8 +342,14 @@ def phase_sohoa(spec: dict) -> dict:
     data_dir.mkdir(parents=True)
     threads = spec["threads"]
     # Every setting explicit, so SOHOA_* variables in the environment cannot change the run.
-    settings = Settings(data_dir=data_dir, storage="", search="", broker="", workers=threads,
-                        **{**DEFAULT_SETTINGS, **spec["settings"]})
+    settings = Settings(
+        data_dir=data_dir,
+        storage="",
+        search="",
+        broker="",
+        workers=threads,
+        **{**DEFAULT_SETTINGS, **spec["settings"]},
+    )
     services = build_services(settings)
     paths = [Path(p) for p in spec["paths"]]
 
@@ -324,19 +362,36 @@ def phase_sohoa(spec: dict) -> dict:
     for sub in subs:
         result, doc, error = outcome(services, sub)
         doc = services.records.require(sub.doc_id) if sub.doc_id else doc
-        files.append({
-            "path": str(sub.path), "result": result, "error": error.message if error else None,
-            "doc_id": sub.doc_id, "status": doc.status.value if doc else None,
-            "pages": [{
-                "page_no": p.page_no, "status": p.status.value, "source": p.source.value,
-                "text": p.text, "seconds": p.seconds, "skew_deg": p.skew_deg,
-                "rotation_deg": p.rotation_deg, "mean_confidence": p.mean_confidence,
-                "flags": p.quality_flags,
-            } for p in (doc.pages if doc else [])],
-        })
+        files.append(
+            {
+                "path": str(sub.path),
+                "result": result,
+                "error": error.message if error else None,
+                "doc_id": sub.doc_id,
+                "status": doc.status.value if doc else None,
+                "pages": [
+                    {
+                        "page_no": p.page_no,
+                        "status": p.status.value,
+                        "source": p.source.value,
+                        "text": p.text,
+                        "seconds": p.seconds,
+                        "skew_deg": p.skew_deg,
+                        "rotation_deg": p.rotation_deg,
+                        "mean_confidence": p.mean_confidence,
+                        "flags": p.quality_flags,
+                    }
+                    for p in (doc.pages if doc else [])
+                ],
+            }
+        )
     busy = clock.snapshot()
-    out = {**meter.as_dict(), "files": files, "stages": busy,
-           "settings": {k: getattr(settings, k) for k in DEFAULT_SETTINGS}}
+    out = {
+        **meter.as_dict(),
+        "files": files,
+        "stages": busy,
+        "settings": {k: getattr(settings, k) for k in DEFAULT_SETTINGS},
+    }
 
     if spec.get("reingest_reps"):
         store_root = settings.storage_path
@@ -383,11 +438,15 @@ def phase_sohoa(spec: dict) -> dict:
             "reps": len(all_ms),
             "median_ms": round(statistics.median(all_ms), 2),
             "max_ms": round(max(all_ms), 2),
-            "per_file": {name: {"size_bytes": Path(next(p for p in paths if p.name == name))
-                                .stat().st_size,
-                                "median_ms": round(statistics.median(v), 2),
-                                "max_ms": round(max(v), 2), "n": len(v)}
-                         for name, v in timings.items()},
+            "per_file": {
+                name: {
+                    "size_bytes": Path(next(p for p in paths if p.name == name)).stat().st_size,
+                    "median_ms": round(statistics.median(v), 2),
+                    "max_ms": round(max(v), 2),
+                    "n": len(v),
+                }
+                for name, v in timings.items()
+            },
             "outcomes": dict(outcomes),
             "batch_path_ms": [round(ms, 1) for ms in batch_ms],
             "hash_median_ms": round(statistics.median(parts["hash_ms"]), 2),
@@ -397,8 +456,11 @@ def phase_sohoa(spec: dict) -> dict:
             "records_unchanged": _tree(store_root / "records") == records_before,
             "derived_files": len(derived_before),
             "tesseract_runs_during_reingest": tesseract_after - tesseract_before,
-            "all_done": all(services.records.require(s.doc_id).status == DocumentStatus.done
-                            for s in subs if s.doc_id),
+            "all_done": all(
+                services.records.require(s.doc_id).status == DocumentStatus.done
+                for s in subs
+                if s.doc_id
+            ),
         }
     out["memory"] = _rusage()
     if not spec.get("keep_data"):
@@ -437,8 +499,15 @@ def phase_ocrmypdf(spec: dict) -> dict:
             handler.lines.clear()
             t0 = time.perf_counter()
             try:
-                ocrmypdf.ocr(path, output, language="vie", jobs=spec["threads"], sidecar=sidecar,
-                             progress_bar=False, **options)
+                ocrmypdf.ocr(
+                    path,
+                    output,
+                    language="vie",
+                    jobs=spec["threads"],
+                    sidecar=sidecar,
+                    progress_bar=False,
+                    **options,
+                )
             except Exception as e:  # an option this machine cannot honour: drop it, say so
                 from ocrmypdf.exceptions import MissingDependencyError
 
@@ -466,16 +535,34 @@ def phase_ocrmypdf(spec: dict) -> dict:
             with pikepdf.open(output) as pdf, pdf.open_metadata() as meta:
                 part, conf = meta.get("pdfaid:part"), meta.get("pdfaid:conformance")
                 pdfa = f"PDF/A-{part}{(conf or '').lower()}" if part else "plain PDF"
-        route = ("pikepdf (speculative)" if any("Speculative PDF/A conversion succeeded" in ln
-                                                for ln in handler.lines)
-                 else "Ghostscript" if any("hostscript" in ln for ln in handler.lines) else "?")
-        files.append({"path": str(path), "seconds": round(elapsed, 3), "pages": pages,
-                      "output_bytes": output.stat().st_size, "pdfa": pdfa, "pdfa_route": route,
-                      "log_tail": handler.lines[-8:]})
+        route = (
+            "pikepdf (speculative)"
+            if any("Speculative PDF/A conversion succeeded" in ln for ln in handler.lines)
+            else "Ghostscript"
+            if any("hostscript" in ln for ln in handler.lines)
+            else "?"
+        )
+        files.append(
+            {
+                "path": str(path),
+                "seconds": round(elapsed, 3),
+                "pages": pages,
+                "output_bytes": output.stat().st_size,
+                "pdfa": pdfa,
+                "pdfa_route": route,
+                "log_tail": handler.lines[-8:],
+            }
+        )
     meter.__exit__()
-    return {**meter.as_dict(), "wall_s": round(total, 3), "files": files,
-            "dropped_options": dropped, "options_used": options,
-            "version": ocrmypdf.__version__, "memory": _rusage()}
+    return {
+        **meter.as_dict(),
+        "wall_s": round(total, 3),
+        "files": files,
+        "dropped_options": dropped,
+        "options_used": options,
+        "version": ocrmypdf.__version__,
+        "memory": _rusage(),
+    }
 
 
 def run_child(phase: str, spec: dict, out: Path, name: str) -> dict:
@@ -488,8 +575,12 @@ def run_child(phase: str, spec: dict, out: Path, name: str) -> dict:
     # Children start without OMP_THREAD_LIMIT inherited from a previous phase of ours; each
     # engine sets its own (sohoa: 1 per Tesseract; OCRmyPDF: jobs // pages, clamped to 1–3).
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--phase", phase,
-                           "--spec", str(spec_path)], env=env, cwd=REPO, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--phase", phase, "--spec", str(spec_path)],
+        env=env,
+        cwd=REPO,
+        check=False,
+    )
     if proc.returncode != 0 or not result_path.exists():
         raise SystemExit(f"phase {name} failed (exit {proc.returncode}); see the output above")
     result = json.loads(result_path.read_text(encoding="utf-8"))
@@ -510,11 +601,14 @@ def score_pages(truths: list[str], texts: list[str]) -> dict:
     n_words = [len(words(t)) for t in truths]
     n_chars = [len(" ".join(t.split())) for t in truths]
     return {
-        "word_error": statistics.fmean(we), "char_error": statistics.fmean(ce),
+        "word_error": statistics.fmean(we),
+        "char_error": statistics.fmean(ce),
         "word_error_pooled": sum(e * n for e, n in zip(we, n_words, strict=True)) / sum(n_words),
         "char_error_pooled": sum(e * n for e, n in zip(ce, n_chars, strict=True)) / sum(n_chars),
-        "word_error_max": max(we), "per_page_word_error": [round(e, 5) for e in we],
-        "pages": len(truths), "words": sum(n_words),
+        "word_error_max": max(we),
+        "per_page_word_error": [round(e, 5) for e in we],
+        "pages": len(truths),
+        "words": sum(n_words),
     }
 
 
@@ -537,10 +631,15 @@ def summarise_sohoa(result: dict, truth: dict) -> dict:
         levels[level]["denoised"] = sum("denoised" in p["flags"] for p in f["pages"])
         levels[level]["result"] = f["result"]
         pages_total += len(entry["pages"])
-    return {"pages": pages_total, "wall_s": result["wall_s"],
-            "pages_per_s": pages_total / result["wall_s"], "levels": levels,
-            "memory": result["memory"], "settings": result["settings"],
-            "conditions": _conditions(result, pages_total)}
+    return {
+        "pages": pages_total,
+        "wall_s": result["wall_s"],
+        "pages_per_s": pages_total / result["wall_s"],
+        "levels": levels,
+        "memory": result["memory"],
+        "settings": result["settings"],
+        "conditions": _conditions(result, pages_total),
+    }
 
 
 def report_words(truth: dict) -> int:
@@ -578,11 +677,16 @@ def summarise_ocrmypdf(result: dict, truth: dict) -> dict:
         levels[level]["seconds"] = f["seconds"]
         levels[level]["sidecar_pages"] = len(f["pages"])
         pages_total += len(entry["pages"])
-    return {"pages": pages_total, "wall_s": result["wall_s"],
-            "pages_per_s": pages_total / result["wall_s"], "levels": levels,
-            "memory": result["memory"], "dropped_options": result["dropped_options"],
-            "conditions": _conditions(result, pages_total),
-            "files": [{k: v for k, v in f.items() if k != "pages"} for f in result["files"]]}
+    return {
+        "pages": pages_total,
+        "wall_s": result["wall_s"],
+        "pages_per_s": pages_total / result["wall_s"],
+        "levels": levels,
+        "memory": result["memory"],
+        "dropped_options": result["dropped_options"],
+        "conditions": _conditions(result, pages_total),
+        "files": [{k: v for k, v in f.items() if k != "pages"} for f in result["files"]],
+    }
 
 
 def summarise_digital(result: dict, truth: dict) -> dict:
@@ -596,13 +700,21 @@ def summarise_digital(result: dict, truth: dict) -> dict:
         for p in f["pages"]:
             sources[p["source"]] += 1
     score = score_pages(truths, texts)
-    return {"pages": len(truths), "files": len(truth["born_digital"]), "wall_s": result["wall_s"],
-            "pages_per_s": len(truths) / result["wall_s"], "sources": dict(sources),
-            "files_not_ok": not_ok, "word_error": score["word_error"],
-            "char_error": score["char_error"], "word_error_max": score["word_error_max"],
-            "tesseract_runs": result["stages"].get("tesseract process", {}).get("calls", 0),
-            "memory": result["memory"], "stages": result["stages"],
-            "conditions": _conditions(result, len(truths))}
+    return {
+        "pages": len(truths),
+        "files": len(truth["born_digital"]),
+        "wall_s": result["wall_s"],
+        "pages_per_s": len(truths) / result["wall_s"],
+        "sources": dict(sources),
+        "files_not_ok": not_ok,
+        "word_error": score["word_error"],
+        "char_error": score["char_error"],
+        "word_error_max": score["word_error_max"],
+        "tesseract_runs": result["stages"].get("tesseract process", {}).get("calls", 0),
+        "memory": result["memory"],
+        "stages": result["stages"],
+        "conditions": _conditions(result, len(truths)),
+    }
 
 
 # =========================================================================== report
@@ -610,8 +722,9 @@ def summarise_digital(result: dict, truth: dict) -> dict:
 
 def _cmd(args: list[str]) -> str:
     try:
-        return subprocess.run(args, capture_output=True, text=True, check=False,
-                              timeout=20).stdout.strip()
+        return subprocess.run(
+            args, capture_output=True, text=True, check=False, timeout=20
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return ""
 
@@ -649,10 +762,15 @@ def machine_info() -> dict:
         ocrmypdf_version = "not installed"
     tesseract = (_cmd(["tesseract", "--version"]).splitlines() or ["not found"])[0]
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "ram": ram, "os": os_name,
-        "python": platform.python_version(), "pipeline_version": PIPELINE_VERSION,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram": ram,
+        "os": os_name,
+        "python": platform.python_version(),
+        "pipeline_version": PIPELINE_VERSION,
         "git": _git_head(),
-        "tesseract": tesseract, "ocrmypdf": ocrmypdf_version,
+        "tesseract": tesseract,
+        "ocrmypdf": ocrmypdf_version,
         "ghostscript": _cmd(["gs", "--version"]) or "not found",
         "qpdf": (_cmd(["qpdf", "--version"]).splitlines() or ["not found"])[0],
     }
@@ -697,7 +815,7 @@ def render_section(r: dict) -> str:
         f"- sohoa runs in-process through its product path (`build_services` → `WorkerPool(threads="
         f"{a['threads']})` → `submit_all` → `wait_for` → records), fresh data dir per run, timed "
         "from pool start to pool stop (all three files in one batch). OCRmyPDF runs in-process "
-        f"through `ocrmypdf.ocr(..., language=\"vie\", jobs={a['threads']}, sidecar=...)`, one "
+        f'through `ocrmypdf.ocr(..., language="vie", jobs={a["threads"]}, sidecar=...)`, one '
         "call per file, timed per call and summed. Each engine run is its own child process.",
         "",
         "### Scanned pages: throughput and accuracy",
@@ -721,8 +839,10 @@ def render_section(r: dict) -> str:
         lv = s["levels"]
         lines.append(
             f"| {label} | {s['pages_per_s']:.2f} | {s['conditions']['cpu_s_per_page']:.2f} | "
-            + " | ".join(pct(lv[level]["word_error"]) for level in LEVELS) + " | "
-            + " | ".join(pct(lv[level]["char_error"]) for level in LEVELS) + " |"
+            + " | ".join(pct(lv[level]["word_error"]) for level in LEVELS)
+            + " | "
+            + " | ".join(pct(lv[level]["char_error"]) for level in LEVELS)
+            + " |"
         )
     lines += [
         "",
@@ -736,51 +856,80 @@ def render_section(r: dict) -> str:
         notes = []
         if "settings" in s:
             den = [lv[level]["denoised"] for level in LEVELS]
-            notes.append(f"pages denoised (clean/light/heavy): {den[0]}/{den[1]}/{den[2]} of "
-                         f"{lv['clean']['pages']} each")
+            notes.append(
+                f"pages denoised (clean/light/heavy): {den[0]}/{den[1]}/{den[2]} of "
+                f"{lv['clean']['pages']} each"
+            )
             nd = sum(lv[level]["not_done"] for level in LEVELS)
             if nd:
                 notes.append(f"{nd} page(s) not done")
         if s.get("dropped_options"):
             notes.append("dropped options: " + "; ".join(s["dropped_options"]))
         if s.get("files"):
-            notes.append("output " + ", ".join(sorted({f["pdfa"] + " via " + f["pdfa_route"]
-                                                       for f in s["files"]})))
+            notes.append(
+                "output "
+                + ", ".join(sorted({f["pdfa"] + " via " + f["pdfa_route"] for f in s["files"]}))
+            )
         worst = max(lv[level]["word_error_max"] for level in LEVELS)
-        lines.append(f"| {label} | " + " | ".join(pct(lv[level]["word_error_pooled"])
-                                                  for level in LEVELS)
-                     + f" | {pct(worst)} | {'; '.join(notes)} |")
+        lines.append(
+            f"| {label} | "
+            + " | ".join(pct(lv[level]["word_error_pooled"]) for level in LEVELS)
+            + f" | {pct(worst)} | {'; '.join(notes)} |"
+        )
     base = r["sohoa"]["default"]
     variants = [v for k, v in r["sohoa"].items() if k != "default"]
     if variants:
-        lines += ["", "Preprocessing ablation against the default, in words of the "
-                  f"{r['words_per_level']} per level (pooled word errors; + is worse) and CPU:", ""]
+        lines += [
+            "",
+            "Preprocessing ablation against the default, in words of the "
+            f"{r['words_per_level']} per level (pooled word errors; + is worse) and CPU:",
+            "",
+        ]
         for v in variants:
             deltas = []
             for level in LEVELS:
-                n = round((v["levels"][level]["word_error_pooled"]
-                           - base["levels"][level]["word_error_pooled"]) * r["words_per_level"])
+                n = round(
+                    (
+                        v["levels"][level]["word_error_pooled"]
+                        - base["levels"][level]["word_error_pooled"]
+                    )
+                    * r["words_per_level"]
+                )
                 deltas.append(f"{level} {n:+d}")
             cpu = v["conditions"]["cpu_s_per_page"] - base["conditions"]["cpu_s_per_page"]
             lines.append(f"- {v['label']}: {', '.join(deltas)} words; CPU {cpu:+.2f} s/page.")
     conf = r.get("confusions")
     if conf:
-        lines += ["", "Most frequent word errors of sohoa (default), all pages of a level "
-                  "(true word → missing n times; OCR word not in the truth → extra n times):", "",
-                  "| level | missing | extra |", "| --- | --- | --- |"]
+        lines += [
+            "",
+            "Most frequent word errors of sohoa (default), all pages of a level "
+            "(true word → missing n times; OCR word not in the truth → extra n times):",
+            "",
+            "| level | missing | extra |",
+            "| --- | --- | --- |",
+        ]
         for level in LEVELS:
             fmt = lambda items: ", ".join(f"{_code(w)} ×{n}" for w, n in items) or "–"  # noqa: E731
-            lines.append(f"| {level} | {fmt(conf[level]['missing'])} | "
-                         f"{fmt(conf[level]['extra'])} |")
+            lines.append(
+                f"| {level} | {fmt(conf[level]['missing'])} | {fmt(conf[level]['extra'])} |"
+            )
     if r["ocrmypdf"]:
-        lines += ["", "OCRmyPDF seconds per file (one `ocrmypdf.ocr` call each):", "",
-                  "| engine | " + " | ".join(f"{lv} ({r['args']['pages_per_level']} p.)"
-                                            for lv in LEVELS) + " |",
-                  "| --- | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "OCRmyPDF seconds per file (one `ocrmypdf.ocr` call each):",
+            "",
+            "| engine | "
+            + " | ".join(f"{lv} ({r['args']['pages_per_level']} p.)" for lv in LEVELS)
+            + " |",
+            "| --- | ---: | ---: | ---: |",
+        ]
         for name in r["ocrmypdf"]:
             s = r["ocrmypdf"][name]
-            lines.append(f"| {s['label']} | " + " | ".join(
-                f"{s['levels'][level]['seconds']:.1f} s" for level in LEVELS) + " |")
+            lines.append(
+                f"| {s['label']} | "
+                + " | ".join(f"{s['levels'][level]['seconds']:.1f} s" for level in LEVELS)
+                + " |"
+            )
     stages = r["sohoa"]["default"].get("stages")
     if stages:
         wall, pages = r["sohoa"]["default"]["wall_s"], r["sohoa"]["default"]["pages"]
@@ -829,19 +978,30 @@ def render_section(r: dict) -> str:
             f"char error {pct(d['char_error'])}.",
         ]
         dstages = d.get("stages") or {}
-        parts = [f"{k} {dstages[k]['seconds']:.2f} s"
-                 for _, k, _, _ in STAGES if k in dstages and dstages[k]["seconds"] >= 0.05]
+        parts = [
+            f"{k} {dstages[k]['seconds']:.2f} s"
+            for _, k, _, _ in STAGES
+            if k in dstages and dstages[k]["seconds"] >= 0.05
+        ]
         if parts:
-            lines += ["", "Thread-seconds by stage (wall time inside each function, summed over "
-                      "threads; nested stages are counted in their parent too): "
-                      + "; ".join(parts) + "."]
+            lines += [
+                "",
+                "Thread-seconds by stage (wall time inside each function, summed over "
+                "threads; nested stages are counted in their parent too): "
+                + "; ".join(parts)
+                + ".",
+            ]
     lines += ["", "### Re-ingest of known bytes", ""]
-    for title, ri in (("scanned PDFs", r["sohoa"]["default"].get("reingest")),
-                      ("born-digital PDFs", (d or {}).get("reingest"))):
+    for title, ri in (
+        ("scanned PDFs", r["sohoa"]["default"].get("reingest")),
+        ("born-digital PDFs", (d or {}).get("reingest")),
+    ):
         if not ri:
             continue
-        sizes = ", ".join(f"{name} {v['size_bytes'] / 1e6:.1f} MB: median {v['median_ms']:.1f} ms"
-                          for name, v in ri["per_file"].items())
+        sizes = ", ".join(
+            f"{name} {v['size_bytes'] / 1e6:.1f} MB: median {v['median_ms']:.1f} ms"
+            for name, v in ri["per_file"].items()
+        )
         lines.append(
             f"- {title}: `workers.submit.accept` on already stored files, {ri['reps']} times: "
             f"**median {ri['median_ms']:.1f} ms, max {ri['max_ms']:.1f} ms** ({sizes}). "
@@ -855,7 +1015,9 @@ def render_section(r: dict) -> str:
             f"pool stop): {', '.join(f'{x:.0f}' for x in ri['batch_path_ms'])} ms."
         )
     lines += [
-        "", "### Run conditions and peak memory", "",
+        "",
+        "### Run conditions and peak memory",
+        "",
         "CPU = user + system seconds of the engine's process and its children (Tesseract, "
         "Ghostscript), insensitive to other load; *others* = CPU seconds the rest of the machine "
         "used during the run (from /proc/stat), i.e. how much the timing was disturbed "
@@ -867,8 +1029,10 @@ def render_section(r: dict) -> str:
     ]
     for label, s in rows + ([("sohoa born-digital", d)] if d else []):
         c, mem = s["conditions"], s["memory"]
-        lines.append(f"| {label} | {c['wall_s']:.1f} | {c['cpu_s']:.1f} | {c['others_cpu_s']:.1f} "
-                     f"| {c['steal_s']:.1f} | {c['load_at_start']} | {mem['self_mib']:.0f} MiB |")
+        lines.append(
+            f"| {label} | {c['wall_s']:.1f} | {c['cpu_s']:.1f} | {c['others_cpu_s']:.1f} "
+            f"| {c['steal_s']:.1f} | {c['load_at_start']} | {mem['self_mib']:.0f} MiB |"
+        )
     lines += ["", "### Where we stand vs targets (DESIGN §8)", ""]
     lines += [f"- {t}" for t in targets(r)]
     return "\n".join(lines) + "\n"
@@ -890,9 +1054,11 @@ def _code_warning(r: dict) -> list[str]:
     prints = r.get("source_fingerprints") or {}
     if len(set(prints.values())) <= 1:
         return []
-    return ["**Warning: the product code that the sohoa runs imported changed during this run "
-            f"(fingerprints {prints}); those runs are not comparable with each other. Rerun.**",
-            ""]
+    return [
+        "**Warning: the product code that the sohoa runs imported changed during this run "
+        f"(fingerprints {prints}); those runs are not comparable with each other. Rerun.**",
+        "",
+    ]
 
 
 def _verdict(ok: bool | None) -> str:
@@ -905,8 +1071,9 @@ def targets(r: dict) -> list[str]:
     lv = s["levels"]
     for o in r["ocrmypdf"].values():
         ratio = s["pages_per_s"] / o["pages_per_s"]
-        worse = [level for level in LEVELS
-                 if lv[level]["word_error"] > o["levels"][level]["word_error"]]
+        worse = [
+            level for level in LEVELS if lv[level]["word_error"] > o["levels"][level]["word_error"]
+        ]
         no_higher = not worse
         cpu_ratio = o["conditions"]["cpu_s_per_page"] / s["conditions"]["cpu_s_per_page"]
         out.append(
@@ -914,8 +1081,11 @@ def targets(r: dict) -> list[str]:
             f"= **{ratio:.2f}×** (by CPU seconds per page: {cpu_ratio:.2f}×); target ≥ 3× "
             f"{_verdict(ratio >= 3 and no_higher)}, issue target ≥ 1× "
             f"{_verdict(ratio >= 1 and no_higher)}; sohoa's word error "
-            + ("no higher at any level" if no_higher
-               else f"higher than OCRmyPDF's on {', '.join(worse)}")
+            + (
+                "no higher at any level"
+                if no_higher
+                else f"higher than OCRmyPDF's on {', '.join(worse)}"
+            )
             + f". (On {s['pages']} pages, not a long run.)"
         )
     if not r["ocrmypdf"]:
@@ -950,8 +1120,12 @@ def targets(r: dict) -> list[str]:
     if ris:
         med = max(x["median_ms"] for x in ris)
         worst = max(x["max_ms"] for x in ris)
-        zero = all(x["derived_unchanged"] and x["tesseract_runs_during_reingest"] == 0
-                   and set(x["outcomes"]) <= {"reused", "batch:reused"} for x in ris)
+        zero = all(
+            x["derived_unchanged"]
+            and x["tesseract_runs_during_reingest"] == 0
+            and set(x["outcomes"]) <= {"reused", "batch:reused"}
+            for x in ris
+        )
         out.append(
             f"Re-ingest ≤ 20 ms, zero OCR: `accept` median {med:.1f} ms, max {worst:.1f} ms "
             f"(median {_verdict(med <= 20)}, every call {_verdict(worst <= 20)}); zero OCR "
@@ -980,28 +1154,46 @@ def write_docs(path: Path, section: str) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--pages-per-level", type=int, default=8,
-                   help="scanned pages per level (clean, light, heavy), one PDF per level")
-    p.add_argument("--born-digital-pages", type=int, default=102,
-                   help="born-digital pages (3-page documents)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    p.add_argument(
+        "--pages-per-level",
+        type=int,
+        default=8,
+        help="scanned pages per level (clean, light, heavy), one PDF per level",
+    )
+    p.add_argument(
+        "--born-digital-pages", type=int, default=102, help="born-digital pages (3-page documents)"
+    )
     p.add_argument("--born-digital-files", type=int, default=4, help="PDFs they are packed into")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2,
-                   help="sohoa worker threads and OCRmyPDF --jobs")
-    p.add_argument("--reingest-reps", type=int, default=24,
-                   help="accept() calls on known files (per file kind)")
+    p.add_argument(
+        "--threads", type=int, default=2, help="sohoa worker threads and OCRmyPDF --jobs"
+    )
+    p.add_argument(
+        "--reingest-reps",
+        type=int,
+        default=24,
+        help="accept() calls on known files (per file kind)",
+    )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "out")
     p.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
     p.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
-    p.add_argument("--skip-variants", action="store_true",
-                   help="no preprocessing ablation (sohoa default only)")
+    p.add_argument(
+        "--skip-variants",
+        action="store_true",
+        help="no preprocessing ablation (sohoa default only)",
+    )
     p.add_argument("--skip-ocrmypdf", action="store_true")
     p.add_argument("--skip-born-digital", action="store_true")
     p.add_argument("--keep-data", action="store_true", help="keep each run's sohoa data dir")
-    p.add_argument("--from-results", type=Path, metavar="RESULTS_JSON",
-                   help="measure nothing: rewrite the docs section from a previous results.json")
+    p.add_argument(
+        "--from-results",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure nothing: rewrite the docs section from a previous results.json",
+    )
     p.add_argument("--phase", help=argparse.SUPPRESS)
     p.add_argument("--spec", type=Path, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -1017,8 +1209,9 @@ def child_main(args: argparse.Namespace) -> int:
     fingerprint = source_fingerprint()
     result = phase_sohoa(spec) if args.phase == "sohoa" else phase_ocrmypdf(spec)
     result["source_fingerprint"] = fingerprint
-    Path(spec["result"]).write_text(json.dumps(result, ensure_ascii=False, indent=1),
-                                    encoding="utf-8")
+    Path(spec["result"]).write_text(
+        json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return 0
 
 
@@ -1039,8 +1232,9 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(out / "runs", ignore_errors=True)
     git_at_start = _git_head()
     log(f"generating inputs in {out / 'inputs'}")
-    truth = generate_inputs(out, args.pages_per_level, args.seed, args.born_digital_pages,
-                            args.born_digital_files)
+    truth = generate_inputs(
+        out, args.pages_per_level, args.seed, args.born_digital_pages, args.born_digital_files
+    )
     generate_s = time.perf_counter() - started
     inputs = out / "inputs"
     scanned = [str(inputs / truth["scanned"][level]["file"]) for level in LEVELS]
@@ -1056,18 +1250,33 @@ def main(argv: list[str] | None = None) -> int:
 
     def sohoa(name: str, paths: list[str], settings: dict, reingest: bool) -> dict:
         log(f"sohoa {name}")
-        return run_child("sohoa", {
-            "paths": paths, "settings": settings, "threads": args.threads,
-            "data_dir": str(out / "data" / name), "keep_data": args.keep_data,
-            "reingest_reps": args.reingest_reps if reingest else 0,
-        }, out, f"sohoa-{name}")
+        return run_child(
+            "sohoa",
+            {
+                "paths": paths,
+                "settings": settings,
+                "threads": args.threads,
+                "data_dir": str(out / "data" / name),
+                "keep_data": args.keep_data,
+                "reingest_reps": args.reingest_reps if reingest else 0,
+            },
+            out,
+            f"sohoa-{name}",
+        )
 
     def peer(name: str) -> dict:
         log(f"OCRmyPDF {name}")
-        return run_child("ocrmypdf", {
-            "paths": scanned, "options": OCRMYPDF_CONFIGS[name][1], "threads": args.threads,
-            "work_dir": str(out / "ocrmypdf" / name),
-        }, out, f"ocrmypdf-{name}")
+        return run_child(
+            "ocrmypdf",
+            {
+                "paths": scanned,
+                "options": OCRMYPDF_CONFIGS[name][1],
+                "threads": args.threads,
+                "work_dir": str(out / "ocrmypdf" / name),
+            },
+            out,
+            f"ocrmypdf-{name}",
+        )
 
     # Interleaved so that a slow drift of the machine does not favour one engine.
     raw_sohoa = {"default": sohoa("default", scanned, {}, reingest=True)}
@@ -1090,14 +1299,18 @@ def main(argv: list[str] | None = None) -> int:
         "command": shlex.join([".venv/bin/python", "bench/ocr.py", *(argv or sys.argv[1:])]),
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "generate_s": generate_s,
-        "sohoa": {}, "ocrmypdf": {},
+        "sohoa": {},
+        "ocrmypdf": {},
     }
     phases = {"sohoa-" + k: v for k, v in raw_sohoa.items()}
     phases |= {"ocrmypdf-" + k: v for k, v in raw_peer.items()}
     if raw_digital:
         phases["sohoa-born-digital"] = raw_digital
-    report["source_fingerprints"] = {k: v.get("source_fingerprint") for k, v in phases.items()
-                                     if k.startswith("sohoa-") and v.get("source_fingerprint")}
+    report["source_fingerprints"] = {
+        k: v.get("source_fingerprint")
+        for k, v in phases.items()
+        if k.startswith("sohoa-") and v.get("source_fingerprint")
+    }
     report["git_at_start"] = git_at_start
     report["words_per_level"] = report_words(truth)
     report["confusions"] = confusions(raw_sohoa["default"], truth)
@@ -1112,16 +1325,18 @@ def main(argv: list[str] | None = None) -> int:
         summary = summarise_ocrmypdf(raw, truth)
         summary["label"] = OCRMYPDF_CONFIGS[name][0]
         if summary["dropped_options"]:
-            summary["label"] += " (less " + ", ".join(
-                d.split(" ")[0] for d in summary["dropped_options"]) + ")"
+            summary["label"] += (
+                " (less " + ", ".join(d.split(" ")[0] for d in summary["dropped_options"]) + ")"
+            )
         report["ocrmypdf"][name] = summary
     if raw_digital:
         report["digital"] = summarise_digital(raw_digital, truth)
         report["digital"]["reingest"] = raw_digital.get("reingest")
     report["total_s"] = time.perf_counter() - started
 
-    (out / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=1),
-                                      encoding="utf-8")
+    (out / "results.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     section = render_section(report)
     (out / "benchmarks-ocr.md").write_text(section, encoding="utf-8")
     if not args.no_docs:

@@ -114,8 +114,17 @@ DOC_TYPES: tuple[tuple[str, str, int], ...] = (
     ("Nghị quyết", "NQ", 1),
     ("Chỉ thị", "CT", 1),
 )
-PLACES = ("Hà Nội", "Kon Tum", "Điện Biên", "Vĩnh Phúc", "Bắc Giang", "Quảng Nam", "Lào Cai",
-          "Cần Thơ", "Nghệ An")
+PLACES = (
+    "Hà Nội",
+    "Kon Tum",
+    "Điện Biên",
+    "Vĩnh Phúc",
+    "Bắc Giang",
+    "Quảng Nam",
+    "Lào Cai",
+    "Cần Thơ",
+    "Nghệ An",
+)
 DOSSIERS = tuple(f"HS-{y}-{n:02d}" for y in (2019, 2021, 2023) for n in (1, 2, 3))
 
 
@@ -129,8 +138,12 @@ class DocFactory:
         self.paragraphs = [p.split() for p in seed_paragraphs()]
         self.topics = TOPICS
         rng = random.Random(f"bench-services:{seed}:signers")
-        self.signers = sorted({f"{rng.choice(FAMILY_NAMES)} {rng.choice(MIDDLE_NAMES)} "
-                               f"{rng.choice(GIVEN_NAMES)}" for _ in range(150)})
+        self.signers = sorted(
+            {
+                f"{rng.choice(FAMILY_NAMES)} {rng.choice(MIDDLE_NAMES)} {rng.choice(GIVEN_NAMES)}"
+                for _ in range(150)
+            }
+        )
         self.types = [t[:2] for t in DOC_TYPES]
         self.type_weights = [t[2] for t in DOC_TYPES]
 
@@ -139,7 +152,7 @@ class DocFactory:
         k = rng.randrange(len(self.paragraphs))
         first = self.paragraphs[k]
         lines, taken = [], 0
-        chunk = first[rng.randrange(max(1, len(first) - 20)):]
+        chunk = first[rng.randrange(max(1, len(first) - 20)) :]
         while taken < words:
             chunk = chunk[: words - taken]
             lines.append(" ".join(chunk))
@@ -167,8 +180,10 @@ class DocFactory:
         subject = f"Về việc {rng.choice(self.topics)} năm {issued.year}"
         signer = rng.choice(self.signers)
         place = rng.choice(PLACES)
-        header = (f"{organ}\nSố: {number}/{notation}\n{place}, ngày {issued.day} tháng "
-                  f"{issued.month} năm {issued.year}\n{type_name.upper()}\n{subject}\n")
+        header = (
+            f"{organ}\nSố: {number}/{notation}\n{place}, ngày {issued.day} tháng "
+            f"{issued.month} năm {issued.year}\n{type_name.upper()}\n{subject}\n"
+        )
         pages = []
         for page_no in range(1, rng.randint(1, 3) + 1):
             text = self._body(rng, rng.randint(150, 400))
@@ -177,8 +192,14 @@ class DocFactory:
             else:
                 closing = f"\nNơi nhận:\n- Như trên;\n- Lưu: VT.\n{signer}"
                 text += closing if rng.random() < 0.3 else ""
-            pages.append(PageResult(page_no=page_no, source=PageSource.ocr, text=text,
-                                    mean_confidence=round(rng.uniform(80, 97), 1)))
+            pages.append(
+                PageResult(
+                    page_no=page_no,
+                    source=PageSource.ocr,
+                    text=text,
+                    mean_confidence=round(rng.uniform(80, 97), 1),
+                )
+            )
         meta = AdminMetadata(
             organ_name=Field(value=organ, confidence=0.9),
             code_number=Field(value=number, confidence=0.9),
@@ -192,9 +213,15 @@ class DocFactory:
         )
         doc_id = hashlib.sha256(f"bench-services:{self.seed}:{i}".encode()).hexdigest()
         return Document(
-            id=doc_id, source_name=f"{i:06d}_{abbr or 'CV'}.pdf", media_type="application/pdf",
-            size_bytes=rng.randint(80_000, 4_000_000), page_count=len(pages),
-            status=DocumentStatus.done, pipeline_version="bench", metadata=meta, pages=pages,
+            id=doc_id,
+            source_name=f"{i:06d}_{abbr or 'CV'}.pdf",
+            media_type="application/pdf",
+            size_bytes=rng.randint(80_000, 4_000_000),
+            page_count=len(pages),
+            status=DocumentStatus.done,
+            pipeline_version="bench",
+            metadata=meta,
+            pages=pages,
             dossier=rng.choice(DOSSIERS) if rng.random() < 0.2 else None,
         )
 
@@ -210,9 +237,14 @@ class DocFactory:
 # =========================================================================== queries
 
 FIXED_QUERIES = (
-    ("quyet dinh so hoa", None), ("cải cách hành chính", None), ("uy ban nhan dan tinh", None),
-    ("chuyen doi so", None), ("văn thư lưu trữ", None), ("ke hoach", {"year": "2021"}),
-    ("thu tuc hanh chinh", {"type": "Quyết định"}), ("Sở Nội vụ", None),
+    ("quyet dinh so hoa", None),
+    ("cải cách hành chính", None),
+    ("uy ban nhan dan tinh", None),
+    ("chuyen doi so", None),
+    ("văn thư lưu trữ", None),
+    ("ke hoach", {"year": "2021"}),
+    ("thu tuc hanh chinh", {"type": "Quyết định"}),
+    ("Sở Nội vụ", None),
 )
 
 
@@ -225,14 +257,20 @@ def make_queries(n: int, seed: int) -> list[dict]:
 
     rng = random.Random(f"bench-services:{seed}:queries")
     words = [tokens(p) for p in seed_paragraphs()]
-    out = [{"q": q, "filters": f, "kind": "filtered" if f else
-            ("folded" if q == fold(q) else "accented")} for q, f in FIXED_QUERIES]
+    out = [
+        {
+            "q": q,
+            "filters": f,
+            "kind": "filtered" if f else ("folded" if q == fold(q) else "accented"),
+        }
+        for q, f in FIXED_QUERIES
+    ]
     seen = {(d["q"], json.dumps(d["filters"])) for d in out}
     while len(out) < n:
         para = rng.choice(words)
         k = rng.randint(1, 4)
         start = rng.randrange(max(1, len(para) - k))
-        phrase = " ".join(para[start:start + k])
+        phrase = " ".join(para[start : start + k])
         roll = rng.random()
         filters = None
         if roll < 0.4:
@@ -243,10 +281,12 @@ def make_queries(n: int, seed: int) -> list[dict]:
             kind = "filtered"
             q = fold(phrase) if rng.random() < 0.5 else phrase
             name = rng.choice(("type", "year", "organ", "needs_review"))
-            value = {"type": lambda: rng.choice(DOC_TYPES)[0],
-                     "year": lambda: str(rng.randint(2015, 2024)),
-                     "organ": lambda: rng.choice(ORGANS)[0],
-                     "needs_review": lambda: "true"}[name]()
+            value = {
+                "type": lambda: rng.choice(DOC_TYPES)[0],
+                "year": lambda: str(rng.randint(2015, 2024)),
+                "organ": lambda: rng.choice(ORGANS)[0],
+                "needs_review": lambda: "true",
+            }[name]()
             filters = {name: value}
         key = (q, json.dumps(filters))
         if q and key not in seen:
@@ -327,15 +367,24 @@ def fill(ix, backend: str, factory: DocFactory, start: int, stop: int, args) -> 
         del batch
         if len(batches) % 10 == 0:
             log(f"  {backend}: {hi:,} docs, last batch {n / dt:.0f} docs/s ({method})")
-    out = {"start": start, "stop": stop, "batches": batches, "generate_s": gen_s,
-           "switched_at": switched_at}
+    out = {
+        "start": start,
+        "stop": stop,
+        "batches": batches,
+        "generate_s": gen_s,
+        "switched_at": switched_at,
+    }
     for m in ("index", "insert-only"):
         chosen = [b for b in batches if b["method"] == m]
         if chosen:
             docs, secs = sum(b["docs"] for b in chosen), sum(b["s"] for b in chosen)
-            out[m] = {"docs": docs, "s": secs, "docs_per_s": docs / secs,
-                      "first_batch_docs_per_s": chosen[0]["docs"] / chosen[0]["s"],
-                      "last_batch_docs_per_s": chosen[-1]["docs"] / chosen[-1]["s"]}
+            out[m] = {
+                "docs": docs,
+                "s": secs,
+                "docs_per_s": docs / secs,
+                "first_batch_docs_per_s": chosen[0]["docs"] / chosen[0]["s"],
+                "last_batch_docs_per_s": chosen[-1]["docs"] / chosen[-1]["s"],
+            }
     out["client_cpu_s"] = own_cpu_s() - cpu0 - gen_cpu
     if es_cpu0 is not None:
         end = opensearch_cpu_s(ix.client)
@@ -376,8 +425,15 @@ def run_queries(ix, backend: str, queries: list[dict], args) -> dict:
         res = ix.search(q["q"], filters=q["filters"], limit=10)
         ms = (time.perf_counter() - t0) * 1000
         parts = timers.take()
-        rows.append({**q, "ms": ms, "total": res.total, "hits": len(res.hits),
-                     "parts_ms": {k: v * 1000 for k, v in parts.items()}})
+        rows.append(
+            {
+                **q,
+                "ms": ms,
+                "total": res.total,
+                "hits": len(res.hits),
+                "parts_ms": {k: v * 1000 for k, v in parts.items()},
+            }
+        )
         if parts.get("server (took)") is not None:
             took.append(parts["server (took)"] * 1000)
     if backend == "elastic":
@@ -385,27 +441,42 @@ def run_queries(ix, backend: str, queries: list[dict], args) -> dict:
     else:
         del ix._match, ix._facets, ix._hits
     ms = [r["ms"] for r in rows]
-    out = {"n": len(rows), "planned": len(queries), "wall_s": time.perf_counter() - started,
-           "p50": percentile(ms, 50), "p95": percentile(ms, 95), "max": max(ms),
-           "mean": statistics.fmean(ms),
-           "median_total": statistics.median(r["total"] for r in rows),
-           "no_hit": sum(1 for r in rows if r["total"] == 0), "by_kind": {}, "rows": rows}
+    out = {
+        "n": len(rows),
+        "planned": len(queries),
+        "wall_s": time.perf_counter() - started,
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "max": max(ms),
+        "mean": statistics.fmean(ms),
+        "median_total": statistics.median(r["total"] for r in rows),
+        "no_hit": sum(1 for r in rows if r["total"] == 0),
+        "by_kind": {},
+        "rows": rows,
+    }
     docs = max(1, ix.count())
     out["docs"] = docs
     out["by_share"] = {}
     for label, lo, hi in (("< 1 %", 0.0, 0.01), ("1–10 %", 0.01, 0.10), ("> 10 %", 0.10, 2.0)):
         part = [r["ms"] for r in rows if lo <= r["total"] / docs < hi]
         if part:
-            out["by_share"][label] = {"n": len(part), "p50": percentile(part, 50),
-                                      "p95": percentile(part, 95)}
+            out["by_share"][label] = {
+                "n": len(part),
+                "p50": percentile(part, 50),
+                "p95": percentile(part, 95),
+            }
     for kind in ("folded", "accented", "filtered"):
         part = [r["ms"] for r in rows if r["kind"] == kind]
         if part:
-            out["by_kind"][kind] = {"n": len(part), "p50": percentile(part, 50),
-                                    "p95": percentile(part, 95)}
+            out["by_kind"][kind] = {
+                "n": len(part),
+                "p50": percentile(part, 50),
+                "p95": percentile(part, 95),
+            }
     names = sorted({k for r in rows for k in r["parts_ms"]})
-    out["parts_mean_ms"] = {k: statistics.fmean(r["parts_ms"].get(k, 0.0) for r in rows)
-                            for k in names}
+    out["parts_mean_ms"] = {
+        k: statistics.fmean(r["parts_ms"].get(k, 0.0) for r in rows) for k in names
+    }
     if took:
         out["took_p50"], out["took_p95"] = percentile(took, 50), percentile(took, 95)
     return out
@@ -424,9 +495,11 @@ def timed_rebuild(ix, backend: str, docs: list, budget_s: float) -> dict:
     timer = None
     interrupted = threading.Event()
     if backend == "sqlite":
+
         def stop() -> None:
             interrupted.set()
             ix._db.interrupt()
+
         timer = threading.Timer(budget_s, stop)
         timer.start()
     t0 = time.perf_counter()
@@ -438,9 +511,15 @@ def timed_rebuild(ix, backend: str, docs: list, budget_s: float) -> dict:
     dt = time.perf_counter() - t0
     if timer:
         timer.cancel()
-    out = {"docs": len(docs), "s": dt, "count": count, "yielded": yielded,
-           "interrupted": interrupted.is_set(), "error": error,
-           "count_after": ix.count()}
+    out = {
+        "docs": len(docs),
+        "s": dt,
+        "count": count,
+        "yielded": yielded,
+        "interrupted": interrupted.is_set(),
+        "error": error,
+        "count_after": ix.count(),
+    }
     if interrupted.is_set():
         log(f"  sqlite rebuild interrupted after {dt:.0f} s at {yielded:,}/{len(docs):,} docs")
     return out
@@ -453,10 +532,15 @@ def bench_search(args, servers: dict, run_id: str, work: Path) -> dict:
     factory = DocFactory(args.seed)
     queries = make_queries(args.queries, args.seed)
     sizes = sorted(args.sizes)
-    results: dict = {"sizes": sizes, "batch": args.batch, "queries_planned": len(queries),
-                     "query_kinds": {k: sum(q["kind"] == k for q in queries)
-                                     for k in ("folded", "accented", "filtered")},
-                     "backends": {}}
+    results: dict = {
+        "sizes": sizes,
+        "batch": args.batch,
+        "queries_planned": len(queries),
+        "query_kinds": {
+            k: sum(q["kind"] == k for q in queries) for k in ("folded", "accented", "filtered")
+        },
+        "backends": {},
+    }
     results["server_warmup"] = 0
     for backend in args.backends:
         log(f"search: {backend}")
@@ -484,8 +568,10 @@ def bench_search(args, servers: dict, run_id: str, work: Path) -> dict:
                     res["queries"][size] = run_queries(ix, backend, queries, args)
                 res["queries"][size]["meter"] = meter.as_dict()
                 q = res["queries"][size]
-                log(f"  {backend} @ {size:,}: {q['n']} queries p50 {q['p50']:.1f} ms "
-                    f"p95 {q['p95']:.1f} ms max {q['max']:.1f} ms")
+                log(
+                    f"  {backend} @ {size:,}: {q['n']} queries p50 {q['p50']:.1f} ms "
+                    f"p95 {q['p95']:.1f} ms max {q['max']:.1f} ms"
+                )
                 if size == sizes[0] and not args.skip_rebuild:
                     docs = list(factory.iter(0, size))
                     log(f"  {backend}: rebuild() of {size:,} docs")
@@ -561,8 +647,13 @@ def bench_storage(args, servers: dict, run_id: str, work: Path) -> dict:
     bucket = f"{run_id}-s3"
     url = servers["SOHOA_STORAGE"].rsplit("/", 1)[0] + "/" + bucket
     store = MinioStore.from_url(url)
-    out: dict = {"mib": args.file_mb, "local_sha256_s": hash_s, "minio": [], "local": [],
-                 "part_mib": minio_mod.PART_SIZE / MIB}
+    out: dict = {
+        "mib": args.file_mb,
+        "local_sha256_s": hash_s,
+        "minio": [],
+        "local": [],
+        "part_mib": minio_mod.PART_SIZE / MIB,
+    }
     # Split put_file's time: wrap the local hash (module function) and the verification read
     # (instance method), in this process only.
     split: dict[str, float] = {}
@@ -574,6 +665,7 @@ def bench_storage(args, servers: dict, run_id: str, work: Path) -> dict:
                 return fn(*a, **kw)
             finally:
                 split[name] = split.get(name, 0.0) + time.perf_counter() - t
+
         return timed
 
     orig_sha = minio_mod.sha256_file
@@ -587,8 +679,12 @@ def bench_storage(args, servers: dict, run_id: str, work: Path) -> dict:
             with Meter() as meter:
                 store.put_file(key, path)
             total = meter.wall
-            row = {"rep": rep, "put_file_s": total, "hash_s": split.get("hash", 0.0),
-                   "verify_s": split.get("verify", 0.0)}
+            row = {
+                "rep": rep,
+                "put_file_s": total,
+                "hash_s": split.get("hash", 0.0),
+                "verify_s": split.get("verify", 0.0),
+            }
             row["upload_s"] = total - row["hash_s"] - row["verify_s"]
             t0 = time.perf_counter()
             with store.local_path(key) as got:
@@ -596,9 +692,11 @@ def bench_storage(args, servers: dict, run_id: str, work: Path) -> dict:
                 assert got.stat().st_size == size
             row["meter"] = meter.as_dict()
             out["minio"].append(row)
-            log(f"  minio rep {rep}: put_file {args.file_mb / total:.0f} MiB/s "
+            log(
+                f"  minio rep {rep}: put_file {args.file_mb / total:.0f} MiB/s "
                 f"(upload part {args.file_mb / row['upload_s']:.0f}), "
-                f"local_path {args.file_mb / row['download_s']:.0f} MiB/s")
+                f"local_path {args.file_mb / row['download_s']:.0f} MiB/s"
+            )
     finally:
         minio_mod.sha256_file = orig_sha
         with contextlib.suppress(Exception):
@@ -627,8 +725,11 @@ def sohoa_cmd() -> list[str]:
 
 def clean_env() -> dict[str, str]:
     """This environment less any SOHOA_* setting (each run sets its own)."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith("SOHOA_") or k.startswith("SOHOA_MINIO_")}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SOHOA_") or k.startswith("SOHOA_MINIO_")
+    }
 
 
 def bench_e2e(args, servers: dict, run_id: str, work: Path) -> dict:
@@ -643,16 +744,26 @@ def bench_e2e(args, servers: dict, run_id: str, work: Path) -> dict:
 
     batch = work / "e2e-batch"
     t0 = time.perf_counter()
-    manifest = generate_batch(batch, pages=args.e2e_pages, seed=args.seed,
-                              formats=("pdf_scanned", "tiff"), levels=("clean", "light"))
+    manifest = generate_batch(
+        batch,
+        pages=args.e2e_pages,
+        seed=args.seed,
+        formats=("pdf_scanned", "tiff"),
+        levels=("clean", "light"),
+    )
     pages = sum(len(f.pages) for f in manifest.files)
-    out: dict = {"files": len(manifest.files), "pages": pages,
-                 "generate_s": time.perf_counter() - t0, "workers": args.workers}
+    out: dict = {
+        "files": len(manifest.files),
+        "pages": pages,
+        "generate_s": time.perf_counter() - t0,
+        "workers": args.workers,
+    }
     log(f"e2e: {len(manifest.files)} files, {pages} pages")
 
     # --- embedded: in-process broker and worker threads (as workers/jobs.py ingest_batch)
-    settings = Settings(data_dir=work / "e2e-embedded", storage="", search="", broker="",
-                        workers=args.workers)
+    settings = Settings(
+        data_dir=work / "e2e-embedded", storage="", search="", broker="", workers=args.workers
+    )
     t0 = time.perf_counter()
     services = build_services(settings)
     setup_s = time.perf_counter() - t0
@@ -661,13 +772,21 @@ def bench_e2e(args, servers: dict, run_id: str, work: Path) -> dict:
         subs = submit_all(services, pool, list(expand_inputs([str(batch)])))
         wait_for(services, pool, subs, None)
     results = [outcome(services, s)[0] for s in subs]
-    embedded_pages = sum((outcome(services, s)[1].page_count if outcome(services, s)[1] else 0)
-                         for s in subs)
+    embedded_pages = sum(
+        (outcome(services, s)[1].page_count if outcome(services, s)[1] else 0) for s in subs
+    )
     services.index.close()
-    out["embedded"] = {"wall_s": meter.wall, "setup_s": setup_s, "pages": embedded_pages,
-                       "outcomes": results, "meter": meter.as_dict()}
-    log(f"  embedded: {embedded_pages} pages in {meter.wall:.1f} s "
-        f"({embedded_pages / meter.wall:.2f} pages/s), {results.count('ok')}/{len(results)} ok")
+    out["embedded"] = {
+        "wall_s": meter.wall,
+        "setup_s": setup_s,
+        "pages": embedded_pages,
+        "outcomes": results,
+        "meter": meter.as_dict(),
+    }
+    log(
+        f"  embedded: {embedded_pages} pages in {meter.wall:.1f} s "
+        f"({embedded_pages / meter.wall:.2f} pages/s), {results.count('ok')}/{len(results)} ok"
+    )
 
     # --- servers: `sohoa worker` (Dramatiq processes on Redis) + `sohoa ingest --json`
     broker = servers["SOHOA_BROKER"].rsplit("/", 1)[0] + f"/{args.redis_db}"
@@ -676,11 +795,15 @@ def bench_e2e(args, servers: dict, run_id: str, work: Path) -> dict:
         raise SystemExit(f"Redis db {args.redis_db} is not empty; pick another --redis-db")
     alias = f"{run_id}-e2e"
     bucket = f"{run_id}-e2e"
-    env = {**clean_env(),
-           "SOHOA_DATA_DIR": str(work / "e2e-server-data"),
-           "SOHOA_STORAGE": servers["SOHOA_STORAGE"].rsplit("/", 1)[0] + "/" + bucket,
-           "SOHOA_SEARCH": servers["SOHOA_SEARCH"], "SOHOA_SEARCH_INDEX": alias,
-           "SOHOA_BROKER": broker, "SOHOA_WORKERS": str(args.workers)}
+    env = {
+        **clean_env(),
+        "SOHOA_DATA_DIR": str(work / "e2e-server-data"),
+        "SOHOA_STORAGE": servers["SOHOA_STORAGE"].rsplit("/", 1)[0] + "/" + bucket,
+        "SOHOA_SEARCH": servers["SOHOA_SEARCH"],
+        "SOHOA_SEARCH_INDEX": alias,
+        "SOHOA_BROKER": broker,
+        "SOHOA_WORKERS": str(args.workers),
+    }
     from search.elastic import ElasticIndex
     from storage.minio import MinioStore
 
@@ -690,9 +813,14 @@ def bench_e2e(args, servers: dict, run_id: str, work: Path) -> dict:
     try:
         with worker_log.open("wb") as logf:
             t0 = time.perf_counter()
-            proc = subprocess.Popen([*sohoa_cmd(), "worker"], env=env, cwd=REPO,
-                                    start_new_session=True, stdout=logf,
-                                    stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [*sohoa_cmd(), "worker"],
+                env=env,
+                cwd=REPO,
+                start_new_session=True,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+            )
             while True:
                 text = worker_log.read_text(errors="replace")
                 if text.count("ready for action") >= args.workers:
@@ -705,17 +833,32 @@ def bench_e2e(args, servers: dict, run_id: str, work: Path) -> dict:
             runs = []
             for label in ("first", "again (all reused)"):
                 with Meter() as meter:
-                    done = subprocess.run([*sohoa_cmd(), "ingest", str(batch), "--json"],
-                                          env=env, cwd=REPO, capture_output=True, text=True,
-                                          timeout=3600)
+                    done = subprocess.run(
+                        [*sohoa_cmd(), "ingest", str(batch), "--json"],
+                        env=env,
+                        cwd=REPO,
+                        capture_output=True,
+                        text=True,
+                        timeout=3600,
+                    )
                 rows = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-                runs.append({"label": label, "wall_s": meter.wall, "returncode": done.returncode,
-                             "statuses": [row.get("status") for row in rows],
-                             "pages": sum(row.get("page_count") or 0 for row in rows
-                                          if row.get("status") == "ok"),
-                             "stderr_tail": done.stderr[-1500:], "meter": meter.as_dict()})
-                log(f"  sohoa ingest ({label}): {meter.wall:.1f} s, rc {done.returncode}, "
-                    f"{runs[-1]['statuses']}")
+                runs.append(
+                    {
+                        "label": label,
+                        "wall_s": meter.wall,
+                        "returncode": done.returncode,
+                        "statuses": [row.get("status") for row in rows],
+                        "pages": sum(
+                            row.get("page_count") or 0 for row in rows if row.get("status") == "ok"
+                        ),
+                        "stderr_tail": done.stderr[-1500:],
+                        "meter": meter.as_dict(),
+                    }
+                )
+                log(
+                    f"  sohoa ingest ({label}): {meter.wall:.1f} s, rc {done.returncode}, "
+                    f"{runs[-1]['statuses']}"
+                )
             out["server"] = runs
     finally:
         if proc is not None:
@@ -727,8 +870,9 @@ def bench_e2e(args, servers: dict, run_id: str, work: Path) -> dict:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        out["worker_log_tail"] = worker_log.read_text(errors="replace")[-3000:] \
-            if worker_log.exists() else ""
+        out["worker_log_tail"] = (
+            worker_log.read_text(errors="replace")[-3000:] if worker_log.exists() else ""
+        )
         with contextlib.suppress(Exception):
             ix = ElasticIndex(servers["SOHOA_SEARCH"], alias=alias)
             cleanup_elastic(ix.client, alias)
@@ -750,13 +894,21 @@ def servers_env() -> dict[str, str]:
     to servers, else from `scripts/services.sh up` (starts what is not running)."""
     names = ("SOHOA_SEARCH", "SOHOA_STORAGE", "SOHOA_BROKER")
     env = {k: os.environ.get(k, "") for k in names}
-    if (env["SOHOA_SEARCH"].startswith("http") and env["SOHOA_STORAGE"].startswith("minio")
-            and env["SOHOA_BROKER"].startswith("redis")):
+    if (
+        env["SOHOA_SEARCH"].startswith("http")
+        and env["SOHOA_STORAGE"].startswith("minio")
+        and env["SOHOA_BROKER"].startswith("redis")
+    ):
         return env
-    done = subprocess.run(["bash", str(REPO / "scripts" / "services.sh"), "up"],
-                          capture_output=True, text=True, timeout=1800, check=True)
-    for line in done.stdout.splitlines():
-        key, sep, value = line.strip().partition("=")
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "services.sh"), "up"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=True,
+    )
+    for line in done.stdout.splitlines():  # export KEY='VALUE' lines, made for eval
+        key, sep, value = (shlex.split(line) or [""])[-1].partition("=")
         if sep and key in names:
             env[key] = value
     return env
@@ -764,8 +916,9 @@ def servers_env() -> dict[str, str]:
 
 def _out(args: list[str]) -> str:
     try:
-        return subprocess.run(args, capture_output=True, text=True, timeout=30,
-                              cwd=REPO).stdout.strip()
+        return subprocess.run(
+            args, capture_output=True, text=True, timeout=30, cwd=REPO
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return ""
 
@@ -776,13 +929,16 @@ def versions(servers: dict) -> dict:
     v: dict = {}
     with contextlib.suppress(Exception):
         info = OpenSearch(hosts=[servers["SOHOA_SEARCH"]], timeout=10).info()
-        v["search_server"] = (f"{info['version'].get('distribution', 'elasticsearch')} "
-                              f"{info['version']['number']} (Lucene "
-                              f"{info['version'].get('lucene_version', '?')})")
+        v["search_server"] = (
+            f"{info['version'].get('distribution', 'elasticsearch')} "
+            f"{info['version']['number']} (Lucene "
+            f"{info['version'].get('lucene_version', '?')})"
+        )
     status = _out(["bash", "scripts/services/minio.sh", "status"])
     v["s3_server"] = status.split("(", 1)[1].split(",")[0] if "(" in status else status or "?"
-    v["redis_server"] = (_out(["redis-server", "--version"]).split(" sha=")[0]
-                         .replace("Redis server v=", "Redis "))
+    v["redis_server"] = (
+        _out(["redis-server", "--version"]).split(" sha=")[0].replace("Redis server v=", "Redis ")
+    )
     v["sqlite"] = sqlite3.sqlite_version
     v["packages"] = {}
     for name in ("opensearch-py", "minio", "dramatiq", "redis", "pydantic", "urllib3"):
@@ -799,10 +955,13 @@ def code_state() -> dict:
         for path in sorted((REPO / package).rglob("*.py")):
             digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
     head = _out(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
-    dirty = bool(_out(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                       *PRODUCT_PACKAGES]))
-    return {"git": head + (" (uncommitted changes)" if dirty else ""),
-            "sources": digest.hexdigest()[:12]}
+    dirty = bool(
+        _out(["git", "status", "--porcelain", "--untracked-files=no", "--", *PRODUCT_PACKAGES])
+    )
+    return {
+        "git": head + (" (uncommitted changes)" if dirty else ""),
+        "sources": digest.hexdigest()[:12],
+    }
 
 
 class LoadSampler(threading.Thread):
@@ -842,10 +1001,13 @@ def fmt_rate(x: float | None, digits: int = 0) -> str:
 def render_section(r: dict) -> str:
     m, v = r["machine"], r["versions"]
     lines = [
-        SECTION_TITLE, "",
+        SECTION_TITLE,
+        "",
         f"_Written by `bench/services.py` on {r['date']}. Do not edit these numbers by hand: "
-        "rerun the command._", "",
-        "### Machine, versions, conditions", "",
+        "rerun the command._",
+        "",
+        "### Machine, versions, conditions",
+        "",
         f"- CPU: {m['cpu']}, {m['cores']} cores; RAM {m['ram']}; {m['os']}",
         f"- sohoa git {r['code_start']['git']} (sources {r['code_start']['sources']}); "
         f"Python {m['python']}; SQLite {v['sqlite']}; "
@@ -863,7 +1025,8 @@ def render_section(r: dict) -> str:
     if r["code_start"] != r["code_end"]:
         lines[-1:-1] = [
             f"- **The product code changed during the run** (at start {r['code_start']}, at end "
-            f"{r['code_end']}): parts run later may have used the newer code; rerun."]
+            f"{r['code_end']}): parts run later may have used the newer code; rerun."
+        ]
     if r.get("search"):
         lines += render_search(r["search"], r["args"])
     if r.get("storage"):
@@ -894,15 +1057,21 @@ def render_conditions(r: dict) -> list[str]:
         parts.append(("end to end: embedded", e["embedded"]["meter"]))
     for run in e.get("server", []):
         parts.append((f"end to end: servers, {run['label']}", run["meter"]))
-    lines = ["### Run conditions", "",
-             "CPU seconds during each part: this bench process (with its child processes), and "
-             "every other process on the machine — the servers and `sohoa worker` processes "
-             "are in that column, and so is unrelated work.", "",
-             "| part | wall s | bench CPU s | other processes CPU s | load at start |",
-             "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "### Run conditions",
+        "",
+        "CPU seconds during each part: this bench process (with its child processes), and "
+        "every other process on the machine — the servers and `sohoa worker` processes "
+        "are in that column, and so is unrelated work.",
+        "",
+        "| part | wall s | bench CPU s | other processes CPU s | load at start |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for name, m in parts:
-        lines.append(f"| {name} | {m['wall_s']:.1f} | {m['cpu_s']:.1f} | {m['others_cpu_s']:.1f} "
-                     f"| {m.get('load_at_start') or 0:.2f} |")
+        lines.append(
+            f"| {name} | {m['wall_s']:.1f} | {m['cpu_s']:.1f} | {m['others_cpu_s']:.1f} "
+            f"| {m.get('load_at_start') or 0:.2f} |"
+        )
     return lines + [""]
 
 
@@ -910,17 +1079,22 @@ def render_search(s: dict, a: dict) -> list[str]:
     names = {"sqlite": "SqliteIndex (SQLite)", "elastic": "ElasticIndex (OpenSearch)"}
     kinds = s["query_kinds"]
     lines = [
-        "### Search backends", "",
+        "### Search backends",
+        "",
         f"Generated records (fixed seed {a['seed']}): 1–3 pages of 150–400 words of the seed "
         "prose (`corpus/seeds`, the first page with an ND30 header), metadata set (30 "
         "organs, 8 types, dates 2015–2024, 150 signers, 30 % needs_review, 20 % in a dossier). "
         f"Indexed with `index.index(batch)`, {s['batch']:,} documents per batch; only the "
         "index() call is timed (making the documents is not). The larger size adds documents "
         "to the smaller one."
-        + (f" Before its first size the search server indexed {s['server_warmup']:,} "
-           "throwaway documents into a scratch index, untimed (JIT warm-up: a freshly started "
-           "server otherwise spends its first thousands of documents compiling)."
-           if s.get("server_warmup") else ""), "",
+        + (
+            f" Before its first size the search server indexed {s['server_warmup']:,} "
+            "throwaway documents into a scratch index, untimed (JIT warm-up: a freshly started "
+            "server otherwise spends its first thousands of documents compiling)."
+            if s.get("server_warmup")
+            else ""
+        ),
+        "",
         "| backend | docs | written by | docs/s | first → last batch docs/s | seconds | "
         "CPU s / 1000 docs (bench process · server) |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
@@ -932,43 +1106,52 @@ def render_search(s: dict, a: dict) -> list[str]:
                 x = st.get(m)
                 if not x:
                     continue
-                label = "`index()`" if m == "index" else \
-                    "insert-only (same rows, no per-doc delete)"
+                label = (
+                    "`index()`" if m == "index" else "insert-only (same rows, no per-doc delete)"
+                )
                 if m == "index" and st.get("switched_at") is not None:
                     label += f" (docs {st['start']:,}–{st['switched_at']:,})"
                 cpu = "–"
                 total_docs = st["stop"] - st["start"]
                 if backend == "elastic" and st.get("server_cpu_s") is not None:
-                    cpu = (f"{st['client_cpu_s'] / total_docs * 1000:.2f} · "
-                           f"{st['server_cpu_s'] / total_docs * 1000:.2f}")
+                    cpu = (
+                        f"{st['client_cpu_s'] / total_docs * 1000:.2f} · "
+                        f"{st['server_cpu_s'] / total_docs * 1000:.2f}"
+                    )
                 elif backend == "sqlite" and not st.get("insert-only"):
                     cpu = f"{st['client_cpu_s'] / total_docs * 1000:.2f} · –"
                 lines.append(
                     f"| {names[backend]} | {span} | {label} | {x['docs_per_s']:,.0f} | "
                     f"{x['first_batch_docs_per_s']:,.0f} → {x['last_batch_docs_per_s']:,.0f} | "
-                    f"{x['s']:.1f} | {cpu} |")
-    lines += ["", f"Queries: {s['queries_planned']} planned per set ({kinds['folded']} folded "
-              f"without accents, {kinds['accented']} accented, {kinds['filtered']} with a "
-              "filter on type / year / organ / needs_review), 1–4 consecutive words of the "
-              "seed prose plus a few fixed ones (`quyet dinh so hoa`, `cải cách hành chính`, …), "
-              f"in a fixed shuffled order, `index.search(q, limit=10)` after {a['warmup']} "
-              f"warm-up queries. A set stops after {a['query_budget']:.0f} s once "
-              f"{a['min_queries']} queries have run. The seed prose is ~9,000 words, so most "
-              "queries match a large share of the documents (median hits column): a hard case "
-              "for ranking all matches and counting facets over them. Both backends rank every "
-              "match and count totals and facets exactly: SqliteIndex from term postings and "
-              "per-document columns stored in SQLite, scored with numpy; ElasticIndex with two "
-              "searches in one `msearch`, run side by side by the server: the ranked page of "
-              "hits (top-k, no count), and the total with the facet counts (filter context).",
-              "",
-              "| backend | docs | queries | p50 ms | p95 ms | max ms | p95 folded · accented "
-              "· filtered | median hits | p95 by share of docs matched (n) | "
-              "mean ms per query, by part |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+                    f"{x['s']:.1f} | {cpu} |"
+                )
+    lines += [
+        "",
+        f"Queries: {s['queries_planned']} planned per set ({kinds['folded']} folded "
+        f"without accents, {kinds['accented']} accented, {kinds['filtered']} with a "
+        "filter on type / year / organ / needs_review), 1–4 consecutive words of the "
+        "seed prose plus a few fixed ones (`quyet dinh so hoa`, `cải cách hành chính`, …), "
+        f"in a fixed shuffled order, `index.search(q, limit=10)` after {a['warmup']} "
+        f"warm-up queries. A set stops after {a['query_budget']:.0f} s once "
+        f"{a['min_queries']} queries have run. The seed prose is ~9,000 words, so most "
+        "queries match a large share of the documents (median hits column): a hard case "
+        "for ranking all matches and counting facets over them. Both backends rank every "
+        "match and count totals and facets exactly: SqliteIndex from term postings and "
+        "per-document columns stored in SQLite, scored with numpy; ElasticIndex with two "
+        "searches in one `msearch`, run side by side by the server: the ranked page of "
+        "hits (top-k, no count), and the total with the facet counts (filter context).",
+        "",
+        "| backend | docs | queries | p50 ms | p95 ms | max ms | p95 folded · accented "
+        "· filtered | median hits | p95 by share of docs matched (n) | "
+        "mean ms per query, by part |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
     for backend, res in s["backends"].items():
         for size, q in res["queries"].items():
-            bk = " · ".join(f"{q['by_kind'][k]['p95']:.0f}" if k in q["by_kind"] else "–"
-                            for k in ("folded", "accented", "filtered"))
+            bk = " · ".join(
+                f"{q['by_kind'][k]['p95']:.0f}" if k in q["by_kind"] else "–"
+                for k in ("folded", "accented", "filtered")
+            )
             parts = q["parts_mean_ms"]
             if backend == "sqlite":
                 rest = q["mean"] - sum(parts.values())
@@ -981,37 +1164,54 @@ def render_search(s: dict, a: dict) -> list[str]:
                 rt, server = parts.get("round trip", 0.0), parts.get("server (took)", 0.0)
                 split = f"server `took` {server:.0f} (p95 {q.get('took_p95', 0):.0f}"
                 if "server hits (took)" in parts:
-                    split += (f"; hits {parts['server hits (took)']:.0f}, facets "
-                              f"{parts['server facets (took)']:.0f}, run side by side")
-                split += (f"); HTTP + JSON {rt - server:.0f}; "
-                          f"Python hits / snippets {q['mean'] - rt:.0f}")
+                    split += (
+                        f"; hits {parts['server hits (took)']:.0f}, facets "
+                        f"{parts['server facets (took)']:.0f}, run side by side"
+                    )
+                split += (
+                    f"); HTTP + JSON {rt - server:.0f}; Python hits / snippets {q['mean'] - rt:.0f}"
+                )
             n = f"{q['n']}" + (f" of {q['planned']} (budget)" if q["n"] < q["planned"] else "")
-            share = " · ".join(f"{k}: {v['p95']:.0f} ({v['n']})"
-                               for k, v in q.get("by_share", {}).items())
-            lines.append(f"| {names[backend]} | {int(size):,} | {n} | {q['p50']:.1f} | "
-                         f"{q['p95']:.1f} | {q['max']:.1f} | {bk} | {q['median_total']:,.0f} | "
-                         f"{share} | {split} |")
-    lines += ["", "`rebuild()` of the first size (documents made beforehand, in a list):", "",
-              "| backend | docs | seconds | docs/s | note |", "| --- | ---: | ---: | ---: | --- |"]
+            share = " · ".join(
+                f"{k}: {v['p95']:.0f} ({v['n']})" for k, v in q.get("by_share", {}).items()
+            )
+            lines.append(
+                f"| {names[backend]} | {int(size):,} | {n} | {q['p50']:.1f} | "
+                f"{q['p95']:.1f} | {q['max']:.1f} | {bk} | {q['median_total']:,.0f} | "
+                f"{share} | {split} |"
+            )
+    lines += [
+        "",
+        "`rebuild()` of the first size (documents made beforehand, in a list):",
+        "",
+        "| backend | docs | seconds | docs/s | note |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
     for backend, res in s["backends"].items():
         rb = res.get("rebuild")
         if not rb:
             continue
         if rb["interrupted"]:
-            lines.append(f"| {names[backend]} | {rb['docs']:,} | > {rb['s']:.0f} | "
-                         f"< {rb['yielded'] / rb['s']:,.0f} | interrupted by the bench after "
-                         f"{rb['s']:.0f} s with {rb['yielded']:,} documents read; rolled back, "
-                         f"{rb['count_after']:,} still indexed |")
+            lines.append(
+                f"| {names[backend]} | {rb['docs']:,} | > {rb['s']:.0f} | "
+                f"< {rb['yielded'] / rb['s']:,.0f} | interrupted by the bench after "
+                f"{rb['s']:.0f} s with {rb['yielded']:,} documents read; rolled back, "
+                f"{rb['count_after']:,} still indexed |"
+            )
         else:
-            lines.append(f"| {names[backend]} | {rb['docs']:,} | {rb['s']:.1f} | "
-                         f"{rb['docs'] / rb['s']:,.0f} | {rb['count_after']:,} indexed after |")
+            lines.append(
+                f"| {names[backend]} | {rb['docs']:,} | {rb['s']:.1f} | "
+                f"{rb['docs'] / rb['s']:,.0f} | {rb['count_after']:,} indexed after |"
+            )
     sizes = []
     for res in s["backends"].values():
         if res.get("db_mib"):
             sizes.append(f"SQLite file {res['db_mib']:,.0f} MiB")
         if res.get("index_mib"):
-            sizes.append(f"OpenSearch index {res['index_mib']:,.0f} MiB "
-                         f"({res.get('lucene_docs', 0):,} Lucene documents)")
+            sizes.append(
+                f"OpenSearch index {res['index_mib']:,.0f} MiB "
+                f"({res.get('lucene_docs', 0):,} Lucene documents)"
+            )
     if sizes:
         lines += ["", f"At {max(s['sizes']):,} documents: " + "; ".join(sizes) + "."]
     return lines + [""]
@@ -1020,22 +1220,26 @@ def render_search(s: dict, a: dict) -> list[str]:
 def render_storage(st: dict) -> list[str]:
     mib = st["mib"]
     lines = [
-        "### Object store", "",
+        "### Object store",
+        "",
         f"One {mib} MiB file of random bytes (in the page cache: written just before), key "
         f"`originals/<sha256>`, {len(st['minio'])} run(s) each; best run shown. "
         f"`MinioStore.put_file` = SHA-256 of the file + streaming multipart upload "
         f"({st['part_mib']:.0f} MiB parts) + the stored object read back and hashed again "
         "(verification): the MiB/s of put_file counts all three. `LocalStore.put_file` = copy "
-        "into a temp file, fsync, rename (no hash: the key is new).", "",
-        "| store | operation | seconds | MiB/s |", "| --- | --- | ---: | ---: |",
+        "into a temp file, fsync, rename (no hash: the key is new).",
+        "",
+        "| store | operation | seconds | MiB/s |",
+        "| --- | --- | ---: | ---: |",
     ]
     best = min(st["minio"], key=lambda x: x["put_file_s"])
-    rows = [("S3 (MinioStore → versitygw)", "`put_file` total", best["put_file_s"]),
-            ("", "… SHA-256 of the local file", best["hash_s"]),
-            ("", "… multipart upload", best["upload_s"]),
-            ("", "… read back + SHA-256 (verification)", best["verify_s"]),
-            ("", "`local_path` (download to a temp file)",
-             min(x["download_s"] for x in st["minio"]))]
+    rows = [
+        ("S3 (MinioStore → versitygw)", "`put_file` total", best["put_file_s"]),
+        ("", "… SHA-256 of the local file", best["hash_s"]),
+        ("", "… multipart upload", best["upload_s"]),
+        ("", "… read back + SHA-256 (verification)", best["verify_s"]),
+        ("", "`local_path` (download to a temp file)", min(x["download_s"] for x in st["minio"])),
+    ]
     bl = min(st["local"], key=lambda x: x["put_file_s"])
     rows.append(("LocalStore (folder)", "`put_file` (copy + fsync + rename)", bl["put_file_s"]))
     rows.append(("", "`local_path`", None))
@@ -1046,15 +1250,20 @@ def render_storage(st: dict) -> list[str]:
             lines.append(f"| {name} | {op} | {secs:.2f} | {mib / secs:,.0f} |")
     all_runs = ", ".join(f"{mib / x['put_file_s']:.0f}" for x in st["minio"])
     local_runs = ", ".join(f"{mib / x['put_file_s']:.0f}" for x in st["local"])
-    lines += ["", f"All runs, put_file MiB/s: S3 {all_runs}; local {local_runs}. "
-              f"SHA-256 of the file alone: {mib / st['local_sha256_s']:,.0f} MiB/s.", ""]
+    lines += [
+        "",
+        f"All runs, put_file MiB/s: S3 {all_runs}; local {local_runs}. "
+        f"SHA-256 of the file alone: {mib / st['local_sha256_s']:,.0f} MiB/s.",
+        "",
+    ]
     return lines
 
 
 def render_e2e(e: dict) -> list[str]:
     emb = e["embedded"]
     lines = [
-        "### End to end: embedded vs servers", "",
+        "### End to end: embedded vs servers",
+        "",
         f"The same {e['pages']} generated scanned pages ({e['files']} files, `generate_batch` "
         "formats pdf_scanned + tiff, levels clean + light, one page turned 90°). Embedded: "
         f"`build_services` + `WorkerPool(threads={e['workers']})` + `submit_all` + `wait_for` in "
@@ -1064,7 +1273,8 @@ def render_e2e(e: dict) -> list[str]:
         "then `sohoa ingest DIR --json` as a subprocess, wall clock (includes that process's "
         "start-up); the second ingest of the same folder (all reused) shows that fixed cost.",
         "",
-        "| run | pages | seconds | pages/s | result |", "| --- | ---: | ---: | ---: | --- |",
+        "| run | pages | seconds | pages/s | result |",
+        "| --- | ---: | ---: | ---: | --- |",
         f"| embedded (in-process broker, {e['workers']} threads) | {emb['pages']} | "
         f"{emb['wall_s']:.1f} | {emb['pages'] / emb['wall_s']:.2f} | "
         f"{emb['outcomes'].count('ok')}/{len(emb['outcomes'])} ok |",
@@ -1072,15 +1282,24 @@ def render_e2e(e: dict) -> list[str]:
     for run in e.get("server", []):
         ok = run["statuses"].count("ok")
         reused = run["statuses"].count("reused")
-        result = f"{ok} ok" + (f", {reused} reused" if reused else "") + \
-            f" of {len(run['statuses'])}, exit {run['returncode']}"
+        result = (
+            f"{ok} ok"
+            + (f", {reused} reused" if reused else "")
+            + f" of {len(run['statuses'])}, exit {run['returncode']}"
+        )
         pages = run["pages"] or e["pages"]
         rate = f"{run['pages'] / run['wall_s']:.2f}" if run["pages"] else "–"
-        lines.append(f"| servers: `sohoa ingest` {run['label']} | {pages if run['pages'] else '–'}"
-                     f" | {run['wall_s']:.1f} | {rate} | {result} |")
-    lines += ["", f"`sohoa worker` took {e.get('server_worker_ready_s', 0):.1f} s to be ready "
-              f"(not in the times above). Embedded set-up (`build_services`) "
-              f"{emb['setup_s']:.2f} s, also outside.", ""]
+        lines.append(
+            f"| servers: `sohoa ingest` {run['label']} | {pages if run['pages'] else '–'}"
+            f" | {run['wall_s']:.1f} | {rate} | {result} |"
+        )
+    lines += [
+        "",
+        f"`sohoa worker` took {e.get('server_worker_ready_s', 0):.1f} s to be ready "
+        f"(not in the times above). Embedded set-up (`build_services`) "
+        f"{emb['setup_s']:.2f} s, also outside.",
+        "",
+    ]
     return lines
 
 
@@ -1094,53 +1313,70 @@ def targets(r: dict) -> list[str]:
             if backend == "elastic" and rates:
                 worst = min(rates)
                 verdict = "**met**" if worst >= 2000 else "**missed**"
-                out.append(f"Bulk indexing ≥ 2,000 docs/s (OpenSearch): {verdict}: "
-                           + ", ".join(f"{x:,.0f}" for x in rates)
-                           + " docs/s through `ElasticIndex.index()` on this machine.")
+                out.append(
+                    f"Bulk indexing ≥ 2,000 docs/s (OpenSearch): {verdict}: "
+                    + ", ".join(f"{x:,.0f}" for x in rates)
+                    + " docs/s through `ElasticIndex.index()` on this machine."
+                )
             if backend == "sqlite":
-                curve = [(b["at"], b["docs"] / b["s"]) for st in res["stages"]
-                         for b in st["batches"] if b["method"] == "index"]
+                curve = [
+                    (b["at"], b["docs"] / b["s"])
+                    for st in res["stages"]
+                    for b in st["batches"]
+                    if b["method"] == "index"
+                ]
                 sw = [st for st in res["stages"] if st.get("switched_at") is not None]
-                ins = [st["insert-only"]["docs_per_s"] for st in res["stages"]
-                       if st.get("insert-only")]
-                shown = curve if len(curve) <= 4 else [curve[0], curve[len(curve) // 2],
-                                                       curve[-1]]
+                ins = [
+                    st["insert-only"]["docs_per_s"] for st in res["stages"] if st.get("insert-only")
+                ]
+                shown = curve if len(curve) <= 4 else [curve[0], curve[len(curve) // 2], curve[-1]]
                 at = ", ".join(f"{r:,.0f} docs/s at {n:,} docs" for n, r in shown)
                 if sw:
                     out.append(
                         f"SQLite `index()` slows down as the index grows ({at}): it could not "
                         "reach the sizes in the time budget, so the rest was written "
                         "insert-only (the same rows without the per-document delete: "
-                        + ", ".join(f"{x:,.0f}" for x in ins) + " docs/s). No numeric target "
-                        "for SQLite bulk.")
+                        + ", ".join(f"{x:,.0f}" for x in ins)
+                        + " docs/s). No numeric target "
+                        "for SQLite bulk."
+                    )
                 elif curve:
-                    out.append(f"SQLite `index()` (no numeric target): {at}, "
-                               "all through `index()`.")
+                    out.append(
+                        f"SQLite `index()` (no numeric target): {at}, all through `index()`."
+                    )
             big = max(s["sizes"])
             q = res["queries"].get(big) or res["queries"].get(str(big))
             if q:
                 verdict = "**met**" if q["p95"] <= 50 else "**missed**"
-                out.append(f"Search p95 ≤ 50 ms at {big:,} documents, {name}: {verdict} "
-                           f"(p95 {q['p95']:.0f} ms, p50 {q['p50']:.0f} ms over {q['n']} "
-                           f"queries).")
+                out.append(
+                    f"Search p95 ≤ 50 ms at {big:,} documents, {name}: {verdict} "
+                    f"(p95 {q['p95']:.0f} ms, p50 {q['p50']:.0f} ms over {q['n']} "
+                    f"queries)."
+                )
     e = r.get("e2e")
     if e and e.get("server"):
         emb = e["embedded"]["pages"] / e["embedded"]["wall_s"]
         first = e["server"][0]
         if first["pages"]:
             srv = first["pages"] / first["wall_s"]
-            out.append(f"End to end (no numeric target): servers {srv:.2f} pages/s vs embedded "
-                       f"{emb:.2f} pages/s with {e['workers']} workers "
-                       f"({srv / emb:.2f}×; OCR-bound on {r['machine']['cores']} cores).")
+            out.append(
+                f"End to end (no numeric target): servers {srv:.2f} pages/s vs embedded "
+                f"{emb:.2f} pages/s with {e['workers']} workers "
+                f"({srv / emb:.2f}×; OCR-bound on {r['machine']['cores']} cores)."
+            )
     st = r.get("storage")
     if st:
         best = min(st["minio"], key=lambda x: x["put_file_s"])
         s3 = st["mib"] / best["put_file_s"]
-        out.append(f"Object store (no numeric target): S3 put_file {s3:.0f}"
-                   f" MiB/s including the verification read, local "
-                   f"{st['mib'] / min(x['put_file_s'] for x in st['local']):.0f} MiB/s.")
-    out.append("Numbers from a shared, busy machine (see the load average): rates move with "
-               "the load; rerun for a comparison.")
+        out.append(
+            f"Object store (no numeric target): S3 put_file {s3:.0f}"
+            f" MiB/s including the verification read, local "
+            f"{st['mib'] / min(x['put_file_s'] for x in st['local']):.0f} MiB/s."
+        )
+    out.append(
+        "Numbers from a shared, busy machine (see the load average): rates move with "
+        "the load; rerun for a comparison."
+    )
     return out
 
 
@@ -1148,12 +1384,17 @@ def write_docs(path: Path, section: str) -> None:
     """Replace only our section (from its heading to the next `## `), or append it."""
     import re
 
-    text = path.read_text(encoding="utf-8") if path.exists() else (
-        "# Benchmarks\n\nMeasured numbers, each section written by the bench script it names "
-        "(see `bench/README.md`). DESIGN §8 lists the targets.\n")
+    text = (
+        path.read_text(encoding="utf-8")
+        if path.exists()
+        else (
+            "# Benchmarks\n\nMeasured numbers, each section written by the bench script it names "
+            "(see `bench/README.md`). DESIGN §8 lists the targets.\n"
+        )
+    )
     start = text.find(SECTION_TITLE + "\n")
     if start >= 0:
-        nxt = re.search(r"^## ", text[start + len(SECTION_TITLE):], re.M)
+        nxt = re.search(r"^## ", text[start + len(SECTION_TITLE) :], re.M)
         end = start + len(SECTION_TITLE) + nxt.start() if nxt else len(text)
         text = text[:start] + section.rstrip("\n") + "\n" + ("\n" if nxt else "") + text[end:]
     else:
@@ -1166,24 +1407,42 @@ def write_docs(path: Path, section: str) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--quick", action="store_true",
-                   help="small run: sizes 1000 5000, 60 queries, 20 MiB file, 4 pages")
-    p.add_argument("--sizes", type=int, nargs="+", default=None,
-                   help="index sizes (default 10000 100000)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small run: sizes 1000 5000, 60 queries, 20 MiB file, 4 pages",
+    )
+    p.add_argument(
+        "--sizes", type=int, nargs="+", default=None, help="index sizes (default 10000 100000)"
+    )
     p.add_argument("--batch", type=int, default=1000, help="documents per index() call")
-    p.add_argument("--backends", nargs="+", default=["elastic", "sqlite"],
-                   choices=["sqlite", "elastic"])
+    p.add_argument(
+        "--backends", nargs="+", default=["elastic", "sqlite"], choices=["sqlite", "elastic"]
+    )
     p.add_argument("--queries", type=int, default=None, help="queries per set (default 300)")
     p.add_argument("--warmup", type=int, default=10)
-    p.add_argument("--server-warmup", type=int, default=20_000,
-                   help="throwaway documents indexed (untimed) before the first size; 0: none")
-    p.add_argument("--query-budget", type=float, default=None,
-                   help="seconds per query set before it stops (default 60)")
+    p.add_argument(
+        "--server-warmup",
+        type=int,
+        default=20_000,
+        help="throwaway documents indexed (untimed) before the first size; 0: none",
+    )
+    p.add_argument(
+        "--query-budget",
+        type=float,
+        default=None,
+        help="seconds per query set before it stops (default 60)",
+    )
     p.add_argument("--min-queries", type=int, default=20)
-    p.add_argument("--rebuild-budget", type=float, default=None,
-                   help="seconds before SqliteIndex.rebuild() is interrupted (default 45)")
+    p.add_argument(
+        "--rebuild-budget",
+        type=float,
+        default=None,
+        help="seconds before SqliteIndex.rebuild() is interrupted (default 45)",
+    )
     p.add_argument("--skip-rebuild", action="store_true")
     p.add_argument("--file-mb", type=int, default=None, help="object store file, MiB (200)")
     p.add_argument("--storage-reps", type=int, default=None, help="runs per store (2)")
@@ -1195,14 +1454,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "services")
     p.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
     p.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
-    p.add_argument("--from-results", type=Path, metavar="RESULTS_JSON",
-                   help="measure nothing: rewrite the docs section from a results.json")
+    p.add_argument(
+        "--from-results",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure nothing: rewrite the docs section from a results.json",
+    )
     args = p.parse_args(argv)
     quick = args.quick
-    defaults = {"sizes": [1000, 5000] if quick else [10_000, 100_000],
-                "queries": 60 if quick else 300, "query_budget": 20 if quick else 60,
-                "rebuild_budget": 20 if quick else 45, "file_mb": 20 if quick else 200,
-                "storage_reps": 1 if quick else 2, "e2e_pages": 4 if quick else 12}
+    defaults = {
+        "sizes": [1000, 5000] if quick else [10_000, 100_000],
+        "queries": 60 if quick else 300,
+        "query_budget": 20 if quick else 60,
+        "rebuild_budget": 20 if quick else 45,
+        "file_mb": 20 if quick else 200,
+        "storage_reps": 1 if quick else 2,
+        "e2e_pages": 4 if quick else 12,
+    }
     for k, v in defaults.items():
         if getattr(args, k) is None:
             setattr(args, k, v)
@@ -1232,11 +1500,15 @@ def main(argv: list[str] | None = None) -> int:
     log("servers: " + ", ".join(f"{k}={v.split('@')[-1]}" for k, v in servers.items()))
     report: dict = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": shlex.join([".venv/bin/python", "bench/services.py",
-                               *(sys.argv[1:] if argv is None else argv)]),
+        "command": shlex.join(
+            [".venv/bin/python", "bench/services.py", *(sys.argv[1:] if argv is None else argv)]
+        ),
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "run_id": run_id, "load_start": load_start, "versions": versions(servers),
-        "machine": machine_info(), "python": platform.python_version(),
+        "run_id": run_id,
+        "load_start": load_start,
+        "versions": versions(servers),
+        "machine": machine_info(),
+        "python": platform.python_version(),
     }
     work = Path(tempfile.mkdtemp(prefix="sohoa-bench-services-"))
     try:
@@ -1257,12 +1529,17 @@ def main(argv: list[str] | None = None) -> int:
     peak = report["load_sampled"]["max"]
     report["load_note"] = (
         f"Sampled every 5 s: mean {report['load_sampled']['mean']:.2f}, max {peak:.2f}. "
-        + (f"The machine was busy with other work during the run (other benchmarks and tests "
-           f"share these {cores} cores): every figure here is lower than on an idle machine, "
-           "the latencies most; see *Run conditions*." if peak > cores * 0.75
-           else "The machine was mostly idle."))
-    (out / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=1,
-                                                 default=str), encoding="utf-8")
+        + (
+            f"The machine was busy with other work during the run (other benchmarks and tests "
+            f"share these {cores} cores): every figure here is lower than on an idle machine, "
+            "the latencies most; see *Run conditions*."
+            if peak > cores * 0.75
+            else "The machine was mostly idle."
+        )
+    )
+    (out / "results.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
     section = render_section(json.loads(json.dumps(report, default=str)))
     if not args.no_docs:
         write_docs(args.docs, section)

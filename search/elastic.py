@@ -26,6 +26,7 @@ from typing import Any
 from schemas.errors import IndexDamaged, SohoaError
 from schemas.fields import METADATA_FIELDS
 from schemas.models import Document
+from schemas.redact import redact_url
 from schemas.text import fold, nfc
 from search.base import (
     EXACT_BOOST,
@@ -145,26 +146,51 @@ def _status(error: Exception) -> Any:
     return getattr(error, "status_code", None) or getattr(meta, "status", None)
 
 
+# The clients log every failed request as a WARNING with its traceback, once per retry: a
+# server that is down gave a screenful per command. Our own error says it once (app/logs.py).
+for _name in ("opensearch", "elasticsearch", "elastic_transport"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+PROBE_TIMEOUT_S = 10  # the first request: a server that is not there is said at once
+REQUEST_TIMEOUT_S = 30
+REQUEST_RETRIES = 3  # once it answered: a busy server (timeouts) is asked again
+
+
 def make_client(url: str) -> Any:
     """A client for the server at `url`: opensearch-py for OpenSearch, the official
     elasticsearch client (of the server's major version) for Elasticsearch."""
     from opensearchpy import OpenSearch
 
-    probe = OpenSearch(hosts=[url], timeout=30, max_retries=3, retry_on_timeout=True)
+    probe = OpenSearch(hosts=[url], timeout=PROBE_TIMEOUT_S, max_retries=0)
     try:
         info = probe.info()
     except Exception as e:
-        raise SearchBackendError(f"search server at {url} cannot be reached: {e}") from e
+        reason = str(e).split(" caused by: ")[0]  # the client repeats the cause after it
+        raise SearchBackendError(
+            f"search server at {redact_url(url)} cannot be reached: {redact_url(reason)}"
+        ) from e
+    finally:
+        probe.close()
     if info.get("version", {}).get("distribution") == "opensearch":
-        return probe
+        return OpenSearch(
+            hosts=[url],
+            timeout=REQUEST_TIMEOUT_S,
+            max_retries=REQUEST_RETRIES,
+            retry_on_timeout=True,
+        )
     from elasticsearch import Elasticsearch  # pinned by the operator to the server's major
 
-    return Elasticsearch(url, request_timeout=30, max_retries=3, retry_on_timeout=True)
+    return Elasticsearch(
+        url,
+        request_timeout=REQUEST_TIMEOUT_S,
+        max_retries=REQUEST_RETRIES,
+        retry_on_timeout=True,
+    )
 
 
 class ElasticIndex:
     def __init__(self, url: str, alias: str = ALIAS, client: Any = None) -> None:
-        self.url = url
+        self.url = redact_url(url)  # shown in messages: never its credentials
         self.alias = alias
         self.client = client or make_client(url)
         # Why the alias cannot be used (None: it can); `rebuild()` makes it anew.

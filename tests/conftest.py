@@ -1,4 +1,6 @@
+import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -7,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from schemas.redact import redact_url
 
 # Tesseract is started by our workers with one thread each; tests run the same way.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -38,6 +42,12 @@ def unprivileged() -> list[str]:
 def run_cli(data_dir: Path, *args: str, timeout_s: float = 600) -> subprocess.CompletedProcess:
     """Run `sohoa` as a user would, in its own process."""
     return cli_with_env({**os.environ, "SOHOA_DATA_DIR": str(data_dir)}, *args, timeout_s=timeout_s)
+
+
+def search_hits(result: subprocess.CompletedProcess) -> list[dict]:
+    """The hits of `sohoa search --json`: one JSON object with total, hits and facets."""
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["hits"]
 
 
 def cli_with_env(
@@ -75,6 +85,14 @@ def worker_process(env: dict[str, str], log_path: Path) -> Iterator[subprocess.P
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the servers is `slow` (make test-fast leaves it out), whatever its
+    file says. Fixtures that ask for them only for some parameters mark those parameters."""
+    for item in items:
+        if "servers" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def bad_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from corpus import make_bad_inputs
@@ -97,10 +115,20 @@ def servers() -> dict[str, str]:
     )
     if result.returncode != 0:
         pytest.fail(f"scripts/services.sh up failed:\n{result.stdout}\n{result.stderr}", False)
-    settings = dict(
-        line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("SOHOA_")
-    )
+    settings = exported(result.stdout)
     for key in ("SOHOA_SEARCH", "SOHOA_STORAGE", "SOHOA_BROKER"):
         if key not in settings:
-            pytest.fail(f"scripts/services.sh up printed no {key}:\n{result.stdout}", False)
+            shown = redact_url(result.stdout)
+            pytest.fail(f"scripts/services.sh up printed no {key}:\n{shown}", False)
+    return settings
+
+
+def exported(script_output: str) -> dict[str, str]:
+    """The `export KEY='VALUE'` lines that `scripts/services.sh up` prints for eval."""
+    settings = {}
+    for line in script_output.splitlines():
+        words = shlex.split(line)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, value = words[1].split("=", 1)
+            settings[key] = value
     return settings

@@ -10,6 +10,9 @@ from corpus.metrics import words
 from pipeline.load import ImagePage
 from pipeline.page import process_scanned_page
 
+# slow (pyproject): OCR of many pages per degradation level (> 40 s each)
+pytestmark = pytest.mark.slow
+
 PAGES_PER_LEVEL = 8  # about 3,500 words: enough for a mean that a single slip cannot swing
 
 

@@ -44,7 +44,7 @@ class Install:
         return cli_with_env(self.env, "audit", "verify", *args, timeout_s=120)
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.slow)])  # s3: servers
 def install(request: pytest.FixtureRequest, tmp_path: Path) -> Install:
     storage = ""
     if request.param == "s3":

@@ -162,6 +162,7 @@ def bomb_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, str,
     return (*run_limited(data_dir, "ingest", str(folder), "--json"), data_dir)
 
 
+@pytest.mark.slow  # `bomb_batch`: ~70 s
 def test_every_bomb_is_a_too_large_failure_and_the_good_file_is_ok(bomb_batch) -> None:
     code, stdout, stderr, _, _ = bomb_batch
     results = rows(stdout)
@@ -175,11 +176,13 @@ def test_every_bomb_is_a_too_large_failure_and_the_good_file_is_ok(bomb_batch) -
     assert "Traceback" not in stderr
 
 
+@pytest.mark.slow  # `bomb_batch`: ~70 s
 def test_bombs_cost_no_memory_beyond_the_good_page(bomb_batch) -> None:
     _, _, stderr, peak_rss, _ = bomb_batch
     assert peak_rss < BOMB_BATCH_RSS, (peak_rss, stderr[-2000:])
 
 
+@pytest.mark.slow  # `bomb_batch`: ~70 s
 def test_pages_a_pdf_counts_but_lacks_are_failed_pages_not_a_retried_library_error(
     bomb_batch,
 ) -> None:
@@ -199,6 +202,7 @@ def test_pages_a_pdf_counts_but_lacks_are_failed_pages_not_a_retried_library_err
     assert "Traceback" not in stderr
 
 
+@pytest.mark.slow  # `bomb_batch`: ~70 s
 def test_no_error_message_shows_a_path_of_the_store(bomb_batch) -> None:
     """Decoders name the file they read (Pillow its file object, qpdf its path): the store's
     copy. A 0×0 PNG and a damaged PDF say why, never where the store keeps them."""
@@ -218,6 +222,7 @@ def test_no_error_message_shows_a_path_of_the_store(bomb_batch) -> None:
         assert str(data_dir) not in json.dumps(row.get("error")), row
 
 
+@pytest.mark.slow  # ~40 s
 def test_the_largest_accepted_pages_go_through_within_the_memory_bound(tmp_path: Path) -> None:
     """One limit for every image: a colour JPEG and a PNG just under MAX_PIXELS are accepted
     (Pillow's own 89.5 Mpx guard refused them before), two at once with two workers, and the
@@ -264,7 +269,12 @@ def test_stream_sizes_are_measured_as_qpdf_decodes_them(filter_name: str, tmp_pa
 
 @pytest.mark.parametrize(
     ("size", "dpi", "pixels"),
-    [((1, 1), 300, 0), ((2, 2), 300, 255), ((20, 20), 600, 0), ((4000, 1), 600, 0)],
+    [
+        pytest.param((1, 1), 300, 0, marks=pytest.mark.slow),  # 26 s measured (a cold start)
+        pytest.param((2, 2), 300, 255, marks=pytest.mark.slow),  # 16 s
+        pytest.param((20, 20), 600, 0, marks=pytest.mark.slow),  # 14 s
+        ((4000, 1), 600, 0),
+    ],
 )
 def test_a_tiny_image_is_a_page_at_once_not_a_retried_internal_error(
     size: tuple[int, int], dpi: int, pixels: int, tmp_path: Path

@@ -12,7 +12,7 @@ import pytest
 from corpus import make_documents
 from corpus.batch import write_multi_document_pdf
 from organs.registry import OrganRegistry
-from tests.conftest import run_cli
+from tests.conftest import run_cli, search_hits
 
 DOSSIER = "2023.HS-07"
 TITLE = "Hồ sơ công tác cải cách hành chính năm 2023"
@@ -35,6 +35,7 @@ def box(tmp_path_factory: pytest.TempPathFactory):
     return data, docs, lines[0], lines[-1]["dossier"]
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_the_scan_is_cut_into_its_documents(box) -> None:
     data, docs, scan, _ = box
     assert scan["status"] == "ok"
@@ -51,6 +52,7 @@ def test_the_scan_is_cut_into_its_documents(box) -> None:
         assert meta["type_name"] == expected["type_name"]
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_each_part_has_its_own_searchable_pdf(box, tmp_path) -> None:
     data, docs, scan, _ = box
     part = scan["parts"][1]
@@ -63,6 +65,7 @@ def test_each_part_has_its_own_searchable_pdf(box, tmp_path) -> None:
     assert docs[1].metadata["code_number"] in text
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_dossier_totals_and_dates_come_from_its_documents(box) -> None:
     data, docs, _, dossier = box
     assert dossier["file_code"] == DOSSIER and dossier["title"] == TITLE
@@ -74,6 +77,7 @@ def test_dossier_totals_and_dates_come_from_its_documents(box) -> None:
     assert [d["document_id"] for d in shown["documents"]] == dossier["documents"]
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_search_filters_on_metadata_and_level(box) -> None:
     data, docs, scan, _ = box
     registry = OrganRegistry.default()
@@ -82,16 +86,15 @@ def test_search_filters_on_metadata_and_level(box) -> None:
     filters = ["-f", f"type={truth['type_name']}", "-f", f"dossier={DOSSIER}"]
     if organ is not None:
         filters += ["-f", f"level={organ.level.value}"]
-    hits = json_lines(run_cli(data, "search", "", *filters, "--json").stdout)
+    hits = search_hits(run_cli(data, "search", "", *filters, "--json"))
     assert scan["parts"][0] in [h["document_id"] for h in hits]
     assert scan["document_id"] not in [h["document_id"] for h in hits]  # searched by its parts
     year = truth["issued_date"][:4]
-    wrong_year = json_lines(
-        run_cli(data, "search", "", "-f", f"year={int(year) - 30}", "--json").stdout
-    )
+    wrong_year = search_hits(run_cli(data, "search", "", "-f", f"year={int(year) - 30}", "--json"))
     assert wrong_year == []
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_reingest_into_the_dossier_adds_nothing_twice(box) -> None:
     data, _, scan, dossier = box
     result = run_cli(data, "ingest", scan["path"], "--dossier", DOSSIER, "--json")
@@ -100,6 +103,7 @@ def test_reingest_into_the_dossier_adds_nothing_twice(box) -> None:
     assert lines[-1]["dossier"]["documents"] == dossier["documents"]
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_review_lists_only_documents_flagged_with_reasons(box) -> None:
     data, _, scan, _ = box
     flagged = json_lines(run_cli(data, "review", "--json").stdout)
@@ -118,6 +122,7 @@ def test_bad_dossier_code_is_refused_before_anything_is_stored(tmp_path) -> None
     assert not (tmp_path / "objects").exists() or not any((tmp_path / "objects").rglob("*"))
 
 
+@pytest.mark.slow  # `box`: OCR of a multi-document scan, ~20 s
 def test_reindex_with_metadata_reads_the_fields_again_without_ocr(box) -> None:
     data, _, scan, _ = box
     pages = sorted((data / "store" / "derived" / scan["document_id"] / "pages").glob("*.json"))

@@ -13,7 +13,10 @@ import pytest
 from corpus import generate_batch
 from corpus.metrics import word_error
 from schemas.text import fold
-from tests.conftest import run_cli
+from tests.conftest import run_cli, search_hits
+
+# slow (pyproject): every test reads the one OCRed mixed batch of `ingested` (~3 min)
+pytestmark = pytest.mark.slow
 
 BAD_CODES = {
     "zero_byte.pdf": "empty_file",
@@ -124,7 +127,7 @@ def test_search_folds_diacritics_and_case(ingested) -> None:
     subject_words = entry.metadata["subject"].split()[:6]
     exact = " ".join(subject_words)
     for query in (fold(exact), exact.upper(), unicodedata.normalize("NFD", exact)):
-        hits = json_lines(run_cli(data, "search", query, "--json", "--limit", "50").stdout)
+        hits = search_hits(run_cli(data, "search", query, "--json", "--limit", "50"))
         assert doc_id in [h["document_id"] for h in hits], query
         hit = next(h for h in hits if h["document_id"] == doc_id)
         page = hit["pages"][0]
@@ -158,13 +161,13 @@ def test_reindex_rebuilds_search_from_records_alone(ingested) -> None:
     data, manifest, _, results = ingested
     entry, doc_id = _subject_doc(manifest, results)
     query = fold(" ".join(entry.metadata["subject"].split()[:6]))
-    before = [h["document_id"] for h in json_lines(run_cli(data, "search", query, "--json").stdout)]
+    before = [h["document_id"] for h in search_hits(run_cli(data, "search", query, "--json"))]
     for path in data.glob("index.sqlite3*"):
         path.unlink()
-    assert json_lines(run_cli(data, "search", query, "--json").stdout) == []
+    assert search_hits(run_cli(data, "search", query, "--json")) == []
     result = run_cli(data, "reindex")
     assert result.returncode == 0 and "reindexed" in result.stderr
-    after = [h["document_id"] for h in json_lines(run_cli(data, "search", query, "--json").stdout)]
+    after = [h["document_id"] for h in search_hits(run_cli(data, "search", query, "--json"))]
     assert after == before and doc_id in after
 
 

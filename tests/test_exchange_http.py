@@ -18,6 +18,9 @@ import pytest
 from corpus import make_documents, write_pdf_digital
 from tests.conftest import ROOT
 
+# slow (pyproject): `pair` starts two installations' APIs (~14 s), then ~5 s a test
+pytestmark = pytest.mark.slow
+
 COMMUNE, DISTRICT = "001.00.52.H34", "000.00.52.H34"
 
 

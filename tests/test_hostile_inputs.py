@@ -28,7 +28,7 @@ from app.config import Settings
 from corpus.batch import make_documents, scan_pages
 from corpus.formats import write_pdf_digital
 from schemas.text import fold
-from tests.conftest import ROOT, cli_with_env, run_cli, unprivileged, worker_process
+from tests.conftest import ROOT, cli_with_env, run_cli, search_hits, unprivileged, worker_process
 
 NON_UTF8 = b"c\xf4ng v\xe3n s\xe8 12.pdf"  # "công văn số 12" as a legacy (TCVN3-like) name
 
@@ -94,8 +94,7 @@ def _write(path: Path, data: bytes, mode: int = 0o644) -> Path:
 
 
 def _search_hit(data_dir: Path, phrase: str, doc_id: str) -> dict | None:
-    found = run_cli(data_dir, "search", fold(phrase), "--json", "--limit", "50")
-    hits = [json.loads(line) for line in found.stdout.splitlines()]
+    hits = search_hits(run_cli(data_dir, "search", fold(phrase), "--json", "--limit", "50"))
     return next((hit for hit in hits if hit["document_id"] == doc_id), None)
 
 

@@ -29,7 +29,7 @@ from corpus.batch import scan_pages
 from pipeline.detect import PDF
 from pipeline.load import PageInfo, load_scanned_page, plan_pages
 from schemas.errors import ImageTooLarge
-from tests.conftest import ROOT, cli_with_env, run_cli, worker_process
+from tests.conftest import ROOT, cli_with_env, run_cli, search_hits, worker_process
 
 A4_PT = (595, 842)
 
@@ -47,6 +47,7 @@ def blank_pdf(path: Path, pages: int, title: str) -> Path:
     return path
 
 
+@pytest.mark.slow  # ~33 s
 def test_several_workers_reading_two_pdfs_at_once_lose_no_page(tmp_path: Path) -> None:
     """PDFium is not thread-safe: two worker threads inside it at once failed pages at random
     ('PDF is damaged: Data format error'), and the documents were still reported ok."""
@@ -149,16 +150,16 @@ def test_failed_pages_make_a_partial_document_that_the_same_ingest_completes(
     doc_id = row["document_id"]
 
     # Indexed for its good pages, and marked: status and failed pages, and a filter finds it.
-    (hit,) = json_lines(run_cli(data, "search", "ngay thang nam", "--json").stdout)
+    (hit,) = search_hits(run_cli(data, "search", "ngay thang nam", "--json"))
     assert (hit["document_id"], hit["status"], hit["failed_pages"]) == (doc_id, "partial", [3, 4])
-    listed = json_lines(run_cli(data, "search", "", "-f", "status=partial", "--json").stdout)
+    listed = search_hits(run_cli(data, "search", "", "-f", "status=partial", "--json"))
     assert [h["document_id"] for h in listed] == [doc_id]
     assert "partial: page(s) 3-4 failed" in run_cli(data, "search", "ngay thang nam").stdout
     shown = run_cli(data, "show", doc_id[:12]).stdout
     assert "failed pages 3-4: tesseract is not installed" in " ".join(shown.split())
     assert "partial: 1" in run_cli(data, "status").stdout
     with TestClient(create_app(Settings(data_dir=data, workers=1))) as api:
-        found = api.get("/search", params={"filter": "status:partial"}).json()
+        found = api.get("/search", params={"filter": "status=partial"}).json()
         assert [(h["document_id"], h["failed_pages"]) for h in found["hits"]] == [(doc_id, [3, 4])]
         record = api.get(f"/documents/{doc_id}").json()
         assert [p["page_no"] for p in record["failed_pages"]] == [3, 4]
@@ -184,9 +185,9 @@ def test_failed_pages_make_a_partial_document_that_the_same_ingest_completes(
         "received", "processing", "partial", "received", "processing", "done"
     ]  # fmt: skip
     assert "retrying failed pages 3-4" in history[4][1]
-    (hit,) = json_lines(run_cli(data, "search", "ngay thang nam", "--json").stdout)
+    (hit,) = search_hits(run_cli(data, "search", "ngay thang nam", "--json"))
     assert (hit["status"], hit["failed_pages"]) == ("done", [])
-    assert json_lines(run_cli(data, "search", "", "-f", "status=partial", "--json").stdout) == []
+    assert search_hits(run_cli(data, "search", "", "-f", "status=partial", "--json")) == []
 
     third = run_cli(data, "ingest", str(path), "--json")
     assert third.returncode == 0
@@ -236,7 +237,7 @@ def test_dramatiq_workers_leave_a_partial_document_that_the_same_ingest_complete
     (row,) = json_lines(first.stdout)
     assert row["status"] == "partial"
     assert [p["page_no"] for p in row["failed_pages"]] == [3, 4]
-    (hit,) = json_lines(cli_with_env(env, "search", "", "-f", "status=partial", "--json").stdout)
+    (hit,) = search_hits(cli_with_env(env, "search", "", "-f", "status=partial", "--json"))
     assert (hit["document_id"], hit["failed_pages"]) == (row["document_id"], [3, 4])
 
     with worker_process(env, tmp_path / "worker.log"):
@@ -248,12 +249,13 @@ def test_dramatiq_workers_leave_a_partial_document_that_the_same_ingest_complete
     assert all(p["status"] == "done" and p["text"].strip() for p in row["pages"])
     history = [h["status"] for h in row["history"]]
     assert history == ["received", "processing", "partial", "received", "processing", "done"]
-    (hit,) = json_lines(cli_with_env(env, "search", "ngay thang nam", "--json").stdout)
+    (hit,) = search_hits(cli_with_env(env, "search", "ngay thang nam", "--json"))
     assert (hit["status"], hit["failed_pages"]) == ("done", [])
     third = cli_with_env(env, "ingest", str(path), "--json")
     assert [r["status"] for r in json_lines(third.stdout)] == ["reused"]
 
 
+@pytest.mark.slow  # ~18 s
 def test_a_retry_killed_halfway_finishes_on_the_next_run_without_duplicates(
     mixed: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -292,7 +294,7 @@ def test_a_retry_killed_halfway_finishes_on_the_next_run_without_duplicates(
     assert [h["status"] for h in row["history"]].count("done") == 1
     after = _page_files(data, doc_id)
     assert {name: after[name] for name in good} == good
-    hits = json_lines(run_cli(data, "search", "ngay thang nam", "--json").stdout)
+    hits = search_hits(run_cli(data, "search", "ngay thang nam", "--json"))
     assert [(h["document_id"], h["status"]) for h in hits] == [(doc_id, "done")]
 
 

@@ -549,6 +549,7 @@ def box_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[BoxDocument
         return boxes, truth, list(pool.map(ocr, infos))
 
 
+@pytest.mark.slow  # `box_scan`: OCR of a box, ~12 s
 def test_box_scan_is_cut_into_its_documents_with_appendices_and_backs(box_scan) -> None:
     boxes, truth, pages = box_scan
     assert [p.kind for p in truth] == [
@@ -558,6 +559,7 @@ def test_box_scan_is_cut_into_its_documents_with_appendices_and_backs(box_scan) 
     assert _box_parts(pages) == [(1, 4), (5, 5), (6, 7)]
 
 
+@pytest.mark.slow  # `box_scan`: OCR of a box, ~12 s
 def test_box_scan_parts_keep_their_own_metadata(box_scan) -> None:
     boxes, _, pages = box_scan
     registry = OrganRegistry.default()

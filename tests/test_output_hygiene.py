@@ -21,6 +21,9 @@ from tests.conftest import run_cli
 from tests.hostile_pdfs import HOSTILE, JS, NOT_PDFA, write_hostile_set
 from tests.verapdf import verdicts
 
+# slow (pyproject): the `exported` fixture OCRs and exports a batch (~20 s)
+pytestmark = pytest.mark.slow
+
 FORBIDDEN_ACTIONS = {
     "/JavaScript",
     "/Launch",

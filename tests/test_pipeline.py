@@ -79,6 +79,7 @@ def test_a_sparse_page_of_text_is_not_taken_for_blank() -> None:
     assert not is_blank(to_grey(image), 300)
 
 
+@pytest.mark.slow  # ~11 s
 def test_page_turned_a_quarter_is_put_upright_and_read() -> None:
     image, truth = next(iter_pages(1, seed=14, level="clean"))
     output = process_scanned_page(ImagePage(1, rotate_page(image, 90), 300))
@@ -88,6 +89,7 @@ def test_page_turned_a_quarter_is_put_upright_and_read() -> None:
     assert all(0 <= w.confidence <= 100 for w in output.result.words)
 
 
+@pytest.mark.slow  # ~11 s
 def test_searchable_pdf_text_reads_back(tmp_path: Path) -> None:
     image, truth = next(iter_pages(1, seed=15, level="clean"))
     output = process_scanned_page(ImagePage(1, image, 300))

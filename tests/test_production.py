@@ -16,7 +16,7 @@ from corpus import generate_batch
 from corpus.metrics import word_error
 from schemas.text import fold
 from tests.conftest import cli_with_env as cli
-from tests.conftest import worker_process
+from tests.conftest import search_hits, worker_process
 
 
 def json_lines(text: str) -> list[dict]:
@@ -70,14 +70,8 @@ def test_search_show_export_on_the_servers(ingested, production_env, tmp_path: P
     manifest, results = ingested
     entry = next(e for e in manifest.files if e.level == "clean" and not e.born_digital)
     doc_id = results[entry.file]["document_id"]
-    hits = json_lines(
-        cli(
-            production_env,
-            "search",
-            fold(" ".join(entry.metadata["subject"].split()[:6])),
-            "--json",
-        ).stdout
-    )
+    query = fold(" ".join(entry.metadata["subject"].split()[:6]))
+    hits = search_hits(cli(production_env, "search", query, "--json"))
     assert hits[0]["document_id"] == doc_id
     assert hits[0]["pages"][0]["highlights"]
     shown = json.loads(cli(production_env, "show", doc_id[:12], "--json").stdout)
@@ -93,14 +87,14 @@ def test_reindex_swaps_in_a_rebuilt_index(ingested, production_env) -> None:
     query = "ngay thang nam"
     before = {
         h["document_id"]
-        for h in json_lines(cli(production_env, "search", query, "--json", "--limit", "50").stdout)
+        for h in search_hits(cli(production_env, "search", query, "--json", "--limit", "50"))
     }
     result = cli(production_env, "reindex")
     assert result.returncode == 0, result.stderr
     assert f"reindexed {len(manifest.files)} document(s)" in result.stderr
     after = {
         h["document_id"]
-        for h in json_lines(cli(production_env, "search", query, "--json", "--limit", "50").stdout)
+        for h in search_hits(cli(production_env, "search", query, "--json", "--limit", "50"))
     }
     assert after == before and len(after) == len(manifest.files)
 

@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from corpus import make_documents, write_pdf_digital
-from tests.conftest import ROOT, cli_with_env, run_cli, unprivileged
+from tests.conftest import ROOT, cli_with_env, run_cli, search_hits, unprivileged
 
 INDEX = "index.sqlite3"
 
@@ -69,9 +69,7 @@ def _copy(base: Base, name: str) -> Path:
 
 
 def _found(data: Path, word: str) -> list[str]:
-    result = run_cli(data, "search", word, "--json")
-    assert result.returncode == 0, result.stderr
-    return [json.loads(line)["document_id"] for line in result.stdout.splitlines()]
+    return [hit["document_id"] for hit in search_hits(run_cli(data, "search", word, "--json"))]
 
 
 def _clear_error(result: subprocess.CompletedProcess, *words: str) -> None:
@@ -402,6 +400,7 @@ def _snapshot(data: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+@pytest.mark.slow  # ~20 s
 def test_read_only_data_folder_serves_reads_and_refuses_writes_clearly(
     base: Base, read_only: Path
 ) -> None:

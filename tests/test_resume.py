@@ -11,8 +11,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from corpus import generate_batch
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, search_hits
+
+# slow (pyproject): each runs and kills a whole OCR batch, then finishes it (> 1 min)
+pytestmark = pytest.mark.slow
 
 
 def _page_results(store: Path) -> list[Path]:
@@ -77,12 +82,8 @@ def test_sigkill_mid_batch_then_rerun_finishes_without_duplicates(tmp_path: Path
         assert Counter(h["status"] for h in record["history"])["done"] == 1
     status = run_cli(data, "status").stdout
     assert f"indexed: {len(manifest.files)}" in status
-    hits = [
-        json.loads(line)["document_id"]
-        for line in run_cli(
-            data, "search", "ngay thang nam", "--json", "--limit", "100"
-        ).stdout.splitlines()
-    ]
+    found = run_cli(data, "search", "ngay thang nam", "--json", "--limit", "100")
+    hits = [hit["document_id"] for hit in search_hits(found)]
     assert len(hits) == len(set(hits)) == len(manifest.files)
 
 

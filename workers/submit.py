@@ -6,7 +6,6 @@ import errno
 import hashlib
 import logging
 import os
-import re
 import stat
 import time
 from collections.abc import Iterable
@@ -25,6 +24,7 @@ from schemas.errors import (
     UnreadableInput,
 )
 from schemas.models import Document, DocumentStatus, ErrorInfo
+from schemas.redact import redact_url
 from storage.keys import original_key
 from workers.inputs import KINDS, Found, Ident, expand_inputs, safe_text
 from workers.services import Services
@@ -34,7 +34,6 @@ __all__ = ["Submission", "accept", "accept_all", "expand_inputs"]
 log = logging.getLogger("sohoa.workers")
 
 CHUNK = 1024 * 1024
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")  # credentials in a URL inside an error message
 
 
 @dataclass
@@ -151,7 +150,7 @@ def _same_file(found: Found, first: Submission) -> Submission:
 
 def _unexpected(found: Found, sub: Submission, e: Exception) -> ErrorInfo:
     first_line = (str(e).strip().splitlines() or [""])[0][:200]
-    detail, _ = safe_text(_USERINFO.sub("", f"{type(e).__name__}: {first_line}"))
+    detail, _ = safe_text(redact_url(f"{type(e).__name__}: {first_line}"))
     if sub.doc_id is None:
         return ErrorInfo(code="unreadable", message=f"{found.shown}: cannot be read ({detail})")
     return ErrorInfo(

@@ -2,6 +2,8 @@
 # shellcheck shell=bash
 
 say() { echo "${SERVICE_NAME}: $*" >&2; }
+# redact_url TEXT: TEXT with the password of every URL in it as *** (as schemas/redact.py does).
+redact_url() { printf '%s' "$1" | sed -E 's#(://[^/@:[:space:]]*):[^/@[:space:]]*@#\1:***@#g'; }
 fail() { say "error: $*"; exit 1; }
 # Any command that fails without going through run() still names itself.
 trap 'rc=$?; say "error: command failed (exit $rc) at line $LINENO: $BASH_COMMAND"; exit $rc' ERR

@@ -4,7 +4,7 @@
 #   scripts/services/minio.sh install          # build the server once into ~/.cache/sohoa/bin
 #   scripts/services/minio.sh up [DATA_DIR]    # start (or find running); prints SOHOA_STORAGE=...
 #   scripts/services/minio.sh down             # stop it
-#   scripts/services/minio.sh status           # "up minio://..." (exit 0) or "down ..." (exit 3)
+#   scripts/services/minio.sh status           # "up minio://KEY:***@..." (exit 0) or "down ..." (exit 3)
 #
 # The server is NOT MinIO itself: the MinIO server is under the AGPL, which this workplace does
 # not take in (its package list marks AGPL Go modules "not-to-use"). It is Versity's S3 gateway
@@ -240,10 +240,10 @@ cmd_status() {
     if ours_alive && healthy; then
         local url="$URL"
         [ -f "$URLFILE" ] && url="$(cat "$URLFILE")"
-        echo "up $url (versitygw $(manifest_get version), pid $(cat "$PIDFILE"))"
+        echo "up $(redact_url "$url") (versitygw $(manifest_get version), pid $(cat "$PIDFILE"))"
         return 0
     fi
-    echo "down $URL"
+    echo "down $(redact_url "$URL")"
     return 3
 }
 

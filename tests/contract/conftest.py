@@ -10,7 +10,8 @@ from search.sqlite import SqliteIndex
 from storage.local import LocalStore
 
 
-@pytest.fixture(params=["local", "minio"])
+# The server twin needs the servers: `slow` (make test-fast leaves it out).
+@pytest.fixture(params=["local", pytest.param("minio", marks=pytest.mark.slow)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     if request.param == "local":
         yield LocalStore(tmp_path / "store")
@@ -26,7 +27,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     minio.client.remove_bucket(bucket)
 
 
-@pytest.fixture(params=["sqlite", "elastic"])
+@pytest.fixture(params=["sqlite", pytest.param("elastic", marks=pytest.mark.slow)])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     if request.param == "sqlite":
         ix = SqliteIndex(tmp_path / "index.sqlite3")

@@ -1,0 +1,38 @@
+"""Search filters as users write them, `field=value`: one parser for the CLI and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from schemas.errors import SohoaError
+from search.base import FACETS
+
+SYNTAX = f"field=value, field one of: {', '.join(FACETS)}"
+
+
+class BadFilter(SohoaError):
+    """A filter that is not `field=value` with a known field: refused, never ignored."""
+
+    code = "bad_filter"
+    exit_code = 2  # a usage error, as the CLI's own
+    http_status = 422
+
+
+def parse_filters(items: Iterable[str]) -> dict[str, str]:
+    """`["level=district", "year=2023"]` -> `{"level": "district", "year": "2023"}`.
+
+    >>> parse_filters(["level = district"])
+    {'level': 'district'}
+    """
+    parsed: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise BadFilter(f"filter {item!r} must look like {SYNTAX}")
+        if name not in FACETS:
+            raise BadFilter(f"unknown filter field {name!r} in {item!r}; use {SYNTAX}")
+        if parsed.get(name, value) != value:
+            raise BadFilter(f"filter field {name!r} given twice with different values")
+        parsed[name] = value
+    return parsed
