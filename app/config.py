@@ -9,6 +9,8 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from exchange.options import MAX_BYTES as EXCHANGE_MAX_BYTES
+
 
 class Settings(BaseSettings):
     """Every setting has a `SOHOA_*` environment variable and a matching CLI option."""
@@ -34,7 +36,7 @@ class Settings(BaseSettings):
     exchange_signature: str = "rsa-sha256"  # or rsa-sha1 for every peer
     exchange_sha1_peers: str = ""  # comma-separated OrganIds to sign with RSA-SHA1
     exchange_sign: bool = True  # false only for benchmarks of the unsigned path
-    exchange_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
+    exchange_max_bytes: int = Field(default=EXCHANGE_MAX_BYTES, ge=1024)
     exchange_retry_min_ms: int = Field(default=1000, ge=10)
     exchange_retries: int = Field(default=6, ge=0)
     exchange_peers: str = ""  # organs on other installations: ORGAN=URL|TOKEN;…

@@ -52,12 +52,12 @@ from exchange.models import (
     StatusMessage,
     TraceHeader,
 )
+from exchange.options import MAX_BYTES
 
 XLINK = "http://www.w3.org/1999/xlink"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSD = "http://www.w3.org/2001/XMLSchema"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
-MAX_BYTES = 256 * 1024 * 1024
 # What any message may make of a tree in memory, whatever its size in bytes (a header has a
 # few hundred elements; 100,000 `<a/>` are 400 KB of XML but ~50 MB of tree): parsing stops
 # with EnvelopeError at the first element, attribute or character past these.

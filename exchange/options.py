@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exchange.envelope_read import MAX_BYTES
+# The largest edXML message accepted or sent (attachments are base64 inside it): the one place
+# the default is written; SOHOA_EXCHANGE_MAX_BYTES changes it per installation.
+MAX_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
