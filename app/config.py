@@ -60,9 +60,18 @@ class Settings(BaseSettings):
         )
 
     def worker_env(self) -> dict[str, str]:
-        """The environment of worker processes started from this one: ours, with the verbose
-        flag this run chose (they read their own Settings from it)."""
-        return {**os.environ, "SOHOA_VERBOSE": "1" if self.verbose else "0"}
+        """The environment of worker processes started from this one: ours, with the settings
+        the main options may have chosen written over it (they read their own Settings from
+        it, so `sohoa --broker URL --data-dir DIR -v worker` reaches them as SOHOA_* would)."""
+        chosen = {
+            "SOHOA_DATA_DIR": str(self.data_dir),
+            "SOHOA_STORAGE": self.storage,
+            "SOHOA_SEARCH": self.search,
+            "SOHOA_BROKER": self.broker,
+            "SOHOA_WORKERS": str(self.workers),
+            "SOHOA_VERBOSE": "1" if self.verbose else "0",
+        }
+        return {**os.environ, **chosen}
 
 
 def one_thread_per_tesseract() -> None:
