@@ -34,6 +34,7 @@ from schemas.errors import (
     DamagedRecord,
     IndexUnavailable,
     NotFound,
+    OutputNotWritable,
     PermissionDenied,
     ReadOnlyData,
     SohoaError,
@@ -385,10 +386,6 @@ def export(
     err.print(written_line, markup=False, soft_wrap=True)
     if doc.pdfa is False:
         err.print("not PDF/A: " + "; ".join(doc.not_pdfa), markup=False, highlight=False)
-
-
-class OutputNotWritable(SohoaError):
-    code = "output_not_writable"
 
 
 def _write_output(src: BinaryIO, output: str) -> int:

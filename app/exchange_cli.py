@@ -16,7 +16,7 @@ from app.config import Settings
 from exchange.models import Delivery, Kind, MessageState, OutboxEntry, Receipt
 from exchange.statuses import STATUS_NAMES, Status
 from organs.registry import OrganRegistry
-from schemas.errors import SohoaError
+from schemas.errors import OutputNotWritable, SohoaError
 from schemas.models import Organ
 
 if TYPE_CHECKING:  # built on use (signxml, the worker runtime): kept out of the CLI's start
@@ -175,7 +175,10 @@ def keys_export(
         pem = _exchange(ctx).keys.cert(organ_id)
     except SohoaError as e:
         raise _fail(e) from e
-    output.write_bytes(pem)
+    try:
+        output.write_bytes(pem)
+    except OSError as e:
+        raise _fail(OutputNotWritable(f"cannot write {output}: {e.strerror or e}")) from e
     err.print(f"wrote the certificate of {organ_id} to {output}")
 
 

@@ -107,6 +107,12 @@ class NotFound(SohoaError):
     http_status = 404
 
 
+class OutputNotWritable(SohoaError):
+    """A file the user asked for (`-o PATH`) cannot be written there."""
+
+    code = "output_not_writable"
+
+
 class ReadOnlyData(SohoaError):
     """A write was asked of a data folder this user may only read (reads still work there)."""
 

@@ -83,6 +83,16 @@ def test_export_to_a_missing_folder_is_one_clear_line(ingested: tuple[Path, str]
     )
 
 
+def test_certificate_export_to_a_missing_folder_is_one_clear_line(tmp_path: Path) -> None:
+    organ = "000.00.00.H17"
+    assert run_cli(tmp_path, "exchange", "keys", "create", organ).returncode == 0
+    result = run_cli(tmp_path, "exchange", "keys", "export", organ, "-o", "/nonexistent/dir/c.pem")
+    assert result.returncode == 1
+    assert (
+        result.stderr == "error: cannot write /nonexistent/dir/c.pem: No such file or directory\n"
+    )
+
+
 def test_export_dash_writes_the_pdf_to_stdout(ingested: tuple[Path, str], tmp_path: Path) -> None:
     data, doc_id = ingested
     to_file = run_cli(data, "export", doc_id[:12], "-o", str(tmp_path / "x.pdf"))
