@@ -93,6 +93,14 @@ def test_certificate_export_to_a_missing_folder_is_one_clear_line(tmp_path: Path
     )
 
 
+def test_exchange_errors_are_one_line_as_written(tmp_path: Path) -> None:
+    """An exchange command's error is the message itself: brackets kept, never wrapped."""
+    organ = "000.00.00.H99-[bold]an-organ-id-that-nobody-has-registered-anywhere[/bold]"
+    result = run_cli(tmp_path, "exchange", "token", organ)
+    assert result.returncode == 3
+    assert result.stderr == f"error: no organ '{organ}' in the organ registry\n"
+
+
 def test_export_dash_writes_the_pdf_to_stdout(ingested: tuple[Path, str], tmp_path: Path) -> None:
     data, doc_id = ingested
     to_file = run_cli(data, "export", doc_id[:12], "-o", str(tmp_path / "x.pdf"))
