@@ -15,7 +15,7 @@ from rich.table import Table
 
 from app.config import Settings
 from exchange.models import Delivery, Kind, MessageState, OutboxEntry, Receipt
-from exchange.statuses import STATUS_NAMES, Status
+from exchange.statuses import STATUS_NAMES, Status, recipient_choices
 from organs.registry import OrganRegistry
 from schemas.errors import OutputNotWritable, SohoaError
 from schemas.models import Organ
@@ -504,7 +504,7 @@ def status(
     message_id: Annotated[str, typer.Argument(help="Message id (prefix ok).")],
     as_organ: AsOrgan,
     set_code: Annotated[
-        str | None, typer.Option("--set", help="Recipient: 04 assigned, 05 in progress, 06 done.")
+        str | None, typer.Option("--set", help=f"Recipient: {recipient_choices()}.")
     ] = None,
     note: Annotated[str, typer.Option(help="Description sent with --set.")] = "",
     as_json: AsJson = False,
