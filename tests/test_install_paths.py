@@ -187,6 +187,15 @@ def test_upload_of_text_named_pdf_is_refused_for_its_bytes(api: TestClient) -> N
     assert api.get("/search").json()["total"] == before  # nothing was stored
 
 
+def test_api_unknown_ids_answer_in_one_error_shape(api: TestClient) -> None:
+    """A client reads `error` and `message` from every 404, whatever kind of id it named."""
+    for path in ("/documents/0000dead", "/documents/0000dead/pdf", "/dossiers/2099.HS-0"):
+        answer = api.get(path)
+        assert answer.status_code == 404, path
+        assert answer.json()["error"] == "unknown_id", (path, answer.json())
+        assert answer.json()["message"]
+
+
 def test_docs_pages_and_their_assets_are_served_without_internet(api: TestClient) -> None:
     for page in ("/docs", "/redoc"):
         html = api.get(page)
