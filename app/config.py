@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange.options import MAX_BYTES as EXCHANGE_MAX_BYTES
+from schemas.errors import BadSetting
 
 
 class Settings(BaseSettings):
@@ -72,6 +73,20 @@ class Settings(BaseSettings):
             "SOHOA_VERBOSE": "1" if self.verbose else "0",
         }
         return {**os.environ, **chosen}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and `overrides` (the command line's options); a value
+    that cannot be used is a BadSetting naming its variable, one line per problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        problems = [
+            f"SOHOA_{'_'.join(str(part) for part in error['loc']).upper()}="
+            f"{error.get('input')!s}: {error['msg']}"
+            for error in e.errors()
+        ]
+        raise BadSetting("bad setting " + "; ".join(problems)) from None
 
 
 def one_thread_per_tesseract() -> None:

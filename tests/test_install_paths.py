@@ -101,6 +101,19 @@ def test_exchange_errors_are_one_line_as_written(tmp_path: Path) -> None:
     assert result.stderr == f"error: no organ '{organ}' in the organ registry\n"
 
 
+def test_a_setting_sohoa_cannot_use_is_named_in_one_line(tmp_path: Path) -> None:
+    by_option = run_cli(tmp_path, "--workers", "0", "status")
+    assert by_option.returncode == 2
+    assert by_option.stderr == (
+        "error: bad setting SOHOA_WORKERS=0: Input should be greater than or equal to 1\n"
+    )
+    by_variable = cli_with_env(_env(tmp_path, SOHOA_EXCHANGE_RETRIES="-1"), "status")
+    assert by_variable.returncode == 2
+    assert by_variable.stderr == (
+        "error: bad setting SOHOA_EXCHANGE_RETRIES=-1: Input should be greater than or equal to 0\n"
+    )
+
+
 def test_export_dash_writes_the_pdf_to_stdout(ingested: tuple[Path, str], tmp_path: Path) -> None:
     data, doc_id = ingested
     to_file = run_cli(data, "export", doc_id[:12], "-o", str(tmp_path / "x.pdf"))
