@@ -19,7 +19,7 @@ from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.transfer import BodyLimit, content_disposition, file_chunks
 from pipeline.detect import sniff_media_type
-from schemas.errors import NotFound, SohoaError
+from schemas.errors import SohoaError
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
 from storage.keys import pdf_key
@@ -62,12 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # without a valid token is answered 401 before any of its body is read.
     api.add_middleware(BodyLimit, limits=limits, default=DEFAULT_BODY_BYTES)
 
-    def resolve(doc_id: str) -> str:
-        try:
-            return services.records.resolve(doc_id)
-        except NotFound as e:
-            raise HTTPException(404, e.message) from e
-
     @api.get("/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "indexed": services.index.count()}
@@ -87,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.get("/documents/{doc_id}")
     def document(doc_id: str) -> dict[str, Any]:
-        return views.document_json(services.records.require(resolve(doc_id)))
+        return views.document_json(services.records.require(services.records.resolve(doc_id)))
 
     @api.get("/review")
     def review(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
@@ -106,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.get("/documents/{doc_id}/pdf", response_model=None)
     def searchable_pdf(doc_id: str) -> RedirectResponse | StreamingResponse:
-        full_id = resolve(doc_id)
+        full_id = services.records.resolve(doc_id)
         doc = services.records.require(full_id)
         if doc.status not in (DocumentStatus.done, DocumentStatus.partial):
             raise HTTPException(409, f"document is {doc.status.value}; no PDF yet")

@@ -25,7 +25,7 @@ from rich.text import Text
 
 from app import views
 from app.compose import Context
-from app.config import Settings, one_thread_per_tesseract
+from app.config import Settings, load_settings, one_thread_per_tesseract
 from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.logs import configure_logging
@@ -34,6 +34,7 @@ from schemas.errors import (
     DamagedRecord,
     IndexUnavailable,
     NotFound,
+    OutputNotWritable,
     PermissionDenied,
     ReadOnlyData,
     SohoaError,
@@ -126,7 +127,7 @@ def main_options(
     }
     invocation = ctx.ensure_object(Invocation)
     invocation.verbose = verbose
-    invocation.context = Context(Settings(**overrides, verbose=verbose))
+    invocation.context = Context(load_settings(**overrides, verbose=verbose))
     ctx.obj = invocation.context  # what every command is handed
     configure_logging(verbose)
     if not verbose:  # in-process workers: each failure is in its file's row
@@ -385,10 +386,6 @@ def export(
     err.print(written_line, markup=False, soft_wrap=True)
     if doc.pdfa is False:
         err.print("not PDF/A: " + "; ".join(doc.not_pdfa), markup=False, highlight=False)
-
-
-class OutputNotWritable(SohoaError):
-    code = "output_not_writable"
 
 
 def _write_output(src: BinaryIO, output: str) -> int:

@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange.options import MAX_BYTES as EXCHANGE_MAX_BYTES
+from schemas.errors import BadSetting
 
 
 class Settings(BaseSettings):
@@ -60,9 +61,32 @@ class Settings(BaseSettings):
         )
 
     def worker_env(self) -> dict[str, str]:
-        """The environment of worker processes started from this one: ours, with the verbose
-        flag this run chose (they read their own Settings from it)."""
-        return {**os.environ, "SOHOA_VERBOSE": "1" if self.verbose else "0"}
+        """The environment of worker processes started from this one: ours, with the settings
+        the main options may have chosen written over it (they read their own Settings from
+        it, so `sohoa --broker URL --data-dir DIR -v worker` reaches them as SOHOA_* would)."""
+        chosen = {
+            "SOHOA_DATA_DIR": str(self.data_dir),
+            "SOHOA_STORAGE": self.storage,
+            "SOHOA_SEARCH": self.search,
+            "SOHOA_BROKER": self.broker,
+            "SOHOA_WORKERS": str(self.workers),
+            "SOHOA_VERBOSE": "1" if self.verbose else "0",
+        }
+        return {**os.environ, **chosen}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and `overrides` (the command line's options); a value
+    that cannot be used is a BadSetting naming its variable, one line per problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        problems = [
+            f"SOHOA_{'_'.join(str(part) for part in error['loc']).upper()}="
+            f"{error.get('input')!s}: {error['msg']}"
+            for error in e.errors()
+        ]
+        raise BadSetting("bad setting " + "; ".join(problems)) from None
 
 
 def one_thread_per_tesseract() -> None:

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from app.config import Settings
 from exchange.models import Delivery, Kind, MessageState, OutboxEntry, Receipt
-from exchange.statuses import STATUS_NAMES, Status
+from exchange.statuses import STATUS_NAMES, Status, recipient_choices
 from organs.registry import OrganRegistry
-from schemas.errors import SohoaError
+from schemas.errors import OutputNotWritable, SohoaError
 from schemas.models import Organ
 
 if TYPE_CHECKING:  # built on use (signxml, the worker runtime): kept out of the CLI's start
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # built on use (signxml, the worker runtime): kept out of the
     from workers.services import Services
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line
 EXIT_REJECTED = 1
 
 organs_app = typer.Typer(help="The organ registry: who exists or existed, at which level.")
@@ -62,7 +63,7 @@ def _emit(obj: Any) -> None:
 
 
 def _fail(error: SohoaError) -> typer.Exit:
-    err.print(f"[red]error:[/] {error.message}")
+    err.print(f"[red]error:[/] {escape(error.message)}")
     return typer.Exit(error.exit_code)
 
 
@@ -111,7 +112,7 @@ def organs_show(
     registry = _registry(ctx)
     found = registry.lookup(key)
     if not found:
-        err.print(f"[red]error:[/] no organ matches {key!r}")
+        err.print(f"[red]error:[/] no organ matches {escape(repr(key))}")
         raise typer.Exit(3)
     for organ in found:
         if as_json:
@@ -175,7 +176,10 @@ def keys_export(
         pem = _exchange(ctx).keys.cert(organ_id)
     except SohoaError as e:
         raise _fail(e) from e
-    output.write_bytes(pem)
+    try:
+        output.write_bytes(pem)
+    except OSError as e:
+        raise _fail(OutputNotWritable(f"cannot write {output}: {e.strerror or e}")) from e
     err.print(f"wrote the certificate of {organ_id} to {output}")
 
 
@@ -235,7 +239,7 @@ def build(
         with ex.open_envelope(env.message_id) as src, output.open("wb") as out:
             shutil.copyfileobj(src, out, 1024 * 1024)
     except OSError as e:
-        err.print(f"[red]error:[/] cannot write {output}: {e.strerror}")
+        err.print(f"[red]error:[/] cannot write {escape(str(output))}: {e.strerror}")
         raise typer.Exit(3) from e
     summary = {
         "message_id": env.message_id,
@@ -290,7 +294,7 @@ def receive(
     settings = _settings(ctx)
     services = _services(ctx)
     if not file.is_file():  # read as a stream by receive: it can be as large as the limit
-        err.print(f"[red]error:[/] cannot read {file}: no such file")
+        err.print(f"[red]error:[/] cannot read {escape(str(file))}: no such file")
         raise typer.Exit(3)
     try:
         receipt = receive_file(
@@ -299,7 +303,7 @@ def receive(
     except SohoaError as e:
         raise _fail(e) from e
     except OSError as e:
-        err.print(f"[red]error:[/] cannot read {file}: {e.strerror}")
+        err.print(f"[red]error:[/] cannot read {escape(str(file))}: {e.strerror}")
         raise typer.Exit(3) from e
     if as_json:
         _emit(_receipt_json(receipt))
@@ -500,7 +504,7 @@ def status(
     message_id: Annotated[str, typer.Argument(help="Message id (prefix ok).")],
     as_organ: AsOrgan,
     set_code: Annotated[
-        str | None, typer.Option("--set", help="Recipient: 04 assigned, 05 in progress, 06 done.")
+        str | None, typer.Option("--set", help=f"Recipient: {recipient_choices()}.")
     ] = None,
     note: Annotated[str, typer.Option(help="Description sent with --set.")] = "",
     as_json: AsJson = False,

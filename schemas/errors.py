@@ -107,6 +107,20 @@ class NotFound(SohoaError):
     http_status = 404
 
 
+class BadSetting(SohoaError):
+    """A setting (a `SOHOA_*` variable or its option) holds a value sohoa cannot use."""
+
+    code = "bad_setting"
+    exit_code = 2  # a usage error, as typer answers an option it cannot parse
+    http_status = 500  # the server's own configuration, not the request
+
+
+class OutputNotWritable(SohoaError):
+    """A file the user asked for (`-o PATH`) cannot be written there."""
+
+    code = "output_not_writable"
+
+
 class ReadOnlyData(SohoaError):
     """A write was asked of a data folder this user may only read (reads still work there)."""
 

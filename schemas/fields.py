@@ -70,7 +70,6 @@ METADATA_FIELDS: tuple[MetadataField, ...] = (  # in AdminMetadata's order
     # edXML DocumentId, only when organ id, date, number and notation are all known.
     MetadataField("document_id", edxml="DocumentId"),
 )
-FIELDS_BY_NAME = {f.name: f for f in METADATA_FIELDS}
 # The fields that decide needs_review, and the confidence each needs to pass without review.
 KEY_THRESHOLDS = {f.name: f.threshold for f in METADATA_FIELDS if f.key}
 # Below these the other fields are left empty rather than shown wrong.

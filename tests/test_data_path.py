@@ -202,3 +202,39 @@ def test_no_hint_while_a_worker_consumes_the_queue(broker_env, tmp_path: Path) -
     assert quiet.returncode == 0 and busy.returncode == 0, quiet_err + busy_err
     assert waited > NO_WORKER_HINT_S + 2, "the worker was too fast to tell: use more pages"
     assert HINT not in quiet_err + busy_err
+
+
+def test_worker_takes_the_main_options_given_on_its_command_line(broker_env, tmp_path) -> None:
+    """`sohoa --broker URL --data-dir DIR … worker` with none of them in the environment: the
+    worker processes it starts consume that broker and write to that data folder."""
+    options = {  # option -> its SOHOA_* variable, taken out of the worker's environment
+        "--data-dir": "SOHOA_DATA_DIR",
+        "--storage": "SOHOA_STORAGE",
+        "--search": "SOHOA_SEARCH",
+        "--broker": "SOHOA_BROKER",
+    }
+    env = {k: v for k, v in broker_env.items() if k not in options.values()}
+    command = [sys.executable, "-m", "app.cli"]
+    for option, variable in options.items():
+        command += [option, broker_env[variable]]
+    manifest = generate_batch(
+        tmp_path / "in", pages=1, seed=56, formats=("pdf_digital",), levels=("clean",)
+    )
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [*command, "worker"], env=env, cwd=ROOT, start_new_session=True, stdout=out, stderr=out
+        )
+    try:
+        ingest = _ingest(broker_env, tmp_path / "in" / manifest.files[0].file)
+        try:
+            _, stderr = ingest.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            ingest.kill()
+            _, stderr = ingest.communicate()
+            pytest.fail(f"no worker did the ingest:\n{stderr}\n{log.read_text()}")
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+    assert ingest.returncode == 0, stderr
+    assert HINT not in stderr

@@ -83,6 +83,37 @@ def test_export_to_a_missing_folder_is_one_clear_line(ingested: tuple[Path, str]
     )
 
 
+def test_certificate_export_to_a_missing_folder_is_one_clear_line(tmp_path: Path) -> None:
+    organ = "000.00.00.H17"
+    assert run_cli(tmp_path, "exchange", "keys", "create", organ).returncode == 0
+    result = run_cli(tmp_path, "exchange", "keys", "export", organ, "-o", "/nonexistent/dir/c.pem")
+    assert result.returncode == 1
+    assert (
+        result.stderr == "error: cannot write /nonexistent/dir/c.pem: No such file or directory\n"
+    )
+
+
+def test_exchange_errors_are_one_line_as_written(tmp_path: Path) -> None:
+    """An exchange command's error is the message itself: brackets kept, never wrapped."""
+    organ = "000.00.00.H99-[bold]an-organ-id-that-nobody-has-registered-anywhere[/bold]"
+    result = run_cli(tmp_path, "exchange", "token", organ)
+    assert result.returncode == 3
+    assert result.stderr == f"error: no organ '{organ}' in the organ registry\n"
+
+
+def test_a_setting_sohoa_cannot_use_is_named_in_one_line(tmp_path: Path) -> None:
+    by_option = run_cli(tmp_path, "--workers", "0", "status")
+    assert by_option.returncode == 2
+    assert by_option.stderr == (
+        "error: bad setting SOHOA_WORKERS=0: Input should be greater than or equal to 1\n"
+    )
+    by_variable = cli_with_env(_env(tmp_path, SOHOA_EXCHANGE_RETRIES="-1"), "status")
+    assert by_variable.returncode == 2
+    assert by_variable.stderr == (
+        "error: bad setting SOHOA_EXCHANGE_RETRIES=-1: Input should be greater than or equal to 0\n"
+    )
+
+
 def test_export_dash_writes_the_pdf_to_stdout(ingested: tuple[Path, str], tmp_path: Path) -> None:
     data, doc_id = ingested
     to_file = run_cli(data, "export", doc_id[:12], "-o", str(tmp_path / "x.pdf"))
@@ -167,6 +198,15 @@ def test_upload_of_text_named_pdf_is_refused_for_its_bytes(api: TestClient) -> N
         "message": "x.pdf: named .pdf but not a PDF, TIFF, JPEG or PNG (starts with b'not a pd')",
     }
     assert api.get("/search").json()["total"] == before  # nothing was stored
+
+
+def test_api_unknown_ids_answer_in_one_error_shape(api: TestClient) -> None:
+    """A client reads `error` and `message` from every 404, whatever kind of id it named."""
+    for path in ("/documents/0000dead", "/documents/0000dead/pdf", "/dossiers/2099.HS-0"):
+        answer = api.get(path)
+        assert answer.status_code == 404, path
+        assert answer.json()["error"] == "unknown_id", (path, answer.json())
+        assert answer.json()["message"]
 
 
 def test_docs_pages_and_their_assets_are_served_without_internet(api: TestClient) -> None:
