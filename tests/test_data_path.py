@@ -26,6 +26,7 @@ from storage.keys import original_key
 from storage.local import LocalStore
 from tests.conftest import ROOT, worker_process
 from workers import tasks
+from workers.actors import QUEUE
 from workers.batch import NO_WORKER_HINT_S, outcome, submit_all, wait_for
 from workers.runtime import WorkerPool
 from workers.services import Services
@@ -178,8 +179,8 @@ def test_ingest_says_when_no_worker_consumes_the_queue(broker_env, tmp_path: Pat
 
 
 def test_no_hint_while_a_worker_consumes_the_queue(broker_env, tmp_path: Path) -> None:
-    scanned = generate_batch(
-        tmp_path / "busy", pages=3, seed=54, formats=("pdf_scanned",), levels=("light",)
+    generate_batch(
+        tmp_path / "busy", pages=6, seed=54, formats=("pdf_scanned",), levels=("light",)
     )
     digital = generate_batch(
         tmp_path / "in", pages=1, seed=55, formats=("pdf_digital",), levels=("clean",)
@@ -190,10 +191,14 @@ def test_no_hint_while_a_worker_consumes_the_queue(broker_env, tmp_path: Path) -
         while not beats.zcard("dramatiq:__heartbeats__"):  # the worker process is up
             assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
             time.sleep(0.2)
-        # The one worker thread OCRs three pages first: the second ingest sees no progress
-        # for longer than the hint's quiet time, with a worker alive all along.
-        busy = _ingest(broker_env, tmp_path / "busy" / scanned.files[0].file)
-        time.sleep(1)
+        # The one worker thread OCRs six pages first: the second ingest sees no progress
+        # for longer than the hint's quiet time, with a worker alive all along. It is sent once
+        # the pages are queued (the messages Redis holds), so it queues behind them.
+        busy = _ingest(broker_env, tmp_path / "busy")  # three files of two pages
+        queued = f"dramatiq:{QUEUE}.msgs"
+        while beats.hlen(queued) < 4:  # pages planned: at least four of the six still queued
+            assert time.monotonic() < deadline and busy.poll() is None, busy.stderr.read()
+            time.sleep(0.05)
         started = time.monotonic()
         quiet = _ingest(broker_env, tmp_path / "in" / digital.files[0].file)
         _, quiet_err = quiet.communicate(timeout=600)
