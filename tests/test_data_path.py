@@ -179,9 +179,7 @@ def test_ingest_says_when_no_worker_consumes_the_queue(broker_env, tmp_path: Pat
 
 
 def test_no_hint_while_a_worker_consumes_the_queue(broker_env, tmp_path: Path) -> None:
-    generate_batch(
-        tmp_path / "busy", pages=6, seed=54, formats=("pdf_scanned",), levels=("light",)
-    )
+    generate_batch(tmp_path / "busy", pages=6, seed=54, formats=("pdf_scanned",), levels=("light",))
     digital = generate_batch(
         tmp_path / "in", pages=1, seed=55, formats=("pdf_digital",), levels=("clean",)
     )
