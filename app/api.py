@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, HTTPException, Query, UploadFile
+from fastapi import FastAPI, File, Query, UploadFile
 from fastapi.responses import RedirectResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
 
@@ -19,7 +19,7 @@ from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.transfer import BodyLimit, content_disposition, file_chunks
 from pipeline.detect import sniff_media_type
-from schemas.errors import SohoaError
+from schemas.errors import NotReady, Refused, SohoaError, TooLarge
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
 from storage.keys import pdf_key
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         full_id = services.records.resolve(doc_id)
         doc = services.records.require(full_id)
         if doc.status not in (DocumentStatus.done, DocumentStatus.partial):
-            raise HTTPException(409, f"document is {doc.status.value}; no PDF yet")
+            raise NotReady(f"document is {doc.status.value}; no PDF yet")
         disposition = content_disposition(Path(doc.source_name).stem + ".pdf")
         presign = getattr(services.store, "presigned_url", None)
         if presign is not None:
@@ -126,14 +126,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with path.open("wb") as out:
                 copied = _copy_limited(file.file, out, MAX_UPLOAD_BYTES)
             if copied > MAX_UPLOAD_BYTES:
-                raise HTTPException(413, f"file larger than {MAX_UPLOAD_BYTES:,} bytes")
+                raise TooLarge(f"file larger than {MAX_UPLOAD_BYTES:,} bytes")
             with path.open("rb") as head:
                 # What the CLI's ingest checks too, here before anything is stored: a file
                 # that is no PDF or image (whatever its name) is refused, 422 with the reason.
                 sniff_media_type(head.read(SNIFF_BYTES), name)
             sub = submit(services, pool, path, name=name)
         if sub.error is not None and sub.doc_id is None:
-            raise HTTPException(422, sub.error.message)
+            raise Refused(sub.error.code, sub.error.message)
         return {
             "document_id": sub.doc_id,
             "outcome": sub.outcome,

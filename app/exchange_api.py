@@ -24,6 +24,7 @@ from app.transfer import content_disposition, file_chunks, read_body, refuse, sp
 from exchange.ledger import STATUS_MAX_BYTES
 from exchange.models import Kind
 from exchange.statuses import STATUS_NAMES, Status
+from schemas.errors import NotFound
 from workers.exchange_jobs import queue_deliveries
 from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
@@ -125,7 +126,7 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
     def organ_lookup(key: str) -> list[dict[str, Any]]:
         found = exchange.registry.lookup(key)
         if not found:
-            raise HTTPException(404, f"no organ matches {key!r}")
+            raise NotFound(f"no organ matches {key!r}")
         return [o.model_dump(mode="json") for o in found]
 
     @api.post("/exchange/send", status_code=202)

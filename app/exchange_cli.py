@@ -17,7 +17,7 @@ from app.config import Settings
 from exchange.models import Delivery, Kind, MessageState, OutboxEntry, Receipt
 from exchange.statuses import STATUS_NAMES, Status, recipient_choices
 from organs.registry import OrganRegistry
-from schemas.errors import OutputNotWritable, SohoaError
+from schemas.errors import InputNotFound, NotFound, OutputNotWritable, SohoaError, UnreadableInput
 from schemas.models import Organ
 
 if TYPE_CHECKING:  # built on use (signxml, the worker runtime): kept out of the CLI's start
@@ -112,8 +112,7 @@ def organs_show(
     registry = _registry(ctx)
     found = registry.lookup(key)
     if not found:
-        err.print(f"[red]error:[/] no organ matches {escape(repr(key))}")
-        raise typer.Exit(3)
+        raise _fail(NotFound(f"no organ matches {key!r}"))
     for organ in found:
         if as_json:
             _emit(organ_json(organ, registry))
@@ -239,8 +238,7 @@ def build(
         with ex.open_envelope(env.message_id) as src, output.open("wb") as out:
             shutil.copyfileobj(src, out, 1024 * 1024)
     except OSError as e:
-        err.print(f"[red]error:[/] cannot write {escape(str(output))}: {e.strerror}")
-        raise typer.Exit(3) from e
+        raise _fail(OutputNotWritable(f"cannot write {output}: {e.strerror}")) from e
     summary = {
         "message_id": env.message_id,
         "file": str(output),
@@ -294,8 +292,7 @@ def receive(
     settings = _settings(ctx)
     services = _services(ctx)
     if not file.is_file():  # read as a stream by receive: it can be as large as the limit
-        err.print(f"[red]error:[/] cannot read {escape(str(file))}: no such file")
-        raise typer.Exit(3)
+        raise _fail(InputNotFound(f"cannot read {file}: no such file"))
     try:
         receipt = receive_file(
             services, _registry(ctx), settings.broker, settings.workers, file, as_organ
@@ -303,8 +300,7 @@ def receive(
     except SohoaError as e:
         raise _fail(e) from e
     except OSError as e:
-        err.print(f"[red]error:[/] cannot read {escape(str(file))}: {e.strerror}")
-        raise typer.Exit(3) from e
+        raise _fail(UnreadableInput(f"cannot read {file}: {e.strerror}")) from e
     if as_json:
         _emit(_receipt_json(receipt))
     else:

@@ -115,6 +115,28 @@ class BadSetting(SohoaError):
     http_status = 500  # the server's own configuration, not the request
 
 
+class NotReady(SohoaError):
+    """What was asked of a document does not exist yet (no searchable PDF while it is processed)."""
+
+    code = "not_ready"
+    http_status = 409
+
+
+class TooLarge(SohoaError):
+    """An upload above the size the server takes."""
+
+    code = "too_large_upload"
+    http_status = 413
+
+
+class Refused(SohoaError):
+    """An input refused for a reason recorded with its own code (an ingest row's error)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class OutputNotWritable(SohoaError):
     """A file the user asked for (`-o PATH`) cannot be written there."""
 

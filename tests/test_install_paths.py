@@ -245,3 +245,17 @@ def test_reindex_names_the_store_without_its_keys(servers: dict, tmp_path: Path)
     secret = urlsplit(storage).password
     assert secret and secret not in result.stdout + result.stderr
     assert "reindexed 0 document(s) from minio://sohoa:***@" in result.stderr
+
+
+def test_an_unknown_organ_answers_in_the_one_error_shape(api: TestClient, ingested) -> None:
+    """The registry's 404 reads like every other error of the API and of the CLI."""
+    answer = api.get("/exchange/organs/không có cơ quan này")
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "unknown_id" and "no organ matches" in answer.json()["message"]
+    data, _ = ingested
+    shown = run_cli(data, "organs", "show", "không có cơ quan này")
+    assert shown.returncode == 3 and shown.stderr.startswith("error: no organ matches")
+    missing = run_cli(
+        data, "exchange", "receive", str(data / "absent.edxml"), "--as", "000.00.00.H41"
+    )
+    assert missing.returncode == 3 and "no such file" in missing.stderr
