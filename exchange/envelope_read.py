@@ -617,7 +617,3 @@ def status_from_tree(tree: etree._Element) -> StatusMessage:
 
 def parse_status(data: bytes, max_bytes: int = 1024 * 1024) -> StatusMessage:
     return status_from_tree(secure_parse(data, max_bytes))
-
-
-def is_status(root: etree._Element) -> bool:
-    return _child(_header(root), "Status") is not None

@@ -319,12 +319,6 @@ def text_page(doc: pdfium.PdfDocument, page_no: int, dpi: int = 72) -> TextPage:
     return TextPage(page_no, text, words, round(width_pt * scale), round(height_pt * scale))
 
 
-def load_text_page(path: Path, page_no: int, dpi: int = 72) -> TextPage:
-    """Text and word boxes of a born-digital page (no OCR), in pixels at `dpi`."""
-    with _open_pdf(path) as doc:
-        return text_page(doc, page_no, dpi)
-
-
 def iter_text_pages(path: Path, page_nos: list[int]) -> Iterator[TextPage | CorruptInput]:
     """Born-digital pages of one PDF, opened once; the lock is not held between pages. A page
     that cannot be read comes as its error, in its place, and the next pages still come."""

@@ -310,7 +310,6 @@ def has_suspect_token(text: str) -> bool:
 
 # --------------------------------------------------------------------------- signer
 
-COMPETENCE_PREFIXES = ("TM.", "KT.", "TL.", "TUQ.", "Q.")
 _COMPETENCE = re.compile(r"^(TUQ|TM|KT|TL|Q)(?:\s*[.,:;]+\s*|\s+)(?=\S)", re.IGNORECASE)
 
 

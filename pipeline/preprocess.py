@@ -77,14 +77,6 @@ def _ink_mask(grey: np.ndarray) -> np.ndarray:
     return ink
 
 
-def ink_ratio(grey: np.ndarray) -> float:
-    return (
-        float(np.count_nonzero(_ink_mask(grey)))
-        / max(grey.size, 1)
-        * (grey.shape[1] / ANALYSIS_WIDTH_PX) ** 2
-    )
-
-
 BLANK_ANALYSIS_DPI = 150
 BLANK_MAX_MARKS = 25  # a page of text has hundreds of letter-sized marks, a back a handful
 INK_DARKNESS = 0.72  # ink is darker than this share of the paper's brightness
