@@ -45,7 +45,7 @@ say "installed $version"
 # A word of the page's subject, accents folded away as a user may type it.
 query="$("$work/venv/bin/python" -c '
 import json, sys
-from search.fold import fold
+from schemas.text import fold
 truth = json.load(open(sys.argv[1]))
 print(fold(truth["files"][0]["metadata"]["subject"]).split()[0])' "$work/in/truth.json")"
 "$sohoa" search "$query" --json >"$work/search.json"
