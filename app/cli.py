@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import os
 import sys
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -29,6 +27,7 @@ from app.config import Settings, load_settings, one_thread_per_tesseract
 from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.logs import configure_logging
+from app.terminal import emit_json, err, fail, out
 from schemas.errors import (
     READ_ONLY_ERRNOS,
     DamagedRecord,
@@ -63,8 +62,6 @@ app = typer.Typer(
     add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
 
 
 @dataclass
@@ -142,16 +139,6 @@ def _services(ctx: typer.Context) -> Services:
     return ctx.obj.services
 
 
-def _emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
-
-
-def _fail(error: SohoaError) -> typer.Exit:
-    err.print(f"[red]error:[/] {escape(error.message)}", soft_wrap=True)
-    return typer.Exit(error.exit_code)
-
-
 def _warn_damaged(error: DamagedRecord) -> None:
     err.print(f"[yellow]warning:[/] {escape(error.message)}; skipped", soft_wrap=True)
 
@@ -222,9 +209,9 @@ def _ingest(
 def _show_ingest(report: IngestReport, as_json: bool) -> None:
     if as_json:
         for row in report.rows:
-            _emit_json(views.ingest_json(*row))
+            emit_json(views.ingest_json(*row))
         if report.dossier is not None:
-            _emit_json({"dossier": report.dossier.model_dump(mode="json")})
+            emit_json({"dossier": report.dossier.model_dump(mode="json")})
         return
     _print_ingest_table(report.rows, report.seconds)
     if report.dossier is not None:
@@ -286,7 +273,7 @@ def ingest(
             ctx, paths, as_json=as_json, show_progress=progress, dossier=dossier, title=title
         )
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     except KeyboardInterrupt:
         err.print(
             "[yellow]Interrupted.[/] Stored originals are safe; run the same command to resume."
@@ -326,9 +313,9 @@ def search(
                 soft_wrap=True,
             )
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     if as_json:
-        _emit_json(views.results_json(results))
+        emit_json(views.results_json(results))
         return
     views.print_results(out, results)
 
@@ -353,9 +340,9 @@ def show(
     try:
         doc = records.require(records.resolve(doc_id))
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     if as_json:
-        _emit_json(views.document_json(doc))
+        emit_json(views.document_json(doc))
     else:
         views.print_document(out, doc, text)
 
@@ -380,7 +367,7 @@ def export(
         with services.store.open(pdf_key(full_id)) as src:
             written = _write_output(src, output)
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     shown = "stdout" if output == "-" else output
     written_line = f"wrote {shown} ({written:,} bytes, {doc.page_count} page(s))"
     err.print(written_line, markup=False, soft_wrap=True)
@@ -426,12 +413,12 @@ def review(
     try:
         wanted = {**parse_filters(filters), "needs_review": "true"}
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     results = services.index.search("", filters=wanted, limit=limit)
     docs = list(services.records.readable((h.doc_id for h in results.hits), _warn_damaged))
     if as_json:
         for doc in docs:
-            _emit_json(views.review_json(doc))
+            emit_json(views.review_json(doc))
         return
     views.print_review(out, docs, results.total)
 
@@ -451,13 +438,13 @@ def dossier_show(
     try:
         dossier = DossierStore(services.store).require(file_code)
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     docs = members(services, dossier.documents)
     dossier = summarise(dossier, docs)
     if as_json:
         body = dossier.model_dump(mode="json")
         body["documents"] = [views.review_json(d) for d in docs]
-        _emit_json(body)
+        emit_json(body)
         return
     views.print_dossier(out, dossier, docs)
 
@@ -473,7 +460,7 @@ def dossier_list(
     ]
     if as_json:
         for d in dossiers:
-            _emit_json(d.model_dump(mode="json"))
+            emit_json(d.model_dump(mode="json"))
         return
     views.print_dossiers(out, dossiers)
 
@@ -628,7 +615,7 @@ def status(ctx: typer.Context) -> None:
             "again to retry them"
         )
     if index_error is not None:
-        raise _fail(index_error)
+        raise fail(index_error)
 
 
 # Organ registry, edXML exchange and audit log (docs/exchange.md).

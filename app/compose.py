@@ -10,6 +10,7 @@ from exchange.options import ExchangeOptions
 from organs.registry import OrganRegistry
 from pipeline.ocr import accurate_tessdata
 from pipeline.page import PageOptions
+from schemas.errors import BadSetting
 from schemas.redact import redact_url
 from search.base import SearchIndex
 from search.sqlite import SqliteIndex
@@ -56,7 +57,7 @@ def build_store(settings: Settings) -> ObjectStore:
         )
         return CachedOriginals(store, settings.data_dir / "cache")
     if "://" in settings.storage:
-        raise ValueError(f"SOHOA_STORAGE={redact_url(settings.storage)}: use a folder or minio://")
+        raise BadSetting(f"SOHOA_STORAGE={redact_url(settings.storage)}: use a folder or minio://")
     return LocalStore(settings.storage_path)
 
 
@@ -66,7 +67,7 @@ def build_index(settings: Settings) -> SearchIndex:
 
         return ElasticIndex(settings.search, alias=settings.search_index)
     if "://" in settings.search:
-        raise ValueError(f"SOHOA_SEARCH={redact_url(settings.search)}: use a file or http(s)://")
+        raise BadSetting(f"SOHOA_SEARCH={redact_url(settings.search)}: use a file or http(s)://")
     return SqliteIndex(settings.search_path)
 
 

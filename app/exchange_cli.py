@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from app.config import Settings
+from app.terminal import emit_json, err, fail, out
 from exchange.models import Delivery, Kind, MessageState, OutboxEntry, Receipt
 from exchange.statuses import STATUS_NAMES, Status, recipient_choices
 from organs.registry import OrganRegistry
@@ -24,8 +22,6 @@ if TYPE_CHECKING:  # built on use (signxml, the worker runtime): kept out of the
     from exchange.service import Exchange
     from workers.services import Services
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line
 EXIT_REJECTED = 1
 
 organs_app = typer.Typer(help="The organ registry: who exists or existed, at which level.")
@@ -57,16 +53,6 @@ def _registry(ctx: typer.Context) -> OrganRegistry:
     return ctx.obj.registry
 
 
-def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
-
-
-def _fail(error: SohoaError) -> typer.Exit:
-    err.print(f"[red]error:[/] {escape(error.message)}")
-    return typer.Exit(error.exit_code)
-
-
 # ------------------------------------------------------------------ organs
 
 
@@ -93,7 +79,7 @@ def organs_list(
         raise typer.BadParameter("level must be central, province, district or commune")
     if as_json:
         for organ in organs:
-            _emit(organ_json(organ, registry))
+            emit_json(organ_json(organ, registry))
         return
     table = Table("OrganId", "name", "level", "parent", "valid", title=f"{len(organs)} organ(s)")
     for o in organs:
@@ -112,10 +98,10 @@ def organs_show(
     registry = _registry(ctx)
     found = registry.lookup(key)
     if not found:
-        raise _fail(NotFound(f"no organ matches {key!r}"))
+        raise fail(NotFound(f"no organ matches {key!r}"))
     for organ in found:
         if as_json:
-            _emit(organ_json(organ, registry))
+            emit_json(organ_json(organ, registry))
             continue
         chain = " › ".join(a.name for a in reversed(registry.ancestors(organ.organ_id)))
         out.print(f"[bold]{organ.organ_id}[/] {organ.name} ({organ.level.value})")
@@ -149,7 +135,7 @@ def keys_create(
         try:
             pair = ex.create_keys(organ_id)
         except SohoaError as e:
-            raise _fail(e) from e
+            raise fail(e) from e
         cert = x509.load_pem_x509_certificate(pair.cert_pem)
         fingerprint = cert.fingerprint(hashes.SHA256()).hex()
         row = {
@@ -159,7 +145,7 @@ def keys_create(
             "valid_to": cert.not_valid_after_utc.isoformat(),
         }
         if as_json:
-            _emit(row)
+            emit_json(row)
         else:
             out.print(f"{organ_id}: certificate SHA-256 {fingerprint[:32]}…, key {row['key']}")
 
@@ -174,11 +160,11 @@ def keys_export(
     try:
         pem = _exchange(ctx).keys.cert(organ_id)
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     try:
         output.write_bytes(pem)
     except OSError as e:
-        raise _fail(OutputNotWritable(f"cannot write {output}: {e.strerror or e}")) from e
+        raise fail(OutputNotWritable(f"cannot write {output}: {e.strerror or e}")) from e
     err.print(f"wrote the certificate of {organ_id} to {output}")
 
 
@@ -197,10 +183,10 @@ def keys_import(
     except OSError as e:
         raise typer.BadParameter(f"{pem}: {e.strerror}") from e
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     ex.audit.append(organ_id, "certificate", organ_id, sha256=fingerprint)
     if as_json:
-        _emit({"organ_id": organ_id, "certificate_sha256": fingerprint})
+        emit_json({"organ_id": organ_id, "certificate_sha256": fingerprint})
     else:
         out.print(f"{organ_id}: certificate SHA-256 {fingerprint[:32]}… registered")
 
@@ -211,7 +197,7 @@ def token(ctx: typer.Context, organ_id: Annotated[str, typer.Argument(help="Orga
     try:
         value = _exchange(ctx).issue_token(organ_id)
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     out.print(value)
 
 
@@ -233,12 +219,12 @@ def build(
     try:
         env = ex.build(doc_ids, sender, recipients, attach=attach)
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     try:
         with ex.open_envelope(env.message_id) as src, output.open("wb") as out:
             shutil.copyfileobj(src, out, 1024 * 1024)
     except OSError as e:
-        raise _fail(OutputNotWritable(f"cannot write {output}: {e.strerror}")) from e
+        raise fail(OutputNotWritable(f"cannot write {output}: {e.strerror}")) from e
     summary = {
         "message_id": env.message_id,
         "file": str(output),
@@ -249,7 +235,7 @@ def build(
         "attachments": [a.name for a in env.attachments],
     }
     if as_json:
-        _emit(summary)
+        emit_json(summary)
     else:
         err.print(f"wrote {output} ({summary['bytes']:,} bytes), message {env.message_id}")
 
@@ -292,17 +278,17 @@ def receive(
     settings = _settings(ctx)
     services = _services(ctx)
     if not file.is_file():  # read as a stream by receive: it can be as large as the limit
-        raise _fail(InputNotFound(f"cannot read {file}: no such file"))
+        raise fail(InputNotFound(f"cannot read {file}: no such file"))
     try:
         receipt = receive_file(
             services, _registry(ctx), settings.broker, settings.workers, file, as_organ
         )
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     except OSError as e:
-        raise _fail(UnreadableInput(f"cannot read {file}: {e.strerror}")) from e
+        raise fail(UnreadableInput(f"cannot read {file}: {e.strerror}")) from e
     if as_json:
-        _emit(_receipt_json(receipt))
+        emit_json(_receipt_json(receipt))
     else:
         _print_receipt(receipt)
     raise typer.Exit(EXIT_REJECTED if receipt.status == Status.rejected else 0)
@@ -331,7 +317,7 @@ def _deliver(
 def _print_outbox(message_id: str, entries: list[OutboxEntry], as_json: bool) -> int:
     failed = any(e.state in (Delivery.rejected, Delivery.failed) for e in entries)
     if as_json:
-        _emit(
+        emit_json(
             {
                 "message_id": message_id,
                 "deliveries": [
@@ -400,7 +386,7 @@ def send(
             attach=attach,
         )
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     entries = _deliver(ctx, ex, services, message_id, list(recipients), wait)
     raise typer.Exit(_print_outbox(message_id, entries, as_json))
 
@@ -420,7 +406,7 @@ def retry(
         full = ex.resolve(message_id)
         recipients = ex.retry(full, as_organ)
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     entries = _deliver(ctx, ex, services, full, recipients, wait) if recipients else ex.outbox(full)
     raise typer.Exit(_print_outbox(full, entries, as_json))
 
@@ -442,7 +428,7 @@ def recall(
         recall_id = ex.recall(target, as_organ, reason)
         recipients = ex.state(recall_id).recipients
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     entries = _deliver(ctx, ex, services, recall_id, recipients, wait)
     raise typer.Exit(_print_outbox(recall_id, entries, as_json))
 
@@ -456,7 +442,7 @@ def _print_states(states: list[MessageState], ex, as_json: bool) -> None:  # noq
         rows.append({**s.model_dump(mode="json"), "statuses": latest})
     if as_json:
         for row in rows:
-            _emit(row)
+            emit_json(row)
         return
     table = Table("message", "from", "to", "kind", "subject", "status", title=f"{len(rows)}")
     for r in rows:
@@ -479,7 +465,7 @@ def inbox(ctx: typer.Context, as_organ: AsOrgan, as_json: AsJson = False) -> Non
     try:
         states = ex.inbox(as_organ)
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     _print_states(states, ex, as_json)
 
 
@@ -490,7 +476,7 @@ def sent(ctx: typer.Context, as_organ: AsOrgan, as_json: AsJson = False) -> None
     try:
         states = ex.sent(as_organ)
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     _print_states(states, ex, as_json)
 
 
@@ -515,9 +501,9 @@ def status(
     except ValueError as e:
         raise typer.BadParameter(f"--set {set_code}: not a status code") from e
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     if as_json:
-        _emit(shown)
+        emit_json(shown)
         return
     msg = shown["message"]
     out.print(
@@ -540,7 +526,7 @@ def public(ctx: typer.Context, message_id: str, as_organ: AsOrgan) -> None:
     try:
         ex.make_public(ex.resolve(message_id), as_organ)
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     err.print(f"message {message_id} is public")
 
 
@@ -559,9 +545,9 @@ def audit_verify(ctx: typer.Context, as_json: AsJson = False) -> None:
     try:
         report = AuditLog.for_options(services.store, services.exchange).verify_and_checkpoint()
     except SohoaError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     if as_json:
-        _emit(report.as_json())
+        emit_json(report.as_json())
     elif not report.ok:
         before = f" (entries before it verified: {report.entries})" if report.entries else ""
         err.print(f"[red]audit log tampered with:[/] {report.problem}{before}", soft_wrap=True)
@@ -593,7 +579,7 @@ def audit_list(
     entries = AuditLog(_services(ctx).store).entries()[-limit:]
     for e in entries:
         if as_json:
-            _emit(e.model_dump(mode="json"))
+            emit_json(e.model_dump(mode="json"))
         else:
             out.print(
                 f"{e.seq:6d} {e.at:%Y-%m-%d %H:%M:%S} {e.organ_id} {e.action} {e.target} "

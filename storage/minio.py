@@ -15,8 +15,9 @@ from urllib.parse import unquote, urlsplit
 import urllib3
 from minio import Minio
 from minio.error import S3Error
+from minio.helpers import check_bucket_name
 
-from schemas.errors import NotFound, StorageError
+from schemas.errors import BadSetting, NotFound, StorageError
 from storage.digest import sha256_file, sha256_stream
 from storage.keys import is_content_addressed
 
@@ -78,6 +79,10 @@ class MinioStore:
         secret = unquote(parts.password or secret_key)
         if not access or not secret:
             raise StorageError("MinIO credentials missing: set SOHOA_MINIO_ACCESS_KEY/SECRET_KEY")
+        try:  # checked here, or the first call fails far from the setting that named it
+            check_bucket_name(bucket, strict=True)
+        except ValueError as e:
+            raise BadSetting(f"SOHOA_STORAGE: {e} (S3 bucket names: 3-63 of a-z 0-9 . -)") from e
         endpoint = f"{parts.hostname}:{parts.port or 9000}"
         return cls(endpoint, access, secret, bucket, secure=parts.scheme == "minios")
 

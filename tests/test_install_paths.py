@@ -259,3 +259,15 @@ def test_an_unknown_organ_answers_in_the_one_error_shape(api: TestClient, ingest
         data, "exchange", "receive", str(data / "absent.edxml"), "--as", "000.00.00.H41"
     )
     assert missing.returncode == 3 and "no such file" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("storage", "named"),
+    [("minio://sohoa:s3cr3t@127.0.0.1:1/x", "invalid bucket name x"), ("ftp://u:s3cr3t@h/x", "")],
+)
+def test_a_storage_url_sohoa_cannot_use_is_one_line(tmp_path: Path, storage: str, named: str):
+    """A bad SOHOA_STORAGE is a setting to fix (exit 2), said in one line that hides the key."""
+    result = cli_with_env(_env(tmp_path, SOHOA_STORAGE=storage), "status")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: SOHOA_STORAGE") and result.stderr.count("\n") == 1
+    assert named in result.stderr and "s3cr3t" not in result.stderr
