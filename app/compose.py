@@ -54,6 +54,7 @@ def build_store(settings: Settings) -> ObjectStore:
             settings.storage,
             settings.minio_access_key.get_secret_value(),
             settings.minio_secret_key.get_secret_value(),
+            public_url=settings.public_storage_url,
         )
         return CachedOriginals(store, settings.data_dir / "cache")
     if "://" in settings.storage:

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     storage: str = ""  # a folder (default: <data_dir>/store); minio://… in production
     minio_access_key: SecretStr = SecretStr("")  # S3 keys when they are not in the storage URL
     minio_secret_key: SecretStr = SecretStr("")
+    # http(s)://HOST[:PORT] that clients outside our network reach the S3 server at: download
+    # links are signed for it (empty: the endpoint of SOHOA_STORAGE)
+    public_storage_url: str = ""
     search: str = ""  # a SQLite file (default: <data_dir>/index.sqlite3); http://… Elasticsearch
     search_index: str = "sohoa-documents"  # Elasticsearch alias; versioned indices sit behind it
     broker: str = ""  # empty: in-process; redis://… or amqp://… in production

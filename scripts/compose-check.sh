@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Validates docker-compose.yml the way the issue asks: it "must pass `docker compose config`".
 #
-#   scripts/compose-check.sh        # install Compose v2 if needed, then `config --quiet`
+#   scripts/compose-check.sh        # install Compose v2 if needed, `config --quiet`, the rules
 #   scripts/compose-check.sh -v     # ... and print the rendered config (--format yaml)
+#   scripts/compose-check.sh -f FILE --env-file FILE   # another compose file / env file
+#
+# The rules (operators' safety, checked on the rendered config and the file's text):
+#   - the API is published on the loopback only, unless the operator's .env says otherwise,
+#     and OpenSearch, Redis and minio-init publish nothing; any other published port is on
+#     the loopback by default;
+#   - every secret variable (a name with PASSWORD, SECRET, TOKEN, ROOT_USER or ending in _KEY)
+#     is written ${VAR:?message}: no default, compose refuses to start without it; no value
+#     of .env.example's secrets and no URL with a password is written in the file; every
+#     secret-named environment entry of every service takes its value from the env file;
+#   - the application's S3 keys are other variables than MinIO's root login, and the root
+#     login reaches only the minio and minio-init services.
 #
 # Runs, from the repo root:
 #   docker compose --env-file .env.example -f docker-compose.yml config --quiet
@@ -50,14 +62,17 @@ say() { echo "compose-check: $*" >&2; }
 fail() { say "error: $*"; exit 1; }
 trap 'rc=$?; say "error: command failed (exit $rc) at line $LINENO: $BASH_COMMAND"; exit $rc' ERR
 
-usage() { sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 VERBOSE=0
-for arg in "$@"; do
-    case "$arg" in
+while [ $# -gt 0 ]; do
+    case "$1" in
         -v|--verbose) VERBOSE=1 ;;
+        -f) [ $# -ge 2 ] || fail "-f needs a file"; COMPOSE_FILE_="$(realpath "$2")"; shift ;;
+        --env-file) [ $# -ge 2 ] || fail "--env-file needs a file"; ENV_FILE="$(realpath "$2")"; shift ;;
         -h|--help) usage; exit 0 ;;
-        *) usage >&2; fail "unknown argument '$arg'" ;;
+        *) usage >&2; fail "unknown argument '$1'" ;;
     esac
+    shift
 done
 case "$JOBS" in 1|2) ;; *) fail "SOHOA_BUILD_JOBS must be 1 or 2, got '$JOBS'" ;; esac
 
@@ -230,9 +245,121 @@ else
         env "${unset_args[@]}" "${COMPOSE[@]}" --env-file "$ENV_FILE" -f "$COMPOSE_FILE_" config --format yaml || rc=$?
     fi
 fi
-if [ "$rc" -eq 0 ]; then
-    say "$COMPOSE_FILE_ is valid ($("${COMPOSE[@]}" version --short 2>/dev/null || "${COMPOSE[@]}" version 2>/dev/null | head -n 1), env file $ENV_FILE)"
-else
+if [ "$rc" -ne 0 ]; then
     say "$COMPOSE_FILE_ does NOT pass '${COMPOSE[*]} config' (exit $rc)"
+    exit "$rc"
+fi
+env "${unset_args[@]}" "${PYTHON:-python3}" - "$COMPOSE_FILE_" "$ENV_FILE" "$V1" "${COMPOSE[@]}" <<'PY' || rc=$?
+"""The rules of the header, on `config` renders: with the env file, and with only sentinel
+secrets (so that defaults show and every secret's way into the config can be traced)."""
+import json
+import re
+import subprocess
+import sys
+import tempfile
+
+compose_file, env_file, v1, compose = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4:]
+SECRET = re.compile(r"PASSWORD|SECRET|TOKEN|ROOT_USER|_KEY$")
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+UNPUBLISHED = {"search", "redis", "minio-init"}
+problems = []
+
+
+def render(env_path):
+    fmt = [] if v1 else ["--format", "json"]
+    cmd = [*compose, "--env-file", env_path, "-f", compose_file, "config", *fmt]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        return None, done.stderr
+    if v1:
+        import yaml  # Compose v1 renders YAML only
+
+        return yaml.safe_load(done.stdout), ""
+    return json.loads(done.stdout), ""
+
+
+scratch = tempfile.TemporaryDirectory(prefix="compose-check-")
+
+
+def with_env(lines, count=[0]):  # noqa: B006 (a counter for the file names)
+    count[0] += 1
+    path = f"{scratch.name}/{count[0]}.env"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(f"{line}\n" for line in lines))
+    return path
+
+
+text = open(compose_file, encoding="utf-8").read()
+example = dict(
+    line.split("=", 1)
+    for line in open(env_file, encoding="utf-8").read().splitlines()
+    if "=" in line and not line.lstrip().startswith("#")
+)
+referenced = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", text))
+secrets = sorted(name for name in referenced if SECRET.search(name))
+if not secrets:
+    problems.append("no secret variable is referenced at all")
+for name in secrets:
+    for use in re.findall(r"\$\{" + name + r"\b([^}]*)\}", text):
+        if not re.fullmatch(r":\?\s*\S.*", use):
+            problems.append(f"${{{name}{use}}}: a secret must be ${{{name}:?message}}, no default")
+    if name not in example:
+        problems.append(f"{name} has no placeholder in {env_file}")
+    elif len(example[name]) >= 4 and example[name] in text:
+        problems.append(f"{name}'s example value is written in {compose_file}")
+if re.search(r"://[^/\s:@${}]+:[^/\s@]+@", text):
+    problems.append("a URL with a password is written in the file")
+
+base, _ = render(env_file)
+sentinel = {name: f"sentinel-{name.lower()}" for name in secrets}
+defaults, err = render(with_env(f"{k}={v}" for k, v in sentinel.items()))
+if defaults is None:
+    problems.append(f"does not render with only its secrets set: {err.strip()}")
+if render(with_env([]))[0] is not None:
+    problems.append("renders without any secret set: compose would start without them")
+
+for label, config in (("by default", defaults), ("with the env file", base)):
+    for name, service in ((config or {}).get("services") or {}).items():
+        for port in service.get("ports") or []:
+            host_ip = port.get("host_ip", "") if isinstance(port, dict) else str(port)
+            if name in UNPUBLISHED:
+                problems.append(f"{name} publishes a port ({label}): keep it internal")
+            elif name == "api" and host_ip not in LOOPBACK:
+                problems.append(f"api is published on {host_ip or '0.0.0.0'} ({label})")
+            elif label == "by default" and host_ip not in LOOPBACK:
+                problems.append(f"{name} is published on {host_ip or '0.0.0.0'} by default")
+
+services = (defaults or {}).get("services") or {}
+for name, service in services.items():
+    env = service.get("environment") or {}
+    for key, value in env.items():
+        if SECRET.search(key) and value not in sentinel.values():
+            problems.append(f"{name}: {key} does not come from a secret variable of the env file")
+    if name not in ("minio", "minio-init"):
+        for root in ("MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"):
+            if sentinel.get(root) in env.values():
+                problems.append(f"{name} is given MinIO's root login ({root})")
+for app in ("api", "worker"):
+    env = (services.get(app) or {}).get("environment") or {}
+    root_env = (services.get("minio") or {}).get("environment") or {}
+    for app_key, root_key in (
+        ("SOHOA_MINIO_ACCESS_KEY", "MINIO_ROOT_USER"),
+        ("SOHOA_MINIO_SECRET_KEY", "MINIO_ROOT_PASSWORD"),
+    ):
+        if app in services and (env.get(app_key) is None or env.get(app_key) == root_env.get(root_key)):
+            problems.append(f"{app}: {app_key} must be the application's own key, not {root_key}")
+    base_env = ((base or {}).get("services", {}).get(app) or {}).get("environment") or {}
+    base_root = ((base or {}).get("services", {}).get("minio") or {}).get("environment") or {}
+    if base_env and base_env.get("SOHOA_MINIO_ACCESS_KEY") == base_root.get("MINIO_ROOT_USER"):
+        problems.append(f"{app}: the env file gives the app MinIO's root user as its S3 key")
+
+for problem in problems:
+    print(f"compose-check: rule: {problem}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+if [ "$rc" -eq 0 ]; then
+    say "$COMPOSE_FILE_ is valid and keeps the rules ($("${COMPOSE[@]}" version --short 2>/dev/null || "${COMPOSE[@]}" version 2>/dev/null | head -n 1), env file $ENV_FILE)"
+else
+    say "$COMPOSE_FILE_ passes '${COMPOSE[*]} config' but breaks the rules above (exit $rc)"
 fi
 exit "$rc"

@@ -22,6 +22,9 @@ from storage.digest import sha256_file, sha256_stream
 from storage.keys import is_content_addressed
 
 PART_SIZE = 16 * 1024 * 1024
+# Presigned links are bearer credentials for one object: short-lived, issued only after the
+# caller's access check, so a leaked link soon stops working.
+LINK_SECONDS = 15 * 60
 SHA_HEADER = "sha256"  # stored as x-amz-meta-sha256
 _MISSING = ("NoSuchKey", "NoSuchObject", "NoSuchBucket")
 _EXISTS = ("PreconditionFailed", "ConditionalRequestConflict")  # a create() that lost
@@ -57,6 +60,7 @@ class MinioStore:
         bucket: str,
         *,
         secure: bool = False,
+        public_url: str = "",
     ) -> None:
         self.bucket = bucket
         self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure)
@@ -68,11 +72,36 @@ class MinioStore:
                 raise StorageError(f"MinIO bucket {bucket!r} cannot be used: {e.message}") from e
         except (urllib3.exceptions.HTTPError, OSError) as e:
             raise StorageError(f"MinIO at {endpoint} cannot be reached: {e}") from e
+        self._presigner = self._public_client(public_url, access_key, secret_key)
+
+    def _public_client(self, public_url: str, access_key: str, secret_key: str) -> Minio:
+        """The client that signs download links: for the endpoint clients outside our network
+        use (SOHOA_PUBLIC_STORAGE_URL), as SigV4 signs the Host header. It only signs, never
+        connects: the region is the one the server told the inner client (bucket_exists above
+        asked it), since the public name may not even resolve from here."""
+        if not public_url:
+            return self.client
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+            raise BadSetting(
+                f"SOHOA_PUBLIC_STORAGE_URL={public_url}: use http(s)://HOST[:PORT], no path"
+            )
+        region = self.client._get_region(self.bucket)  # noqa: SLF001 (cached, no request)
+        return Minio(
+            parts.netloc,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=parts.scheme == "https",
+            region=region,
+        )
 
     @classmethod
-    def from_url(cls, url: str, access_key: str = "", secret_key: str = "") -> MinioStore:
+    def from_url(
+        cls, url: str, access_key: str = "", secret_key: str = "", public_url: str = ""
+    ) -> MinioStore:
         """`minio://KEY:SECRET@host:port/bucket` (or `minios://` for TLS); the keys may be
-        given apart instead (Settings: SOHOA_MINIO_ACCESS_KEY / SOHOA_MINIO_SECRET_KEY)."""
+        given apart instead (Settings: SOHOA_MINIO_ACCESS_KEY / SOHOA_MINIO_SECRET_KEY).
+        `public_url`: the endpoint download links are signed for (empty: this one)."""
         parts = urlsplit(url)
         bucket = parts.path.strip("/") or "sohoa"
         access = unquote(parts.username or access_key)
@@ -84,7 +113,8 @@ class MinioStore:
         except ValueError as e:
             raise BadSetting(f"SOHOA_STORAGE: {e} (S3 bucket names: 3-63 of a-z 0-9 . -)") from e
         endpoint = f"{parts.hostname}:{parts.port or 9000}"
-        return cls(endpoint, access, secret, bucket, secure=parts.scheme == "minios")
+        secure = parts.scheme == "minios"
+        return cls(endpoint, access, secret, bucket, secure=secure, public_url=public_url)
 
     def _call(self, what: str, key: str, fn, *args, **kwargs):  # noqa: ANN001, ANN202
         try:
@@ -203,10 +233,10 @@ class MinioStore:
             raise StorageError(f"MinIO list {prefix!r} failed: {e.message}") from e
         yield from sorted(n for n in names if n)
 
-    def presigned_url(self, key: str, expires_s: int = 3600, disposition: str = "") -> str:
-        """A time-limited download link for the API; `disposition`: the Content-Disposition
-        header S3 answers it with (the download's file name)."""
+    def presigned_url(self, key: str, expires_s: int = LINK_SECONDS, disposition: str = "") -> str:
+        """A time-limited download link for the API, on the public endpoint when one is set;
+        `disposition`: the Content-Disposition header S3 answers it with (the file name)."""
         headers = {"response-content-disposition": disposition} if disposition else None
-        return self.client.presigned_get_object(
+        return self._presigner.presigned_get_object(
             self.bucket, key, expires=timedelta(seconds=expires_s), response_headers=headers
         )
