@@ -47,7 +47,7 @@ from exchange.signing import sign, sign_tree, verify
 from exchange.statuses import Status
 from schemas.errors import SohoaError
 from storage.local import LocalStore
-from tests.conftest import run_cli
+from tests.conftest import api_headers, run_cli
 from workers.batch import submit_all, wait_for
 from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
@@ -995,7 +995,8 @@ def test_pdf_download_names_are_encoded_not_echoed(world: World, stored: str, sh
     copy = doc.model_copy(update={"id": fake_id, "source_name": stored})
     records.put(copy)
     store.put_bytes(pdf_key(copy.id), store.get_bytes(pdf_key(doc.id)))
-    response = TestClient(create_app(world.settings)).get(f"/documents/{copy.id}/pdf")
+    client = TestClient(create_app(world.settings), headers=api_headers(world.settings))
+    response = client.get(f"/documents/{copy.id}/pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     header = response.headers["content-disposition"]
     # RFC 6266 with nothing else in it: a fallback of safe characters, then the RFC 5987 name
@@ -1144,8 +1145,9 @@ def test_every_route_limits_its_body_and_checks_the_token_before_reading_it(worl
             status, _, read = post(path, {**headers, "Content-Type": "application/json"})
             assert (status, read) == (401, 0), (path, headers, status, read)
     # With a token, JSON routes (and any route not given a larger limit) stop at 1 MiB.
+    user = api_headers(world.settings)  # a route outside /exchange/ takes no organ token
     for path in ("/exchange/send", f"/exchange/messages/{'ab' * 16}/recall", "/added-later"):
-        headers = {**auth, "Content-Type": "application/json"}
+        headers = {**(user if path == "/added-later" else auth), "Content-Type": "application/json"}
         status, answer, read = post(path, headers)
         assert status == 413 and read <= (1 << 20) + (256 << 10), (path, status, read)
         assert b"above the limit of 1,048,576 bytes" in answer
