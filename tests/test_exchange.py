@@ -948,6 +948,7 @@ def test_upload_limits_refuse_early_and_leave_no_temporary_file(
     app = create_app(world.settings.model_copy(update={"exchange_max_bytes": limit}))
     token = world.ex.issue_token(PROVINCE)
     auth = {"Authorization": f"Bearer {token}"}
+    user = api_headers(world.settings)  # uploads take a user's token, not an organ's
     mb = [b"<" * (256 << 10)] * 40  # 10 MB in 256 KiB chunks
 
     def post(path: str, headers: dict[str, str], body: Iterable[bytes]) -> tuple:
@@ -956,13 +957,13 @@ def test_upload_limits_refuse_early_and_leave_no_temporary_file(
     # Declared too large: 413 before a byte of the body is read.
     status, body, read = post("/exchange/receive", {**auth, "Content-Length": "2200000000"}, mb)
     assert status == 413 and read == 0 and b"above the limit of 1,048,576 bytes" in body
-    status, _, read = post("/documents", {"Content-Length": str(3 << 30)}, mb)
+    status, _, read = post("/documents", {**user, "Content-Length": str(3 << 30)}, mb)
     assert (status, read) == (413, 0)
     # No length, or a lying one: stopped once past the limit, not after the whole body.
     for headers in ({**auth}, {**auth, "Content-Length": "1000"}):
         status, body, read = post("/exchange/receive", headers, mb)
         assert status == 413 and read <= limit + (256 << 10), (headers, read)
-    multipart = {"Content-Type": "multipart/form-data; boundary=xyz"}
+    multipart = {**user, "Content-Type": "multipart/form-data; boundary=xyz"}
     head = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n'
     monkeypatch.setattr("app.api.MAX_UPLOAD_BYTES", limit)
     app = create_app(world.settings)
