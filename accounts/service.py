@@ -7,6 +7,7 @@ revoked token or a disabled user is refused on the next request, a login lock ho
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from accounts.models import (
     valid_password,
 )
 from schemas.accounts import Role
-from schemas.errors import BadAccount, LoginLocked, NotFound, Unauthenticated
+from schemas.errors import BadAccount, LoginLocked, NotFound, SohoaError, Unauthenticated
 from schemas.text import nfc
 from storage.base import ObjectStore
 
@@ -128,9 +129,10 @@ class Accounts:
             return None
         now = self.clock()
         if token.last_used is None or now - token.last_used > LAST_USED_EVERY:
-            self.store.put_bytes(
-                key, token.model_copy(update={"last_used": now}).model_dump_json().encode()
-            )
+            used = token.model_copy(update={"last_used": now}).model_dump_json().encode()
+            # Only a note: a read-only data folder still serves reads with its tokens.
+            with contextlib.suppress(SohoaError, OSError):
+                self.store.put_bytes(key, used)
         return Principal(login=user.login, role=user.role, organ_id=user.organ_id, via="token")
 
     def _tokens(self) -> Iterator[tuple[str, Token]]:
