@@ -12,6 +12,7 @@ RUN bash scripts/tessdata.sh
 COPY pyproject.toml README.md ./
 COPY schemas schemas
 COPY storage storage
+COPY accounts accounts
 COPY search search
 COPY pipeline pipeline
 COPY workers workers

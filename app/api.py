@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, Query, UploadFile
+from fastapi import Depends, FastAPI, File, Query, UploadFile
 from fastapi.responses import RedirectResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
 
+from accounts.service import Accounts
 from app import views
+from app.auth import READERS, UPLOADERS, Authenticate, Resolver, allow, register_login_routes
 from app.compose import Context
 from app.config import Settings
 from app.filters import SYNTAX as FILTER_SYNTAX
@@ -58,15 +60,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return exchange_limits(method, path)
 
     # Every route has a body limit: DEFAULT_BODY_BYTES unless `limits` names a larger one.
-    # register_exchange_routes adds its token check after this, i.e. outside it: a request
-    # without a valid token is answered 401 before any of its body is read.
+    # Authenticate is added after this, i.e. outside it: a request without a valid credential
+    # is answered 401 before any of its body is read.
     api.add_middleware(BodyLimit, limits=limits, default=DEFAULT_BODY_BYTES)
+    accounts = Accounts(services.store, session_hours=settings.session_hours)
+    readers = [Depends(allow(*READERS))]
 
     @api.get("/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "indexed": services.index.count()}
 
-    @api.get("/search")
+    @api.get("/search", dependencies=readers)
     def search(
         q: str = "",
         limit: Annotated[int, Query(ge=1, le=200)] = 10,
@@ -79,18 +83,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results = services.index.search(q, filters=wanted, limit=limit, offset=offset)
         return views.results_json(results)
 
-    @api.get("/documents/{doc_id}")
+    @api.get("/documents/{doc_id}", dependencies=readers)
     def document(doc_id: str) -> dict[str, Any]:
         return views.document_json(services.records.require(services.records.resolve(doc_id)))
 
-    @api.get("/review")
+    @api.get("/review", dependencies=readers)
     def review(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
         """Documents whose metadata needs a person's look, with the reasons."""
         results = services.index.search("", filters={"needs_review": "true"}, limit=limit)
         docs = services.records.readable(h.doc_id for h in results.hits)  # damaged: left out
         return {"total": results.total, "documents": [views.review_json(d) for d in docs]}
 
-    @api.get("/dossiers/{file_code}")
+    @api.get("/dossiers/{file_code}", dependencies=readers)
     def dossier(file_code: str) -> dict[str, Any]:
         found = DossierStore(services.store).require(file_code)
         docs = members(services, found.documents)
@@ -98,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body["documents"] = [views.review_json(d) for d in docs]
         return body
 
-    @api.get("/documents/{doc_id}/pdf", response_model=None)
+    @api.get("/documents/{doc_id}/pdf", response_model=None, dependencies=readers)
     def searchable_pdf(doc_id: str) -> RedirectResponse | StreamingResponse:
         full_id = services.records.resolve(doc_id)
         doc = services.records.require(full_id)
@@ -115,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Content-Disposition": disposition},
         )
 
-    @api.post("/documents", status_code=202)
+    @api.post("/documents", status_code=202, dependencies=[Depends(allow(*UPLOADERS))])
     def upload(file: Annotated[UploadFile, File()]) -> dict[str, Any]:
         """Store the original at once, then queue it; poll GET /documents/{id} for progress."""
         # The client's name is only the record's source name (made safe by accept), never a
@@ -148,7 +152,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         after = {"Retry-After": str(error.retry_after)} if error.retry_after else None
         return JSONResponse(body, status_code=error.http_status, headers=after)
 
-    register_exchange_routes(api, services, pool)
+    register_login_routes(api, accounts)
+    exchange = register_exchange_routes(api, services, pool)
+    api.add_middleware(Authenticate, resolve=Resolver(accounts, exchange.organ_for_token))
     return api
 
 

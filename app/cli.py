@@ -623,6 +623,11 @@ from app.exchange_cli import mount as _mount_exchange  # noqa: E402
 
 _mount_exchange(app)
 
+# API accounts (README: Accounts and access).
+from app.users_cli import mount as _mount_users  # noqa: E402
+
+_mount_users(app)
+
 
 def main() -> None:
     """The one place errors become a line for the user and an exit code (STYLE §3). Anything

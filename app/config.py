@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     exchange_peers: str = ""  # organs on other installations: ORGAN=URL|TOKEN;…
     audit_checkpoint_every: int = Field(default=20, ge=1)  # entries between signed checkpoints
     audit_checkpoint_minutes: float = Field(default=5.0, gt=0)  # … or minutes, when appending
+    session_hours: float = Field(default=8.0, gt=0)  # a browser session's life (POST /login)
 
     @property
     def storage_path(self) -> Path:

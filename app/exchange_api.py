@@ -1,17 +1,13 @@
 """HTTP endpoints of the edXML exchange; registered on the app by app/api.py.
 
-Every call names its organ by a per-organ API token (`sohoa exchange token ORGAN`), sent as
-`Authorization: Bearer <token>`: no token or an unknown one is 401, an organ acting on a message
-it neither sent nor received (and that is not public) is 403. The token is checked by
-ExchangeAuth, an ASGI middleware, before the route reads a byte of the body (FastAPI reads and
-parses a JSON body before it runs a route's dependencies); every path under /exchange/ needs
-one except the public registry (GET /exchange/organs…).
+Every call names its organ by a per-organ API token (`sohoa exchange token ORGAN`, for
+organ-to-organ transport) or by a user's token or session whose role is clerk or admin (it acts
+for the user's organ), sent as `Authorization: Bearer <token>`: no credential or an unknown one
+is 401 (app/auth.py's Authenticate, before a byte of the body is read), another role is 403, an
+organ acting on a message it neither sent nor received (and that is not public) is 403.
 """
 
-import json
-import re
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,18 +16,18 @@ from fastapi import Body, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
-from app.transfer import content_disposition, file_chunks, read_body, refuse, spool_body
+from accounts.models import Principal
+from app.auth import EXCHANGERS, allow, principal
+from app.transfer import content_disposition, file_chunks, read_body, spool_body
 from exchange.ledger import STATUS_MAX_BYTES
 from exchange.models import Kind
+from exchange.service import Exchange
 from exchange.statuses import STATUS_NAMES, Status
 from schemas.errors import NotFound
 from workers.exchange_jobs import queue_deliveries
 from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
 from workers.services import Services
-
-_PUBLIC = re.compile(r"^/exchange/organs(/[^/]*)?/?$")  # the registry: GET without a token
-_ORGAN_SCOPE_KEY = "sohoa.organ"  # where ExchangeAuth leaves the token's organ for the route
 
 
 def body_limits(max_bytes: int):  # noqa: ANN201
@@ -43,42 +39,6 @@ def body_limits(max_bytes: int):  # noqa: ANN201
         return None
 
     return limit
-
-
-def _token(headers: list[tuple[bytes, bytes]]) -> str:
-    found = {k.lower(): v for k, v in headers}
-    explicit = found.get(b"x-sohoa-token", b"").decode("latin-1").strip()
-    bearer = found.get(b"authorization", b"").decode("latin-1").strip()
-    return explicit or bearer.removeprefix("Bearer ").strip()
-
-
-class ExchangeAuth:
-    """ASGI middleware: a request under /exchange/ without a valid organ token is answered 401
-    before its body is read (nothing buffered, the connection closed). Every path there needs
-    a token unless it is a GET of the public registry, so a route added later is guarded."""
-
-    def __init__(self, app: Any, organ_for_token: Callable[[str], str | None]) -> None:
-        self.app = app
-        self.organ_for_token = organ_for_token
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not (path == "/exchange" or path.startswith("/exchange/")):
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] in ("GET", "HEAD") and _PUBLIC.match(path):
-            await self.app(scope, receive, send)
-            return
-        token = _token(scope["headers"])
-        organ_id = await anyio.to_thread.run_sync(self.organ_for_token, token) if token else None
-        if organ_id is None:
-            body = {
-                "error": "unauthorized",
-                "message": "an organ API token is required (Authorization: Bearer …)",
-            }
-            await refuse(send, 401, json.dumps(body).encode(), [(b"www-authenticate", b"Bearer")])
-            return
-        await self.app({**scope, _ORGAN_SCOPE_KEY: organ_id}, receive, send)
 
 
 class SendRequest(BaseModel):
@@ -95,26 +55,20 @@ class StatusRequest(BaseModel):
     note: str = ""
 
 
-def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool) -> None:
+def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool) -> Exchange:
     exchange = build_exchange(services, enqueue=lambda doc_id: pool.actors.ingest.send(doc_id))
+    exchanger = allow(*EXCHANGERS, organ_tokens=True)
 
-    # Added after app.api's BodyLimit, so outside it: the token is checked first.
-    api.add_middleware(ExchangeAuth, organ_for_token=exchange.organ_for_token)
-
-    def organ(request: Request) -> str:
-        organ_id = request.scope.get(_ORGAN_SCOPE_KEY)
-        if organ_id is None:  # a route outside /exchange/ that names an organ: checked here
-            organ_id = exchange.organ_for_token(_token(request.scope["headers"]))
-        if organ_id is None:
-            raise HTTPException(401, "an organ API token is required (Authorization: Bearer …)")
-        return organ_id
+    def organ(me: Annotated[Principal, Depends(exchanger)]) -> str:
+        """The organ the caller acts for: an organ token's, or a clerk's or admin's own."""
+        return me.organ_id
 
     Organ = Annotated[str, Depends(organ)]
 
     def deliver(message_id: str) -> None:
         queue_deliveries(pool, message_id, exchange.state(message_id).recipients)
 
-    @api.get("/exchange/organs")
+    @api.get("/exchange/organs", dependencies=[Depends(principal)])
     def organs(level: str | None = None) -> list[dict[str, Any]]:
         return [
             o.model_dump(mode="json")
@@ -122,7 +76,7 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
             if level is None or o.level.value == level
         ]
 
-    @api.get("/exchange/organs/{key}")
+    @api.get("/exchange/organs/{key}", dependencies=[Depends(principal)])
     def organ_lookup(key: str) -> list[dict[str, Any]]:
         found = exchange.registry.lookup(key)
         if not found:
@@ -223,6 +177,8 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
 
     @api.get("/audit/verify")
     def audit_verify(_me: Organ) -> dict[str, Any]:
-        """The check only, for any valid organ token (accounts and roles come later): a GET
-        is safe, so it writes no checkpoint; `sohoa audit verify` and appends write them."""
+        """The check only, for an organ token, a clerk or an admin: a GET is safe, so it
+        writes no checkpoint; `sohoa audit verify` and appends write them."""
         return exchange.audit.check().as_json()
+
+    return exchange

@@ -194,3 +194,41 @@ class DamagedRecord(SohoaError):
         super().__init__(f"record {doc_id} is damaged ({reason})")
         self.doc_id = doc_id
         self.reason = reason
+
+
+class Unauthenticated(SohoaError):
+    """No valid credential: no token, an unknown or revoked one, a disabled user, a wrong
+    password (the message never says which, so it tells an outsider nothing)."""
+
+    code = "unauthorized"
+    exit_code = 4
+    http_status = 401
+
+
+class Forbidden(SohoaError):
+    """A known user whose role may not do what was asked."""
+
+    code = "forbidden"
+    exit_code = 4
+    http_status = 403
+
+
+class LoginLocked(SohoaError):
+    """Too many failed logins for one login name: refused until the lock ends."""
+
+    code = "login_locked"
+    exit_code = 4
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BadAccount(SohoaError):
+    """An account field sohoa cannot take (a login with a slash, a short password, a role that
+    does not exist, a token name in use)."""
+
+    code = "bad_account"
+    exit_code = 2
+    http_status = 422

@@ -1,3 +1,4 @@
+import contextlib
 import json
 import os
 import shlex
@@ -132,3 +133,23 @@ def exported(script_output: str) -> dict[str, str]:
             key, value = words[1].split("=", 1)
             settings[key] = value
     return settings
+
+
+TEST_ORGAN = "000.00.00.G09"  # an organ of the shipped sample registry
+TEST_PASSWORD = "password-for-tests"
+
+
+def api_headers(data: object, role: str = "admin", organ: str = TEST_ORGAN) -> dict[str, str]:
+    """`Authorization` headers of a new API token of a user `test-<role>` (created on first
+    use) in the data folder or Settings `data`: what an API test sends, as a script would."""
+    from accounts.service import Accounts
+    from app.compose import build_store
+    from app.config import Settings
+    from schemas.errors import BadAccount
+
+    settings = data if isinstance(data, Settings) else Settings(data_dir=Path(str(data)))
+    accounts = Accounts(build_store(settings))
+    login = f"test-{role}"
+    with contextlib.suppress(BadAccount):  # made by an earlier call
+        accounts.add_user(login, role, organ, TEST_PASSWORD)
+    return {"Authorization": f"Bearer {accounts.issue_token(login)}"}

@@ -10,12 +10,13 @@ from app.api import create_app
 from app.config import Settings
 from corpus import generate_batch
 from schemas.text import fold
+from tests.conftest import api_headers
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("api-data"), workers=2)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=api_headers(settings)) as client:
         yield client
 
 

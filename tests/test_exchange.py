@@ -47,7 +47,7 @@ from exchange.signing import sign, sign_tree, verify
 from exchange.statuses import Status
 from schemas.errors import SohoaError
 from storage.local import LocalStore
-from tests.conftest import run_cli
+from tests.conftest import api_headers, run_cli
 from workers.batch import submit_all, wait_for
 from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
@@ -948,6 +948,7 @@ def test_upload_limits_refuse_early_and_leave_no_temporary_file(
     app = create_app(world.settings.model_copy(update={"exchange_max_bytes": limit}))
     token = world.ex.issue_token(PROVINCE)
     auth = {"Authorization": f"Bearer {token}"}
+    user = api_headers(world.settings)  # uploads take a user's token, not an organ's
     mb = [b"<" * (256 << 10)] * 40  # 10 MB in 256 KiB chunks
 
     def post(path: str, headers: dict[str, str], body: Iterable[bytes]) -> tuple:
@@ -956,13 +957,13 @@ def test_upload_limits_refuse_early_and_leave_no_temporary_file(
     # Declared too large: 413 before a byte of the body is read.
     status, body, read = post("/exchange/receive", {**auth, "Content-Length": "2200000000"}, mb)
     assert status == 413 and read == 0 and b"above the limit of 1,048,576 bytes" in body
-    status, _, read = post("/documents", {"Content-Length": str(3 << 30)}, mb)
+    status, _, read = post("/documents", {**user, "Content-Length": str(3 << 30)}, mb)
     assert (status, read) == (413, 0)
     # No length, or a lying one: stopped once past the limit, not after the whole body.
     for headers in ({**auth}, {**auth, "Content-Length": "1000"}):
         status, body, read = post("/exchange/receive", headers, mb)
         assert status == 413 and read <= limit + (256 << 10), (headers, read)
-    multipart = {"Content-Type": "multipart/form-data; boundary=xyz"}
+    multipart = {**user, "Content-Type": "multipart/form-data; boundary=xyz"}
     head = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n'
     monkeypatch.setattr("app.api.MAX_UPLOAD_BYTES", limit)
     app = create_app(world.settings)
@@ -995,7 +996,8 @@ def test_pdf_download_names_are_encoded_not_echoed(world: World, stored: str, sh
     copy = doc.model_copy(update={"id": fake_id, "source_name": stored})
     records.put(copy)
     store.put_bytes(pdf_key(copy.id), store.get_bytes(pdf_key(doc.id)))
-    response = TestClient(create_app(world.settings)).get(f"/documents/{copy.id}/pdf")
+    client = TestClient(create_app(world.settings), headers=api_headers(world.settings))
+    response = client.get(f"/documents/{copy.id}/pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     header = response.headers["content-disposition"]
     # RFC 6266 with nothing else in it: a fallback of safe characters, then the RFC 5987 name
@@ -1144,8 +1146,9 @@ def test_every_route_limits_its_body_and_checks_the_token_before_reading_it(worl
             status, _, read = post(path, {**headers, "Content-Type": "application/json"})
             assert (status, read) == (401, 0), (path, headers, status, read)
     # With a token, JSON routes (and any route not given a larger limit) stop at 1 MiB.
+    user = api_headers(world.settings)  # a route outside /exchange/ takes no organ token
     for path in ("/exchange/send", f"/exchange/messages/{'ab' * 16}/recall", "/added-later"):
-        headers = {**auth, "Content-Type": "application/json"}
+        headers = {**(user if path == "/added-later" else auth), "Content-Type": "application/json"}
         status, answer, read = post(path, headers)
         assert status == 413 and read <= (1 << 20) + (256 << 10), (path, status, read)
         assert b"above the limit of 1,048,576 bytes" in answer

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from corpus import make_documents, write_pdf_digital
-from tests.conftest import ROOT
+from tests.conftest import ROOT, api_headers
 
 # slow (pyproject): `pair` starts two installations' APIs (~14 s), then ~5 s a test
 pytestmark = pytest.mark.slow
@@ -113,7 +113,10 @@ def test_a_message_crosses_to_another_installation_and_its_status_comes_back(pai
     inbox = json.loads(district.cli("exchange", "inbox", "--as", DISTRICT, "--json").stdout)
     assert message_id in json.dumps(inbox)
     # The district never had this paper: it was imported there as a new record, same bytes.
-    assert httpx.get(f"{district.url}/documents/{doc_id}", timeout=10).status_code == 200
+    auth = api_headers(district.root / "data")
+    assert (
+        httpx.get(f"{district.url}/documents/{doc_id}", headers=auth, timeout=10).status_code == 200
+    )
     district.cli(
         "exchange", "status", message_id, "--as", DISTRICT, "--set", "06", "--note", "xong"
     )

@@ -22,7 +22,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from corpus import generate_batch, make_documents, write_pdf_digital
-from tests.conftest import cli_with_env, worker_process
+from tests.conftest import api_headers, cli_with_env, worker_process
 
 cli = functools.partial(cli_with_env, timeout_s=300)
 
@@ -318,7 +318,7 @@ def test_a_large_attachment_round_trips_through_s3(scenario, exchange, tmp_path)
     copy = doc.model_copy(update={"id": "ab" * 32, "source_name": 'hồ sơ";\r\nx.png'})
     records.put(copy)
     store.put_bytes(pdf_key(copy.id), store.get_bytes(pdf_key(doc.id)))
-    redirect = TestClient(create_app(settings)).get(
+    redirect = TestClient(create_app(settings), headers=api_headers(settings)).get(
         f"/documents/{copy.id}/pdf", follow_redirects=False
     )
     assert redirect.status_code == 307

@@ -28,7 +28,15 @@ from app.config import Settings
 from corpus.batch import make_documents, scan_pages
 from corpus.formats import write_pdf_digital
 from schemas.text import fold
-from tests.conftest import ROOT, cli_with_env, run_cli, search_hits, unprivileged, worker_process
+from tests.conftest import (
+    ROOT,
+    api_headers,
+    cli_with_env,
+    run_cli,
+    search_hits,
+    unprivileged,
+    worker_process,
+)
 
 NON_UTF8 = b"c\xf4ng v\xe3n s\xe8 12.pdf"  # "công văn số 12" as a legacy (TCVN3-like) name
 
@@ -260,7 +268,8 @@ def test_a_name_that_is_not_utf8_is_ingested_under_a_safe_lossless_name(
     assert run_cli(data, "export", doc_id[:12], "-o", str(out)).returncode == 0
     with pikepdf.open(out) as pdf, pdf.open_metadata() as meta:
         assert meta["dc:title"] == shown
-    with TestClient(create_app(Settings(data_dir=data, workers=1))) as client:
+    app = create_app(Settings(data_dir=data, workers=1))
+    with TestClient(app, headers=api_headers(data)) as client:
         download = client.get(f"/documents/{doc_id}/pdf")
     assert download.status_code == 200
     disposition = download.headers["content-disposition"]

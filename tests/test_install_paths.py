@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from app.api import create_app
 from app.config import Settings
 from corpus import generate_batch
-from tests.conftest import ROOT, cli_with_env, run_cli
+from tests.conftest import ROOT, api_headers, cli_with_env, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,8 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def api(ingested: tuple[Path, str]):
     data, _ = ingested
-    with TestClient(create_app(Settings(data_dir=data, workers=1))) as client:
+    app = create_app(Settings(data_dir=data, workers=1))
+    with TestClient(app, headers=api_headers(data)) as client:
         yield client
 
 

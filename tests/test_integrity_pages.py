@@ -29,7 +29,7 @@ from corpus.batch import scan_pages
 from pipeline.detect import PDF
 from pipeline.load import PageInfo, load_scanned_page, plan_pages
 from schemas.errors import ImageTooLarge
-from tests.conftest import ROOT, cli_with_env, run_cli, search_hits, worker_process
+from tests.conftest import ROOT, api_headers, cli_with_env, run_cli, search_hits, worker_process
 
 A4_PT = (595, 842)
 
@@ -158,7 +158,8 @@ def test_failed_pages_make_a_partial_document_that_the_same_ingest_completes(
     shown = run_cli(data, "show", doc_id[:12]).stdout
     assert "failed pages 3-4: tesseract is not installed" in " ".join(shown.split())
     assert "partial: 1" in run_cli(data, "status").stdout
-    with TestClient(create_app(Settings(data_dir=data, workers=1))) as api:
+    app = create_app(Settings(data_dir=data, workers=1))
+    with TestClient(app, headers=api_headers(data)) as api:
         found = api.get("/search", params={"filter": "status=partial"}).json()
         assert [(h["document_id"], h["failed_pages"]) for h in found["hits"]] == [(doc_id, [3, 4])]
         record = api.get(f"/documents/{doc_id}").json()

@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from corpus import make_documents, write_pdf_digital
-from tests.conftest import ROOT, cli_with_env, run_cli, search_hits, unprivileged
+from tests.conftest import ROOT, api_headers, cli_with_env, run_cli, search_hits, unprivileged
 
 INDEX = "index.sqlite3"
 
@@ -193,7 +193,7 @@ def test_api_answers_503_with_the_reason_for_a_damaged_index(base: Base) -> None
 
     data = _copy(base, "damaged-api")
     _truncate_half(data / INDEX)
-    client = TestClient(create_app(Settings(data_dir=data, workers=1)))
+    client = TestClient(create_app(Settings(data_dir=data, workers=1)), headers=api_headers(data))
     for url in ("/health", f"/search?q={base.word}", "/review"):
         response = client.get(url)
         assert response.status_code == 503, (url, response.text)
@@ -255,11 +255,12 @@ def test_serve_survives_its_index_damaged_under_it_and_serves_the_rebuilt_one(
     process is served at once."""
     data = _copy(base, "served")
     index = data / INDEX
+    auth = api_headers(data)
 
     with _serving(data, base.work / "served.log") as url:
 
         def search() -> httpx.Response:
-            return httpx.get(f"{url}/search", params={"q": base.word}, timeout=30)
+            return httpx.get(f"{url}/search", params={"q": base.word}, headers=auth, timeout=30)
 
         def damaged(reason: str = "") -> None:
             response = search()
@@ -269,11 +270,14 @@ def test_serve_survives_its_index_damaged_under_it_and_serves_the_rebuilt_one(
 
         # The server indexes a document itself: its connection has pages cached and mapped.
         with (base.work / "doc2.pdf").open("rb") as f:
-            upload = httpx.post(f"{url}/documents", files={"file": f}, timeout=60)
+            upload = httpx.post(f"{url}/documents", files={"file": f}, headers=auth, timeout=60)
         assert upload.status_code == 202, upload.text
         third = upload.json()["document_id"]
         deadline = time.monotonic() + 120
-        while httpx.get(f"{url}/documents/{third}", timeout=30).json()["status"] != "done":
+        while (
+            httpx.get(f"{url}/documents/{third}", headers=auth, timeout=30).json()["status"]
+            != "done"
+        ):
             assert time.monotonic() < deadline, "the upload was not processed"
             time.sleep(0.2)
 

@@ -1,0 +1,205 @@
+"""Who is calling the HTTP API: one middleware authenticates every request, one dependency hands
+routes the `Principal`, and `allow(...)` states which roles a route takes.
+
+Credentials: `Authorization: Bearer TOKEN` (a user's API token, `sohoa users token`; under
+/exchange/ and on /audit/verify also an organ's exchange token, `sohoa exchange token`), or the
+session cookie that `POST /login` sets for the browser. Every request but PUBLIC needs one, and
+`Authenticate` answers 401 before a byte of the body is read (FastAPI parses a body before it
+runs a route's dependencies, so a dependency alone would read a multi-GB upload first). A
+state-changing request authenticated by the cookie must carry the session's CSRF token in
+`X-CSRF-Token` (403 otherwise); a bearer token is never sent by a browser on its own, so it
+needs none.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+from typing import Annotated, Any
+
+import anyio
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyCookie, HTTPBearer
+
+from accounts.models import Principal
+from accounts.service import Accounts
+from app.transfer import refuse
+from schemas.accounts import Role
+from schemas.errors import Forbidden, Unauthenticated
+
+SESSION_COOKIE = "sohoa_session"
+CSRF_HEADER = b"x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PRINCIPAL_KEY = "sohoa.principal"  # where Authenticate leaves the Principal for the routes
+# Answered without a credential: the health probe, the login, and the API's own documentation.
+PUBLIC = frozenset(
+    {"/health", "/login", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
+PUBLIC_PREFIXES = ("/static-offline-docs/",)  # Swagger UI and ReDoc assets (fastapi-offline)
+READERS = (Role.officer, Role.archivist, Role.admin)
+UPLOADERS = (Role.archivist, Role.admin)
+EXCHANGERS = (Role.clerk, Role.admin)
+
+OrganForToken = Callable[[str], str | None]
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC or path.startswith(PUBLIC_PREFIXES)
+
+
+def takes_organ_tokens(path: str) -> bool:
+    """Organ tokens are for organ-to-organ transport: the exchange, and its audit check."""
+    return path.startswith("/exchange/") or path == "/audit/verify"
+
+
+class Resolver:
+    """Headers -> Principal or None; blocking (it reads the store), run in a thread."""
+
+    def __init__(self, accounts: Accounts, organ_for_token: OrganForToken) -> None:
+        self.accounts = accounts
+        self.organ_for_token = organ_for_token
+
+    def __call__(self, headers: dict[bytes, bytes], path: str) -> Principal | None:
+        token = _bearer(headers)
+        if token:
+            found = self.accounts.principal_for_token(token)
+            if found is None and takes_organ_tokens(path):
+                organ_id = self.organ_for_token(token)
+                if organ_id is not None:
+                    found = Principal(kind="organ", organ_id=organ_id, via="organ-token")
+            return found
+        session_id = _cookie(headers, SESSION_COOKIE)
+        return self.accounts.principal_for_session(session_id) if session_id else None
+
+
+class Authenticate:
+    """ASGI middleware: every HTTP request outside PUBLIC needs a valid credential, checked
+    before its body is read; so a route added later is guarded without anyone listing it."""
+
+    def __init__(self, app: Any, resolve: Resolver) -> None:
+        self.app = app
+        self.resolve = resolve
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http" or is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope["headers"]}
+        found = await anyio.to_thread.run_sync(self.resolve, headers, scope["path"])
+        if found is None:
+            message = "a valid credential is required (Authorization: Bearer … or POST /login)"
+            await _refuse(send, 401, "unauthorized", message, [(b"www-authenticate", b"Bearer")])
+            return
+        if found.via == "session" and scope["method"] not in SAFE_METHODS:
+            sent = headers.get(CSRF_HEADER, b"").decode("latin-1")
+            if not secrets.compare_digest(sent, found.csrf_token or ""):
+                message = "this request needs the session's X-CSRF-Token header (from POST /login)"
+                await _refuse(send, 403, "csrf", message)
+                return
+        await self.app({**scope, PRINCIPAL_KEY: found}, receive, send)
+
+
+async def _refuse(send: Callable, status: int, code: str, message: str, headers=None) -> None:  # noqa: ANN001
+    await refuse(send, status, json.dumps({"error": code, "message": message}).encode(), headers)
+
+
+def _bearer(headers: dict[bytes, bytes]) -> str:
+    explicit = headers.get(b"x-sohoa-token", b"").decode("latin-1").strip()
+    authorization = headers.get(b"authorization", b"").decode("latin-1").strip()
+    scheme, _, value = authorization.partition(" ")
+    return explicit or (value.strip() if scheme.lower() == "bearer" else "")
+
+
+def _cookie(headers: dict[bytes, bytes], name: str) -> str:
+    jar = SimpleCookie()
+    try:
+        jar.load(headers.get(b"cookie", b"").decode("latin-1"))
+    except Exception:  # noqa: BLE001 - a garbled Cookie header is no credential
+        return ""
+    return jar[name].value if name in jar else ""
+
+
+# ------------------------------------------------------------------ dependencies
+
+# Declared so that the OpenAPI description lists both schemes on every route that uses them;
+# the checking itself is Authenticate's.
+_bearer_scheme = HTTPBearer(auto_error=False, description="a user's API token (sohoa users token)")
+_cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="POST /login")
+
+
+def principal(
+    request: Request,
+    _bearer: Annotated[Any, Security(_bearer_scheme)] = None,
+    _session: Annotated[Any, Security(_cookie_scheme)] = None,
+) -> Principal:
+    """The caller, as Authenticate resolved it (once per request)."""
+    found = request.scope.get(PRINCIPAL_KEY)
+    if found is None:
+        raise Unauthenticated("a valid credential is required")
+    return found
+
+
+Me = Annotated[Principal, Depends(principal)]
+
+
+def allow(*roles: Role, organ_tokens: bool = False) -> Callable[[Principal], Principal]:
+    """A dependency: the caller if its role is one of `roles` (or it is an organ token and
+    `organ_tokens`), else 403."""
+
+    def check(me: Me) -> Principal:
+        if (me.kind == "organ" and organ_tokens) or me.role in roles:
+            return me
+        who = f"role {me.role.value}" if me.role else "an organ token"
+        raise Forbidden(f"{who} may not do this (allowed: {', '.join(r.value for r in roles)})")
+
+    return check
+
+
+# ------------------------------------------------------------------ login, logout
+
+
+def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
+    @api.post("/login")
+    async def login(request: Request) -> JSONResponse:
+        """`{"login", "password"}` as JSON or a form: sets the session cookie (HttpOnly,
+        SameSite=Strict, Secure over https) and returns the CSRF token that every
+        state-changing request made with the cookie must send as `X-CSRF-Token`."""
+        fields = await _login_fields(request)
+        session_id, session = await anyio.to_thread.run_sync(
+            accounts.login, fields.get("login", ""), fields.get("password", "")
+        )
+        body = {"login": session.login, "csrf_token": session.csrf_token}
+        response = JSONResponse({**body, "expires": session.expires.isoformat()})
+        response.set_cookie(
+            SESSION_COOKIE,
+            session_id,
+            max_age=int(accounts.session_ttl.total_seconds()),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @api.post("/logout")
+    def logout(request: Request, me: Me) -> JSONResponse:
+        if me.via == "session":
+            accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
+        response = JSONResponse({"login": me.login, "logged_out": me.via == "session"})
+        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
+        return response
+
+
+async def _login_fields(request: Request) -> dict[str, str]:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = await request.json()
+        except ValueError:
+            data = None
+    else:
+        data = dict(await request.form())
+    if not isinstance(data, dict):
+        raise Unauthenticated("send login and password as JSON or a form")
+    return {k: v for k, v in data.items() if isinstance(v, str)}

@@ -1,0 +1,306 @@
+"""Accounts and access (issue 15, first slice): every API route needs a credential, roles
+decide what a credential may do, browser sessions are protected against CSRF, logins are
+throttled, tokens are stored only as hashes, and the operator manages it all with `sohoa users`.
+
+The route matrix iterates the application's own route table: a route added later is checked
+without anyone listing it, and one missing from ROLES fails until someone says who may call it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from accounts.service import LOCK_S, MAX_FAILURES, Accounts
+from app.api import create_app
+from app.auth import PUBLIC
+from app.compose import build_store
+from app.config import Settings
+from schemas.errors import LoginLocked, Unauthenticated
+from tests.conftest import TEST_ORGAN, TEST_PASSWORD, run_cli
+
+ADMIN, ARCHIVIST, OFFICER, CLERK = "admin", "archivist", "officer", "clerk"
+READERS = {OFFICER, ARCHIVIST, ADMIN}
+EXCHANGERS = {CLERK, ADMIN}
+EVERYONE = {ADMIN, ARCHIVIST, OFFICER, CLERK}
+# Who may call each protected route: a route missing here fails test_every_route_has_a_rule.
+ROLES = {
+    ("GET", "/search"): READERS,
+    ("GET", "/documents/{doc_id}"): READERS,
+    ("GET", "/review"): READERS,
+    ("GET", "/dossiers/{file_code}"): READERS,
+    ("GET", "/documents/{doc_id}/pdf"): READERS,
+    ("POST", "/documents"): {ARCHIVIST, ADMIN},
+    ("POST", "/logout"): EVERYONE,
+    ("GET", "/exchange/organs"): EVERYONE,
+    ("GET", "/exchange/organs/{key}"): EVERYONE,
+    ("POST", "/exchange/send"): EXCHANGERS,
+    ("POST", "/exchange/build"): EXCHANGERS,
+    ("POST", "/exchange/receive"): EXCHANGERS,
+    ("POST", "/exchange/status-in"): EXCHANGERS,
+    ("GET", "/exchange/inbox"): EXCHANGERS,
+    ("GET", "/exchange/sent"): EXCHANGERS,
+    ("GET", "/exchange/messages/{message_id}"): EXCHANGERS,
+    ("GET", "/exchange/messages/{message_id}/envelope"): EXCHANGERS,
+    ("POST", "/exchange/messages/{message_id}/status"): EXCHANGERS,
+    ("POST", "/exchange/messages/{message_id}/recall"): EXCHANGERS,
+    ("POST", "/exchange/messages/{message_id}/public"): EXCHANGERS,
+    ("GET", "/audit/verify"): EXCHANGERS,
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """An installation with one user per role, a disabled user and a revoked token."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), workers=1)
+    accounts = Accounts(build_store(settings))
+    tokens = {}
+    for role in (ADMIN, ARCHIVIST, OFFICER, CLERK):
+        accounts.add_user(f"u-{role}", role, TEST_ORGAN, TEST_PASSWORD)
+        tokens[role] = accounts.issue_token(f"u-{role}")
+    accounts.add_user("gone", OFFICER, TEST_ORGAN, TEST_PASSWORD)
+    tokens["disabled"] = accounts.issue_token("gone")
+    accounts.disable("gone")
+    tokens["revoked"] = accounts.issue_token("u-admin", "old")
+    accounts.revoke("u-admin", "old")
+    tokens["bad"] = "not-a-token"
+    return {"settings": settings, "accounts": accounts, "tokens": tokens}
+
+
+def _routes(app) -> list[tuple[str, str]]:  # noqa: ANN001
+    return sorted(
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    )
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_every_route_answers_401_without_a_valid_credential_and_403_to_other_roles(
+    site: dict,
+) -> None:
+    app = create_app(site["settings"])
+    client = TestClient(app)
+    protected = [(m, p) for m, p in _routes(app) if p not in PUBLIC]
+    assert len(protected) >= len(ROLES)
+    for method, path in protected:
+        url = re.sub(r"\{[^}]+\}", "x", path)
+        for kind in ("none", "bad", "revoked", "disabled"):
+            headers = {} if kind == "none" else _bearer(site["tokens"][kind])
+            answer = client.request(method, url, headers=headers)
+            assert answer.status_code == 401, (method, path, kind, answer.text)
+            assert answer.headers["www-authenticate"] == "Bearer"
+            assert answer.json()["error"] == "unauthorized"
+        for role in (OFFICER, ARCHIVIST, ADMIN, CLERK):
+            answer = client.request(method, url, headers=_bearer(site["tokens"][role]))
+            allowed = role in ROLES.get((method, path), set())
+            assert (answer.status_code == 403) != allowed, (method, path, role, answer.text)
+            assert answer.status_code != 401, (method, path, role)
+
+
+def test_every_route_has_a_rule_and_lists_its_security_schemes(site: dict) -> None:
+    app = create_app(site["settings"])
+    protected = {(m, p) for m, p in _routes(app) if p not in PUBLIC}
+    assert protected == set(ROLES), "say in ROLES who may call a new route"
+    spec = TestClient(app).get("/openapi.json").json()
+    for method, path in protected:
+        security = spec["paths"][path][method.lower()].get("security", [])
+        assert {name for item in security for name in item} == {"HTTPBearer", "APIKeyCookie"}
+
+
+def test_public_routes_need_no_credential(site: dict) -> None:
+    client = TestClient(create_app(site["settings"]))
+    for path in ("/health", "/openapi.json", "/docs", "/redoc"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(site: dict) -> None:
+    app = create_app(site["settings"])
+    read = 0
+
+    async def receive() -> dict:
+        nonlocal read
+        read += 1 << 20
+        return {"type": "http.request", "body": b"x" * (1 << 20), "more_body": True}
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/documents",
+        "raw_path": b"/documents",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"multipart/form-data; boundary=x")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 401 and read == 0
+
+
+def test_an_officer_cannot_upload(site: dict, tmp_path: Path) -> None:
+    client = TestClient(create_app(site["settings"]))
+    answer = client.post(
+        "/documents",
+        headers=_bearer(site["tokens"][OFFICER]),
+        files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+    )
+    assert answer.status_code == 403
+    assert answer.json()["error"] == "forbidden"
+    assert not (site["settings"].data_dir / "store" / "originals").exists()
+
+
+def test_login_sets_a_strict_httponly_cookie_and_state_changes_need_the_csrf_token(
+    site: dict,
+) -> None:
+    client = TestClient(create_app(site["settings"]))
+    wrong = client.post("/login", json={"login": "u-officer", "password": "nope-nope"})
+    assert wrong.status_code == 401
+    login = client.post("/login", json={"login": "u-officer", "password": TEST_PASSWORD})
+    assert login.status_code == 200, login.text
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+    csrf = login.json()["csrf_token"]
+    assert client.get("/search").status_code == 200  # the cookie alone reads
+    refused = client.post("/logout")
+    assert refused.status_code == 403 and refused.json()["error"] == "csrf"
+    assert client.post("/logout", headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post("/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+    client.cookies.set("sohoa_session", cookie.split(";")[0].split("=", 1)[1])
+    assert client.get("/search").status_code == 401  # the session is gone, not just the cookie
+
+
+def test_form_login_over_https_sets_a_secure_cookie_and_disabling_ends_sessions(
+    site: dict,
+) -> None:
+    accounts: Accounts = site["accounts"]
+    accounts.add_user("short-lived", OFFICER, TEST_ORGAN, TEST_PASSWORD)
+    client = TestClient(create_app(site["settings"]), base_url="https://testserver")
+    login = client.post("/login", data={"login": "short-lived", "password": TEST_PASSWORD})
+    assert login.status_code == 200 and "Secure" in login.headers["set-cookie"]
+    assert client.get("/search").status_code == 200
+    accounts.disable("short-lived")
+    assert client.get("/search").status_code == 401
+    again = client.post("/login", data={"login": "short-lived", "password": TEST_PASSWORD})
+    assert again.status_code == 401
+
+
+def test_failed_logins_lock_the_login_in_every_process_until_the_lock_ends(
+    site: dict,
+) -> None:
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    store = build_store(site["settings"])
+    accounts = Accounts(store, clock=lambda: now[0])
+    accounts.add_user("target", OFFICER, TEST_ORGAN, TEST_PASSWORD)
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(Unauthenticated):
+            accounts.login("target", "guess-guess")
+    # Another process (another Accounts on the same store) meets the lock, right password or not.
+    other = Accounts(store, clock=lambda: now[0])
+    with pytest.raises(LoginLocked) as locked:
+        other.login("target", TEST_PASSWORD)
+    assert 0 < locked.value.retry_after <= LOCK_S + 1
+    now[0] += timedelta(seconds=LOCK_S + 1)
+    session_id, _ = other.login("target", TEST_PASSWORD)
+    assert other.principal_for_session(session_id).login == "target"
+    # Sessions expire.
+    now[0] += timedelta(hours=8, seconds=1)
+    assert other.principal_for_session(session_id) is None
+
+
+def test_the_api_answers_a_locked_login_429_with_retry_after(site: dict) -> None:
+    site["accounts"].add_user("locked", OFFICER, TEST_ORGAN, TEST_PASSWORD)
+    client = TestClient(create_app(site["settings"]))
+    for _ in range(MAX_FAILURES):
+        assert client.post("/login", json={"login": "locked", "password": "x"}).status_code == 401
+    answer = client.post("/login", json={"login": "locked", "password": TEST_PASSWORD})
+    assert answer.status_code == 429 and int(answer.headers["retry-after"]) > 0
+    assert answer.json()["error"] == "login_locked"
+
+
+def test_users_cli_end_to_end_token_shown_once_and_stored_hashed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    added = run_cli_input(
+        data,
+        TEST_PASSWORD + "\n",
+        "users",
+        "add",
+        "chị-Lan",
+        "--role",
+        "archivist",
+        "--organ",
+        TEST_ORGAN,
+        "--password-stdin",
+    )
+    assert added.returncode == 0, added.stderr
+    issued = run_cli(data, "users", "token", "chị-Lan", "--name", "scanner")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip()
+    assert issued.stdout == token + "\n" and len(token) >= 40
+    listed = json.loads(run_cli(data, "users", "list", "--json").stdout)
+    assert [(u["login"], u["role"], u["organ_id"]) for u in listed] == [
+        ("chị-Lan", "archivist", TEST_ORGAN)
+    ]
+    assert "password_hash" not in listed[0]
+    stored = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
+    assert token.encode() not in stored and TEST_PASSWORD.encode() not in stored
+    client = TestClient(create_app(Settings(data_dir=data, workers=1)))
+    assert client.get("/search", headers=_bearer(token)).status_code == 200
+    tokens = json.loads(run_cli(data, "users", "tokens", "chị-Lan", "--json").stdout)
+    assert [t["name"] for t in tokens] == ["scanner"] and tokens[0]["last_used"]
+    assert token not in json.dumps(tokens)
+    assert run_cli(data, "users", "revoke", "chị-Lan", "scanner").returncode == 0
+    assert client.get("/search", headers=_bearer(token)).status_code == 401  # at once
+    unknown = run_cli(data, "users", "revoke", "chị-Lan", "scanner")
+    assert unknown.returncode == 3 and "no token named 'scanner'" in unknown.stderr
+    bad = run_cli_input(
+        data,
+        "short\n",
+        "users",
+        "add",
+        "bad/login",
+        "--role",
+        "officer",
+        "--organ",
+        TEST_ORGAN,
+        "--password-stdin",
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error: login 'bad/login'")
+
+
+def run_cli_input(data: Path, stdin: str, *args: str):  # noqa: ANN201
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data)}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
