@@ -23,6 +23,7 @@ import anyio
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyCookie, HTTPBearer
+from starlette.routing import Match
 
 from accounts.models import Principal
 from accounts.service import Accounts
@@ -99,7 +100,27 @@ class Authenticate:
                 message = "this request needs the session's X-CSRF-Token header (from POST /login)"
                 await _refuse(send, 403, "csrf", message)
                 return
+        refused = _role_refusal(scope, found)
+        if refused is not None:  # a wrong role's multi-GB upload is not read either
+            await _refuse(send, 403, refused.code, refused.message)
+            return
         await self.app({**scope, PRINCIPAL_KEY: found}, receive, send)
+
+
+def _role_refusal(scope: dict, caller: Principal) -> Forbidden | None:
+    """The route's own `allow(...)` rule, applied before the body: FastAPI would run it only
+    after reading the whole form."""
+    for route in getattr(scope.get("app"), "routes", ()):
+        if route.matches(scope)[0] != Match.FULL:
+            continue
+        for dependency in getattr(route, "dependencies", ()):
+            if getattr(dependency.dependency, "role_rule", False):
+                try:
+                    dependency.dependency(caller)
+                except Forbidden as e:
+                    return e
+        return None
+    return None
 
 
 async def _refuse(send: Callable, status: int, code: str, message: str, headers=None) -> None:  # noqa: ANN001
@@ -155,6 +176,7 @@ def allow(*roles: Role, organ_tokens: bool = False) -> Callable[[Principal], Pri
         who = f"role {me.role.value}" if me.role else "an organ token"
         raise Forbidden(f"{who} may not do this (allowed: {', '.join(r.value for r in roles)})")
 
+    check.role_rule = True  # found and applied early by Authenticate
     return check
 
 

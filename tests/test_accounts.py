@@ -125,14 +125,14 @@ def test_public_routes_need_no_credential(site: dict) -> None:
         assert client.get(path).status_code == 200, path
 
 
-def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(site: dict) -> None:
-    app = create_app(site["settings"])
+def _upload_reads(app, headers: list[tuple[bytes, bytes]]) -> tuple[int, int]:  # noqa: ANN001
+    """An endless multipart upload sent straight to the ASGI app: its status, bytes read."""
     read = 0
 
-    async def receive() -> dict:
+    async def receive() -> dict:  # 16 MiB, then the end: code that reads it all still ends
         nonlocal read
         read += 1 << 20
-        return {"type": "http.request", "body": b"x" * (1 << 20), "more_body": True}
+        return {"type": "http.request", "body": b"x" * (1 << 20), "more_body": read < 16 << 20}
 
     sent: list[dict] = []
 
@@ -149,12 +149,21 @@ def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(site: dict
         "raw_path": b"/documents",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"multipart/form-data; boundary=x")],
+        "headers": [(b"content-type", b"multipart/form-data; boundary=x"), *headers],
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
     }
     asyncio.run(app(scope, receive, send))
-    assert sent[0]["status"] == 401 and read == 0
+    return sent[0]["status"], read
+
+
+def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(site: dict) -> None:
+    assert _upload_reads(create_app(site["settings"]), []) == (401, 0)
+
+
+def test_a_wrong_roles_upload_is_refused_before_its_body_is_read(site: dict) -> None:
+    officer = [(b"authorization", f"Bearer {site['tokens'][OFFICER]}".encode())]
+    assert _upload_reads(create_app(site["settings"]), officer) == (403, 0)
 
 
 def test_an_officer_cannot_upload(site: dict, tmp_path: Path) -> None:
