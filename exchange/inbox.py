@@ -154,13 +154,8 @@ class Inbox:
 
     @staticmethod
     def _state(env: Envelope, record_ids: list[str], size: int) -> MessageState:
-        return MessageState(
-            message_id=env.message_id,
-            sender=env.sender.organ_id,
-            recipients=[r.organ_id for r in env.recipients],
-            kind=env.business.doc_type,
-            document_id=env.document_id,
-            subject=env.subject,
+        return MessageState.of(
+            env,
             record_ids=record_ids,
             size_bytes=size,
             responds_to=next((r.message_id for r in env.response_for if r.message_id), None),

@@ -214,6 +214,19 @@ class MessageState(_Model):
     algorithm: str = ""
     size_bytes: int = 0
 
+    @classmethod
+    def of(cls, env: Envelope, **kept: object) -> MessageState:
+        """What an envelope says of itself, and what the side that keeps it adds (`kept`)."""
+        return cls(
+            message_id=env.message_id,
+            sender=env.sender.organ_id,
+            recipients=[r.organ_id for r in env.recipients],
+            kind=env.business.doc_type,
+            document_id=env.document_id,
+            subject=env.subject,
+            **kept,
+        )
+
 
 class StatusEntry(_Model):
     message_id: str

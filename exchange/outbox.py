@@ -279,13 +279,8 @@ class Outbox:
         record_ids = [
             self.links.record_of(envelope_write.content_sha256(a)) for a in env.attachments
         ]
-        state = MessageState(
-            message_id=env.message_id,
-            sender=env.sender.organ_id,
-            recipients=[r.organ_id for r in env.recipients],
-            kind=env.business.doc_type,
-            document_id=env.document_id,
-            subject=env.subject,
+        state = MessageState.of(
+            env,
             code=_code(env),
             record_ids=[r for r in record_ids if r is not None],
             responds_to=responds_to,
