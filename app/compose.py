@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from functools import cached_property
+from functools import cached_property, partial
 
 from app.config import Settings
 from exchange.options import ExchangeOptions
@@ -80,7 +79,7 @@ def build_services(
         index=index or build_index(settings),
         page_options=page_options(settings),
         exchange=exchange_options(settings),
-        organs=functools.partial(build_registry, settings),
+        organs=partial(build_registry, settings),
     )
 
 
