@@ -14,7 +14,16 @@ from fastapi_offline import FastAPIOffline
 
 from accounts.service import Accounts
 from app import views
-from app.auth import READERS, UPLOADERS, Authenticate, Resolver, allow, register_login_routes
+from app.auth import (
+    READERS,
+    UPLOADERS,
+    Authenticate,
+    Me,
+    Resolver,
+    allow,
+    register_login_routes,
+    viewer_of,
+)
 from app.compose import Context
 from app.config import Settings
 from app.filters import SYNTAX as FILTER_SYNTAX
@@ -25,6 +34,7 @@ from schemas.errors import NotReady, Refused, SohoaError, TooLarge
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
 from storage.keys import pdf_key
+from workers.access import require_visible, visible_records
 from workers.dossiers import members, summarise
 from workers.jobs import submit
 from workers.runtime import WorkerPool
@@ -72,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.get("/search", dependencies=readers)
     def search(
+        me: Me,
         q: str = "",
         limit: Annotated[int, Query(ge=1, le=200)] = 10,
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -80,32 +91,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ] = None,
     ) -> dict[str, Any]:
         wanted = parse_filters(filter or [])  # the CLI's parser; refused: 422 (BadFilter)
-        results = services.index.search(q, filters=wanted, limit=limit, offset=offset)
+        results = services.index.search(
+            q, viewer=viewer_of(me), filters=wanted, limit=limit, offset=offset
+        )
         return views.results_json(results)
 
     @api.get("/documents/{doc_id}", dependencies=readers)
-    def document(doc_id: str) -> dict[str, Any]:
-        return views.document_json(services.records.require(services.records.resolve(doc_id)))
+    def document(doc_id: str, me: Me) -> dict[str, Any]:
+        return views.document_json(require_visible(services, viewer_of(me), doc_id))
 
     @api.get("/review", dependencies=readers)
-    def review(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    def review(me: Me, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
         """Documents whose metadata needs a person's look, with the reasons."""
-        results = services.index.search("", filters={"needs_review": "true"}, limit=limit)
-        docs = services.records.readable(h.doc_id for h in results.hits)  # damaged: left out
+        viewer = viewer_of(me)
+        wanted = {"needs_review": "true"}
+        results = services.index.search("", viewer=viewer, filters=wanted, limit=limit)
+        docs = visible_records(services, viewer, (h.doc_id for h in results.hits))
         return {"total": results.total, "documents": [views.review_json(d) for d in docs]}
 
     @api.get("/dossiers/{file_code}", dependencies=readers)
-    def dossier(file_code: str) -> dict[str, Any]:
+    def dossier(file_code: str, me: Me) -> dict[str, Any]:
         found = DossierStore(services.store).require(file_code)
-        docs = members(services, found.documents)
+        docs = visible_records(
+            services, viewer_of(me), [d.id for d in members(services, found.documents)]
+        )
         body = summarise(found, docs).model_dump(mode="json")
         body["documents"] = [views.review_json(d) for d in docs]
         return body
 
     @api.get("/documents/{doc_id}/pdf", response_model=None, dependencies=readers)
-    def searchable_pdf(doc_id: str) -> RedirectResponse | StreamingResponse:
-        full_id = services.records.resolve(doc_id)
-        doc = services.records.require(full_id)
+    def searchable_pdf(doc_id: str, me: Me) -> RedirectResponse | StreamingResponse:
+        doc = require_visible(services, viewer_of(me), doc_id)  # before any link is signed
+        full_id = doc.id
         if doc.status not in (DocumentStatus.done, DocumentStatus.partial):
             raise NotReady(f"document is {doc.status.value}; no PDF yet")
         disposition = content_disposition(Path(doc.source_name).stem + ".pdf")
@@ -120,7 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @api.post("/documents", status_code=202, dependencies=[Depends(allow(*UPLOADERS))])
-    def upload(file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    def upload(file: Annotated[UploadFile, File()], me: Me) -> dict[str, Any]:
         """Store the original at once, then queue it; poll GET /documents/{id} for progress."""
         # The client's name is only the record's source name (made safe by accept), never a
         # path: "..", "a/b" or a NUL byte in it cannot touch the file system.
@@ -135,7 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # What the CLI's ingest checks too, here before anything is stored: a file
                 # that is no PDF or image (whatever its name) is refused, 422 with the reason.
                 sniff_media_type(head.read(SNIFF_BYTES), name)
-            sub = submit(services, pool, path, name=name)
+            sub = submit(services, pool, path, name=name, owner=me.organ_id)
         if sub.error is not None and sub.doc_id is None:
             raise Refused(sub.error.code, sub.error.message)
         return {

@@ -28,6 +28,7 @@ from starlette.routing import Match
 from accounts.models import Principal
 from accounts.service import Accounts
 from app.transfer import refuse
+from schemas.access import Viewer
 from schemas.accounts import Role
 from schemas.errors import Forbidden, Unauthenticated
 
@@ -164,6 +165,11 @@ def principal(
 
 
 Me = Annotated[Principal, Depends(principal)]
+
+
+def viewer_of(me: Principal) -> Viewer:
+    """Which records a caller sees: admins every one, others their organ's (schemas.access)."""
+    return Viewer.everything() if me.role == Role.admin else Viewer.of_organ(me.organ_id)
 
 
 def allow(*roles: Role, organ_tokens: bool = False) -> Callable[[Principal], Principal]:

@@ -28,6 +28,7 @@ from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.logs import configure_logging
 from app.terminal import emit_json, err, fail, out
+from schemas.access import Viewer
 from schemas.errors import (
     READ_ONLY_ERRNOS,
     DamagedRecord,
@@ -51,6 +52,10 @@ from workers.jobs import FileResult, IngestReport, Watch, ingest_batch, resume_u
 from workers.runtime import WorkerPool
 from workers.services import Services
 from workers.tasks import redescribe_all, searchable_records
+
+# The CLI runs on the machine that holds the store and its credentials: it is the operator and
+# sees every record (README, "Users and access").
+OPERATOR = Viewer.everything()
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -305,7 +310,7 @@ def search(
     try:
         wanted = parse_filters(filters)
         index = ctx.obj.index  # the index only: a search never needs the store
-        results = index.search(query, filters=wanted, limit=limit, offset=offset)
+        results = index.search(query, viewer=OPERATOR, filters=wanted, limit=limit, offset=offset)
         if not results.total and not index.count() and _store_holds_records(ctx):
             err.print(  # e.g. an index file deleted, or a server index lost and made again empty
                 "[yellow]warning:[/] the search index is empty but the store holds records; "
@@ -414,7 +419,7 @@ def review(
         wanted = {**parse_filters(filters), "needs_review": "true"}
     except SohoaError as e:
         raise fail(e) from e
-    results = services.index.search("", filters=wanted, limit=limit)
+    results = services.index.search("", viewer=OPERATOR, filters=wanted, limit=limit)
     docs = list(services.records.readable((h.doc_id for h in results.hits), _warn_damaged))
     if as_json:
         for doc in docs:
@@ -584,7 +589,7 @@ def demo(
     code = _ingest(ctx, paths, as_json=False, show_progress=True)
     index = _services(ctx).index
     for query in SAMPLE_QUERIES:
-        results = index.search(query, limit=3)
+        results = index.search(query, viewer=OPERATOR, limit=3)
         if results.hits:
             out.rule(f"sohoa search {query!r}")
             views.print_results(out, results)

@@ -80,6 +80,7 @@ def build_services(
         page_options=page_options(settings),
         exchange=exchange_options(settings),
         organs=partial(build_registry, settings),
+        organ=settings.organ.strip(),
     )
 
 

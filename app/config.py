@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Folder of the standard `vie` model and word pairs (scripts/tessdata.sh); empty: the default
     tessdata: str = ""
     # Electronic document exchange (docs/exchange.md)
+    # The installation's own organ (an OrganId): owner of records ingested without another
+    # (`sohoa ingest --owner`), the organ of users added without --organ (docs/access.md)
+    organ: str = ""
     organs: str = ""  # organ registry CSV; empty: the shipped sample (organs/organs.csv)
     exchange_signature: str = "rsa-sha256"  # or rsa-sha1 for every peer
     exchange_sha1_peers: str = ""  # comma-separated OrganIds to sign with RSA-SHA1

@@ -13,8 +13,8 @@ What it measures (DESIGN §8), on the real servers and the embedded default:
    generated ``schemas.Document`` records (1-3 pages of 150-400 words of the seed prose, with
    organ / type / date / signer / review metadata so facets have values; fixed seed, made lazily
    batch by batch), indexed with ``index.index(batch)``: bulk docs/s; then a fixed mix of
-   queries (folded, accented, with a filter) through ``index.search(q, limit=10)``: p50 / p95 /
-   max latency at each size; ``rebuild()`` of the first size.
+   queries (folded, accented, with a filter) through ``index.search(q, viewer=ALL,
+   limit=10)``: p50 / p95 / max latency at each size; ``rebuild()`` of the first size.
 2. **Object store**: ``MinioStore.put_file`` of a large file (hash, streaming multipart upload,
    then the stored object is read back and hashed again: the time includes that read) and
    ``local_path`` download, against ``LocalStore.put_file`` on the same file.
@@ -64,6 +64,10 @@ for _p in (str(REPO), str(REPO / "bench")):
         sys.path.insert(0, _p)
 
 from ocr import PRODUCT_PACKAGES, Meter, log, machine_info  # noqa: E402  (bench/ocr.py helpers)
+
+from schemas.access import Viewer  # noqa: E402
+
+ALL = Viewer.everything()  # these tests are about search, not about who sees what
 
 SECTION_TITLE = "## Services (bench/services.py)"
 MIB = 1024 * 1024
@@ -414,7 +418,7 @@ def run_queries(ix, backend: str, queries: list[dict], args) -> dict:
 
         ix.client.msearch = msearch
     for q in make_queries(args.warmup, args.seed + 1):  # warm-up, not timed
-        ix.search(q["q"], filters=q["filters"], limit=10)
+        ix.search(q["q"], viewer=ALL, filters=q["filters"], limit=10)
     timers.take()
     rows = []
     started = time.perf_counter()
@@ -422,7 +426,7 @@ def run_queries(ix, backend: str, queries: list[dict], args) -> dict:
         if len(rows) >= args.min_queries and time.perf_counter() - started > args.query_budget:
             break
         t0 = time.perf_counter()
-        res = ix.search(q["q"], filters=q["filters"], limit=10)
+        res = ix.search(q["q"], viewer=ALL, filters=q["filters"], limit=10)
         ms = (time.perf_counter() - t0) * 1000
         parts = timers.take()
         rows.append(
@@ -1131,7 +1135,7 @@ def render_search(s: dict, a: dict) -> list[str]:
         f"without accents, {kinds['accented']} accented, {kinds['filtered']} with a "
         "filter on type / year / organ / needs_review), 1–4 consecutive words of the "
         "seed prose plus a few fixed ones (`quyet dinh so hoa`, `cải cách hành chính`, …), "
-        f"in a fixed shuffled order, `index.search(q, limit=10)` after {a['warmup']} "
+        f"in a fixed shuffled order, `index.search(q, viewer=ALL, limit=10)` after {a['warmup']} "
         f"warm-up queries. A set stops after {a['query_budget']:.0f} s once "
         f"{a['min_queries']} queries have run. The seed prose is ~9,000 words, so most "
         "queries match a large share of the documents (median hits column): a hard case "

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic import Field as PydField
 
+from schemas.access import Visibility
+
 
 def _nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
@@ -169,6 +171,9 @@ class Document(_Model):
     # born-digital page's font that could not be embedded (pipeline/hygiene.py).
     pdfa: bool | None = None
     not_pdfa: list[Text] = PydField(default_factory=list)
+    # Who may see it: kept beside the record (storage/access.py), never in the record's JSON;
+    # attached when the record is indexed or checked (workers/access.py). None: not known.
+    visibility: Visibility | None = PydField(default=None, exclude=True)
 
     @property
     def text(self) -> str:

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from schemas.access import Viewer
 from schemas.fields import FACETED
 from schemas.models import Document
 
@@ -61,10 +62,15 @@ class SearchIndex(Protocol):
         self,
         query: str,
         *,
+        viewer: Viewer,
         filters: dict[str, str] | None = None,
         limit: int = 10,
         offset: int = 0,
-    ) -> SearchResults: ...
+    ) -> SearchResults:
+        """Documents matching `query` and `filters` among those `viewer` sees: the visibility
+        filter is part of the query, so totals and facets count only those (no way to learn
+        of a document by its counts). A document indexed without visibility: admins only."""
+        ...
 
     def count(self) -> int: ...
 

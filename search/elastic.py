@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from schemas.access import Viewer
 from schemas.errors import IndexDamaged, SohoaError
 from schemas.fields import METADATA_FIELDS
 from schemas.models import Document
@@ -383,6 +384,7 @@ class ElasticIndex:
         self,
         query: str,
         *,
+        viewer: Viewer,
         filters: dict[str, str] | None = None,
         limit: int = 10,
         offset: int = 0,

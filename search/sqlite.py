@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from schemas.access import Viewer
 from schemas.errors import IndexDamaged, ReadOnlyData
 from schemas.models import Document
 from schemas.text import fold, nfc
@@ -435,6 +436,7 @@ class SqliteIndex(SqliteFile):
         self,
         query: str,
         *,
+        viewer: Viewer,
         filters: dict[str, str] | None = None,
         limit: int = 10,
         offset: int = 0,

@@ -94,9 +94,13 @@ class RecordStore:
             if doc is not None:
                 yield doc
 
+    def matching(self, prefix: str) -> list[str]:
+        """Ids that start with `prefix` (people type the first few characters)."""
+        return [i for i in self.ids() if i.startswith(prefix.lower())]
+
     def resolve(self, prefix: str) -> str:
         """Full id from a unique prefix, as people type the first few characters."""
-        matches = [i for i in self.ids() if i.startswith(prefix.lower())]
+        matches = self.matching(prefix)
         if len(matches) == 1:
             return matches[0]
         if not matches:

@@ -94,11 +94,15 @@ def _process(
 
 
 def submit(
-    services: Services, pool: WorkerPool, source: Path | Found, name: str | None = None
+    services: Services,
+    pool: WorkerPool,
+    source: Path | Found,
+    name: str | None = None,
+    owner: str | None = None,
 ) -> Submission:
     """Store one file and queue its work when it has any (an upload: `name` is the name it came
-    with); the caller polls its record for progress."""
-    sub = accept(services, source, name=name)
+    with, `owner` the uploader's organ); the caller polls its record for progress."""
+    sub = accept(services, source, name=name, owner=owner)
     enqueue(pool, [sub])
     return sub
 

@@ -8,9 +8,11 @@ from organs.registry import OrganRegistry
 from pipeline.limits import MAX_PIXELS
 from pipeline.page import PageOptions
 from search.base import SearchIndex
+from storage.access import AccessBook
 from storage.base import ObjectStore
 from storage.records import RecordStore
 from workers.budget import PixelBudget
+from workers.visible_index import VisibleIndex
 
 
 @dataclass
@@ -25,6 +27,17 @@ class Services:
     organs: Callable[[], OrganRegistry] = OrganRegistry.default
     # One largest page's worth of pixels decoded at a time in this process (docs/limits.md).
     pixel_budget: PixelBudget = field(default_factory=lambda: PixelBudget(MAX_PIXELS))
+    # The installation's own organ (SOHOA_ORGAN): owner of what is ingested with no other.
+    organ: str = ""
+
+    def __post_init__(self) -> None:
+        # Every index write carries who may see the record (workers/visible_index.py).
+        if not isinstance(self.index, VisibleIndex):
+            self.index = VisibleIndex(self.index, self.access)
+
+    @property
+    def access(self) -> AccessBook:
+        return AccessBook(self.store, self.organ)
 
     @property
     def records(self) -> RecordStore:

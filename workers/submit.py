@@ -26,6 +26,7 @@ from schemas.errors import (
 from schemas.models import Document, DocumentStatus, ErrorInfo
 from schemas.redact import redact_url
 from storage.keys import original_key
+from workers.access import own, reindex
 from workers.inputs import KINDS, Found, Ident, expand_inputs, safe_text
 from workers.services import Services
 
@@ -97,11 +98,14 @@ def _open_error(shown: str, e: OSError) -> SohoaError:
     return UnreadableInput(f"{shown}: cannot be read ({reason})")
 
 
-def accept(services: Services, source: Path | Found, name: str | None = None) -> Submission:
+def accept(
+    services: Services, source: Path | Found, name: str | None = None, owner: str | None = None
+) -> Submission:
     """Hash, store the original, create or find the record. Never raises for a bad file.
 
     `source` is a path or what `expand_inputs` found; `name`, when given, is the name the
-    file came with (an upload), kept as the record's source name in its safe form.
+    file came with (an upload), kept as the record's source name in its safe form. `owner`
+    (default: the installation's organ) owns a new record and may see a known one.
     """
     found = source if isinstance(source, Found) else Found.file(Path(source), name=name)
     sub = Submission(found.path, found.shown, notes=list(found.notes))
@@ -109,7 +113,7 @@ def accept(services: Services, source: Path | Found, name: str | None = None) ->
         sub.outcome, sub.error = "failed", found.error
         return sub
     try:
-        _store(services, found, sub)
+        _store(services, found, sub, services.organ if owner is None else owner)
     except ReadOnlyData:
         raise  # not this file's fault: nothing at all can be stored, the batch stops with why
     except SohoaError as e:
@@ -119,7 +123,9 @@ def accept(services: Services, source: Path | Found, name: str | None = None) ->
     return sub
 
 
-def accept_all(services: Services, found: Iterable[Found]) -> list[Submission]:
+def accept_all(
+    services: Services, found: Iterable[Found], owner: str | None = None
+) -> list[Submission]:
     """`accept` each, in order. A path named again to a file already accepted in this run
     (`Found.same_as`) shares the first one's document and result without reading it again."""
     subs: list[Submission] = []
@@ -129,7 +135,7 @@ def accept_all(services: Services, found: Iterable[Found]) -> list[Submission]:
         if earlier is not None:
             subs.append(_same_file(item, earlier))
             continue
-        sub = accept(services, item)
+        sub = accept(services, item, owner=owner)
         if item.ident is not None:
             first.setdefault(item.ident, sub)
         subs.append(sub)
@@ -161,9 +167,11 @@ def _unexpected(found: Found, sub: Submission, e: Exception) -> ErrorInfo:
     )
 
 
-def _store(services: Services, found: Found, sub: Submission) -> None:
+def _store(services: Services, found: Found, sub: Submission, owner: str) -> None:
     doc_id, size, head = _hash_file(found)
     sub.doc_id = doc_id
+    # Whoever holds the same bytes may see the record made of them (docs/access.md).
+    now_visible = own(services, doc_id, owner)
     records = services.records
     try:
         known = records.status(doc_id)
@@ -176,6 +184,8 @@ def _store(services: Services, found: Found, sub: Submission) -> None:
         known = existing = None
     if existing is not None and existing.status == DocumentStatus.done:  # complete work only
         sub.outcome = "reused"
+        if now_visible:
+            reindex(services, existing)  # its new reader finds it
         return
     # An original whose record could not be written (a crash, a full disk) is found here on
     # the next run of the same file and gets its record then: nothing is left orphaned.

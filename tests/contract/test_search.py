@@ -4,10 +4,13 @@ from pathlib import Path
 import pytest
 
 from schemas import Document, DocumentStatus, PageResult, PageStatus
+from schemas.access import Viewer
 from schemas.text import fold
 from search import SqliteIndex
 from search.base import facet_values, metadata_text
 from search.words import tokens
+
+ALL = Viewer.everything()  # these tests are about search, not about who sees what
 
 
 def make_doc(doc_id: str, *pages: str, name: str = "doc.pdf") -> Document:
@@ -44,17 +47,17 @@ def loaded(index):
     ["quyet dinh so hoa", "QUYẾT ĐỊNH SỐ HÓA", unicodedata.normalize("NFD", "Quyết định số hoá")],
 )
 def test_folded_queries_find_accented_text(loaded, query: str) -> None:
-    results = loaded.search(query)
+    results = loaded.search(query, viewer=ALL)
     assert {h.doc_id[0] for h in results.hits} == {"a", "b"}
 
 
 def test_exact_diacritics_rank_above_folded_only_matches(loaded) -> None:
-    results = loaded.search("quyết định số hóa")
+    results = loaded.search("quyết định số hóa", viewer=ALL)
     assert [h.doc_id[0] for h in results.hits] == ["a", "b"]
 
 
 def test_hits_carry_page_numbers_and_highlights(loaded) -> None:
-    hit = loaded.search("so noi vu").hits[0]
+    hit = loaded.search("so noi vu", viewer=ALL).hits[0]
     assert hit.doc_id[0] == "a"
     assert hit.pages[0].page_no == 2
     page = hit.pages[0]
@@ -62,23 +65,23 @@ def test_hits_carry_page_numbers_and_highlights(loaded) -> None:
 
 
 def test_all_terms_must_match(loaded) -> None:
-    assert loaded.search("ke hoach kinh te").total == 0
-    assert loaded.search("đ").total == 0
+    assert loaded.search("ke hoach kinh te", viewer=ALL).total == 0
+    assert loaded.search("đ", viewer=ALL).total == 0
 
 
 def test_filters_and_facets(loaded) -> None:
-    results = loaded.search("", filters={"status": "done"})
+    results = loaded.search("", viewer=ALL, filters={"status": "done"})
     assert results.total == 3
     assert results.facets["status"] == {"done": 3}
     with pytest.raises(ValueError):
-        loaded.search("x", filters={"colour": "red"})
+        loaded.search("x", viewer=ALL, filters={"colour": "red"})
 
 
 def test_reindexing_a_document_replaces_it(loaded) -> None:
     loaded.index([make_doc("c", "Thông báo kết luận")])
     assert loaded.count() == 3
-    assert loaded.search("ke hoach").total == 0
-    assert loaded.search("thong bao").hits[0].doc_id[0] == "c"
+    assert loaded.search("ke hoach", viewer=ALL).total == 0
+    assert loaded.search("thong bao", viewer=ALL).hits[0].doc_id[0] == "c"
     loaded.delete("c" * 64)
     assert loaded.count() == 2
     loaded.clear()
@@ -90,7 +93,7 @@ def test_index_survives_reopen(tmp_path: Path) -> None:
     first = SqliteIndex(path)
     first.index([make_doc("a", "Công văn")])
     first.close()
-    assert SqliteIndex(path).search("cong van").total == 1
+    assert SqliteIndex(path).search("cong van", viewer=ALL).total == 1
 
 
 def _with_metadata(doc_id: str, organ: str, type_name: str, issued: str, text: str) -> Document:
@@ -110,26 +113,26 @@ def test_facets_count_the_matching_documents_and_filters_narrow(index) -> None:
             _with_metadata("f", "Sở Nội vụ", "Quyết định", "2019-11-14", "số hóa lưu trữ"),
         ]
     )
-    results = index.search("so hoa")
+    results = index.search("so hoa", viewer=ALL)
     assert results.total == 3
     assert results.facets["organ"] == {"UBND tỉnh Kon Tum": 2, "Sở Nội vụ": 1}
     assert results.facets["type"] == {"Quyết định": 2, "Báo cáo": 1}
     assert results.facets["year"] == {"2019": 2, "2020": 1}
-    narrowed = index.search("so hoa", filters={"type": "Quyết định", "year": "2019"})
+    narrowed = index.search("so hoa", viewer=ALL, filters={"type": "Quyết định", "year": "2019"})
     assert sorted(h.doc_id[0] for h in narrowed.hits) == ["d", "f"]
-    assert index.search("kon tum so hoa").total == 2  # metadata is searchable too
+    assert index.search("kon tum so hoa", viewer=ALL).total == 2  # metadata is searchable too
 
 
 def test_rebuild_replaces_everything_at_once(loaded) -> None:
     assert loaded.rebuild([make_doc("z", "Công văn về việc số hóa")]) == 1
     assert loaded.count() == 1
-    assert [h.doc_id[0] for h in loaded.search("cong van").hits] == ["z"]
-    assert loaded.search("ke hoach").total == 0
+    assert [h.doc_id[0] for h in loaded.search("cong van", viewer=ALL).hits] == ["z"]
+    assert loaded.search("ke hoach", viewer=ALL).total == 0
 
 
 def test_paging_through_results(loaded) -> None:
-    first = loaded.search("quyet dinh", limit=1)
-    second = loaded.search("quyet dinh", limit=1, offset=1)
+    first = loaded.search("quyet dinh", viewer=ALL, limit=1)
+    second = loaded.search("quyet dinh", viewer=ALL, limit=1, offset=1)
     assert first.total == second.total == 2
     assert {first.hits[0].doc_id, second.hits[0].doc_id} == {"a" * 64, "b" * 64}
 
@@ -178,7 +181,7 @@ def test_totals_facets_and_filters_stay_exact_through_many_writes(index) -> None
         ("", {}),
     ]:
         want = expected(set(fold(query).split()), filters)
-        results = index.search(query, filters=filters, limit=100)
+        results = index.search(query, viewer=ALL, filters=filters, limit=100)
         assert results.total == len(want), (query, filters)
         assert sorted(h.doc_id for h in results.hits) == sorted(d.id for d in want)
         for name in ("type", "year", "needs_review"):
@@ -186,7 +189,9 @@ def test_totals_facets_and_filters_stay_exact_through_many_writes(index) -> None
             for d in want:
                 counts[facet_values(d)[name]] = counts.get(facet_values(d)[name], 0) + 1
             assert results.facets.get(name, {}) == counts, (query, filters, name)
-        pages = [index.search(query, filters=filters, limit=4, offset=k) for k in (0, 4, 8)]
+        pages = [
+            index.search(query, viewer=ALL, filters=filters, limit=4, offset=k) for k in (0, 4, 8)
+        ]
         flat = [h.doc_id for page in pages for h in page.hits]
         assert flat == [h.doc_id for h in results.hits][:12]  # paging is one stable order
 
@@ -208,15 +213,17 @@ def test_a_partial_document_is_found_by_its_good_pages_and_marked(index) -> None
             make_doc("q", "Quyết định khen thưởng"),
         ]
     )
-    hits = {h.doc_id[0]: h for h in index.search("quyet dinh").hits}
+    hits = {h.doc_id[0]: h for h in index.search("quyet dinh", viewer=ALL).hits}
     assert (hits["p"].status, hits["p"].failed_pages) == ("partial", [2])
     assert (hits["q"].status, hits["q"].failed_pages) == ("done", [])
-    listed = index.search("", filters={"status": "partial"})
+    listed = index.search("", viewer=ALL, filters={"status": "partial"})
     assert [(h.doc_id[0], h.failed_pages) for h in listed.hits] == [("p", [2])]
-    assert index.search("quyet dinh").facets["status"] == {"partial": 1, "done": 1}
+    assert index.search("quyet dinh", viewer=ALL).facets["status"] == {"partial": 1, "done": 1}
     index.index([make_doc("p", "Quyết định số hóa", "Điều 2", "Phụ lục")])  # retried: done
-    assert [(h.status, h.failed_pages) for h in index.search("so hoa").hits] == [("done", [])]
-    assert index.search("", filters={"status": "partial"}).total == 0
+    assert [(h.status, h.failed_pages) for h in index.search("so hoa", viewer=ALL).hits] == [
+        ("done", [])
+    ]
+    assert index.search("", viewer=ALL, filters={"status": "partial"}).total == 0
 
 
 def test_an_index_of_the_previous_layout_keeps_its_documents(tmp_path: Path) -> None:
@@ -231,9 +238,13 @@ def test_an_index_of_the_previous_layout_keeps_its_documents(tmp_path: Path) -> 
     db.commit()
     db.close()
     reopened = SqliteIndex(path)
-    assert [(h.doc_id[0], h.failed_pages) for h in reopened.search("cong van").hits] == [("a", [])]
+    assert [
+        (h.doc_id[0], h.failed_pages) for h in reopened.search("cong van", viewer=ALL).hits
+    ] == [("a", [])]
     reopened.index([_partial("b", "Công văn", "", failed=(2,))])
-    assert reopened.search("", filters={"status": "partial"}).hits[0].failed_pages == [2]
+    assert reopened.search("", viewer=ALL, filters={"status": "partial"}).hits[0].failed_pages == [
+        2
+    ]
 
 
 def test_a_server_index_of_the_previous_layout_takes_partial_documents(servers) -> None:
@@ -255,7 +266,7 @@ def test_a_server_index_of_the_previous_layout_takes_partial_documents(servers) 
     try:
         index = ElasticIndex(servers["SOHOA_SEARCH"], alias=alias)
         index.index([_partial("b", "Công văn", "", failed=(2,))])
-        hits = index.search("", filters={"status": "partial"}).hits
+        hits = index.search("", viewer=ALL, filters={"status": "partial"}).hits
         assert [(h.doc_id[0], h.failed_pages) for h in hits] == [("b", [2])]
     finally:
         for name in client.indices.get(index=f"{alias}-v*"):

@@ -8,12 +8,15 @@ from collections import Counter
 import pytest
 
 from schemas import Document
+from schemas.access import Viewer
 from schemas.text import fold, nfc
 from search.base import metadata_text
 from search.elastic import ElasticIndex, SearchBackendError, bulk_line
 from search.sqlite import document_terms
 from search.words import lower_words, query_terms, tokens
 from tests.contract.test_search import make_doc
+
+ALL = Viewer.everything()  # these tests are about search, not about who sees what
 
 TRICKY = [
     "Quyết định số 1452/QĐ-UBND ngày 02/05/2019",
@@ -72,7 +75,7 @@ def test_tricky_words_find_the_same_documents(index) -> None:
         words = set(query_terms(query)[0])
         want = {d.id for d in docs if words <= set(document_terms(d)[0])}
         assert want, query
-        results = index.search(query, limit=50)
+        results = index.search(query, viewer=ALL, limit=50)
         assert {h.doc_id for h in results.hits} == want, query
         assert results.total == len(want)
 
