@@ -49,7 +49,7 @@ log = logging.getLogger("sohoa.search")
 ALIAS = "sohoa-documents"
 # Mappings version, in each index's _meta; older indices want `sohoa reindex`. (Not SqliteIndex's
 # number: the two layouts changed at different times.)
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BULK_CHUNK = 250
 BULK_THREADS = 2  # requests in flight: the client prepares one while the server indexes one
 BULK_RETRIES = 5  # for documents refused as overloaded (429), after 1, 2, 4 … s
@@ -82,10 +82,12 @@ MAPPINGS: dict[str, Any] = {
         "exact": _TEXT,
         "folded": _TEXT,
         "pages": {"type": "object", "enabled": False},  # [{page_no, text}], for snippets
+        "visible_to": {"type": "keyword"},  # Visibility.keys(); none: admins alone find it
     },
 }
-# Fields added to the mappings since layout 3 began: added in place to older indices.
-ADDED_FIELDS = ("failed_pages",)
+# Fields added to the mappings since layout 3 began: added in place to older indices. (Their
+# documents have no `visible_to` until `sohoa reindex`: admins alone find them, fail closed.)
+ADDED_FIELDS = ("failed_pages", "visible_to")
 # Every write ends with an explicit refresh, so the periodic one only costs segments during bulk.
 SETTINGS = {
     "number_of_shards": 1,
@@ -123,6 +125,7 @@ def source_fields(doc: Document) -> dict[str, Any]:
         "failed_pages": failed_page_numbers(doc),
         **facet_values(doc),
         "pages": [{"page_no": p.page_no, "text": nfc(p.text)} for p in doc.pages if p.text],
+        "visible_to": doc.visibility.keys() if doc.visibility is not None else [],
     }
 
 
@@ -390,7 +393,9 @@ class ElasticIndex:
         offset: int = 0,
     ) -> SearchResults:
         folded, exact = query_terms(query)
-        hits_body, facets_body = self._bodies(folded, exact, filters or {}, limit, offset)
+        hits_body, facets_body = self._bodies(
+            folded, exact, filters or {}, viewer.keys(), limit, offset
+        )
         self._require_alias()
         # Two searches in one round trip, run side by side by the server: the ranked page of
         # hits (top-k only: not counting every match lets Lucene skip blocks that cannot make
@@ -416,15 +421,23 @@ class ElasticIndex:
 
     @staticmethod
     def _bodies(
-        folded: list[str], exact: list[str], filters: dict[str, str], limit: int, offset: int
+        folded: list[str],
+        exact: list[str],
+        filters: dict[str, str],
+        keys: list[str] | None,
+        limit: int,
+        offset: int,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(ranked hits, total and facet counts) request bodies."""
+        """(ranked hits, total and facet counts) request bodies; both filter by the viewer's
+        `keys` (None: no filter)."""
         for name in filters:
             if name not in FACETS:
                 raise ValueError(f"unknown filter {name!r}; use one of {', '.join(FACETS)}")
         conditions: list[dict[str, Any]] = [
             {"term": {name: str(value)}} for name, value in filters.items()
         ]
+        if keys is not None:
+            conditions.append({"terms": {"visible_to": keys}})
         if folded:
             conditions.append({"match": {"folded": {"query": " ".join(folded), "operator": "and"}}})
         facets = {

@@ -15,6 +15,10 @@ weighted ×2) in a form numpy evaluates in a few vector operations whatever the 
   so a term is a handful of rows whatever the number of `index()` calls.
 - `deleted`: rids replaced or deleted but still inside a segment; merges drop them.
 - `documents` (what a hit shows) and `pages` (page text for snippets) are plain tables.
+- `visibility`: (key, rid) rows of each document's `Visibility.keys()`, written and deleted
+  with its `documents` row (merges keep rids: they never touch it). A restricted viewer's keys
+  become a mask of rids, read once per generation and key set (cached in the snapshot), ANDed
+  into the matches before ranking, totals and facets. No row: admins alone find the document.
 
 A search reads the per-document arrays once per index generation (cached; the `meta` row counts
 write transactions, so writes from other processes are seen), the postings of its few terms,
@@ -28,7 +32,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +71,7 @@ _CODE = np.dtype("<i4")
 _DOC_COLUMNS = ("id", "seg", "source_name", "status", "page_count", "metadata", *FACET_COLUMNS)
 _DOC_COLUMNS += ("failed_pages",)
 _HIT_COLUMNS = "rid, id, source_name, status, page_count, metadata, failed_pages"
+VISIBLE_MASKS = 32  # viewers' key sets whose masks one snapshot keeps
 
 
 def document_terms(doc: Document) -> tuple[Counter[str], Counter[str], int]:
@@ -101,6 +106,7 @@ class _Snapshot:
     live_count: int
     all_live: bool  # no deleted rid inside any segment
     norm: np.ndarray  # float32 BM25 length normalisation k1 * (1 - b + b * len / avgdl)
+    visible: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)  # keys -> mask
 
 
 class _SegmentWriter:
@@ -290,6 +296,10 @@ class SqliteIndex(SqliteFile):
             "INSERT INTO pages (key, text) VALUES (?,?)",
             [(first + p.page_no, nfc(p.text)) for p in doc.pages if p.text],
         )
+        keys = doc.visibility.keys() if doc.visibility is not None else []  # None: admins only
+        self._db.executemany(
+            "INSERT INTO visibility (key, rid) VALUES (?,?)", [(key, rid) for key in keys]
+        )
         codes_ = [self._code(codes, name, facets[name]) for name in FACETS]
         writer.add(rid, codes_, document_terms(doc))
 
@@ -311,6 +321,7 @@ class SqliteIndex(SqliteFile):
         self._db.execute("INSERT OR IGNORE INTO deleted (rid, seg) VALUES (?,?)", (rid, seg))
         self._db.execute("DELETE FROM pages WHERE key BETWEEN ? AND ?", _page_keys(rid))
         self._db.execute("DELETE FROM documents WHERE rid = ?", (rid,))
+        self._db.execute("DELETE FROM visibility WHERE rid = ?", (rid,))
 
     @guarded
     def delete(self, doc_id: str) -> None:
@@ -318,7 +329,7 @@ class SqliteIndex(SqliteFile):
             self._delete(doc_id)
 
     def _delete_all(self) -> None:
-        for table in ("documents", "pages", "segments", "postings", "deleted"):
+        for table in ("documents", "pages", "segments", "postings", "deleted", "visibility"):
             self._db.execute(f"DELETE FROM {table}")
         # Nothing refers to old rids or segments any more: number them from 1 again.
         self._db.execute("DELETE FROM sqlite_sequence")
@@ -443,6 +454,7 @@ class SqliteIndex(SqliteFile):
     ) -> SearchResults:
         folded, exact = query_terms(query)
         filters = filters or {}
+        keys = viewer.keys()
         for name in filters:
             if name not in FACETS:
                 raise ValueError(f"unknown filter {name!r}; use one of {', '.join(FACETS)}")
@@ -452,6 +464,8 @@ class SqliteIndex(SqliteFile):
             try:
                 snap = self._snapshot()
                 mask = self._filter_mask(snap, filters)
+                if keys is not None:
+                    mask &= self._visible(snap, keys)
                 scores = None
                 if folded:
                     mask, scores = self._match(snap, mask, folded, exact)
@@ -462,7 +476,7 @@ class SqliteIndex(SqliteFile):
                     rids = self._top(matched, scores[matched], limit + offset)[offset:]
                     hits = self._hits(rids, scores, folded)
                 else:
-                    hits = self._listing(filters, limit, offset)
+                    hits = self._listing(filters, keys, limit, offset)
             except (ValueError, IndexError, KeyError) as e:
                 # Pages SQLite reads fine holding arrays or rows that do not fit together.
                 rollback(db)
@@ -518,6 +532,22 @@ class SqliteIndex(SqliteFile):
                 mask[:] = False
             else:
                 mask &= snap.codes[i] == code
+        return mask
+
+    def _visible(self, snap: _Snapshot, keys: list[str]) -> np.ndarray:
+        """The rids holding any of `keys`, as a mask: read once per generation and key set."""
+        wanted = tuple(keys)
+        mask = snap.visible.get(wanted)
+        if mask is None:
+            rows = self._db.execute(
+                f"SELECT rid FROM visibility WHERE key IN ({','.join('?' * len(keys))})", keys
+            )
+            rids = np.fromiter((r[0] for r in rows), np.int64)
+            mask = np.zeros(len(snap.live), bool)
+            mask[rids[rids < len(mask)]] = True
+            if len(snap.visible) >= VISIBLE_MASKS:
+                del snap.visible[next(iter(snap.visible))]  # the oldest
+            snap.visible[wanted] = mask
         return mask
 
     def _postings(self, col: int, term: str, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -617,13 +647,19 @@ class SqliteIndex(SqliteFile):
             self._hit(rows[rid], float(scores[rid]), pages.get(rid, []), folded) for rid in rids
         ]
 
-    def _listing(self, filters: dict[str, str], limit: int, offset: int) -> list[SearchHit]:
-        """No query terms: the matching documents by name."""
-        where = " AND ".join(f"{name} = ?" for name in filters) or "1"
+    def _listing(
+        self, filters: dict[str, str], keys: list[str] | None, limit: int, offset: int
+    ) -> list[SearchHit]:
+        """No query terms: the matching documents the viewer sees, by name."""
+        conditions = [f"{name} = ?" for name in filters]
+        if keys is not None:
+            marks = ",".join("?" * len(keys))
+            conditions.append(f"rid IN (SELECT rid FROM visibility WHERE key IN ({marks}))")
+        where = " AND ".join(conditions) or "1"
         rows = self._db.execute(
             f"SELECT {_HIT_COLUMNS} FROM documents "
             f"WHERE {where} ORDER BY source_name, id LIMIT ? OFFSET ?",
-            [*(str(v) for v in filters.values()), limit, offset],
+            [*(str(v) for v in filters.values()), *(keys or ()), limit, offset],
         ).fetchall()
         return [self._hit(row, 0.0, [], []) for row in rows]
 

@@ -32,11 +32,18 @@ log = logging.getLogger("sohoa.search")
 
 # Layout version in the file's user_version. (Not ElasticIndex's number: the two layouts
 # changed at different times.)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _T = TypeVar("_T")
 FACET_COLUMNS = tuple(name for name in FACETS if name != "status")  # status has its own column
 _FACET_COLUMNS = ", ".join(f"{name} TEXT" for name in FACET_COLUMNS)
+# Visibility.keys() of each document (organ:<id>, public), clustered by key: a viewer's rows
+# are one range each. Added in layout 5.
+_VISIBILITY = (
+    "CREATE TABLE IF NOT EXISTS visibility ("
+    "key TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (key, rid)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS visibility_by_rid ON visibility (rid)",
+)
 
 _SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -65,11 +72,19 @@ CREATE INDEX deleted_by_seg ON deleted (seg);
 CREATE TABLE facet_codes (
     facet TEXT NOT NULL, value TEXT NOT NULL, code INTEGER NOT NULL, PRIMARY KEY (facet, value)
 ) WITHOUT ROWID;
+{";".join(_VISIBILITY)};
 """
 _TABLES = ("meta", "documents", "pages", "segments", "postings", "deleted", "facet_codes")
+_TABLES += ("visibility",)
 _OLD_TABLES = ("doc_fts", "page_fts")
-# Layouts that become this one by added columns alone, with the statements that add them.
-_UPGRADES = {3: ("ALTER TABLE documents ADD COLUMN failed_pages TEXT",)}
+# Layouts that become this one by added columns and tables alone, with the statements that add
+# them. Documents indexed before layout 5 have no visibility keys: admins alone find them
+# until `sohoa reindex` (fail closed).
+_UPGRADES = {
+    3: ("ALTER TABLE documents ADD COLUMN failed_pages TEXT", *_VISIBILITY),
+    4: _VISIBILITY,
+}
+_UPGRADABLE_TABLES = set(_TABLES) - {"visibility"}  # what layouts 3 and 4 hold
 
 
 def rollback(db: sqlite3.Connection) -> None:
@@ -283,8 +298,13 @@ class SqliteFile:
             if db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone() is None:
                 raise IndexDamaged(self.path, "its generation row is missing")
             return
-        if version in _UPGRADES and tables >= set(_TABLES) and not self.read_only:
+        if version in _UPGRADES and tables >= _UPGRADABLE_TABLES and not self.read_only:
             self._upgrade(db)
+            log.warning(
+                "search index %s upgraded: documents indexed before are found by admins alone "
+                "until `sohoa reindex` indexes who may see them",
+                self.path,
+            )
             return
         if 0 < version < SCHEMA_VERSION and tables & {"documents", *_OLD_TABLES}:
             raise IndexOutdated(self.path, f"version {version}; this sohoa reads {SCHEMA_VERSION}")
