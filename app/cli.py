@@ -639,7 +639,7 @@ from app.exchange_cli import mount as _mount_exchange  # noqa: E402
 
 _mount_exchange(app)
 
-# API accounts (README: Accounts and access).
+# API accounts (README: Users and access).
 from app.users_cli import mount as _mount_users  # noqa: E402
 
 _mount_users(app)
