@@ -126,10 +126,9 @@ def require_organ(services: Services, organ_id: str) -> str:
     return organ.organ_id
 
 
-def sharing(services: Services, viewer: Viewer, doc_id: str, changed: bool = False) -> Sharing:
+def sharing(services: Services, viewer: Viewer, doc_id: str) -> Sharing:
     """The visibility of a record `viewer` sees (NotFound otherwise, as for a missing one)."""
-    doc = require_visible(services, viewer, doc_id)
-    return _sharing(services, doc, changed)
+    return _sharing(services, require_visible(services, viewer, doc_id), changed=False)
 
 
 def share(services: Services, viewer: Viewer, doc_id: str, organ_id: str, by: str) -> Sharing:
