@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Query, UploadFile
+from fastapi import Body, Depends, FastAPI, File, Query, Response, UploadFile
 from fastapi.responses import RedirectResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
 
@@ -30,11 +30,19 @@ from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.transfer import BodyLimit, content_disposition, file_chunks
 from pipeline.detect import sniff_media_type
-from schemas.errors import NotReady, Refused, SohoaError, TooLarge
+from schemas.errors import NotFound, NotReady, Refused, SohoaError, TooLarge
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
 from storage.keys import pdf_key
-from workers.access import require_visible, visible_records
+from workers.access import (
+    Sharing,
+    require_visible,
+    set_public,
+    share,
+    sharing,
+    unshare,
+    visible_records,
+)
 from workers.dossiers import members, summarise
 from workers.jobs import submit
 from workers.runtime import WorkerPool
@@ -75,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.add_middleware(BodyLimit, limits=limits, default=DEFAULT_BODY_BYTES)
     accounts = Accounts(services.store, session_hours=settings.session_hours)
     readers = [Depends(allow(*READERS))]
+    managers = [Depends(allow(*UPLOADERS))]  # and of the record's owner organ (workers.access)
 
     @api.get("/health")
     def health() -> dict[str, Any]:
@@ -111,10 +120,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.get("/dossiers/{file_code}", dependencies=readers)
     def dossier(file_code: str, me: Me) -> dict[str, Any]:
+        viewer = viewer_of(me)
         found = DossierStore(services.store).require(file_code)
-        docs = visible_records(
-            services, viewer_of(me), [d.id for d in members(services, found.documents)]
-        )
+        docs = visible_records(services, viewer, [d.id for d in members(services, found.documents)])
+        if not docs and not viewer.unrestricted:  # nothing of it to see: as if it did not exist
+            raise NotFound(f"no dossier {file_code!r}")
         body = summarise(found, docs).model_dump(mode="json")
         body["documents"] = [views.review_json(d) for d in docs]
         return body
@@ -135,6 +145,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             media_type="application/pdf",
             headers={"Content-Disposition": disposition},
         )
+
+    @api.get("/documents/{doc_id}/shares", dependencies=readers)
+    def shares(doc_id: str, me: Me) -> dict[str, Any]:
+        """Who sees the document: its owner organ, the organs it is shared with or was
+        delivered to, and whether it is public."""
+        return sharing(services, viewer_of(me), doc_id).model_dump(mode="json")
+
+    @api.post("/documents/{doc_id}/shares", status_code=201, dependencies=managers)
+    def add_share(
+        doc_id: str, me: Me, response: Response, organ: Annotated[str, Body(embed=True)]
+    ) -> dict[str, Any]:
+        """Let another organ see the document (archivists of its owner organ, admins): 201,
+        or 200 when that organ already saw it."""
+        done = share(services, viewer_of(me), doc_id, organ, by=me.login or "")
+        return _answer(done, response)
+
+    @api.delete("/documents/{doc_id}/shares/{organ}", dependencies=managers)
+    def remove_share(doc_id: str, organ: str, me: Me) -> dict[str, Any]:
+        return unshare(services, viewer_of(me), doc_id, organ).model_dump(mode="json")
+
+    @api.put("/documents/{doc_id}/public", dependencies=managers)
+    def make_public(
+        doc_id: str, me: Me, public: Annotated[bool, Body(embed=True)]
+    ) -> dict[str, Any]:
+        """`{"public": true}`: everyone sees the document; false: no longer."""
+        done = set_public(services, viewer_of(me), doc_id, public, by=me.login or "")
+        return done.model_dump(mode="json")
 
     @api.post("/documents", status_code=202, dependencies=[Depends(allow(*UPLOADERS))])
     def upload(file: Annotated[UploadFile, File()], me: Me) -> dict[str, Any]:
@@ -173,6 +210,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     exchange = register_exchange_routes(api, services, pool)
     api.add_middleware(Authenticate, resolve=Resolver(accounts, exchange.organ_for_token))
     return api
+
+
+def _answer(done: Sharing, response: Response) -> dict[str, Any]:
+    if not done.changed:
+        response.status_code = 200
+    return done.model_dump(mode="json")
 
 
 def _copy_limited(src, dst, limit: int) -> int:  # noqa: ANN001

@@ -191,6 +191,7 @@ def _ingest(
     show_progress: bool,
     dossier: str | None = None,
     title: str | None = None,
+    owner: str | None = None,
 ) -> int:
     """Ingest files (workers.jobs.ingest_batch) and print the results; the exit code."""
     settings = _settings(ctx)
@@ -203,6 +204,7 @@ def _ingest(
         dossier=dossier,
         title=title,
         watch=watch,
+        owner=owner,
     )
     if not report.rows:
         err.print("[yellow]Nothing to ingest.[/]")
@@ -267,6 +269,9 @@ def ingest(
     title: Annotated[
         str | None, typer.Option("--title", help="Dossier title (tiêu đề hồ sơ).")
     ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Owner organ (default: SOHOA_ORGAN).")
+    ] = None,
 ) -> None:
     """Store, OCR and index scanned or born-digital documents."""
     if title and not dossier:
@@ -275,7 +280,13 @@ def ingest(
         if dossier:
             check_file_code(dossier)
         code = _ingest(
-            ctx, paths, as_json=as_json, show_progress=progress, dossier=dossier, title=title
+            ctx,
+            paths,
+            as_json=as_json,
+            show_progress=progress,
+            dossier=dossier,
+            title=title,
+            owner=owner,
         )
     except SohoaError as e:
         raise fail(e) from e
@@ -628,10 +639,15 @@ from app.exchange_cli import mount as _mount_exchange  # noqa: E402
 
 _mount_exchange(app)
 
-# API accounts (README: Accounts and access).
+# API accounts (README: Users and access).
 from app.users_cli import mount as _mount_users  # noqa: E402
 
 _mount_users(app)
+
+# Who sees a record (sohoa share) and bringing an older store up to date (docs/access.md).
+from app.access_cli import mount as _mount_access  # noqa: E402
+
+_mount_access(app)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from rich.table import Table
 from accounts.service import Accounts
 from app.terminal import emit_json, out
 from schemas.accounts import Role
-from schemas.errors import NotFound
+from schemas.errors import BadSetting, NotFound
 
 users_app = typer.Typer(help="API accounts: users, roles, passwords and API tokens.")
 
@@ -40,10 +40,16 @@ def users_add(
     ctx: typer.Context,
     login: str,
     role: Annotated[Role, typer.Option(help="What the user may do.")],
-    organ: Annotated[str, typer.Option(help="The user's organ (OrganId in the registry).")],
+    organ: Annotated[
+        str | None,
+        typer.Option(help="The user's organ (OrganId in the registry; default: SOHOA_ORGAN)."),
+    ] = None,
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a user (asks for the password twice, without echo)."""
+    organ = organ if organ is not None else ctx.obj.settings.organ.strip()
+    if not organ:
+        raise BadSetting("say the user's organ with --organ ORGAN_ID (SOHOA_ORGAN is not set)")
     if ctx.obj.registry.get(organ.strip()) is None:
         raise NotFound(f"no organ {organ!r} in the registry (sohoa organs list)")
     user = _accounts(ctx).add_user(login, role, organ, _password(password_stdin))

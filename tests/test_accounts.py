@@ -4,6 +4,9 @@ throttled, tokens are stored only as hashes, and the operator manages it all wit
 
 The route matrix iterates the application's own route table: a route added later is checked
 without anyone listing it, and one missing from ROLES fails until someone says who may call it.
+Its callers are the issue's: no credential, an officer of another organ (an invisible record is
+404 on every record route, as a missing one), an officer of the record's organ, a clerk, an
+archivist and an admin.
 """
 
 from __future__ import annotations
@@ -21,12 +24,25 @@ from fastapi.testclient import TestClient
 from accounts.service import LOCK_S, MAX_FAILURES, Accounts
 from app.api import create_app
 from app.auth import PUBLIC
-from app.compose import build_store
+from app.compose import build_services, build_store
 from app.config import Settings
+from corpus import make_documents, write_pdf_digital
 from schemas.errors import LoginLocked, Unauthenticated
+from schemas.text import fold
 from tests.conftest import TEST_ORGAN, TEST_PASSWORD, run_cli
+from workers.jobs import ingest_batch
 
 ADMIN, ARCHIVIST, OFFICER, CLERK = "admin", "archivist", "officer", "clerk"
+ELSEWHERE = "000.00.00.G20"  # an organ of the sample registry that owns nothing here
+# The callers of the matrix: (name, role). "stranger": an officer of ELSEWHERE.
+CALLERS = [("stranger", OFFICER), (OFFICER, OFFICER), (CLERK, CLERK)]
+CALLERS += [(ARCHIVIST, ARCHIVIST), (ADMIN, ADMIN)]
+DOSSIER = "HS-MATRIX"
+# What the matrix sends to a route that needs a body or a query (a no-op for the record).
+REQUESTS = {
+    ("POST", "/documents/{doc_id}/shares"): {"json": {"organ": TEST_ORGAN}},
+    ("PUT", "/documents/{doc_id}/public"): {"json": {"public": False}},
+}
 READERS = {OFFICER, ARCHIVIST, ADMIN}
 EXCHANGERS = {CLERK, ADMIN}
 EVERYONE = {ADMIN, ARCHIVIST, OFFICER, CLERK}
@@ -37,6 +53,10 @@ ROLES = {
     ("GET", "/review"): READERS,
     ("GET", "/dossiers/{file_code}"): READERS,
     ("GET", "/documents/{doc_id}/pdf"): READERS,
+    ("GET", "/documents/{doc_id}/shares"): READERS,
+    ("POST", "/documents/{doc_id}/shares"): {ARCHIVIST, ADMIN},
+    ("DELETE", "/documents/{doc_id}/shares/{organ}"): {ARCHIVIST, ADMIN},
+    ("PUT", "/documents/{doc_id}/public"): {ARCHIVIST, ADMIN},
     ("POST", "/documents"): {ARCHIVIST, ADMIN},
     ("POST", "/logout"): EVERYONE,
     ("GET", "/exchange/organs"): EVERYONE,
@@ -58,20 +78,36 @@ ROLES = {
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """An installation with one user per role, a disabled user and a revoked token."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), workers=1)
+    """An installation with one user per role, an officer of another organ, a disabled user,
+    a revoked token, and one record of TEST_ORGAN filed into a dossier."""
+    tmp = tmp_path_factory.mktemp("data")
+    settings = Settings(data_dir=tmp, workers=1, organ=TEST_ORGAN)
     accounts = Accounts(build_store(settings))
     tokens = {}
     for role in (ADMIN, ARCHIVIST, OFFICER, CLERK):
         accounts.add_user(f"u-{role}", role, TEST_ORGAN, TEST_PASSWORD)
         tokens[role] = accounts.issue_token(f"u-{role}")
+    accounts.add_user("stranger", OFFICER, ELSEWHERE, TEST_PASSWORD)
+    tokens["stranger"] = accounts.issue_token("stranger")
     accounts.add_user("gone", OFFICER, TEST_ORGAN, TEST_PASSWORD)
     tokens["disabled"] = accounts.issue_token("gone")
     accounts.disable("gone")
     tokens["revoked"] = accounts.issue_token("u-admin", "old")
     accounts.revoke("u-admin", "old")
     tokens["bad"] = "not-a-token"
-    return {"settings": settings, "accounts": accounts, "tokens": tokens}
+    (doc,) = make_documents(1, seed=15, pages=1)
+    pdf = write_pdf_digital(tmp / "record.pdf", doc.pages)
+    services = build_services(settings)
+    (row,) = ingest_batch(services, [str(pdf)], threads=1, dossier=DOSSIER).rows
+    assert row.result == "ok", row
+    words = fold(doc.pages[0].lines[-1].runs[0].text)  # the signer's name: in this record only
+    return {
+        "settings": settings,
+        "accounts": accounts,
+        "tokens": tokens,
+        "record": row.doc.id,
+        "words": words,
+    }
 
 
 def _routes(app) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -87,6 +123,16 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _url(path: str, site: dict) -> str:
+    """A route's path with the matrix's record, dossier and organ in it ("x" for the rest)."""
+    known = {"doc_id": site["record"], "file_code": DOSSIER, "organ": ELSEWHERE}
+    return re.sub(r"\{([^}]+)\}", lambda m: known.get(m[1], "x"), path)
+
+
+def _on_the_record(path: str) -> bool:
+    return "{doc_id}" in path or "{file_code}" in path
+
+
 def test_every_route_answers_401_without_a_valid_credential_and_403_to_other_roles(
     site: dict,
 ) -> None:
@@ -95,18 +141,36 @@ def test_every_route_answers_401_without_a_valid_credential_and_403_to_other_rol
     protected = [(m, p) for m, p in _routes(app) if p not in PUBLIC]
     assert len(protected) >= len(ROLES)
     for method, path in protected:
-        url = re.sub(r"\{[^}]+\}", "x", path)
+        url = _url(path, site)
+        request = REQUESTS.get((method, path), {})
         for kind in ("none", "bad", "revoked", "disabled"):
             headers = {} if kind == "none" else _bearer(site["tokens"][kind])
-            answer = client.request(method, url, headers=headers)
+            answer = client.request(method, url, headers=headers, **request)
             assert answer.status_code == 401, (method, path, kind, answer.text)
             assert answer.headers["www-authenticate"] == "Bearer"
             assert answer.json()["error"] == "unauthorized"
-        for role in (OFFICER, ARCHIVIST, ADMIN, CLERK):
-            answer = client.request(method, url, headers=_bearer(site["tokens"][role]))
+        for caller, role in CALLERS:
+            answer = client.request(method, url, headers=_bearer(site["tokens"][caller]), **request)
             allowed = role in ROLES.get((method, path), set())
-            assert (answer.status_code == 403) != allowed, (method, path, role, answer.text)
-            assert answer.status_code != 401, (method, path, role)
+            status = answer.status_code
+            assert (status == 403) != allowed, (method, path, caller, answer.text)
+            assert status != 401, (method, path, caller)
+            if allowed and _on_the_record(path):
+                # Another organ's record is missing to a stranger; its own organ reads it.
+                wanted = 404 if caller == "stranger" else 200
+                assert status == wanted, (method, path, caller, answer.text)
+
+
+def test_a_stranger_searches_and_reviews_as_if_the_record_did_not_exist(site: dict) -> None:
+    client = TestClient(create_app(site["settings"]))
+    mine, other = _bearer(site["tokens"][OFFICER]), _bearer(site["tokens"]["stranger"])
+    query = {"q": site["words"]}
+    assert client.get("/search", params=query, headers=mine).json()["total"] == 1
+    found = client.get("/search", params=query, headers=other).json()
+    assert (found["total"], found["hits"]) == (0, [])
+    assert all(not counts for counts in found["facets"].values())
+    review = client.get("/review", headers=other).json()
+    assert (review["total"], review["documents"]) == (0, [])
 
 
 def test_every_route_has_a_rule_and_lists_its_security_schemes(site: dict) -> None:
@@ -168,6 +232,8 @@ def test_a_wrong_roles_upload_is_refused_before_its_body_is_read(site: dict) -> 
 
 def test_an_officer_cannot_upload(site: dict, tmp_path: Path) -> None:
     client = TestClient(create_app(site["settings"]))
+    originals = site["settings"].data_dir / "store" / "originals"
+    before = sorted(originals.iterdir())  # the matrix's record
     answer = client.post(
         "/documents",
         headers=_bearer(site["tokens"][OFFICER]),
@@ -175,7 +241,7 @@ def test_an_officer_cannot_upload(site: dict, tmp_path: Path) -> None:
     )
     assert answer.status_code == 403
     assert answer.json()["error"] == "forbidden"
-    assert not (site["settings"].data_dir / "store" / "originals").exists()
+    assert sorted(originals.iterdir()) == before
 
 
 def test_login_sets_a_strict_httponly_cookie_and_state_changes_need_the_csrf_token(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from schemas.models import Document, DocumentStatus, Dossier, ErrorInfo
+from workers.access import require_organ
 from workers.batch import ProgressFn, enqueue, outcome, wait_for
 from workers.dossiers import file_documents
 from workers.inputs import Found
@@ -55,14 +56,18 @@ def ingest_batch(
     dossier: str | None = None,
     title: str | None = None,
     watch: Watch | None = None,
+    owner: str | None = None,
 ) -> IngestReport:
     """Store every file named, OCR and index what needs it, file the finished documents into
-    `dossier` (made on first use, titled `title`). With a server `broker` the work is done by
+    `dossier` (made on first use, titled `title`); new records are owned by the organ `owner`
+    (default: the installation's, `services.organ`). With a server `broker` the work is done by
     `sohoa worker` processes and this one only submits and waits; without, by `threads` here."""
     services.index.count()  # an unusable index stops the batch here, before any work
+    if owner is not None:  # an organ the registry does not hold stops it too
+        owner = require_organ(services, owner)
     started = time.perf_counter()
     # Originals stored before anything else; every path named gives rows, even the bad ones.
-    subs = accept_all(services, expand_inputs(inputs))
+    subs = accept_all(services, expand_inputs(inputs), owner=owner)
     if not subs:
         return IngestReport([], time.perf_counter() - started)
     if any(sub.needs_work for sub in subs):
