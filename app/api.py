@@ -28,6 +28,7 @@ from app.compose import Context
 from app.config import Settings
 from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
+from app.records_api import register_record_routes
 from app.transfer import BodyLimit, content_disposition, file_chunks
 from pipeline.detect import sniff_media_type
 from schemas.errors import NotFound, NotReady, Refused, SohoaError, TooLarge
@@ -208,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     register_login_routes(api, accounts)
     exchange = register_exchange_routes(api, services, pool)
+    register_record_routes(api, services, pool)
     api.add_middleware(Authenticate, resolve=Resolver(accounts, exchange.organ_for_token))
     return api
 

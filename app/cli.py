@@ -27,7 +27,7 @@ from app.config import Settings, load_settings, one_thread_per_tesseract
 from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.logs import configure_logging
-from app.terminal import emit_json, err, fail, out
+from app.terminal import emit_json, err, fail, out, warn_damaged
 from schemas.access import Viewer
 from schemas.errors import (
     READ_ONLY_ERRNOS,
@@ -142,10 +142,6 @@ def _settings(ctx: typer.Context) -> Settings:
 
 def _services(ctx: typer.Context) -> Services:
     return ctx.obj.services
-
-
-def _warn_damaged(error: DamagedRecord) -> None:
-    err.print(f"[yellow]warning:[/] {escape(error.message)}; skipped", soft_wrap=True)
 
 
 def _progress_bar(started: float) -> Watch:
@@ -415,30 +411,6 @@ def _copy(src: BinaryIO, dst: BinaryIO) -> int:
     return written
 
 
-@app.command()
-def review(
-    ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
-    filters: Annotated[
-        list[str], typer.Option("--filter", "-f", help="name=value, as for search.")
-    ] = [],  # noqa: B006
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document.")] = False,
-) -> None:
-    """List documents whose metadata the machine is unsure of, with the reasons."""
-    services = _services(ctx)
-    try:
-        wanted = {**parse_filters(filters), "needs_review": "true"}
-    except SohoaError as e:
-        raise fail(e) from e
-    results = services.index.search("", viewer=OPERATOR, filters=wanted, limit=limit)
-    docs = list(services.records.readable((h.doc_id for h in results.hits), _warn_damaged))
-    if as_json:
-        for doc in docs:
-            emit_json(views.review_json(doc))
-        return
-    views.print_review(out, docs, results.total)
-
-
 dossier_app = typer.Typer(help="Dossiers (hồ sơ): documents filed together.", no_args_is_help=True)
 app.add_typer(dossier_app, name="dossier")
 
@@ -497,7 +469,7 @@ def reindex(
 
     def skip(error: DamagedRecord) -> None:
         damaged.append(error)
-        _warn_damaged(error)
+        warn_damaged(error)
 
     if metadata:
         described = redescribe_all(services)
@@ -614,7 +586,7 @@ def status(ctx: typer.Context) -> None:
     """Counts of documents per status, and where the data lives."""
     services = _services(ctx)
     counts: dict[str, int] = {}
-    for doc in services.records.all(_warn_damaged):
+    for doc in services.records.all(warn_damaged):
         counts[doc.status.value] = counts.get(doc.status.value, 0) + 1
     out.print(f"data: {escape(str(_settings(ctx).data_dir))}")
     index_error = None
@@ -638,6 +610,11 @@ def status(ctx: typer.Context) -> None:
 from app.exchange_cli import mount as _mount_exchange  # noqa: E402
 
 _mount_exchange(app)
+
+# The review queue and a person's corrections (`sohoa review`).
+from app.review_cli import mount as _mount_review  # noqa: E402
+
+_mount_review(app)
 
 # API accounts (README: Users and access).
 from app.users_cli import mount as _mount_users  # noqa: E402

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from schemas.errors import SohoaError
+from schemas.errors import DamagedRecord, SohoaError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # a line stays one line
@@ -31,3 +31,8 @@ def fail(error: SohoaError) -> typer.Exit:
     """Print the error's one line; the caller raises what it returns: `raise fail(e) from e`."""
     err.print(f"[red]error:[/] {escape(error.message)}")
     return typer.Exit(error.exit_code)
+
+
+def warn_damaged(error: DamagedRecord) -> None:
+    """A record that cannot be read, left out of a listing: one line on stderr."""
+    err.print(f"[yellow]warning:[/] {escape(error.message)}; skipped", soft_wrap=True)

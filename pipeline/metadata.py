@@ -81,17 +81,24 @@ def extract_metadata(
 
 
 def _finish(out: Extracted) -> AdminMetadata:
-    reasons: list[str] = []
     values: dict[str, Field] = {}
     for name, field in out.values.items():
         threshold = KEY_THRESHOLDS.get(name)
         if threshold is None and field.confidence < KEEP_THRESHOLDS.get(name, KEEP_THRESHOLD):
             continue  # empty beats wrong for fields nobody is asked to review
         values[name] = field
+    reasons = review_reasons(values)
+    return AdminMetadata(**values, needs_review=bool(reasons), review_reasons=reasons)
+
+
+def review_reasons(values: dict[str, Field]) -> list[str]:
+    """Why a person must look: each key field missing or below its threshold (a value a
+    person set or confirmed has confidence 1.0 and passes)."""
+    reasons: list[str] = []
     for name, threshold in KEY_THRESHOLDS.items():
         field = values.get(name)
-        if field is None:
+        if field is None or field.value in (None, "", []):
             reasons.append(f"{name} missing")
         elif field.confidence < threshold:
             reasons.append(f"{name} low confidence {field.confidence:.2f}")
-    return AdminMetadata(**values, needs_review=bool(reasons), review_reasons=reasons)
+    return reasons

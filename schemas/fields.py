@@ -33,6 +33,7 @@ class MetadataField:
     facet: str | None = None  # facet and filter name in both search indexes (a text column)
     facet_of: Callable[[Any], str | None] | None = None  # facet value from the field's value
     server_mapping: dict[str, Any] | None = None  # a typed field of its own in a server index
+    kind: str = "text"  # what a person's correction must be: text | date | list | number
 
     def facet_value(self, value: Any) -> str | None:
         return self.facet_of(value) if self.facet_of is not None else value
@@ -52,6 +53,7 @@ METADATA_FIELDS: tuple[MetadataField, ...] = (  # in AdminMetadata's order
         facet="year",
         facet_of=_year,
         server_mapping={"type": "date", "ignore_malformed": True},
+        kind="date",
     ),
     MetadataField("type_name", 0.75, key=True, edxml="DocumentType/TypeName", facet="type"),
     # tone slips (đẩy → đấy) come at 0.80–0.85 (bench/metadata.py)
@@ -60,9 +62,9 @@ METADATA_FIELDS: tuple[MetadataField, ...] = (  # in AdminMetadata's order
     MetadataField("signer_position", 0.85, edxml="SignerInfo/Position"),
     # names are an open set: nothing else on the page confirms them
     MetadataField("signer_name", 0.85, key=True, edxml="SignerInfo/FullName", facet="signer"),
-    MetadataField("recipients", 0.85, edxml="ToPlaces/Place"),  # one Place per item
+    MetadataField("recipients", 0.85, edxml="ToPlaces/Place", kind="list"),  # one Place per item
     MetadataField("priority", edxml="OtherInfo/Priority"),
-    MetadataField("page_amount", edxml="OtherInfo/PageAmount"),
+    MetadataField("page_amount", edxml="OtherInfo/PageAmount", kind="number"),
     MetadataField("language"),
     # From the organ registry, when the extracted organ can be identified there.
     MetadataField("organ_id"),
@@ -75,3 +77,4 @@ KEY_THRESHOLDS = {f.name: f.threshold for f in METADATA_FIELDS if f.key}
 # Below these the other fields are left empty rather than shown wrong.
 KEEP_THRESHOLDS = {f.name: f.threshold for f in METADATA_FIELDS if not f.key}
 FACETED = {f.facet: f for f in METADATA_FIELDS if f.facet}  # facet name -> its field
+BY_NAME = {f.name: f for f in METADATA_FIELDS}

@@ -212,6 +212,9 @@ class StatusChange(_Model):
     status: DocumentStatus
     at: datetime
     note: Text = ""
+    # Who made the change when a person did (a metadata correction: workers/review.py); None
+    # for the pipeline's own steps and in records written before people edited them.
+    editor: Text | None = None
 
 
 Document.model_rebuild()

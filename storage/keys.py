@@ -38,3 +38,12 @@ def pages_prefix(doc_id: str) -> str:
 def assembly_claim_key(doc_id: str) -> str:
     """Created once per run by the one `assemble` that may write the document's PDF."""
     return f"derived/{doc_id}/assembly.claim"
+
+
+def record_lock_key(doc_id: str) -> str:
+    """Held for the few milliseconds a person's change rewrites the record (workers/locks.py)."""
+    return f"locks/records/{doc_id}"
+
+
+def dossier_lock_key(file_code: str) -> str:
+    return f"locks/dossiers/{file_code}"

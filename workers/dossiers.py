@@ -6,8 +6,13 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 
+from schemas.access import Viewer
+from schemas.errors import Forbidden, NotFound
 from schemas.models import Document, DocumentStatus, Dossier
 from storage.dossiers import DossierStore, check_file_code
+from storage.keys import dossier_lock_key
+from workers.access import manages, require_visible, visible_records
+from workers.locks import holding, update_record
 from workers.services import Services
 
 
@@ -31,24 +36,88 @@ def file_documents(
 ) -> Dossier:
     """Add finished documents to the dossier `file_code` (created on first use), in order."""
     dossiers = DossierStore(services.store)
-    dossier = dossiers.get(check_file_code(file_code)) or Dossier(
-        file_code=file_code, title=title or file_code
-    )
-    if title:
-        dossier.title = title
-    changed = []
-    for doc in members(services, doc_ids):
-        if doc.id not in dossier.documents:
-            dossier.documents.append(doc.id)
-        if doc.dossier != file_code:
-            doc.dossier = file_code
-            services.records.put(doc)
-            changed.append(doc)
-    if changed:
-        services.index.index(changed)
-    dossier = summarise(dossier, members(services, dossier.documents))
-    dossiers.put(dossier)
+    with holding(services, dossier_lock_key(check_file_code(file_code))):
+        dossier = dossiers.get(file_code) or Dossier(file_code=file_code, title=title or file_code)
+        if title:
+            dossier.title = title
+        changed = []
+        for doc in members(services, doc_ids):
+            if doc.id not in dossier.documents:
+                dossier.documents.append(doc.id)
+            if doc.dossier != file_code:
+                changed.append(_set_dossier(services, doc.id, file_code))
+        if changed:
+            services.index.index(changed)
+        dossier = summarise(dossier, members(services, dossier.documents))
+        dossiers.put(dossier)
     return dossier
+
+
+def unfile_document(services: Services, file_code: str, doc_id: str) -> Dossier:
+    """Take document `doc_id` out of the dossier: the record no longer names it, the index
+    shows that, and the totals and dates are those of the documents left."""
+    dossiers = DossierStore(services.store)
+    with holding(services, dossier_lock_key(check_file_code(file_code))):
+        dossier = dossiers.require(file_code)
+        if doc_id not in dossier.documents:
+            raise NotFound(f"document {doc_id[:12]} is not in dossier {file_code}")
+        dossier.documents.remove(doc_id)
+        doc = _set_dossier(services, doc_id, None, only_from=file_code)
+        if doc.status in (DocumentStatus.done, DocumentStatus.partial) and not doc.parts:
+            services.index.index([doc])
+        dossier = summarise(dossier, members(services, dossier.documents))
+        dossiers.put(dossier)
+    return dossier
+
+
+def add_to_dossier(
+    services: Services, viewer: Viewer, file_code: str, title: str | None, prefixes: list[str]
+) -> Dossier:
+    """`file_documents` for a caller: each document visible to it (else NotFound) and managed
+    by it (else Forbidden), checked before any is filed."""
+    doc_ids = [_managed(services, viewer, prefix).id for prefix in prefixes]
+    return file_documents(services, file_code, title, doc_ids)
+
+
+def remove_from_dossier(services: Services, viewer: Viewer, file_code: str, prefix: str) -> Dossier:
+    return unfile_document(services, file_code, _managed(services, viewer, prefix).id)
+
+
+def dossiers_seen(services: Services, viewer: Viewer) -> list[Dossier]:
+    """Every dossier, its totals and dates from the members `viewer` sees (others are not
+    counted: a count would tell of records it may not see)."""
+    return [dossier_seen(services, viewer, d)[0] for d in DossierStore(services.store).all()]
+
+
+def dossier_seen(
+    services: Services, viewer: Viewer, dossier: Dossier
+) -> tuple[Dossier, list[Document]]:
+    """The dossier as `viewer` sees it: only its visible members listed and counted."""
+    ids = [m.id for m in members(services, dossier.documents)]
+    docs = visible_records(services, viewer, ids)
+    seen = summarise(dossier, docs)
+    return seen.model_copy(update={"documents": [d.id for d in docs]}), docs
+
+
+def _managed(services: Services, viewer: Viewer, prefix: str) -> Document:
+    doc = require_visible(services, viewer, prefix)
+    if not manages(viewer, doc.visibility):
+        raise Forbidden(f"only the organ that owns document {doc.id[:12]} may file it")
+    return doc
+
+
+def _set_dossier(
+    services: Services, doc_id: str, file_code: str | None, only_from: str | None = None
+) -> Document:
+    """The record's dossier set under its lock (a correction at the same time is kept)."""
+
+    def change(doc: Document) -> bool:
+        if only_from is not None and doc.dossier != only_from:
+            return False  # filed elsewhere meanwhile: that filing stands
+        doc.dossier = file_code
+        return True
+
+    return update_record(services, doc_id, change)
 
 
 def summarise(dossier: Dossier, docs: list[Document]) -> Dossier:
