@@ -5,6 +5,10 @@ organ-to-organ transport) or by a user's token or session whose role is clerk or
 for the user's organ), sent as `Authorization: Bearer <token>`: no credential or an unknown one
 is 401 (app/auth.py's Authenticate, before a byte of the body is read), another role is 403, an
 organ acting on a message it neither sent nor received (and that is not public) is 403.
+
+Build and send act for the caller's organ (an admin may name another with `from`; anyone else
+naming another organ is 403) and take only records that organ sees (an admin: any record): a
+record it may not see is 404 "no document with id …", as a missing one (docs/access.md).
 """
 
 import tempfile
@@ -14,16 +18,17 @@ from typing import Annotated, Any
 import anyio
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from accounts.models import Principal
-from app.auth import EXCHANGERS, allow, principal
+from app.auth import EXCHANGERS, allow, principal, viewer_of
 from app.transfer import content_disposition, file_chunks, read_body, spool_body
 from exchange.ledger import STATUS_MAX_BYTES
 from exchange.models import Kind
 from exchange.service import Exchange
 from exchange.statuses import STATUS_NAMES, Status
-from schemas.errors import NotFound
+from schemas.accounts import Role
+from schemas.errors import Forbidden, NotFound
 from workers.exchange_jobs import queue_deliveries
 from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
@@ -42,7 +47,10 @@ def body_limits(max_bytes: int):  # noqa: ANN201
 
 
 class SendRequest(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     documents: list[str] = []
+    sender: str | None = Field(None, alias="from")  # an admin's choice; others: their organ
     to: list[str]
     kind: Kind = Kind.new
     responds_to: str | None = None
@@ -64,6 +72,17 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         return me.organ_id
 
     Organ = Annotated[str, Depends(organ)]
+    Caller = Annotated[Principal, Depends(exchanger)]
+
+    def sender_for(me: Principal, named: str | None) -> str:
+        """The organ a build or send is made for: the caller's own; only an admin may name
+        another (a clerk or an organ token acts for its organ alone)."""
+        if not named or named == me.organ_id:
+            return me.organ_id
+        if me.role != Role.admin:
+            who = f"user {me.login}" if me.login else "an organ token"
+            raise Forbidden(f"{who} acts only for organ {me.organ_id}, not for {named}")
+        return named
 
     def deliver(message_id: str) -> None:
         queue_deliveries(pool, message_id, exchange.state(message_id).recipients)
@@ -84,26 +103,34 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         return [o.model_dump(mode="json") for o in found]
 
     @api.post("/exchange/send", status_code=202)
-    def send(request: SendRequest, me: Organ) -> dict[str, Any]:
+    def send(request: SendRequest, me: Caller) -> dict[str, Any]:
         if request.kind == Kind.revoke:
             raise HTTPException(422, "use POST /exchange/messages/{id}/recall to recall")
+        sender = sender_for(me, request.sender)
         earlier = exchange.resolve(request.responds_to) if request.responds_to else None
         message_id = exchange.send(
             request.documents,
-            me,
+            sender,
             request.to,
             kind=request.kind,
             responds_to=earlier,
             reason=request.reason,
             attach=request.attach,
+            unrestricted=viewer_of(me).unrestricted,
         )
         deliver(message_id)
-        return {"message_id": message_id, "from": me, "to": request.to}
+        return {"message_id": message_id, "from": sender, "to": request.to}
 
     @api.post("/exchange/build")
-    def build(request: SendRequest, me: Organ) -> StreamingResponse:
+    def build(request: SendRequest, me: Caller) -> StreamingResponse:
         """A signed envelope for stored records, as a file to carry by other means."""
-        env = exchange.build(request.documents, me, request.to, attach=request.attach)
+        env = exchange.build(
+            request.documents,
+            sender_for(me, request.sender),
+            request.to,
+            attach=request.attach,
+            unrestricted=viewer_of(me).unrestricted,
+        )
         return StreamingResponse(
             file_chunks(exchange.open_envelope(env.message_id)),
             media_type="application/xml",

@@ -58,7 +58,9 @@ def installation(root: Path, pdf: Path, *, sign: bool, peers: str = ""):  # noqa
     from workers.exchange_setup import build_exchange
     from workers.runtime import WorkerPool
 
-    settings = Settings(data_dir=root, workers=2, exchange_sign=sign, exchange_peers=peers)
+    settings = Settings(
+        data_dir=root, workers=2, exchange_sign=sign, exchange_peers=peers, organ=SENDER
+    )  # the records are SENDER's: it may send them
     services = build_services(settings)
     one_thread_per_tesseract()  # as the `sohoa` entry point does
     pool = WorkerPool(services, "", 2).start()

@@ -8,8 +8,8 @@ statuses.py        the edXML status table (one row per status)
 ledger.py          statuses in and out, and the order they may come in
 business.py        what a revoke, update or replacement does to the earlier message
 links.py           records <-> copies of one paper, derived files <-> records
-access.py          API tokens, visibility, the public mark
-ports.py           what the exchange is handed: stored records, an ingest callable
+access.py          organ API tokens, message visibility, the public mark
+ports.py           what the exchange is handed: stored records, who sees them, ingest
 context.py         what every part shares (store, options, registry, keys, audit log)
 envelope_read.py   hardened edXML parse (QCVN 102:2016 layout, limits, streaming)
 envelope_write.py  edXML build (attachments streamed)

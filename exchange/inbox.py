@@ -1,6 +1,8 @@
 """Receiving: verify an envelope, claim it (one receiver at a time), import its attachments
-(known bytes link to their record, new bytes are ingested), answer 01 and 03, and act on a
-revoke, update or replacement (business.py). A refused envelope is answered in the receipt.
+(known bytes link to their record, new bytes are ingested, owned by the receiver), let the
+receiver see every record it was sent (a delivery grant), answer 01 and 03, and act on a
+revoke, update or replacement (business.py). A refused envelope is answered in the receipt,
+and grants nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from exchange.models import (
     TraceHeader,
     TransportError,
 )
-from exchange.ports import Ingest, Records
+from exchange.ports import Ingest, RecordAccess, Records
 from exchange.signing import reference_uri, verify
 from exchange.statuses import Status
 from schemas.errors import NotFound
@@ -61,12 +63,14 @@ class Inbox:
         self,
         ctx: ExchangeContext,
         records: Records,
+        access: RecordAccess,
         ingest: Ingest,
         links: Links,
         ledger: Ledger,
     ) -> None:
         self.ctx = ctx
         self.records = records
+        self.access = access
         self.ingest = ingest
         self.links = links
         self.ledger = ledger
@@ -122,8 +126,12 @@ class Inbox:
         store, book = self.ctx.store, self.ctx.book
         if not store.exists(messages.envelope(mid)):
             store.put_file(messages.envelope(mid), path)  # from a peer
-        attachments = [self._import(a, work / f"import-{i}") for i, a in enumerate(env.attachments)]
+        attachments = [
+            self._import(a, work / f"import-{i}", as_organ) for i, a in enumerate(env.attachments)
+        ]
         record_ids = [a.record_id for a in attachments if a.record_id]
+        for record_id in dict.fromkeys(record_ids):  # before the receipt: a receipt means seen
+            self.access.deliver(record_id, as_organ, mid)
         copies = self.links.link_copies(env.document_id, record_ids) if env.document_id else []
         if not book.exists(messages.state(mid)):
             book.put(messages.state(mid), self._state(env, record_ids, path.stat().st_size))
@@ -231,8 +239,9 @@ class Inbox:
             message_id=mid, status=Status.rejected, reason=reason, envelope_sha256=arrived
         )
 
-    def _import(self, att: Attachment, work: Path) -> AttachmentOutcome:
-        """Known bytes link to their record (zero OCR, zero new object); new bytes are ingested."""
+    def _import(self, att: Attachment, work: Path, as_organ: str) -> AttachmentOutcome:
+        """Known bytes link to their record (zero OCR, zero new object); new bytes are ingested
+        as a record `as_organ` owns."""
         sha = envelope_write.content_sha256(att)
         size = att.path.stat().st_size if att.path is not None else len(att.data)
         out = AttachmentOutcome(
@@ -253,7 +262,7 @@ class Inbox:
             att.path = path
         else:
             path.write_bytes(att.data)
-        ingested = self.ingest(path)  # stored, and its processing scheduled
+        ingested = self.ingest(path, as_organ)  # stored, and its processing scheduled
         out.record_id = ingested.doc_id
         if ingested.error is not None:
             out.outcome, out.error = "failed", ingested.error.message

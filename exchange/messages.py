@@ -14,7 +14,7 @@ Nothing else builds an `exchange/…` key: call the function that names the obje
     exchange/public/<id>.json                   public(): marked public by its sender
     exchange/docids/<hash>/<record id>.json     copy_link(): copies of one paper (DocumentId)
     exchange/hashes/<sha256>.json               derived_link(): derived files -> their record
-    exchange/tokens/<sha256 of token>.json      token(): API tokens -> organ
+    exchange/tokens/<sha256 of token>.json      token(): API tokens -> organ, name, last use
     exchange/certs/<organ>.pem                  cert(): organ certificates (signing.py)
     exchange/audit/<seq>.json …                 AUDIT_*: the hash-chained audit log (audit.py)
 """
@@ -90,8 +90,18 @@ def outbox_entry(message_id: str, recipient: str) -> str:
     return f"{outbox(message_id)}{recipient}.json"
 
 
+INBOXES = f"{ROOT}inbox/"
+
+
 def inbox(organ_id: str) -> str:
-    return f"{ROOT}inbox/{organ_id}/"
+    return f"{INBOXES}{organ_id}/"
+
+
+def receipt_owner(key: str) -> tuple[str, str] | None:
+    """(organ, message id) of a receipt key under INBOXES; None for a claim or anything else."""
+    organ, _, name = key.removeprefix(INBOXES).partition("/")
+    message_id = name.removesuffix(".json")
+    return (organ, message_id) if name.endswith(".json") and MESSAGE_ID.match(message_id) else None
 
 
 def receipt(organ_id: str, message_id: str) -> str:
@@ -131,9 +141,18 @@ def derived_link(sha256: str) -> str:
     return f"{ROOT}hashes/{sha256}.json"
 
 
+def tokens() -> str:
+    """Every organ API token (each named by its hash)."""
+    return f"{ROOT}tokens/"
+
+
 def token(value: str) -> str:
     """Only the token's hash is stored."""
-    return f"{ROOT}tokens/{_sha256(value)}.json"
+    return token_by_digest(_sha256(value))
+
+
+def token_by_digest(digest: str) -> str:
+    return f"{tokens()}{digest}.json"
 
 
 def cert(organ_id: str) -> str:

@@ -283,3 +283,19 @@ class OutboxEntry(_Model):
     last_error: Text = ""
     receipt: Receipt | None = None
     updated_at: datetime = PydField(default_factory=utcnow)
+
+
+class OrganToken(_Model):
+    """An organ's API token as stored, under the SHA-256 of its value (messages.token): the
+    value itself is shown once and never kept. Tokens issued before they had names hold only
+    `organ_id`; they keep working and are named by `digest`."""
+
+    organ_id: str
+    name: Text = ""
+    created: datetime | None = None
+    last_used: datetime | None = None
+    digest: str = PydField("", exclude=True)  # from the key, never stored
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or f"(unnamed {self.digest[:12]})"

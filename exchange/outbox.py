@@ -1,6 +1,10 @@
 """Sending: the signed envelope built from stored records (or from an earlier message), kept
 as sent, and one outbox entry per recipient that moves pending → delivered | rejected | failed
 (models.Delivery) as the transport hands it over, retries, and gives up.
+
+An organ sends only records it may see (ports.RecordAccess): a record it may not see is
+refused exactly like a missing one, before anything is built, signed or stored. Only the
+operator's CLI and admins pass `unrestricted`.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from exchange.models import (
     TraceHeader,
     TransportError,
 )
-from exchange.ports import Records
+from exchange.ports import RecordAccess
 from exchange.signing import sign_tree
 from exchange.statuses import Status
 from exchange.transport import Transport
@@ -90,12 +94,22 @@ def _code(env: Envelope) -> str:
 
 class Outbox:
     def __init__(
-        self, ctx: ExchangeContext, records: Records, links: Links, transport: Transport
+        self, ctx: ExchangeContext, access: RecordAccess, links: Links, transport: Transport
     ) -> None:
         self.ctx = ctx
-        self.records = records
+        self.access = access
         self.links = links
         self.transport = transport
+
+    def _visible(self, prefix: str, sender: str, unrestricted: bool) -> Document:
+        """The record `prefix` names, if `sender` may see it (`unrestricted`: any record);
+        NotFound as for a missing id otherwise, and the refusal is audited."""
+        try:
+            return self.access.require_visible(prefix, None if unrestricted else sender)
+        except NotFound:
+            if not unrestricted:
+                self.ctx.audit.append(sender, "denied", f"record:{prefix}", wanted="send")
+            raise
 
     # ------------------------------------------------------------------ building
 
@@ -107,10 +121,12 @@ class Outbox:
         *,
         attach: str = "original",
         files: ExitStack | None = None,
+        unrestricted: bool = False,
     ) -> Envelope:
         """Header from the first record's extracted metadata; every record's files attached
-        (as files `files` holds until the envelope is written; without it, in memory)."""
-        docs = [self.records.require(self.records.resolve(r)) for r in record_ids]
+        (as files `files` holds until the envelope is written; without it, in memory). Each
+        record must be one `sender` sees, unless `unrestricted`."""
+        docs = [self._visible(r, sender, unrestricted) for r in record_ids]
         if not docs:
             raise SohoaError("nothing to send: name at least one document")
         env = Envelope(
@@ -199,16 +215,24 @@ class Outbox:
         attach: str = "original",
         responds_to: str | None = None,
         reason: str = "",
+        unrestricted: bool = False,
     ) -> Envelope:
         """A signed envelope from stored records, stored (messages.envelope) and kept in the
-        sender's sent list. Attachments are streamed, never held whole."""
+        sender's sent list. Attachments are streamed, never held whole. Every record sent
+        (named, or carried by the message forwarded) must be one `sender` sees, unless
+        `unrestricted` (the operator, an admin)."""
         self.ctx.organ(sender)
         for r in recipients:
             self.ctx.organ(r)
         with ExitStack() as files, tempfile.TemporaryDirectory(prefix="sohoa-build-") as tmp:
             if record_ids:
                 env = self.envelope_for_records(
-                    record_ids, sender, recipients, attach=attach, files=files
+                    record_ids,
+                    sender,
+                    recipients,
+                    attach=attach,
+                    files=files,
+                    unrestricted=unrestricted,
                 )
                 if responds_to:  # an answer, update or replacement with its own files
                     env.response_for = self._forwarded(
@@ -222,6 +246,10 @@ class Outbox:
             if kind != Kind.new and responds_to:
                 earlier = self.ctx.book.state(responds_to)
                 env.business.replaces = [earlier.document_id] if earlier.document_id else []
+            sent_records = self._records_of(env)
+            if not record_ids and not unrestricted:  # named records: checked above
+                for record_id in dict.fromkeys(sent_records):
+                    self._visible(record_id, sender, unrestricted)
             self._stamp(env)
             path = Path(tmp) / "envelope.edxml"
             with path.open("wb") as out:
@@ -232,8 +260,13 @@ class Outbox:
                     f"the message would be {size:,} bytes, above the exchange limit of "
                     f"{limit:,} (SOHOA_EXCHANGE_MAX_BYTES): send fewer files"
                 )
-            self._record_sent(env, path, size, responds_to)
+            self._record_sent(env, sent_records, path, size, responds_to)
         return env
+
+    def _records_of(self, env: Envelope) -> list[str]:
+        """The records the envelope's attachments are (originals, or their searchable PDFs)."""
+        found = [self.links.record_of(envelope_write.content_sha256(a)) for a in env.attachments]
+        return [r for r in found if r is not None]
 
     def _forwarded(
         self,
@@ -273,16 +306,13 @@ class Outbox:
         return env
 
     def _record_sent(
-        self, env: Envelope, path: Path, size: int, responds_to: str | None
+        self, env: Envelope, record_ids: list[str], path: Path, size: int, responds_to: str | None
     ) -> MessageState:
         options = self.ctx.options
-        record_ids = [
-            self.links.record_of(envelope_write.content_sha256(a)) for a in env.attachments
-        ]
         state = MessageState.of(
             env,
             code=_code(env),
-            record_ids=[r for r in record_ids if r is not None],
+            record_ids=record_ids,
             responds_to=responds_to,
             algorithm=options.algorithm_for(env.recipients[0].organ_id) if options.sign else "none",
             size_bytes=size,

@@ -1,7 +1,7 @@
 """What the exchange needs from the rest of sohoa, handed in by whoever builds it (DESIGN §1).
 
 The exchange never imports the packages that run it or face users: whoever builds an Exchange
-hands in the stored records and the ingest use case.
+hands in the stored records, who may see them, and the ingest use case.
 """
 
 from __future__ import annotations
@@ -32,6 +32,20 @@ class Records(Protocol):
         ...
 
 
+class RecordAccess(Protocol):
+    """Who may see a record (workers/access.py, one model for every path: docs/access.md)."""
+
+    def require_visible(self, prefix: str, organ_id: str | None) -> Document:
+        """The record `prefix` names, if organ `organ_id` sees it (None: any record, for the
+        operator or an admin); NotFound "no document with id …" otherwise, as if missing."""
+        ...
+
+    def deliver(self, doc_id: str, organ_id: str, message_id: str) -> bool:
+        """`organ_id` received record `doc_id` in message `message_id`: it sees the record
+        from now on, in search too. False when it already could through a grant."""
+        ...
+
+
 class Ingested(Protocol):
     """What ingesting one received attachment became (the ingest use case's Submission)."""
 
@@ -40,6 +54,7 @@ class Ingested(Protocol):
     error: ErrorInfo | None
 
 
-# Store a received attachment as an original and schedule its processing (the file is the
-# attachment, named as the sender named it).
-Ingest = Callable[[Path], Ingested]
+# Store a received attachment as an original owned by the receiving organ (the second
+# argument) and schedule its processing (the file is the attachment, named as the sender
+# named it).
+Ingest = Callable[[Path, str], Ingested]

@@ -8,13 +8,14 @@ statuses.py   the edXML status table; ledger.py: statuses in and out, and their 
 business.py   what a revoke, update or replacement does to the earlier message
 links.py      records <-> copies of one paper (DocumentId), derived files <-> records
 access.py     API tokens, who may see a message, the public mark
-ports.py      what the exchange needs from outside (records, an ingest callable)
+ports.py      what the exchange needs from outside (records, who sees them, an ingest callable)
 
-Whoever composes the installation builds it and hands in the ports (records, ingest).
+Whoever composes the installation builds it and hands in the ports (records, access, ingest).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -32,13 +33,14 @@ from exchange.models import (
     Kind,
     MessageState,
     OrganInfo,
+    OrganToken,
     OutboxEntry,
     Receipt,
     StatusEntry,
 )
 from exchange.options import ExchangeOptions
 from exchange.outbox import Outbox
-from exchange.ports import Ingest, Records
+from exchange.ports import Ingest, RecordAccess, Records
 from exchange.signing import KeyStore, OrganKeys
 from exchange.statuses import Status
 from exchange.transport import (
@@ -63,6 +65,7 @@ class Exchange:
         ingest: Ingest,
         options: ExchangeOptions | None = None,
         *,
+        access: RecordAccess,
         registry: OrganRegistry | None = None,
         transport: Transport | None = None,
     ) -> None:
@@ -71,8 +74,8 @@ class Exchange:
         self.links = Links(self.ctx, records)
         self.ledger = Ledger(self.ctx, self.transport)
         self.access = Access(self.ctx)
-        self.sending = Outbox(self.ctx, records, self.links, self.transport)
-        self.receiving = Inbox(self.ctx, records, ingest, self.links, self.ledger)
+        self.sending = Outbox(self.ctx, access, self.links, self.transport)
+        self.receiving = Inbox(self.ctx, records, access, ingest, self.links, self.ledger)
 
     def _default_transport(self) -> Transport:
         """Organs on this installation through the store (this service receives); organs of
@@ -118,8 +121,14 @@ class Exchange:
             self.audit.append(organ_id, "keys", organ_id, note="key pair and certificate created")
         return pair
 
-    def issue_token(self, organ_id: str) -> str:
-        return self.access.issue_token(organ_id)
+    def issue_token(self, organ_id: str, name: str = "") -> str:
+        return self.access.issue_token(organ_id, name)
+
+    def tokens(self, organ_id: str) -> list[OrganToken]:
+        return self.access.tokens(organ_id)
+
+    def revoke_token(self, organ_id: str, name_or_digest: str) -> OrganToken:
+        return self.access.revoke_token(organ_id, name_or_digest)
 
     def organ_for_token(self, token: str) -> str | None:
         return self.access.organ_for_token(token)
@@ -134,18 +143,22 @@ class Exchange:
         *,
         attach: str = "original",
         files: ExitStack | None = None,
+        unrestricted: bool = False,
     ) -> Envelope:
         return self.sending.envelope_for_records(
-            record_ids, sender, recipients, attach=attach, files=files
+            record_ids, sender, recipients, attach=attach, files=files, unrestricted=unrestricted
         )
 
     def seal(self, env: Envelope, *, sign_it: bool | None = None) -> bytes:
         return self.sending.seal(env, sign_it=sign_it)
 
     def build(self, record_ids: list[str], sender: str, recipients: list[str], **kw) -> Envelope:
+        """Every record must be one `sender` sees (`unrestricted=True`: the operator, an
+        admin); one it may not see is NotFound, as a missing id, and nothing is built."""
         return self.sending.build(record_ids, sender, recipients, **kw)
 
     def send(self, record_ids: list[str], sender: str, recipients: list[str], **kw) -> str:
+        """build(), then one outbox entry per recipient (the same check on the records)."""
         return self.sending.send(record_ids, sender, recipients, **kw)
 
     def recall(self, message_id: str, as_organ: str, reason: str = "") -> str:
@@ -220,6 +233,14 @@ class Exchange:
 
     def make_public(self, message_id: str, as_organ: str) -> None:
         self.access.make_public(message_id, as_organ)
+
+    def received(self) -> Iterator[tuple[str, Receipt]]:
+        """(organ, receipt) of every message an organ here accepted (rejections keep none)."""
+        for key in self.store.list(messages.INBOXES):
+            found = messages.receipt_owner(key)
+            receipt = self.ctx.book.get(key, Receipt) if found else None
+            if found and receipt is not None and receipt.status == Status.accepted:
+                yield found[0], receipt
 
     def receipt(self, message_id: str, organ_id: str) -> Receipt | None:
         return self.ctx.book.get(messages.receipt(organ_id, message_id), Receipt)

@@ -99,6 +99,8 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     ex = build_exchange(services, enqueue=pool.actors.ingest.send)
     for organ in (COMMUNE, DISTRICT, PROVINCE, MINISTRY, OUTSIDER):
         ex.create_keys(organ)
+        for sub in subs:  # an organ sends only records it sees (tests/test_exchange_access.py)
+            services.access.grant(sub.doc_id, organ, "share")
     yield World(tmp, settings, services, pool, ex, subs[0].doc_id, subs[1].doc_id, paths[2])
     pool.stop()
 
@@ -469,7 +471,9 @@ def test_unsigned_or_unknown_sender_is_rejected(world: World) -> None:
     unsigned = ex.seal(env, sign_it=False)
     receipt = ex.receive(unsigned, DISTRICT)
     assert receipt.status == Status.rejected and "not signed" in receipt.reason
-    stranger = ex.envelope_for_records([world.report], "000.00.00.H46", [DISTRICT])
+    stranger = ex.envelope_for_records(
+        [world.report], "000.00.00.H46", [DISTRICT], unrestricted=True
+    )
     stranger.message_id = ""
     signed = writer.envelope_bytes(  # a key, but not Phú Thọ's registered one
         stranger.model_copy(update={"message_id": "ef" * 16}),
@@ -786,7 +790,9 @@ def test_an_attachment_above_the_old_text_node_limit_round_trips(world: World) -
 
     ex = world.ex
     big = _big_pdf(world.tmp / "dossier.pdf", 12 << 20)
-    sub = accept(world.services, big)  # stored, not processed: reuse needs only the record
+    sub = accept(
+        world.services, big, owner=COMMUNE
+    )  # stored, not processed: reuse needs only the record
     message_id = ex.send([sub.doc_id], COMMUNE, [PROVINCE])
     entry = ex.deliver(message_id, PROVINCE)
     assert entry.state == "delivered", entry.last_error

@@ -270,7 +270,7 @@ def test_a_tampered_copy_or_a_stranger_changes_nothing_on_the_servers(scenario, 
     from exchange.statuses import Status
 
     _, _, ex = exchange
-    message_id = ex.send([scenario["report"]], COMMUNE, [DISTRICT])
+    message_id = ex.send([scenario["report"]], COMMUNE, [DISTRICT], unrestricted=True)
     assert ex.deliver(message_id, DISTRICT).state == "delivered"
     ex.set_status(message_id, DISTRICT, Status.done)
     history = [(s.organ_id, s.code) for s in ex.statuses(message_id)]
@@ -306,7 +306,7 @@ def test_a_large_attachment_round_trips_through_s3(scenario, exchange, tmp_path)
         f.write(b"%PDF-1.7\n")
         for _ in range(12):
             f.write(os.urandom(1 << 20))
-    sub = accept(services, big)
+    sub = accept(services, big, owner=COMMUNE)
     message_id = ex.send([sub.doc_id], COMMUNE, [PROVINCE])
     entry = ex.deliver(message_id, PROVINCE)
     assert entry.state == "delivered", entry.last_error

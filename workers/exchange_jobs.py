@@ -1,5 +1,6 @@
 """Exchange use cases that need workers running: deliver a message and wait for the outcome,
-resume what a stopped run left in the outbox, receive a file and process its new records."""
+resume what a stopped run left in the outbox, receive a file and process its new records; and
+the migration that turns past deliveries into visibility grants."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from exchange.models import OutboxEntry, Receipt
 from exchange.service import Exchange
 from organs.registry import OrganRegistry
 from workers.batch import enqueue, wait_for
-from workers.exchange_setup import ExchangeIngest, build_exchange
+from workers.exchange_setup import ExchangeIngest, ExchangeRecordAccess, build_exchange
 from workers.runtime import WorkerPool
 from workers.services import Services
 
@@ -79,3 +80,17 @@ def receive_file(
             if not broker:
                 wait_for(services, pool, ingest.pending, None)
     return receipt
+
+
+def grant_past_deliveries(services: Services, exchange: Exchange) -> int:
+    """Existing installations (`sohoa migrate`): every record an organ here received before
+    deliveries were grants becomes visible to it, as a delivery now does (exchange/inbox.py).
+    Rejected envelopes kept no receipt, so they grant nothing. Safe to run again; returns how
+    many grants were new."""
+    access = ExchangeRecordAccess(services)
+    granted = 0
+    for organ_id, receipt in exchange.received():
+        records = dict.fromkeys(a.record_id for a in receipt.attachments if a.record_id)
+        for record_id in records:
+            granted += access.deliver(record_id, organ_id, receipt.message_id)
+    return granted
