@@ -29,6 +29,7 @@ from app.config import Settings
 from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.transfer import BodyLimit, content_disposition, file_chunks
+from app.web import register_web_routes
 from pipeline.detect import sniff_media_type
 from schemas.errors import NotReady, Refused, SohoaError, TooLarge
 from schemas.models import DocumentStatus
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=error.http_status, headers=after)
 
     register_login_routes(api, accounts)
+    register_web_routes(api, context)  # the pages for people (app/web/)
     exchange = register_exchange_routes(api, services, pool)
     api.add_middleware(Authenticate, resolve=Resolver(accounts, exchange.organ_for_token))
     return api
