@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -51,9 +52,9 @@ def add_users(settings: Settings) -> None:
     accounts.add_user("outsider", "officer", OTHER_ORGAN, TEST_PASSWORD)
 
 
-def upload(client: TestClient, path: Path, name: str) -> str:
+def upload(client: TestClient, settings: Settings, path: Path, name: str) -> str:
     """Upload as the archivist (a bearer token) and wait until the document is done."""
-    token = Accounts(build_store(client.app_settings)).issue_token("archivist")  # type: ignore[attr-defined]
+    token = Accounts(build_store(settings)).issue_token("archivist")
     auth = {"Authorization": f"Bearer {token}"}
     answer = client.post("/documents", headers=auth, files={"file": (name, path.read_bytes())})
     assert answer.status_code == 202, answer.text
@@ -84,9 +85,8 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     add_users(settings)
     app = create_app(settings)
     with TestClient(app) as client:
-        client.app_settings = settings  # type: ignore[attr-defined]
         pdf = hostile_pdf(tmp_path_factory.mktemp("web-in") / "hostile.pdf")
-        doc_id = upload(client, pdf, HOSTILE_NAME)
+        doc_id = upload(client, settings, pdf, HOSTILE_NAME)
         yield {"app": app, "doc_id": doc_id}
 
 
@@ -99,11 +99,12 @@ def browser(site: dict, login: str | None = None) -> TestClient:
 
 def test_pages_redirect_to_login_and_scripts_still_get_401(site: dict) -> None:
     client = browser(site)
-    answer = client.get("/?q=số hóa", follow_redirects=False)
+    answer = client.get("/", params={"q": "số hóa", "year": "2023"}, follow_redirects=False)
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/login?next=%2F%3Fq%3D%25E1%25BB%2591%2Bh%25C3%25B3a" or (
-        answer.headers["location"].startswith("/login?next=%2F%3Fq%3D")
-    )
+    target = urlsplit(answer.headers["location"])
+    assert target.path == "/login"
+    back = urlsplit(parse_qs(target.query)["next"][0])
+    assert back.path == "/" and parse_qs(back.query) == {"q": ["số hóa"], "year": ["2023"]}
     script = TestClient(site["app"]).get("/search")  # Accept: */* — the JSON API
     assert (script.status_code, script.json()["error"]) == (401, "unauthorized")
     form = client.get("/login?next=/documents/abc/view")
@@ -214,3 +215,16 @@ def test_english_on_request_and_remembered(site: dict) -> None:
     assert '<html lang="en">' in english.text and "Sign out" in english.text
     assert '<html lang="en">' in client.get("/").text  # the cookie
     assert '<html lang="vi">' in client.get("/?lang=vi").text
+
+
+def test_facet_filters_narrow_the_results_and_pages_follow(site: dict) -> None:
+    client = browser(site, "officer")
+    doc_id = site["doc_id"]
+    kept = client.get("/", params={"q": "quyet dinh", "type": "Quyết định"}).text
+    assert f"/documents/{doc_id}/view" in kept and "Bỏ lọc" in kept
+    assert 'aria-current="true"' in kept  # the active filter, marked
+    gone = client.get("/", params={"q": "quyet dinh", "year": "1999"}).text
+    assert f"/documents/{doc_id}/view" not in gone and "Không tìm thấy văn bản nào." in gone
+    past_the_end = client.get("/", params={"q": "quyet dinh", "page": "2"}).text
+    assert f"/documents/{doc_id}/view" not in past_the_end
+    assert client.get("/", params={"page": "0"}).status_code == 422

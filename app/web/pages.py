@@ -113,10 +113,9 @@ def _login_failed(request: Request, error: SohoaError, fields: dict[str, str]) -
 def _search_view(
     query: str, filters: dict[str, str], page_no: int, results: SearchResults
 ) -> dict[str, Any]:
-    def url(changes: dict[str, str | None], keep_page: bool = False) -> str:
+    def url(changes: dict[str, str | None]) -> str:
+        """This search with `changes` (None: that parameter dropped); page 1 unless given."""
         params = {"q": query, **filters, **changes}
-        if keep_page is False:
-            params.pop("page", None)
         return "/?" + urlencode({k: v for k, v in params.items() if v})
 
     facets = []
@@ -143,8 +142,9 @@ def _search_view(
         "facets": facets,
         "page_no": page_no,
         "pages": pages,
-        "prev_url": url({"page": str(page_no - 1)}, True) if page_no > 1 else None,
-        "next_url": url({"page": str(page_no + 1)}, True) if page_no < pages else None,
+        "first_rank": (page_no - 1) * PAGE_SIZE + 1,
+        "prev_url": url({"page": str(page_no - 1)}) if page_no > 1 else None,
+        "next_url": url({"page": str(page_no + 1)}) if page_no < pages else None,
         "clear_url": url(dict.fromkeys(filters)),
     }
 
