@@ -13,8 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from fpdf import FPDF
 
+from accounts.models import Principal
 from accounts.service import Accounts
 from app.api import create_app
+from app.auth import Authenticate
 from app.compose import build_store
 from app.config import Settings
 from tests.conftest import TEST_ORGAN, TEST_PASSWORD
@@ -228,3 +230,31 @@ def test_facet_filters_narrow_the_results_and_pages_follow(site: dict) -> None:
     past_the_end = client.get("/", params={"q": "quyet dinh", "page": "2"}).text
     assert f"/documents/{doc_id}/view" not in past_the_end
     assert client.get("/", params={"page": "0"}).status_code == 422
+
+
+def test_the_form_token_is_checked_and_the_same_body_reaches_the_route() -> None:
+    """Authenticate reads a small form for its csrf_token, then replays it to the route."""
+    session = Principal(login="u", role="officer", organ_id=TEST_ORGAN, via="session")
+    session = session.model_copy(update={"csrf_token": "the-token"})
+    received: list[bytes] = []
+
+    async def route(scope: dict, receive, send) -> None:  # noqa: ANN001
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        received.append(body)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = Authenticate(route, resolve=lambda headers, path: session)
+    client = TestClient(app)
+    form = {"csrf_token": "the-token", "field": "Quyết định"}
+    assert client.post("/x", data=form).status_code == 200
+    assert received == [b"csrf_token=the-token&field=Quy%E1%BA%BFt+%C4%91%E1%BB%8Bnh"]
+    assert client.post("/x", data={**form, "csrf_token": "forged"}).status_code == 403
+    big = {**form, "padding": "x" * 70_000}  # above the 64 KiB read for a token: header only
+    assert client.post("/x", data=big).status_code == 403
+    assert client.post("/x", data=big, headers={"X-CSRF-Token": "the-token"}).status_code == 200
+    assert len(received) == 2
