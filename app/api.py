@@ -30,6 +30,7 @@ from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.records_api import register_record_routes
 from app.transfer import BodyLimit, content_disposition, file_chunks
+from app.web import register_web_routes
 from pipeline.detect import sniff_media_type
 from schemas.errors import NotFound, NotReady, Refused, SohoaError, TooLarge
 from schemas.models import DocumentStatus
@@ -208,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=error.http_status, headers=after)
 
     register_login_routes(api, accounts)
+    register_web_routes(api, context)  # the pages for people (app/web/)
     exchange = register_exchange_routes(api, services, pool)
     register_record_routes(api, services, pool)
     api.add_middleware(Authenticate, resolve=Resolver(accounts, exchange.organ_for_token))

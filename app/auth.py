@@ -9,6 +9,11 @@ runs a route's dependencies, so a dependency alone would read a multi-GB upload 
 state-changing request authenticated by the cookie must carry the session's CSRF token in
 `X-CSRF-Token` (403 otherwise); a bearer token is never sent by a browser on its own, so it
 needs none.
+
+Browser pages (app/web/): a GET without a credential that asks for HTML is sent to
+`/login?next=…` instead of a 401; a form cannot set a header, so a small urlencoded form body may
+carry the CSRF token as the field `csrf_token` instead (read here, then replayed to the route);
+and `POST /login`, `POST /logout` from a browser form answer with a redirect, not JSON.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ import secrets
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 from typing import Annotated, Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 import anyio
 from fastapi import Depends, FastAPI, Request, Security
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import APIKeyCookie, HTTPBearer
 from starlette.routing import Match
 
@@ -30,7 +36,7 @@ from accounts.service import Accounts
 from app.transfer import refuse
 from schemas.access import Viewer
 from schemas.accounts import Role
-from schemas.errors import Forbidden, Unauthenticated
+from schemas.errors import Forbidden, SohoaError, Unauthenticated
 
 SESSION_COOKIE = "sohoa_session"
 CSRF_HEADER = b"x-csrf-token"
@@ -40,7 +46,8 @@ PRINCIPAL_KEY = "sohoa.principal"  # where Authenticate leaves the Principal for
 PUBLIC = frozenset(
     {"/health", "/login", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
-PUBLIC_PREFIXES = ("/static-offline-docs/",)  # Swagger UI and ReDoc assets (fastapi-offline)
+# Swagger UI and ReDoc assets (fastapi-offline); the web pages' CSS and JS (the login page too)
+PUBLIC_PREFIXES = ("/static-offline-docs/", "/static/")
 READERS = (Role.officer, Role.archivist, Role.admin)
 UPLOADERS = (Role.archivist, Role.admin)
 EXCHANGERS = (Role.clerk, Role.admin)
@@ -92,11 +99,16 @@ class Authenticate:
         headers = {k.lower(): v for k, v in scope["headers"]}
         found = await anyio.to_thread.run_sync(self.resolve, headers, scope["path"])
         if found is None:
+            if wants_page(scope, headers):
+                await _to_login(scope, send)
+                return
             message = "a valid credential is required (Authorization: Bearer … or POST /login)"
             await _refuse(send, 401, "unauthorized", message, [(b"www-authenticate", b"Bearer")])
             return
         if found.via == "session" and scope["method"] not in SAFE_METHODS:
             sent = headers.get(CSRF_HEADER, b"").decode("latin-1")
+            if not sent and _is_small_form(headers):
+                sent, receive = await _form_csrf_token(receive)
             if not secrets.compare_digest(sent, found.csrf_token or ""):
                 message = "this request needs the session's X-CSRF-Token header (from POST /login)"
                 await _refuse(send, 403, "csrf", message)
@@ -191,16 +203,26 @@ def allow(*roles: Role, organ_tokens: bool = False) -> Callable[[Principal], Pri
 
 def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
     @api.post("/login")
-    async def login(request: Request) -> JSONResponse:
+    async def login(request: Request) -> Response:
         """`{"login", "password"}` as JSON or a form: sets the session cookie (HttpOnly,
         SameSite=Strict, Secure over https) and returns the CSRF token that every
-        state-changing request made with the cookie must send as `X-CSRF-Token`."""
+        state-changing request made with the cookie must send as `X-CSRF-Token`. A browser's
+        form (app/web/) is sent on to its `next` page, or shown again with the reason."""
         fields = await _login_fields(request)
-        session_id, session = await anyio.to_thread.run_sync(
-            accounts.login, fields.get("login", ""), fields.get("password", "")
-        )
+        browser = from_browser_form(request)
+        try:
+            session_id, session = await anyio.to_thread.run_sync(
+                accounts.login, fields.get("login", ""), fields.get("password", "")
+            )
+        except SohoaError as error:
+            login_page = getattr(request.app.state, "login_page", None)
+            if browser and login_page is not None:  # the form again, with the reason
+                return login_page(request, error, fields)
+            raise
         body = {"login": session.login, "csrf_token": session.csrf_token}
-        response = JSONResponse({**body, "expires": session.expires.isoformat()})
+        response: Response = JSONResponse({**body, "expires": session.expires.isoformat()})
+        if browser:
+            response = RedirectResponse(safe_next(fields.get("next", "")), status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
             session_id,
@@ -212,10 +234,12 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
         return response
 
     @api.post("/logout")
-    def logout(request: Request, me: Me) -> JSONResponse:
+    def logout(request: Request, me: Me) -> Response:
         if me.via == "session":
             accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
-        response = JSONResponse({"login": me.login, "logged_out": me.via == "session"})
+        response: Response = JSONResponse({"login": me.login, "logged_out": me.via == "session"})
+        if from_browser_form(request):
+            response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
         return response
 
@@ -231,3 +255,73 @@ async def _login_fields(request: Request) -> dict[str, str]:
     if not isinstance(data, dict):
         raise Unauthenticated("send login and password as JSON or a form")
     return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+# ------------------------------------------------------------------ browser pages
+
+FORM_TYPE = b"application/x-www-form-urlencoded"
+FORM_CSRF_BYTES = 64 * 1024  # a page's form of a few fields; bigger ones send the header
+
+
+def wants_page(scope: dict, headers: dict[bytes, bytes]) -> bool:
+    """A browser navigating (GET asking for HTML), not a script calling the JSON API."""
+    return scope["method"] in ("GET", "HEAD") and b"text/html" in headers.get(b"accept", b"")
+
+
+def from_browser_form(request: Request) -> bool:
+    """A form a browser submitted (it then wants a page back), not a JSON client."""
+    kind = request.headers.get("content-type", "")
+    is_form = kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+    return is_form and "text/html" in request.headers.get("accept", "")
+
+
+def safe_next(value: str) -> str:
+    """Where to go after logging in: a path of this site only (`/…`), never another site
+    (`//evil`, `https://evil`, `/\\evil`); `/` otherwise."""
+    parts = urlsplit(value)
+    local = value.startswith("/") and not value.startswith(("//", "/\\"))
+    if not local or parts.scheme or parts.netloc or any(ord(c) < 32 for c in value):
+        return "/"
+    return value
+
+
+async def _to_login(scope: dict, send: Callable) -> None:
+    here = scope["path"] + (
+        f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else ""
+    )
+    target = "/login?next=" + quote(safe_next(here), safe="")
+    headers = [(b"location", target.encode("latin-1")), (b"cache-control", b"no-store")]
+    await send({"type": "http.response.start", "status": 303, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _is_small_form(headers: dict[bytes, bytes]) -> bool:
+    kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    length = headers.get(b"content-length", b"")
+    return kind == FORM_TYPE and length.isdigit() and int(length) <= FORM_CSRF_BYTES
+
+
+async def _form_csrf_token(receive: Callable) -> tuple[str, Callable]:
+    """The form's `csrf_token` field, and a `receive` that hands the route the same body."""
+    chunks, size, more = [], 0, True
+    while more and size <= FORM_CSRF_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return "", receive
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        more = message.get("more_body", False)
+    if more:  # longer than Content-Length said: no token from it
+        return "", receive
+    body = b"".join(chunks)
+    fields = parse_qs(body.decode("latin-1"), max_num_fields=100)
+    replayed = False
+
+    async def replay() -> dict:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return (fields.get("csrf_token") or [""])[0], replay

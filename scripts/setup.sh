@@ -8,6 +8,9 @@ APT_PACKAGES=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils fo
               fonts-dejavu-core qpdf ghostscript curl ca-certificates openssl)
 EXTRAS="${SOHOA_EXTRAS:-test}"
 VENV="${SOHOA_VENV:-.venv}"
+# The browser tests (tests/test_web_browser.py) drive Debian's chromium through Playwright;
+# Playwright's own browser download is never used.
+case ",$EXTRAS," in *,test,*) APT_PACKAGES+=(chromium) ;; esac
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -79,6 +79,9 @@ ROLES = {
     ("POST", "/exchange/messages/{message_id}/recall"): EXCHANGERS,
     ("POST", "/exchange/messages/{message_id}/public"): EXCHANGERS,
     ("GET", "/audit/verify"): EXCHANGERS,
+    ("GET", "/"): READERS,  # the web pages (app/web/)
+    ("GET", "/documents/{doc_id}/view"): READERS,
+    ("GET", "/documents/{doc_id}/pages/{page_no}/image"): READERS,
 }
 
 
