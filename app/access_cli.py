@@ -12,13 +12,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from app.compose import OPERATOR
 from app.terminal import emit_json, err, out
-from schemas.access import Viewer
 from schemas.errors import DamagedRecord
 from workers.access import Sharing, pin_owners, set_public, share, sharing, unshare
+from workers.exchange_jobs import grant_past_deliveries
+from workers.exchange_setup import build_exchange
 from workers.tasks import searchable_records
 
-OPERATOR = Viewer.everything()  # as app.cli.OPERATOR (app/cli.py imports this module)
 BY = "cli"  # who a share made here is recorded as
 
 
@@ -79,7 +80,9 @@ def migrate_command(ctx: typer.Context) -> None:
     damaged: list[DamagedRecord] = []
     pinned = pin_owners(services, damaged.append)
     out.print(f"owner organ written for {pinned} record(s)")
-    # Past exchange deliveries become grants here, before the index is rebuilt from them.
+    # Past exchange deliveries become grants, before the index is rebuilt from them.
+    exchange = build_exchange(services, registry=ctx.obj.registry)
+    out.print(f"delivery grants written for {grant_past_deliveries(services, exchange)} record(s)")
     indexed = services.index.rebuild(searchable_records(services, damaged.append))
     out.print(f"reindexed {indexed} document(s)")
     if damaged:

@@ -22,13 +22,12 @@ from rich.table import Table
 from rich.text import Text
 
 from app import views
-from app.compose import Context
+from app.compose import OPERATOR, Context
 from app.config import Settings, load_settings, one_thread_per_tesseract
 from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.logs import configure_logging
 from app.terminal import emit_json, err, fail, out, warn_damaged
-from schemas.access import Viewer
 from schemas.errors import (
     READ_ONLY_ERRNOS,
     DamagedRecord,
@@ -52,10 +51,6 @@ from workers.jobs import FileResult, IngestReport, Watch, ingest_batch, resume_u
 from workers.runtime import WorkerPool
 from workers.services import Services
 from workers.tasks import redescribe_all, searchable_records
-
-# The CLI runs on the machine that holds the store and its credentials: it is the operator and
-# sees every record (README, "Users and access").
-OPERATOR = Viewer.everything()
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2

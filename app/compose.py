@@ -9,6 +9,7 @@ from exchange.options import ExchangeOptions
 from organs.registry import OrganRegistry
 from pipeline.ocr import accurate_tessdata
 from pipeline.page import PageOptions
+from schemas.access import Viewer
 from schemas.errors import BadSetting
 from schemas.redact import redact_url
 from search.base import SearchIndex
@@ -17,6 +18,10 @@ from storage.base import ObjectStore
 from storage.cache import CachedOriginals
 from storage.local import LocalStore
 from workers.services import Services
+
+# The CLI runs on the machine that holds the store and its credentials: it is the operator and
+# sees every record (README, "Users and access"), whichever command it runs.
+OPERATOR = Viewer.everything()
 
 
 class Context:

@@ -13,16 +13,15 @@ from typing import Annotated
 import typer
 
 from app import views
+from app.compose import OPERATOR
 from app.filters import parse_filters
 from app.terminal import emit_json, fail, out, warn_damaged
-from schemas.access import Viewer
 from schemas.errors import SohoaError
 from schemas.fields import BY_NAME
 from schemas.models import Document
 from workers.review import BadField, confirm_field, correct_field
 from workers.services import Services
 
-OPERATOR = Viewer.everything()  # as app/cli.py's: the machine that holds the store
 LIST_SEPARATOR = ";"  # `--set recipients="Như trên; Lưu: VT"`
 
 

@@ -268,6 +268,7 @@ def test_migrate_writes_the_installation_organ_as_owner_once(tmp_path: Path, pdf
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.splitlines() == [
         "owner organ written for 1 record(s)",
+        "delivery grants written for 0 record(s)",
         "reindexed 1 document(s)",
     ]
     again = cli_with_env(_env(data, THIRD), "migrate")  # idempotent: the owner stays
