@@ -10,8 +10,9 @@ and per page, with positions: Lucene leaves a gap of 100 positions between value
 phrase (`match_phrase`, no slop) matches inside one page or metadata string only, and the
 proximity clauses (consecutive query words within PROXIMITY_SLOP) rank documents where the
 words stand together first. Positions cost index size (measured in docs/benchmarks.md).
-One Lucene document per record keeps bulk indexing and searches cheap. (`_source` keeps the word fields too: excluding them costs the server more, a
-parse and re-serialisation of every source, than storing them.)
+One Lucene document per record keeps bulk indexing and searches cheap. (`_source` keeps the
+word fields too: excluding them costs the server more, a parse and re-serialisation of every
+source, than storing them.)
 
 Bulk requests are NDJSON bodies written here (one `json` encoding of each record), not actions
 re-serialised by the client library: indexing spends its time in the server, not in Python.

@@ -29,7 +29,7 @@ the phrase looked for in each (`search.words.has_phrase`); documents without it 
 mask, so totals and facets count only documents that hold it. The cost grows with the number
 of candidates (measured on 20,000 generated records, 1-3 pages each: see docs/benchmarks.md,
 known-item section); a phrase of rare words costs little. Proximity reorders only the
-RESCORE_WINDOW best BM25 documents, as Elasticsearch's rescore does: each gets a bonus for how
+RESCORE_WINDOW best BM25 documents, as an Elasticsearch rescore does: each gets a bonus for how
 close together the query words stand in one of its texts (`search.words.proximity`).
 """
 
@@ -66,10 +66,9 @@ from search.sqlite_file import FACET_COLUMNS, SqliteFile, guarded, rollback
 from search.words import (
     Query,
     has_phrase,
-    lower_words,
     parse_query,
     proximity,
-    spaced_words,
+    spaced_texts,
     tokens,
 )
 
@@ -79,8 +78,8 @@ FLUSH_DOCS = 4096  # documents per segment written by one index()/rebuild() pass
 MERGE_FACTOR = 8  # merge when this many segments share a size level
 MERGE_MAX_DOCS = 65536  # no merge produces a segment larger than this
 EXPUNGE_FRACTION = 0.25  # rewrite a segment alone once this share of it is deleted
-RESCORE_WINDOW = 100  # best BM25 documents reordered by proximity (Elasticsearch's default)
-PROXIMITY_WEIGHT = 3.0  # query words standing as typed add this × the window's best BM25 / 3
+RESCORE_WINDOW = 100  # best BM25 documents reordered by proximity
+PROXIMITY_WEIGHT = 3.0  # × the window's best BM25 × proximity (0-1, 1/3 when only folded)
 PHRASE_BATCH = 500  # candidate documents read at once by the phrase check
 FOLDED, EXACT = 0, 1
 _RID = np.dtype("<u4")
@@ -103,11 +102,10 @@ def document_terms(doc: Document) -> tuple[Counter[str], Counter[str], int]:
     return Counter(fold(words).split()), Counter(exact), len(exact)
 
 
-def _closeness(text: str, parsed: Query) -> float:
-    """Proximity of the query words in one text, exact (accented) words weighing EXACT_BOOST
-    times the folded ones, from 0 to 1."""
-    exact = lower_words(nfc(text)).split()
-    folded = fold(" ".join(exact)).split()
+def _closeness(texts: list[str], parsed: Query) -> float:
+    """Proximity of the query words in a document's texts, exact (accented) words weighing
+    EXACT_BOOST times the folded ones, from 0 to 1."""
+    folded, exact = spaced_texts(texts)
     both = proximity(folded, parsed.words) + EXACT_BOOST * proximity(exact, parsed.exact_words)
     return both / (1 + EXACT_BOOST)
 
@@ -639,8 +637,8 @@ class SqliteIndex(SqliteFile):
     def _keep_phrases(self, mask: np.ndarray, phrases: list[tuple[str, ...]]) -> None:
         """Drop from `mask` the candidates where some phrase stands in none of the texts."""
         for rid, texts in self._documents_texts(np.flatnonzero(mask).tolist()):
-            spaced = [spaced_words(t) for t in texts]
-            if not all(any(has_phrase(s, p) for s in spaced) for p in phrases):
+            folded, _ = spaced_texts(texts)
+            if not all(has_phrase(folded, p) for p in phrases):
                 mask[rid] = False
 
     def _ranked(self, matched: np.ndarray, scores: np.ndarray, parsed: Query, k: int) -> list[int]:
@@ -652,7 +650,7 @@ class SqliteIndex(SqliteFile):
             return top[:k]
         scale = np.float32(PROXIMITY_WEIGHT * float(scores[window[0]]))
         for rid, texts in self._documents_texts(window):
-            scores[rid] += scale * max(_closeness(text, parsed) for text in texts)
+            scores[rid] += scale * _closeness(texts, parsed)
         window.sort(key=lambda rid: (-scores[rid], rid))
         return (window + top[RESCORE_WINDOW:])[:k]
 

@@ -5,9 +5,8 @@ proximity of query words in a text, which both backends use to rank."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -61,50 +60,65 @@ def parse_query(query: str) -> Query:
     )
 
 
-def spaced_words(text: str) -> str:
-    """The words of a text lower-cased and folded, one space apart, a space on either side:
-    `" so hoa "` in it is the phrase "số hóa" inside the text."""
-    return f" {' '.join(fold(lower_words(nfc(text))).split())} "
+# A document's texts (metadata strings, pages) joined into one string of words, one space
+# apart, with a gap of PROXIMITY_WINDOW non-words between texts: a phrase, or a pair of query
+# words, found in it stands inside one text (never across a page break).
+PROXIMITY_WINDOW = 4  # words: "quyết định về việc số hóa" keeps "định" near "số"
+_GAP = " " + "| " * PROXIMITY_WINDOW
+NEAR = 0.5  # credit of a pair standing within the window but not adjacent
+
+
+def spaced_texts(texts: list[str]) -> tuple[str, str]:
+    """(folded, exact lower-case) words of the texts, one space apart, a space on either end
+    and the gap between texts: `" so hoa "` in the first is the phrase "số hóa"."""
+    joined = nfc(_RAW_GAP.join(texts))
+    lower = _gap_table().take(code_points(joined), mode="clip")
+    if lower.size and lower.max() == _SLOW:
+        words = _GAP.join(" ".join(lower_words(nfc(text)).split()) for text in texts)
+    else:
+        words = " ".join(from_code_points(lower).split())
+    return fold(f" {words} "), f" {words} "
+
+
+_RAW_GAP = " \0" * PROXIMITY_WINDOW + " "  # NUL: becomes the gap's "|" in one table lookup
+
+
+@cache
+def _gap_table() -> np.ndarray:
+    table = _lower_table().copy()
+    table[0] = ord("|")
+    return table
 
 
 def has_phrase(spaced: str, phrase: tuple[str, ...]) -> bool:
-    """Whether the words of `phrase` stand adjacent, in order, in a `spaced_words` text."""
+    """Whether the words of `phrase` stand adjacent, in order, in a `spaced_texts` string."""
     return f" {' '.join(phrase)} " in spaced
 
 
-# -- proximity ---------------------------------------------------------------------------------
-# How close together the query words stand in a text, from 0 (never within PROXIMITY_WINDOW of
-# each other) to 1 (the query, as typed, is a run of the text): each pair of consecutive query
-# words counts 1 / distance when the second follows the first within the window.
-PROXIMITY_WINDOW = 4  # words: "quyết định về việc số hóa" keeps "định" near "số"
+@lru_cache(maxsize=256)
+def _pairs(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(adjacent, near) tests of each pair of consecutive words, repeats dropped."""
+    pairs = dict.fromkeys(zip(words, words[1:], strict=False))
+    gap = f"(?:\\S+ ){{1,{PROXIMITY_WINDOW - 1}}}"
+    return tuple(
+        (f" {a} {b} ", re.compile(f" {re.escape(a)} {gap}{re.escape(b)} ")) for a, b in pairs
+    )
 
 
-def proximity(words: list[str], query: list[str]) -> float:
-    """Proximity of the `query` words (typed order) in the list of words of one text."""
-    if len(query) < 2:
+def proximity(spaced: str, words: list[str]) -> float:
+    """How close together the query `words` (as typed) stand in a `spaced_texts` string, from
+    0 (no two consecutive ones within PROXIMITY_WINDOW) to 1 (each pair adjacent somewhere):
+    an adjacent pair counts 1, one within the window NEAR."""
+    pairs = _pairs(tuple(words))
+    if not pairs:
         return 0.0
-    wanted = set(query)
-    at: dict[str, list[int]] = {}
-    for i, word in enumerate(words):
-        if word in wanted:
-            at.setdefault(word, []).append(i)
     total = 0.0
-    for first, second in zip(query, query[1:], strict=False):
-        total += _pair_closeness(at.get(first, ()), at.get(second, ()))
-    return total / (len(query) - 1)
-
-
-def _pair_closeness(firsts: list[int] | tuple, seconds: list[int] | tuple) -> float:
-    """1 / the smallest distance at which a `seconds` position follows a `firsts` one, within
-    PROXIMITY_WINDOW; 0 when none does. Both lists ascend."""
-    best = PROXIMITY_WINDOW + 1
-    for p in firsts:
-        j = bisect_left(seconds, p + 1)
-        if j < len(seconds) and seconds[j] - p < best:
-            best = seconds[j] - p
-            if best == 1:
-                break
-    return 1.0 / best if best <= PROXIMITY_WINDOW else 0.0
+    for adjacent, near in pairs:
+        if adjacent in spaced:
+            total += 1.0
+        elif near.search(spaced):
+            total += NEAR
+    return total / len(pairs)
 
 
 # -- words for a server index ------------------------------------------------------------------
