@@ -71,6 +71,7 @@ _TEXT = {"type": "text", "analyzer": "sohoa_words", "index_options": "positions"
 PROXIMITY_SLOP = PROXIMITY_WINDOW - 1  # as SqliteIndex: the second word within 4 of the first
 PROXIMITY_BOOST = 1.0  # of each pair of consecutive query words standing together
 MAX_PAIRS = 16  # proximity clauses per query
+WHOLE = 2.0  # × PROXIMITY_BOOST: the whole query standing as typed
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "_meta": {"sohoa_schema": SCHEMA_VERSION},
@@ -210,7 +211,8 @@ def make_client(url: str) -> Any:
 
 def _proximity(parsed: Query) -> list[dict[str, Any]]:
     """Clauses scoring each pair of consecutive query words (as typed) that stand within
-    PROXIMITY_SLOP of each other, in order: folded, and exact weighing EXACT_BOOST more."""
+    PROXIMITY_SLOP of each other, in order, and the whole query standing as typed: folded,
+    and exact weighing EXACT_BOOST more (as `search.words.proximity` for SqliteIndex)."""
     clauses = []
     for field, words, boost in (
         ("folded", parsed.words, PROXIMITY_BOOST),
@@ -221,6 +223,9 @@ def _proximity(parsed: Query) -> list[dict[str, Any]]:
             {"match_phrase": {field: {"query": pair, "slop": PROXIMITY_SLOP, "boost": boost}}}
             for pair in list(pairs)[:MAX_PAIRS]
         ]
+        if len(words) > 2:
+            whole = " ".join(words)
+            clauses.append({"match_phrase": {field: {"query": whole, "boost": boost * WHOLE}}})
     return clauses
 
 

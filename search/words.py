@@ -107,8 +107,9 @@ def _pairs(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 def proximity(spaced: str, words: list[str]) -> float:
     """How close together the query `words` (as typed) stand in a `spaced_texts` string, from
-    0 (no two consecutive ones within PROXIMITY_WINDOW) to 1 (each pair adjacent somewhere):
-    an adjacent pair counts 1, one within the window NEAR."""
+    0 (no two consecutive ones within PROXIMITY_WINDOW) to 1 (the whole query stands there as
+    typed): half for its pairs of consecutive words (an adjacent pair counts 1, one within the
+    window NEAR), half for the whole query as a phrase."""
     pairs = _pairs(tuple(words))
     if not pairs:
         return 0.0
@@ -118,7 +119,8 @@ def proximity(spaced: str, words: list[str]) -> float:
             total += 1.0
         elif near.search(spaced):
             total += NEAR
-    return total / len(pairs)
+    whole = total == len(pairs) and has_phrase(spaced, tuple(words))
+    return (total / len(pairs) + whole) / 2
 
 
 # -- words for a server index ------------------------------------------------------------------
