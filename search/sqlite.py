@@ -27,10 +27,11 @@ and merge, for the sake of quoted queries. So a quoted phrase is checked on the 
 that hold all its words (the AND above): their page texts and metadata strings are read and
 the phrase looked for in each (`search.words.has_phrase`); documents without it leave the
 mask, so totals and facets count only documents that hold it. The cost grows with the number
-of candidates (measured on 20,000 generated records, 1-3 pages each: see docs/benchmarks.md,
-known-item section); a phrase of rare words costs little. Proximity reorders only the
-RESCORE_WINDOW best BM25 documents, as an Elasticsearch rescore does: each gets a bonus for how
-close together the query words stand in one of its texts (`search.words.proximity`).
+of candidates (86 ms p50 for common 3-word phrases over 2,005 generated records: see
+docs/benchmarks.md, known-item section); a phrase of rare words costs little. Proximity
+reorders only the RESCORE_WINDOW best BM25 documents, as an Elasticsearch rescore does: each
+gets a bonus for how close together the query words stand in one of its texts
+(`search.words.proximity`).
 """
 
 from __future__ import annotations
