@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test test-fast lint install-check bench bench-services bench-metadata bench-exchange
+.PHONY: setup demo test test-fast lint install-check bench bench-services bench-metadata bench-exchange bench-known-item
 
 setup:
 	bash scripts/setup.sh
@@ -39,3 +39,8 @@ bench-metadata: setup
 
 bench-exchange: setup
 	$(PY) bench/exchange_bench.py
+
+# Known-item search (trích yếu typed without accents) on SQLite and OpenSearch: MRR, hits@1.
+bench-known-item: setup
+	bash scripts/services.sh up >/dev/null
+	$(PY) bench/known_item.py

@@ -5,9 +5,14 @@ project's own `tokens()`/`fold()`, lower-cased (`exact`) and folded (`folded`) e
 SqliteIndex has them (`word_texts`), and only splits them at spaces (the built-in `whitespace`
 tokenizer), so nothing depends on analysis plugins or on the server's idea of a letter.
 Pages are stored, not indexed: the best pages and their snippets come from `best_pages` on the
-stored page text, as in SqliteIndex. One Lucene document per record keeps bulk indexing and
-searches cheap. (`_source` keeps the word fields too: excluding them costs the server more, a
-parse and re-serialisation of every source, than storing them.)
+stored page text, as in SqliteIndex. The words go in as an array, one value per metadata string
+and per page, with positions: Lucene leaves a gap of 100 positions between values, so a quoted
+phrase (`match_phrase`, no slop) matches inside one page or metadata string only, and the
+proximity clauses (consecutive query words within PROXIMITY_SLOP) rank documents where the
+words stand together first. Positions cost index size (measured in docs/benchmarks.md).
+One Lucene document per record keeps bulk indexing and searches cheap. (`_source` keeps the
+word fields too: excluding them costs the server more, a parse and re-serialisation of every
+source, than storing them.)
 
 Bulk requests are NDJSON bodies written here (one `json` encoding of each record), not actions
 re-serialised by the client library: indexing spends its time in the server, not in Python.
@@ -39,17 +44,17 @@ from search.base import (
     SearchResults,
     facet_values,
     failed_page_numbers,
-    metadata_text,
 )
 from search.highlight import best_pages
-from search.words import lower_words, query_terms
+from search.words import PROXIMITY_WINDOW, Query, lower_words, parse_query
 
 log = logging.getLogger("sohoa.search")
 
 ALIAS = "sohoa-documents"
 # Mappings version, in each index's _meta; older indices want `sohoa reindex`. (Not SqliteIndex's
 # number: the two layouts changed at different times.)
-SCHEMA_VERSION = 4
+# 4: word positions, one value per page and metadata string (phrases); 5: visible_to
+SCHEMA_VERSION = 5
 BULK_CHUNK = 250
 BULK_THREADS = 2  # requests in flight: the client prepares one while the server indexes one
 BULK_RETRIES = 5  # for documents refused as overloaded (429), after 1, 2, 4 … s
@@ -63,7 +68,11 @@ ANALYSIS = {
     "analyzer": {"sohoa_words": {"type": "custom", "tokenizer": "sohoa_words"}},
 }
 _TYPED = [f for f in METADATA_FIELDS if f.server_mapping]
-_TEXT = {"type": "text", "analyzer": "sohoa_words", "index_options": "freqs", "norms": True}
+_TEXT = {"type": "text", "analyzer": "sohoa_words", "index_options": "positions", "norms": True}
+PROXIMITY_SLOP = PROXIMITY_WINDOW - 1  # as SqliteIndex: the second word within 4 of the first
+PROXIMITY_BOOST = 1.0  # of each pair of consecutive query words standing together
+MAX_PAIRS = 16  # proximity clauses per query
+WHOLE = 2.0  # × PROXIMITY_BOOST: the whole query standing as typed
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "_meta": {"sohoa_schema": SCHEMA_VERSION},
@@ -132,14 +141,26 @@ def source_fields(doc: Document) -> dict[str, Any]:
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
+def _texts(doc: Document) -> list[str]:
+    """The searchable texts of a record, each on its own (as SqliteIndex reads them back for
+    phrases): its metadata strings, then its pages."""
+    texts = [doc.source_name]
+    for value in doc.metadata.values().values():
+        texts.extend(str(v) for v in (value if isinstance(value, list) else [value]))
+    return texts + [p.text for p in doc.pages if p.text]
+
+
 def bulk_line(doc: Document) -> str:
     """The two NDJSON lines that index `doc`: the action, then its source, words included.
-    Words joined by spaces suit every layout so far (the whitespace analyzer of the first and
-    the current one, the letters-and-digits pattern of the second), and they are letters and
-    digits only: JSON needs no escaping for them."""
-    exact = lower_words(nfc(metadata_text(doc) + "\n" + doc.text))
-    folded = fold(exact)
-    source = _dumps(source_fields(doc))[:-1] + f',"exact":"{exact}","folded":"{folded}"}}'
+    Words joined by spaces, one array value per text, suit every layout so far (the whitespace
+    analyzer of the first and the current one, the letters-and-digits pattern of the second),
+    and they are letters and digits only: JSON needs no escaping for them. (The same words as
+    `metadata_text` and the pages give SqliteIndex.)"""
+    exact = [lower_words(nfc(text)) for text in _texts(doc)]
+    exact_values = ",".join(f'"{words}"' for words in exact)
+    folded_values = ",".join(f'"{fold(words)}"' for words in exact)
+    source = _dumps(source_fields(doc))[:-1]
+    source += f',"exact":[{exact_values}],"folded":[{folded_values}]}}'
     return f'{{"index":{{"_id":{_dumps(doc.id)}}}}}\n{source}\n'
 
 
@@ -192,6 +213,26 @@ def make_client(url: str) -> Any:
     )
 
 
+def _proximity(parsed: Query) -> list[dict[str, Any]]:
+    """Clauses scoring each pair of consecutive query words (as typed) that stand within
+    PROXIMITY_SLOP of each other, in order, and the whole query standing as typed: folded,
+    and exact weighing EXACT_BOOST more (as `search.words.proximity` for SqliteIndex)."""
+    clauses = []
+    for field, words, boost in (
+        ("folded", parsed.words, PROXIMITY_BOOST),
+        ("exact", parsed.exact_words, PROXIMITY_BOOST * EXACT_BOOST),
+    ):
+        pairs = dict.fromkeys(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+        clauses += [
+            {"match_phrase": {field: {"query": pair, "slop": PROXIMITY_SLOP, "boost": boost}}}
+            for pair in list(pairs)[:MAX_PAIRS]
+        ]
+        if len(words) > 2:
+            whole = " ".join(words)
+            clauses.append({"match_phrase": {field: {"query": whole, "boost": boost * WHOLE}}})
+    return clauses
+
+
 class ElasticIndex:
     def __init__(self, url: str, alias: str = ALIAS, client: Any = None) -> None:
         self.url = redact_url(url)  # shown in messages: never its credentials
@@ -199,6 +240,7 @@ class ElasticIndex:
         self.client = client or make_client(url)
         # Why the alias cannot be used (None: it can); `rebuild()` makes it anew.
         self._missing: str | None = None
+        self._positions = True  # every index behind the alias keeps word positions (layout 4)
         fresh = not self.client.indices.exists_index_template(name=f"{self.alias}-template")
         self._put_template()
         self._ensure_alias(fresh)
@@ -253,7 +295,9 @@ class ElasticIndex:
         except Exception:  # noqa: BLE001 - a warning only; searches report real errors
             return
         for name, body in mappings.items():
-            if body.get("mappings", {}).get("_meta", {}).get("sohoa_schema") != SCHEMA_VERSION:
+            schema = body.get("mappings", {}).get("_meta", {}).get("sohoa_schema")
+            self._positions &= isinstance(schema, int) and schema >= 4
+            if schema != SCHEMA_VERSION:
                 log.warning("search index %s has an older layout: run `sohoa reindex`", name)
             known = body.get("mappings", {}).get("properties", {})
             missing = {f: MAPPINGS["properties"][f] for f in ADDED_FIELDS if f not in known}
@@ -359,6 +403,7 @@ class ElasticIndex:
             swap.append({"remove_index": {"index": self.alias}})
         self.client.indices.update_aliases(body={"actions": swap})
         self._missing = None
+        self._positions = True
         for name in old:
             self.client.indices.delete(index=name, ignore_unavailable=True)
         return count
@@ -392,9 +437,12 @@ class ElasticIndex:
         limit: int = 10,
         offset: int = 0,
     ) -> SearchResults:
-        folded, exact = query_terms(query)
+        parsed = parse_query(query)
+        folded = parsed.folded
+        if parsed.phrases and not self._positions:
+            raise self._damaged("its layout keeps no word positions: run `sohoa reindex`")
         hits_body, facets_body = self._bodies(
-            folded, exact, filters or {}, viewer.keys(), limit, offset
+            parsed, filters or {}, viewer.keys(), limit, offset, proximity=self._positions
         )
         self._require_alias()
         # Two searches in one round trip, run side by side by the server: the ranked page of
@@ -421,15 +469,17 @@ class ElasticIndex:
 
     @staticmethod
     def _bodies(
-        folded: list[str],
-        exact: list[str],
+        parsed: Query,
         filters: dict[str, str],
         keys: list[str] | None,
         limit: int,
         offset: int,
+        proximity: bool = True,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(ranked hits, total and facet counts) request bodies; both filter by the viewer's
-        `keys` (None: no filter)."""
+        """(ranked hits, total and facet counts) request bodies. Both filter by the viewer's
+        `keys` (None: no filter) and by the phrases; the proximity clauses (`_proximity`) rank
+        the hits."""
+        folded, exact = parsed.folded, parsed.exact
         for name in filters:
             if name not in FACETS:
                 raise ValueError(f"unknown filter {name!r}; use one of {', '.join(FACETS)}")
@@ -438,12 +488,13 @@ class ElasticIndex:
         ]
         if keys is not None:
             conditions.append({"terms": {"visible_to": keys}})
+        phrases = [{"match_phrase": {"folded": " ".join(p)}} for p in parsed.phrases]
         if folded:
             conditions.append({"match": {"folded": {"query": " ".join(folded), "operator": "and"}}})
         facets = {
             "size": 0,
             "track_total_hits": True,
-            "query": {"bool": {"filter": conditions}},
+            "query": {"bool": {"filter": conditions + phrases}},
             "aggs": {name: {"terms": {"field": name, "size": FACET_SIZE}} for name in FACETS},
         }
         if not folded:
@@ -458,9 +509,10 @@ class ElasticIndex:
                     "bool": {
                         "must": [conditions[-1]],
                         "should": [
-                            {"match": {"exact": {"query": " ".join(exact), "boost": EXACT_BOOST}}}
+                            {"match": {"exact": {"query": " ".join(exact), "boost": EXACT_BOOST}}},
+                            *(_proximity(parsed) if proximity else []),
                         ],
-                        "filter": conditions[:-1],
+                        "filter": conditions[:-1] + phrases,
                     }
                 },
                 # by score, then index order (a sort on _id would load every id into memory)

@@ -23,6 +23,19 @@ weighted ×2) in a form numpy evaluates in a few vector operations whatever the 
 A search reads the per-document arrays once per index generation (cached; the `meta` row counts
 write transactions, so writes from other processes are seen), the postings of its few terms,
 and the rows of the hits it returns, all in one read transaction.
+
+Phrases and proximity read the text, not positions. Postings hold no word positions: storing
+them (a uint32 per word occurrence, ~4 bytes per word of text, against ~1 byte per distinct
+word and document now) would multiply the postings size by about four and slow every write
+and merge, for the sake of quoted queries. So a quoted phrase is checked on the candidates
+that hold all its words (the AND above): their page texts and metadata strings are read and
+the phrase looked for in each (`search.words.has_phrase`); documents without it leave the
+mask, so totals and facets count only documents that hold it. The cost grows with the number
+of candidates (86 ms p50 for common 3-word phrases over 2,005 generated records: see
+docs/benchmarks.md, known-item section); a phrase of rare words costs little. Proximity
+reorders only the RESCORE_WINDOW best BM25 documents, as an Elasticsearch rescore does: each
+gets a bonus for how close together the query words stand in one of its texts
+(`search.words.proximity`).
 """
 
 from __future__ import annotations
@@ -55,7 +68,14 @@ from search.base import (
 )
 from search.highlight import best_pages
 from search.sqlite_file import FACET_COLUMNS, SqliteFile, guarded, rollback
-from search.words import query_terms, tokens
+from search.words import (
+    Query,
+    has_phrase,
+    parse_query,
+    proximity,
+    spaced_texts,
+    tokens,
+)
 
 K1, B = 1.2, 0.75  # FTS5 bm25() defaults
 PAGE_BITS = 20  # pages are rows rid << 20 | page_no: up to a million pages per document
@@ -63,6 +83,9 @@ FLUSH_DOCS = 4096  # documents per segment written by one index()/rebuild() pass
 MERGE_FACTOR = 8  # merge when this many segments share a size level
 MERGE_MAX_DOCS = 65536  # no merge produces a segment larger than this
 EXPUNGE_FRACTION = 0.25  # rewrite a segment alone once this share of it is deleted
+RESCORE_WINDOW = 100  # best BM25 documents reordered by proximity
+PROXIMITY_WEIGHT = 3.0  # × the window's best BM25 × proximity (0-1, 1/3 when only folded)
+PHRASE_BATCH = 500  # candidate documents read at once by the phrase check
 FOLDED, EXACT = 0, 1
 _RID = np.dtype("<u4")
 _FREQ = np.dtype("<u2")
@@ -83,6 +106,14 @@ def document_terms(doc: Document) -> tuple[Counter[str], Counter[str], int]:
     # fold() maps each character to one character and keeps spaces: folding the joined words
     # folds every word, in one pass.
     return Counter(fold(words).split()), Counter(exact), len(exact)
+
+
+def _closeness(texts: list[str], parsed: Query) -> float:
+    """Proximity of the query words in a document's texts, exact (accented) words weighing
+    EXACT_BOOST times the folded ones, from 0 to 1."""
+    folded, exact = spaced_texts(texts)
+    both = proximity(folded, parsed.words) + EXACT_BOOST * proximity(exact, parsed.exact_words)
+    return both / (1 + EXACT_BOOST)
 
 
 def _page_keys(rid: int) -> tuple[int, int]:
@@ -452,7 +483,8 @@ class SqliteIndex(SqliteFile):
         limit: int = 10,
         offset: int = 0,
     ) -> SearchResults:
-        folded, exact = query_terms(query)
+        parsed = parse_query(query)
+        folded, exact = parsed.folded, parsed.exact
         filters = filters or {}
         keys = viewer.keys()
         for name in filters:
@@ -469,11 +501,13 @@ class SqliteIndex(SqliteFile):
                 scores = None
                 if folded:
                     mask, scores = self._match(snap, mask, folded, exact)
+                    if parsed.phrases:
+                        self._keep_phrases(mask, parsed.phrases)
                 matched = np.flatnonzero(mask)
                 total = len(matched)
                 facets = self._facets(snap, matched) if total else {}
                 if scores is not None:
-                    rids = self._top(matched, scores[matched], limit + offset)[offset:]
+                    rids = self._ranked(matched, scores, parsed, limit + offset)[offset:]
                     hits = self._hits(rids, scores, folded)
                 else:
                     hits = self._listing(filters, keys, limit, offset)
@@ -606,6 +640,50 @@ class SqliteIndex(SqliteFile):
             matched, scores = matched[part], scores[part]
         order = np.lexsort((matched, -scores))[:k]
         return matched[order].tolist()
+
+    def _texts(self, rid: int, source_name: str, metadata: str) -> list[str]:
+        """A document's searchable texts, each on its own: a phrase stands inside one (no
+        phrase across a page break, or from one metadata string into the next)."""
+        texts = [source_name]
+        for value in json.loads(metadata).values():
+            texts.extend(str(v) for v in (value if isinstance(value, list) else [value]))
+        first, last = _page_keys(rid)
+        texts += [
+            text
+            for (text,) in self._db.execute(
+                "SELECT text FROM pages WHERE key BETWEEN ? AND ?", (first, last)
+            )
+        ]
+        return texts
+
+    def _documents_texts(self, rids: list[int]) -> Iterator[tuple[int, list[str]]]:
+        for start in range(0, len(rids), PHRASE_BATCH):
+            batch = rids[start : start + PHRASE_BATCH]
+            marks = ",".join("?" * len(batch))
+            for rid, source_name, metadata in self._db.execute(
+                f"SELECT rid, source_name, metadata FROM documents WHERE rid IN ({marks})", batch
+            ):
+                yield rid, self._texts(rid, source_name, metadata)
+
+    def _keep_phrases(self, mask: np.ndarray, phrases: list[tuple[str, ...]]) -> None:
+        """Drop from `mask` the candidates where some phrase stands in none of the texts."""
+        for rid, texts in self._documents_texts(np.flatnonzero(mask).tolist()):
+            folded, _ = spaced_texts(texts)
+            if not all(has_phrase(folded, p) for p in phrases):
+                mask[rid] = False
+
+    def _ranked(self, matched: np.ndarray, scores: np.ndarray, parsed: Query, k: int) -> list[int]:
+        """The k best matched rids: the RESCORE_WINDOW best by BM25 reordered with their
+        proximity bonus (added to `scores`), then the rest by BM25."""
+        top = self._top(matched, scores[matched], max(k, RESCORE_WINDOW))
+        window = top[:RESCORE_WINDOW]
+        if len(parsed.words) < 2 or len(window) < 2:
+            return top[:k]
+        scale = np.float32(PROXIMITY_WEIGHT * float(scores[window[0]]))
+        for rid, texts in self._documents_texts(window):
+            scores[rid] += scale * _closeness(texts, parsed)
+        window.sort(key=lambda rid: (-scores[rid], rid))
+        return (window + top[RESCORE_WINDOW:])[:k]
 
     def _facets(self, snap: _Snapshot, matched: np.ndarray) -> dict[str, dict[str, int]]:
         facets: dict[str, dict[str, int]] = {}
