@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,7 +52,7 @@ import numpy as np
 from schemas.access import Viewer
 from schemas.errors import IndexDamaged, ReadOnlyData
 from schemas.models import Document
-from schemas.text import fold, nfc
+from schemas.text import nfc
 from search.base import (
     EXACT_BOOST,
     FACET_SIZE,
@@ -64,48 +63,41 @@ from search.base import (
     SearchResults,
     facet_values,
     failed_page_numbers,
-    metadata_text,
 )
 from search.highlight import best_pages
 from search.sqlite_file import FACET_COLUMNS, SqliteFile, guarded, rollback
+from search.sqlite_segments import (
+    CODE,
+    EXACT,
+    FOLDED,
+    FREQ,
+    LEN,
+    MERGE_FACTOR,
+    RID,
+    SegmentWriter,
+    document_terms,
+    level,
+)
 from search.words import (
     Query,
     has_phrase,
     parse_query,
     proximity,
     spaced_texts,
-    tokens,
 )
 
 K1, B = 1.2, 0.75  # FTS5 bm25() defaults
 PAGE_BITS = 20  # pages are rows rid << 20 | page_no: up to a million pages per document
 FLUSH_DOCS = 4096  # documents per segment written by one index()/rebuild() pass
-MERGE_FACTOR = 8  # merge when this many segments share a size level
 MERGE_MAX_DOCS = 65536  # no merge produces a segment larger than this
 EXPUNGE_FRACTION = 0.25  # rewrite a segment alone once this share of it is deleted
 RESCORE_WINDOW = 100  # best BM25 documents reordered by proximity
 PROXIMITY_WEIGHT = 3.0  # × the window's best BM25 × proximity (0-1, 1/3 when only folded)
 PHRASE_BATCH = 500  # candidate documents read at once by the phrase check
-FOLDED, EXACT = 0, 1
-_RID = np.dtype("<u4")
-_FREQ = np.dtype("<u2")
-_LEN = np.dtype("<u4")
-_CODE = np.dtype("<i4")
 _DOC_COLUMNS = ("id", "seg", "source_name", "status", "page_count", "metadata", *FACET_COLUMNS)
 _DOC_COLUMNS += ("failed_pages",)
 _HIT_COLUMNS = "rid, id, source_name, status, page_count, metadata, failed_pages"
 VISIBLE_MASKS = 32  # viewers' key sets whose masks one snapshot keeps
-
-
-def document_terms(doc: Document) -> tuple[Counter[str], Counter[str], int]:
-    """(folded term counts, exact term counts, number of terms) of everything searchable in a
-    record: the words of the lower-cased text, and those words folded, as ElasticIndex has the
-    server cut them."""
-    words = " ".join(tokens(nfc(metadata_text(doc) + "\n" + doc.text).lower()))
-    exact = words.split()
-    # fold() maps each character to one character and keeps spaces: folding the joined words
-    # folds every word, in one pass.
-    return Counter(fold(words).split()), Counter(exact), len(exact)
 
 
 def _closeness(texts: list[str], parsed: Query) -> float:
@@ -121,10 +113,6 @@ def _page_keys(rid: int) -> tuple[int, int]:
     return first, first + (1 << PAGE_BITS) - 1
 
 
-def _level(docs: int) -> int:
-    return int(math.log(max(docs, 1), MERGE_FACTOR))
-
-
 @dataclass
 class _Snapshot:
     """Per-document arrays of one index generation, indexed by rid."""
@@ -138,78 +126,6 @@ class _Snapshot:
     all_live: bool  # no deleted rid inside any segment
     norm: np.ndarray  # float32 BM25 length normalisation k1 * (1 - b + b * len / avgdl)
     visible: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)  # keys -> mask
-
-
-class _SegmentWriter:
-    """Collects the postings and per-document columns of one new segment."""
-
-    def __init__(self, seg: int) -> None:
-        self.seg = seg
-        self.rids: list[int] = []
-        self.lens: list[int] = []
-        self.codes: list[int] = []
-        self.terms: tuple[list[str], list[str]] = ([], [])
-        self.term_rids: tuple[list[int], list[int]] = ([], [])
-        self.freqs: tuple[list[int], list[int]] = ([], [])
-
-    def add(self, rid: int, codes: list[int], doc_terms: tuple) -> None:
-        folded, exact, length = doc_terms
-        self.rids.append(rid)
-        self.lens.append(length)
-        self.codes.extend(codes)
-        for col, counts in ((FOLDED, folded), (EXACT, exact)):
-            self.terms[col].extend(counts.keys())
-            self.freqs[col].extend(counts.values())
-            self.term_rids[col].extend([rid] * len(counts))
-
-    def __len__(self) -> int:
-        return len(self.rids)
-
-    def segment_row(self) -> tuple:
-        return (
-            _level(len(self.rids)),
-            len(self.rids),
-            np.asarray(self.rids, _RID).tobytes(),
-            np.asarray(self.lens, _LEN).tobytes(),
-            np.asarray(self.codes, _CODE).tobytes(),
-            self.seg,
-        )
-
-    def posting_rows(self) -> Iterable[tuple]:
-        for col in (FOLDED, EXACT):
-            yield from _group_postings(
-                col, self.seg, self.terms[col], self.term_rids[col], self.freqs[col]
-            )
-
-
-def _group_postings(
-    col: int, seg: int, terms: list[str], rids: list[int], freqs: list[int]
-) -> Iterable[tuple]:
-    """Rows (col, term, seg, rids, freqs) from parallel lists, rids ascending per term."""
-    if not terms:
-        return
-    ids = dict.fromkeys(terms)
-    for i, term in enumerate(ids):
-        ids[term] = i
-    term_ids = np.fromiter(map(ids.__getitem__, terms), np.int64, len(terms))
-    rid_arr = np.asarray(rids, np.int64)
-    order = np.lexsort((rid_arr, term_ids))
-    term_ids = term_ids[order]
-    rid_bytes = rid_arr[order].astype(_RID)
-    freq_arr = np.minimum(np.asarray(freqs, np.int64)[order], 65535).astype(_FREQ)
-    cuts = np.flatnonzero(np.diff(term_ids)) + 1
-    starts = np.concatenate(([0], cuts)).tolist()
-    ends = np.concatenate((cuts, [len(term_ids)])).tolist()
-    names = list(ids)
-    first_ids = term_ids[starts].tolist()
-    for start, end, tid in zip(starts, ends, first_ids, strict=True):
-        yield (
-            col,
-            names[tid],
-            seg,
-            rid_bytes[start:end].tobytes(),
-            freq_arr[start:end].tobytes(),
-        )
 
 
 class SqliteIndex(SqliteFile):
@@ -264,7 +180,7 @@ class SqliteIndex(SqliteFile):
             if replace_all:
                 self._delete_all()
             codes = self._load_codes()
-            writer: _SegmentWriter | None = None
+            writer: SegmentWriter | None = None
             for doc in docs:
                 if writer is None:
                     writer = self._new_segment()
@@ -300,13 +216,13 @@ class SqliteIndex(SqliteFile):
             codes[key] = code
         return code
 
-    def _new_segment(self) -> _SegmentWriter:
+    def _new_segment(self) -> SegmentWriter:
         seg = self._db.execute(
             "INSERT INTO segments (level, docs, rids, lens, facets) VALUES (0, 0, x'', x'', x'')"
         ).lastrowid
-        return _SegmentWriter(seg)
+        return SegmentWriter(seg)
 
-    def _insert(self, doc: Document, writer: _SegmentWriter, codes: dict) -> None:
+    def _insert(self, doc: Document, writer: SegmentWriter, codes: dict) -> None:
         facets = facet_values(doc)
         values = (
             doc.id,
@@ -334,7 +250,7 @@ class SqliteIndex(SqliteFile):
         codes_ = [self._code(codes, name, facets[name]) for name in FACETS]
         writer.add(rid, codes_, document_terms(doc))
 
-    def _flush(self, writer: _SegmentWriter) -> None:
+    def _flush(self, writer: SegmentWriter) -> None:
         self._db.execute(
             "UPDATE segments SET level = ?, docs = ?, rids = ?, lens = ?, facets = ? WHERE seg = ?",
             writer.segment_row(),
@@ -421,15 +337,15 @@ class SqliteIndex(SqliteFile):
         rows = self._db.execute(
             f"SELECT rids, lens, facets FROM segments WHERE seg IN ({marks})", segs
         ).fetchall()
-        rids = np.concatenate([np.frombuffer(r[0], _RID) for r in rows])
-        lens = np.concatenate([np.frombuffer(r[1], _LEN) for r in rows])
-        codes = np.concatenate([np.frombuffer(r[2], _CODE).reshape(-1, len(FACETS)) for r in rows])
+        rids = np.concatenate([np.frombuffer(r[0], RID) for r in rows])
+        lens = np.concatenate([np.frombuffer(r[1], LEN) for r in rows])
+        codes = np.concatenate([np.frombuffer(r[2], CODE).reshape(-1, len(FACETS)) for r in rows])
         keep = ~np.isin(rids, dead) if len(dead) else np.ones(len(rids), bool)
         order = np.argsort(rids[keep], kind="stable")
         rids, lens, codes = rids[keep][order], lens[keep][order], codes[keep][order]
         new = self._db.execute(
             "INSERT INTO segments (level, docs, rids, lens, facets) VALUES (?,?,?,?,?)",
-            (_level(len(rids)), len(rids), rids.tobytes(), lens.tobytes(), codes.tobytes()),
+            (level(len(rids)), len(rids), rids.tobytes(), lens.tobytes(), codes.tobytes()),
         ).lastrowid
         self._db.execute(f"UPDATE documents SET seg = ? WHERE seg IN ({marks})", [new, *segs])
         postings = self._db.execute(
@@ -459,8 +375,8 @@ class SqliteIndex(SqliteFile):
     def _merged_posting(
         key: tuple, seg: int, parts: list[tuple[bytes, bytes]], dead: np.ndarray
     ) -> tuple | None:
-        rids = np.concatenate([np.frombuffer(r, _RID) for r, _ in parts])
-        freqs = np.concatenate([np.frombuffer(f, _FREQ) for _, f in parts])
+        rids = np.concatenate([np.frombuffer(r, RID) for r, _ in parts])
+        freqs = np.concatenate([np.frombuffer(f, FREQ) for _, f in parts])
         if len(dead):
             keep = ~np.isin(rids, dead)
             rids, freqs = rids[keep], freqs[keep]
@@ -530,15 +446,15 @@ class SqliteIndex(SqliteFile):
         if cached is not None and cached.generation == generation:
             return cached
         rows = self._db.execute("SELECT rids, lens, facets FROM segments").fetchall()
-        rids = [np.frombuffer(r[0], _RID) for r in rows]
+        rids = [np.frombuffer(r[0], RID) for r in rows]
         size = 1 + max((int(r.max()) for r in rids if len(r)), default=0)
         live = np.zeros(size, bool)
         lens = np.zeros(size, np.float64)
-        codes = np.zeros((len(FACETS), size), _CODE)
+        codes = np.zeros((len(FACETS), size), CODE)
         for seg_rids, (_, seg_lens, seg_codes) in zip(rids, rows, strict=True):
             live[seg_rids] = True
-            lens[seg_rids] = np.frombuffer(seg_lens, _LEN)
-            codes[:, seg_rids] = np.frombuffer(seg_codes, _CODE).reshape(-1, len(FACETS)).T
+            lens[seg_rids] = np.frombuffer(seg_lens, LEN)
+            codes[:, seg_rids] = np.frombuffer(seg_codes, CODE).reshape(-1, len(FACETS)).T
         dead = np.array([r[0] for r in self._db.execute("SELECT rid FROM deleted")], np.int64)
         live[dead[dead < size]] = False
         values: list[list[str | None]] = [[None] for _ in FACETS]
@@ -589,12 +505,12 @@ class SqliteIndex(SqliteFile):
             "SELECT rids, freqs FROM postings WHERE col = ? AND term = ?", (col, term)
         ).fetchall()
         if not rows:
-            return np.zeros(0, _RID), np.zeros(0, _FREQ)
+            return np.zeros(0, RID), np.zeros(0, FREQ)
         if len(rows) == 1:
-            rids, freqs = np.frombuffer(rows[0][0], _RID), np.frombuffer(rows[0][1], _FREQ)
+            rids, freqs = np.frombuffer(rows[0][0], RID), np.frombuffer(rows[0][1], FREQ)
         else:
-            rids = np.frombuffer(b"".join(r[0] for r in rows), _RID)
-            freqs = np.frombuffer(b"".join(r[1] for r in rows), _FREQ)
+            rids = np.frombuffer(b"".join(r[0] for r in rows), RID)
+            freqs = np.frombuffer(b"".join(r[1] for r in rows), FREQ)
         if len(rids) and int(rids.max()) >= size:  # cannot happen inside one read transaction
             inside = rids < size
             rids, freqs = rids[inside], freqs[inside]

@@ -12,7 +12,7 @@ from schemas.access import Viewer
 from schemas.text import fold, nfc
 from search.base import metadata_text
 from search.elastic import ElasticIndex, SearchBackendError, bulk_line
-from search.sqlite import document_terms
+from search.sqlite_segments import document_terms
 from search.words import lower_words, query_terms, tokens
 from tests.contract.test_search import make_doc
 
