@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.web import strings_upload
+
 LANG_COOKIE = "sohoa_lang"
 DEFAULT = "vi"
 
@@ -168,7 +170,7 @@ EN = {
     "f_document_id": "edXML document id",
 }
 
-STRINGS = {"vi": VI, "en": EN}
+STRINGS = {"vi": VI | strings_upload.VI, "en": EN | strings_upload.EN}
 
 
 def language(request: Request) -> str:
