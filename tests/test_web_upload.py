@@ -134,12 +134,17 @@ def test_a_forged_upload_without_the_token_is_refused_before_anything_is_stored(
     site: dict,
 ) -> None:
     client = browser(site, "archivist")
-    before = client.get("/batches").text.count("/batches/2")
-    for action in ("/upload", "/upload?csrf_token=forged"):
-        answer = post_files(client, action, [("forged.pdf", site["digital"])])
+    action = form_action(client)
+    assert re.fullmatch(r"/upload\?csrf_token=[\w-]+", action)
+    before = client.get("/batches").text.count('href="/batches/2')
+    for forged in ("/upload", "/upload?csrf_token=forged", action.replace("csrf", "x")):
+        answer = post_files(client, forged, [("forged.pdf", site["digital"])])
         assert answer.status_code == 403, answer.text
         assert answer.json()["error"] == "csrf"
-    assert client.get("/batches").text.count("/batches/2") == before
+    assert client.get("/batches").text.count('href="/batches/2') == before
+    answer = post_files(client, action, [("genuine.pdf", site["digital"])])
+    assert answer.status_code == 303, answer.text
+    assert client.get("/batches").text.count('href="/batches/2') == before + 1
 
 
 def test_an_officer_may_not_upload(site: dict) -> None:

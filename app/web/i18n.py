@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from app.web import strings_upload
+from app.web.strings_upload import EN as UPLOAD_EN
+from app.web.strings_upload import VI as UPLOAD_VI
 
 LANG_COOKIE = "sohoa_lang"
 DEFAULT = "vi"
@@ -170,7 +171,7 @@ EN = {
     "f_document_id": "edXML document id",
 }
 
-STRINGS = {"vi": VI | strings_upload.VI, "en": EN | strings_upload.EN}
+STRINGS = {"vi": VI | UPLOAD_VI, "en": EN | UPLOAD_EN}
 
 
 def language(request: Request) -> str:
