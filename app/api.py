@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, File, Query, Response, UploadFile
@@ -13,7 +12,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
 
 from accounts.service import Accounts
-from app import views
+from app import uploads, views
 from app.auth import (
     READERS,
     UPLOADERS,
@@ -30,9 +29,9 @@ from app.filters import SYNTAX as FILTER_SYNTAX
 from app.filters import parse_filters
 from app.records_api import register_record_routes
 from app.transfer import BodyLimit, content_disposition, file_chunks
+from app.uploads import UPLOAD_PATHS, take_upload
 from app.web import register_web_routes
-from pipeline.detect import sniff_media_type
-from schemas.errors import NotFound, NotReady, Refused, SohoaError, TooLarge
+from schemas.errors import NotFound, NotReady, SohoaError
 from schemas.models import DocumentStatus
 from storage.dossiers import DossierStore
 from storage.keys import pdf_key
@@ -46,14 +45,10 @@ from workers.access import (
     visible_records,
 )
 from workers.dossiers import members, summarise
-from workers.jobs import submit
 from workers.runtime import WorkerPool
 
-MAX_UPLOAD_BYTES = 2 * 1024**3
-MULTIPART_SLACK_BYTES = 64 * 1024  # boundaries and part headers around the uploaded file
 # Every other route's body: JSON of a few fields (a list of record ids, a status note).
 DEFAULT_BODY_BYTES = 1024 * 1024
-SNIFF_BYTES = 1024  # sniff_media_type looks no further (a PDF header may sit anywhere in it)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -75,8 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     exchange_limits = body_limits(services.exchange.max_bytes)
 
     def limits(method: str, path: str) -> int | None:
-        if method == "POST" and path == "/documents":
-            return MAX_UPLOAD_BYTES + MULTIPART_SLACK_BYTES
+        if method == "POST" and path in UPLOAD_PATHS:
+            return uploads.MAX_UPLOAD_BYTES + uploads.MULTIPART_SLACK_BYTES
         return exchange_limits(method, path)
 
     # Every route has a body limit: DEFAULT_BODY_BYTES unless `limits` names a larger one.
@@ -177,23 +172,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.post("/documents", status_code=202, dependencies=[Depends(allow(*UPLOADERS))])
     def upload(file: Annotated[UploadFile, File()], me: Me) -> dict[str, Any]:
-        """Store the original at once, then queue it; poll GET /documents/{id} for progress."""
-        # The client's name is only the record's source name (made safe by accept), never a
-        # path: "..", "a/b" or a NUL byte in it cannot touch the file system.
-        name = PurePosixPath((file.filename or "upload").replace("\\", "/")).name or "upload"
-        with tempfile.TemporaryDirectory(prefix="sohoa-upload-") as tmp:
-            path = Path(tmp) / "upload"
-            with path.open("wb") as out:
-                copied = _copy_limited(file.file, out, MAX_UPLOAD_BYTES)
-            if copied > MAX_UPLOAD_BYTES:
-                raise TooLarge(f"file larger than {MAX_UPLOAD_BYTES:,} bytes")
-            with path.open("rb") as head:
-                # What the CLI's ingest checks too, here before anything is stored: a file
-                # that is no PDF or image (whatever its name) is refused, 422 with the reason.
-                sniff_media_type(head.read(SNIFF_BYTES), name)
-            sub = submit(services, pool, path, name=name, owner=me.organ_id)
-        if sub.error is not None and sub.doc_id is None:
-            raise Refused(sub.error.code, sub.error.message)
+        """Store the original at once, then queue it; poll GET /documents/{id}/progress."""
+        sub = take_upload(services, pool, file, me.organ_id)
         return {
             "document_id": sub.doc_id,
             "outcome": sub.outcome,
@@ -209,7 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=error.http_status, headers=after)
 
     register_login_routes(api, accounts)
-    register_web_routes(api, context)  # the pages for people (app/web/)
+    register_web_routes(api, context, pool)  # the pages for people (app/web/)
     exchange = register_exchange_routes(api, services, pool)
     register_record_routes(api, services, pool)
     api.add_middleware(Authenticate, resolve=Resolver(accounts, exchange.organ_for_token))
@@ -220,13 +200,3 @@ def _answer(done: Sharing, response: Response) -> dict[str, Any]:
     if not done.changed:
         response.status_code = 200
     return done.model_dump(mode="json")
-
-
-def _copy_limited(src, dst, limit: int) -> int:  # noqa: ANN001
-    copied = 0
-    while chunk := src.read(1024 * 1024):
-        copied += len(chunk)
-        if copied > limit:
-            return copied
-        dst.write(chunk)
-    return copied

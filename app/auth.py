@@ -13,7 +13,9 @@ needs none.
 Browser pages (app/web/): a GET without a credential that asks for HTML is sent to
 `/login?next=…` instead of a 401; a form cannot set a header, so a small urlencoded form body may
 carry the CSRF token as the field `csrf_token` instead (read here, then replayed to the route);
-and `POST /login`, `POST /logout` from a browser form answer with a redirect, not JSON.
+a multipart upload form carries it in its action URL (`?csrf_token=…`, checked before the
+body is read); and `POST /login`, `POST /logout` from a browser form answer with a redirect,
+not JSON.
 """
 
 from __future__ import annotations
@@ -109,6 +111,8 @@ class Authenticate:
             sent = headers.get(CSRF_HEADER, b"").decode("latin-1")
             if not sent and _is_small_form(headers):
                 sent, receive = await _form_csrf_token(receive)
+            if not sent and _is_multipart(headers):
+                sent = _query_csrf_token(scope)
             if not secrets.compare_digest(sent, found.csrf_token or ""):
                 message = "this request needs the session's X-CSRF-Token header (from POST /login)"
                 await _refuse(send, 403, "csrf", message)
@@ -299,6 +303,21 @@ def _is_small_form(headers: dict[bytes, bytes]) -> bool:
     kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     length = headers.get(b"content-length", b"")
     return kind == FORM_TYPE and length.isdigit() and int(length) <= FORM_CSRF_BYTES
+
+
+def _is_multipart(headers: dict[bytes, bytes]) -> bool:
+    kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    return kind == b"multipart/form-data"
+
+
+def _query_csrf_token(scope: dict) -> str:
+    """A form with files (the upload page without JS) is too big to read twice: its token
+    rides in the form's action URL, `?csrf_token=…`, checked before a byte of the body."""
+    try:
+        fields = parse_qs(scope["query_string"].decode("latin-1"), max_num_fields=100)
+    except ValueError:  # too many fields: no token from it
+        return ""
+    return (fields.get("csrf_token") or [""])[0]
 
 
 async def _form_csrf_token(receive: Callable) -> tuple[str, Callable]:

@@ -47,3 +47,12 @@ def record_lock_key(doc_id: str) -> str:
 
 def dossier_lock_key(file_code: str) -> str:
     return f"locks/dossiers/{file_code}"
+
+
+def batch_key(batch_id: str) -> str:
+    """An upload batch of the web page: who, which organ, which files (workers/batches.py)."""
+    return f"batches/{batch_id}.json"
+
+
+def batch_lock_key(batch_id: str) -> str:
+    return f"locks/batches/{batch_id}"

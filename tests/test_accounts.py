@@ -89,6 +89,14 @@ ROLES = {
     ("GET", "/"): READERS,  # the web pages (app/web/)
     ("GET", "/documents/{doc_id}/view"): READERS,
     ("GET", "/documents/{doc_id}/pages/{page_no}/image"): READERS,
+    ("GET", "/upload"): {ARCHIVIST, ADMIN},  # the upload page and its batches (app/web/upload.py)
+    ("POST", "/upload"): {ARCHIVIST, ADMIN},
+    ("POST", "/batches"): {ARCHIVIST, ADMIN},
+    ("GET", "/batches"): {ARCHIVIST, ADMIN},
+    ("GET", "/batches/{batch_id}"): {ARCHIVIST, ADMIN},
+    ("POST", "/batches/{batch_id}/documents"): {ARCHIVIST, ADMIN},
+    ("POST", "/batches/{batch_id}/file"): {ARCHIVIST, ADMIN},
+    ("POST", "/batches/{batch_id}/retry"): {ARCHIVIST, ADMIN},
 }
 
 

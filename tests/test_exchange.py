@@ -971,7 +971,7 @@ def test_upload_limits_refuse_early_and_leave_no_temporary_file(
         assert status == 413 and read <= limit + (256 << 10), (headers, read)
     multipart = {**user, "Content-Type": "multipart/form-data; boundary=xyz"}
     head = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n'
-    monkeypatch.setattr("app.api.MAX_UPLOAD_BYTES", limit)
+    monkeypatch.setattr("app.uploads.MAX_UPLOAD_BYTES", limit)
     app = create_app(world.settings)
     status, body, read = post("/documents", multipart, [head, *mb])
     assert status == 413 and read <= limit + (512 << 10), read

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.web.strings_upload import EN as UPLOAD_EN
+from app.web.strings_upload import VI as UPLOAD_VI
+
 LANG_COOKIE = "sohoa_lang"
 DEFAULT = "vi"
 
@@ -168,7 +171,7 @@ EN = {
     "f_document_id": "edXML document id",
 }
 
-STRINGS = {"vi": VI, "en": EN}
+STRINGS = {"vi": VI | UPLOAD_VI, "en": EN | UPLOAD_EN}
 
 
 def language(request: Request) -> str:

@@ -20,12 +20,14 @@ from app.web.i18n import STRINGS, language
 from app.web.images import PageImages, Size
 from app.web.markup import hit_boxes, marked, marked_terms
 from app.web.render import SECURITY_HEADERS, STATIC_DIR, page
+from app.web.upload import register_upload_pages
 from schemas.errors import NotReady, SohoaError
 from schemas.models import Document, DocumentStatus
 from schemas.text import nfc
 from search.base import SearchHit, SearchResults
 from storage.keys import pdf_key
 from workers.access import require_visible
+from workers.runtime import WorkerPool
 from workers.services import Services
 
 PAGE_SIZE = 10
@@ -34,13 +36,14 @@ WEB_FACETS = ("organ", "level", "type", "year", "signer", "dossier", "needs_revi
 READY = (DocumentStatus.done, DocumentStatus.partial)
 
 
-def register_web_routes(api: FastAPI, context: Context) -> None:
+def register_web_routes(api: FastAPI, context: Context, pool: WorkerPool) -> None:
     services = context.services
     images = PageImages(services.store, context.settings.data_dir / "cache" / "page-images")
     readers = [Depends(allow(*READERS))]
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="web-static")
     # POST /login (app/auth.py) shows the form again through this when a browser's login fails.
     api.state.login_page = _login_failed
+    register_upload_pages(api, context, pool)  # app/web/upload.py
 
     @api.get("/login", response_class=HTMLResponse, tags=["web"])
     def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
