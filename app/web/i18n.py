@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.web import strings_review
+
 LANG_COOKIE = "sohoa_lang"
 DEFAULT = "vi"
 
@@ -168,6 +170,7 @@ EN = {
     "f_document_id": "edXML document id",
 }
 
+VI, EN = VI | strings_review.VI, EN | strings_review.EN  # one line per page module
 STRINGS = {"vi": VI, "en": EN}
 
 
