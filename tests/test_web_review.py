@@ -139,7 +139,9 @@ def test_officers_read_the_queue_but_may_not_correct(site: dict) -> None:
 def test_another_organs_record_is_404_in_the_queue_and_to_its_form(site: dict) -> None:
     client, token = browser(site, "their-archivist")
     doc_id = site["mine"]
-    assert doc_id not in client.get("/review/queue").text
+    queue = client.get("/review/queue")
+    assert queue.status_code == 200 and f"/review/queue?doc={site['theirs']}" in queue.text
+    assert doc_id not in queue.text
     assert client.get("/review/queue", params={"doc": doc_id}).status_code == 404
     form = {"csrf_token": token, "field": "subject", "action": "correct", "value": "x"}
     answer = client.post(f"/documents/{doc_id}/fields", data=form)
