@@ -44,12 +44,16 @@ REQUESTS = {
     ("PUT", "/documents/{doc_id}/public"): {"json": {"public": False}},
     ("PATCH", "/documents/{doc_id}/metadata"): {"json": {"field": "subject", "value": "Về việc"}},
     ("POST", "/dossiers/{file_code}/documents"): {"json": {"documents": ["{doc_id}"]}},
+    ("POST", "/documents/{doc_id}/fields"): {"data": {"field": "subject", "value": "Về việc"}},
+    ("POST", "/documents/{doc_id}/sharing"): {"data": {"action": "share", "organ": TEST_ORGAN}},
+    ("POST", "/dossier-list"): {"data": {"file_code": DOSSIER, "documents": "{doc_id}"}},
 }
 # What a route answers its record's organ when not 200 (the record has no failed page: the
 # retry is refused after the checks of who and what passed).
 ANSWERS = {("POST", "/documents/{doc_id}/retry"): 409}
 # Routes that undo what the matrix needs for the next call: the record is filed again after.
 REFILE = {("DELETE", "/dossiers/{file_code}/documents/{doc_id}")}
+REFILE |= {("POST", "/dossiers/{file_code}/documents/{doc_id}/remove")}  # its page form
 READERS = {OFFICER, ARCHIVIST, ADMIN}
 EXCHANGERS = {CLERK, ADMIN}
 EVERYONE = {ADMIN, ARCHIVIST, OFFICER, CLERK}
@@ -97,6 +101,14 @@ ROLES = {
     ("POST", "/batches/{batch_id}/documents"): {ARCHIVIST, ADMIN},
     ("POST", "/batches/{batch_id}/file"): {ARCHIVIST, ADMIN},
     ("POST", "/batches/{batch_id}/retry"): {ARCHIVIST, ADMIN},
+    ("GET", "/review/queue"): READERS,  # review, sharing and dossier pages (app/web/review.py)
+    ("POST", "/documents/{doc_id}/fields"): {ARCHIVIST, ADMIN},
+    ("POST", "/documents/{doc_id}/sharing"): {ARCHIVIST, ADMIN},
+    ("GET", "/documents/{doc_id}/original"): READERS,
+    ("GET", "/dossier-list"): READERS,
+    ("POST", "/dossier-list"): {ARCHIVIST, ADMIN},
+    ("GET", "/dossiers/{file_code}/view"): READERS,
+    ("POST", "/dossiers/{file_code}/documents/{doc_id}/remove"): {ARCHIVIST, ADMIN},
 }
 
 
@@ -158,6 +170,8 @@ def _request(method: str, path: str, site: dict) -> dict:
     request = REQUESTS.get((method, path), {})
     if "json" in request and "documents" in request["json"]:
         return {"json": {"documents": [site["record"]]}}
+    if "data" in request:  # a page's form
+        return {"data": {k: _url(v, site) for k, v in request["data"].items()}}
     return request
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from app.web.strings_upload import EN as UPLOAD_EN
-from app.web.strings_upload import VI as UPLOAD_VI
+from app.web import strings_review, strings_upload
 
 LANG_COOKIE = "sohoa_lang"
 DEFAULT = "vi"
@@ -171,7 +170,10 @@ EN = {
     "f_document_id": "edXML document id",
 }
 
-STRINGS = {"vi": VI | UPLOAD_VI, "en": EN | UPLOAD_EN}
+# One line per page module's strings.
+VI, EN = VI | strings_review.VI, EN | strings_review.EN
+VI, EN = VI | strings_upload.VI, EN | strings_upload.EN
+STRINGS = {"vi": VI, "en": EN}
 
 
 def language(request: Request) -> str:

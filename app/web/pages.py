@@ -20,6 +20,8 @@ from app.web.i18n import STRINGS, language
 from app.web.images import PageImages, Size
 from app.web.markup import hit_boxes, marked, marked_terms
 from app.web.render import SECURITY_HEADERS, STATIC_DIR, page
+from app.web.review import register_review_pages
+from app.web.sharing import sharing_view
 from app.web.upload import register_upload_pages
 from schemas.errors import NotReady, SohoaError
 from schemas.models import Document, DocumentStatus
@@ -82,6 +84,7 @@ def register_web_routes(api: FastAPI, context: Context, pool: WorkerPool) -> Non
         except SohoaError as error:  # 404 for a missing or invisible record, as a page
             return page(request, "error.html", {"error": error}, me=me, status=error.http_status)
         view = _document_view(services, doc, nfc(q).strip(), page_no)
+        view |= sharing_view(services, me, doc)  # who sees it, exchanged with (app/web/sharing.py)
         return page(request, "document.html", view, me=me)
 
     @api.get(
@@ -97,6 +100,8 @@ def register_web_routes(api: FastAPI, context: Context, pool: WorkerPool) -> Non
             raise NotReady(f"document is {doc.status.value}; no page images yet")
         headers = {**SECURITY_HEADERS, "Cache-Control": "private, max-age=3600"}
         return FileResponse(images.png(doc, page_no, size), media_type="image/png", headers=headers)
+
+    register_review_pages(api, context)  # review queue, sharing, dossiers (app/web/review.py)
 
 
 def _login_failed(request: Request, error: SohoaError, fields: dict[str, str]) -> HTMLResponse:
@@ -184,7 +189,6 @@ def _document_view(services: Services, doc: Document, query: str, page_no: int) 
         for name, f in meta.fields().items()
         if f.value not in (None, "", [])
     ]
-    visibility = doc.visibility
     base = f"/documents/{doc.id}"
 
     def page_url(n: int) -> str:
@@ -203,8 +207,6 @@ def _document_view(services: Services, doc: Document, query: str, page_no: int) 
         "boxes": hit_boxes(current, query) if current and current.width_px else [],
         "text": marked_terms(current.text, query) if current else "",
         "pdf_url": f"{base}/pdf" if doc.status in READY else None,
-        "owner": visibility.owner if visibility else "",
-        "shared_with": sorted(visibility.organs) if visibility else [],
         "back_url": "/?" + urlencode({"q": query}) if query else "/",
     }
 
