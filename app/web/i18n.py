@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from app.web import strings_review, strings_upload
+from app.web.strings_review import EN as REVIEW_EN
+from app.web.strings_review import VI as REVIEW_VI
+from app.web.strings_upload import EN as UPLOAD_EN
+from app.web.strings_upload import VI as UPLOAD_VI
 
 LANG_COOKIE = "sohoa_lang"
 DEFAULT = "vi"
@@ -170,9 +173,8 @@ EN = {
     "f_document_id": "edXML document id",
 }
 
-# One line per page module's strings.
-VI, EN = VI | strings_review.VI, EN | strings_review.EN
-VI, EN = VI | strings_upload.VI, EN | strings_upload.EN
+# The strings of each page module, merged in (one import and one `|` per module).
+VI, EN = VI | REVIEW_VI | UPLOAD_VI, EN | REVIEW_EN | UPLOAD_EN
 STRINGS = {"vi": VI, "en": EN}
 
 
