@@ -209,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=error.http_status, headers=after)
 
     register_login_routes(api, accounts)
+    api.state.pool = pool  # the pages queue work too (app/web/exchange.py: deliveries)
     register_web_routes(api, context)  # the pages for people (app/web/)
     exchange = register_exchange_routes(api, services, pool)
     register_record_routes(api, services, pool)

@@ -86,9 +86,13 @@ ROLES = {
     ("POST", "/exchange/messages/{message_id}/recall"): EXCHANGERS,
     ("POST", "/exchange/messages/{message_id}/public"): EXCHANGERS,
     ("GET", "/audit/verify"): EXCHANGERS,
-    ("GET", "/"): READERS,  # the web pages (app/web/)
+    ("GET", "/"): EVERYONE,  # the web pages (app/web/): a clerk is sent on to /exchange
     ("GET", "/documents/{doc_id}/view"): READERS,
     ("GET", "/documents/{doc_id}/pages/{page_no}/image"): READERS,
+    ("GET", "/exchange"): EXCHANGERS,
+    ("GET", "/exchange/send"): EXCHANGERS,
+    ("POST", "/exchange/messages/{message_id}/retry"): EXCHANGERS,
+    ("POST", "/exchange/messages/{message_id}/forward"): EXCHANGERS,
 }
 
 

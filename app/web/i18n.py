@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.web import strings_exchange
+
 LANG_COOKIE = "sohoa_lang"
 DEFAULT = "vi"
 
@@ -168,6 +170,7 @@ EN = {
     "f_document_id": "edXML document id",
 }
 
+VI, EN = VI | strings_exchange.VI, EN | strings_exchange.EN  # the exchange pages
 STRINGS = {"vi": VI, "en": EN}
 
 
