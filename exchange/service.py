@@ -15,12 +15,13 @@ Whoever composes the installation builds it and hands in the ports (records, acc
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from exchange import messages
+from exchange import envelope_read, messages
 from exchange.access import Access
 from exchange.audit import AuditLog
 from exchange.context import ExchangeContext
@@ -220,6 +221,19 @@ class Exchange:
     def envelope_bytes(self, message_id: str) -> bytes:
         """The stored message in memory (small messages; tests): prefer open_envelope."""
         return self.store.get_bytes(messages.envelope(message_id))
+
+    def header(self, message_id: str) -> Envelope:
+        """The stored message's header fields and its attachments' names, for people to read
+        (the files are decoded into a temporary folder on the way and dropped)."""
+        with (
+            tempfile.TemporaryDirectory(prefix="sohoa-read-") as tmp,
+            self.store.local_path(messages.envelope(message_id)) as stored,
+        ):
+            parsed = envelope_read.read_xml(stored, self.options.max_bytes, spool_dir=Path(tmp))
+            env = envelope_read.envelope_from_tree(parsed.root, parsed)
+        for attachment in env.attachments:
+            attachment.path = None  # removed with the folder
+        return env
 
     def open_envelope(self, message_id: str) -> BinaryIO:
         """The stored message as a stream (it can be as large as the exchange limit)."""

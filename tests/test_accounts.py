@@ -90,7 +90,7 @@ ROLES = {
     ("POST", "/exchange/messages/{message_id}/recall"): EXCHANGERS,
     ("POST", "/exchange/messages/{message_id}/public"): EXCHANGERS,
     ("GET", "/audit/verify"): EXCHANGERS,
-    ("GET", "/"): READERS,  # the web pages (app/web/)
+    ("GET", "/"): EVERYONE,  # the web pages (app/web/): a clerk is sent on to /exchange
     ("GET", "/documents/{doc_id}/view"): READERS,
     ("GET", "/documents/{doc_id}/pages/{page_no}/image"): READERS,
     ("GET", "/upload"): {ARCHIVIST, ADMIN},  # the upload page and its batches (app/web/upload.py)
@@ -109,6 +109,10 @@ ROLES = {
     ("POST", "/dossier-list"): {ARCHIVIST, ADMIN},
     ("GET", "/dossiers/{file_code}/view"): READERS,
     ("POST", "/dossiers/{file_code}/documents/{doc_id}/remove"): {ARCHIVIST, ADMIN},
+    ("GET", "/exchange"): EXCHANGERS,
+    ("GET", "/exchange/send"): EXCHANGERS,
+    ("POST", "/exchange/messages/{message_id}/retry"): EXCHANGERS,
+    ("POST", "/exchange/messages/{message_id}/forward"): EXCHANGERS,
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.web.strings_exchange import EN as EXCHANGE_EN
+from app.web.strings_exchange import VI as EXCHANGE_VI
 from app.web.strings_review import EN as REVIEW_EN
 from app.web.strings_review import VI as REVIEW_VI
 from app.web.strings_upload import EN as UPLOAD_EN
@@ -174,7 +176,7 @@ EN = {
 }
 
 # The strings of each page module, merged in (one import and one `|` per module).
-VI, EN = VI | REVIEW_VI | UPLOAD_VI, EN | REVIEW_EN | UPLOAD_EN
+VI, EN = VI | REVIEW_VI | UPLOAD_VI | EXCHANGE_VI, EN | REVIEW_EN | UPLOAD_EN | EXCHANGE_EN
 STRINGS = {"vi": VI, "en": EN}
 
 

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.auth import READERS, Me, allow, safe_next, viewer_of
 from app.compose import Context
+from app.web.exchange import register_exchange_pages
 from app.web.i18n import STRINGS, language
 from app.web.images import PageImages, Size
 from app.web.markup import hit_boxes, marked, marked_terms
@@ -23,6 +24,7 @@ from app.web.render import SECURITY_HEADERS, STATIC_DIR, page
 from app.web.review import register_review_pages
 from app.web.sharing import sharing_view
 from app.web.upload import register_upload_pages
+from schemas.accounts import Role
 from schemas.errors import NotReady, SohoaError
 from schemas.models import Document, DocumentStatus
 from schemas.text import nfc
@@ -42,6 +44,7 @@ def register_web_routes(api: FastAPI, context: Context, pool: WorkerPool) -> Non
     services = context.services
     images = PageImages(services.store, context.settings.data_dir / "cache" / "page-images")
     readers = [Depends(allow(*READERS))]
+    register_exchange_pages(api, context, pool)
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="web-static")
     # POST /login (app/auth.py) shows the form again through this when a browser's login fails.
     api.state.login_page = _login_failed
@@ -51,13 +54,21 @@ def register_web_routes(api: FastAPI, context: Context, pool: WorkerPool) -> Non
     def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
         return page(request, "login.html", {"next": safe_next(next), "error": None})
 
-    @api.get("/", response_class=HTMLResponse, dependencies=readers, tags=["web"])
+    # A clerk does not search: its landing page is the exchange inbox.
+    @api.get(
+        "/",
+        response_class=HTMLResponse,
+        dependencies=[Depends(allow(*READERS, Role.clerk))],
+        tags=["web"],
+    )
     def search_page(
         request: Request,
         me: Me,
         q: str = "",
         page_no: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1,
-    ) -> HTMLResponse:
+    ) -> Response:
+        if me.role == Role.clerk:
+            return RedirectResponse("/exchange", status_code=303)
         query = nfc(q).strip()
         filters = {f: request.query_params[f] for f in WEB_FACETS if request.query_params.get(f)}
         results = services.index.search(
