@@ -175,8 +175,22 @@ EN = {
     "f_document_id": "edXML document id",
 }
 
-# The strings of each page module, merged in (one import and one `|` per module).
-VI, EN = VI | REVIEW_VI | UPLOAD_VI | EXCHANGE_VI, EN | REVIEW_EN | UPLOAD_EN | EXCHANGE_EN
+
+def _merged(*tables: dict[str, str]) -> dict[str, str]:
+    """One language's strings from the core table and each page module's: a key defined twice
+    would silently show one page's word on another's button, so it stops the import."""
+    merged: dict[str, str] = {}
+    for table in tables:
+        twice = merged.keys() & table.keys()
+        if twice:
+            raise RuntimeError(f"web strings defined twice: {', '.join(sorted(twice))}")
+        merged |= table
+    return merged
+
+
+# The strings of each page module, merged in (one import and one table per module).
+VI = _merged(VI, REVIEW_VI, UPLOAD_VI, EXCHANGE_VI)
+EN = _merged(EN, REVIEW_EN, UPLOAD_EN, EXCHANGE_EN)
 STRINGS = {"vi": VI, "en": EN}
 
 
