@@ -1,5 +1,6 @@
 """A person's corrections outlive every new reading of the metadata (issue 16, review queue):
-the failed pages retried, `sohoa reindex --metadata`; and a corrected organ name brings its
+the failed pages retried, `sohoa reindex --metadata`, a scan cut into its documents again; a
+confirmed value stays whatever the machine reads later; and a corrected organ name brings its
 registry id and level with it, so the organ and level facets follow."""
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from fastapi.testclient import TestClient
 
 from app.api import create_app
 from app.config import Settings
+from corpus import make_documents, write_pdf_digital
+from organs.registry import OrganRegistry
+from schemas.models import AdminMetadata, Document, Field
 from tests.conftest import api_headers, cli_with_env, run_cli, search_hits
 from tests.test_integrity_pages import _without_tesseract
 from tests.test_records_api import poll_progress, two_page_pdf
+from workers.review import keep_edits
 
 # Read by the machine from the sample's header: PHÒNG VĂN HÓA VÀ THÔNG TIN under UBND THÀNH
 # PHỐ KON TUM, a district organ of the shipped registry. The correction: a province organ.
@@ -101,3 +106,32 @@ def test_a_corrected_organ_name_brings_its_registry_id_and_level_to_the_facets(
     # and it stays so when the metadata is read again
     assert run_cli(data, "reindex", "--metadata").returncode == 0
     assert shown(data, doc_id)["metadata"]["organ_level"]["value"] == "province"
+
+
+def test_a_correction_of_a_document_cut_from_a_scan_stays_when_it_is_cut_again(
+    tmp_path: Path,
+) -> None:
+    docs = make_documents(2, seed=11, pages=1)
+    path = write_pdf_digital(tmp_path / "two.pdf", [doc.pages[0] for doc in docs])  # no OCR
+    data = tmp_path / "data"
+    ingested = run_cli(data, "ingest", str(path), "--json")
+    scan_id = json.loads(ingested.stdout.splitlines()[0])["document_id"]
+    second = shown(data, scan_id)["parts"][1]
+    subject = "Về việc bàn giao hồ sơ xyzzy"
+    assert run_cli(data, "review", second, "--set", f"subject={subject}").returncode == 0
+    assert run_cli(data, "reindex", "--metadata").returncode == 0
+    record = shown(data, second)
+    assert record["metadata"]["subject"] == {"value": subject, "confidence": 1.0}
+    corrected = [h for h in record["history"] if h["note"].startswith("subject corrected: ")]
+    assert len(corrected) == 1 and corrected[0]["editor"]  # who did it is kept too
+    hits = search_hits(run_cli(data, "search", "xyzzy", "--json"))
+    assert [h["document_id"] for h in hits] == [second]
+
+
+def test_a_confirmed_value_stays_when_the_machine_later_reads_it_differently() -> None:
+    doc = Document(id="d" * 64, source_name="x.pdf", media_type="application/pdf", size_bytes=1)
+    doc.edited = {"type_name": "Chỉ thị"}  # as confirm_field keeps it
+    doc.metadata = AdminMetadata(type_name=Field(value="Chỉ thi", confidence=0.9))  # a new read
+    keep_edits(doc, OrganRegistry.default().find)
+    assert doc.metadata.type_name == Field(value="Chỉ thị", confidence=1.0)
+    assert not any(r.startswith("type_name") for r in doc.metadata.review_reasons)
