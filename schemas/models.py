@@ -171,6 +171,10 @@ class Document(_Model):
     # born-digital page's font that could not be embedded (pipeline/hygiene.py).
     pdfa: bool | None = None
     not_pdfa: list[Text] = PydField(default_factory=list)
+    # The metadata values a person set or confirmed (workers/review.py), field name -> value
+    # (None: cleared): put back over every new reading of the metadata, so a person's value
+    # wins over the machine's. Empty in records written before people edited them.
+    edited: dict[str, Any] = PydField(default_factory=dict)
     # Who may see it: kept beside the record (storage/access.py), never in the record's JSON;
     # attached when the record is indexed or checked (workers/access.py). None: not known.
     visibility: Visibility | None = PydField(default=None, exclude=True)

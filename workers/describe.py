@@ -3,6 +3,7 @@
 A box scan often holds many documents. Each one found gets its own record (id derived from the
 scan and its page range, so a rerun finds the same ids), its own slice of the searchable PDF
 and its own metadata; the scan's record lists them as its parts and stays the original.
+Values a person set or confirmed win over every new reading (workers/review.keep_edits).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.metadata import extract_metadata
 from pipeline.pdf import PagePart, assemble
 from pipeline.starts import find_document_starts
+from schemas.errors import DamagedRecord
 from schemas.models import (
     Document,
     DocumentStatus,
     split_document_id,
 )
 from storage.keys import pdf_key
+from workers.review import keep_edits
 from workers.services import Services
 
 
@@ -39,9 +42,9 @@ def describe(services: Services, doc: Document) -> list[Document]:
     """Fill `doc`'s metadata, or cut it into parts; returns the documents to index."""
     ranges = page_ranges(find_document_starts(doc.pages), doc.page_count) if doc.pages else []
     if len(ranges) <= 1:
-        doc.metadata = extract_metadata(
-            doc.pages, find_organ=services.organs().find, pairs=_pairs(services)
-        )
+        find_organ = services.organs().find
+        doc.metadata = extract_metadata(doc.pages, find_organ=find_organ, pairs=_pairs(services))
+        keep_edits(doc, find_organ)
         doc.parts = []
         return [doc]
     parts = [_cut(services, doc, first, last) for first, last in ranges]
@@ -67,6 +70,7 @@ def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
         page_range=(first, last),
         metadata=extract_metadata(pages, find_organ=services.organs().find, pairs=_pairs(services)),
     )
+    _keep_people_edits(services, part)
     part.size_bytes = _cut_pdf(services, scan, part)
     note = f"cut from {scan.id[:12]} ({scan.source_name}), pages {first}-{last}"
     if part.failed_pages:
@@ -74,6 +78,20 @@ def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
     part.record_status(part.status_from_pages(), note)
     services.records.put(part)
     return part
+
+
+def _keep_people_edits(services: Services, part: Document) -> None:
+    """A part cut again (its scan's failed pages retried, its metadata read again) keeps what
+    people set on its earlier record, and the history entries that say who did."""
+    try:
+        earlier = services.records.get(part.id)
+    except DamagedRecord:
+        return  # made anew, as a damaged record is on ingest
+    if earlier is None or not earlier.edited:
+        return
+    part.edited = earlier.edited
+    part.history = [change for change in earlier.history if change.editor is not None]
+    keep_edits(part, services.organs().find)
 
 
 def _cut_pdf(services: Services, scan: Document, part: Document) -> int:

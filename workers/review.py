@@ -6,6 +6,13 @@ review reasons are decided again by the pipeline's own rule (`review_reasons`), 
 takes the record at once so a search finds the new value. Only the organ that manages the
 record (its owner, or an unrestricted viewer) may change it; a record the caller cannot see
 answers as a missing one.
+
+A person's values are remembered in the record (`Document.edited`) and put back by
+`keep_edits` over every new reading of the metadata (failed pages retried, the same file
+ingested again, `sohoa reindex --metadata`): a value a person corrected or confirmed stays,
+whatever the machine reads later. The organ's registry fields (`organ_id`, `organ_level`)
+follow a person's organ name, parent or date through the pipeline's own lookup
+(`pipeline.reconcile.read_registry`), so the organ and level facets follow a correction.
 """
 
 from __future__ import annotations
@@ -14,11 +21,14 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from pipeline.extracted import Extracted
 from pipeline.metadata import review_reasons
+from pipeline.reconcile import FindOrgan, read_registry
 from schemas.access import Viewer
 from schemas.errors import Forbidden, NotReady, SohoaError
 from schemas.fields import BY_NAME, MetadataField
 from schemas.models import (
+    AdminMetadata,
     Document,
     DocumentStatus,
     Field,
@@ -37,6 +47,9 @@ SHOWN_CHARS = 120  # of an old or new value, in the history note
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 # The edXML DocumentId is made of these: a correction of one of them makes it again.
 DOCUMENT_ID_PARTS = ("organ_id", "issued_date", "code_number", "code_notation")
+# What the organ is looked up by in the registry, and the fields that lookup gives.
+REGISTRY_INPUTS = ("organ_name", "organ_parent", "issued_date")
+REGISTRY_FIELDS = ("organ_id", "organ_level")
 
 
 class BadField(SohoaError):
@@ -56,7 +69,7 @@ def correct_field(
     def change(doc: Document) -> bool:
         old = getattr(doc.metadata, field).value
         note = f"{field} corrected: {_shown(old)} → {_shown(new)}"
-        _set(doc, field, new, note, editor)
+        _set(services, doc, field, new, note, editor)
         return True
 
     return _edit(services, viewer, doc_id, change)
@@ -72,7 +85,7 @@ def confirm_field(
         value = getattr(doc.metadata, field).value
         if value in (None, "", []):
             raise BadField(f"{field} is empty: nothing to confirm; set a value instead")
-        _set(doc, field, value, f"{field} confirmed: {_shown(value)}", editor)
+        _set(services, doc, field, value, f"{field} confirmed: {_shown(value)}", editor)
         return True
 
     return _edit(services, viewer, doc_id, change)
@@ -107,15 +120,49 @@ def _edit(services: Services, viewer: Viewer, doc_id: str, change) -> Document: 
     return doc
 
 
-def _set(doc: Document, name: str, value: Any, note: str, editor: str) -> None:
+def _set(services: Services, doc: Document, name: str, value: Any, note: str, editor: str) -> None:
+    doc.edited[name] = value
+    keep_edits(doc, services.organs().find)
+    doc.updated_at = utcnow()
+    doc.history.append(StatusChange(status=doc.status, at=doc.updated_at, note=note, editor=editor))
+
+
+def keep_edits(doc: Document, find_organ: FindOrgan) -> None:
+    """Put the values people set (`doc.edited`) over the metadata as it is now, a new reading
+    by the machine included: each at confidence 1.0, the registry fields and the DocumentId
+    made again from them, the review reasons decided again. A confirmed value the machine
+    now reads differently stays as the person confirmed it."""
+    edited = {name: value for name, value in doc.edited.items() if name in BY_NAME}
+    if not edited:
+        return
     meta = doc.metadata
-    setattr(meta, name, Field(value=value, confidence=PERSON))
-    if name in DOCUMENT_ID_PARTS:
+    for name, value in edited.items():
+        setattr(meta, name, Field(value=value, confidence=PERSON))
+    if any(name in edited for name in REGISTRY_INPUTS):
+        _from_registry(meta, find_organ, edited)
+    if "document_id" not in edited and any(
+        name in edited for name in (*DOCUMENT_ID_PARTS, *REGISTRY_INPUTS)
+    ):
         _remake_document_id(doc)
     meta.review_reasons = review_reasons(meta.fields())
     meta.needs_review = bool(meta.review_reasons)
-    doc.updated_at = utcnow()
-    doc.history.append(StatusChange(status=doc.status, at=doc.updated_at, note=note, editor=editor))
+
+
+def _from_registry(meta: AdminMetadata, find_organ: FindOrgan, edited: dict[str, Any]) -> None:
+    """`organ_id` and `organ_level` as the pipeline finds them in the registry for the organ
+    name, parent and date as they are now; both empty when the registry knows no such organ,
+    and then the DocumentId too (it was made of the old organ id). A person's own value of
+    any of them stays."""
+    values = {n: f for n, f in meta.fields().items() if n not in REGISTRY_FIELDS}
+    issued = meta.issued_date  # a stored record holds the date as text: the lookup takes a date
+    values["issued_date"] = Field(value=_as_date(issued.value), confidence=issued.confidence)
+    out = Extracted(values)
+    read_registry(find_organ, out)
+    for name in REGISTRY_FIELDS:
+        if name not in edited:
+            setattr(meta, name, out.values.get(name, Field()))
+    if meta.organ_id.value in (None, "") and "document_id" not in edited:
+        meta.document_id = Field()
 
 
 def _remake_document_id(doc: Document) -> None:
