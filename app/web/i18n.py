@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.web import strings_admin
+
 LANG_COOKIE = "sohoa_lang"
 DEFAULT = "vi"
 
@@ -168,6 +170,8 @@ EN = {
     "f_document_id": "edXML document id",
 }
 
+VI.update(strings_admin.VI)  # the admin pages' strings (app/web/strings_admin.py)
+EN.update(strings_admin.EN)
 STRINGS = {"vi": VI, "en": EN}
 
 
