@@ -89,6 +89,16 @@ ROLES = {
     ("GET", "/"): READERS,  # the web pages (app/web/)
     ("GET", "/documents/{doc_id}/view"): READERS,
     ("GET", "/documents/{doc_id}/pages/{page_no}/image"): READERS,
+    ("GET", "/admin/users"): {ADMIN},  # the admin pages (app/web/admin.py); "x": no such user
+    ("POST", "/admin/users"): {ADMIN},
+    ("GET", "/admin/users/{login}"): {ADMIN},
+    ("POST", "/admin/users/{login}/disable"): {ADMIN},
+    ("POST", "/admin/users/{login}/password"): {ADMIN},
+    ("POST", "/admin/users/{login}/tokens"): {ADMIN},
+    ("POST", "/admin/users/{login}/tokens/revoke"): {ADMIN},
+    ("GET", "/admin/audit"): {ADMIN},
+    ("POST", "/admin/audit/verify"): {ADMIN},
+    ("GET", "/admin/status"): {ADMIN},
 }
 
 
