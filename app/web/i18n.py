@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from app.web import strings_admin
+from app.web.strings_admin import EN as ADMIN_EN
+from app.web.strings_admin import VI as ADMIN_VI
 
 LANG_COOKIE = "sohoa_lang"
 DEFAULT = "vi"
@@ -170,8 +171,8 @@ EN = {
     "f_document_id": "edXML document id",
 }
 
-VI.update(strings_admin.VI)  # the admin pages' strings (app/web/strings_admin.py)
-EN.update(strings_admin.EN)
+VI.update(ADMIN_VI)  # the admin pages' strings (app/web/strings_admin.py)
+EN.update(ADMIN_EN)
 STRINGS = {"vi": VI, "en": EN}
 
 
