@@ -117,7 +117,7 @@ def test_a_token_is_shown_once_works_and_revoking_it_ends_it_at_once(site: dict)
     issued = admin.post("/admin/users/officer/tokens", data={"csrf_token": csrf, "name": "laptop"})
     assert issued.status_code == 200
     token = re.search(r'id="new-token"[^>]*value="([^"]+)"', issued.text).group(1)
-    assert "chỉ hiện một lần" in issued.text
+    assert "chỉ hiện một lần" in issued.text and ">Sao chép</button>" in issued.text
     bearer = TestClient(site["app"], headers={"Authorization": f"Bearer {token}"})
     assert bearer.get("/search", params={"q": "quyết định"}).status_code == 200
     listing = admin.get("/admin/users/officer")
