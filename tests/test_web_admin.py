@@ -267,3 +267,24 @@ def test_audit_page_lists_newest_first_filters_and_verify_finds_the_altered_entr
     assert "Entries verified before it: 29" in bad
     forged = admin.post("/admin/audit/verify", data={"csrf_token": "nope"})
     assert forged.status_code == 403
+
+
+@pytest.mark.slow  # the servers
+def test_status_page_shows_the_redis_queue(servers, tmp_path: Path) -> None:
+    """With Redis the queue is the broker's: a message sent and not consumed is waiting (a
+    Redis database of its own, so no other test's worker takes it)."""
+    broker = servers["SOHOA_BROKER"].rsplit("/", 1)[0] + "/12"
+    settings = Settings(data_dir=tmp_path, organ=TEST_ORGAN, broker=broker)
+    Accounts(build_store(settings)).add_user("root", "admin", TEST_ORGAN, TEST_PASSWORD)
+    app = create_app(settings)
+    pool = app.state.worker_pool
+    pool.broker.flush_all()
+    with TestClient(app, headers=HTML) as client:  # this API only submits: no worker here
+        client.post("/login", data={"login": "root", "password": TEST_PASSWORD})
+        pool.actors.ingest.send("0" * 64)
+        text = re.sub(r"\s+", " ", client.get("/admin/status").text)
+        pool.broker.flush_all()
+    assert "Đang chờ</dt><dd>1</dd>" in text and "Đang xử lý</dt><dd>0</dd>" in text
+    assert "Luồng đang bận</dt><dd>không rõ</dd>" in text
+    assert "Tiến trình worker khác đang chạy</dt><dd>0</dd>" in text
+    assert "redis://127.0.0.1:6379/12" in text
