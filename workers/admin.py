@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from exchange.audit import AuditEntry
 from exchange.messages import AUDIT_ENTRIES
 from schemas.access import Viewer
-from schemas.errors import DamagedRecord, NotFound
+from schemas.errors import DamagedRecord, IndexUnavailable, NotFound
 from schemas.models import Document, DocumentStatus
 from storage.base import ObjectStore
 from workers.services import Services
@@ -29,18 +29,25 @@ UNINDEXED = (DocumentStatus.received, DocumentStatus.processing, DocumentStatus.
 
 @dataclass
 class DocumentCounts:
-    counts: dict[DocumentStatus, int]
+    counts: dict[DocumentStatus, int | None]  # None: the index cannot be used to count
     records: int  # records in the store (one listing)
     scanned: int  # status markers read
     complete: bool  # every marker was read: the unindexed counts are exact, not lower bounds
     failed: list[Document] = field(default_factory=list)  # newest first, at most FAILED_SHOWN
-    indexed: int = 0  # documents in the search index
+    indexed: int | None = None  # documents in the search index (None: it cannot be used)
 
 
 def document_counts(services: Services) -> DocumentCounts:
-    facet = services.index.search("", viewer=Viewer.everything(), limit=1).facets
+    counts: dict[DocumentStatus, int | None] = dict.fromkeys(INDEXED)
+    indexed = None
+    try:  # the records are still counted without it, as `sohoa status` does
+        facet = services.index.search("", viewer=Viewer.everything(), limit=1).facets
+        indexed = services.index.count()
+    except IndexUnavailable:
+        facet = {}
     by_status = facet.get("status") or {}
-    counts = {s: int(by_status.get(s.value, 0)) for s in INDEXED}
+    if indexed is not None:
+        counts = {s: int(by_status.get(s.value, 0)) for s in INDEXED}
     counts |= dict.fromkeys(UNINDEXED, 0)
     listed = list(services.store.list("records/"))  # the one listing: records and markers
     ids = [_id_of(key, ".status") for key in listed if key.endswith(".status")]
@@ -50,7 +57,7 @@ def document_counts(services: Services) -> DocumentCounts:
         marker = records.status(doc_id)
         if marker is None or marker.status in INDEXED:
             continue
-        counts[marker.status] += 1
+        counts[marker.status] = (counts[marker.status] or 0) + 1
         if marker.status == DocumentStatus.failed:
             try:
                 doc = records.get(doc_id)
@@ -65,7 +72,7 @@ def document_counts(services: Services) -> DocumentCounts:
         scanned=min(len(ids), MARKER_SCAN),
         complete=len(ids) <= MARKER_SCAN,
         failed=failed[:FAILED_SHOWN],
-        indexed=services.index.count(),
+        indexed=indexed,
     )
 
 
