@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # /docs and /redoc with Swagger UI and ReDoc served from the installed package: offline too.
     api = FastAPIOffline(title="sohoa", version="1", lifespan=lifespan)
+    api.state.worker_pool = pool  # its queue, shown on the admin status page (app/web/admin.py)
     from app.exchange_api import body_limits, register_exchange_routes
 
     exchange_limits = body_limits(services.exchange.max_bytes)

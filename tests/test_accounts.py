@@ -113,6 +113,16 @@ ROLES = {
     ("GET", "/exchange/send"): EXCHANGERS,
     ("POST", "/exchange/messages/{message_id}/retry"): EXCHANGERS,
     ("POST", "/exchange/messages/{message_id}/forward"): EXCHANGERS,
+    ("GET", "/admin/users"): {ADMIN},  # the admin pages (app/web/admin.py); "x": no such user
+    ("POST", "/admin/users"): {ADMIN},
+    ("GET", "/admin/users/{login}"): {ADMIN},
+    ("POST", "/admin/users/{login}/disable"): {ADMIN},
+    ("POST", "/admin/users/{login}/password"): {ADMIN},
+    ("POST", "/admin/users/{login}/tokens"): {ADMIN},
+    ("POST", "/admin/users/{login}/tokens/revoke"): {ADMIN},
+    ("GET", "/admin/audit"): {ADMIN},
+    ("POST", "/admin/audit/verify"): {ADMIN},
+    ("GET", "/admin/status"): {ADMIN},
 }
 
 

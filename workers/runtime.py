@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
 from dramatiq.middleware import CurrentMessage, Prometheus, default_middleware
 
 from workers.actors import QUEUE, Actors, declare_actors
@@ -57,6 +59,18 @@ def make_broker(url: str) -> dramatiq.Broker:
     return broker
 
 
+@dataclass(frozen=True)
+class QueueLoad:
+    """What is known of the work queue; None where the broker cannot say."""
+
+    waiting: int | None  # messages queued, not yet taken by a worker
+    delayed: int | None  # retries waiting for their time
+    in_flight: int | None  # taken by a worker, not finished (prefetched ones included)
+    busy: int | None  # worker threads running a message (this process's pool only)
+    threads: int | None  # worker threads of this process's pool (None: it does not consume)
+    workers_seen: int | None  # other worker processes with a fresh heartbeat (Redis)
+
+
 class WorkerPool:
     """Actors on a broker plus worker threads consuming from it, started and stopped together."""
 
@@ -99,6 +113,47 @@ class WorkerPool:
             f"{self.broker.namespace}:__heartbeats__", fresh_ms, "+inf"
         )
         return any(beat.decode() != self.broker.broker_id for beat in beats)
+
+    def load(self) -> QueueLoad:
+        """The queue's length and how busy the workers are, as far as the broker tells:
+        everything for the embedded pool, the queue for Redis, nothing for RabbitMQ."""
+        if isinstance(self.broker, StubBroker):
+            return self._embedded_load()
+        if isinstance(self.broker, RedisBroker):
+            return self._redis_load()
+        return QueueLoad(None, None, None, None, None, None)
+
+    def _embedded_load(self) -> QueueLoad:
+        # A consumer moves messages from the broker's queue to the pool's work queue, from
+        # which the worker threads take them.
+        main, delay = self.broker.queues[QUEUE], self.broker.queues[dq_name(QUEUE)]
+        work = self._worker.work_queue if self._worker is not None else None
+        prefetched = work.qsize() if work is not None else 0
+        busy = work.unfinished_tasks - prefetched if work is not None else 0
+        return QueueLoad(
+            waiting=main.qsize() + prefetched,
+            delayed=delay.unfinished_tasks,
+            in_flight=busy,  # every message taken from the work queue runs on a thread
+            busy=busy,
+            threads=self.threads if self._worker is not None else None,
+            workers_seen=None,
+        )
+
+    def _redis_load(self) -> QueueLoad:
+        """dramatiq's Redis layout: a list of waiting ids per queue, a hash of every message
+        not yet acknowledged (waiting and taken), and the workers' heartbeats."""
+        client, ns = self.broker.client, self.broker.namespace
+        waiting = client.llen(f"{ns}:{QUEUE}")
+        fresh_ms = (time.time() - HEARTBEAT_FRESH_S) * 1000
+        beats = client.zrangebyscore(f"{ns}:__heartbeats__", fresh_ms, "+inf")
+        return QueueLoad(
+            waiting=waiting,
+            delayed=client.hlen(f"{ns}:{dq_name(QUEUE)}.msgs"),
+            in_flight=max(client.hlen(f"{ns}:{QUEUE}.msgs") - waiting, 0),
+            busy=None,
+            threads=None,
+            workers_seen=sum(1 for b in beats if b.decode() != self.broker.broker_id),
+        )
 
     def no_worker_message(self) -> str:
         return (

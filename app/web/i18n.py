@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from app.web.strings_admin import EN as ADMIN_EN
+from app.web.strings_admin import VI as ADMIN_VI
 from app.web.strings_exchange import EN as EXCHANGE_EN
 from app.web.strings_exchange import VI as EXCHANGE_VI
 from app.web.strings_review import EN as REVIEW_EN
@@ -178,10 +180,11 @@ EN = {
 
 def _merged(*tables: dict[str, str]) -> dict[str, str]:
     """One language's strings from the core table and each page module's: a key defined twice
-    would silently show one page's word on another's button, so it stops the import."""
+    with different words would silently show one page's word on another's button, so it stops
+    the import (the same word under the same key in two modules is fine)."""
     merged: dict[str, str] = {}
     for table in tables:
-        twice = merged.keys() & table.keys()
+        twice = {key for key in merged.keys() & table.keys() if merged[key] != table[key]}
         if twice:
             raise RuntimeError(f"web strings defined twice: {', '.join(sorted(twice))}")
         merged |= table
@@ -189,8 +192,8 @@ def _merged(*tables: dict[str, str]) -> dict[str, str]:
 
 
 # The strings of each page module, merged in (one import and one table per module).
-VI = _merged(VI, REVIEW_VI, UPLOAD_VI, EXCHANGE_VI)
-EN = _merged(EN, REVIEW_EN, UPLOAD_EN, EXCHANGE_EN)
+VI = _merged(VI, REVIEW_VI, UPLOAD_VI, EXCHANGE_VI, ADMIN_VI)
+EN = _merged(EN, REVIEW_EN, UPLOAD_EN, EXCHANGE_EN, ADMIN_EN)
 STRINGS = {"vi": VI, "en": EN}
 
 

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.auth import READERS, Me, allow, safe_next, viewer_of
 from app.compose import Context
+from app.web.admin import register_admin_pages
 from app.web.exchange import register_exchange_pages
 from app.web.i18n import STRINGS, language
 from app.web.images import PageImages, Size
@@ -49,6 +50,7 @@ def register_web_routes(api: FastAPI, context: Context, pool: WorkerPool) -> Non
     # POST /login (app/auth.py) shows the form again through this when a browser's login fails.
     api.state.login_page = _login_failed
     register_upload_pages(api, context, pool)  # app/web/upload.py
+    register_admin_pages(api, context)  # users and tokens, audit log, system status
 
     @api.get("/login", response_class=HTMLResponse, tags=["web"])
     def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
