@@ -32,9 +32,8 @@ from app.records_api import register_record_routes
 from app.transfer import BodyLimit, content_disposition, file_chunks
 from app.web import register_web_routes
 from pipeline.detect import sniff_media_type
-from schemas.errors import NotFound, NotReady, Refused, SohoaError, TooLarge
+from schemas.errors import NotReady, Refused, SohoaError, TooLarge
 from schemas.models import DocumentStatus
-from storage.dossiers import DossierStore
 from storage.keys import pdf_key
 from workers.access import (
     Sharing,
@@ -45,7 +44,7 @@ from workers.access import (
     unshare,
     visible_records,
 )
-from workers.dossiers import members, summarise
+from workers.dossiers import require_dossier_seen
 from workers.jobs import submit
 from workers.runtime import WorkerPool
 
@@ -122,12 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.get("/dossiers/{file_code}", dependencies=readers)
     def dossier(file_code: str, me: Me) -> dict[str, Any]:
-        viewer = viewer_of(me)
-        found = DossierStore(services.store).require(file_code)
-        docs = visible_records(services, viewer, [d.id for d in members(services, found.documents)])
-        if not docs and not viewer.unrestricted:  # nothing of it to see: as if it did not exist
-            raise NotFound(f"no dossier {file_code!r}")
-        body = summarise(found, docs).model_dump(mode="json")
+        found, docs = require_dossier_seen(services, viewer_of(me), file_code)
+        body = found.model_dump(mode="json")
         body["documents"] = [views.review_json(d) for d in docs]
         return body
 
