@@ -101,10 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ] = None,
     ) -> dict[str, Any]:
         wanted = parse_filters(filter or [])  # the CLI's parser; refused: 422 (BadFilter)
+        viewer = viewer_of(me)
         results = services.index.search(
-            q, viewer=viewer_of(me), filters=wanted, limit=limit, offset=offset
+            q, viewer=viewer, filters=wanted, limit=limit, offset=offset
         )
-        return views.results_json(results)
+        return views.results_json(results, scores=viewer.unrestricted)
 
     @api.get("/documents/{doc_id}", dependencies=readers)
     def document(doc_id: str, me: Me) -> dict[str, Any]:
