@@ -21,6 +21,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from accounts import keys
 from accounts.service import LOCK_S, MAX_FAILURES, Accounts
 from app.api import create_app
 from app.auth import PUBLIC
@@ -328,6 +329,24 @@ def test_failed_logins_lock_the_login_in_every_process_until_the_lock_ends(
     # Sessions expire.
     now[0] += timedelta(hours=8, seconds=1)
     assert other.principal_for_session(session_id) is None
+
+
+def test_a_good_login_starts_the_failures_again_and_old_attempts_are_cleared(
+    site: dict,
+) -> None:
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    store = build_store(site["settings"])
+    accounts = Accounts(store, clock=lambda: now[0])
+    accounts.add_user("forgetful", OFFICER, TEST_ORGAN, TEST_PASSWORD)
+    for _ in range(3):  # each time one short of the lock, then the right password
+        for _ in range(MAX_FAILURES - 1):
+            with pytest.raises(Unauthenticated):
+                accounts.login("forgetful", "guess-guess")
+        accounts.login("forgetful", TEST_PASSWORD)
+    with pytest.raises(Unauthenticated):  # not locked: the failures counted from the last success
+        accounts.login("forgetful", "guess-guess")
+    rounds = {key.rsplit("/", 2)[-2] for key in store.list(keys.attempts("forgetful"))}
+    assert len(rounds) <= 3, rounds  # rounds before the last two are deleted
 
 
 def test_the_api_answers_a_locked_login_429_with_retry_after(site: dict) -> None:
