@@ -91,15 +91,22 @@ class Accounts:
         sessions are deleted."""
         user = self.user(login)
         self._save(user.model_copy(update={"disabled": True}))
-        for key, session in self._sessions():
-            if session.login == user.login:
-                self.store.delete(key)
+        self._end_sessions(user.login)
 
-    def set_password(self, login: str, password: str) -> None:
+    def set_password(self, login: str, password: str) -> int:
+        """The new password, and the user's sessions ended (the password may have been stolen,
+        and a session opened with it); how many. Its API tokens stay (`revoke` them)."""
         user = self.user(login)
         self._save(
             user.model_copy(update={"password_hash": self.hasher.hash(valid_password(password))})
         )
+        return self._end_sessions(user.login)
+
+    def _end_sessions(self, login: str) -> int:
+        ended = [key for key, session in self._sessions() if session.login == login]
+        for key in ended:
+            self.store.delete(key)
+        return len(ended)
 
     def _save(self, user: User) -> None:
         self.store.put_bytes(keys.user(user.login), user.model_dump_json().encode())

@@ -409,6 +409,20 @@ def test_users_cli_end_to_end_token_shown_once_and_stored_hashed(tmp_path: Path)
     assert bad.returncode == 2 and bad.stderr.startswith("error: login 'bad/login'")
 
 
+def test_users_passwd_ends_the_users_browser_sessions(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    accounts = Accounts(build_store(Settings(data_dir=data, workers=1)))
+    accounts.add_user("stolen", OFFICER, TEST_ORGAN, TEST_PASSWORD)
+    sessions = [accounts.login("stolen", TEST_PASSWORD)[0] for _ in range(2)]
+    changed = run_cli_input(
+        data, "a-brand-new-password\n", "users", "passwd", "stolen", "--password-stdin"
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert "password of stolen changed; 2 browser session(s) ended" in changed.stdout
+    assert [accounts.principal_for_session(s) for s in sessions] == [None, None]
+    assert accounts.login("stolen", "a-brand-new-password")[1].login == "stolen"
+
+
 def run_cli_input(data: Path, stdin: str, *args: str):  # noqa: ANN201
     import os
     import subprocess
