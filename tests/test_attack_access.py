@@ -240,3 +240,15 @@ def test_changing_a_password_ends_the_users_sessions(site: dict) -> None:
     after = client.get("/search", cookies={"sohoa_session": session})
     client.cookies.clear()
     assert after.status_code == 401, after.status_code
+
+
+# ------------------------------------------------------------------ upload
+
+
+def test_an_uploads_history_names_the_file_not_a_server_path(site: dict) -> None:
+    """The record history of an API upload said `original stored from
+    /tmp/sohoa-upload-…/upload`: a path of the server's file system, shown to every reader."""
+    doc = _get(site, "off-b", f"/documents/{site['b_doc']}").json()
+    notes = " ".join(h.get("note") or "" for h in doc["history"])
+    assert "original stored from b.pdf" in notes, doc["history"]
+    assert "sohoa-upload-" not in str(doc) and "/tmp" not in str(doc)
