@@ -20,7 +20,7 @@ weighted ×2) in a form numpy evaluates in a few vector operations whatever the 
   become a mask of rids, read once per generation and key set (cached in the snapshot), ANDed
   into the matches before ranking, totals and facets. No row: admins alone find the document.
   For such a viewer BM25's document frequencies and average length are taken over the
-  documents it sees (`_Scope`), so neither its scores nor their order depend on others.
+  documents it sees (`search/bm25.py`), so neither its scores nor their order depend on others.
 
 A search reads the per-document arrays once per index generation (cached; the `meta` row counts
 write transactions, so writes from other processes are seen), the postings of its few terms,
@@ -66,6 +66,7 @@ from search.base import (
     facet_values,
     failed_page_numbers,
 )
+from search.bm25 import K1, Scope
 from search.highlight import best_pages
 from search.sqlite_file import FACET_COLUMNS, SqliteFile, guarded, rollback
 from search.sqlite_segments import (
@@ -88,7 +89,6 @@ from search.words import (
     spaced_texts,
 )
 
-K1, B = 1.2, 0.75  # FTS5 bm25() defaults
 PAGE_BITS = 20  # pages are rows rid << 20 | page_no: up to a million pages per document
 FLUSH_DOCS = 4096  # documents per segment written by one index()/rebuild() pass
 MERGE_MAX_DOCS = 65536  # no merge produces a segment larger than this
@@ -116,30 +116,6 @@ def _page_keys(rid: int) -> tuple[int, int]:
 
 
 @dataclass
-class _Scope:
-    """The documents BM25 counts (document frequency, number, average length) over: every
-    live one, or those one restricted viewer sees (a word of other organs' records must not
-    change what it finds first)."""
-
-    seen: np.ndarray  # bool by rid
-    lens: np.ndarray  # float64 document length in tokens by rid
-    every: bool  # every rid a posting holds is seen (no deleted one): df = postings' length
-    norm: np.ndarray | None = None  # float32 k1 * (1 - b + b * len / avgdl) by rid, or per term
-
-    def __post_init__(self) -> None:
-        self.count = int(self.seen.sum())
-        self.avgdl = max(float(self.lens[self.seen].sum() / self.count) if self.count else 1, 1)
-
-    def df(self, rids: np.ndarray) -> int:
-        return len(rids) if self.every else int(np.count_nonzero(self.seen[rids]))
-
-    def norms(self, rids: np.ndarray) -> np.ndarray:
-        if self.norm is not None:
-            return self.norm[rids]
-        return (K1 * (1 - B + B * self.lens[rids] / self.avgdl)).astype(np.float32)
-
-
-@dataclass
 class _Snapshot:
     """Per-document arrays of one index generation, indexed by rid."""
 
@@ -148,8 +124,8 @@ class _Snapshot:
     codes: np.ndarray  # int32 [facet, rid]; 0 = no value
     values: list[list[str | None]]  # [facet][code] -> value
     code_of: list[dict[str, int]]  # [facet] value -> code
-    everyone: _Scope  # every live document, norm computed once
-    visible: dict[tuple[str, ...], _Scope] = field(default_factory=dict)  # viewer keys -> scope
+    everyone: Scope  # every live document, norm computed once
+    visible: dict[tuple[str, ...], Scope] = field(default_factory=dict)  # viewer keys -> scope
 
 
 class SqliteIndex(SqliteFile):
@@ -490,8 +466,7 @@ class SqliteIndex(SqliteFile):
             values[i].extend([None] * (code + 1 - len(values[i])))
             values[i][code] = value
             code_of[i][value] = code
-        everyone = _Scope(live, lens, every=not len(dead))
-        everyone.norm = (K1 * (1 - B + B * lens / everyone.avgdl)).astype(np.float32)
+        everyone = Scope(live, lens, every=not len(dead), keep_norm=True)
         snap = _Snapshot(generation, live, codes, values, code_of, everyone)
         self._snapshot_cache = snap
         return snap
@@ -508,7 +483,7 @@ class SqliteIndex(SqliteFile):
                 mask &= snap.codes[i] == code
         return mask
 
-    def _visible(self, snap: _Snapshot, keys: list[str]) -> _Scope:
+    def _visible(self, snap: _Snapshot, keys: list[str]) -> Scope:
         """The live rids holding any of `keys`: read once per generation and key set."""
         wanted = tuple(keys)
         scope = snap.visible.get(wanted)
@@ -521,7 +496,7 @@ class SqliteIndex(SqliteFile):
             mask[rids[rids < len(mask)]] = True
             if len(snap.visible) >= VISIBLE_MASKS:
                 del snap.visible[next(iter(snap.visible))]  # the oldest
-            scope = _Scope(mask & snap.live, snap.everyone.lens, every=False)
+            scope = Scope(mask & snap.live, snap.everyone.lens, every=False)
             snap.visible[wanted] = scope
         return scope
 
@@ -542,7 +517,7 @@ class SqliteIndex(SqliteFile):
         return rids, freqs
 
     def _match(
-        self, scope: _Scope, mask: np.ndarray, folded: list[str], exact: list[str]
+        self, scope: Scope, mask: np.ndarray, folded: list[str], exact: list[str]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Documents holding every folded term, and their BM25 (FTS5's formula, phrases =
         folded terms weight 1 and exact terms weight EXACT_BOOST, doc length in tokens) with
