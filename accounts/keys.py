@@ -3,7 +3,8 @@
     accounts/users/<login>.json                 one user (password hash, role, organ, disabled)
     accounts/tokens/<sha256 of token>.json      an API token -> its user and name
     accounts/sessions/<sha256 of id>.json       a browser session -> its user, CSRF token, expiry
-    accounts/attempts/<sha256 of login>.json    failed logins of one login name, and its lock
+    accounts/attempts/<sha256 of login>/<round>/<slot>.json   one login attempt (written once)
+    accounts/attempts/<sha256 of login>/<round>/open.json     a round opened by a good login
 
 Tokens and session ids are stored only as their SHA-256: the store never holds one that works.
 """
@@ -39,4 +40,15 @@ def session(session_id: str) -> str:
 
 
 def attempts(login: str) -> str:
-    return f"{ROOT}attempts/{digest(login)}.json"
+    """The folder of one login name's attempt rounds."""
+    return f"{ROOT}attempts/{digest(login)}/"
+
+
+def attempt(login: str, round_no: int, slot: int | str) -> str:
+    return f"{attempts(login)}{round_no:010d}/{slot}.json"
+
+
+def attempt_round(key: str) -> tuple[int, str]:
+    """The round and slot name of an attempt key."""
+    round_no, name = key.rsplit("/", 2)[-2:]
+    return int(round_no), name.removesuffix(".json")

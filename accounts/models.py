@@ -56,9 +56,10 @@ class Session(BaseModel):
     expires: datetime
 
 
-class Attempts(BaseModel):
-    failures: int = 0
-    locked_until: datetime | None = None
+class Attempt(BaseModel):
+    """One login attempt's slot (accounts/service.py, "login throttling")."""
+
+    at: datetime
 
 
 class Principal(BaseModel):

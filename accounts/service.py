@@ -3,6 +3,14 @@
 Everything is an object in the store (keys: accounts/keys.py), so every process of an
 installation (the API, a second API, the operator's CLI) sees the same accounts at once: a
 revoked token or a disabled user is refused on the next request, a login lock holds everywhere.
+
+Login throttling counts each attempt BEFORE its (slow, argon2) password check, atomically: an
+attempt takes one of the MAX_FAILURES slots of the login name's current round, each a
+write-once object (`store.create`: exactly one of racing writers gets a slot). When every slot
+of the round is taken, logins are refused until LOCK_S after the last one was; then the next
+attempt opens the next round. A good password opens a new round (failures "in a row" start
+again). No lock is held across the password check, and guesses sent in parallel cannot all be
+tried: at most MAX_FAILURES per round, whatever the number of processes.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from accounts import keys
 from accounts.models import (
-    Attempts,
+    Attempt,
     Principal,
     Session,
     Token,
@@ -33,6 +41,7 @@ from storage.base import ObjectStore
 SESSION_HOURS = 8.0
 MAX_FAILURES = 5  # failed logins in a row for one login name …
 LOCK_S = 60  # … lock it for this long (whoever tries, from wherever)
+SLOT_TRIES = 50  # slots lost to racing attempts before one is refused as if locked
 LAST_USED_EVERY = timedelta(minutes=1)  # a token's last use is written at most this often
 WRONG = "wrong login or password"  # the same words whatever was wrong: no user enumeration
 
@@ -82,15 +91,22 @@ class Accounts:
         sessions are deleted."""
         user = self.user(login)
         self._save(user.model_copy(update={"disabled": True}))
-        for key, session in self._sessions():
-            if session.login == user.login:
-                self.store.delete(key)
+        self._end_sessions(user.login)
 
-    def set_password(self, login: str, password: str) -> None:
+    def set_password(self, login: str, password: str) -> int:
+        """The new password, and the user's sessions ended (the password may have been stolen,
+        and a session opened with it); how many. Its API tokens stay (`revoke` them)."""
         user = self.user(login)
         self._save(
             user.model_copy(update={"password_hash": self.hasher.hash(valid_password(password))})
         )
+        return self._end_sessions(user.login)
+
+    def _end_sessions(self, login: str) -> int:
+        ended = [key for key, session in self._sessions() if session.login == login]
+        for key in ended:
+            self.store.delete(key)
+        return len(ended)
 
     def _save(self, user: User) -> None:
         self.store.put_bytes(keys.user(user.login), user.model_dump_json().encode())
@@ -149,12 +165,11 @@ class Accounts:
             login = valid_login(login)
         except BadAccount:
             raise Unauthenticated(WRONG) from None
-        self._refuse_if_locked(login)
+        round_no = self._take_attempt(login)  # counted before the check: see the docstring
         user = self._active(login)
         if not self._password_matches(user, nfc(password)):
-            self._count_failure(login)
             raise Unauthenticated(WRONG)
-        self.store.delete(keys.attempts(login))
+        self.store.create(keys.attempt(login, round_no + 1, "open"), b"{}")  # failures reset
         session_id = secrets.token_urlsafe(32)
         session = Session(
             login=login,
@@ -201,21 +216,33 @@ class Accounts:
             self._save(user.model_copy(update={"password_hash": self.hasher.hash(password)}))
         return True
 
-    def _refuse_if_locked(self, login: str) -> None:
-        attempts = self._read(keys.attempts(login), Attempts) or Attempts()
-        now = self.clock()
-        if attempts.locked_until is not None and attempts.locked_until > now:
-            wait = int((attempts.locked_until - now).total_seconds()) + 1
-            raise LoginLocked(f"too many failed logins for {login!r}: try again in {wait} s", wait)
-
-    def _count_failure(self, login: str) -> None:
-        attempts = self._read(keys.attempts(login), Attempts) or Attempts()
-        failures = attempts.failures + 1
-        if failures >= MAX_FAILURES:
-            attempts = Attempts(locked_until=self.clock() + timedelta(seconds=LOCK_S))
-        else:
-            attempts = Attempts(failures=failures)
-        self.store.put_bytes(keys.attempts(login), attempts.model_dump_json().encode())
+    def _take_attempt(self, login: str) -> int:
+        """Take a slot of the login's current round (its number); LoginLocked when the round
+        is full and its last slot younger than LOCK_S."""
+        for _ in range(SLOT_TRIES):
+            rounds: dict[int, list[str]] = {}
+            for key in self.store.list(keys.attempts(login)):
+                round_no, slot = keys.attempt_round(key)
+                rounds.setdefault(round_no, []).extend([] if slot == "open" else [slot])
+            current = max(rounds, default=0)
+            taken = len(rounds.get(current, []))
+            now = self.clock()
+            if taken >= MAX_FAILURES:
+                last = self._read(keys.attempt(login, current, MAX_FAILURES - 1), Attempt)
+                until = (last.at if last else now) + timedelta(seconds=LOCK_S)
+                if until > now:
+                    wait = int((until - now).total_seconds()) + 1
+                    raise LoginLocked(
+                        f"too many failed logins for {login!r}: try again in {wait} s", wait
+                    )
+                current, taken = current + 1, 0
+            mine = Attempt(at=now).model_dump_json().encode()
+            if self.store.create(keys.attempt(login, current, taken), mine):
+                for old in (r for r in rounds if r < current - 1):  # no longer read
+                    for slot in [*rounds[old], "open"]:
+                        self.store.delete(keys.attempt(login, old, slot))
+                return current
+        raise LoginLocked(f"too many logins for {login!r} at once: try again in 1 s", 1)
 
     # ------------------------------------------------------------------ reading
 

@@ -31,9 +31,8 @@ from app.records_api import register_record_routes
 from app.transfer import BodyLimit, content_disposition, file_chunks
 from app.uploads import UPLOAD_PATHS, take_upload
 from app.web import register_web_routes
-from schemas.errors import NotFound, NotReady, SohoaError
+from schemas.errors import NotReady, SohoaError
 from schemas.models import DocumentStatus
-from storage.dossiers import DossierStore
 from storage.keys import pdf_key
 from workers.access import (
     Sharing,
@@ -44,7 +43,7 @@ from workers.access import (
     unshare,
     visible_records,
 )
-from workers.dossiers import members, summarise
+from workers.dossiers import require_dossier_seen
 from workers.runtime import WorkerPool
 
 # Every other route's body: JSON of a few fields (a list of record ids, a status note).
@@ -98,10 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ] = None,
     ) -> dict[str, Any]:
         wanted = parse_filters(filter or [])  # the CLI's parser; refused: 422 (BadFilter)
+        viewer = viewer_of(me)
         results = services.index.search(
-            q, viewer=viewer_of(me), filters=wanted, limit=limit, offset=offset
+            q, viewer=viewer, filters=wanted, limit=limit, offset=offset
         )
-        return views.results_json(results)
+        return views.results_json(results, scores=viewer.unrestricted)
 
     @api.get("/documents/{doc_id}", dependencies=readers)
     def document(doc_id: str, me: Me) -> dict[str, Any]:
@@ -118,12 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.get("/dossiers/{file_code}", dependencies=readers)
     def dossier(file_code: str, me: Me) -> dict[str, Any]:
-        viewer = viewer_of(me)
-        found = DossierStore(services.store).require(file_code)
-        docs = visible_records(services, viewer, [d.id for d in members(services, found.documents)])
-        if not docs and not viewer.unrestricted:  # nothing of it to see: as if it did not exist
-            raise NotFound(f"no dossier {file_code!r}")
-        body = summarise(found, docs).model_dump(mode="json")
+        found, docs = require_dossier_seen(services, viewer_of(me), file_code)
+        body = found.model_dump(mode="json")
         body["documents"] = [views.review_json(d) for d in docs]
         return body
 

@@ -212,6 +212,7 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
         SameSite=Strict, Secure over https) and returns the CSRF token that every
         state-changing request made with the cookie must send as `X-CSRF-Token`. A browser's
         form (app/web/) is sent on to its `next` page, or shown again with the reason."""
+        _refuse_cross_site(request)
         fields = await _login_fields(request)
         browser = from_browser_form(request)
         try:
@@ -246,6 +247,28 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
             response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
         return response
+
+
+def _refuse_cross_site(request: Request) -> None:
+    """Login CSRF: a page of another site must not log the browser in (as the attacker, whose
+    account then receives what the victim uploads). Browsers name the page that sent a request
+    (`Sec-Fetch-Site`, `Origin`); clients that are not browsers send neither and are let in.
+    The scheme is not compared: behind a TLS proxy the app sees http."""
+    origin, foreign = request.headers.get("origin"), False
+    if origin is not None:  # "null" (a sandboxed page) is foreign too
+        own = f"{urlsplit(origin).scheme}://{request.headers.get('host', '')}"
+        foreign = not _host_port(origin)[0] or _host_port(origin) != _host_port(own)
+    if foreign or request.headers.get("sec-fetch-site") == "cross-site":
+        raise Forbidden("a login from another site's page is refused (login CSRF)")
+
+
+def _host_port(url: str) -> tuple[str, int | None]:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # "null" (a sandboxed page), a malformed port
+        return "", None
+    return (parts.hostname or "", port)
 
 
 async def _login_fields(request: Request) -> dict[str, str]:

@@ -3,8 +3,10 @@
 Every call names its organ by a per-organ API token (`sohoa exchange token ORGAN`, for
 organ-to-organ transport) or by a user's token or session whose role is clerk or admin (it acts
 for the user's organ), sent as `Authorization: Bearer <token>`: no credential or an unknown one
-is 401 (app/auth.py's Authenticate, before a byte of the body is read), another role is 403, an
-organ acting on a message it neither sent nor received (and that is not public) is 403.
+is 401 (app/auth.py's Authenticate, before a byte of the body is read), another role is 403. A
+message id or prefix is resolved among the messages the organ may see (it sent or received
+them, or they are public): any other answers 404 "no message …", as a missing one; recalling,
+making public or resending one it did not send is 403, without naming the sender.
 
 Build and send act for the caller's organ (an admin may name another with `from`; anyone else
 naming another organ is 403) and take only records that organ sees (an admin: any record): a
@@ -107,7 +109,7 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         if request.kind == Kind.revoke:
             raise HTTPException(422, "use POST /exchange/messages/{id}/recall to recall")
         sender = sender_for(me, request.sender)
-        earlier = exchange.resolve(request.responds_to) if request.responds_to else None
+        earlier = exchange.resolve(request.responds_to, sender) if request.responds_to else None
         message_id = exchange.send(
             request.documents,
             sender,
@@ -171,11 +173,11 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
 
     @api.get("/exchange/messages/{message_id}")
     def message(message_id: str, me: Organ) -> dict[str, Any]:
-        return exchange.show(exchange.resolve(message_id), me)
+        return exchange.show(exchange.resolve(message_id, me), me)
 
     @api.get("/exchange/messages/{message_id}/envelope")
     def envelope(message_id: str, me: Organ) -> StreamingResponse:
-        full = exchange.resolve(message_id)
+        full = exchange.resolve(message_id, me)
         exchange.require_visible(full, me, "download")
         return StreamingResponse(
             file_chunks(exchange.open_envelope(full)),
@@ -185,7 +187,7 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
 
     @api.post("/exchange/messages/{message_id}/status")
     def set_status(message_id: str, request: StatusRequest, me: Organ) -> dict[str, Any]:
-        full = exchange.resolve(message_id)
+        full = exchange.resolve(message_id, me)
         exchange.set_status(full, me, request.code, request.note)
         return exchange.show(full, me)
 
@@ -193,13 +195,13 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
     def recall(
         message_id: str, me: Organ, reason: Annotated[str, Body(embed=True)] = ""
     ) -> dict[str, Any]:
-        recall_id = exchange.recall(exchange.resolve(message_id), me, reason)
+        recall_id = exchange.recall(exchange.resolve(message_id, me), me, reason)
         deliver(recall_id)
         return {"message_id": recall_id, "recalls": message_id}
 
     @api.post("/exchange/messages/{message_id}/public")
     def make_public(message_id: str, me: Organ) -> dict[str, Any]:
-        exchange.make_public(exchange.resolve(message_id), me)
+        exchange.make_public(exchange.resolve(message_id, me), me)
         return {"message_id": message_id, "public": True}
 
     @api.get("/audit/verify")

@@ -83,8 +83,8 @@ def users_passwd(ctx: typer.Context, login: str, password_stdin: PasswordStdin =
     """Set a user's password."""
     accounts = _accounts(ctx)
     accounts.user(login)  # an unknown user is said before the password is asked
-    accounts.set_password(login, _password(password_stdin))
-    out.print(f"password of {login} changed")
+    ended = accounts.set_password(login, _password(password_stdin))
+    out.print(f"password of {login} changed; {ended} browser session(s) ended")
 
 
 @users_app.command("token")

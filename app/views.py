@@ -79,10 +79,10 @@ def ingest_json(
     return body
 
 
-def hit_json(hit: SearchHit) -> dict[str, Any]:
+def hit_json(hit: SearchHit, score: bool = True) -> dict[str, Any]:
     return {
         "document_id": hit.doc_id,
-        "score": hit.score,
+        "score": hit.score if score else None,
         "source_name": hit.source_name,
         "status": hit.status,
         "failed_pages": hit.failed_pages,
@@ -95,12 +95,14 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-def results_json(results: SearchResults) -> dict[str, Any]:
-    """A search as both `sohoa search --json` and GET /search answer it."""
+def results_json(results: SearchResults, scores: bool = True) -> dict[str, Any]:
+    """A search as both `sohoa search --json` and GET /search answer it. Without `scores`
+    (restricted viewers) each hit's score is null: a BM25 score on the OpenSearch backend
+    counts words of records the caller may not see (docs/access.md)."""
     return {
         "query": results.query,
         "total": results.total,
-        "hits": [hit_json(h) for h in results.hits],
+        "hits": [hit_json(h, scores) for h in results.hits],
         "facets": results.facets,
     }
 

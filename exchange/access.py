@@ -99,6 +99,21 @@ class Access:
             or self.is_public(state.message_id)
         )
 
+    def resolve_visible(self, prefix: str, organ_id: str) -> str:
+        """The one message starting with `prefix` among those `organ_id` may see; the others
+        are as missing ("no message …"): a prefix or a refusal must not tell that a message of
+        other organs exists, nor give back its id. A full id of one it may not see is
+        audited as denied."""
+        prefix = prefix.strip().lower()
+        seen = []
+        for message_id in self.ctx.book.matching(prefix):
+            state = self.ctx.book.get(messages.state(message_id), MessageState)
+            if state is not None and self.visible(state, organ_id):
+                seen.append(message_id)
+            elif state is not None and message_id == prefix:
+                self.ctx.audit.append(organ_id, "denied", message_id, wanted="resolve")
+        return messages.one_message(prefix, seen)
+
     def require_visible(self, message_id: str, organ_id: str, action: str = "read") -> MessageState:
         state = self.ctx.book.state(message_id)
         if not self.visible(state, organ_id):
@@ -113,7 +128,7 @@ class Access:
     def make_public(self, message_id: str, as_organ: str) -> None:
         state = self.ctx.book.state(message_id)
         if state.sender != as_organ:
-            raise AccessDenied(f"only the sender {state.sender} can make {message_id} public")
+            raise AccessDenied(f"only the sender of message {message_id} can make it public")
         self.ctx.book.mark(messages.public(message_id))
         self.ctx.audit.append(as_organ, "public", message_id)
 

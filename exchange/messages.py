@@ -203,8 +203,17 @@ class Book:
         prefix = prefix.strip().lower()
         if MESSAGE_ID.match(prefix):
             return prefix
+        return one_message(prefix, self.matching(prefix))
+
+    def matching(self, prefix: str) -> list[str]:
+        """The stored message ids that start with `prefix` (stripped, lower case), sorted."""
+        prefix = prefix.strip().lower()
         found = {message_id_of(k) for k in self.store.list(message(prefix))}
-        found = {m for m in found if m.startswith(prefix)}
-        if len(found) != 1:
-            raise NotFound(f"no message {prefix}" if not found else f"{prefix} is ambiguous")
-        return found.pop()
+        return sorted(m for m in found if m.startswith(prefix))
+
+
+def one_message(prefix: str, found: list[str]) -> str:
+    """The one id of `found` (those `prefix` names); NotFound when none or several."""
+    if len(found) != 1:
+        raise NotFound(f"no message {prefix}" if not found else f"{prefix} is ambiguous")
+    return found[0]

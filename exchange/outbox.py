@@ -408,7 +408,7 @@ class Outbox:
         """Put failed deliveries of a message back to pending; returns their recipients."""
         state = self.ctx.book.state(message_id)
         if state.sender != as_organ:
-            raise AccessDenied(f"only the sender {state.sender} can resend message {message_id}")
+            raise AccessDenied(f"only the sender of message {message_id} can resend it")
         again = []
         for entry in self.entries(message_id):
             if entry.state in (Delivery.failed, Delivery.pending):

@@ -166,7 +166,7 @@ class Exchange:
         """Send a revoke (kind 1) for an earlier message to all its recipients."""
         state = self.state(message_id)
         if state.sender != as_organ:
-            raise AccessDenied(f"only the sender {state.sender} can recall message {message_id}")
+            raise AccessDenied(f"only the sender of message {message_id} can recall it")
         return self.send(
             [],
             as_organ,
@@ -215,8 +215,12 @@ class Exchange:
     def state(self, message_id: str) -> MessageState:
         return self.ctx.book.state(message_id)
 
-    def resolve(self, prefix: str) -> str:
-        return self.ctx.book.resolve(prefix)
+    def resolve(self, prefix: str, organ_id: str | None = None) -> str:
+        """The one message id starting with `prefix`: among every message (None: the
+        operator), or among those organ `organ_id` may see (Access.resolve_visible)."""
+        if organ_id is None:
+            return self.ctx.book.resolve(prefix)
+        return self.access.resolve_visible(prefix, organ_id)
 
     def envelope_bytes(self, message_id: str) -> bytes:
         """The stored message in memory (small messages; tests): prefer open_envelope."""

@@ -19,6 +19,8 @@ weighted ×2) in a form numpy evaluates in a few vector operations whatever the 
   with its `documents` row (merges keep rids: they never touch it). A restricted viewer's keys
   become a mask of rids, read once per generation and key set (cached in the snapshot), ANDed
   into the matches before ranking, totals and facets. No row: admins alone find the document.
+  For such a viewer BM25's document frequencies and average length are taken over the
+  documents it sees (`search/bm25.py`), so neither its scores nor their order depend on others.
 
 A search reads the per-document arrays once per index generation (cached; the `meta` row counts
 write transactions, so writes from other processes are seen), the postings of its few terms,
@@ -64,6 +66,7 @@ from search.base import (
     facet_values,
     failed_page_numbers,
 )
+from search.bm25 import K1, Scope
 from search.highlight import best_pages
 from search.sqlite_file import FACET_COLUMNS, SqliteFile, guarded, rollback
 from search.sqlite_segments import (
@@ -86,7 +89,6 @@ from search.words import (
     spaced_texts,
 )
 
-K1, B = 1.2, 0.75  # FTS5 bm25() defaults
 PAGE_BITS = 20  # pages are rows rid << 20 | page_no: up to a million pages per document
 FLUSH_DOCS = 4096  # documents per segment written by one index()/rebuild() pass
 MERGE_MAX_DOCS = 65536  # no merge produces a segment larger than this
@@ -122,10 +124,8 @@ class _Snapshot:
     codes: np.ndarray  # int32 [facet, rid]; 0 = no value
     values: list[list[str | None]]  # [facet][code] -> value
     code_of: list[dict[str, int]]  # [facet] value -> code
-    live_count: int
-    all_live: bool  # no deleted rid inside any segment
-    norm: np.ndarray  # float32 BM25 length normalisation k1 * (1 - b + b * len / avgdl)
-    visible: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)  # keys -> mask
+    everyone: Scope  # every live document, norm computed once
+    visible: dict[tuple[str, ...], Scope] = field(default_factory=dict)  # viewer keys -> scope
 
 
 class SqliteIndex(SqliteFile):
@@ -412,11 +412,12 @@ class SqliteIndex(SqliteFile):
             try:
                 snap = self._snapshot()
                 mask = self._filter_mask(snap, filters)
+                scope = snap.everyone if keys is None else self._visible(snap, keys)
                 if keys is not None:
-                    mask &= self._visible(snap, keys)
+                    mask &= scope.seen
                 scores = None
                 if folded:
-                    mask, scores = self._match(snap, mask, folded, exact)
+                    mask, scores = self._match(scope, mask, folded, exact)
                     if parsed.phrases:
                         self._keep_phrases(mask, parsed.phrases)
                 matched = np.flatnonzero(mask)
@@ -465,10 +466,8 @@ class SqliteIndex(SqliteFile):
             values[i].extend([None] * (code + 1 - len(values[i])))
             values[i][code] = value
             code_of[i][value] = code
-        live_count = int(live.sum())
-        avgdl = float(lens[live].sum() / live_count) if live_count else 1.0
-        norm = (K1 * (1 - B + B * lens / max(avgdl, 1.0))).astype(np.float32)
-        snap = _Snapshot(generation, live, codes, values, code_of, live_count, not len(dead), norm)
+        everyone = Scope(live, lens, every=not len(dead), keep_norm=True)
+        snap = _Snapshot(generation, live, codes, values, code_of, everyone)
         self._snapshot_cache = snap
         return snap
 
@@ -484,11 +483,11 @@ class SqliteIndex(SqliteFile):
                 mask &= snap.codes[i] == code
         return mask
 
-    def _visible(self, snap: _Snapshot, keys: list[str]) -> np.ndarray:
-        """The rids holding any of `keys`, as a mask: read once per generation and key set."""
+    def _visible(self, snap: _Snapshot, keys: list[str]) -> Scope:
+        """The live rids holding any of `keys`: read once per generation and key set."""
         wanted = tuple(keys)
-        mask = snap.visible.get(wanted)
-        if mask is None:
+        scope = snap.visible.get(wanted)
+        if scope is None:
             rows = self._db.execute(
                 f"SELECT rid FROM visibility WHERE key IN ({','.join('?' * len(keys))})", keys
             )
@@ -497,8 +496,9 @@ class SqliteIndex(SqliteFile):
             mask[rids[rids < len(mask)]] = True
             if len(snap.visible) >= VISIBLE_MASKS:
                 del snap.visible[next(iter(snap.visible))]  # the oldest
-            snap.visible[wanted] = mask
-        return mask
+            scope = Scope(mask & snap.live, snap.everyone.lens, every=False)
+            snap.visible[wanted] = scope
+        return scope
 
     def _postings(self, col: int, term: str, size: int) -> tuple[np.ndarray, np.ndarray]:
         rows = self._db.execute(
@@ -517,10 +517,11 @@ class SqliteIndex(SqliteFile):
         return rids, freqs
 
     def _match(
-        self, snap: _Snapshot, mask: np.ndarray, folded: list[str], exact: list[str]
+        self, scope: Scope, mask: np.ndarray, folded: list[str], exact: list[str]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Documents holding every folded term, and their BM25 (FTS5's formula, phrases =
-        folded terms weight 1 and exact terms weight EXACT_BOOST, doc length in tokens)."""
+        folded terms weight 1 and exact terms weight EXACT_BOOST, doc length in tokens) with
+        the statistics of `scope`."""
         size = len(mask)
         scores = np.zeros(size, np.float32)
         phrases = [(FOLDED, t, 1.0) for t in folded] + [(EXACT, t, EXACT_BOOST) for t in exact]
@@ -532,14 +533,14 @@ class SqliteIndex(SqliteFile):
                 mask &= present
             if not len(rids):
                 continue
-            df = len(rids) if snap.all_live else int(np.count_nonzero(snap.live[rids]))
-            idf = math.log((snap.live_count - df + 0.5) / (df + 0.5)) if df else 0.0
+            df = scope.df(rids)
+            idf = math.log((scope.count - df + 0.5) / (df + 0.5)) if df else 0.0
             idf = idf if idf > 0 else 1e-6
             weighted = freqs.astype(np.float32)
             if weight != 1.0:
                 weighted *= np.float32(weight)
             gain = weighted * np.float32(idf * (K1 + 1))
-            gain /= weighted + snap.norm[rids]
+            gain /= weighted + scope.norms(rids)
             scores[rids] += gain
         return mask, scores
 

@@ -21,6 +21,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from accounts import keys
 from accounts.service import LOCK_S, MAX_FAILURES, Accounts
 from app.api import create_app
 from app.auth import PUBLIC
@@ -366,6 +367,24 @@ def test_failed_logins_lock_the_login_in_every_process_until_the_lock_ends(
     assert other.principal_for_session(session_id) is None
 
 
+def test_a_good_login_starts_the_failures_again_and_old_attempts_are_cleared(
+    site: dict,
+) -> None:
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    store = build_store(site["settings"])
+    accounts = Accounts(store, clock=lambda: now[0])
+    accounts.add_user("forgetful", OFFICER, TEST_ORGAN, TEST_PASSWORD)
+    for _ in range(3):  # each time one short of the lock, then the right password
+        for _ in range(MAX_FAILURES - 1):
+            with pytest.raises(Unauthenticated):
+                accounts.login("forgetful", "guess-guess")
+        accounts.login("forgetful", TEST_PASSWORD)
+    with pytest.raises(Unauthenticated):  # not locked: the failures counted from the last success
+        accounts.login("forgetful", "guess-guess")
+    rounds = {key.rsplit("/", 2)[-2] for key in store.list(keys.attempts("forgetful"))}
+    assert len(rounds) <= 3, rounds  # rounds before the last two are deleted
+
+
 def test_the_api_answers_a_locked_login_429_with_retry_after(site: dict) -> None:
     site["accounts"].add_user("locked", OFFICER, TEST_ORGAN, TEST_PASSWORD)
     client = TestClient(create_app(site["settings"]))
@@ -424,6 +443,20 @@ def test_users_cli_end_to_end_token_shown_once_and_stored_hashed(tmp_path: Path)
         "--password-stdin",
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error: login 'bad/login'")
+
+
+def test_users_passwd_ends_the_users_browser_sessions(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    accounts = Accounts(build_store(Settings(data_dir=data, workers=1)))
+    accounts.add_user("stolen", OFFICER, TEST_ORGAN, TEST_PASSWORD)
+    sessions = [accounts.login("stolen", TEST_PASSWORD)[0] for _ in range(2)]
+    changed = run_cli_input(
+        data, "a-brand-new-password\n", "users", "passwd", "stolen", "--password-stdin"
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert "password of stolen changed; 2 browser session(s) ended" in changed.stdout
+    assert [accounts.principal_for_session(s) for s in sessions] == [None, None]
+    assert accounts.login("stolen", "a-brand-new-password")[1].login == "stolen"
 
 
 def run_cli_input(data: Path, stdin: str, *args: str):  # noqa: ANN201

@@ -112,7 +112,9 @@ def test_an_organ_cannot_build_or_send_a_record_delivered_only_to_another(setup:
         forward = {"to": [D], "responds_to": setup.message}
         assert client.post("/exchange/send", headers=by_b, json=forward).status_code == 202
         by_c = client.post("/exchange/send", headers=callers["token"], json=forward)
-        assert by_c.status_code == 403  # C neither sent nor received that message
+        # C neither sent nor received that message: to C it is as missing
+        assert by_c.status_code == 404, by_c.text
+        assert by_c.json()["message"] == f"no message {setup.message}"
         built = client.post(
             "/exchange/build", headers=_organ(ex, A), json={"documents": [record], "to": [C]}
         )

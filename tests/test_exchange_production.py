@@ -5,7 +5,7 @@ A commune scans a report (the one OCR of this test) and sends it up to its distr
 province; the province forwards it to a ministry; the ministry answers down with a decision
 that the province passes on to the district and the commune. Every hop is signed and verified,
 statuses flow back, every attachment is reused with zero OCR, a tampered message is rejected,
-a duplicate is accepted once, an outsider gets 403 and the audit chain verifies — and fails
+a duplicate is accepted once, an outsider gets 404 and the audit chain verifies — and fails
 after a forged edit.
 """
 
@@ -215,7 +215,7 @@ def test_tampered_file_is_rejected_and_a_duplicate_is_accepted_once(scenario, en
     assert sum(built["message_id"] in line for line in inbox.splitlines()) == 1
 
 
-def test_an_unauthorised_organ_gets_403(scenario, env) -> None:
+def test_an_unauthorised_organ_gets_404(scenario, env) -> None:
     from app.api import create_app
     from app.config import Settings
 
@@ -225,8 +225,8 @@ def test_an_unauthorised_organ_gets_403(scenario, env) -> None:
     settings = Settings(**{n.lower(): env[f"SOHOA_{n}"] for n in names})
     with TestClient(create_app(settings)) as client:
         outsider = {"Authorization": f"Bearer {tokens[OUTSIDER]}"}
-        assert client.get(f"/exchange/messages/{up}", headers=outsider).status_code == 403
-        assert client.get(f"/exchange/messages/{up}/envelope", headers=outsider).status_code == 403
+        assert client.get(f"/exchange/messages/{up}", headers=outsider).status_code == 404
+        assert client.get(f"/exchange/messages/{up}/envelope", headers=outsider).status_code == 404
         province = {"Authorization": f"Bearer {tokens[PROVINCE]}"}
         shown = client.get(f"/exchange/messages/{up}", headers=province)
         assert shown.status_code == 200 and shown.json()["receipt"]["status"] == "03"

@@ -145,8 +145,29 @@ def test_dossier_add_and_remove_are_reflected_in_the_dossier_and_the_list(filed)
 
     elsewhere = headers_of(settings, "arch-h34-d", "archivist", OTHER_ORGAN)
     theirs = client.get("/dossiers", headers=elsewhere).json()["dossiers"]
-    assert [(d["file_code"], d["doc_total"]) for d in theirs] == [("2024.HS-7", 0)]
+    assert theirs == []  # a dossier of which they see nothing is not listed (docs/access.md)
     refused = client.post(url, json={"documents": [ids[0]]}, headers=elsewhere)
     assert refused.status_code == 404  # not theirs to see, let alone to file
     officer = client.delete(f"{url}/{ids[1]}", headers=api_headers(settings, "officer"))
     assert officer.status_code == 403
+
+
+def test_an_organ_that_sees_a_dossier_but_owns_none_of_it_may_not_file_into_it(
+    filed, tmp_path: Path
+) -> None:
+    """After the test above, 2024.HS-7 holds ids[1]; its owner shares it with another organ,
+    whose archivist then sees the dossier but may neither file into it nor retitle it."""
+    client, settings, archivist, ids = filed
+    url = "/dossiers/2024.HS-7/documents"
+    body = {"organ": OTHER_ORGAN}
+    shared = client.post(f"/documents/{ids[1]}/shares", json=body, headers=archivist)
+    assert shared.status_code == 201, shared.text
+    elsewhere = headers_of(settings, "arch-h34-e", "archivist", OTHER_ORGAN)
+    pages = list(make_documents(1, seed=5, pages=1)[0].pages)
+    theirs = upload_and_wait(client, write_pdf_digital(tmp_path / "theirs.pdf", pages), elsewhere)
+    seen = client.get("/dossiers", headers=elsewhere).json()["dossiers"]
+    assert [(d["file_code"], d["doc_total"]) for d in seen] == [("2024.HS-7", 1)]
+    refused = client.post(url, json={"documents": [theirs], "title": "Đổi tên"}, headers=elsewhere)
+    assert refused.status_code == 403, refused.text
+    shown = client.get("/dossiers/2024.HS-7", headers=archivist).json()
+    assert shown["title"] == "Hồ sơ thử" and shown["doc_total"] == 1

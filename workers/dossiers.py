@@ -32,12 +32,21 @@ def members(services: Services, doc_ids: Iterable[str]) -> list[Document]:
 
 
 def file_documents(
-    services: Services, file_code: str, title: str | None, doc_ids: Iterable[str]
+    services: Services,
+    file_code: str,
+    title: str | None,
+    doc_ids: Iterable[str],
+    viewer: Viewer | None = None,
 ) -> Dossier:
-    """Add finished documents to the dossier `file_code` (created on first use), in order."""
+    """Add finished documents to the dossier `file_code` (created on first use), in order.
+    For a `viewer` (None: the operator) the dossier must be one it may change (`_changeable`),
+    checked under the dossier's lock."""
     dossiers = DossierStore(services.store)
     with holding(services, dossier_lock_key(check_file_code(file_code))):
-        dossier = dossiers.get(file_code) or Dossier(file_code=file_code, title=title or file_code)
+        dossier = dossiers.get(file_code)
+        if dossier is not None and viewer is not None:
+            dossier = _changeable(services, viewer, dossier)
+        dossier = dossier or Dossier(file_code=file_code, title=title or file_code)
         if title:
             dossier.title = title
         changed = []
@@ -74,19 +83,38 @@ def add_to_dossier(
     services: Services, viewer: Viewer, file_code: str, title: str | None, prefixes: list[str]
 ) -> Dossier:
     """`file_documents` for a caller: each document visible to it (else NotFound) and managed
-    by it (else Forbidden), checked before any is filed."""
+    by it (else Forbidden), checked before any is filed; the dossier one it may change."""
     doc_ids = [_managed(services, viewer, prefix).id for prefix in prefixes]
-    return file_documents(services, file_code, title, doc_ids)
+    return file_documents(services, file_code, title, doc_ids, viewer)
 
 
 def remove_from_dossier(services: Services, viewer: Viewer, file_code: str, prefix: str) -> Dossier:
-    return unfile_document(services, file_code, _managed(services, viewer, prefix).id)
+    doc_id = _managed(services, viewer, prefix).id
+    require_dossier_seen(services, viewer, file_code)  # else "no dossier", as a missing one
+    return unfile_document(services, file_code, doc_id)
 
 
 def dossiers_seen(services: Services, viewer: Viewer) -> list[Dossier]:
-    """Every dossier, its totals and dates from the members `viewer` sees (others are not
-    counted: a count would tell of records it may not see)."""
-    return [dossier_seen(services, viewer, d)[0] for d in DossierStore(services.store).all()]
+    """Every dossier of which `viewer` sees a member (an unrestricted viewer: every one), its
+    totals and dates from the members it sees (others are not counted: a count, a code or a
+    title would tell of records it may not see)."""
+    found = []
+    for dossier in DossierStore(services.store).all():
+        seen, docs = dossier_seen(services, viewer, dossier)
+        if docs or viewer.unrestricted:
+            found.append(seen)
+    return found
+
+
+def require_dossier_seen(
+    services: Services, viewer: Viewer, file_code: str
+) -> tuple[Dossier, list[Document]]:
+    """`dossier_seen` of the dossier `file_code`; NotFound when it does not exist or `viewer`
+    sees none of its members (the same answer: as if it did not exist)."""
+    seen, docs = dossier_seen(services, viewer, DossierStore(services.store).require(file_code))
+    if not docs and not viewer.unrestricted:
+        raise NotFound(f"no dossier {file_code!r}")
+    return seen, docs
 
 
 def dossier_seen(
@@ -95,8 +123,30 @@ def dossier_seen(
     """The dossier as `viewer` sees it: only its visible members listed and counted."""
     ids = [m.id for m in members(services, dossier.documents)]
     docs = visible_records(services, viewer, ids)
-    seen = summarise(dossier, docs)
+    seen = summarise(dossier, docs, stored_organ=viewer.unrestricted)
     return seen.model_copy(update={"documents": [d.id for d in docs]}), docs
+
+
+def _changeable(services: Services, viewer: Viewer, dossier: Dossier) -> Dossier | None:
+    """Who may file into an existing dossier and retitle it (docs/access.md, "Dossiers"): an
+    unrestricted viewer; an organ that manages at least one of its members, so each owner
+    organ of a dossier of several organs may. One that sees members but manages none is
+    refused (Forbidden); one that sees none gets NotFound, as for a missing dossier. A dossier
+    with no member left is free: filed into as a new one (None), its old title forgotten."""
+    if viewer.unrestricted:
+        return dossier
+    if not dossier.documents:
+        return None
+    ids = [m.id for m in members(services, dossier.documents)]
+    docs = visible_records(services, viewer, ids)
+    if not docs:
+        raise NotFound(f"no dossier {dossier.file_code!r}")
+    if not any(manages(viewer, d.visibility) for d in docs):
+        raise Forbidden(
+            f"only an organ that owns a document of dossier {dossier.file_code!r} may file "
+            "into it or retitle it"
+        )
+    return dossier
 
 
 def _managed(services: Services, viewer: Viewer, prefix: str) -> Document:
@@ -120,18 +170,21 @@ def _set_dossier(
     return update_record(services, doc_id, change)
 
 
-def summarise(dossier: Dossier, docs: list[Document]) -> Dossier:
-    """Totals, dates and organ of the dossier from its documents `docs` as they are now."""
+def summarise(dossier: Dossier, docs: list[Document], stored_organ: bool = True) -> Dossier:
+    """Totals, dates and organ of the dossier from its documents `docs` as they are now. When
+    they name no one organ, the organ stored with the dossier is kept if `stored_organ` (not
+    for a restricted viewer: it may name the organ of records that viewer does not see)."""
     dates = sorted(_issued(d) for d in docs if _issued(d) is not None)
     organs = Counter(d.metadata.organ_id.value or d.metadata.organ_name.value for d in docs)
     organs.pop(None, None)
+    fallback = dossier.organ if stored_organ else None
     return dossier.model_copy(
         update={
             "doc_total": len(docs),
             "page_total": sum(d.page_count for d in docs),
             "start_date": dates[0] if dates else None,
             "end_date": dates[-1] if dates else None,
-            "organ": organs.most_common(1)[0][0] if len(organs) == 1 else dossier.organ,
+            "organ": organs.most_common(1)[0][0] if len(organs) == 1 else fallback,
         }
     )
 

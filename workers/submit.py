@@ -9,7 +9,7 @@ import os
 import stat
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.detect import sniff_media_type
@@ -108,6 +108,10 @@ def accept(
     (default: the installation's organ) owns a new record and may see a known one.
     """
     found = source if isinstance(source, Found) else Found.file(Path(source), name=name)
+    if name is not None and not isinstance(source, Found):
+        # an upload: its temporary path on the server means nothing to the uploader and is
+        # not theirs to know; its history and messages name the file it came as
+        found = replace(found, shown=found.name)
     sub = Submission(found.path, found.shown, notes=list(found.notes))
     if found.error is not None:
         sub.outcome, sub.error = "failed", found.error

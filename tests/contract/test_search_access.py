@@ -4,6 +4,8 @@ snippets never count or show a document the viewer may not see (issue 15)."""
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from schemas import Document
 from schemas.access import Viewer, Visibility
 from search import SqliteIndex
@@ -110,6 +112,30 @@ def test_paging_counts_only_what_the_viewer_sees(index) -> None:
         assert [p.total for p in pages] == [5, 5, 5]
         seen = [h.doc_id for p in pages for h in p.hits]
         assert sorted(seen) == [f"{i:064x}" for i in range(5)]
+
+
+def test_sqlite_ranks_a_viewer_by_the_documents_it_sees_alone(tmp_path: Path) -> None:
+    """BM25 statistics (document frequency, average length) over the viewer's documents: the
+    scores and order an organ gets are those of an index holding only what it sees, however
+    many invisible records hold the words (else a score tells whether they do)."""
+    mine = [
+        seen_by(make_doc("a", "Thanh tra tài chính tài chính"), owner=OWNER),
+        seen_by(make_doc("b", "Thanh tra thanh tra tài chính"), owner=OWNER),
+    ]
+    others = [
+        seen_by(make_doc(f"{i:064x}", "Thanh tra " + "ngân sách " * i), owner=OTHER)
+        for i in range(1, 30)
+    ]
+    alone, crowded = SqliteIndex(tmp_path / "alone.sqlite3"), SqliteIndex(tmp_path / "all.sqlite3")
+    alone.index(mine)
+    crowded.index(mine + others)
+    owner = Viewer.of_organ(OWNER)
+    for query in ("thanh tra tai chinh", "thanh tra", "tài chính"):
+        expected = [(h.doc_id, h.score) for h in alone.search(query, viewer=owner).hits]
+        got = [(h.doc_id, h.score) for h in crowded.search(query, viewer=owner).hits]
+        assert [i for i, _ in got] == [i for i, _ in expected], query
+        assert [s for _, s in got] == pytest.approx([s for _, s in expected], rel=1e-5), query
+    assert crowded.search("thanh tra", viewer=ALL).total == 31  # the operator ranks over all
 
 
 def test_an_index_of_layout_4_is_upgraded_and_fails_closed(tmp_path: Path) -> None:
