@@ -61,8 +61,10 @@ from search.base import (
     PageHit,
     SearchHit,
     SearchResults,
+    check_sort,
     facet_values,
     failed_page_numbers,
+    issued_day,
 )
 from search.highlight import best_pages
 from search.sqlite_file import FACET_COLUMNS, SqliteFile, guarded, rollback
@@ -95,7 +97,7 @@ RESCORE_WINDOW = 100  # best BM25 documents reordered by proximity
 PROXIMITY_WEIGHT = 3.0  # × the window's best BM25 × proximity (0-1, 1/3 when only folded)
 PHRASE_BATCH = 500  # candidate documents read at once by the phrase check
 _DOC_COLUMNS = ("id", "seg", "source_name", "status", "page_count", "metadata", *FACET_COLUMNS)
-_DOC_COLUMNS += ("failed_pages",)
+_DOC_COLUMNS += ("failed_pages", "issued")
 _HIT_COLUMNS = "rid, id, source_name, status, page_count, metadata, failed_pages"
 VISIBLE_MASKS = 32  # viewers' key sets whose masks one snapshot keeps
 
@@ -126,6 +128,16 @@ class _Snapshot:
     all_live: bool  # no deleted rid inside any segment
     norm: np.ndarray  # float32 BM25 length normalisation k1 * (1 - b + b * len / avgdl)
     visible: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)  # keys -> mask
+    dates: _Dates | None = None  # read at the first date sort of the generation
+
+
+@dataclass
+class _Dates:
+    """Issued dates by rid, for the date sorts."""
+
+    day: np.ndarray  # int32 days since 1970-01-01
+    dated: np.ndarray  # bool: has a date (documents without one sort last)
+    rank: np.ndarray  # int64 place in (issued, id) order: same day, by id
 
 
 class SqliteIndex(SqliteFile):
@@ -233,6 +245,7 @@ class SqliteIndex(SqliteFile):
             json.dumps(doc.metadata.values(), ensure_ascii=False, default=str),
             *(facets[name] for name in FACET_COLUMNS),
             json.dumps(failed_page_numbers(doc)),
+            issued_day(doc.metadata.issued_date.value),
         )
         placeholders = ",".join("?" * len(_DOC_COLUMNS))
         rid = self._db.execute(
@@ -398,7 +411,9 @@ class SqliteIndex(SqliteFile):
         filters: dict[str, str] | None = None,
         limit: int = 10,
         offset: int = 0,
+        sort: str = "relevance",
     ) -> SearchResults:
+        check_sort(sort)
         parsed = parse_query(query)
         folded, exact = parsed.folded, parsed.exact
         filters = filters or {}
@@ -422,7 +437,11 @@ class SqliteIndex(SqliteFile):
                 matched = np.flatnonzero(mask)
                 total = len(matched)
                 facets = self._facets(snap, matched) if total else {}
-                if scores is not None:
+                if sort != "relevance":
+                    rids = self._by_date(snap, matched, scores, sort, limit + offset)[offset:]
+                    unscored = np.zeros(len(mask), np.float32)  # a listing
+                    hits = self._hits(rids, unscored if scores is None else scores, folded)
+                elif scores is not None:
                     rids = self._ranked(matched, scores, parsed, limit + offset)[offset:]
                     hits = self._hits(rids, scores, folded)
                 else:
@@ -600,6 +619,38 @@ class SqliteIndex(SqliteFile):
             scores[rid] += scale * _closeness(texts, parsed)
         window.sort(key=lambda rid: (-scores[rid], rid))
         return (window + top[RESCORE_WINDOW:])[:k]
+
+    def _by_date(
+        self, snap: _Snapshot, matched: np.ndarray, scores: np.ndarray | None, sort: str, k: int
+    ) -> list[int]:
+        """The k first matched rids by issued date (`date`: newest first), documents without
+        one last; the same day by score (BM25), then id."""
+        dates = self._dates(snap)
+        days = dates.day[matched].astype(np.int64)
+        relevance = -scores[matched] if scores is not None else np.zeros(len(matched))
+        keys = (dates.rank[matched], relevance, days if sort == "date_asc" else -days)
+        order = np.lexsort((*keys, ~dates.dated[matched]))[:k]
+        return matched[order].tolist()
+
+    def _dates(self, snap: _Snapshot) -> _Dates:
+        """The issued dates of the generation: one read of the (issued, id) index, kept in
+        the snapshot."""
+        if snap.dates is None:
+            rows = self._db.execute(
+                "SELECT rid, issued FROM documents ORDER BY issued, id"
+            ).fetchall()
+            size = len(snap.live)
+            rids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+            issued = [r[1] for r in rows]
+            inside = rids < size  # cannot happen inside one read transaction
+            dated = np.zeros(size, bool)
+            dated[rids[inside]] = np.array([d is not None for d in issued], bool)[inside]
+            day = np.zeros(size, np.int32)
+            day[rids[inside]] = np.array([d or 0 for d in issued], np.int32)[inside]
+            rank = np.zeros(size, np.int64)
+            rank[rids[inside]] = np.flatnonzero(inside)
+            snap.dates = _Dates(day, dated, rank)
+        return snap.dates
 
     def _facets(self, snap: _Snapshot, matched: np.ndarray) -> dict[str, dict[str, int]]:
         facets: dict[str, dict[str, int]] = {}
