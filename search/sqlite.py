@@ -14,7 +14,8 @@ weighted ×2) in a form numpy evaluates in a few vector operations whatever the 
   lengths, facet codes) as arrays. Small segments are merged (LSM style, like Lucene segments),
   so a term is a handful of rows whatever the number of `index()` calls.
 - `deleted`: rids replaced or deleted but still inside a segment; merges drop them.
-- `documents` (what a hit shows) and `pages` (page text for snippets) are plain tables.
+- `documents` (what a hit shows, and the issued date the date sorts order by:
+  search/sqlite_dates.py) and `pages` (page text for snippets) are plain tables.
 - `visibility`: (key, rid) rows of each document's `Visibility.keys()`, written and deleted
   with its `documents` row (merges keep rids: they never touch it). A restricted viewer's keys
   become a mask of rids, read once per generation and key set (cached in the snapshot), ANDed
@@ -67,6 +68,7 @@ from search.base import (
     issued_day,
 )
 from search.highlight import best_pages
+from search.sqlite_dates import Dates, by_date, read_dates
 from search.sqlite_file import FACET_COLUMNS, SqliteFile, guarded, rollback
 from search.sqlite_segments import (
     CODE,
@@ -128,16 +130,7 @@ class _Snapshot:
     all_live: bool  # no deleted rid inside any segment
     norm: np.ndarray  # float32 BM25 length normalisation k1 * (1 - b + b * len / avgdl)
     visible: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)  # keys -> mask
-    dates: _Dates | None = None  # read at the first date sort of the generation
-
-
-@dataclass
-class _Dates:
-    """Issued dates by rid, for the date sorts."""
-
-    day: np.ndarray  # int32 days since 1970-01-01
-    dated: np.ndarray  # bool: has a date (documents without one sort last)
-    rank: np.ndarray  # int64 place in (issued, id) order: same day, by id
+    dates: Dates | None = None  # read at the first date sort of the generation
 
 
 class SqliteIndex(SqliteFile):
@@ -438,7 +431,8 @@ class SqliteIndex(SqliteFile):
                 total = len(matched)
                 facets = self._facets(snap, matched) if total else {}
                 if sort != "relevance":
-                    rids = self._by_date(snap, matched, scores, sort, limit + offset)[offset:]
+                    snap.dates = snap.dates or read_dates(db, len(mask))
+                    rids = by_date(snap.dates, matched, scores, sort, limit + offset)[offset:]
                     unscored = np.zeros(len(mask), np.float32)  # a listing
                     hits = self._hits(rids, unscored if scores is None else scores, folded)
                 elif scores is not None:
@@ -619,38 +613,6 @@ class SqliteIndex(SqliteFile):
             scores[rid] += scale * _closeness(texts, parsed)
         window.sort(key=lambda rid: (-scores[rid], rid))
         return (window + top[RESCORE_WINDOW:])[:k]
-
-    def _by_date(
-        self, snap: _Snapshot, matched: np.ndarray, scores: np.ndarray | None, sort: str, k: int
-    ) -> list[int]:
-        """The k first matched rids by issued date (`date`: newest first), documents without
-        one last; the same day by score (BM25), then id."""
-        dates = self._dates(snap)
-        days = dates.day[matched].astype(np.int64)
-        relevance = -scores[matched] if scores is not None else np.zeros(len(matched))
-        keys = (dates.rank[matched], relevance, days if sort == "date_asc" else -days)
-        order = np.lexsort((*keys, ~dates.dated[matched]))[:k]
-        return matched[order].tolist()
-
-    def _dates(self, snap: _Snapshot) -> _Dates:
-        """The issued dates of the generation: one read of the (issued, id) index, kept in
-        the snapshot."""
-        if snap.dates is None:
-            rows = self._db.execute(
-                "SELECT rid, issued FROM documents ORDER BY issued, id"
-            ).fetchall()
-            size = len(snap.live)
-            rids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-            issued = [r[1] for r in rows]
-            inside = rids < size  # cannot happen inside one read transaction
-            dated = np.zeros(size, bool)
-            dated[rids[inside]] = np.array([d is not None for d in issued], bool)[inside]
-            day = np.zeros(size, np.int32)
-            day[rids[inside]] = np.array([d or 0 for d in issued], np.int32)[inside]
-            rank = np.zeros(size, np.int64)
-            rank[rids[inside]] = np.flatnonzero(inside)
-            snap.dates = _Dates(day, dated, rank)
-        return snap.dates
 
     def _facets(self, snap: _Snapshot, matched: np.ndarray) -> dict[str, dict[str, int]]:
         facets: dict[str, dict[str, int]] = {}
