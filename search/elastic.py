@@ -241,7 +241,8 @@ def _by_date(sort: str) -> dict[str, Any]:
     order = "asc" if sort == "date_asc" else "desc"
     return {
         "sort": [
-            {"issued_date": {"order": order, "missing": "_last"}},
+            # unmapped_type: an index of an older layout without the field sorts, undated
+            {"issued_date": {"order": order, "missing": "_last", "unmapped_type": "date"}},
             {"_score": "desc"},
             {"_id": "asc"},
         ],
