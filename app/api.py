@@ -25,8 +25,8 @@ from app.auth import (
 )
 from app.compose import Context
 from app.config import Settings
+from app.filters import SORT_HELP, parse_filters, parse_sort
 from app.filters import SYNTAX as FILTER_SYNTAX
-from app.filters import parse_filters
 from app.records_api import register_record_routes
 from app.transfer import BodyLimit, content_disposition, file_chunks
 from app.uploads import UPLOAD_PATHS, take_upload
@@ -95,11 +95,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         filter: Annotated[  # noqa: A002
             list[str] | None, Query(description=f"{FILTER_SYNTAX}; repeat for more")
         ] = None,
+        sort: Annotated[str, Query(description=SORT_HELP)] = "relevance",
     ) -> dict[str, Any]:
         wanted = parse_filters(filter or [])  # the CLI's parser; refused: 422 (BadFilter)
         viewer = viewer_of(me)
         results = services.index.search(
-            q, viewer=viewer, filters=wanted, limit=limit, offset=offset
+            q, viewer=viewer, filters=wanted, limit=limit, offset=offset, sort=parse_sort(sort)
         )
         return views.results_json(results, scores=viewer.unrestricted)
 

@@ -24,8 +24,8 @@ from rich.text import Text
 from app import views
 from app.compose import OPERATOR, Context
 from app.config import Settings, load_settings, one_thread_per_tesseract
+from app.filters import SORT_HELP, parse_filters, parse_sort
 from app.filters import SYNTAX as FILTER_SYNTAX
-from app.filters import parse_filters
 from app.logs import configure_logging
 from app.terminal import emit_json, err, fail, out, warn_damaged
 from schemas.errors import (
@@ -307,12 +307,15 @@ def search(
         bool,
         typer.Option("--json", help="One JSON object: total, hits and facets (as GET /search)."),
     ] = False,
+    sort: Annotated[str, typer.Option(help=SORT_HELP)] = "relevance",
 ) -> None:
     """Search the records: ranked documents with highlighted snippets and page numbers."""
     try:
-        wanted = parse_filters(filters)
+        wanted, order = parse_filters(filters), parse_sort(sort)
         index = ctx.obj.index  # the index only: a search never needs the store
-        results = index.search(query, viewer=OPERATOR, filters=wanted, limit=limit, offset=offset)
+        results = index.search(
+            query, viewer=OPERATOR, filters=wanted, limit=limit, offset=offset, sort=order
+        )
         if not results.total and not index.count() and _store_holds_records(ctx):
             err.print(  # e.g. an index file deleted, or a server index lost and made again empty
                 "[yellow]warning:[/] the search index is empty but the store holds records; "

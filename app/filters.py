@@ -1,13 +1,15 @@
-"""Search filters as users write them, `field=value`: one parser for the CLI and the API."""
+"""Search filters as users write them, `field=value`, and the sort: one parser for the CLI,
+the API and the search page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from schemas.errors import SohoaError
-from search.base import FACETS
+from search.base import FACETS, SORTS
 
 SYNTAX = f"field=value, field one of: {', '.join(FACETS)}"
+SORT_HELP = "relevance, date (newest first) or date_asc (oldest first)"
 
 
 class BadFilter(SohoaError):
@@ -16,6 +18,18 @@ class BadFilter(SohoaError):
     code = "bad_filter"
     exit_code = 2  # a usage error, as the CLI's own
     http_status = 422
+
+
+class BadSort(BadFilter):
+    """A sort that is not one of SORTS: refused, never ignored."""
+
+    code = "bad_sort"
+
+
+def parse_sort(sort: str) -> str:
+    if sort not in SORTS:
+        raise BadSort(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+    return sort
 
 
 def parse_filters(items: Iterable[str]) -> dict[str, str]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
 from schemas.access import Viewer
@@ -16,6 +17,10 @@ DOCUMENT_FACETS = ("dossier", "needs_review", "status")  # of the record, not of
 EXACT_BOOST = 2.0  # exact (accented) terms weigh this much more than folded ones in ranking
 MAX_PAGES_PER_HIT = 3  # pages shown with snippets under one hit
 FACET_SIZE = 50  # values per facet, most frequent first
+# Orders of hits: BM25 (listings: by file name), or by issued date newest or oldest first.
+# By date, documents without one come last either way; ties go by relevance, then id.
+SORTS = ("relevance", "date", "date_asc")
+EPOCH = date(1970, 1, 1)
 
 
 @dataclass
@@ -66,10 +71,12 @@ class SearchIndex(Protocol):
         filters: dict[str, str] | None = None,
         limit: int = 10,
         offset: int = 0,
+        sort: str = "relevance",
     ) -> SearchResults:
         """Documents matching `query` and `filters` among those `viewer` sees: the visibility
         filter is part of the query, so totals and facets count only those (no way to learn
-        of a document by its counts). A document indexed without visibility: admins only."""
+        of a document by its counts). A document indexed without visibility: admins only.
+        `sort` is one of SORTS (ValueError otherwise)."""
         ...
 
     def count(self) -> int: ...
@@ -77,6 +84,24 @@ class SearchIndex(Protocol):
     def clear(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+def check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+
+
+def issued_day(value: Any) -> int | None:
+    """An issued date (a date, or ISO text as a stored record holds it) as days since
+    1970-01-01; None for no date or one that does not read as a date (the server index
+    ignores those too: `ignore_malformed`)."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(str(value)[:10])  # a datetime too: its date
+    except ValueError:
+        return None
+    return (day - EPOCH).days
 
 
 def facet_values(doc: Document) -> dict[str, str | None]:

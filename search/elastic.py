@@ -42,6 +42,7 @@ from search.base import (
     PageHit,
     SearchHit,
     SearchResults,
+    check_sort,
     facet_values,
     failed_page_numbers,
 )
@@ -231,6 +232,22 @@ def _proximity(parsed: Query) -> list[dict[str, Any]]:
             whole = " ".join(words)
             clauses.append({"match_phrase": {field: {"query": whole, "boost": boost * WHOLE}}})
     return clauses
+
+
+def _by_date(sort: str) -> dict[str, Any]:
+    """The hits by issued date (`date`: newest first), documents without one (or with one
+    the server could not read: `ignore_malformed`) last; the same day by score, then id, as
+    the listing (stable pages)."""
+    order = "asc" if sort == "date_asc" else "desc"
+    return {
+        "sort": [
+            # unmapped_type: an index of an older layout without the field sorts, undated
+            {"issued_date": {"order": order, "missing": "_last", "unmapped_type": "date"}},
+            {"_score": "desc"},
+            {"_id": "asc"},
+        ],
+        "track_scores": True,
+    }
 
 
 class ElasticIndex:
@@ -436,7 +453,9 @@ class ElasticIndex:
         filters: dict[str, str] | None = None,
         limit: int = 10,
         offset: int = 0,
+        sort: str = "relevance",
     ) -> SearchResults:
+        check_sort(sort)
         parsed = parse_query(query)
         folded = parsed.folded
         if parsed.phrases and not self._positions:
@@ -444,6 +463,8 @@ class ElasticIndex:
         hits_body, facets_body = self._bodies(
             parsed, filters or {}, viewer.keys(), limit, offset, proximity=self._positions
         )
+        if sort != "relevance":
+            hits_body |= _by_date(sort)
         self._require_alias()
         # Two searches in one round trip, run side by side by the server: the ranked page of
         # hits (top-k only: not counting every match lets Lucene skip blocks that cannot make

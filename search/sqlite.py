@@ -14,7 +14,8 @@ weighted ×2) in a form numpy evaluates in a few vector operations whatever the 
   lengths, facet codes) as arrays. Small segments are merged (LSM style, like Lucene segments),
   so a term is a handful of rows whatever the number of `index()` calls.
 - `deleted`: rids replaced or deleted but still inside a segment; merges drop them.
-- `documents` (what a hit shows) and `pages` (page text for snippets) are plain tables.
+- `documents` (what a hit shows, and the issued date the date sorts order by:
+  search/sqlite_dates.py) and `pages` (page text for snippets) are plain tables.
 - `visibility`: (key, rid) rows of each document's `Visibility.keys()`, written and deleted
   with its `documents` row (merges keep rids: they never touch it). A restricted viewer's keys
   become a mask of rids, read once per generation and key set (cached in the snapshot), ANDed
@@ -63,11 +64,14 @@ from search.base import (
     PageHit,
     SearchHit,
     SearchResults,
+    check_sort,
     facet_values,
     failed_page_numbers,
+    issued_day,
 )
 from search.bm25 import K1, Scope
 from search.highlight import best_pages
+from search.sqlite_dates import Dates, by_date, read_dates
 from search.sqlite_file import FACET_COLUMNS, SqliteFile, guarded, rollback
 from search.sqlite_segments import (
     CODE,
@@ -97,7 +101,7 @@ RESCORE_WINDOW = 100  # best BM25 documents reordered by proximity
 PROXIMITY_WEIGHT = 3.0  # × the window's best BM25 × proximity (0-1, 1/3 when only folded)
 PHRASE_BATCH = 500  # candidate documents read at once by the phrase check
 _DOC_COLUMNS = ("id", "seg", "source_name", "status", "page_count", "metadata", *FACET_COLUMNS)
-_DOC_COLUMNS += ("failed_pages",)
+_DOC_COLUMNS += ("failed_pages", "issued")
 _HIT_COLUMNS = "rid, id, source_name, status, page_count, metadata, failed_pages"
 VISIBLE_MASKS = 32  # viewers' key sets whose masks one snapshot keeps
 
@@ -126,6 +130,7 @@ class _Snapshot:
     code_of: list[dict[str, int]]  # [facet] value -> code
     everyone: Scope  # every live document, norm computed once
     visible: dict[tuple[str, ...], Scope] = field(default_factory=dict)  # viewer keys -> scope
+    dates: Dates | None = None  # read at the first date sort of the generation
 
 
 class SqliteIndex(SqliteFile):
@@ -233,6 +238,7 @@ class SqliteIndex(SqliteFile):
             json.dumps(doc.metadata.values(), ensure_ascii=False, default=str),
             *(facets[name] for name in FACET_COLUMNS),
             json.dumps(failed_page_numbers(doc)),
+            issued_day(doc.metadata.issued_date.value),
         )
         placeholders = ",".join("?" * len(_DOC_COLUMNS))
         rid = self._db.execute(
@@ -398,7 +404,9 @@ class SqliteIndex(SqliteFile):
         filters: dict[str, str] | None = None,
         limit: int = 10,
         offset: int = 0,
+        sort: str = "relevance",
     ) -> SearchResults:
+        check_sort(sort)
         parsed = parse_query(query)
         folded, exact = parsed.folded, parsed.exact
         filters = filters or {}
@@ -423,7 +431,12 @@ class SqliteIndex(SqliteFile):
                 matched = np.flatnonzero(mask)
                 total = len(matched)
                 facets = self._facets(snap, matched) if total else {}
-                if scores is not None:
+                if sort != "relevance":
+                    snap.dates = snap.dates or read_dates(db, len(mask))
+                    rids = by_date(snap.dates, matched, scores, sort, limit + offset)[offset:]
+                    unscored = np.zeros(len(mask), np.float32)  # a listing
+                    hits = self._hits(rids, unscored if scores is None else scores, folded)
+                elif scores is not None:
                     rids = self._ranked(matched, scores, parsed, limit + offset)[offset:]
                     hits = self._hits(rids, scores, folded)
                 else:

@@ -5,6 +5,7 @@ when something else changed it, set aside when damaged. Every public call of the
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import sqlite3
@@ -26,13 +27,13 @@ from schemas.errors import (
     SohoaError,
     StorageError,
 )
-from search.base import FACETS
+from search.base import FACETS, issued_day
 
 log = logging.getLogger("sohoa.search")
 
 # Layout version in the file's user_version. (Not ElasticIndex's number: the two layouts
 # changed at different times.)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _T = TypeVar("_T")
 FACET_COLUMNS = tuple(name for name in FACETS if name != "status")  # status has its own column
@@ -44,6 +45,12 @@ _VISIBILITY = (
     "key TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (key, rid)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS visibility_by_rid ON visibility (rid)",
 )
+# The issued date as days since 1970 (None: no date), for the date sorts: read by rid in
+# (issued, id) order from this index alone. Added in layout 6, filled in place.
+_DATES = (
+    "ALTER TABLE documents ADD COLUMN issued INTEGER",
+    "CREATE INDEX IF NOT EXISTS documents_by_issued ON documents (issued, id)",
+)
 
 _SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -51,10 +58,11 @@ INSERT INTO meta VALUES ('generation', 0);
 CREATE TABLE documents (
     rid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, seg INTEGER NOT NULL,
     source_name TEXT, status TEXT, page_count INTEGER, metadata TEXT,
-    {_FACET_COLUMNS},
+    {_FACET_COLUMNS}, issued INTEGER,
     failed_pages TEXT  -- JSON list of page numbers, for a partial document
 );
 CREATE INDEX documents_by_name ON documents (source_name, id);
+{_DATES[1]};
 CREATE INDEX documents_by_seg ON documents (seg);
 CREATE TABLE pages (key INTEGER PRIMARY KEY, text TEXT NOT NULL);  -- rid << 20 | page_no
 CREATE TABLE segments (
@@ -79,10 +87,11 @@ _TABLES += ("visibility",)
 _OLD_TABLES = ("doc_fts", "page_fts")
 # Layouts that become this one by added columns and tables alone, with the statements that add
 # them. Documents indexed before layout 5 have no visibility keys: admins alone find them
-# until `sohoa reindex` (fail closed).
+# until `sohoa reindex` (fail closed). Their issued dates are filled from their metadata.
 _UPGRADES = {
-    3: ("ALTER TABLE documents ADD COLUMN failed_pages TEXT", *_VISIBILITY),
-    4: _VISIBILITY,
+    3: ("ALTER TABLE documents ADD COLUMN failed_pages TEXT", *_VISIBILITY, *_DATES),
+    4: (*_VISIBILITY, *_DATES),
+    5: _DATES,
 }
 _UPGRADABLE_TABLES = set(_TABLES) - {"visibility"}  # what layouts 3 and 4 hold
 
@@ -92,6 +101,13 @@ def rollback(db: sqlite3.Connection) -> None:
     if db.in_transaction:
         with suppress(sqlite3.Error):
             db.execute("ROLLBACK")
+
+
+def _fill_issued(db: sqlite3.Connection) -> None:
+    """The issued date of every document indexed before layout 6, from its metadata."""
+    rows = db.execute("SELECT rid, metadata FROM documents").fetchall()
+    days = ((issued_day(json.loads(m or "{}").get("issued_date")), rid) for rid, m in rows)
+    db.executemany("UPDATE documents SET issued = ? WHERE rid = ?", days)
 
 
 def guarded(method: Callable[..., _T]) -> Callable[..., _T]:
@@ -300,11 +316,12 @@ class SqliteFile:
             return
         if version in _UPGRADES and tables >= _UPGRADABLE_TABLES and not self.read_only:
             self._upgrade(db)
-            log.warning(
-                "search index %s upgraded: documents indexed before are found by admins alone "
-                "until `sohoa reindex` indexes who may see them",
-                self.path,
-            )
+            if "visibility" not in tables:  # older than layout 5
+                log.warning(
+                    "search index %s upgraded: documents indexed before are found by admins "
+                    "alone until `sohoa reindex` indexes who may see them",
+                    self.path,
+                )
             return
         if 0 < version < SCHEMA_VERSION and tables & {"documents", *_OLD_TABLES}:
             raise IndexOutdated(self.path, f"version {version}; this sohoa reads {SCHEMA_VERSION}")
@@ -323,6 +340,8 @@ class SqliteFile:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             for statement in _UPGRADES.get(version, ()):
                 db.execute(statement)
+            if version in _UPGRADES:
+                _fill_issued(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:

@@ -51,8 +51,11 @@ class VisibleIndex:
         filters: dict[str, str] | None = None,
         limit: int = 10,
         offset: int = 0,
+        sort: str = "relevance",
     ) -> SearchResults:
-        return self.inner.search(query, viewer=viewer, filters=filters, limit=limit, offset=offset)
+        return self.inner.search(
+            query, viewer=viewer, filters=filters, limit=limit, offset=offset, sort=sort
+        )
 
     def count(self) -> int:
         return self.inner.count()

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.auth import READERS, Me, allow, safe_next, viewer_of
 from app.compose import Context
+from app.filters import parse_sort
 from app.web.admin import register_admin_pages
 from app.web.exchange import register_exchange_pages
 from app.web.i18n import STRINGS, language
@@ -29,7 +30,7 @@ from schemas.accounts import Role
 from schemas.errors import NotReady, SohoaError
 from schemas.models import Document, DocumentStatus
 from schemas.text import nfc
-from search.base import SearchHit, SearchResults
+from search.base import SORTS, SearchHit, SearchResults
 from storage.keys import pdf_key
 from workers.access import require_visible
 from workers.runtime import WorkerPool
@@ -68,6 +69,7 @@ def register_web_routes(api: FastAPI, context: Context, pool: WorkerPool) -> Non
         me: Me,
         q: str = "",
         page_no: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1,
+        sort: str = "relevance",
     ) -> Response:
         if me.role == Role.clerk:
             return RedirectResponse("/exchange", status_code=303)
@@ -79,8 +81,10 @@ def register_web_routes(api: FastAPI, context: Context, pool: WorkerPool) -> Non
             filters=filters,
             limit=PAGE_SIZE,
             offset=(page_no - 1) * PAGE_SIZE,
+            sort=parse_sort(sort),  # refused: 422 (BadSort)
         )
-        return page(request, "search.html", _search_view(query, filters, page_no, results), me=me)
+        view = _search_view(query, filters, sort, page_no, results)
+        return page(request, "search.html", view, me=me)
 
     @api.get(
         "/documents/{doc_id}/view", response_class=HTMLResponse, dependencies=readers, tags=["web"]
@@ -132,11 +136,12 @@ def _login_failed(request: Request, error: SohoaError, fields: dict[str, str]) -
 
 
 def _search_view(
-    query: str, filters: dict[str, str], page_no: int, results: SearchResults
+    query: str, filters: dict[str, str], sort: str, page_no: int, results: SearchResults
 ) -> dict[str, Any]:
     def url(changes: dict[str, str | None]) -> str:
         """This search with `changes` (None: that parameter dropped); page 1 unless given."""
-        params = {"q": query, **filters, **changes}
+        params = {"q": query, **filters, "sort": sort, **changes}
+        params["sort"] = None if params["sort"] == "relevance" else params["sort"]  # the default
         return "/?" + urlencode({k: v for k, v in params.items() if v})
 
     facets = []
@@ -157,6 +162,9 @@ def _search_view(
     return {
         "query": query,
         "filters": filters,
+        "sort": sort,
+        # another order starts again at page 1: page n of one order is no part of another's
+        "sorts": [{"value": s, "active": s == sort, "url": url({"sort": s})} for s in SORTS],
         "filter_urls": {name: url({name: None}) for name in filters},
         "results": results,
         "hits": [_hit_view(hit, query) for hit in results.hits],

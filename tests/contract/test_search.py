@@ -234,6 +234,8 @@ def test_an_index_of_the_previous_layout_keeps_its_documents(tmp_path: Path) -> 
     SqliteIndex(path).index([make_doc("a", "Công văn")])
     db = sqlite3.connect(path)
     db.execute("ALTER TABLE documents DROP COLUMN failed_pages")
+    db.execute("DROP INDEX documents_by_issued")  # layout 6
+    db.execute("ALTER TABLE documents DROP COLUMN issued")
     db.execute("PRAGMA user_version = 3")
     db.commit()
     db.close()

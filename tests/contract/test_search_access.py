@@ -144,6 +144,8 @@ def test_an_index_of_layout_4_is_upgraded_and_fails_closed(tmp_path: Path) -> No
     SqliteIndex(path).index([seen_by(make_doc("a", "Công văn"), owner=OWNER)])
     db = sqlite3.connect(path)
     db.execute("DROP TABLE visibility")
+    db.execute("DROP INDEX documents_by_issued")  # layout 6
+    db.execute("ALTER TABLE documents DROP COLUMN issued")
     db.execute("PRAGMA user_version = 4")
     db.commit()
     db.close()
