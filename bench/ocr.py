@@ -12,6 +12,10 @@ What it measures (DESIGN §8), all on pages made by the project's corpus generat
   submit_all → wait_for → records), pages/s and word / character error per level;
 * the preprocessing ablation (deskew off, denoise off / on, background normalisation on);
 * OCRmyPDF (in-process Python API, --jobs 2) with its defaults and with rotate + deskew;
+* the floor: plain ``tesseract IMG out -l vie`` (the CLI, one process per page, one page at a
+  time, OMP_THREAD_LIMIT=1) on exactly the page images sohoa's loader gives its OCR; sohoa's
+  CPU per page is reported as a multiple of it;
+* word error over all whitespace-separated tokens (punctuation included) beside words only;
 * born-digital PDFs (no OCR): pages/s, text source, word error;
 * re-ingest of known bytes: time of `workers.submit.accept`, and proof that nothing is redone;
 * peak memory of every engine run.
@@ -19,6 +23,12 @@ What it measures (DESIGN §8), all on pages made by the project's corpus generat
 Every engine run happens in its own child Python process (this file with ``--phase``), so each
 starts from the same state, environment and memory high-water mark; timing is taken inside the
 child around the work only (not around interpreter start-up or imports).
+
+Another page set (made apart from the corpus generator) is measured with ``--page-set DIR``:
+DIR/truth.json names one image-only PDF per level, ``{"name": ..., "scanned": {"clean": {"file":
+"x.pdf", "pages": [{"text": ...}, ...]}, "light": ..., "heavy": ...}}`` (the shape of the
+generated inputs' truth.json), the PDFs beside it; its section in docs/benchmarks.md is titled
+with the set's name, so each set keeps its own.
 
 The numbers in docs/benchmarks.md are written by this script; rerun it rather than edit them.
 """
@@ -51,6 +61,7 @@ from report import write_section
 REPO = Path(__file__).resolve().parent.parent
 LEVELS = ("clean", "light", "heavy")
 SECTION_TITLE = "## OCR (bench/ocr.py)"
+FLOOR_LABEL = "floor: plain `tesseract IMG out -l vie`, one page at a time"
 
 # sohoa configurations: name -> (label, Settings overrides). "default" must stay first.
 SOHOA_CONFIGS: dict[str, tuple[str, dict]] = {
@@ -212,6 +223,41 @@ def generate_inputs(
         json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     return truth
+
+
+def page_set_inputs(folder: Path) -> dict:
+    """The truth of a page set made elsewhere (`--page-set`): its scanned levels only."""
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    missing = [level for level in LEVELS if level not in truth.get("scanned", {})]
+    if missing:
+        raise SystemExit(f"{folder / 'truth.json'}: no scanned level {', '.join(missing)}")
+    pages = {len(truth["scanned"][level]["pages"]) for level in LEVELS}
+    return {
+        "name": truth.get("name") or folder.name,
+        "pages_per_level": max(pages),
+        "scanned": truth["scanned"],
+        "born_digital": [],
+    }
+
+
+def extract_page_images(truth: dict, inputs: Path, out: Path) -> dict[str, list[str]]:
+    """Each scanned level's pages as sohoa's loader gives them to its OCR (before clean-up),
+    written losslessly as PNG with their resolution: what the floor row reads."""
+    from pipeline.load import PDF, load_scanned_page, plan_pages
+
+    folder = out / "floor-images"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    images: dict[str, list[str]] = {}
+    for level in LEVELS:
+        path = inputs / truth["scanned"][level]["file"]
+        images[level] = []
+        for info in plan_pages(path, PDF):
+            page = load_scanned_page(path, PDF, info)
+            target = folder / f"{level}-{info.page_no:04d}.png"
+            page.image.save(target, dpi=(page.dpi, page.dpi))
+            images[level].append(str(target))
+    return images
 
 
 # =========================================================================== child phases
@@ -419,6 +465,7 @@ def phase_sohoa(spec: dict) -> dict:
         tesseract_after = clock.snapshot().get("tesseract process", {}).get("calls", 0)
         # Where an accept() of known bytes spends its time: hashing the file, reading the record.
         from storage.keys import record_key
+        from workers.inputs import Found
         from workers.submit import _hash_file
 
         parts: dict[str, list[float]] = defaultdict(list)
@@ -426,7 +473,7 @@ def phase_sohoa(spec: dict) -> dict:
         for path in paths:
             for _ in range(3):
                 t0 = time.perf_counter()
-                doc_id = _hash_file(path)[0]
+                doc_id = _hash_file(Found(path=path, shown=str(path), name=path.name))[0]
                 t1 = time.perf_counter()
                 services.records.get(doc_id)
                 t2 = time.perf_counter()
@@ -565,6 +612,35 @@ def phase_ocrmypdf(spec: dict) -> dict:
     }
 
 
+def phase_tesseract(spec: dict) -> dict:
+    """The floor: the Tesseract CLI as a user would run it, one page image after another."""
+    work = Path(spec["work_dir"])
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    files = []
+    with Meter() as meter:
+        for level, images in spec["images"].items():
+            t0, texts = time.perf_counter(), []
+            for image in images:
+                base = work / Path(image).stem
+                subprocess.run(
+                    ["tesseract", image, str(base), "-l", "vie"],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
+                texts.append(base.with_suffix(".txt").read_text(encoding="utf-8"))
+            files.append(
+                {
+                    "path": spec["pdfs"][level],
+                    "seconds": round(time.perf_counter() - t0, 3),
+                    "pages": texts,
+                }
+            )
+    return {**meter.as_dict(), "files": files, "memory": _rusage()}
+
+
 def run_child(phase: str, spec: dict, out: Path, name: str) -> dict:
     spec_path, result_path = out / "runs" / f"{name}.spec.json", out / "runs" / f"{name}.json"
     spec_path.parent.mkdir(parents=True, exist_ok=True)
@@ -591,12 +667,33 @@ def run_child(phase: str, spec: dict, out: Path, name: str) -> dict:
 # =========================================================================== metrics
 
 
+def tokens(text: str) -> list[str]:
+    """All whitespace-separated tokens, punctuation kept (`-` alone is a token), NFC."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", text).split()
+
+
+def token_error(truth: str, hypothesis: str) -> float:
+    """Bag-of-tokens error, as `corpus.metrics.word_error` but over all tokens: a dropped dash
+    or a `trên;` read as `trên` counts."""
+    from collections import Counter
+
+    want, got = Counter(tokens(truth)), Counter(tokens(hypothesis))
+    total = sum(want.values())
+    if total == 0:
+        return 0.0 if not got else 1.0
+    return max(sum((want - got).values()), sum((got - want).values())) / total
+
+
 def score_pages(truths: list[str], texts: list[str]) -> dict:
     from corpus.metrics import char_error, word_error, words
 
     if len(texts) < len(truths):
         texts = texts + [""] * (len(truths) - len(texts))
     we = [word_error(t, h) for t, h in zip(truths, texts, strict=False)]
+    te = [token_error(t, h) for t, h in zip(truths, texts, strict=False)]
+    n_tokens = [len(tokens(t)) for t in truths]
     ce = [char_error(t, h) for t, h in zip(truths, texts, strict=False)]
     n_words = [len(words(t)) for t in truths]
     n_chars = [len(" ".join(t.split())) for t in truths]
@@ -606,6 +703,9 @@ def score_pages(truths: list[str], texts: list[str]) -> dict:
         "word_error_pooled": sum(e * n for e, n in zip(we, n_words, strict=True)) / sum(n_words),
         "char_error_pooled": sum(e * n for e, n in zip(ce, n_chars, strict=True)) / sum(n_chars),
         "word_error_max": max(we),
+        "token_error": statistics.fmean(te),
+        "token_error_pooled": sum(e * n for e, n in zip(te, n_tokens, strict=True))
+        / max(sum(n_tokens), 1),
         "per_page_word_error": [round(e, 5) for e in we],
         "pages": len(truths),
         "words": sum(n_words),
@@ -686,6 +786,26 @@ def summarise_ocrmypdf(result: dict, truth: dict) -> dict:
         "dropped_options": result["dropped_options"],
         "conditions": _conditions(result, pages_total),
         "files": [{k: v for k, v in f.items() if k != "pages"} for f in result["files"]],
+    }
+
+
+def summarise_floor(result: dict, truth: dict) -> dict:
+    by_name = {Path(f["path"]).name: f for f in result["files"]}
+    levels, pages_total = {}, 0
+    for level in LEVELS:
+        entry = truth["scanned"][level]
+        f = by_name[entry["file"]]
+        levels[level] = score_pages([p["text"] for p in entry["pages"]], f["pages"])
+        levels[level]["seconds"] = f["seconds"]
+        pages_total += len(entry["pages"])
+    return {
+        "label": FLOOR_LABEL,
+        "pages": pages_total,
+        "wall_s": result["wall_s"],
+        "pages_per_s": pages_total / result["wall_s"],
+        "levels": levels,
+        "memory": result["memory"],
+        "conditions": _conditions(result, pages_total),
     }
 
 
@@ -786,10 +906,64 @@ def pct(x: float | None, digits: int = 2) -> str:
     return "–" if x is None else f"{x * 100:.{digits}f} %"
 
 
+def section_title(page_set: str | None) -> str:
+    """The docs section of one page set: the generated pages keep the original title."""
+    return SECTION_TITLE if not page_set else f"## OCR, page set {page_set} (bench/ocr.py)"
+
+
+def _inputs_line(r: dict) -> str:
+    a = r["args"]
+    if r.get("page_set"):
+        return (
+            f"- Inputs: page set **{r['page_set']}** (`{_rel(a['page_set'])}`, made apart from "
+            f"the corpus generator), {a['pages_per_level']} pages per level clean / light / heavy, "
+            f"one image-only PDF per level. Truth: `{_rel(a['page_set'])}/truth.json`; every page "
+            f"text of every run: `{_rel(a['out'])}/runs/*.json`."
+        )
+    return (
+        f"- Inputs (corpus generator, seed {a['seed']}): the same {a['pages_per_level']} "
+        "pages at each level clean / light / heavy (same documents, different degradation), "
+        "one image-only 300-dpi PDF per level (clean: lossless Flate; light/heavy: JPEG q85); "
+        f"{r['digital']['pages'] if r.get('digital') else 0} born-digital pages in "
+        f"{r['digital']['files'] if r.get('digital') else 0} PDFs. "
+        f"Truth: `{_rel(a['out'])}/inputs/truth.json`; every page text of every run: "
+        f"`{_rel(a['out'])}/runs/*.json`."
+    )
+
+
+def _token_table(r: dict, rows: list[tuple[str, dict]]) -> list[str]:
+    """Word error over all tokens beside words only, and CPU per page against the floor."""
+    floor = r.get("floor")
+    floor_cpu = floor["conditions"]["cpu_s_per_page"] if floor else None
+    lines = [
+        "",
+        "Word error over **all tokens** (whitespace-separated, punctuation included: a dropped "
+        "`-` or `trên;` read as `trên` counts) beside words only (punctuation stripped), pooled "
+        "over the level's tokens / words; CPU per page as a multiple of the floor row's "
+        f"({FLOOR_LABEL}, OMP_THREAD_LIMIT=1, on the very page images sohoa's loader gives its "
+        "OCR):",
+        "",
+        "| engine | CPU s/page | × floor | all tokens clean | light | heavy "
+        "| words only clean | light | heavy |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, s in rows:
+        lv, cpu = s["levels"], s["conditions"]["cpu_s_per_page"]
+        times = f"{cpu / floor_cpu:.2f}×" if floor_cpu else "–"
+        lines.append(
+            f"| {label} | {cpu:.2f} | {times} | "
+            + " | ".join(pct(lv[level].get("token_error_pooled")) for level in LEVELS)
+            + " | "
+            + " | ".join(pct(lv[level]["word_error_pooled"]) for level in LEVELS)
+            + " |"
+        )
+    return lines
+
+
 def render_section(r: dict) -> str:
     m, a = r["machine"], r["args"]
     lines = [
-        SECTION_TITLE,
+        section_title(r.get("page_set")),
         "",
         f"_Written by `bench/ocr.py` on {r['date']}. Do not edit these numbers by hand: rerun "
         "the command._",
@@ -805,13 +979,7 @@ def render_section(r: dict) -> str:
         f"Python {m['python']}",
         f"- Command: `{r['command']}` (whole run {r['total_s'] / 60:.1f} min, of which "
         f"{r['generate_s']:.0f} s generating the inputs)",
-        f"- Inputs (corpus generator, seed {a['seed']}): the same {a['pages_per_level']} "
-        "pages at each level clean / light / heavy (same documents, different degradation), "
-        "one image-only 300-dpi PDF per level (clean: lossless Flate; light/heavy: JPEG q85); "
-        f"{r['digital']['pages'] if r.get('digital') else 0} born-digital pages in "
-        f"{r['digital']['files'] if r.get('digital') else 0} PDFs. "
-        f"Truth: `{_rel(a['out'])}/inputs/truth.json`; every page text of every run: "
-        f"`{_rel(a['out'])}/runs/*.json`.",
+        _inputs_line(r),
         f"- sohoa runs in-process through its product path (`build_services` → `WorkerPool(threads="
         f"{a['threads']})` → `submit_all` → `wait_for` → records), fresh data dir per run, timed "
         "from pool start to pool stop (all three files in one batch). OCRmyPDF runs in-process "
@@ -835,6 +1003,7 @@ def render_section(r: dict) -> str:
     ]
     rows = [(r["sohoa"][name]["label"], r["sohoa"][name]) for name in r["sohoa"]]
     rows += [(r["ocrmypdf"][name]["label"], r["ocrmypdf"][name]) for name in r["ocrmypdf"]]
+    rows += [(r["floor"]["label"], r["floor"])] if r.get("floor") else []
     for label, s in rows:
         lv = s["levels"]
         lines.append(
@@ -844,6 +1013,7 @@ def render_section(r: dict) -> str:
             + " | ".join(pct(lv[level]["char_error"]) for level in LEVELS)
             + " |"
         )
+    lines += _token_table(r, rows)
     lines += [
         "",
         "Pooled over all words of a level (word error), and what sohoa did to the pages:",
@@ -1100,6 +1270,21 @@ def targets(r: dict) -> list[str]:
             f"{peer / tess:.2f}× on CPU. Reaching 3× needs cheaper OCR per page, not less "
             "overhead."
         )
+    floor = r.get("floor")
+    if floor:
+        times = s["conditions"]["cpu_s_per_page"] / floor["conditions"]["cpu_s_per_page"]
+        # sohoa's word error over all tokens minus the floor's, per level
+        gap = {
+            level: lv[level]["token_error_pooled"] - floor["levels"][level]["token_error_pooled"]
+            for level in LEVELS
+        }
+        over = [level for level, points in gap.items() if points > 0.001]
+        out.append(
+            f"Against the floor ({FLOOR_LABEL}): sohoa's CPU per page {times:.2f}× (target ≤ 1.3× "
+            f"{_verdict(times <= 1.3)}); word error over all tokens minus the floor's, in points: "
+            f"{', '.join(f'{level} {d * 100:+.2f}' for level, d in gap.items())} "
+            f"(target ≤ +0.1 {_verdict(not over)})."
+        )
     light_ok = all(lv[level]["word_error"] <= 0.005 for level in ("clean", "light"))
     heavy_ok = lv["heavy"]["word_error"] <= 0.015
     out.append(
@@ -1146,8 +1331,8 @@ def a_pages(r: dict) -> int:
     return r["args"]["pages_per_level"]
 
 
-def write_docs(path: Path, section: str) -> None:
-    write_section(path, SECTION_TITLE, section)
+def write_docs(path: Path, section: str, page_set: str | None = None) -> None:
+    write_section(path, section_title(page_set), section)
 
 
 # =========================================================================== main
@@ -1186,6 +1371,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="no preprocessing ablation (sohoa default only)",
     )
     p.add_argument("--skip-ocrmypdf", action="store_true")
+    p.add_argument("--skip-floor", action="store_true", help="no plain `tesseract` CLI floor row")
+    p.add_argument(
+        "--page-set",
+        type=Path,
+        metavar="DIR",
+        help="measure the scanned PDFs of a page set made elsewhere (DIR/truth.json, see the "
+        "module docstring) instead of generating them; implies --skip-born-digital",
+    )
     p.add_argument("--skip-born-digital", action="store_true")
     p.add_argument("--keep-data", action="store_true", help="keep each run's sohoa data dir")
     p.add_argument(
@@ -1207,7 +1400,8 @@ def child_main(args: argparse.Namespace) -> int:
         import workers.runtime  # noqa: F401
         import workers.submit  # noqa: F401
     fingerprint = source_fingerprint()
-    result = phase_sohoa(spec) if args.phase == "sohoa" else phase_ocrmypdf(spec)
+    phases = {"sohoa": phase_sohoa, "ocrmypdf": phase_ocrmypdf, "tesseract": phase_tesseract}
+    result = phases[args.phase](spec)
     result["source_fingerprint"] = fingerprint
     Path(spec["result"]).write_text(
         json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -1220,9 +1414,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.phase:
         return child_main(args)
     if args.from_results:
-        section = render_section(json.loads(args.from_results.read_text(encoding="utf-8")))
+        results = json.loads(args.from_results.read_text(encoding="utf-8"))
+        section = render_section(results)
         if not args.no_docs:
-            write_docs(args.docs, section)
+            write_docs(args.docs, section, results.get("page_set"))
             log(f"wrote {args.docs} from {args.from_results}")
         print(section)
         return 0
@@ -1231,12 +1426,18 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out / "runs", ignore_errors=True)
     git_at_start = _git_head()
-    log(f"generating inputs in {out / 'inputs'}")
-    truth = generate_inputs(
-        out, args.pages_per_level, args.seed, args.born_digital_pages, args.born_digital_files
-    )
+    if args.page_set:
+        inputs = args.page_set.resolve()
+        truth = page_set_inputs(inputs)
+        args.pages_per_level = truth["pages_per_level"]
+        args.skip_born_digital = True
+    else:
+        log(f"generating inputs in {out / 'inputs'}")
+        truth = generate_inputs(
+            out, args.pages_per_level, args.seed, args.born_digital_pages, args.born_digital_files
+        )
+        inputs = out / "inputs"
     generate_s = time.perf_counter() - started
-    inputs = out / "inputs"
     scanned = [str(inputs / truth["scanned"][level]["file"]) for level in LEVELS]
     digital = [str(inputs / f["file"]) for f in truth["born_digital"]]
 
@@ -1289,6 +1490,17 @@ def main(argv: list[str] | None = None) -> int:
                 raw_sohoa[name] = sohoa(name, scanned, overrides, reingest=False)
     if have_ocrmypdf:
         raw_peer["rotate_deskew"] = peer("rotate_deskew")
+    raw_floor = None
+    if not args.skip_floor:
+        log("floor: plain tesseract CLI")
+        images = extract_page_images(truth, inputs, out)
+        pdfs = {level: str(inputs / truth["scanned"][level]["file"]) for level in LEVELS}
+        raw_floor = run_child(
+            "tesseract",
+            {"images": images, "pdfs": pdfs, "work_dir": str(out / "floor")},
+            out,
+            "tesseract-floor",
+        )
     raw_digital = None
     if not args.skip_born_digital:
         raw_digital = sohoa("born-digital", digital, {}, reingest=True)
@@ -1299,6 +1511,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": shlex.join([".venv/bin/python", "bench/ocr.py", *(argv or sys.argv[1:])]),
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "generate_s": generate_s,
+        "page_set": truth.get("name"),
         "sohoa": {},
         "ocrmypdf": {},
     }
@@ -1329,6 +1542,8 @@ def main(argv: list[str] | None = None) -> int:
                 " (less " + ", ".join(d.split(" ")[0] for d in summary["dropped_options"]) + ")"
             )
         report["ocrmypdf"][name] = summary
+    if raw_floor:
+        report["floor"] = summarise_floor(raw_floor, truth)
     if raw_digital:
         report["digital"] = summarise_digital(raw_digital, truth)
         report["digital"]["reingest"] = raw_digital.get("reingest")
@@ -1340,7 +1555,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render_section(report)
     (out / "benchmarks-ocr.md").write_text(section, encoding="utf-8")
     if not args.no_docs:
-        write_docs(args.docs, section)
+        write_docs(args.docs, section, report["page_set"])
         log(f"wrote {args.docs}")
     print(section)
     log(f"done in {report['total_s'] / 60:.1f} min; raw results in {out / 'results.json'}")

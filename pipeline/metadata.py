@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
-from pipeline.flags import NOISY_PAGE_FLAG
+from pipeline.flags import NOISY_PAGE_FLAG, page_review_reasons
 from pipeline.footer import find_footer, read_recipients, read_signer
 from pipeline.header import confirm_code, find_header, read_code, read_date, read_organ, read_title
 from pipeline.layout import page_lines
@@ -77,23 +77,23 @@ def extract_metadata(
     share = rules.looks_vietnamese(text)
     if share >= 0.2:
         out.set("language", "vi", min(1.0, 0.5 + share))
-    return _finish(out)
+    return _finish(out, pages)
 
 
-def _finish(out: Extracted) -> AdminMetadata:
+def _finish(out: Extracted, pages: list[PageResult]) -> AdminMetadata:
     values: dict[str, Field] = {}
     for name, field in out.values.items():
         threshold = KEY_THRESHOLDS.get(name)
         if threshold is None and field.confidence < KEEP_THRESHOLDS.get(name, KEEP_THRESHOLD):
             continue  # empty beats wrong for fields nobody is asked to review
         values[name] = field
-    reasons = review_reasons(values)
+    reasons = review_reasons(values, pages)
     return AdminMetadata(**values, needs_review=bool(reasons), review_reasons=reasons)
 
 
-def review_reasons(values: dict[str, Field]) -> list[str]:
+def review_reasons(values: dict[str, Field], pages: list[PageResult]) -> list[str]:
     """Why a person must look: each key field missing or below its threshold (a value a
-    person set or confirmed has confidence 1.0 and passes)."""
+    person set or confirmed has confidence 1.0 and passes), and pages read badly (flags)."""
     reasons: list[str] = []
     for name, threshold in KEY_THRESHOLDS.items():
         field = values.get(name)
@@ -101,4 +101,4 @@ def review_reasons(values: dict[str, Field]) -> list[str]:
             reasons.append(f"{name} missing")
         elif field.confidence < threshold:
             reasons.append(f"{name} low confidence {field.confidence:.2f}")
-    return reasons
+    return reasons + page_review_reasons(pages)

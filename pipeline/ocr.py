@@ -46,10 +46,12 @@ class OcrOutput:
     text_pdf: bytes  # one PDF page, invisible text, sized as the image at the given dpi
 
 
-def _run(image_path: Path, out_base: Path, extensions: str, config: str, timeout_s: int) -> None:
+def _run(
+    image_path: Path, out_base: Path, extensions: str, config: str, timeout_s: int, lang: str
+) -> None:
     try:
         pytesseract.pytesseract.run_tesseract(
-            str(image_path), str(out_base), extensions, LANG, config=config, timeout=timeout_s
+            str(image_path), str(out_base), extensions, lang, config=config, timeout=timeout_s
         )
     except pytesseract.TesseractNotFoundError as e:
         raise ToolMissing(
@@ -69,9 +71,10 @@ def _tesseract(
     *,
     with_pdf: bool,
     tessdata: Path | None = None,
+    lang: str = LANG,
 ) -> tuple[str, bytes | None]:
     """One Tesseract run over an image: its TSV, and its text-only PDF when asked for;
-    `tessdata`: the folder of the `vie` model to use instead of the system's."""
+    `tessdata`: the folder of the `lang` model to use instead of the system's."""
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
         image_path = Path(tmp) / "image.pgm"
         cv2.imwrite(str(image_path), grey)
@@ -84,15 +87,24 @@ def _tesseract(
             config += " -c textonly_pdf=1"
         if tessdata is not None:
             config = f"--tessdata-dir {shlex.quote(str(tessdata))} {config}"
-        _run(image_path, base, "tsv pdf" if with_pdf else "tsv", config, timeout_s)
+        _run(image_path, base, "tsv pdf" if with_pdf else "tsv", config, timeout_s, lang)
         tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
         pdf = base.with_suffix(".pdf").read_bytes() if with_pdf else None
     return tsv, pdf
 
 
-def ocr_page(grey: np.ndarray, dpi: int, *, psm: int = 3, timeout_s: int = TIMEOUT_S) -> OcrOutput:
-    """OCR one prepared greyscale page; returns words, reading-order text and a text-only PDF."""
-    tsv, pdf = _tesseract(grey, dpi, psm, timeout_s, with_pdf=True)
+def ocr_page(
+    grey: np.ndarray,
+    dpi: int,
+    *,
+    psm: int = 3,
+    timeout_s: int = TIMEOUT_S,
+    lang: str = LANG,
+    tessdata: Path | None = None,
+) -> OcrOutput:
+    """OCR one prepared greyscale page; returns words, reading-order text and a text-only PDF.
+    `lang` and `tessdata`: the language data to read with (default: the system's `vie`)."""
+    tsv, pdf = _tesseract(grey, dpi, psm, timeout_s, with_pdf=True, tessdata=tessdata, lang=lang)
     words = drop_noise(parse_tsv(tsv), dpi)
     confidences = [w.confidence for w in words]
     mean = round(sum(confidences) / len(confidences), 2) if confidences else None
@@ -156,18 +168,64 @@ def parse_tsv(tsv: str) -> list[Word]:
 
 
 MIN_GLYPH_HEIGHT_IN = 0.035  # below 6 pt type: rules, specks and seal edges, not text
+# Tesseract's confidence below which a token of punctuation alone is a speck it guessed at
+# (a real `-`, `;` or `”` between words reads at 90+; specks, seal edges at 0–40).
+MIN_MARK_CONFIDENCE = 50
+# Wider than this per character, a token of punctuation alone is a ruled line, not a dash
+# (an em dash in 14 pt type is 0.19 in; the rule under the motto is inches long).
+MAX_MARK_WIDTH_IN = 0.3
 
 
-def _is_noise(word: Word, dpi: int) -> bool:
-    if word.height < MIN_GLYPH_HEIGHT_IN * dpi:
+def _is_noise(word: Word, dpi: int, lines_with_text: set[tuple[int, int]]) -> bool:
+    """A speck, rule or seal edge read as a word. Judged by the token's characters and
+    Tesseract's own confidence, not by size alone: a dash or a full stop is short and flat, yet
+    text wherever Tesseract is sure of it and it sits on a line that holds words."""
+    if any(c.isalnum() for c in word.text):
+        too_small = word.height < MIN_GLYPH_HEIGHT_IN * dpi
+        return too_small or (len(word.text) == 1 and word.confidence < 5)
+    if word.confidence < MIN_MARK_CONFIDENCE:
         return True
-    has_alnum = any(c.isalnum() for c in word.text)
-    return (not has_alnum and word.confidence < 50) or (len(word.text) == 1 and word.confidence < 5)
+    if word.width > MAX_MARK_WIDTH_IN * dpi * len(word.text):
+        return True
+    small = word.height < MIN_GLYPH_HEIGHT_IN * dpi
+    return small and (word.block, word.line) not in lines_with_text
 
 
 def drop_noise(words: list[Word], dpi: int) -> list[Word]:
-    """Tesseract reads specks and ruled lines as tiny 'words'; they are not text."""
-    return [w for w in words if not _is_noise(w, dpi)]
+    """Tesseract reads specks and ruled lines as tiny 'words'; they are not text. Punctuation
+    is text (`Độc lập - Tự do - Hạnh phúc`, the `- Như trên;` bullets): kept where it is."""
+    lines_with_text = {
+        (w.block, w.line)
+        for w in words
+        if any(c.isalnum() for c in w.text) and w.height >= MIN_GLYPH_HEIGHT_IN * dpi
+    }
+    return [w for w in words if not _is_noise(w, dpi, lines_with_text)]
+
+
+# Vietnamese prose: the share of its letters that carry a mark or are not plain ASCII letters
+# (ă â đ ê ô ơ ư and every tone), NFC. Measured on the seed texts (../shared/seeds, 5 documents):
+# 0.286 (0.279–0.293 by document; every 300-letter stretch 0.24 or more). A third of it is far
+# below any real page, and above what a page read with the wrong language data gives (`eng`:
+# 0.05, tests/test_ocr_punctuation.py), or a font Tesseract cannot read, or a page upside down.
+VIETNAMESE_MARKED_SHARE = 0.286
+MARKED_SHARE_LOW = VIETNAMESE_MARKED_SHARE / 3
+MIN_LETTERS_TO_JUDGE = 200  # fewer letters (a cover, a table of figures): no verdict
+
+
+def marked_share(text: str) -> tuple[float, int]:
+    """(share of the letters that are not plain ASCII letters, number of letters) of `text`."""
+    letters = [c for c in unicodedata.normalize("NFC", text) if c.isalpha()]
+    if not letters:
+        return 0.0, 0
+    return sum(not c.isascii() for c in letters) / len(letters), len(letters)
+
+
+def diacritics_low(text: str) -> bool:
+    """Whether OCR text holds far fewer marked letters than Vietnamese prose ever does: the
+    page was read with the wrong language data or lost its tone marks. Judged only on a page
+    with enough letters."""
+    share, letters = marked_share(text)
+    return letters >= MIN_LETTERS_TO_JUDGE and share < MARKED_SHARE_LOW
 
 
 def reading_order_text(words: list[Word]) -> str:

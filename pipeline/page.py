@@ -8,9 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.flags import NOISY_PAGE_FLAG
+from pipeline.flags import DIACRITICS_LOW_FLAG, NOISY_PAGE_FLAG
 from pipeline.load import ImagePage, TextPage
-from pipeline.ocr import detect_quarter_turns, ocr_page, ocr_zone
+from pipeline.ocr import (
+    LANG,
+    OcrOutput,
+    detect_quarter_turns,
+    diacritics_low,
+    marked_share,
+    ocr_page,
+    ocr_zone,
+)
 from pipeline.pdf import page_pdf
 from pipeline.preprocess import Prepared, is_blank, is_sideways, prepare, to_grey
 from pipeline.strokes import counted_numerals, covers
@@ -28,7 +36,10 @@ class PageOptions:
     normalise_background: bool = False
     denoise: bool | None = None  # None: only pages measured as noisy
     key_zones: bool = True  # read the subject and signer zones a second time (`key_zone_words`)
-    tessdata: Path | None = None  # the accurate model for that read (ocr.accurate_tessdata)
+    # The standard model (ocr.accurate_tessdata), for that read and for the second read of a
+    # page that lost its diacritics; None where it is not installed.
+    tessdata: Path | None = None
+    lang: str = LANG  # the language data of the page read
 
 
 @dataclass
@@ -73,13 +84,17 @@ def process_scanned_page(
         turns = turns if turns in (1, 3) else 1
     prepared = _prepare(page, turns, options, grey)
     del grey  # one grey page in memory while Tesseract reads: the prepared one (docs/limits.md)
-    ocr = ocr_page(prepared.grey, page.dpi)
+    ocr = ocr_page(prepared.grey, page.dpi, lang=options.lang)
     upside_down_suspect = turns == 0 and (ocr.mean_confidence or 0) < LOW_CONFIDENCE
     if upside_down_suspect and detect_quarter_turns(prepared.grey, page.dpi) == 2:
         del prepared
         prepared = _prepare(page, 2, options)
-        ocr = ocr_page(prepared.grey, page.dpi)
+        ocr = ocr_page(prepared.grey, page.dpi, lang=options.lang)
     flags = list(prepared.flags)
+    if diacritics_low(ocr.text):
+        ocr = reread_for_diacritics(prepared.grey, page.dpi, ocr, options.tessdata)
+        if diacritics_low(ocr.text):
+            flags.append(DIACRITICS_LOW_FLAG)
     if (ocr.mean_confidence or 0) < LOW_CONFIDENCE:
         flags.append("low_confidence")
     result = PageResult(
@@ -102,6 +117,18 @@ def process_scanned_page(
         result.zones = key_zone_words(grey, page.dpi, result, tessdata=options.tessdata)
     result.seconds = round(time.perf_counter() - started, 3)
     return ScannedPageOutput(result, page_pdf(prepared.display, page.dpi, ocr.text_pdf))
+
+
+def reread_for_diacritics(
+    grey: np.ndarray, dpi: int, first: OcrOutput, tessdata: Path | None
+) -> OcrOutput:
+    """A page whose text lost the marks Vietnamese carries, read again with the standard `vie`
+    model (in `tessdata`); the read with more marked letters wins. Without that model there is
+    nothing independent to read with, and the first read stands."""
+    if tessdata is None:
+        return first
+    again = ocr_page(grey, dpi, lang=LANG, tessdata=tessdata)
+    return again if marked_share(again.text)[0] > marked_share(first.text)[0] else first
 
 
 def zone_image(prepared: Prepared, options: PageOptions) -> np.ndarray:

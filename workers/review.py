@@ -144,7 +144,7 @@ def keep_edits(doc: Document, find_organ: FindOrgan) -> None:
         name in edited for name in (*DOCUMENT_ID_PARTS, *REGISTRY_INPUTS)
     ):
         _remake_document_id(doc)
-    meta.review_reasons = review_reasons(meta.fields())
+    meta.review_reasons = review_reasons(meta.fields(), doc.pages)
     meta.needs_review = bool(meta.review_reasons)
 
 
