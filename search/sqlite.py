@@ -79,10 +79,14 @@ from search.sqlite_segments import (
     level,
 )
 from search.words import (
+    PROXIMITY_BOOST,
+    WHOLE,
     Query,
+    folded_documents,
     has_phrase,
+    pair_frequencies,
     parse_query,
-    proximity,
+    phrase_frequency,
     spaced_texts,
 )
 
@@ -91,8 +95,8 @@ PAGE_BITS = 20  # pages are rows rid << 20 | page_no: up to a million pages per 
 FLUSH_DOCS = 4096  # documents per segment written by one index()/rebuild() pass
 MERGE_MAX_DOCS = 65536  # no merge produces a segment larger than this
 EXPUNGE_FRACTION = 0.25  # rewrite a segment alone once this share of it is deleted
-RESCORE_WINDOW = 100  # best BM25 documents reordered by proximity
-PROXIMITY_WEIGHT = 3.0  # × the window's best BM25 × proximity (0-1, 1/3 when only folded)
+RESCORE_CHUNK = 50  # documents whose texts the proximity rescoring reads at once
+RESCORE_WINDOW = 100  # most documents whose proximity is scored (best BM25 + bound first)
 PHRASE_BATCH = 500  # candidate documents read at once by the phrase check
 _DOC_COLUMNS = ("id", "seg", "source_name", "status", "page_count", "metadata", *FACET_COLUMNS)
 _DOC_COLUMNS += ("failed_pages",)
@@ -100,12 +104,73 @@ _HIT_COLUMNS = "rid, id, source_name, status, page_count, metadata, failed_pages
 VISIBLE_MASKS = 32  # viewers' key sets whose masks one snapshot keeps
 
 
-def _closeness(texts: list[str], parsed: Query) -> float:
-    """Proximity of the query words in a document's texts, exact (accented) words weighing
-    EXACT_BOOST times the folded ones, from 0 to 1."""
-    folded, exact = spaced_texts(texts)
-    both = proximity(folded, parsed.words) + EXACT_BOOST * proximity(exact, parsed.exact_words)
-    return both / (1 + EXACT_BOOST)
+def _idf(live_count: int, df: int) -> float:
+    """Lucene's BM25 idf, as the server backend scores: positive for every term, however
+    common (FTS5's log((N - df + 0.5) / (df + 0.5)) is zero or negative for a term in half the
+    documents, which left a query of common words, and its proximity bonus, without a score)."""
+    return math.log(1 + (live_count - df + 0.5) / (df + 0.5))
+
+
+def _saturated(freq: np.ndarray | float, norm: np.ndarray | float) -> np.ndarray | float:
+    return freq * (K1 + 1) / (freq + norm)
+
+
+@dataclass
+class _Clauses:
+    """The proximity clauses of one query on one field (folded or exact words), as ElasticIndex
+    sends them (`search.elastic._proximity`): one per distinct pair of consecutive words, and
+    the whole query (three words or more) weighing WHOLE more."""
+
+    words: list[str]
+    pair_idf: list[float]  # Lucene's phrase weight: the sum of its words' idf
+    whole_idf: float  # 0: no whole-query clause
+    boost: float
+
+    @classmethod
+    def of(cls, words: list[str], idf: dict[str, float], boost: float) -> _Clauses:
+        pairs = dict.fromkeys(zip(words, words[1:], strict=False))
+        whole = WHOLE * sum(idf[w] for w in words) if len(words) > 2 else 0.0
+        return cls(words, [idf[a] + idf[b] for a, b in pairs], whole, boost)
+
+    def score(self, spaced: str, norm: float) -> float:
+        """BM25 of the clauses (phrase frequency saturated, the document's length norm)."""
+        freqs = pair_frequencies(spaced, self.words)
+        total = sum(w * _saturated(f, norm) for w, f in zip(self.pair_idf, freqs, strict=True))
+        if self.whole_idf:
+            total += self.whole_idf * _saturated(phrase_frequency(spaced, self.words), norm)
+        return self.boost * total
+
+    def bound(self, tfs: list[np.ndarray], norm: np.ndarray) -> np.ndarray:
+        """The most `score` can give each document, from the frequencies of the words (`tfs`,
+        one array per word, folded: an exact word is never more frequent than its fold): a pair
+        stands no more often than its rarer word."""
+        total = np.zeros_like(norm)
+        at = {w: i for i, w in enumerate(self.words)}
+        pairs = dict.fromkeys(zip(self.words, self.words[1:], strict=False))
+        for weight, (a, b) in zip(self.pair_idf, pairs, strict=True):
+            total += weight * _saturated(np.minimum(tfs[at[a]], tfs[at[b]]), norm)
+        if self.whole_idf:
+            least = np.minimum.reduce([tfs[at[w]] for w in self.words])
+            total += self.whole_idf * _saturated(least, norm)
+        return self.boost * total
+
+
+@dataclass
+class _Proximity:
+    """A query's proximity clauses on both fields, scored on one document or bounded on many."""
+
+    clauses: list[_Clauses]
+    tfs: list[np.ndarray]  # folded frequency of each query word (as typed), by rid
+    norm: np.ndarray  # the snapshot's BM25 length normalisation, by rid
+
+    def score(self, rid: int, folded: str, exact: str) -> float:
+        folded_clauses, exact_clauses = self.clauses
+        norm = float(self.norm[rid])
+        return folded_clauses.score(folded, norm) + exact_clauses.score(exact, norm)
+
+    def bounds(self, rids: np.ndarray) -> np.ndarray:
+        tfs = [tf[rids] for tf in self.tfs]
+        return sum(c.bound(tfs, self.norm[rids]) for c in self.clauses)
 
 
 def _page_keys(rid: int) -> tuple[int, int]:
@@ -423,8 +488,9 @@ class SqliteIndex(SqliteFile):
                 total = len(matched)
                 facets = self._facets(snap, matched) if total else {}
                 if scores is not None:
-                    rids = self._ranked(matched, scores, parsed, limit + offset)[offset:]
-                    hits = self._hits(rids, scores, folded)
+                    proximity = self._proximity(snap, parsed)
+                    rids = self._ranked(matched, scores, proximity, limit + offset)
+                    hits = self._hits(rids[offset:], scores, folded)
                 else:
                     hits = self._listing(filters, keys, limit, offset)
             except (ValueError, IndexError, KeyError) as e:
@@ -533,8 +599,7 @@ class SqliteIndex(SqliteFile):
             if not len(rids):
                 continue
             df = len(rids) if snap.all_live else int(np.count_nonzero(snap.live[rids]))
-            idf = math.log((snap.live_count - df + 0.5) / (df + 0.5)) if df else 0.0
-            idf = idf if idf > 0 else 1e-6
+            idf = _idf(snap.live_count, df)
             weighted = freqs.astype(np.float32)
             if weight != 1.0:
                 weighted *= np.float32(weight)
@@ -583,23 +648,67 @@ class SqliteIndex(SqliteFile):
 
     def _keep_phrases(self, mask: np.ndarray, phrases: list[tuple[str, ...]]) -> None:
         """Drop from `mask` the candidates where some phrase stands in none of the texts."""
-        for rid, texts in self._documents_texts(np.flatnonzero(mask).tolist()):
-            folded, _ = spaced_texts(texts)
-            if not all(has_phrase(folded, p) for p in phrases):
-                mask[rid] = False
+        candidates = np.flatnonzero(mask).tolist()
+        for start in range(0, len(candidates), PHRASE_BATCH):
+            batch = list(self._documents_texts(candidates[start : start + PHRASE_BATCH]))
+            folded = folded_documents([texts for _, texts in batch])
+            for (rid, _), spaced in zip(batch, folded, strict=True):
+                if not all(has_phrase(spaced, p) for p in phrases):
+                    mask[rid] = False
 
-    def _ranked(self, matched: np.ndarray, scores: np.ndarray, parsed: Query, k: int) -> list[int]:
-        """The k best matched rids: the RESCORE_WINDOW best by BM25 reordered with their
-        proximity bonus (added to `scores`), then the rest by BM25."""
-        top = self._top(matched, scores[matched], max(k, RESCORE_WINDOW))
-        window = top[:RESCORE_WINDOW]
-        if len(parsed.words) < 2 or len(window) < 2:
-            return top[:k]
-        scale = np.float32(PROXIMITY_WEIGHT * float(scores[window[0]]))
-        for rid, texts in self._documents_texts(window):
-            scores[rid] += scale * _closeness(texts, parsed)
-        window.sort(key=lambda rid: (-scores[rid], rid))
-        return (window + top[RESCORE_WINDOW:])[:k]
+    def _proximity(self, snap: _Snapshot, parsed: Query) -> _Proximity | None:
+        """The proximity clauses of a query of two words or more, with their words' idf."""
+        if len(parsed.words) < 2:
+            return None
+        size = len(snap.live)
+        idf: dict[str, float] = {}
+        tf: dict[str, np.ndarray] = {}
+        for col, terms in ((FOLDED, parsed.folded), (EXACT, parsed.exact)):
+            for term in terms:
+                rids, freqs = self._postings(col, term, size)
+                df = len(rids) if snap.all_live else int(np.count_nonzero(snap.live[rids]))
+                idf[term] = _idf(snap.live_count, df)
+                if col == FOLDED:
+                    tf[term] = np.zeros(size, np.float32)
+                    tf[term][rids] = freqs
+        clauses = [
+            _Clauses.of(parsed.words, idf, PROXIMITY_BOOST),
+            _Clauses.of(parsed.exact_words, idf, PROXIMITY_BOOST * EXACT_BOOST),
+        ]
+        return _Proximity(clauses, [tf[w] for w in parsed.words], snap.norm)
+
+    def _ranked(
+        self,
+        matched: np.ndarray,
+        scores: np.ndarray,
+        proximity: _Proximity | None,
+        k: int,
+    ) -> list[int]:
+        """The k best matched rids by BM25 plus proximity bonus (added to `scores`), as the
+        server ranks with its proximity clauses. Reading every candidate's text costs too
+        much, so candidates are rescored in order of the most they could score (BM25 + the
+        bound of their bonus) until the next one cannot reach the k-th score (then the top k
+        is that of rescoring them all) or RESCORE_WINDOW documents were read."""
+        if proximity is None or k <= 0:
+            return self._top(matched, scores[matched], k)
+        best = scores[matched] + proximity.bounds(matched)
+        by_best = np.lexsort((matched, -best))
+        order, best = matched[by_best], best[by_best]
+        done: list[int] = []
+        for start in range(0, min(len(order), RESCORE_WINDOW), RESCORE_CHUNK):
+            if len(done) >= k:
+                kth = np.partition(scores[done], len(done) - k)[len(done) - k]
+                if best[start] <= kth:
+                    break
+            chunk = order[start : start + RESCORE_CHUNK].tolist()
+            for rid, texts in self._documents_texts(chunk):
+                scores[rid] += proximity.score(rid, *spaced_texts(texts))
+            done += chunk
+        rescored = np.array(done, np.int64)
+        top = self._top(rescored, scores[rescored], k)
+        # Beyond the window (a query of common words), the rest keep their BM25 and follow.
+        rest = order[len(done) : len(done) + k]
+        return (top + rest.tolist())[:k]
 
     def _facets(self, snap: _Snapshot, matched: np.ndarray) -> dict[str, dict[str, int]]:
         facets: dict[str, dict[str, int]] = {}
