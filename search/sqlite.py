@@ -4,7 +4,7 @@ boosted (DESIGN §7), exact totals, filters and facets at any result size.
 Why not FTS5: FTS5 ranks by scoring every matching row, and its bm25() first counts every
 document holding each query term; a search matching 40-90 % of 100,000 records then took
 0.2-0.4 s to rank and as much again to count facets over the matches. This index keeps the same
-model (all query terms must occur, folded; BM25 k1=1.2 b=0.75 as FTS5's bm25(), exact terms
+model (all query terms must occur, folded; BM25 k1=1.2 b=0.75 with Lucene's idf, exact terms
 weighted ×2) in a form numpy evaluates in a few vector operations whatever the number of matches:
 
 - `postings`: for each term (`col` 0 = folded, 1 = exact lower-case NFC) and segment, the sorted
@@ -31,17 +31,18 @@ and merge, for the sake of quoted queries. So a quoted phrase is checked on the 
 that hold all its words (the AND above): their page texts and metadata strings are read and
 the phrase looked for in each (`search.words.has_phrase`); documents without it leave the
 mask, so totals and facets count only documents that hold it. The cost grows with the number
-of candidates (86 ms p50 for common 3-word phrases over 2,005 generated records: see
-docs/benchmarks.md, known-item section); a phrase of rare words costs little. Proximity
-reorders only the RESCORE_WINDOW best BM25 documents, as an Elasticsearch rescore does: each
-gets a bonus for how close together the query words stand in one of its texts
-(`search.words.proximity`).
+of candidates (their texts are folded a batch at a time: see docs/benchmarks.md, known-item
+section, for the cost of common 3-word phrases over 2,005 records); a phrase of rare words
+costs little. Proximity (`search.sqlite_proximity`) adds to the BM25 of at most
+RESCORE_WINDOW documents the BM25 of the query's pairs of words and of the whole query as
+phrases, as the server's proximity clauses do; the window holds the candidates that could
+score most (BM25 + a bound on their bonus from the words' frequencies), and ends early once
+no further candidate can reach the k-th score.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ from search.base import (
 )
 from search.highlight import best_pages
 from search.sqlite_file import FACET_COLUMNS, SqliteFile, guarded, rollback
+from search.sqlite_proximity import K1, B, Proximity, idf_of
 from search.sqlite_segments import (
     CODE,
     EXACT,
@@ -78,19 +80,8 @@ from search.sqlite_segments import (
     document_terms,
     level,
 )
-from search.words import (
-    PROXIMITY_BOOST,
-    WHOLE,
-    Query,
-    folded_documents,
-    has_phrase,
-    pair_frequencies,
-    parse_query,
-    phrase_frequency,
-    spaced_texts,
-)
+from search.words import Query, folded_documents, has_phrase, parse_query, spaced_texts
 
-K1, B = 1.2, 0.75  # FTS5 bm25() defaults
 PAGE_BITS = 20  # pages are rows rid << 20 | page_no: up to a million pages per document
 FLUSH_DOCS = 4096  # documents per segment written by one index()/rebuild() pass
 MERGE_MAX_DOCS = 65536  # no merge produces a segment larger than this
@@ -102,75 +93,6 @@ _DOC_COLUMNS = ("id", "seg", "source_name", "status", "page_count", "metadata", 
 _DOC_COLUMNS += ("failed_pages",)
 _HIT_COLUMNS = "rid, id, source_name, status, page_count, metadata, failed_pages"
 VISIBLE_MASKS = 32  # viewers' key sets whose masks one snapshot keeps
-
-
-def _idf(live_count: int, df: int) -> float:
-    """Lucene's BM25 idf, as the server backend scores: positive for every term, however
-    common (FTS5's log((N - df + 0.5) / (df + 0.5)) is zero or negative for a term in half the
-    documents, which left a query of common words, and its proximity bonus, without a score)."""
-    return math.log(1 + (live_count - df + 0.5) / (df + 0.5))
-
-
-def _saturated(freq: np.ndarray | float, norm: np.ndarray | float) -> np.ndarray | float:
-    return freq * (K1 + 1) / (freq + norm)
-
-
-@dataclass
-class _Clauses:
-    """The proximity clauses of one query on one field (folded or exact words), as ElasticIndex
-    sends them (`search.elastic._proximity`): one per distinct pair of consecutive words, and
-    the whole query (three words or more) weighing WHOLE more."""
-
-    words: list[str]
-    pair_idf: list[float]  # Lucene's phrase weight: the sum of its words' idf
-    whole_idf: float  # 0: no whole-query clause
-    boost: float
-
-    @classmethod
-    def of(cls, words: list[str], idf: dict[str, float], boost: float) -> _Clauses:
-        pairs = dict.fromkeys(zip(words, words[1:], strict=False))
-        whole = WHOLE * sum(idf[w] for w in words) if len(words) > 2 else 0.0
-        return cls(words, [idf[a] + idf[b] for a, b in pairs], whole, boost)
-
-    def score(self, spaced: str, norm: float) -> float:
-        """BM25 of the clauses (phrase frequency saturated, the document's length norm)."""
-        freqs = pair_frequencies(spaced, self.words)
-        total = sum(w * _saturated(f, norm) for w, f in zip(self.pair_idf, freqs, strict=True))
-        if self.whole_idf:
-            total += self.whole_idf * _saturated(phrase_frequency(spaced, self.words), norm)
-        return self.boost * total
-
-    def bound(self, tfs: list[np.ndarray], norm: np.ndarray) -> np.ndarray:
-        """The most `score` can give each document, from the frequencies of the words (`tfs`,
-        one array per word, folded: an exact word is never more frequent than its fold): a pair
-        stands no more often than its rarer word."""
-        total = np.zeros_like(norm)
-        at = {w: i for i, w in enumerate(self.words)}
-        pairs = dict.fromkeys(zip(self.words, self.words[1:], strict=False))
-        for weight, (a, b) in zip(self.pair_idf, pairs, strict=True):
-            total += weight * _saturated(np.minimum(tfs[at[a]], tfs[at[b]]), norm)
-        if self.whole_idf:
-            least = np.minimum.reduce([tfs[at[w]] for w in self.words])
-            total += self.whole_idf * _saturated(least, norm)
-        return self.boost * total
-
-
-@dataclass
-class _Proximity:
-    """A query's proximity clauses on both fields, scored on one document or bounded on many."""
-
-    clauses: list[_Clauses]
-    tfs: list[np.ndarray]  # folded frequency of each query word (as typed), by rid
-    norm: np.ndarray  # the snapshot's BM25 length normalisation, by rid
-
-    def score(self, rid: int, folded: str, exact: str) -> float:
-        folded_clauses, exact_clauses = self.clauses
-        norm = float(self.norm[rid])
-        return folded_clauses.score(folded, norm) + exact_clauses.score(exact, norm)
-
-    def bounds(self, rids: np.ndarray) -> np.ndarray:
-        tfs = [tf[rids] for tf in self.tfs]
-        return sum(c.bound(tfs, self.norm[rids]) for c in self.clauses)
 
 
 def _page_keys(rid: int) -> tuple[int, int]:
@@ -585,7 +507,7 @@ class SqliteIndex(SqliteFile):
     def _match(
         self, snap: _Snapshot, mask: np.ndarray, folded: list[str], exact: list[str]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Documents holding every folded term, and their BM25 (FTS5's formula, phrases =
+        """Documents holding every folded term, and their BM25 (Lucene's idf; phrases =
         folded terms weight 1 and exact terms weight EXACT_BOOST, doc length in tokens)."""
         size = len(mask)
         scores = np.zeros(size, np.float32)
@@ -599,7 +521,7 @@ class SqliteIndex(SqliteFile):
             if not len(rids):
                 continue
             df = len(rids) if snap.all_live else int(np.count_nonzero(snap.live[rids]))
-            idf = _idf(snap.live_count, df)
+            idf = idf_of(snap.live_count, df)
             weighted = freqs.astype(np.float32)
             if weight != 1.0:
                 weighted *= np.float32(weight)
@@ -656,7 +578,7 @@ class SqliteIndex(SqliteFile):
                 if not all(has_phrase(spaced, p) for p in phrases):
                     mask[rid] = False
 
-    def _proximity(self, snap: _Snapshot, parsed: Query) -> _Proximity | None:
+    def _proximity(self, snap: _Snapshot, parsed: Query) -> Proximity | None:
         """The proximity clauses of a query of two words or more, with their words' idf."""
         if len(parsed.words) < 2:
             return None
@@ -667,21 +589,17 @@ class SqliteIndex(SqliteFile):
             for term in terms:
                 rids, freqs = self._postings(col, term, size)
                 df = len(rids) if snap.all_live else int(np.count_nonzero(snap.live[rids]))
-                idf[term] = _idf(snap.live_count, df)
+                idf[term] = idf_of(snap.live_count, df)
                 if col == FOLDED:
                     tf[term] = np.zeros(size, np.float32)
                     tf[term][rids] = freqs
-        clauses = [
-            _Clauses.of(parsed.words, idf, PROXIMITY_BOOST),
-            _Clauses.of(parsed.exact_words, idf, PROXIMITY_BOOST * EXACT_BOOST),
-        ]
-        return _Proximity(clauses, [tf[w] for w in parsed.words], snap.norm)
+        return Proximity.of(parsed, idf, [tf[w] for w in parsed.words], snap.norm)
 
     def _ranked(
         self,
         matched: np.ndarray,
         scores: np.ndarray,
-        proximity: _Proximity | None,
+        proximity: Proximity | None,
         k: int,
     ) -> list[int]:
         """The k best matched rids by BM25 plus proximity bonus (added to `scores`), as the
