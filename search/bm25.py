@@ -5,11 +5,19 @@ sees, so neither its scores nor their order depend on records it may not see (do
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-K1, B = 1.2, 0.75  # FTS5 bm25() defaults
+K1, B = 1.2, 0.75  # BM25 parameters of both backends (FTS5 and Lucene defaults)
+
+
+def idf_of(count: int, df: int) -> float:
+    """Lucene's BM25 idf, as the server backend scores: positive for every term, however
+    common (FTS5's log((N - df + 0.5) / (df + 0.5)) is zero or negative for a term in half the
+    documents, which left a query of common words, and its proximity bonus, without a score)."""
+    return math.log(1 + (count - df + 0.5) / (df + 0.5))
 
 
 @dataclass
@@ -35,6 +43,10 @@ class Scope:
     def norms(self, rids: np.ndarray) -> np.ndarray:
         """k1 * (1 - b + b * len / avgdl) of `rids`, float32."""
         return self.norm[rids] if self.norm is not None else self._norm(self.lens[rids])
+
+    def all_norms(self) -> np.ndarray:
+        """k1 * (1 - b + b * len / avgdl) of every rid, float32."""
+        return self.norm if self.norm is not None else self._norm(self.lens)
 
     def _norm(self, lens: np.ndarray) -> np.ndarray:
         return (K1 * (1 - B + B * lens / self.avgdl)).astype(np.float32)

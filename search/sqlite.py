@@ -4,7 +4,7 @@ boosted (DESIGN §7), exact totals, filters and facets at any result size.
 Why not FTS5: FTS5 ranks by scoring every matching row, and its bm25() first counts every
 document holding each query term; a search matching 40-90 % of 100,000 records then took
 0.2-0.4 s to rank and as much again to count facets over the matches. This index keeps the same
-model (all query terms must occur, folded; BM25 k1=1.2 b=0.75 as FTS5's bm25(), exact terms
+model (all query terms must occur, folded; BM25 k1=1.2 b=0.75 with Lucene's idf, exact terms
 weighted ×2) in a form numpy evaluates in a few vector operations whatever the number of matches:
 
 - `postings`: for each term (`col` 0 = folded, 1 = exact lower-case NFC) and segment, the sorted
@@ -34,17 +34,18 @@ and merge, for the sake of quoted queries. So a quoted phrase is checked on the 
 that hold all its words (the AND above): their page texts and metadata strings are read and
 the phrase looked for in each (`search.words.has_phrase`); documents without it leave the
 mask, so totals and facets count only documents that hold it. The cost grows with the number
-of candidates (86 ms p50 for common 3-word phrases over 2,005 generated records: see
-docs/benchmarks.md, known-item section); a phrase of rare words costs little. Proximity
-reorders only the RESCORE_WINDOW best BM25 documents, as an Elasticsearch rescore does: each
-gets a bonus for how close together the query words stand in one of its texts
-(`search.words.proximity`).
+of candidates (their texts are folded a batch at a time: see docs/benchmarks.md, known-item
+section, for the cost of common 3-word phrases over 2,005 records); a phrase of rare words
+costs little. Proximity (`search.sqlite_proximity`) adds to the BM25 of at most
+RESCORE_WINDOW documents the BM25 of the query's pairs of words and of the whole query as
+phrases, as the server's proximity clauses do; the window holds the candidates that could
+score most (BM25 + a bound on their bonus from the words' frequencies), and ends early once
+no further candidate can reach the k-th score.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,10 +70,11 @@ from search.base import (
     failed_page_numbers,
     issued_day,
 )
-from search.bm25 import K1, Scope
+from search.bm25 import K1, Scope, idf_of
 from search.highlight import best_pages
 from search.sqlite_dates import Dates, by_date, read_dates
 from search.sqlite_file import FACET_COLUMNS, SqliteFile, guarded, rollback
+from search.sqlite_proximity import Proximity
 from search.sqlite_segments import (
     CODE,
     EXACT,
@@ -85,38 +87,18 @@ from search.sqlite_segments import (
     document_terms,
     level,
 )
-from search.words import (
-    Query,
-    has_phrase,
-    parse_query,
-    proximity,
-    spaced_texts,
-)
+from search.sqlite_texts import documents_texts, keep_phrases, page_keys
+from search.words import Query, parse_query, spaced_texts
 
-PAGE_BITS = 20  # pages are rows rid << 20 | page_no: up to a million pages per document
 FLUSH_DOCS = 4096  # documents per segment written by one index()/rebuild() pass
 MERGE_MAX_DOCS = 65536  # no merge produces a segment larger than this
 EXPUNGE_FRACTION = 0.25  # rewrite a segment alone once this share of it is deleted
-RESCORE_WINDOW = 100  # best BM25 documents reordered by proximity
-PROXIMITY_WEIGHT = 3.0  # × the window's best BM25 × proximity (0-1, 1/3 when only folded)
-PHRASE_BATCH = 500  # candidate documents read at once by the phrase check
+RESCORE_CHUNK = 50  # documents whose texts the proximity rescoring reads at once
+RESCORE_WINDOW = 100  # most documents whose proximity is scored (best BM25 + bound first)
 _DOC_COLUMNS = ("id", "seg", "source_name", "status", "page_count", "metadata", *FACET_COLUMNS)
 _DOC_COLUMNS += ("failed_pages", "issued")
 _HIT_COLUMNS = "rid, id, source_name, status, page_count, metadata, failed_pages"
 VISIBLE_MASKS = 32  # viewers' key sets whose masks one snapshot keeps
-
-
-def _closeness(texts: list[str], parsed: Query) -> float:
-    """Proximity of the query words in a document's texts, exact (accented) words weighing
-    EXACT_BOOST times the folded ones, from 0 to 1."""
-    folded, exact = spaced_texts(texts)
-    both = proximity(folded, parsed.words) + EXACT_BOOST * proximity(exact, parsed.exact_words)
-    return both / (1 + EXACT_BOOST)
-
-
-def _page_keys(rid: int) -> tuple[int, int]:
-    first = rid << PAGE_BITS
-    return first, first + (1 << PAGE_BITS) - 1
 
 
 @dataclass
@@ -244,7 +226,7 @@ class SqliteIndex(SqliteFile):
         rid = self._db.execute(
             f"INSERT INTO documents ({','.join(_DOC_COLUMNS)}) VALUES ({placeholders})", values
         ).lastrowid
-        first, _ = _page_keys(rid)
+        first, _ = page_keys(rid)
         self._db.executemany(
             "INSERT INTO pages (key, text) VALUES (?,?)",
             [(first + p.page_no, nfc(p.text)) for p in doc.pages if p.text],
@@ -272,7 +254,7 @@ class SqliteIndex(SqliteFile):
             return
         rid, seg = row
         self._db.execute("INSERT OR IGNORE INTO deleted (rid, seg) VALUES (?,?)", (rid, seg))
-        self._db.execute("DELETE FROM pages WHERE key BETWEEN ? AND ?", _page_keys(rid))
+        self._db.execute("DELETE FROM pages WHERE key BETWEEN ? AND ?", page_keys(rid))
         self._db.execute("DELETE FROM documents WHERE rid = ?", (rid,))
         self._db.execute("DELETE FROM visibility WHERE rid = ?", (rid,))
 
@@ -427,7 +409,7 @@ class SqliteIndex(SqliteFile):
                 if folded:
                     mask, scores = self._match(scope, mask, folded, exact)
                     if parsed.phrases:
-                        self._keep_phrases(mask, parsed.phrases)
+                        keep_phrases(self._db, mask, parsed.phrases)
                 matched = np.flatnonzero(mask)
                 total = len(matched)
                 facets = self._facets(snap, matched) if total else {}
@@ -437,8 +419,9 @@ class SqliteIndex(SqliteFile):
                     unscored = np.zeros(len(mask), np.float32)  # a listing
                     hits = self._hits(rids, unscored if scores is None else scores, folded)
                 elif scores is not None:
-                    rids = self._ranked(matched, scores, parsed, limit + offset)[offset:]
-                    hits = self._hits(rids, scores, folded)
+                    proximity = self._proximity(scope, parsed)
+                    rids = self._ranked(matched, scores, proximity, limit + offset)
+                    hits = self._hits(rids[offset:], scores, folded)
                 else:
                     hits = self._listing(filters, keys, limit, offset)
             except (ValueError, IndexError, KeyError) as e:
@@ -532,7 +515,7 @@ class SqliteIndex(SqliteFile):
     def _match(
         self, scope: Scope, mask: np.ndarray, folded: list[str], exact: list[str]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Documents holding every folded term, and their BM25 (FTS5's formula, phrases =
+        """Documents holding every folded term, and their BM25 (Lucene's idf; phrases =
         folded terms weight 1 and exact terms weight EXACT_BOOST, doc length in tokens) with
         the statistics of `scope`."""
         size = len(mask)
@@ -546,9 +529,7 @@ class SqliteIndex(SqliteFile):
                 mask &= present
             if not len(rids):
                 continue
-            df = scope.df(rids)
-            idf = math.log((scope.count - df + 0.5) / (df + 0.5)) if df else 0.0
-            idf = idf if idf > 0 else 1e-6
+            idf = idf_of(scope.count, scope.df(rids))
             weighted = freqs.astype(np.float32)
             if weight != 1.0:
                 weighted *= np.float32(weight)
@@ -571,49 +552,55 @@ class SqliteIndex(SqliteFile):
         order = np.lexsort((matched, -scores))[:k]
         return matched[order].tolist()
 
-    def _texts(self, rid: int, source_name: str, metadata: str) -> list[str]:
-        """A document's searchable texts, each on its own: a phrase stands inside one (no
-        phrase across a page break, or from one metadata string into the next)."""
-        texts = [source_name]
-        for value in json.loads(metadata).values():
-            texts.extend(str(v) for v in (value if isinstance(value, list) else [value]))
-        first, last = _page_keys(rid)
-        texts += [
-            text
-            for (text,) in self._db.execute(
-                "SELECT text FROM pages WHERE key BETWEEN ? AND ?", (first, last)
-            )
-        ]
-        return texts
+    def _proximity(self, scope: Scope, parsed: Query) -> Proximity | None:
+        """The proximity clauses of a query of two words or more, with their words' idf over
+        `scope` (the documents the viewer sees)."""
+        if len(parsed.words) < 2:
+            return None
+        size = len(scope.seen)
+        idf: dict[str, float] = {}
+        tf: dict[str, np.ndarray] = {}
+        for col, terms in ((FOLDED, parsed.folded), (EXACT, parsed.exact)):
+            for term in terms:
+                rids, freqs = self._postings(col, term, size)
+                idf[term] = idf_of(scope.count, scope.df(rids))
+                if col == FOLDED:
+                    tf[term] = np.zeros(size, np.float32)
+                    tf[term][rids] = freqs
+        return Proximity.of(parsed, idf, [tf[w] for w in parsed.words], scope.all_norms())
 
-    def _documents_texts(self, rids: list[int]) -> Iterator[tuple[int, list[str]]]:
-        for start in range(0, len(rids), PHRASE_BATCH):
-            batch = rids[start : start + PHRASE_BATCH]
-            marks = ",".join("?" * len(batch))
-            for rid, source_name, metadata in self._db.execute(
-                f"SELECT rid, source_name, metadata FROM documents WHERE rid IN ({marks})", batch
-            ):
-                yield rid, self._texts(rid, source_name, metadata)
-
-    def _keep_phrases(self, mask: np.ndarray, phrases: list[tuple[str, ...]]) -> None:
-        """Drop from `mask` the candidates where some phrase stands in none of the texts."""
-        for rid, texts in self._documents_texts(np.flatnonzero(mask).tolist()):
-            folded, _ = spaced_texts(texts)
-            if not all(has_phrase(folded, p) for p in phrases):
-                mask[rid] = False
-
-    def _ranked(self, matched: np.ndarray, scores: np.ndarray, parsed: Query, k: int) -> list[int]:
-        """The k best matched rids: the RESCORE_WINDOW best by BM25 reordered with their
-        proximity bonus (added to `scores`), then the rest by BM25."""
-        top = self._top(matched, scores[matched], max(k, RESCORE_WINDOW))
-        window = top[:RESCORE_WINDOW]
-        if len(parsed.words) < 2 or len(window) < 2:
-            return top[:k]
-        scale = np.float32(PROXIMITY_WEIGHT * float(scores[window[0]]))
-        for rid, texts in self._documents_texts(window):
-            scores[rid] += scale * _closeness(texts, parsed)
-        window.sort(key=lambda rid: (-scores[rid], rid))
-        return (window + top[RESCORE_WINDOW:])[:k]
+    def _ranked(
+        self,
+        matched: np.ndarray,
+        scores: np.ndarray,
+        proximity: Proximity | None,
+        k: int,
+    ) -> list[int]:
+        """The k best matched rids by BM25 plus proximity bonus (added to `scores`), as the
+        server ranks with its proximity clauses. Reading every candidate's text costs too
+        much, so candidates are rescored in order of the most they could score (BM25 + the
+        bound of their bonus) until the next one cannot reach the k-th score (then the top k
+        is that of rescoring them all) or RESCORE_WINDOW documents were read."""
+        if proximity is None or k <= 0:
+            return self._top(matched, scores[matched], k)
+        best = scores[matched] + proximity.bounds(matched)
+        by_best = np.lexsort((matched, -best))
+        order, best = matched[by_best], best[by_best]
+        done: list[int] = []
+        for start in range(0, min(len(order), RESCORE_WINDOW), RESCORE_CHUNK):
+            if len(done) >= k:
+                kth = np.partition(scores[done], len(done) - k)[len(done) - k]
+                if best[start] <= kth:
+                    break
+            chunk = order[start : start + RESCORE_CHUNK].tolist()
+            for rid, texts in documents_texts(self._db, chunk):
+                scores[rid] += proximity.score(rid, *spaced_texts(texts))
+            done += chunk
+        rescored = np.array(done, np.int64)
+        top = self._top(rescored, scores[rescored], k)
+        # Beyond the window (a query of common words), the rest keep their BM25 and follow.
+        rest = order[len(done) : len(done) + k]
+        return (top + rest.tolist())[:k]
 
     def _facets(self, snap: _Snapshot, matched: np.ndarray) -> dict[str, dict[str, int]]:
         facets: dict[str, dict[str, int]] = {}
@@ -644,7 +631,7 @@ class SqliteIndex(SqliteFile):
         }
         pages: dict[int, list[tuple[int, str]]] = {}
         for rid in rids:
-            first, last = _page_keys(rid)
+            first, last = page_keys(rid)
             pages[rid] = [
                 (key - first, text)
                 for key, text in self._db.execute(

@@ -65,7 +65,9 @@ def parse_query(query: str) -> Query:
 # words, found in it stands inside one text (never across a page break).
 PROXIMITY_WINDOW = 4  # words: "quyết định về việc số hóa" keeps "định" near "số"
 _GAP = " " + "| " * PROXIMITY_WINDOW
-NEAR = 0.5  # credit of a pair standing within the window but not adjacent
+# Proximity clauses as both backends weigh them, in BM25 units (the phrase's own BM25):
+PROXIMITY_BOOST = 1.0  # each pair of consecutive query words standing within the window
+WHOLE = 2.0  # × PROXIMITY_BOOST: the whole query standing as typed (three words or more)
 
 
 def spaced_texts(texts: list[str]) -> tuple[str, str]:
@@ -76,18 +78,42 @@ def spaced_texts(texts: list[str]) -> tuple[str, str]:
     if lower.size and lower.max() == _SLOW:
         words = _GAP.join(" ".join(lower_words(nfc(text)).split()) for text in texts)
     else:
-        words = " ".join(from_code_points(lower).split())
+        words = from_code_points(_single_spaced(lower)).strip()
     return fold(f" {words} "), f" {words} "
 
 
+def _single_spaced(codes: np.ndarray) -> np.ndarray:
+    """The code points with each run of spaces made one space (as `" ".join(s.split())` but
+    for the ends, in one vector operation instead of a list of every word)."""
+    space = codes == ord(" ")
+    keep = np.ones(len(codes), bool)
+    keep[1:] = ~(space[1:] & space[:-1])
+    return codes[keep]
+
+
 _RAW_GAP = " \0" * PROXIMITY_WINDOW + " "  # NUL: becomes the gap's "|" in one table lookup
+_RAW_END = " \1 "  # between documents: becomes "#", a non-word like "|"
 
 
 @cache
 def _gap_table() -> np.ndarray:
     table = _lower_table().copy()
     table[0] = ord("|")
+    table[1] = ord("#")
     return table
+
+
+def folded_documents(documents: list[list[str]]) -> list[str]:
+    """`spaced_texts(texts)[0]` of each document's texts, all made in one table lookup and one
+    fold: per document, these calls cost more than the work (a phrase check reads hundreds)."""
+    joined = nfc(_RAW_END.join(_RAW_GAP.join(texts) for texts in documents))
+    lower = _gap_table().take(code_points(joined), mode="clip")
+    if lower.size and lower.max() == _SLOW:
+        return [spaced_texts(texts)[0] for texts in documents]
+    pieces = fold(from_code_points(_single_spaced(lower))).split(" # ")
+    if len(pieces) != len(documents):  # a text held the \1 itself
+        return [spaced_texts(texts)[0] for texts in documents]
+    return [f" {piece.strip()} " for piece in pieces]
 
 
 def has_phrase(spaced: str, phrase: tuple[str, ...]) -> bool:
@@ -96,31 +122,30 @@ def has_phrase(spaced: str, phrase: tuple[str, ...]) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _pairs(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """(adjacent, near) tests of each pair of consecutive words, repeats dropped."""
-    pairs = dict.fromkeys(zip(words, words[1:], strict=False))
-    gap = f"(?:\\S+ ){{1,{PROXIMITY_WINDOW - 1}}}"
+def _pair_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """A pattern for each distinct pair of consecutive words (one server clause each): the
+    second word after the first with fewer than PROXIMITY_WINDOW words between, nearest first
+    (the gap words are the group)."""
+    gap = f"((?:\\S+ ){{0,{PROXIMITY_WINDOW - 1}}}?)"
     return tuple(
-        (f" {a} {b} ", re.compile(f" {re.escape(a)} {gap}{re.escape(b)} ")) for a, b in pairs
+        re.compile(f"(?<= ){re.escape(a)} {gap}{re.escape(b)}(?= )")
+        for a, b in dict.fromkeys(zip(words, words[1:], strict=False))
     )
 
 
-def proximity(spaced: str, words: list[str]) -> float:
-    """How close together the query `words` (as typed) stand in a `spaced_texts` string, from
-    0 (no two consecutive ones within PROXIMITY_WINDOW) to 1 (the whole query stands there as
-    typed): half for its pairs of consecutive words (an adjacent pair counts 1, one within the
-    window NEAR), half for the whole query as a phrase."""
-    pairs = _pairs(tuple(words))
-    if not pairs:
-        return 0.0
-    total = 0.0
-    for adjacent, near in pairs:
-        if adjacent in spaced:
-            total += 1.0
-        elif near.search(spaced):
-            total += NEAR
-    whole = total == len(pairs) and has_phrase(spaced, tuple(words))
-    return (total / len(pairs) + whole) / 2
+def pair_frequencies(spaced: str, words: list[str]) -> list[float]:
+    """How often each distinct pair of consecutive query `words` (as typed) stands together in a
+    `spaced_texts` string, as a server counts a `match_phrase` with slop (Lucene's sloppy
+    frequency): each occurrence counts 1 / (1 + the number of words between the two)."""
+    return [
+        sum(1.0 / (1 + m.group(1).count(" ")) for m in pattern.finditer(spaced))
+        for pattern in _pair_patterns(tuple(words))
+    ]
+
+
+def phrase_frequency(spaced: str, words: list[str]) -> int:
+    """How often the `words` stand adjacent, in order, in a `spaced_texts` string."""
+    return spaced.count(f" {' '.join(words)} ")
 
 
 # -- words for a server index ------------------------------------------------------------------

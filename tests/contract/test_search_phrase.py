@@ -83,3 +83,25 @@ def test_words_standing_together_rank_above_scattered_ones(phrase_docs) -> None:
     assert ids.index("a") < ids.index("b")
     assert ids.index("a") < ids.index("d")
     assert ids.index("c") < ids.index("b")
+
+
+def test_the_document_whose_title_holds_common_words_together_comes_first(index) -> None:
+    """Words found in every document still rank: the record whose trích yếu (its subject and
+    page header) holds them together twice comes before records that mention them together
+    once in their prose and often apart, as on a server, which weighs how often a phrase
+    stands (a presence-only bonus ranked these by raw word counts)."""
+    others = []
+    for i in range(6):
+        doc = make_doc(
+            f"{i:064x}",
+            f"Hồ sơ {i}. Theo báo cáo kết quả năm trước, báo cáo tháng, báo cáo quý, kết luận, "
+            "kết thúc, báo cáo năm và kết nối đã được gửi đến cơ quan.",
+        )
+        doc.metadata = AdminMetadata(subject=Field(value=f"Công văn số {i}", confidence=0.9))
+        others.append(doc)
+    known = make_doc("k", "BÁO CÁO KẾT QUẢ SỐ HÓA TÀI LIỆU\nNội dung gửi đến cơ quan.")
+    known.metadata = AdminMetadata(
+        subject=Field(value="Báo cáo kết quả số hóa tài liệu", confidence=0.9)
+    )
+    index.index([*others, known])
+    assert _ids(index.search("bao cao ket", viewer=ALL, limit=3))[0] == "k"
