@@ -47,7 +47,14 @@ from search.base import (
     failed_page_numbers,
 )
 from search.highlight import best_pages
-from search.words import PROXIMITY_WINDOW, Query, lower_words, parse_query
+from search.words import (
+    PROXIMITY_BOOST,
+    PROXIMITY_WINDOW,
+    WHOLE,
+    Query,
+    lower_words,
+    parse_query,
+)
 
 log = logging.getLogger("sohoa.search")
 
@@ -71,9 +78,7 @@ ANALYSIS = {
 _TYPED = [f for f in METADATA_FIELDS if f.server_mapping]
 _TEXT = {"type": "text", "analyzer": "sohoa_words", "index_options": "positions", "norms": True}
 PROXIMITY_SLOP = PROXIMITY_WINDOW - 1  # as SqliteIndex: the second word within 4 of the first
-PROXIMITY_BOOST = 1.0  # of each pair of consecutive query words standing together
 MAX_PAIRS = 16  # proximity clauses per query
-WHOLE = 2.0  # × PROXIMITY_BOOST: the whole query standing as typed
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "_meta": {"sohoa_schema": SCHEMA_VERSION},
@@ -217,7 +222,8 @@ def make_client(url: str) -> Any:
 def _proximity(parsed: Query) -> list[dict[str, Any]]:
     """Clauses scoring each pair of consecutive query words (as typed) that stand within
     PROXIMITY_SLOP of each other, in order, and the whole query standing as typed: folded,
-    and exact weighing EXACT_BOOST more (as `search.words.proximity` for SqliteIndex)."""
+    and exact weighing EXACT_BOOST more. The weights are search/words.py's, which SqliteIndex
+    scores with too (search/sqlite_proximity.py)."""
     clauses = []
     for field, words, boost in (
         ("folded", parsed.words, PROXIMITY_BOOST),
