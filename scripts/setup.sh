@@ -11,6 +11,9 @@ VENV="${SOHOA_VENV:-.venv}"
 # The browser tests (tests/test_web_browser.py) drive Debian's chromium through Playwright;
 # Playwright's own browser download is never used.
 case ",$EXTRAS," in *,test,*) APT_PACKAGES+=(chromium) ;; esac
+# The independent page set (pages2/: bench/ocr.py, tests/test_pages2.py) is set in FreeSerif and
+# Noto Serif, faces the tuning corpus never uses.
+case ",$EXTRAS," in *,bench,*|*,test,*) APT_PACKAGES+=(fonts-freefont-ttf fonts-noto-core) ;; esac
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
