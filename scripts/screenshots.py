@@ -21,7 +21,8 @@ from accounts.service import Accounts  # noqa: E402
 from app.compose import build_store  # noqa: E402
 from app.config import Settings  # noqa: E402
 from tests.conftest import TEST_ORGAN, TEST_PASSWORD  # noqa: E402
-from tests.test_web_browser import chromium, log_in, running_site  # noqa: E402
+from tests.test_web_browser import running_site  # noqa: E402
+from tests.web_site import chromium, log_in  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}

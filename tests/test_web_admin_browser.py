@@ -5,10 +5,6 @@ documents: nothing here needs OCR."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +14,8 @@ import pytest
 from accounts.service import Accounts
 from app.compose import build_store
 from app.config import Settings
-from tests.conftest import ROOT, TEST_ORGAN, TEST_PASSWORD
-from tests.test_web_browser import _wait_until_up, chromium, free_port, log_in
+from tests.conftest import TEST_ORGAN, TEST_PASSWORD
+from tests.web_site import chromium, log_in, serving
 
 pytestmark = pytest.mark.slow
 
@@ -30,26 +26,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     Accounts(build_store(Settings(data_dir=data))).add_user(
         "root", "admin", TEST_ORGAN, TEST_PASSWORD
     )
-    port = free_port()
-    env = {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_WORKERS": "1"}
-    log = (data / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, server)
-        with chromium() as browser:
-            yield {"url": url, "browser": browser, "data": Path(data)}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
+    with serving(data) as url, chromium() as browser:
+        yield {"url": url, "browser": browser, "data": Path(data)}
 
 
 def test_admin_adds_an_officer_issues_a_token_and_revokes_it(site: dict) -> None:

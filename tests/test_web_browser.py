@@ -4,12 +4,6 @@ scanned page (OCR) and a born-digital page whose name and text carry markup."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,17 +16,11 @@ from accounts.service import Accounts
 from app.compose import build_store
 from app.config import Settings
 from corpus import generate_batch
-from tests.conftest import ROOT, TEST_PASSWORD
 from tests.test_web import HOSTILE_NAME, add_users, hostile_pdf
+from tests.web_site import chromium, log_in, serving
 
 pytestmark = pytest.mark.slow
 SCAN_SEED = 7  # generate_batch(pages=1, seed=7) is a Quyết định: `quyet dinh` finds it
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -41,20 +29,7 @@ def running_site(data_dir: Path) -> Iterator[dict]:
     two documents uploaded by the archivist: {"url", "scan", "hostile"} (document ids)."""
     settings = Settings(data_dir=data_dir, workers=1)
     add_users(settings)
-    port = free_port()
-    env = {**os.environ, "SOHOA_DATA_DIR": str(data_dir), "SOHOA_WORKERS": "1"}
-    log = (data_dir / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, server)
+    with serving(data_dir) as url:
         token = Accounts(build_store(settings)).issue_token("archivist")
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
             batch = generate_batch(
@@ -68,26 +43,6 @@ def running_site(data_dir: Path) -> Iterator[dict]:
             for doc_id in ids.values():
                 _wait_done(api, doc_id)
         yield {"url": url, **ids}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
-
-
-def _wait_until_up(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "sohoa serve exited"
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("sohoa serve did not answer /health within 60 s")
 
 
 def _upload(api: httpx.Client, path: Path, name: str) -> str:
@@ -102,39 +57,6 @@ def _wait_done(api: httpx.Client, doc_id: str) -> None:
         assert status not in ("failed", "partial"), status
         assert time.monotonic() < deadline, "the document did not finish"
         time.sleep(0.5)
-
-
-@contextmanager
-def chromium() -> Iterator:
-    """Debian's chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("no chromium: scripts/setup.sh installs Debian's package", False)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def log_in(browser, url: str, login: str, viewport: dict | None = None):  # noqa: ANN001, ANN201
-    """A new browser context (its own cookies) logged in through the login page, with every
-    dialog (alert) recorded in `page.dialogs`."""
-    size = viewport or {"width": 1280, "height": 800}
-    context = browser.new_context(viewport=size, locale="vi-VN")  # the default language
-    page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.goto(f"{url}/")
-    assert "/login?next=" in page.url
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.keyboard.press("Enter")  # the keyboard alone
-    page.wait_for_url(f"{url}/")
-    return page
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,6 @@ and every organ's keys; the organs deliver to each other through the embedded tr
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,8 +15,7 @@ import pytest
 from accounts.service import Accounts
 from app.compose import build_store
 from app.config import Settings
-from tests.conftest import ROOT, TEST_PASSWORD
-from tests.test_web_browser import _wait_until_up, chromium, free_port
+from tests.conftest import TEST_PASSWORD
 from tests.test_web_exchange import (
     HOSTILE_SUBJECT,
     A,
@@ -30,6 +25,7 @@ from tests.test_web_exchange import (
     hostile_record_pdf,
     own_record,
 )
+from tests.web_site import chromium, serving
 
 pytestmark = pytest.mark.slow
 
@@ -43,28 +39,8 @@ def running_site(data_dir: Path) -> Iterator[dict]:
     accounts.add_user("officer-a", "officer", A, TEST_PASSWORD)
     accounts.add_user("officer-c", "officer", C, TEST_PASSWORD)
     record = own_record(settings, hostile_record_pdf(data_dir / "record.pdf"))
-    port = free_port()
-    env = {**os.environ, "SOHOA_DATA_DIR": str(data_dir), "SOHOA_WORKERS": "1"}
-    log = (data_dir / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, server)
+    with serving(data_dir) as url:
         yield {"url": url, "record": record}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.test_web_browser import chromium, log_in, running_site
+from tests.test_web_browser import running_site
+from tests.web_site import chromium, log_in
 
 pytestmark = pytest.mark.slow
 NEW_SUBJECT = "Về việc lưu trữ hồ sơ địa chính xã Tân Lập"

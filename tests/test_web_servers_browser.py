@@ -9,9 +9,6 @@ another organ's officer neither finds nor opens it, nor gets a link signed."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +22,9 @@ from app.compose import build_store
 from app.config import Settings
 from corpus import make_documents, write_pdf_digital
 from schemas.text import fold
-from tests.conftest import ROOT, TEST_ORGAN, TEST_PASSWORD, worker_process
+from tests.conftest import TEST_ORGAN, TEST_PASSWORD, worker_process
 from tests.test_web import add_users
-from tests.test_web_browser import _wait_until_up, chromium, free_port, log_in
+from tests.web_site import chromium, log_in, serving
 
 pytestmark = pytest.mark.slow
 REDIS_DB = 13  # a Redis database of its own: no other module's worker takes these messages
@@ -60,29 +57,12 @@ def site(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Itera
     settings = Settings(data_dir=data, storage=env["SOHOA_STORAGE"])
     add_users(settings)
     Accounts(build_store(settings)).add_user("root", "admin", TEST_ORGAN, TEST_PASSWORD)
-    port = free_port()
-    log = (data / "serve.log").open("w")
-    with worker_process(env, data / "worker.log"):
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_up(url, server)
-            with chromium() as browser:
-                yield {"url": url, "browser": browser, "dir": data}
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-            log.close()
+    with (
+        worker_process(env, data / "worker.log"),
+        serving(data, env) as url,
+        chromium() as browser,
+    ):
+        yield {"url": url, "browser": browser, "dir": data}
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,6 @@ each to its result, files them into the dossier, and the batch is there to come 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +14,8 @@ from accounts.service import Accounts
 from app.compose import build_store
 from app.config import Settings
 from corpus import make_documents, write_pdf_digital
-from tests.conftest import ROOT
 from tests.test_web import HOSTILE_NAME, add_users, hostile_pdf
-from tests.test_web_browser import _wait_until_up, chromium, free_port, log_in
+from tests.web_site import chromium, log_in, serving
 
 pytestmark = pytest.mark.slow
 DOSSIER = "HS-WEB-UPLOAD"
@@ -32,30 +27,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     data_dir = tmp_path_factory.mktemp("web-upload-browser")
     settings = Settings(data_dir=data_dir, workers=1)
     add_users(settings)
-    port = free_port()
-    env = {**os.environ, "SOHOA_DATA_DIR": str(data_dir), "SOHOA_WORKERS": "1"}
-    log = (data_dir / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, server)
+    with serving(data_dir) as url:
         token = Accounts(build_store(settings)).issue_token("archivist")
         with chromium() as browser:
             yield {"url": url, "browser": browser, "dir": data_dir, "token": token}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
 
 
 def two_pdfs(folder: Path) -> list[Path]:
