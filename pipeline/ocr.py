@@ -1,8 +1,15 @@
 """Tesseract, called from this one module (STYLE §6): timeouts, outputs, errors.
 
 One Tesseract run per page gives both the word boxes (TSV) and a text-only PDF page that is laid
-over the page image. The worker process sets OMP_THREAD_LIMIT=1 once at start-up (pytesseract
-passes the process environment on), so each Tesseract uses one core and workers scale by process.
+over the page image: the `tesseract` CLI through pytesseract, one process per page, because
+tesserocr's ProcessPage (the one call that renders that PDF) holds the GIL for the whole read and
+would serialise a worker's threads; the process start costs ~0.07 s of a ~1.3 s page (measured,
+docs/benchmarks.md "OCR cost per page"). The small key-zone reads go through tesserocr's
+in-process API (`Recognize` releases the GIL): one API per thread and model, loaded once — a
+`tesseract` process per zone spent 0.2 s loading the standard model each time. Without tesserocr
+installed they run through the CLI too (`zone_engine()` says which). The entry point sets
+OMP_THREAD_LIMIT=1 before either starts (tesserocr is imported on first use, after it), so each
+Tesseract uses one core and workers scale by thread or process.
 """
 
 from __future__ import annotations
@@ -12,9 +19,12 @@ import io
 import re
 import shlex
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 import cv2
 import numpy as np
@@ -130,7 +140,12 @@ def ocr_zone(
         return []
     size = (round(crop.shape[1] * scale), round(crop.shape[0] * scale))
     big = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
-    tsv, _ = _tesseract(big, round(dpi * scale), psm, timeout_s, with_pdf=False, tessdata=tessdata)
+    if _tesserocr() is not None:
+        tsv = _zone_tsv_in_process(big, round(dpi * scale), psm, timeout_s, tessdata)
+    else:
+        tsv, _ = _tesseract(
+            big, round(dpi * scale), psm, timeout_s, with_pdf=False, tessdata=tessdata
+        )
     words = [
         w.model_copy(
             update={
@@ -144,6 +159,68 @@ def ocr_zone(
         for w in parse_tsv(tsv)
     ]
     return drop_noise(words, dpi)
+
+
+@cache
+def _tesserocr() -> ModuleType | None:
+    """The in-process Tesseract API, or None where tesserocr is not installed. Imported on first
+    use, after the entry point has set OMP_THREAD_LIMIT (OpenMP reads it when it loads)."""
+    try:
+        import tesserocr
+    except ImportError:
+        return None
+    return tesserocr
+
+
+def zone_engine() -> str:
+    """Which Tesseract reads the key zones: `tesserocr <version>` in process, or `tesseract CLI`."""
+    module = _tesserocr()
+    if module is None:
+        return "tesseract CLI"
+    return f"tesserocr {module.tesseract_version().split()[1]}"
+
+
+# The first line of the CLI's TSV (its renderer writes it; the API's GetTSVText does not).
+TSV_HEADER = (
+    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\t"
+    "left\ttop\twidth\theight\tconf\ttext\n"
+)
+_apis = threading.local()  # this thread's tesserocr APIs by (lang, tessdata): one read at a time
+
+
+def _api(lang: str, tessdata: Path | None) -> object:
+    """This thread's API for one model, initialised once and reused for every zone read."""
+    apis = _apis.__dict__.setdefault("by_model", {})
+    key = (lang, tessdata)
+    if key not in apis:
+        tesserocr = _tesserocr()
+        where = {"path": f"{tessdata}/"} if tessdata is not None else {}
+        try:
+            api = tesserocr.PyTessBaseAPI(lang=lang, oem=tesserocr.OEM.LSTM_ONLY, **where)
+        except RuntimeError as e:
+            raise ToolMissing(f"tesseract has no {lang!r} language data: {e}") from e
+        api.SetVariable("tessedit_char_blacklist", NEVER_IN_VIETNAMESE_RECORDS)
+        apis[key] = api
+    return apis[key]
+
+
+def _zone_tsv_in_process(
+    grey: np.ndarray, dpi: int, psm: int, timeout_s: int, tessdata: Path | None
+) -> str:
+    """The TSV of one zone image read by this thread's in-process API, as the CLI writes it."""
+    api = _api(LANG, tessdata)
+    height, width = grey.shape[:2]
+    image = np.ascontiguousarray(grey)
+    api.SetPageSegMode(psm)
+    api.SetImageBytes(image.tobytes(), width, height, 1, width)
+    api.SetSourceResolution(dpi)
+    api.SetVariable("user_defined_dpi", str(dpi))
+    try:
+        if not api.Recognize(timeout=timeout_s * 1000):
+            raise OcrFailed(f"tesseract could not read a zone within {timeout_s} s")
+        return TSV_HEADER + api.GetTSVText(0)
+    finally:
+        api.Clear()  # the image and results go; the loaded model stays for the next zone
 
 
 def parse_tsv(tsv: str) -> list[Word]:

@@ -22,7 +22,7 @@ from pipeline.ocr import (
 from pipeline.pdf import page_pdf
 from pipeline.preprocess import Prepared, is_blank, is_sideways, prepare, to_grey
 from pipeline.strokes import counted_numerals, covers
-from pipeline.zones import key_zone_boxes
+from pipeline.zones import doubtful_zones, key_zone_boxes
 from schemas.models import PageResult, PageSource, PageStatus, Word
 
 LOW_CONFIDENCE = 55.0  # below this mean word confidence, check whether the page is upside down
@@ -143,16 +143,17 @@ def key_zone_words(
     grey: np.ndarray, dpi: int, result: PageResult, *, tessdata: Path | None = None
 ) -> dict[str, list[Word]]:
     """The subject and signer zones (found from the page's own OCR words) read again from the
-    prepared page, upscaled (with the model in `tessdata`, if any): small zones, so a few tenths
-    of a second per page that has them.
+    prepared page, upscaled (with the model in `tessdata`, if any), where that read can change
+    the answer (`doubtful_zones`): small zones, so a few tenths of a second per page that has them.
     `numerals`: the subject's numerals of I strokes (`quý III`) as counted on the page."""
     boxes = key_zone_boxes(result)
     zones = {
         name: ocr_zone(grey, dpi, box, scale=ZONE_SCALE, psm=ZONE_PSM, tessdata=tessdata)
-        for name, box in boxes.items()
+        for name, box in doubtful_zones(result, boxes).items()
     }
     if "subject" in boxes:
-        numerals = subject_numerals(grey, result.words, zones["subject"], boxes["subject"])
+        subject = zones.get("subject", [])
+        numerals = subject_numerals(grey, result.words, subject, boxes["subject"])
         if numerals:
             zones["numerals"] = numerals
     return zones

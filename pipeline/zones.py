@@ -23,6 +23,10 @@ from schemas.text import fold
 
 ZONE_MARGIN = 0.8  # line heights of margin round a zone box
 SIGNER_ZONE_DEPTH = 14  # line heights under the signer's title where a dropped name line sits
+# A zone whose every word the page read is at least this sure of is not read again: on the
+# corpus (24 pages, 35 zones, bench/ocr.py seed 0) the second read of such a zone never changed a
+# subject or signer, only lowered its confidence twice (docs/benchmarks.md "OCR cost per page").
+ZONE_SURE_CONFIDENCE = 90.0
 
 
 def key_zone_boxes(page: PageResult) -> dict[str, tuple[int, int, int, int]]:
@@ -40,6 +44,28 @@ def key_zone_boxes(page: PageResult) -> dict[str, tuple[int, int, int, int]]:
     if footer is not None and footer.signer:
         boxes["signer"] = _box(lines, footer.signer, depth=SIGNER_ZONE_DEPTH)
     return boxes
+
+
+def doubtful_zones(
+    page: PageResult, boxes: dict[str, tuple[int, int, int, int]]
+) -> dict[str, tuple[int, int, int, int]]:
+    """The key zones worth a second read: all of them on a page measured as noisy (its median
+    filter blurs hỏi into sắc, which only the unfiltered zone read sets right: `hooks_from`),
+    else those where the page read is unsure of some word (Tesseract's confidence below
+    ZONE_SURE_CONFIDENCE), where the vote can change the answer."""
+    if NOISY_PAGE_FLAG in page.quality_flags:
+        return boxes
+    return {name: box for name, box in boxes.items() if _unsure_in(page.words, box)}
+
+
+def _unsure_in(words: Sequence[Word], box: tuple[int, int, int, int]) -> bool:
+    left, top, right, bottom = box
+    zone = Word(text="", left=left, top=top, width=right - left, height=bottom - top, confidence=0)
+    return any(
+        w.confidence < ZONE_SURE_CONFIDENCE
+        for w in words
+        if covers(zone, w) and any(c.isalnum() for c in w.text)
+    )
 
 
 def _subject_zone(lines: PageLines, header: Header) -> list[Segment]:

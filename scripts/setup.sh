@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd poppler-utils fonts-liberation2
-              fonts-dejavu-core qpdf ghostscript curl ca-certificates openssl)
+              fonts-dejavu-core qpdf ghostscript curl ca-certificates openssl
+              libtesseract-dev libleptonica-dev pkg-config build-essential)
 EXTRAS="${SOHOA_EXTRAS:-test}"
 VENV="${SOHOA_VENV:-.venv}"
 # The browser tests (tests/test_web_browser.py) drive Debian's chromium through Playwright;
@@ -42,7 +43,7 @@ want="$(sha256sum pyproject.toml | cut -c1-16) $EXTRAS"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "setup: installing sohoa[$EXTRAS] into $VENV"
     log="$VENV/pip-install.log"
-    if ! { "$VENV/bin/pip" install -q --upgrade pip && "$VENV/bin/pip" install -q -e ".[$EXTRAS]"; } >"$log" 2>&1; then
+    if ! { "$VENV/bin/pip" install -q --upgrade pip && PIP_NO_BINARY=tesserocr "$VENV/bin/pip" install -q -e ".[$EXTRAS]"; } >"$log" 2>&1; then
         cat "$log" >&2; echo "setup: pip install failed (log above)" >&2; exit 1
     fi
     echo "$want" > "$stamp"

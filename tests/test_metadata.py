@@ -17,14 +17,16 @@ from corpus.box import APPENDIX_KINDS, BoxDocument, appendix_pages, write_box_pd
 from corpus.nd30 import SyntheticDocument, make_document
 from organs.registry import OrganRegistry
 from pipeline import metadata_rules as rules
+from pipeline.flags import NOISY_PAGE_FLAG
 from pipeline.header import split_organ_lines
 from pipeline.layout import page_lines
 from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.load import iter_text_pages, load_scanned_page, plan_pages
 from pipeline.metadata import extract_metadata
-from pipeline.page import process_scanned_page, text_page_result
+from pipeline.page import key_zone_words, process_scanned_page, text_page_result
+from pipeline.preprocess import prepare
 from pipeline.starts import find_document_starts
-from pipeline.zones import hooks_from, key_zone_boxes
+from pipeline.zones import ZONE_SURE_CONFIDENCE, hooks_from, key_zone_boxes
 from schemas.fields import KEY_THRESHOLDS
 from schemas.models import AdminMetadata, PageResult, Word, document_id_key
 
@@ -447,14 +449,45 @@ def test_scanned_box_is_split_where_each_document_starts(scanned_dossier) -> Non
     assert find_document_starts(pages) == starts
 
 
-def test_scanned_first_and_last_pages_have_their_key_zones_read_again(scanned_dossier) -> None:
+def test_scanned_key_zones_are_read_again_only_where_the_page_read_doubts_them(
+    scanned_dossier,
+) -> None:
     docs, pages = scanned_dossier
     at = 0
     for doc in docs:
         doc_pages = pages[at : at + len(doc.pages)]
         at += len(doc.pages)
-        assert doc_pages[0].zones.get("subject")
-        assert doc_pages[-1].zones.get("signer")
+        for page, name in ((doc_pages[0], "subject"), (doc_pages[-1], "signer")):
+            box = key_zone_boxes(page)[name]
+            words = [w for w in _inside(page, box) if any(c.isalnum() for c in w.text)]
+            noisy = NOISY_PAGE_FLAG in page.quality_flags
+            doubtful = noisy or min(w.confidence for w in words) < ZONE_SURE_CONFIDENCE
+            assert bool(page.zones.get(name)) == doubtful, name
+
+
+def test_a_clear_subject_zone_is_not_read_again_a_doubtful_one_is(tmp_path: Path) -> None:
+    doc = _document(80, 1, type_name="Công văn")
+    path = write_multi_document_pdf(tmp_path / "one.pdf", [doc], level="clean", seed=1)
+    (info,) = plan_pages(path, "application/pdf")
+    scan = load_scanned_page(path, "application/pdf", info)
+    options = page_options(Settings())
+    clear = process_scanned_page(scan, options).result
+    assert "subject" not in clear.zones  # every word of it read at 90 or more
+    assert extract_metadata([clear]).subject.value == doc.metadata["subject"]
+
+    box = key_zone_boxes(clear)["subject"]
+    slip = _inside(clear, box)[-1]
+    unsure = slip.model_copy(update={"text": slip.text + "q", "confidence": 40.0})
+    doubtful = clear.model_copy(
+        update={"words": [unsure if w == slip else w for w in clear.words], "zones": {}}
+    )
+    grey = prepare(scan.image).grey
+    assert unsure.text in extract_metadata([doubtful]).subject.value.split()
+    doubtful.zones = key_zone_words(grey, clear.dpi, doubtful, tessdata=options.tessdata)
+    assert doubtful.zones.get("subject")  # read again: its read outvotes the unsure slip
+    subject = extract_metadata([doubtful]).subject
+    assert unsure.text not in subject.value.split()
+    assert subject.confidence < KEY_THRESHOLDS["subject"]  # two reads disagreed: review
 
 
 def test_scanned_documents_key_fields_are_right_or_flagged(scanned_dossier) -> None:
