@@ -260,11 +260,12 @@ PAGES2 = "pages2"  # the independent set (pages2/): the headline, never tuned on
 def pages2_inputs(out: Path, pages_per_level: int, seed: int) -> tuple[dict, Path]:
     """The independent page set written by `pages2` (its own texts, fonts, layout, marks and
     scanner model) into out/pages2/inputs, read back as a page set."""
-    from pages2 import write_set
-
     folder = out / PAGES2 / "inputs"
     shutil.rmtree(folder, ignore_errors=True)
-    write_set(folder, pages=pages_per_level, seed=seed)
+    # Its own command, from the repository root: pages2 is benchmark material, not a package
+    # the project installs (pyproject), so this process may not import it.
+    command = [sys.executable, "-m", PAGES2, str(folder), "--pages", str(pages_per_level)]
+    subprocess.run([*command, "--seed", str(seed)], cwd=REPO, check=True, capture_output=True)
     return page_set_inputs(folder, name=PAGES2), folder
 
 
