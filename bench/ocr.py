@@ -24,11 +24,19 @@ Every engine run happens in its own child Python process (this file with ``--pha
 starts from the same state, environment and memory high-water mark; timing is taken inside the
 child around the work only (not around interpreter start-up or imports).
 
-Another page set (made apart from the corpus generator) is measured with ``--page-set DIR``:
+By default the same run also measures the independent page set ``pages2/`` (made apart from the
+corpus generator, never tuned on: the headline), generated with the same pages per level and
+seed into OUT/pages2: sohoa's default, OCRmyPDF's defaults and the floor, in its own docs
+section, and side by side with the tuning set in a *Both page sets* table (``--skip-pages2``
+leaves it out; ``--baseline RESULTS_JSON`` shows an older run's sohoa rows there as *before*).
+
+One other page set alone (made apart from the corpus generator) is measured with
+``--page-set DIR``:
 DIR/truth.json names one image-only PDF per level, ``{"name": ..., "scanned": {"clean": {"file":
 "x.pdf", "pages": [{"text": ...}, ...]}, "light": ..., "heavy": ...}}`` (the shape of the
-generated inputs' truth.json), the PDFs beside it; its section in docs/benchmarks.md is titled
-with the set's name, so each set keeps its own.
+generated inputs' truth.json) or in the corpus manifest's shape (``{"files": [{"file": ...,
+"level": ..., "pages": [...]}]}``, what ``python -m pages2 DIR`` writes), the PDFs beside
+it; its section in docs/benchmarks.md is titled with the set's name, so each set keeps its own.
 
 The numbers in docs/benchmarks.md are written by this script; rerun it rather than edit them.
 """
@@ -225,19 +233,40 @@ def generate_inputs(
     return truth
 
 
-def page_set_inputs(folder: Path) -> dict:
-    """The truth of a page set made elsewhere (`--page-set`): its scanned levels only."""
+def page_set_inputs(folder: Path, name: str | None = None) -> dict:
+    """The truth of a page set made elsewhere (`--page-set`, pages2): its scanned levels only.
+    Reads the bench's own shape (`scanned` by level) or the corpus manifest's (`files`, each
+    with its `level`: what `python -m pages2` writes)."""
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    if "scanned" not in truth and "files" in truth:
+        truth["scanned"] = {
+            entry["level"]: entry for entry in truth["files"] if not entry.get("born_digital")
+        }
     missing = [level for level in LEVELS if level not in truth.get("scanned", {})]
     if missing:
         raise SystemExit(f"{folder / 'truth.json'}: no scanned level {', '.join(missing)}")
     pages = {len(truth["scanned"][level]["pages"]) for level in LEVELS}
     return {
-        "name": truth.get("name") or folder.name,
+        "name": name or truth.get("name") or folder.name,
         "pages_per_level": max(pages),
         "scanned": truth["scanned"],
         "born_digital": [],
     }
+
+
+PAGES2 = "pages2"  # the independent set (pages2/): the headline, never tuned on
+
+
+def pages2_inputs(out: Path, pages_per_level: int, seed: int) -> tuple[dict, Path]:
+    """The independent page set written by `pages2` (its own texts, fonts, layout, marks and
+    scanner model) into out/pages2/inputs, read back as a page set."""
+    folder = out / PAGES2 / "inputs"
+    shutil.rmtree(folder, ignore_errors=True)
+    # Its own command, from the repository root: pages2 is benchmark material, not a package
+    # the project installs (pyproject), so this process may not import it.
+    command = [sys.executable, "-m", PAGES2, str(folder), "--pages", str(pages_per_level)]
+    subprocess.run([*command, "--seed", str(seed)], cwd=REPO, check=True, capture_output=True)
+    return page_set_inputs(folder, name=PAGES2), folder
 
 
 def extract_page_images(truth: dict, inputs: Path, out: Path) -> dict[str, list[str]]:
@@ -960,6 +989,58 @@ def _token_table(r: dict, rows: list[tuple[str, dict]]) -> list[str]:
     return lines
 
 
+def _set_rows(r: dict) -> list[tuple[str, dict]]:
+    rows = [("sohoa", r["sohoa"]["default"])]
+    rows += [("OCRmyPDF `-l vie --jobs 2`", r["ocrmypdf"]["default"])] if r["ocrmypdf"] else []
+    return rows + ([("floor: plain `tesseract`", r["floor"])] if r.get("floor") else [])
+
+
+def _both_sets_table(r: dict) -> list[str]:
+    """The headline: the independent set (never tuned on) beside the tuning set, sohoa against
+    OCRmyPDF and the floor, with a previous run's sohoa (`--baseline`) as 'before'."""
+    others = r.get("other_sets") or {}
+    if not others:
+        return []
+    before = r.get("baseline") or {}
+    old_sets = before.get("other_sets") or {}
+    sets = [(name, other, old_sets.get(name)) for name, other in others.items()]
+    sets.append(("corpus (tuning set)", r, before or None))
+    lines = [
+        "",
+        "### Both page sets: sohoa, OCRmyPDF and the floor",
+        "",
+        f"The headline is **{', '.join(others)}**: pages made apart from the corpus generator "
+        "(own texts, fonts, layout, seals and signatures, scanner model; `pages2/README.md`), "
+        "which no clean-up decision was tuned on; the corpus rows are the set the clean-up "
+        "was tuned on. Same run, same page count per level. Word error pooled over the level's "
+        "tokens (all tokens, punctuation included) and words (words only); CPU per page is the "
+        "engine's process and children (insensitive to other load, unlike pages/s)."
+        + (
+            f" *before*: sohoa at git {before['machine']['git']} ({before['date']}, same inputs)."
+            if before
+            else ""
+        ),
+        "",
+        "| set | engine | CPU s/page | all tokens clean | light | heavy "
+        "| words only clean | light | heavy |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, report, old in sets:
+        rows = _set_rows(report)
+        if old:
+            rows.insert(0, ("sohoa *before*", old["sohoa"]["default"]))
+        for label, s in rows:
+            lv = s["levels"]
+            lines.append(
+                f"| {name} | {label} | {s['conditions']['cpu_s_per_page']:.2f} | "
+                + " | ".join(pct(lv[level].get("token_error_pooled")) for level in LEVELS)
+                + " | "
+                + " | ".join(pct(lv[level]["word_error_pooled"]) for level in LEVELS)
+                + " |"
+            )
+    return lines
+
+
 def render_section(r: dict) -> str:
     m, a = r["machine"], r["args"]
     lines = [
@@ -1014,6 +1095,7 @@ def render_section(r: dict) -> str:
             + " |"
         )
     lines += _token_table(r, rows)
+    lines += _both_sets_table(r)
     lines += [
         "",
         "Pooled over all words of a level (word error), and what sohoa did to the pages:",
@@ -1380,6 +1462,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "module docstring) instead of generating them; implies --skip-born-digital",
     )
     p.add_argument("--skip-born-digital", action="store_true")
+    p.add_argument(
+        "--skip-pages2",
+        action="store_true",
+        help="do not measure the independent page set (pages2/, generated with the same pages "
+        "per level and seed), the headline set the pipeline was not tuned on",
+    )
+    p.add_argument(
+        "--skip-ocrmypdf-deskew", action="store_true", help="no OCRmyPDF --rotate-pages --deskew"
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="a previous run's results.json (e.g. of an older commit): its sohoa rows are shown "
+        "as 'before' beside this run's in the both-sets table",
+    )
     p.add_argument("--keep-data", action="store_true", help="keep each run's sohoa data dir")
     p.add_argument(
         "--from-results",
@@ -1415,17 +1513,19 @@ def main(argv: list[str] | None = None) -> int:
         return child_main(args)
     if args.from_results:
         results = json.loads(args.from_results.read_text(encoding="utf-8"))
-        section = render_section(results)
+        for report in [results, *results.get("other_sets", {}).values()]:
+            section = render_section(report)
+            if not args.no_docs:
+                write_docs(args.docs, section, report.get("page_set"))
+            print(section)
         if not args.no_docs:
-            write_docs(args.docs, section, results.get("page_set"))
             log(f"wrote {args.docs} from {args.from_results}")
-        print(section)
         return 0
     started = time.perf_counter()
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(out / "runs", ignore_errors=True)
     git_at_start = _git_head()
+    command = shlex.join([".venv/bin/python", "bench/ocr.py", *(argv or sys.argv[1:])])
     if args.page_set:
         inputs = args.page_set.resolve()
         truth = page_set_inputs(inputs)
@@ -1438,6 +1538,45 @@ def main(argv: list[str] | None = None) -> int:
         )
         inputs = out / "inputs"
     generate_s = time.perf_counter() - started
+    report = measure_set(args, truth, inputs, out, full=True)
+    if not args.page_set and not args.skip_pages2:
+        # The headline set: made apart from the generator the pipeline was tuned on. Only the
+        # configurations the headline compares (sohoa's default, OCRmyPDF's, the floor).
+        t0 = time.perf_counter()
+        log(f"generating the independent set in {out / PAGES2 / 'inputs'}")
+        truth2, inputs2 = pages2_inputs(out, args.pages_per_level, args.seed)
+        gen2 = time.perf_counter() - t0
+        other = measure_set(args, truth2, inputs2, out / PAGES2, full=False)
+        other.update(generate_s=gen2, command=command, git_at_start=git_at_start)
+        other["args"] = {**report["args"], "page_set": str(inputs2)}
+        report["other_sets"] = {PAGES2: other}
+    report.update(generate_s=generate_s, command=command, git_at_start=git_at_start)
+    if args.baseline:
+        report["baseline"] = json.loads(args.baseline.read_text(encoding="utf-8"))
+    report["total_s"] = time.perf_counter() - started
+    for other in report.get("other_sets", {}).values():
+        other["total_s"] = report["total_s"]
+
+    (out / "results.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    reports = [report, *report.get("other_sets", {}).values()]
+    sections = [render_section(r) for r in reports]
+    (out / "benchmarks-ocr.md").write_text("\n".join(sections), encoding="utf-8")
+    if not args.no_docs:
+        for r, section in zip(reports, sections, strict=True):
+            write_docs(args.docs, section, r.get("page_set"))
+        log(f"wrote {args.docs}")
+    print("\n".join(sections))
+    log(f"done in {report['total_s'] / 60:.1f} min; raw results in {out / 'results.json'}")
+    return 0
+
+
+def measure_set(args: argparse.Namespace, truth: dict, inputs: Path, out: Path, full: bool) -> dict:
+    """Every engine run over one page set's scanned PDFs (and, for the generated set, its
+    born-digital PDFs); the report of that set. `full`: the preprocessing ablation and
+    OCRmyPDF's rotate + deskew too (the tuning set's diagnostics)."""
+    shutil.rmtree(out / "runs", ignore_errors=True)
     scanned = [str(inputs / truth["scanned"][level]["file"]) for level in LEVELS]
     digital = [str(inputs / f["file"]) for f in truth["born_digital"]]
 
@@ -1480,15 +1619,15 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     # Interleaved so that a slow drift of the machine does not favour one engine.
-    raw_sohoa = {"default": sohoa("default", scanned, {}, reingest=True)}
+    raw_sohoa = {"default": sohoa("default", scanned, {}, reingest=full)}
     raw_peer = {}
     if have_ocrmypdf:
         raw_peer["default"] = peer("default")
-    if not args.skip_variants:
+    if full and not args.skip_variants:
         for name, (_, overrides) in SOHOA_CONFIGS.items():
             if name != "default":
                 raw_sohoa[name] = sohoa(name, scanned, overrides, reingest=False)
-    if have_ocrmypdf:
+    if have_ocrmypdf and full and not args.skip_ocrmypdf_deskew:
         raw_peer["rotate_deskew"] = peer("rotate_deskew")
     raw_floor = None
     if not args.skip_floor:
@@ -1502,15 +1641,13 @@ def main(argv: list[str] | None = None) -> int:
             "tesseract-floor",
         )
     raw_digital = None
-    if not args.skip_born_digital:
+    if digital and not args.skip_born_digital:
         raw_digital = sohoa("born-digital", digital, {}, reingest=True)
 
     report: dict = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_info(),
-        "command": shlex.join([".venv/bin/python", "bench/ocr.py", *(argv or sys.argv[1:])]),
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "generate_s": generate_s,
         "page_set": truth.get("name"),
         "sohoa": {},
         "ocrmypdf": {},
@@ -1524,7 +1661,6 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in phases.items()
         if k.startswith("sohoa-") and v.get("source_fingerprint")
     }
-    report["git_at_start"] = git_at_start
     report["words_per_level"] = report_words(truth)
     report["confusions"] = confusions(raw_sohoa["default"], truth)
     for name, raw in raw_sohoa.items():
@@ -1547,19 +1683,7 @@ def main(argv: list[str] | None = None) -> int:
     if raw_digital:
         report["digital"] = summarise_digital(raw_digital, truth)
         report["digital"]["reingest"] = raw_digital.get("reingest")
-    report["total_s"] = time.perf_counter() - started
-
-    (out / "results.json").write_text(
-        json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    section = render_section(report)
-    (out / "benchmarks-ocr.md").write_text(section, encoding="utf-8")
-    if not args.no_docs:
-        write_docs(args.docs, section, report["page_set"])
-        log(f"wrote {args.docs}")
-    print(section)
-    log(f"done in {report['total_s'] / 60:.1f} min; raw results in {out / 'results.json'}")
-    return 0
+    return report
 
 
 if __name__ == "__main__":

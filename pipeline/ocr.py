@@ -251,6 +251,7 @@ MIN_MARK_CONFIDENCE = 50
 # Wider than this per character, a token of punctuation alone is a ruled line, not a dash
 # (an em dash in 14 pt type is 0.19 in; the rule under the motto is inches long).
 MAX_MARK_WIDTH_IN = 0.3
+DASHES = "-–—"  # the only punctuation that stands alone below letter height in these records
 
 
 def _is_noise(word: Word, dpi: int, lines_with_text: set[tuple[int, int]]) -> bool:
@@ -265,6 +266,10 @@ def _is_noise(word: Word, dpi: int, lines_with_text: set[tuple[int, int]]) -> bo
     if word.width > MAX_MARK_WIDTH_IN * dpi * len(word.text):
         return True
     small = word.height < MIN_GLYPH_HEIGHT_IN * dpi
+    # Below letter height a lone dot, colon, quote or underscore is a speck read as punctuation
+    # (every one kept on the tuning pages was; docs/benchmarks.md), a dash is text.
+    if small and word.text.strip(DASHES):
+        return True
     return small and (word.block, word.line) not in lines_with_text
 
 

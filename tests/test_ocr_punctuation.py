@@ -12,8 +12,9 @@ from PIL import Image, ImageDraw, ImageFont
 from app.config import Settings
 from pipeline.load import ImagePage
 from pipeline.metadata import extract_metadata
-from pipeline.ocr import accurate_tessdata
+from pipeline.ocr import accurate_tessdata, drop_noise, reading_order_text
 from pipeline.page import PageOptions, ScannedPageOutput, process_scanned_page
+from schemas.models import Word
 
 DIACRITICS_LOW_FLAG = "diacritics_low"  # as `sohoa show --json` lists it in quality_flags
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
@@ -103,3 +104,17 @@ def test_a_page_read_with_english_data_is_read_again_with_the_standard_model() -
     out = _read(PageOptions(key_zones=False, lang="eng", tessdata=tessdata))
     assert DIACRITICS_LOW_FLAG not in out.result.quality_flags
     assert "Độc lập - Tự do - Hạnh phúc" in out.result.text
+
+
+def _word(text: str, height: int, left: int, confidence: float = 90.0) -> Word:
+    return Word(text=text, left=left, top=100, width=12, height=height, confidence=confidence)
+
+
+def test_a_speck_read_as_a_lone_colon_or_dot_is_not_text() -> None:
+    """Dust on a scanned line is read as `:` `.` `_` `'` standing alone, below letter height and
+    often at high confidence; the record must not hold them. A dash that small is text."""
+    line = [_word("Nơi", 40, 0), _word("nhận", 40, 100)]
+    specks = [_word(mark, 8, 300 + 40 * k) for k, mark in enumerate([":", ".", "_", "'", "`"])]
+    dash = _word("-", 4, 600)
+    kept = drop_noise([*line, *specks, dash], DPI)
+    assert reading_order_text(kept) == "Nơi nhận -"
