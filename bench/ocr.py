@@ -796,7 +796,9 @@ def confusions(result: dict, truth: dict, top: int = 8) -> dict:
     return out
 
 
-def summarise_ocrmypdf(result: dict, truth: dict) -> dict:
+def _scanned_levels(result: dict, truth: dict) -> tuple[dict, int]:
+    """Per level, a peer engine's page texts scored against the truth (with the seconds its
+    file took), and the number of pages scored."""
     by_name = {Path(f["path"]).name: f for f in result["files"]}
     levels, pages_total = {}, 0
     for level in LEVELS:
@@ -804,38 +806,34 @@ def summarise_ocrmypdf(result: dict, truth: dict) -> dict:
         f = by_name[entry["file"]]
         levels[level] = score_pages([p["text"] for p in entry["pages"]], f["pages"])
         levels[level]["seconds"] = f["seconds"]
-        levels[level]["sidecar_pages"] = len(f["pages"])
         pages_total += len(entry["pages"])
+    return levels, pages_total
+
+
+def _peer_summary(result: dict, truth: dict) -> dict:
+    levels, pages_total = _scanned_levels(result, truth)
     return {
         "pages": pages_total,
         "wall_s": result["wall_s"],
         "pages_per_s": pages_total / result["wall_s"],
         "levels": levels,
         "memory": result["memory"],
-        "dropped_options": result["dropped_options"],
         "conditions": _conditions(result, pages_total),
-        "files": [{k: v for k, v in f.items() if k != "pages"} for f in result["files"]],
     }
+
+
+def summarise_ocrmypdf(result: dict, truth: dict) -> dict:
+    summary = _peer_summary(result, truth)
+    by_name = {Path(f["path"]).name: f for f in result["files"]}
+    for level, scores in summary["levels"].items():
+        scores["sidecar_pages"] = len(by_name[truth["scanned"][level]["file"]]["pages"])
+    summary["dropped_options"] = result["dropped_options"]
+    summary["files"] = [{k: v for k, v in f.items() if k != "pages"} for f in result["files"]]
+    return summary
 
 
 def summarise_floor(result: dict, truth: dict) -> dict:
-    by_name = {Path(f["path"]).name: f for f in result["files"]}
-    levels, pages_total = {}, 0
-    for level in LEVELS:
-        entry = truth["scanned"][level]
-        f = by_name[entry["file"]]
-        levels[level] = score_pages([p["text"] for p in entry["pages"]], f["pages"])
-        levels[level]["seconds"] = f["seconds"]
-        pages_total += len(entry["pages"])
-    return {
-        "label": FLOOR_LABEL,
-        "pages": pages_total,
-        "wall_s": result["wall_s"],
-        "pages_per_s": pages_total / result["wall_s"],
-        "levels": levels,
-        "memory": result["memory"],
-        "conditions": _conditions(result, pages_total),
-    }
+    return {"label": FLOOR_LABEL, **_peer_summary(result, truth)}
 
 
 def summarise_digital(result: dict, truth: dict) -> dict:
