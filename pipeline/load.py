@@ -13,6 +13,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image, UnidentifiedImageError
 
+from pipeline import legacy_pdf, legacy_text
 from pipeline.detect import IMAGE_TYPES, PDF
 from pipeline.limits import (
     MAX_PAGES,
@@ -55,6 +56,7 @@ class TextPage:
     words: list[Word]
     width_px: int
     height_px: int
+    pdf: bytes | None = None  # the page as the searchable PDF carries it, when not as it came
 
 
 @dataclass
@@ -164,7 +166,7 @@ def load_image_page(path: Path, page_no: int) -> ImagePage:
 
 
 @contextmanager
-def _open_pdf(path: Path) -> Iterator[pdfium.PdfDocument]:
+def _open_pdf(path: Path | bytes) -> Iterator[pdfium.PdfDocument]:
     """The document, open for the block. Callers hold PDFIUM_LOCK while they use it."""
     with PDFIUM_LOCK:
         try:
@@ -325,9 +327,22 @@ def iter_text_pages(path: Path, page_nos: list[int]) -> Iterator[TextPage | Corr
     with _open_pdf(path) as doc:
         for page_no in page_nos:
             try:
-                yield text_page(doc, page_no)
+                page = text_page(doc, page_no)
+                yield _unicode_page(path, page) if legacy_text.suspect(page.text) else page
             except CorruptInput as e:
                 yield e
+
+
+def _unicode_page(path: Path, page: TextPage) -> TextPage:
+    """A page whose fonts show TCVN3, VNI or VISCII, read again from its copy with those fonts
+    mapped to Unicode (pipeline.legacy_pdf); the copy goes into the searchable PDF."""
+    copy = legacy_pdf.unicode_copy(path, page.page_no - 1)
+    if copy is None:
+        return page
+    with _open_pdf(copy) as doc:
+        unicode = text_page(doc, 1)
+    unicode.page_no, unicode.pdf = page.page_no, copy
+    return unicode
 
 
 def _full_page_image(page: pdfium.PdfPage) -> tuple[pdfium.PdfImage, float] | None:

@@ -158,6 +158,8 @@ def _store_text_pages(
             result = PageResult(page_no=page_no, status=PageStatus.failed, reason=text_page.message)
         else:
             result = text_page_result(text_page)
+            if text_page.pdf is not None:  # legacy fonts mapped to Unicode: pipeline.legacy_pdf
+                services.store.put_bytes(page_key(doc_id, page_no, "pdf"), text_page.pdf)
         services.store.put_bytes(page_key(doc_id, page_no), result.model_dump_json().encode())
     return set(todo)
 
