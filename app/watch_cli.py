@@ -126,8 +126,7 @@ def watch_folder(
                     consumer = Consumer(context.services, folder, pool, options, tell)
                     err.print(f"watching {folder.root}", markup=False, soft_wrap=True)
                     run(consumer, looping, stop)
-                    stalled = consumer.stalled_until > time.monotonic()
-                    return failures[0] + (1 if stalled else 0)
+                    return failures[0] + consumer.stalls
             if looping.once:
                 raise SohoaError(f"another watcher is consuming {folder.root}")
             err.print(f"another watcher is consuming {folder.root}: waiting", markup=False)
@@ -221,8 +220,10 @@ def print_consume_status(settings: Settings) -> None:
         if state is not None and state.last_error:
             error = state.last_error
             at = datetime.fromtimestamp(error.get("at", 0), UTC).strftime("%Y-%m-%d %H:%M UTC")
-            where = f" {error['file']}:" if error.get("file") else ""
-            out.print(Text(f"  last error ({at}):{where} {error.get('reason', '')}"))
+            reason, file = str(error.get("reason", "")), str(error.get("file") or "")
+            if file and not reason.startswith(file):  # most reasons name their file already
+                reason = f"{file}: {reason}"
+            out.print(Text(f"  last error ({at}): {reason}"))
 
 
 def _watcher(state: WatchState | None) -> str:

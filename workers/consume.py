@@ -40,7 +40,9 @@ __all__ = ["ConsumeFolder", "ConsumeOptions", "Consumed", "Consumer", "free_name
 
 log = logging.getLogger("sohoa.consume")
 
-BACKOFF_S = 30.0  # after a failure of the whole store or index: try the claimed files again
+# After a failure of the whole store, index or a lock (one a killed watcher held is taken over
+# once stale: workers/locks.py), the claimed files are tried again this much later.
+BACKOFF_S = 20.0
 
 
 @dataclass
@@ -140,6 +142,7 @@ class Consumer:
         self.audit = ConsumeAudit(services)
         self.stalled_until = 0.0  # after a failure of the whole store or index
         self.recover_due = False  # … whose claimed files are then taken again
+        self.stalls = 0  # such failures in a row
 
     # ------------------------------------------------------------------ finding files
 
@@ -188,6 +191,7 @@ class Consumer:
         for rules, paths in _grouped(claimed, self.rules, self.folder, self.options.group):
             try:
                 done += self._ingest(rules, paths)
+                self.stalls = 0
             except SohoaError as e:  # the store or the index as a whole: not these files'
                 self._stalled(e.message)
                 break
@@ -204,6 +208,7 @@ class Consumer:
         self.state.last_error = {"at": time.time(), "file": "", "reason": reason}
         self.stalled_until = time.monotonic() + BACKOFF_S
         self.recover_due = True
+        self.stalls += 1
 
     def _ingest(self, rules: Rules, paths: list[Path]) -> int:
         owner = rules.owner

@@ -24,6 +24,7 @@ log = logging.getLogger("sohoa.consume")
 
 RESCAN_S = 60.0  # with events: a walk this often all the same, for anything they missed
 HEARTBEAT_S = 10.0  # the state file's heartbeat (`sohoa status`: is a watcher running)
+ONCE_STALLS = 3  # `once`: failures of the store or index in a row before it gives up
 EVENTS_MAX = 10_000  # events waiting beyond this are dropped, and a walk finds their files
 
 
@@ -130,6 +131,7 @@ def run(consumer: Consumer, options: WatchOptions, stop: threading.Event) -> Non
 
 
 def _nothing_left(consumer: Consumer, taken: int, walked_all: bool) -> bool:
-    if consumer.stalled_until > time.monotonic():
-        return True  # the store or index is down: a one-off run ends, saying why
-    return not taken and walked_all and not len(consumer.settling) and not consumer.recover_due
+    if consumer.stalls >= ONCE_STALLS:
+        return True  # the store or index stays down: a one-off run ends, saying why
+    idle = not taken and walked_all and not len(consumer.settling)
+    return idle and not consumer.recover_due and consumer.stalled_until <= time.monotonic()
