@@ -119,6 +119,7 @@ def watch_folder(
         _print_consumed(folder, consumed)
 
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    waiting = False
     try:
         while True:
             with exclusive(folder) as held:
@@ -129,7 +130,9 @@ def watch_folder(
                     return failures[0] + consumer.stalls
             if looping.once:
                 raise SohoaError(f"another watcher is consuming {folder.root}")
-            err.print(f"another watcher is consuming {folder.root}: waiting", markup=False)
+            if not waiting:  # said once: a scaled-out worker may wait for hours
+                err.print(f"another watcher is consuming {folder.root}: waiting", markup=False)
+                waiting = True
             time.sleep(LOCK_RETRY_S)
     except KeyboardInterrupt:
         err.print("watch: stopping (files being ingested are taken again on the next start)")
