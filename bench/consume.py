@@ -135,6 +135,11 @@ def _git_rev() -> str:
     return rev.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
+def _fs_type(path: str) -> str:
+    done = subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True)
+    return done.stdout.strip() or "?"
+
+
 def report(files: int, rows: dict[str, dict], loads: list[str]) -> str:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [
@@ -148,8 +153,9 @@ def report(files: int, rows: dict[str, dict], loads: list[str]) -> str:
         f"- Code: sohoa git {_git_rev()}",
         f"- Command: `.venv/bin/python bench/consume.py --files {files}`",
         f"- Load (`uptime`): before {loads[0]}; after {loads[1]}",
-        f"- Tree: {files:,} files of 2 KiB in 100 subfolders (tmpfs or disk: `tempfile`'s "
-        "folder), page cache warm; each way in a fresh process, median of "
+        f"- Tree: {files:,} files of 2 KiB in 100 subfolders of {tempfile.gettempdir()} "
+        f"({_fs_type(tempfile.gettempdir())}), page cache warm; each way in a fresh process, "
+        "median of "
         f"{REPEATS}; memory: peak of Python allocations (tracemalloc) and the process's "
         "peak RSS growth during the way",
         "",
@@ -200,6 +206,7 @@ def main() -> None:
     section = report(args.files, rows, loads)
     print(section)
     if not args.no_docs:
+        sys.path.insert(0, str(ROOT))
         from bench.report import write_section
 
         write_section(ROOT / "docs" / "benchmarks.md", TITLE, section)
