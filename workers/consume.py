@@ -188,7 +188,9 @@ class Consumer:
     def _ingest_all(self, claimed: list[Path]) -> int:
         """Files of equal rules ingested `group` at a time, in the order given."""
         done = 0
-        for rules, paths in _grouped(claimed, self.rules, self.folder, self.options.group):
+        # A walk of processing/ while files leave it may name one already gone: skipped.
+        present = (p for p in claimed if p.is_file())
+        for rules, paths in _grouped(present, self.rules, self.folder, self.options.group):
             try:
                 done += self._ingest(rules, paths)
                 self.stalls = 0
