@@ -516,6 +516,8 @@ def worker(
             "--skip-logging",  # app.worker_entry sets it up: one line per problem (app/logs.py)
         ]
         err.print(f"worker: {settings.workers} process(es) on {redact_url(settings.broker)}")
+        if settings.consume_dir:  # the workers as a child; this process watches the folder
+            return watch_beside_workers(ctx.obj, command)
         os.execvpe(command[0], command, settings.worker_env())
     services = _services(ctx)
     with WorkerPool(services, settings.broker, settings.workers) as pool:
@@ -525,6 +527,8 @@ def worker(
             f"worker: {pool.threads} thread(s), {unfinished} unfinished document(s) and "
             f"{deliveries} undelivered exchange message(s) resumed"
         )
+        if settings.consume_dir:  # watched until stopped, whatever --once says
+            return watch_with_pool(ctx.obj, pool)
         try:
             while not (pool.embedded and once and pool.idle()):
                 time.sleep(0.5)
@@ -600,6 +604,7 @@ def status(ctx: typer.Context) -> None:
             "partial documents have failed pages (sohoa show ID): ingest the same files "
             "again to retry them"
         )
+    print_consume_status(_settings(ctx))
     if index_error is not None:
         raise fail(index_error)
 
@@ -623,6 +628,12 @@ _mount_users(app)
 from app.access_cli import mount as _mount_access  # noqa: E402
 
 _mount_access(app)
+
+# The scanner folder: `sohoa watch`, and `sohoa worker` watching SOHOA_CONSUME_DIR.
+from app.watch_cli import mount as _mount_watch  # noqa: E402
+from app.watch_cli import print_consume_status, watch_beside_workers, watch_with_pool  # noqa: E402
+
+_mount_watch(app)
 
 
 def main() -> None:

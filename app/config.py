@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(default=20, ge=1)  # entries between signed checkpoints
     audit_checkpoint_minutes: float = Field(default=5.0, gt=0)  # … or minutes, when appending
     session_hours: float = Field(default=8.0, gt=0)  # a browser session's life (POST /login)
+    # The scanner folder (`sohoa watch`, README "Scanner folder"): `sohoa worker` watches it too
+    consume_dir: str = ""
+    consume_owner: str = ""  # owner organ of the records it makes (empty: SOHOA_ORGAN)
+    consume_dossier_from_subfolder: bool = False  # `2023.HS-12/scan.pdf` goes into 2023.HS-12
+    consume_polling: bool = False  # walk it every consume_poll_seconds (network shares: no events)
+    consume_poll_seconds: float = Field(default=2.0, gt=0)
+    consume_settle_seconds: float = Field(default=5.0, ge=0)  # unchanged this long: complete
 
     @property
     def storage_path(self) -> Path:

@@ -57,11 +57,13 @@ def ingest_batch(
     title: str | None = None,
     watch: Watch | None = None,
     owner: str | None = None,
+    pool: WorkerPool | None = None,
 ) -> IngestReport:
     """Store every file named, OCR and index what needs it, file the finished documents into
     `dossier` (made on first use, titled `title`); new records are owned by the organ `owner`
     (default: the installation's, `services.organ`). With a server `broker` the work is done by
-    `sohoa worker` processes and this one only submits and waits; without, by `threads` here."""
+    `sohoa worker` processes and this one only submits and waits; without, by `threads` here.
+    A running `pool` (the scanner folder's watcher keeps one) is used instead of a new one."""
     services.index.count()  # an unusable index stops the batch here, before any work
     if owner is not None:  # an organ the registry does not hold stops it too
         owner = require_organ(services, owner)
@@ -70,7 +72,10 @@ def ingest_batch(
     subs = accept_all(services, expand_inputs(inputs), owner=owner)
     if not subs:
         return IngestReport([], time.perf_counter() - started)
-    if any(sub.needs_work for sub in subs):
+    if pool is not None:
+        enqueue(pool, subs)
+        wait_for(services, pool, subs, None)
+    elif any(sub.needs_work for sub in subs):
         _process(services, subs, broker, threads, watch)
     seconds = time.perf_counter() - started
     rows = [FileResult(sub, *outcome(services, sub)) for sub in subs]
