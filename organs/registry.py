@@ -41,6 +41,12 @@ class RegistryError(SohoaError):
     code = "registry"
 
 
+class OrganAbolished(RegistryError):
+    """An organ that no longer exists, named as a recipient: its successor is to be used."""
+
+    code = "organ_abolished"
+
+
 def name_key(text: str) -> str:
     """Compare organ names ignoring case, diacritics, punctuation and ND30 abbreviations."""
     words = re.sub(r"[^\w\s.]", " ", fold(text)).split()
@@ -241,6 +247,20 @@ class OrganRegistry:
                     return True
         return False
 
+    def require_current(self, organ_id: str, on: date | None = None) -> Organ:
+        """The organ, valid on `on` (today); OrganAbolished naming who took it over when the
+        registry knows (an abolished organ it names no successor for stays reachable)."""
+        organ = self.require(organ_id)
+        day = on or date.today()
+        holders = [h for h in self.successors_now(organ.organ_id, day) if h.organ_id != organ_id]
+        if organ.active_on(day) or not holders:
+            return organ
+        names = "; ".join(f"{h.organ_id} {h.name}" for h in holders)
+        raise OrganAbolished(
+            f"organ {organ.organ_id} {organ.name} no longer exists (valid to {organ.valid_to});"
+            f" its successor: {names}"
+        )
+
     def successors_now(self, organ_id: str, on: date | None = None) -> list[Organ]:
         """Who holds the organ's records on `on` (today): itself while it is valid, else its
         successors followed to the ones valid then, else its parent's holders."""
@@ -258,7 +278,7 @@ class OrganRegistry:
                 todo.extend(organ.successors)
             elif organ.parent:
                 todo.append(organ.parent)
-        return list(dict.fromkeys(found))
+        return list({o.organ_id: o for o in found}.values())
 
     def _parent_named(self, organ: Organ, parent_key: str) -> bool:
         parent = self.get(organ.parent) if organ.parent else None
