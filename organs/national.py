@@ -90,7 +90,7 @@ class _Maker:
         valid_to: date | None = None,
         generated: bool = False,
     ) -> str:
-        aliases = list(dict.fromkeys([name.upper(), *header]))
+        aliases = list(dict.fromkeys(header))  # the name in capitals is implied, not stored
         self.organs[organ_id] = Organ.model_construct(
             organ_id=organ_id,
             name=name,

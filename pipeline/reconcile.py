@@ -125,7 +125,8 @@ def _find_respaced(
 def _adopt_registry_form(out: Extracted, field: str, read: str, organ: Organ) -> None:
     """The registry's header form of the name, when it is what was read up to OCR slips
     (diacritics, a lost space: `KONTUM`)."""
-    forms = [f for f in (organ.name, *organ.aliases) if f.isupper()]
+    # The name in capitals is a header form too (the national registry does not list it).
+    forms = list(dict.fromkeys(f for f in (organ.name.upper(), *organ.aliases) if f.isupper()))
     for form in forms:
         if fold(form).replace(" ", "") == fold(read).replace(" ", ""):
             out.set(field, form, max(out.conf(field), 0.95))
