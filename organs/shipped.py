@@ -46,38 +46,41 @@ def organ_row(organ: Organ, keys: list[str]) -> str:
 def read(path: Path = DATA) -> tuple[list[Organ], dict[str, list[str]]]:
     """The organs and each one's index keys."""
     organs, keys = [], {}
-    dates: dict[str, date | None] = {"": None}
+    dates = _Dates()
+    intern, levels, fields_set, make = sys.intern, _LEVELS, _FIELDS_SET, Organ.__new__
+    put = object.__setattr__
     with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            c = line.rstrip("\n").split("\t")
-            for d in (c[4], c[5]):
-                if d not in dates:
-                    dates[d] = date.fromisoformat(d)
-            organs.append(
-                _organ(
-                    organ_id=sys.intern(c[0]),
-                    name=c[1],
-                    level=_LEVELS[c[2]],
-                    parent=sys.intern(c[3]) if c[3] else None,  # shared by its siblings
-                    valid_from=dates[c[4]],
-                    valid_to=dates[c[5]],
-                    aliases=c[6].split("|") if c[6] else [],
-                    code_kind=sys.intern(c[7]),
-                    generated=c[8] == "1",
-                    predecessors=c[9].split("|") if c[9] else [],
-                    successors=c[10].split("|") if c[10] else [],
-                )
-            )
-            keys[c[0]] = c[11].split("|")
+        text = f.read()
+    for line in text.splitlines():
+        c = line.split("\t")
+        organ_id = intern(c[0])
+        organ = make(Organ)
+        put(organ, "__dict__", {
+            "organ_id": organ_id,
+            "name": c[1],
+            "level": levels[c[2]],
+            "parent": intern(c[3]) if c[3] else None,  # the same string as its parent's id
+            "valid_from": dates[c[4]],
+            "valid_to": dates[c[5]],
+            "aliases": c[6].split("|") if c[6] else [],
+            "code_kind": intern(c[7]),
+            "generated": c[8] == "1",
+            "predecessors": c[9].split("|") if c[9] else [],
+            "successors": c[10].split("|") if c[10] else [],
+        })  # fmt: skip
+        # Built as pydantic's model_construct would, without its per-field default handling
+        # (every field is given): four times faster for 38,000 organs.
+        put(organ, "__pydantic_fields_set__", fields_set)
+        put(organ, "__pydantic_extra__", None)
+        put(organ, "__pydantic_private__", None)
+        organs.append(organ)
+        keys[organ_id] = c[11].split("|")
     return organs, keys
 
 
-def _organ(**values: object) -> Organ:
-    """An Organ from values the build validated: pydantic's model_construct without its
-    per-field default handling (every field is given), four times faster for 38,000."""
-    organ = Organ.__new__(Organ)
-    object.__setattr__(organ, "__dict__", values)
-    object.__setattr__(organ, "__pydantic_fields_set__", _FIELDS_SET)
-    object.__setattr__(organ, "__pydantic_extra__", None)
-    object.__setattr__(organ, "__pydantic_private__", None)
-    return organ
+class _Dates(dict):
+    """ISO date text → date, each parsed once ("" → None)."""
+
+    def __missing__(self, text: str) -> date | None:
+        self[text] = value = date.fromisoformat(text) if text else None
+        return value
