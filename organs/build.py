@@ -170,8 +170,8 @@ def _cross_check(rows: list[Row], gpl: Path) -> None:
 
 def _write(organs: list[Organ], out: Path) -> None:
     text = "".join(organ_row(o, index_keys(o)) for o in organs)
-    # mtime=0: the same sources give the same bytes.
-    with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as f:
+    # No name, mtime 0: the same sources give the same bytes wherever the file is written.
+    with out.open("wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as f:
         f.write(text.encode("utf-8"))
 
 
