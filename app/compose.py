@@ -90,8 +90,9 @@ def build_services(
 
 
 def build_registry(settings: Settings) -> OrganRegistry:
-    """The organ registry the settings name (`SOHOA_ORGANS`), or the shipped sample, read once
-    per process: the one way the surfaces and the workers load it."""
+    """The organ registry the settings name (`SOHOA_ORGANS`: a CSV file, or `national` for the
+    shipped national registry, docs/registry.md), or the shipped sample, read once per
+    process: the one way the surfaces and the workers load it."""
     return OrganRegistry.cached(settings.organs) if settings.organs else OrganRegistry.default()
 
 

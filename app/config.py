@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # The installation's own organ (an OrganId): owner of records ingested without another
     # (`sohoa ingest --owner`), the organ of users added without --organ (docs/access.md)
     organ: str = ""
-    organs: str = ""  # organ registry CSV; empty: the shipped sample (organs/organs.csv)
+    organs: str = ""  # organ registry CSV, or "national" (docs/registry.md); empty: the sample
     exchange_signature: str = "rsa-sha256"  # or rsa-sha1 for every peer
     exchange_sha1_peers: str = ""  # comma-separated OrganIds to sign with RSA-SHA1
     exchange_sign: bool = True  # false only for benchmarks of the unsigned path

@@ -52,6 +52,11 @@ class ExchangeContext:
         """The organ, or NotFound when the registry does not know it."""
         return self.registry.require(organ_id)
 
+    def recipient(self, organ_id: str) -> Organ:
+        """The organ to send to: NotFound when unknown, OrganAbolished (naming its successor)
+        when it no longer exists."""
+        return self.registry.require_current(organ_id, now().date())
+
     def organ_info(self, organ_id: str) -> OrganInfo:
         organ = self.registry.get(organ_id)
         return OrganInfo(organ_id=organ_id, organ_name=organ.name if organ else "")

@@ -223,7 +223,7 @@ class Outbox:
         `unrestricted` (the operator, an admin)."""
         self.ctx.organ(sender)
         for r in recipients:
-            self.ctx.organ(r)
+            self.ctx.recipient(r)
         with ExitStack() as files, tempfile.TemporaryDirectory(prefix="sohoa-build-") as tmp:
             if record_ids:
                 env = self.envelope_for_records(

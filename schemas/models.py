@@ -239,6 +239,12 @@ class Organ(_Model):
     valid_from: date | None = None
     valid_to: date | None = None
     aliases: list[Text] = PydField(default_factory=list)  # header forms: "UBND TỈNH KON TUM"
+    # "official": a QCVN 102 code; "local": this installation's code, never to be shown as
+    # official (organs/national.py makes them for organs whose official code is not known).
+    code_kind: str = "official"
+    generated: bool = False  # made by rule (a standard department), not listed by a source
+    predecessors: list[str] = PydField(default_factory=list)  # OrganIds it took over
+    successors: list[str] = PydField(default_factory=list)  # OrganIds that took it over
 
     def active_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (

@@ -42,7 +42,7 @@ def describe(services: Services, doc: Document) -> list[Document]:
     """Fill `doc`'s metadata, or cut it into parts; returns the documents to index."""
     ranges = page_ranges(find_document_starts(doc.pages), doc.page_count) if doc.pages else []
     if len(ranges) <= 1:
-        find_organ = services.organs().find
+        find_organ = services.organs().match_header
         doc.metadata = extract_metadata(doc.pages, find_organ=find_organ, pairs=_pairs(services))
         keep_edits(doc, find_organ)
         doc.parts = []
@@ -68,7 +68,9 @@ def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
         dossier=scan.dossier,
         source_id=scan.id,
         page_range=(first, last),
-        metadata=extract_metadata(pages, find_organ=services.organs().find, pairs=_pairs(services)),
+        metadata=extract_metadata(
+            pages, find_organ=services.organs().match_header, pairs=_pairs(services)
+        ),
     )
     _keep_people_edits(services, part)
     part.size_bytes = _cut_pdf(services, scan, part)
@@ -91,7 +93,7 @@ def _keep_people_edits(services: Services, part: Document) -> None:
         return
     part.edited = earlier.edited
     part.history = [change for change in earlier.history if change.editor is not None]
-    keep_edits(part, services.organs().find)
+    keep_edits(part, services.organs().match_header)
 
 
 def _cut_pdf(services: Services, scan: Document, part: Document) -> int:

@@ -1,0 +1,333 @@
+"""The national registry's organs, made by rule from the administrative units (organs/build.py
+runs this once and ships the result, `national.tsv.gz`; organs/shipped.py reads it).
+
+Each administrative unit gives its People's Committee (UBND) and People's Council (HĐND); each
+province its standard departments, each district its offices (organs/rules.py). None of these
+has a known QCVN 102 code, so each gets a local one, marked `code_kind="local"`:
+
+    AAA.KK.DD.Zpp    pp   province code (NSO; a province that lived on past 2025 keeps its old)
+                     DD   district code in base 36 ("00": province level; "ZZ": a commune
+                          made on 2025-07-01, which has no district)
+                     AAA  commune code in base 36 ("000" above the commune level)
+                     KK   which organ of the unit: 00 UBND, 01 HĐND, 02… departments/offices
+    000.00.nn.ZTW    the ministries (nn: their place in organs/rules.py)
+
+The letter Z opens no QCVN 102 code, so a local code cannot pass for an official one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from organs import rules
+from schemas.models import Organ, OrganLevel
+from schemas.text import fold
+
+_TYPES = ("thành phố", "thị trấn", "thị xã", "đặc khu", "tỉnh", "huyện", "quận", "xã", "phường")
+_URBAN = ("quận", "thị xã", "thành phố")
+_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def b36(n: int, width: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = _DIGITS[r] + out
+    return out.rjust(width, "0")
+
+
+@dataclass
+class _Unit:
+    kind: str  # p, D, C, W (organs/build.py)
+    code: str
+    parent: str
+    type: str  # "tỉnh", "huyện", "xã", …
+    short: str  # "Kon Tum"
+    successors: list[str]
+    organs: dict[str, str] = field(default_factory=dict)  # organ name → OrganId
+
+    @property
+    def written(self) -> str:
+        """As the unit is written inside an organ's name: `tỉnh Kon Tum`."""
+        return f"{self.type} {self.short}"
+
+
+def _split_type(name: str) -> tuple[str, str]:
+    low = name.lower()
+    for t in _TYPES:
+        if low.startswith(t + " "):
+            return t, name[len(t) + 1 :]
+    raise ValueError(f"unit {name!r} has no known type")
+
+
+def read_units(rows: Iterable[tuple[str, str, str, str, str]]) -> list[_Unit]:
+    """Units from organs/build.py's rows: kind, code, parent code, name, successor codes."""
+    units = []
+    for kind, code, parent, name, succ in rows:
+        t, short = _split_type(name)
+        units.append(_Unit(kind, code, parent, t, short, [s for s in succ.split("|") if s]))
+    return units
+
+
+class _Maker:
+    """Organs of the units, with their ids, parents and successor links."""
+
+    def __init__(self) -> None:
+        self.organs: dict[str, Organ] = {}
+        self.links: list[tuple[str, str]] = []  # (organ, successor)
+
+    def add(
+        self,
+        organ_id: str,
+        name: str,
+        level: OrganLevel,
+        parent: str | None,
+        *,
+        header: list[str],
+        valid_from: date | None = None,
+        valid_to: date | None = None,
+        generated: bool = False,
+    ) -> str:
+        aliases = list(dict.fromkeys(header))  # the name in capitals is implied, not stored
+        self.organs[organ_id] = Organ.model_construct(
+            organ_id=organ_id,
+            name=name,
+            level=level,
+            parent=parent,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            aliases=aliases,
+            code_kind="local",
+            generated=generated,
+            predecessors=[],
+            successors=[],
+        )
+        return organ_id
+
+
+def national_organs(rows: Iterable[tuple[str, str, str, str, str]]) -> Iterator[Organ]:
+    units = read_units(rows)
+    make = _Maker()
+    provinces = {u.code: u for u in units if u.kind == "p"}
+    living = {u.successors[0][1:]: u for u in provinces.values() if u.successors[0][0] == "="}
+    _ministries(make)
+    for unit in provinces.values():
+        ends = None if unit.successors[0].startswith("=") else rules.LAST_DAY_BEFORE_REFORM
+        _province(make, unit, ends)
+    for unit in provinces.values():  # merged away: each organ to the same one of the receiver
+        if not unit.successors[0].startswith("="):
+            receiver = living[unit.successors[0]]
+            for name, organ_id in unit.organs.items():
+                if make.organs[organ_id].valid_to != rules.LAST_DAY_BEFORE_REFORM:
+                    continue  # merged away in March: its successor is in its own province
+                same = name.replace(unit.written, receiver.written)
+                make.links.append((organ_id, receiver.organs.get(same, receiver.organs["UBND"])))
+    districts = {u.code: u for u in units if u.kind == "D"}
+    for unit in districts.values():
+        _district(
+            make,
+            unit,
+            provinces[unit.parent],
+            living[provinces[unit.parent].successors[0].lstrip("=")],
+        )
+    news = {}
+    for unit in (u for u in units if u.kind == "W"):
+        province = living[unit.parent]
+        news[unit.code] = unit
+        _commune(make, unit, "ZZ", province.code, province.organs, rules.REFORM, None)
+    for unit in (u for u in units if u.kind == "C"):
+        district = districts[unit.parent]
+        pcode = district.parent
+        _commune(
+            make,
+            unit,
+            b36(int(district.code), 2),
+            pcode,
+            district.organs,
+            None,
+            rules.LAST_DAY_BEFORE_REFORM,
+        )
+        for code in unit.successors:
+            for kind in ("UBND", "HĐND"):
+                make.links.append((unit.organs[kind], news[code].organs[kind]))
+    _link(make)
+    return iter(make.organs.values())
+
+
+def _ministries(make: _Maker) -> None:
+    ids = {}
+    for i, body in enumerate(rules.MINISTRIES):
+        ids[body.name] = make.add(
+            f"000.00.{i:02d}.ZTW",
+            body.name,
+            OrganLevel.central,
+            None,
+            header=[body.name.upper()],
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+            generated=True,
+        )
+    for body in rules.MINISTRIES:
+        if body.successor:
+            make.links.append((ids[body.name], ids[body.successor]))
+
+
+def _province(make: _Maker, unit: _Unit, ends: date | None) -> None:
+    tail = f".00.Z{unit.code}"
+    _councils(make, unit, "000", tail, OrganLevel.province, None, None, ends)
+    ubnd = unit.organs["UBND"]
+    for i, body in enumerate(rules.DEPARTMENTS, start=2):
+        name = body.name.format(unit=unit.written)
+        head = body.name.replace(" {unit}", "")
+        header = [f"THANH TRA {unit.type.upper()}" if head == "Thanh tra" else head.upper()]
+        header.append(body.name.format(unit=unit.short))
+        valid_to = body.valid_to or ends
+        unit.organs[name] = make.add(
+            f"000.{i:02d}{tail}",
+            name,
+            OrganLevel.province,
+            ubnd,
+            header=header,
+            valid_from=body.valid_from,
+            valid_to=valid_to,
+            generated=True,
+        )
+        if body.successor:
+            make.links.append((unit.organs[name], body.successor.format(unit=unit.written)))
+
+
+def _district(make: _Maker, unit: _Unit, province: _Unit, now: _Unit) -> None:
+    tail = f".{b36(int(unit.code), 2)}.Z{province.code}"
+    ends = rules.LAST_DAY_BEFORE_REFORM
+    _councils(make, unit, "000", tail, OrganLevel.district, province.organs, None, ends)
+    for kind in ("UBND", "HĐND"):  # the province took over what the district's councils held
+        make.links.append((unit.organs[kind], now.organs[kind]))
+    urban = unit.type in _URBAN
+    offices = (*rules.OFFICES, *(rules.URBAN_OFFICES if urban else rules.RURAL_OFFICES))
+    for i, office in enumerate(offices, start=2):
+        name = office.format(unit=unit.written)
+        head = office.replace(" {unit}", "")
+        header = [f"THANH TRA {unit.type.upper()}" if head == "Thanh tra" else head.upper()]
+        unit.organs[name] = make.add(
+            f"000.{i:02d}{tail}",
+            name,
+            OrganLevel.district,
+            unit.organs["UBND"],
+            header=header,
+            valid_to=ends,
+            generated=True,
+        )
+
+
+def _commune(
+    make: _Maker,
+    unit: _Unit,
+    district: str,
+    pcode: str,
+    above: dict[str, str],
+    valid_from: date | None,
+    valid_to: date | None,
+) -> None:
+    tail = f".{district}.Z{pcode}"
+    _councils(
+        make, unit, b36(int(unit.code), 3), tail, OrganLevel.commune, above, valid_from, valid_to
+    )
+
+
+def _councils(
+    make: _Maker,
+    unit: _Unit,
+    head: str,
+    tail: str,
+    level: OrganLevel,
+    above: dict[str, str] | None,
+    valid_from: date | None,
+    valid_to: date | None,
+) -> None:
+    """The unit's UBND and HĐND, each under the same organ of the unit above."""
+    for k, (kind, spelled) in enumerate(
+        (("UBND", "Ủy ban nhân dân"), ("HĐND", "Hội đồng nhân dân"))
+    ):
+        name = f"{spelled} {unit.written}"
+        header = [f"{kind} {unit.written.upper()}"]
+        parent = above[kind] if above else None
+        unit.organs[kind] = make.add(
+            f"{head}.{k:02d}{tail}",
+            name,
+            level,
+            parent,
+            header=header,
+            valid_from=valid_from,
+            valid_to=valid_to,
+        )
+
+
+def _link(make: _Maker) -> None:
+    """Successor links by id (a department's names its successor by name, in its province)."""
+    by_name = {}
+    for organ in make.organs.values():
+        if organ.level == OrganLevel.province and organ.generated:
+            by_name[organ.name] = organ.organ_id
+    for organ_id, successor in make.links:
+        target = successor if successor in make.organs else by_name.get(successor)
+        if target is None:
+            continue
+        make.organs[organ_id].successors.append(target)
+        make.organs[target].predecessors.append(organ_id)
+
+
+def with_sample(sample: list[Organ], organs: Iterable[Organ]) -> list[Organ]:
+    """The national organs with the sample's (organs/organs.csv: official QCVN 102 codes, the
+    tests' organs) in place of the generated organ each one is, matched by name, level and
+    parent; a sample organ the sources do not list is added as it is."""
+    from organs.match import key
+
+    organs = {o.organ_id: o for o in organs}
+    by_name: dict[tuple[str, str], list[str]] = {}
+    ends = {fold(o.name[-5:]) for o in sample}  # folding all 38,000 names would cost more
+    for organ in organs.values():
+        if fold(organ.name[-5:]) in ends:
+            by_name.setdefault((key(organ.name), organ.level.value), []).append(organ.organ_id)
+    rename: dict[str, str] = {}  # generated id → sample id
+    added: list[Organ] = []
+    for organ in sorted(sample, key=lambda o: _depth(o, sample)):
+        fits = by_name.get((key(organ.name), organ.level.value), [])
+        if organ.parent:
+            parent = organ.parent
+            fits = [f for f in fits if rename.get(organs[f].parent or "", "") == parent]
+        if len(fits) == 1 and fits[0] not in rename:
+            rename[fits[0]] = organ.organ_id
+            twin = organs.pop(fits[0])
+            aliases = list(dict.fromkeys([*organ.aliases, *twin.aliases]))
+            links = {"predecessors": twin.predecessors, "successors": twin.successors}
+            added.append(organ.model_copy(update={"aliases": aliases, **links}))
+        else:
+            added.append(organ)
+    out = []
+    for organ in [*organs.values(), *added]:
+        out.append(
+            organ.model_copy(
+                update={
+                    "parent": rename.get(organ.parent, organ.parent) if organ.parent else None,
+                    "predecessors": [rename.get(i, i) for i in organ.predecessors],
+                    "successors": [rename.get(i, i) for i in organ.successors],
+                }
+            )
+            if rename and _refers(organ, rename)
+            else organ
+        )
+    return out
+
+
+def _refers(organ: Organ, rename: dict[str, str]) -> bool:
+    return any(i in rename for i in (organ.parent or "", *organ.predecessors, *organ.successors))
+
+
+def _depth(organ: Organ, organs: list[Organ]) -> int:
+    by_id = {o.organ_id: o for o in organs}
+    depth, parent = 0, organ.parent
+    while parent and parent in by_id and depth < 10:
+        depth, parent = depth + 1, by_id[parent].parent
+    return depth
