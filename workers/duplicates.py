@@ -1,0 +1,293 @@
+"""Rescans of the same paper caught as probable duplicates (issue 20).
+
+At indexing (`workers.tasks.index_document`), every searchable document's page fingerprints
+(`pipeline/fingerprint.py`: the image hash the page step computed, the MinHash of the page's
+OCR text) are compared with those of the documents that share an LSH band with it or carry the
+same DocumentId (`storage/duplicates.py`: found by key prefix, never by reading every record).
+A match is stored as a *pair* with its evidence (which pages match, how closely, by which kind;
+or the DocumentId) and linked both ways, and waits in the review queue for a person.
+
+A person merges (keeps one; the other stays stored and readable, marked `rescan_of` the kept
+one, and leaves the search) or dismisses it ("not a duplicate": the pair is remembered, so it
+is never proposed again). Both actions are audited and named in the records' histories.
+
+Visibility: a pair is shown only to a viewer who sees both records (an admin sees all), and
+only one who manages both may decide it. So an uploader never learns through a pair of a
+record of another organ it cannot see.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from exchange.audit import AuditLog
+from pipeline.fingerprint import (
+    image_bands,
+    image_similarity,
+    text_bands,
+    text_minhash,
+    text_similarity,
+)
+from schemas.access import Viewer
+from schemas.errors import NotFound, NotReady, SohoaError
+from schemas.models import Document, PageStatus, StatusChange, utcnow
+from storage.duplicates import (
+    DuplicateBook,
+    Fingerprints,
+    PageFingerprint,
+    PageMatch,
+    Pair,
+)
+from workers.access import resolve_visible, visible_records
+from workers.locks import update_record
+from workers.review import editable
+from workers.services import Services
+
+log = logging.getLogger("sohoa.duplicates")
+
+# Thresholds chosen on the corpus part of bench/near_duplicates.py, reported on pages2
+# (docs/benchmarks.md, "Near-duplicates").
+IMAGE_THRESHOLD = 0.79
+TEXT_THRESHOLD = 0.59
+MAX_PAGES = 8  # pages of a document fingerprinted and looked up (a rescan shares its first)
+MAX_CANDIDATES = 20  # documents compared, those sharing the most bands first
+MATCHED_SHARE = 0.5  # of the shorter document's fingerprinted pages that must match
+
+
+class DecidedPair(SohoaError):
+    """The pair was merged or dismissed already."""
+
+    code = "pair_decided"
+    exit_code = 1
+    http_status = 409
+
+
+# ------------------------------------------------------------------ at indexing
+
+
+def fingerprints_of(doc: Document) -> Fingerprints:
+    pages = [
+        PageFingerprint(page_no=p.page_no, image=p.image_hash, text=text_minhash(p.text))
+        for p in doc.pages[:MAX_PAGES]
+        if p.status == PageStatus.done
+    ]
+    document_id = doc.metadata.document_id.value
+    return Fingerprints(
+        doc_id=doc.id,
+        pages=[p for p in pages if p.image or p.text],
+        document_id=str(document_id) if document_id else None,
+    )
+
+
+def _bands(prints: Fingerprints) -> dict[str, list[str]]:
+    return {
+        "image": [b for p in prints.pages if p.image for b in image_bands(p.image)],
+        "text": [b for p in prints.pages if p.text for b in text_bands(p.text)],
+    }
+
+
+def matching_pages(new: Fingerprints, old: Fingerprints) -> list[PageMatch]:
+    """For each fingerprinted page of `new`, its closest page of `old` among those similar by
+    at least one kind (each kind at or above its own threshold)."""
+    found = []
+    for page in new.pages:
+        best: PageMatch | None = None
+        for other in old.pages:
+            for kind, score in _scores(page, other):
+                if best is None or score > best.similarity:
+                    best = PageMatch(
+                        page_no=page.page_no,
+                        other_page_no=other.page_no,
+                        kind=kind,
+                        similarity=round(score, 3),
+                    )
+        if best is not None:
+            found.append(best)
+    return found
+
+
+def _scores(a: PageFingerprint, b: PageFingerprint) -> list[tuple[str, float]]:
+    """The similarity of two pages by each kind both have that reaches its threshold."""
+    scores = []
+    if a.image and b.image:
+        scores.append(("image", image_similarity(a.image, b.image)))
+    if a.text and b.text:
+        scores.append(("text", text_similarity(a.text, b.text)))
+    return [(kind, score) for kind, score in scores if score >= _threshold(kind)]
+
+
+def _threshold(kind: str) -> float:
+    return IMAGE_THRESHOLD if kind == "image" else TEXT_THRESHOLD
+
+
+def _is_duplicate(new: Fingerprints, old: Fingerprints, matches: list[PageMatch]) -> bool:
+    shorter = min(len(new.pages), len(old.pages))
+    return shorter > 0 and len(matches) >= max(1, math.ceil(MATCHED_SHARE * shorter))
+
+
+def flag_duplicates(services: Services, docs: list[Document]) -> list[Pair]:
+    """Fingerprint the documents being indexed and propose a pair for each stored document
+    that is probably the same paper; returns the new pairs. Idempotent: a pair found before
+    (open, merged or dismissed) is not proposed again."""
+    book = DuplicateBook(services.store)
+    proposed = []
+    for doc in docs:
+        if doc.rescan_of:
+            continue
+        prints = fingerprints_of(doc)
+        bands = _bands(prints)
+        for pair in _pairs_for(services, book, prints, bands):
+            if book.propose(pair):
+                proposed.append(pair)
+                log.info("probable duplicate: %s of %s", doc.id[:12], pair.existing[:12])
+        book.put_fingerprints(prints, bands)
+    return proposed
+
+
+def _pairs_for(
+    services: Services, book: DuplicateBook, prints: Fingerprints, bands: dict[str, list[str]]
+) -> list[Pair]:
+    same_id = set(book.with_document_id(prints.document_id)) if prints.document_id else set()
+    shared: Counter[str] = Counter()
+    for kind, keys in bands.items():
+        shared.update(book.sharing_bands(kind, keys))
+    candidates = [d for d, _ in shared.most_common(MAX_CANDIDATES + 1)]
+    pairs = []
+    for other_id in dict.fromkeys([*sorted(same_id), *candidates]):
+        if other_id == prints.doc_id or book.pair(prints.doc_id, other_id) is not None:
+            continue
+        old = book.fingerprints(other_id)
+        if old is None or _merged_away(services, other_id):
+            continue
+        matches = matching_pages(prints, old)
+        if other_id in same_id or _is_duplicate(prints, old, matches):
+            pairs.append(
+                Pair(
+                    new=prints.doc_id,
+                    existing=other_id,
+                    pages=matches,
+                    same_document_id=prints.document_id if other_id in same_id else None,
+                )
+            )
+    return pairs
+
+
+def _merged_away(services: Services, doc_id: str) -> bool:
+    """Merged into another record as its rescan (that one is compared instead), or gone."""
+    doc = services.records.get(doc_id)
+    return doc is None or doc.rescan_of is not None
+
+
+# ------------------------------------------------------------------ the review
+
+
+@dataclass
+class SeenPair:
+    pair: Pair
+    new: Document
+    existing: Document
+
+
+def open_duplicates(services: Services, viewer: Viewer) -> list[SeenPair]:
+    """The pairs waiting for a person whose two records `viewer` both sees."""
+    seen = []
+    for pair in DuplicateBook(services.store).open_pairs():
+        docs = visible_records(services, viewer, [pair.new, pair.existing])
+        if len(docs) == 2:
+            seen.append(SeenPair(pair, docs[0], docs[1]))
+    return seen
+
+
+def seen_pair(services: Services, viewer: Viewer, a: str, b: str) -> SeenPair:
+    """One pair (either order; id prefixes) whose records `viewer` both sees; NotFound as for a
+    missing pair otherwise."""
+    book = DuplicateBook(services.store)
+    ids = [_resolve(services, viewer, x) for x in (a, b)]
+    pair = book.pair(*ids)
+    if pair is None:
+        raise NotFound(f"no probable duplicate pair {a} {b}")
+    docs = visible_records(services, viewer, [pair.new, pair.existing])
+    return SeenPair(pair, docs[0], docs[1])
+
+
+def _resolve(services: Services, viewer: Viewer, prefix: str) -> str:
+    try:
+        return resolve_visible(services, viewer, prefix)
+    except NotFound as e:
+        raise NotFound(f"no probable duplicate pair with document {prefix}") from e
+
+
+def merge(services: Services, viewer: Viewer, keep: str, other: str, editor: str) -> Pair:
+    """Keep `keep`; `other` becomes its rescan: stored and readable, out of the search."""
+    found = _decidable(services, viewer, keep, other)
+    keep_id = _resolve(services, viewer, keep)
+    kept, rescan = (
+        (found.new, found.existing) if found.new.id == keep_id else (found.existing, found.new)
+    )
+
+    def mark(doc: Document) -> bool:
+        doc.rescan_of = kept.id
+        _note(doc, f"merged as a rescan of {kept.id[:12]} ({kept.source_name})", editor)
+        return True
+
+    def note_kept(doc: Document) -> bool:
+        _note(doc, f"kept; {rescan.id[:12]} ({rescan.source_name}) merged as its rescan", editor)
+        return True
+
+    update_record(services, rescan.id, mark)
+    update_record(services, kept.id, note_kept)
+    services.index.delete(rescan.id)  # the search shows the kept one only
+    return _decided(services, viewer, found.pair, "merged", editor, kept=kept.id)
+
+
+def dismiss(services: Services, viewer: Viewer, a: str, b: str, editor: str) -> Pair:
+    """Not a duplicate: remembered, so the pair is never proposed again."""
+    found = _decidable(services, viewer, a, b)
+    for doc in (found.new, found.existing):
+        other = found.existing if doc is found.new else found.new
+        update_record(
+            services,
+            doc.id,
+            lambda d, o=other: _note(d, f"not a duplicate of {o.id[:12]}", editor) or True,
+        )
+    return _decided(services, viewer, found.pair, "dismissed", editor)
+
+
+def _decidable(services: Services, viewer: Viewer, a: str, b: str) -> SeenPair:
+    found = seen_pair(services, viewer, a, b)
+    if found.pair.state != "open":
+        raise DecidedPair(f"this pair was {found.pair.state} already")
+    for doc in (found.new, found.existing):
+        editable(services, viewer, doc.id)  # Forbidden unless the viewer manages both
+        if doc.rescan_of:
+            raise NotReady(f"{doc.id[:12]} was merged as a rescan of {doc.rescan_of[:12]}")
+    return found
+
+
+def _note(doc: Document, note: str, editor: str) -> None:
+    doc.updated_at = utcnow()
+    doc.history.append(StatusChange(status=doc.status, at=doc.updated_at, note=note, editor=editor))
+
+
+def _decided(
+    services: Services, viewer: Viewer, pair: Pair, state: str, editor: str, kept: str | None = None
+) -> Pair:
+    pair = pair.model_copy(
+        update={"state": state, "decided_by": editor, "decided_at": utcnow(), "kept": kept}
+    )
+    DuplicateBook(services.store).decide(pair)
+    organ = next(iter(sorted(viewer.organs or [])), "-")
+    audit = AuditLog.for_options(services.store, services.exchange)
+    audit.append(
+        organ,
+        f"duplicate_{'merge' if state == 'merged' else 'dismiss'}",
+        kept or pair.existing,
+        by=editor,
+        new=pair.new,
+        existing=pair.existing,
+        kept=kept,
+    )
+    return pair
