@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
 from app.auth import READERS, UPLOADERS, Me, allow, viewer_of
+from storage.duplicates import Pair
 from workers.duplicates import SeenPair, dismiss, merge, open_duplicates, seen_pair
 from workers.services import Services
 
@@ -21,6 +22,16 @@ class MergeBody(BaseModel):
 
 class DismissBody(BaseModel):
     documents: tuple[str, str]
+
+
+def evidence(pair: Pair) -> str:
+    """`same DocumentId …; page 1 ~ page 1 (text 0.92), …`"""
+    parts = [f"same DocumentId {pair.same_document_id}"] if pair.same_document_id else []
+    parts += [
+        f"page {m.page_no} ~ page {m.other_page_no} ({m.kind} {m.similarity:.2f})"
+        for m in pair.pages
+    ]
+    return "; ".join(parts) or "no page matches"
 
 
 def pair_json(seen: SeenPair) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from app.compose import OPERATOR
-from app.duplicates_api import pair_json
+from app.duplicates_api import evidence, pair_json
 from app.terminal import emit_json, fail, out
 from schemas.errors import SohoaError
 from storage.duplicates import Pair
@@ -50,16 +50,6 @@ def _decision(pair: Pair) -> str:
         other = pair.existing if pair.kept == pair.new else pair.new
         return f"merged: {other[:12]} is a rescan of {pair.kept[:12]}; search shows the latter"
     return f"dismissed: {pair.new[:12]} and {pair.existing[:12]} are not duplicates"
-
-
-def evidence(pair: Pair) -> str:
-    """`same DocumentId …; page 1 ~ page 1 (text 0.92), …`"""
-    parts = [f"same DocumentId {pair.same_document_id}"] if pair.same_document_id else []
-    parts += [
-        f"page {m.page_no} ~ page {m.other_page_no} ({m.kind} {m.similarity:.2f})"
-        for m in pair.pages
-    ]
-    return "; ".join(parts) or "no page matches"
 
 
 def print_pairs(found: list[SeenPair]) -> None:

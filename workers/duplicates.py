@@ -192,11 +192,12 @@ class SeenPair:
 
 
 def open_duplicates(services: Services, viewer: Viewer) -> list[SeenPair]:
-    """The pairs waiting for a person whose two records `viewer` both sees."""
+    """The pairs waiting for a person whose two records `viewer` both sees; a pair with a
+    record merged meanwhile as the rescan of a third is left out (that one is compared)."""
     seen = []
     for pair in DuplicateBook(services.store).open_pairs():
         docs = visible_records(services, viewer, [pair.new, pair.existing])
-        if len(docs) == 2:
+        if len(docs) == 2 and not any(d.rescan_of for d in docs):
             seen.append(SeenPair(pair, docs[0], docs[1]))
     return seen
 
