@@ -4,7 +4,6 @@ records' histories and the audit log is the OS user running it."""
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 
 from app.compose import OPERATOR
@@ -53,17 +52,13 @@ def _decision(pair: Pair) -> str:
 
 
 def print_pairs(found: list[SeenPair]) -> None:
+    """One pair a line, its evidence on the next: ids and names never cut by a narrow terminal."""
     if not found:
         out.print("No probable duplicate to review.")
         return
-    table = Table("new", "file", "existing", "file", "evidence", title=f"{len(found)} pairs")
-    table.columns[4].overflow = "fold"
+    out.print(f"{len(found)} probable duplicate(s): sohoa review merge KEEP OTHER | dismiss A B")
     for seen in found:
-        table.add_row(
-            seen.new.id[:12],
-            Text(seen.new.source_name),
-            seen.existing.id[:12],
-            Text(seen.existing.source_name),
-            evidence(seen.pair),
-        )
-    out.print(table)
+        line = Text(f"{seen.new.id[:12]} {seen.new.source_name}  ~  ")
+        line.append(f"{seen.existing.id[:12]} {seen.existing.source_name}")
+        out.print(line, soft_wrap=True)
+        out.print(Text(f"    {evidence(seen.pair)}"), soft_wrap=True)

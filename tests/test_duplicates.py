@@ -197,7 +197,6 @@ def test_the_cli_lists_and_decides_pairs(site: dict) -> None:
     data = site["settings"].data_dir
     listed = run_cli(data, "review", "duplicates")
     assert listed.returncode == 0, listed.stderr
-    assert "probable" not in listed.stderr
     rows = [
         json.loads(line)
         for line in run_cli(data, "review", "duplicates", "--json").stdout.splitlines()

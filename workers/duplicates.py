@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from exchange.audit import AuditLog
@@ -234,12 +235,9 @@ def merge(services: Services, viewer: Viewer, keep: str, other: str, editor: str
         _note(doc, f"merged as a rescan of {kept.id[:12]} ({kept.source_name})", editor)
         return True
 
-    def note_kept(doc: Document) -> bool:
-        _note(doc, f"kept; {rescan.id[:12]} ({rescan.source_name}) merged as its rescan", editor)
-        return True
-
     update_record(services, rescan.id, mark)
-    update_record(services, kept.id, note_kept)
+    note = f"kept; {rescan.id[:12]} ({rescan.source_name}) merged as its rescan"
+    update_record(services, kept.id, _noting(note, editor))
     services.index.delete(rescan.id)  # the search shows the kept one only
     return _decided(services, viewer, found.pair, "merged", editor, kept=kept.id)
 
@@ -247,13 +245,8 @@ def merge(services: Services, viewer: Viewer, keep: str, other: str, editor: str
 def dismiss(services: Services, viewer: Viewer, a: str, b: str, editor: str) -> Pair:
     """Not a duplicate: remembered, so the pair is never proposed again."""
     found = _decidable(services, viewer, a, b)
-    for doc in (found.new, found.existing):
-        other = found.existing if doc is found.new else found.new
-        update_record(
-            services,
-            doc.id,
-            lambda d, o=other: _note(d, f"not a duplicate of {o.id[:12]}", editor) or True,
-        )
+    for doc, other in ((found.new, found.existing), (found.existing, found.new)):
+        update_record(services, doc.id, _noting(f"not a duplicate of {other.id[:12]}", editor))
     return _decided(services, viewer, found.pair, "dismissed", editor)
 
 
@@ -266,6 +259,16 @@ def _decidable(services: Services, viewer: Viewer, a: str, b: str) -> SeenPair:
         if doc.rescan_of:
             raise NotReady(f"{doc.id[:12]} was merged as a rescan of {doc.rescan_of[:12]}")
     return found
+
+
+def _noting(note: str, editor: str) -> Callable[[Document], bool]:
+    """A change for update_record: a note in the history, by `editor`."""
+
+    def change(doc: Document) -> bool:
+        _note(doc, note, editor)
+        return True
+
+    return change
 
 
 def _note(doc: Document, note: str, editor: str) -> None:
