@@ -27,10 +27,7 @@ class DismissBody(BaseModel):
 def evidence(pair: Pair) -> str:
     """`same DocumentId …; page 1 ~ page 1 (text 0.92), …`"""
     parts = [f"same DocumentId {pair.same_document_id}"] if pair.same_document_id else []
-    parts += [
-        f"page {m.page_no} ~ page {m.other_page_no} ({m.kind} {m.similarity:.2f})"
-        for m in pair.pages
-    ]
+    parts += [f"page {m.page_no} ~ page {m.other_page_no} ({m.shown})" for m in pair.pages]
     return "; ".join(parts) or "no page matches"
 
 

@@ -44,8 +44,15 @@ class Fingerprints(BaseModel):
 class PageMatch(BaseModel):
     page_no: int  # of the pair's `new` document
     other_page_no: int  # of its `existing` one
-    kind: str  # image | text
-    similarity: float
+    # How alike the two pages are by each kind of fingerprint both have (0..1)
+    image: float | None = None
+    text: float | None = None
+
+    @property
+    def shown(self) -> str:
+        """`image 0.95, text 0.91`"""
+        kinds = (("image", self.image), ("text", self.text))
+        return ", ".join(f"{name} {value:.2f}" for name, value in kinds if value is not None)
 
 
 class Pair(BaseModel):

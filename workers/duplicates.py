@@ -4,7 +4,7 @@ At indexing (`workers.tasks.index_document`), every searchable document's page f
 (`pipeline/fingerprint.py`: the image hash the page step computed, the MinHash of the page's
 OCR text) are compared with those of the documents that share an LSH band with it or carry the
 same DocumentId (`storage/duplicates.py`: found by key prefix, never by reading every record).
-A match is stored as a *pair* with its evidence (which pages match, how closely, by which kind;
+A match is stored as a *pair* with its evidence (which pages match, how closely by each kind;
 or the DocumentId) and linked both ways, and waits in the review queue for a person.
 
 A person merges (keeps one; the other stays stored and readable, marked `rescan_of` the kept
@@ -51,8 +51,10 @@ log = logging.getLogger("sohoa.duplicates")
 
 # Thresholds chosen on the corpus part of bench/near_duplicates.py, reported on pages2
 # (docs/benchmarks.md, "Near-duplicates").
-IMAGE_THRESHOLD = 0.79
-TEXT_THRESHOLD = 0.59
+BOTH_IMAGE_THRESHOLD = 0.79  # a page with both kinds: it must reach both
+BOTH_TEXT_THRESHOLD = 0.59
+IMAGE_THRESHOLD = 0.80  # a page with an image hash only
+TEXT_THRESHOLD = 0.89  # a page with text only (born-digital)
 MAX_PAGES = 8  # pages of a document fingerprinted and looked up (a rescan shares its first)
 MAX_CANDIDATES = 20  # documents compared, those sharing the most bands first
 MATCHED_SHARE = 0.5  # of the shorter document's fingerprinted pages that must match
@@ -91,37 +93,40 @@ def _bands(prints: Fingerprints) -> dict[str, list[str]]:
 
 
 def matching_pages(new: Fingerprints, old: Fingerprints) -> list[PageMatch]:
-    """For each fingerprinted page of `new`, its closest page of `old` among those similar by
-    at least one kind (each kind at or above its own threshold)."""
+    """For each fingerprinted page of `new`, the most alike page of `old` among those that
+    match it (`page_match`)."""
     found = []
     for page in new.pages:
-        best: PageMatch | None = None
-        for other in old.pages:
-            for kind, score in _scores(page, other):
-                if best is None or score > best.similarity:
-                    best = PageMatch(
-                        page_no=page.page_no,
-                        other_page_no=other.page_no,
-                        kind=kind,
-                        similarity=round(score, 3),
-                    )
-        if best is not None:
-            found.append(best)
+        matches = [m for other in old.pages if (m := page_match(page, other)) is not None]
+        if matches:
+            found.append(max(matches, key=lambda m: (m.image or 0) + (m.text or 0)))
     return found
 
 
-def _scores(a: PageFingerprint, b: PageFingerprint) -> list[tuple[str, float]]:
-    """The similarity of two pages by each kind both have that reaches its threshold."""
-    scores = []
-    if a.image and b.image:
-        scores.append(("image", image_similarity(a.image, b.image)))
-    if a.text and b.text:
-        scores.append(("text", text_similarity(a.text, b.text)))
-    return [(kind, score) for kind, score in scores if score >= _threshold(kind)]
-
-
-def _threshold(kind: str) -> float:
-    return IMAGE_THRESHOLD if kind == "image" else TEXT_THRESHOLD
+def page_match(a: PageFingerprint, b: PageFingerprint) -> PageMatch | None:
+    """Two pages match when they look alike AND read alike, each at its threshold: the look
+    alone cannot tell apart two documents of one template (same letterhead, stamp and shape
+    of the body), the words alone two documents that quote the same text. A page with only
+    one kind (a born-digital page has no image hash; a drawing no text) is judged by that
+    kind, at its own stricter threshold."""
+    image = image_similarity(a.image, b.image) if a.image and b.image else None
+    text = text_similarity(a.text, b.text) if a.text and b.text else None
+    if image is not None and text is not None:
+        alike = image >= BOTH_IMAGE_THRESHOLD and text >= BOTH_TEXT_THRESHOLD
+    elif text is not None:
+        alike = text >= TEXT_THRESHOLD
+    elif image is not None:
+        alike = image >= IMAGE_THRESHOLD
+    else:
+        alike = False
+    if not alike:
+        return None
+    return PageMatch(
+        page_no=a.page_no,
+        other_page_no=b.page_no,
+        image=None if image is None else round(image, 3),
+        text=None if text is None else round(text, 3),
+    )
 
 
 def _is_duplicate(new: Fingerprints, old: Fingerprints, matches: list[PageMatch]) -> bool:
