@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from app import views
 from app.auth import READERS, UPLOADERS, Me, allow, viewer_of
+from app.duplicates_api import register_duplicate_routes
 from schemas.access import Viewer
 from schemas.errors import SohoaError
 from schemas.models import Dossier
@@ -44,6 +45,7 @@ class EditRefused(SohoaError):
 def register_record_routes(api: FastAPI, services: Services, pool: WorkerPool) -> None:
     readers = [Depends(allow(*READERS))]
     archivists = [Depends(allow(*UPLOADERS))]
+    register_duplicate_routes(api, services)  # probable duplicates (issue 20)
 
     @api.patch("/documents/{doc_id}/metadata", dependencies=archivists)
     def edit_metadata(doc_id: str, edit: MetadataEdit, me: Me) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import typer
 
 from app import views
 from app.compose import OPERATOR
+from app.duplicates_cli import DUPLICATE_ACTIONS, duplicates_command
 from app.filters import parse_filters
 from app.terminal import emit_json, fail, out, warn_damaged
 from schemas.errors import SohoaError
@@ -28,7 +29,14 @@ LIST_SEPARATOR = ";"  # `--set recipients="Như trên; Lưu: VT"`
 def review(
     ctx: typer.Context,
     doc_id: Annotated[
-        str | None, typer.Argument(help="A document to correct or confirm (id or prefix).")
+        str | None,
+        typer.Argument(
+            help="A document to correct or confirm (id or prefix); or `duplicates` (the "
+            "probable duplicates), `merge KEEP OTHER`, `dismiss A B`."
+        ),
+    ] = None,
+    pair: Annotated[
+        list[str] | None, typer.Argument(help="The two documents of merge or dismiss.")
     ] = None,
     set_values: Annotated[
         list[str],
@@ -46,7 +54,12 @@ def review(
     """List documents whose metadata the machine is unsure of, with the reasons; with an id,
     correct (--set) or confirm (--confirm) its fields."""
     services = ctx.obj.services
+    if doc_id in DUPLICATE_ACTIONS:
+        duplicates_command(services, doc_id, pair or [], as_json, _os_user())
+        return
     try:
+        if pair:
+            raise BadField(f"unexpected argument {pair[0]!r}")
         if doc_id is None:
             if set_values or confirm:
                 raise BadField("--set and --confirm need the document's id")

@@ -48,6 +48,7 @@ def document_json(doc: Document) -> dict[str, Any]:
         "updated_at": doc.updated_at.isoformat(),
         "metadata": doc.metadata.model_dump(mode="json"),
         "dossier": doc.dossier,
+        "rescan_of": doc.rescan_of,
         "source_id": doc.source_id,
         "page_range": list(doc.page_range) if doc.page_range else None,
         "parts": doc.parts,

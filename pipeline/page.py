@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.fingerprint import image_hash
 from pipeline.flags import DIACRITICS_LOW_FLAG, NOISY_PAGE_FLAG
 from pipeline.load import ImagePage, TextPage
 from pipeline.ocr import (
@@ -111,6 +112,7 @@ def process_scanned_page(
         skew_deg=prepared.skew_deg,
         mean_confidence=ocr.mean_confidence,
         quality_flags=flags,
+        image_hash=image_hash(prepared.grey),  # rescans found by look (workers/duplicates.py)
     )
     if options.key_zones and ocr.words:
         grey = zone_image(prepared, options)

@@ -94,6 +94,9 @@ class PageResult(_Model):
     seconds: float = 0.0
     # key-field zones (subject, signer) read a second time, upscaled; words in page coordinates
     zones: dict[str, list[Word]] = PydField(default_factory=dict)
+    # Difference hash of the deskewed page (pipeline/fingerprint.py), hex; None for a page
+    # with no image or no ink, and in records written before fingerprints existed.
+    image_hash: str | None = None
 
 
 class Field(_Model):
@@ -175,6 +178,9 @@ class Document(_Model):
     # (None: cleared): put back over every new reading of the metadata, so a person's value
     # wins over the machine's. Empty in records written before people edited them.
     edited: dict[str, Any] = PydField(default_factory=dict)
+    # Merged as a rescan of that record (workers/duplicates.py): its original stays stored and
+    # readable, and only the kept record is searched.
+    rescan_of: str | None = None
     # Who may see it: kept beside the record (storage/access.py), never in the record's JSON;
     # attached when the record is indexed or checked (workers/access.py). None: not known.
     visibility: Visibility | None = PydField(default=None, exclude=True)

@@ -135,6 +135,8 @@ class LocalStore:
 
     def list(self, prefix: str) -> Iterator[str]:
         base = self.root / prefix if prefix else self.root
+        if prefix.endswith("/") and not base.is_dir():
+            return  # no such folder: nothing under it (not a walk of its parent's tree)
         folder = base if base.is_dir() else base.parent
         if not folder.is_dir():
             return

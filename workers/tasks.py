@@ -32,6 +32,7 @@ from schemas.models import (
 from storage.keys import assembly_claim_key, original_key, page_key, pages_prefix, pdf_key
 from storage.records import OnDamaged
 from workers.describe import describe
+from workers.duplicates import flag_duplicates
 from workers.fanin import PageTally
 from workers.services import Services
 
@@ -312,7 +313,8 @@ def index_document(services: Services, doc_id: str) -> None:
     if doc.status == DocumentStatus.failed:
         return
     status = doc.status_from_pages()
-    searchable = describe(services, doc)
+    searchable = [d for d in describe(services, doc) if d.rescan_of is None]
+    flag_duplicates(services, searchable)  # probable rescans of stored papers (issue 20)
     skipped = [p.page_no for p in doc.pages if p.status == PageStatus.skipped]
     notes = ["indexed"]
     if skipped:
@@ -347,7 +349,9 @@ def searchable_records(
     return (
         doc
         for doc in docs
-        if doc.status in (DocumentStatus.done, DocumentStatus.partial) and not doc.parts
+        if doc.status in (DocumentStatus.done, DocumentStatus.partial)
+        and not doc.parts
+        and doc.rescan_of is None  # merged into the record it is a rescan of: not searched
     )
 
 

@@ -24,6 +24,7 @@ from accounts.models import Principal
 from app.auth import READERS, UPLOADERS, Me, allow, viewer_of
 from app.compose import Context
 from app.web.dossier_pages import register_dossier_pages
+from app.web.duplicates import register_duplicate_pages
 from app.web.render import page
 from app.web.sharing import register_sharing_pages
 from schemas.access import Viewer
@@ -88,6 +89,7 @@ def register_review_pages(api: FastAPI, context: Context) -> None:
 
     register_sharing_pages(api, context)
     register_dossier_pages(api, context)
+    register_duplicate_pages(api, services)  # probable duplicates (issue 20)
 
 
 def _typed(field: str, value: str) -> str | list[str]:
