@@ -624,6 +624,11 @@ from app.access_cli import mount as _mount_access  # noqa: E402
 
 _mount_access(app)
 
+# Archival packages out and in (docs/preservation.md).
+from app.archive_cli import mount as _mount_archive  # noqa: E402
+
+_mount_archive(app)
+
 
 def main() -> None:
     """The one place errors become a line for the user and an exit code (STYLE §3). Anything
