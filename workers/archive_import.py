@@ -100,12 +100,32 @@ def _extracted(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], near: P
 # ------------------------------------------------------------------ validating
 
 
+def _missing_or_unexpected(bag: bagit.Bag, folder: Path) -> list[str]:
+    """The files behind a count that does not add up (bagit's Payload-Oxum check stops
+    before naming them): in the manifest but not there, or there but in no manifest."""
+    listed = set(bag.entries)
+    missing = [
+        f"{p} is in the manifest but missing" for p in sorted(listed) if not (folder / p).is_file()
+    ]
+    present = (p.relative_to(folder).as_posix() for p in (folder / "data").rglob("*"))
+    unexpected = [
+        f"{p} is in no manifest"
+        for p in sorted(present)
+        if p not in listed and (folder / p).is_file()
+    ]
+    return missing + unexpected
+
+
 def validation_problem(folder: Path) -> str:
     """ "" for a valid bag; else what failed, each failing file named."""
     try:
-        bagit.Bag(str(folder)).validate(processes=1)
+        bag = bagit.Bag(str(folder))
+    except bagit.BagError as e:  # no bagit.txt, an unreadable tag file
+        return str(e)
+    try:
+        bag.validate(processes=1)
     except bagit.BagValidationError as e:
-        named = [str(d) for d in e.details]
+        named = [str(d) for d in e.details] or _missing_or_unexpected(bag, folder)
         return "; ".join(named) if named else e.message
     except bagit.BagError as e:
         return str(e)
