@@ -1,4 +1,4 @@
-"""`sohoa archive export|import` (mounted by app/cli.py; docs/preservation.md).
+"""`sohoa archive export|import` and `sohoa fixity` (mounted by app/cli.py; docs/preservation.md).
 
 The CLI is the operator (app.compose.OPERATOR): it packs and restores every record, with its
 owner organ and grants, and checks no role. The use cases are workers/archive_export.py and
@@ -8,6 +8,7 @@ workers/archive_import.py; this module parses, draws the progress bar and prints
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from workers.archive_export import (
     plan_query,
 )
 from workers.archive_import import ImportedBag, import_packages
+from workers.fixity import FixityProblem, FixityResult, check, last_result, sample
 from workers.services import Services
 
 archive_app = typer.Typer(
@@ -159,5 +161,59 @@ def import_command(
     raise typer.Exit(1 if report.refused else 0)
 
 
+def fixity_command(
+    ctx: typer.Context,
+    sample_n: Annotated[
+        int | None, typer.Option("--sample", min=1, help="Check N records chosen at random.")
+    ] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Check every record (default).")
+    ] = False,
+    since: Annotated[
+        datetime | None,
+        typer.Option("--since", help="Only records changed since this date (YYYY-MM-DD)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The result as one JSON object.")] = False,
+) -> None:
+    """Stream originals and derived files from the store and compare their SHA-256 with the
+    content address or the recorded hash; exit 1 when any differs or is missing."""
+    if sample_n is not None and everything:
+        raise typer.BadParameter("give --sample N or --all, not both")
+    services: Services = ctx.obj.services
+    when = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
+    scope = f"sample {sample_n}" if sample_n else "all"
+    scope += f" since {when:%Y-%m-%d}" if when else ""
+    ids = sample(services, sample_n) if sample_n else services.records.ids()
+
+    def shown(doc_id: str, problems: list[FixityProblem]) -> None:
+        for p in problems if not as_json else ():
+            err.print(f"[red]FAILED[/] {doc_id}: {escape(p.line())}")
+
+    try:
+        result = check(services, ids, scope, since=when, on_document=shown)
+    except SohoaError as e:
+        raise fail(e) from e
+    if as_json:
+        emit_json(result.model_dump(mode="json"))
+    else:
+        out.print(fixity_summary(result))
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def fixity_summary(result: FixityResult) -> str:
+    verdict = "all match" if result.ok else f"{len(result.failed_documents)} document(s) FAILED"
+    return (
+        f"fixity ({result.scope}, {result.started_at:%Y-%m-%d %H:%M} UTC): {result.documents} "
+        f"document(s), {result.objects} object(s), {result.bytes / 1e6:.1f} MB: {verdict}"
+    )
+
+
+def fixity_status(services: Services) -> str:
+    """`sohoa status`'s line about the last fixity run."""
+    last = last_result(services)
+    return fixity_summary(last) if last else "fixity: never checked (sohoa fixity)"
+
+
 def mount(app: typer.Typer) -> None:
     app.add_typer(archive_app, name="archive")
+    app.command("fixity")(fixity_command)

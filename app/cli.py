@@ -22,7 +22,8 @@ from rich.table import Table
 from rich.text import Text
 
 from app import views
-from app.compose import OPERATOR, Context
+from app.archive_cli import fixity_status
+from app.compose import OPERATOR, Context, fixity_schedule
 from app.config import Settings, load_settings, one_thread_per_tesseract
 from app.filters import SORT_HELP, parse_filters, parse_sort
 from app.filters import SYNTAX as FILTER_SYNTAX
@@ -47,6 +48,7 @@ from workers.actors import QUEUE
 from workers.batch import Progress as BatchProgress
 from workers.batch import ProgressFn
 from workers.dossiers import members, summarise
+from workers.fixity import FixityTimer
 from workers.jobs import FileResult, IngestReport, Watch, ingest_batch, resume_unfinished
 from workers.runtime import WorkerPool
 from workers.services import Services
@@ -525,9 +527,12 @@ def worker(
             f"worker: {pool.threads} thread(s), {unfinished} unfinished document(s) and "
             f"{deliveries} undelivered exchange message(s) resumed"
         )
+        fixity = FixityTimer(services, fixity_schedule(settings))
         try:
+            fixity.tick()  # this period's share of the fixity checks, unless a worker took it
             while not (pool.embedded and once and pool.idle()):
                 time.sleep(0.5)
+                fixity.tick()
         except KeyboardInterrupt:
             err.print("worker: stopping")
 
@@ -600,6 +605,7 @@ def status(ctx: typer.Context) -> None:
             "partial documents have failed pages (sohoa show ID): ingest the same files "
             "again to retry them"
         )
+    out.print(escape(fixity_status(services)))
     if index_error is not None:
         raise fail(index_error)
 

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(default=20, ge=1)  # entries between signed checkpoints
     audit_checkpoint_minutes: float = Field(default=5.0, gt=0)  # … or minutes, when appending
     session_hours: float = Field(default=8.0, gt=0)  # a browser session's life (POST /login)
+    # Fixity checks by the workers (docs/preservation.md): a share of the records every
+    # `fixity_every_hours` (0: never), sized so every record is checked within the period
+    fixity_every_hours: float = Field(default=24.0, ge=0)
+    fixity_period_days: float = Field(default=30.0, gt=0)
 
     @property
     def storage_path(self) -> Path:

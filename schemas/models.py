@@ -175,6 +175,9 @@ class Document(_Model):
     # (None: cleared): put back over every new reading of the metadata, so a person's value
     # wins over the machine's. Empty in records written before people edited them.
     edited: dict[str, Any] = PydField(default_factory=dict)
+    # What the last fixity check found wrong with its stored objects (workers/fixity.py): one
+    # line per object, e.g. `originals/<id>: SHA-256 differs`; empty when all matched.
+    fixity_failed: list[Text] = PydField(default_factory=list)
     # Who may see it: kept beside the record (storage/access.py), never in the record's JSON;
     # attached when the record is indexed or checked (workers/access.py). None: not known.
     visibility: Visibility | None = PydField(default=None, exclude=True)
