@@ -318,8 +318,8 @@ class FixityTimer:
         self._slot = slot
         try:
             return run_due(self.services, self.schedule, moment)
-        except SohoaError as e:  # a store that cannot be reached now: the next slot tries again
-            log.warning("scheduled fixity check not run: %s", e.message)
+        except (SohoaError, OSError) as e:  # a store unreachable or read-only: next slot
+            log.warning("scheduled fixity check not run: %s", getattr(e, "message", e))
             return None
 
     def in_background(self, interval_s: float = 60.0) -> threading.Thread:
