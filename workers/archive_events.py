@@ -68,9 +68,8 @@ def _text(doc: Document, at: datetime, status: DocumentStatus, files: tuple[str,
     )
     outcome = "success" if status == DocumentStatus.done else status.value
     note = doc.failed_pages_note() if status == DocumentStatus.partial else ""
-    return Event(
-        "creation", at, detail, outcome, note, objects=files, agents=(SOFTWARE_AGENT, ENGINE_AGENT)
-    )
+    who = (SOFTWARE_AGENT, ENGINE_AGENT) if ocr else (SOFTWARE_AGENT,)
+    return Event("creation", at, detail, outcome, note, objects=files, agents=who)
 
 
 def _pdfa(doc: Document, at: datetime, pdf: PackedFile) -> Event:
