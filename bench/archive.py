@@ -4,7 +4,7 @@ N generated born-digital documents (1-3 pages, half of them filed into dossiers 
 ingested once into a data folder (kept with --data, reused when it holds them), then exported
 in a fresh `sohoa` process each: into a folder, and into a .zip. The peer, in the same run, is
 `tar` of the store folder: the cost of just reading and writing those bytes. Each run's CPU
-(user + system of it and its children) and peak RSS come from wait4(); wall time is reported
+(user + system of it and its children) and peak RSS come from GNU time; wall time is reported
 but the machine may be shared: compare CPU.
 
     .venv/bin/python -m bench.archive [--docs 300] [--data DIR]
@@ -64,18 +64,21 @@ def _run(command: list[str], env: dict[str, str]) -> None:
 
 
 def _measured(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall, CPU (user + system) and peak RSS of `command`, by GNU time (its own child: the
+    peak is the command's, not this process's image copied at fork)."""
+    timed = ["/usr/bin/time", "-f", "%M %U %S", *command]
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    result = subprocess.run(
+        timed, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
-    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{command[:6]} failed: {proc.stderr.read().decode()[-2000:]}")
+    if result.returncode != 0:
+        raise SystemExit(f"{command[:6]} failed: {result.stderr[-2000:]}")
+    rss_kib, user, system = result.stderr.strip().splitlines()[-1].split()
     return {
         "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "max_rss_mib": usage.ru_maxrss / 1024,
+        "cpu_s": float(user) + float(system),
+        "max_rss_mib": int(rss_kib) / 1024,
     }
 
 
@@ -110,6 +113,8 @@ def main() -> None:
                 work / "bags.zip",
             ),
         }
+        base = _measured([sys.executable, "-m", "app.cli", "status"], env)
+        print(f"(a `sohoa status` process, for scale: max RSS {base['max_rss_mib']:.0f} MiB)")
         print("| run | wall s | CPU s | MB written | MB/s (wall) | MB per CPU s | max RSS MiB |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, (command, output) in runs.items():
