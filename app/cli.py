@@ -22,7 +22,8 @@ from rich.table import Table
 from rich.text import Text
 
 from app import views
-from app.compose import OPERATOR, Context
+from app.archive_cli import fixity_status
+from app.compose import OPERATOR, Context, fixity_schedule
 from app.config import Settings, load_settings, one_thread_per_tesseract
 from app.filters import SORT_HELP, parse_filters, parse_sort
 from app.filters import SYNTAX as FILTER_SYNTAX
@@ -47,6 +48,7 @@ from workers.actors import QUEUE
 from workers.batch import Progress as BatchProgress
 from workers.batch import ProgressFn
 from workers.dossiers import members, summarise
+from workers.fixity import FixityTimer
 from workers.jobs import FileResult, IngestReport, Watch, ingest_batch, resume_unfinished
 from workers.runtime import WorkerPool
 from workers.services import Services
@@ -527,11 +529,15 @@ def worker(
             f"worker: {pool.threads} thread(s), {unfinished} unfinished document(s) and "
             f"{deliveries} undelivered exchange message(s) resumed"
         )
+        fixity = FixityTimer(services, fixity_schedule(settings))
         if settings.consume_dir:  # watched until stopped, whatever --once says
+            fixity.in_background()  # the watch loop is this thread's
             return watch_with_pool(ctx.obj, pool)
         try:
+            fixity.tick()  # this period's share of the fixity checks, unless a worker took it
             while not (pool.embedded and once and pool.idle()):
                 time.sleep(0.5)
+                fixity.tick()
         except KeyboardInterrupt:
             err.print("worker: stopping")
 
@@ -604,6 +610,7 @@ def status(ctx: typer.Context) -> None:
             "partial documents have failed pages (sohoa show ID): ingest the same files "
             "again to retry them"
         )
+    out.print(escape(fixity_status(services)))
     print_consume_status(_settings(ctx))
     if index_error is not None:
         raise fail(index_error)
@@ -634,6 +641,11 @@ from app.watch_cli import mount as _mount_watch  # noqa: E402
 from app.watch_cli import print_consume_status, watch_beside_workers, watch_with_pool  # noqa: E402
 
 _mount_watch(app)
+
+# Archival packages out and in (docs/preservation.md).
+from app.archive_cli import mount as _mount_archive  # noqa: E402
+
+_mount_archive(app)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from search.sqlite import SqliteIndex
 from storage.base import ObjectStore
 from storage.cache import CachedOriginals
 from storage.local import LocalStore
+from workers.fixity import FixitySchedule
 from workers.services import Services
 
 # The CLI runs on the machine that holds the store and its credentials: it is the operator and
@@ -120,3 +121,7 @@ def exchange_options(settings: Settings) -> ExchangeOptions:
         audit_checkpoint_every=settings.audit_checkpoint_every,
         audit_checkpoint_minutes=settings.audit_checkpoint_minutes,
     )
+
+
+def fixity_schedule(settings: Settings) -> FixitySchedule:
+    return FixitySchedule(settings.fixity_every_hours, settings.fixity_period_days)

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     consume_poll_seconds: float = Field(default=2.0, gt=0)
     consume_settle_seconds: float = Field(default=5.0, ge=0)  # unchanged this long: complete
 
+    # Fixity checks by the workers (docs/preservation.md): a share of the records every
+    # `fixity_every_hours` (0: never), sized so every record is checked within the period
+    fixity_every_hours: float = Field(default=24.0, ge=0)
+    fixity_period_days: float = Field(default=30.0, gt=0)
+
     @property
     def storage_path(self) -> Path:
         return Path(self.storage) if self.storage else self.data_dir / "store"

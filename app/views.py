@@ -54,6 +54,7 @@ def document_json(doc: Document) -> dict[str, Any]:
         "parts": doc.parts,
         "pdfa": doc.pdfa,
         "not_pdfa": doc.not_pdfa,
+        "fixity_failed": doc.fixity_failed,
         "errors": [e.model_dump() for e in doc.errors],
         "failed_pages": failed_pages_json(doc),
         "history": [h.model_dump(mode="json") for h in doc.history],

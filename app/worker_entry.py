@@ -7,10 +7,11 @@ this is the one place where a broker is made on import. Settings come from SOHOA
 
 import dramatiq
 
-from app.compose import Context
+from app.compose import Context, fixity_schedule
 from app.config import Settings, one_thread_per_tesseract
 from app.logs import configure_logging
 from workers.actors import declare_actors
+from workers.fixity import FixityTimer
 from workers.runtime import configure_process, make_broker
 
 one_thread_per_tesseract()  # start-up, before any Tesseract (app/config.py says why)
@@ -20,3 +21,5 @@ configure_process()
 broker = make_broker(context.settings.broker)
 dramatiq.set_broker(broker)
 actors = declare_actors(broker, context.services)
+# The scheduled fixity share: each process ticks, one per period wins it (workers/fixity.py).
+FixityTimer(context.services, fixity_schedule(context.settings)).in_background()

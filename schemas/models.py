@@ -181,6 +181,10 @@ class Document(_Model):
     # Merged as a rescan of that record (workers/duplicates.py): its original stays stored and
     # readable, and only the kept record is searched.
     rescan_of: str | None = None
+
+    # What the last fixity check found wrong with its stored objects (workers/fixity.py): one
+    # line per object, e.g. `originals/<id>: SHA-256 differs`; empty when all matched.
+    fixity_failed: list[Text] = PydField(default_factory=list)
     # Who may see it: kept beside the record (storage/access.py), never in the record's JSON;
     # attached when the record is indexed or checked (workers/access.py). None: not known.
     visibility: Visibility | None = PydField(default=None, exclude=True)

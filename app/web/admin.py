@@ -28,6 +28,7 @@ from schemas.models import DocumentStatus
 from schemas.redact import redact_url
 from schemas.text import nfc
 from workers.admin import AUDIT_SCAN, audit_page, document_counts, failure_reason
+from workers.fixity import last_result
 
 AUDIT_PAGE_SIZE = 50
 FormText = Annotated[str, Form()]  # a missing field is "" (a refusal on the form, not a 422)
@@ -230,6 +231,7 @@ def register_admin_pages(api: FastAPI, context: Context) -> None:
             else str(settings.storage_path),
             "search": redact_url(settings.search) if settings.search else str(settings.search_path),
             "data_dir": str(settings.data_dir),
+            "fixity": last_result(services),
         }
         return page(request, "admin_status.html", view, me=me)
 
