@@ -127,7 +127,7 @@ def watch_folder(
                     consumer = Consumer(context.services, folder, pool, options, tell)
                     err.print(f"watching {folder.root}", markup=False, soft_wrap=True)
                     run(consumer, looping, stop)
-                    return failures[0] + consumer.stalls
+                    return failures[0] + consumer.stalls + len(consumer.stuck)
             if looping.once:
                 raise SohoaError(f"another watcher is consuming {folder.root}")
             if not waiting:  # said once: a scaled-out worker may wait for hours
@@ -227,6 +227,8 @@ def print_consume_status(settings: Settings) -> None:
             if file and not reason.startswith(file):  # most reasons name their file already
                 reason = f"{file}: {reason}"
             out.print(Text(f"  last error ({at}): {reason}"))
+        for why in state.stuck if state is not None else []:
+            out.print(Text(f"  not taken: {why}"))
 
 
 def _watcher(state: WatchState | None) -> str:

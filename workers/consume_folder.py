@@ -9,8 +9,13 @@ folder"). Only file system work here; what is done with a file is workers/consum
     FOLDER/failed/REL       not ingested, `REL.reason.txt` beside it says why
 
 A file is never deleted and never overwritten: a name already taken in done/, failed/ or
-processing/ gets a suffix (`scan (2).pdf`). Every walk is an `os.scandir` stream: a tree of
-any size is never held as a list.
+processing/ gets a suffix (`scan (2).pdf`), shortened to fit the file system's 255 bytes. Every
+walk is an `os.scandir` stream: a tree of any size is never held as a list.
+
+Whoever may write in the folder is trusted as far as the folder goes (a `.sohoa.toml` there sets
+the owner organ), no further: nothing but a regular file with one name is read (a symlink to
+/etc/passwd, a hard link to a key, a FIFO go to failed/ unread), and a file is never moved
+outside the folder (the three folders and their subfolders must be real folders, not links).
 """
 
 from __future__ import annotations
@@ -21,11 +26,15 @@ import fcntl
 import json
 import os
 import socket
+import stat
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from schemas.errors import OutputNotWritable
 
 PROCESSING, DONE, FAILED = "processing", "done", "failed"
 RESERVED = frozenset({PROCESSING, DONE, FAILED})
@@ -36,6 +45,14 @@ LOCK_FILE = ".watch.lock"  # in processing/: held by the one watcher consuming t
 # and the desktop's own files: never taken.
 TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp")
 JUNK = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
+NAME_MAX = 255  # bytes in one name on Linux file systems (ext4, xfs, btrfs, SMB/NFS mounts)
+SPECIAL = {
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
 
 
 def is_temporary(name: str) -> bool:
@@ -75,8 +92,31 @@ class ConsumeFolder:
         return self.root / PROCESSING
 
     def prepare(self) -> None:
-        for name in RESERVED:
-            (self.root / name).mkdir(parents=True, exist_ok=True)
+        """The three folders, as real folders: a file or a link under their names (dropped by
+        anyone who may write in the folder) would stall every file or move them elsewhere."""
+        for name in sorted(RESERVED):
+            _real_folder(self.root, self.root / name)
+
+    def refusal(self, claimed: Path) -> str | None:
+        """Why a claimed file must not be read (it goes to failed/ unread), or None. The claim
+        moved the link or special file itself, so what is checked here is what would be read."""
+        try:
+            st = claimed.lstat()
+        except OSError as e:
+            return f"cannot be examined ({e.strerror})"
+        kind = SPECIAL.get(stat.S_IFMT(st.st_mode))
+        if kind == SPECIAL[stat.S_IFLNK]:
+            return f"{kind}: not followed (put the file itself in the folder, not a link to it)"
+        if kind is not None:
+            return f"{kind}, not a file: not read"
+        if not stat.S_ISREG(st.st_mode):
+            return "not a regular file: not read"
+        if st.st_nlink > 1:  # the same file under another name, perhaps outside the folder
+            return (
+                f"has {st.st_nlink} hard links: not read "
+                "(put a copy of the file in the folder, not a link to it)"
+            )
+        return None
 
     def relative(self, path: Path) -> Path:
         """`path` (in the tree or any reserved folder) as its place relative to the tree."""
@@ -117,15 +157,19 @@ class ConsumeFolder:
     # ------------------------------------------------------------------ moving
 
     def claim(self, path: Path) -> Path | None:
-        """Move a waiting file into processing/ (same relative path); None if it is gone."""
-        target = free_name(self.processing / self.relative(path))
+        """Move a waiting file into processing/ (same relative path); None if it is gone.
+        Other errors (a folder the watcher may not write in) are the caller's to report."""
         try:
+            target = free_name(self._inside(PROCESSING, self.relative(path)))
             return _move(path, target)
         except FileNotFoundError:
             return None
+        except OSError:
+            self._prune((self.processing / self.relative(path)).parent)  # the folders made
+            raise
 
     def finish_done(self, claimed: Path) -> Path:
-        target = free_name(self.root / DONE / self.relative(claimed))
+        target = free_name(self._inside(DONE, self.relative(claimed)))
         _move(claimed, target)
         self._prune(claimed.parent)
         return target
@@ -133,11 +177,19 @@ class ConsumeFolder:
     def finish_failed(self, claimed: Path, reason: str) -> Path:
         """The reason is written first: a stop between the two leaves the file in processing/
         (taken again on start), and that name's reason is then rewritten, not duplicated."""
-        target = free_name(self.root / FAILED / self.relative(claimed))
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = free_name(self._inside(FAILED, self.relative(claimed)), reserve=REASON_SUFFIX)
         _write_atomic(reason_path(target), reason.rstrip("\n") + "\n")
         _move(claimed, target)
         self._prune(claimed.parent)
+        return target
+
+    def _inside(self, reserved: str, rel: Path) -> Path:
+        """`FOLDER/reserved/rel`, its folders made, each checked to be a real folder."""
+        target = self.root / reserved / rel
+        folder = self.root
+        for part in (reserved, *rel.parts[:-1]):
+            folder = folder / part
+            _real_folder(self.root, folder)
         return target
 
     def _prune(self, folder: Path) -> None:
@@ -154,15 +206,54 @@ def reason_path(target: Path) -> Path:
     return target.with_name(target.name + REASON_SUFFIX)
 
 
-def free_name(target: Path) -> Path:
-    """`target`, or `stem (2).ext`, `stem (3).ext`… the first name no file holds. A reason
-    without its file (a stop between writing the reason and moving the file) is rewritten."""
+def free_name(target: Path, reserve: str = "") -> Path:
+    """`target`, or `stem (2).ext`, `stem (3).ext`… the first name no file holds, its stem
+    shortened so that the name (and `reserve` after it: the reason's suffix) fits NAME_MAX
+    bytes. A reason without its file (a stop between writing the reason and moving the file)
+    is rewritten."""
     n = 1
-    candidate = target
+    candidate = _fitted(target, "", reserve)
     while candidate.exists() or candidate.is_symlink():
         n += 1
-        candidate = target.with_name(f"{target.stem} ({n}){target.suffix}")
+        candidate = _fitted(target, f" ({n})", reserve)
     return candidate
+
+
+def _fitted(target: Path, mark: str, reserve: str) -> Path:
+    stem, suffix = target.stem, target.suffix
+    if len(os.fsencode(suffix)) > 32:  # a dot deep in a long name is no file type
+        stem, suffix = target.name, ""
+    room = NAME_MAX - len(os.fsencode(f"{mark}{suffix}{reserve}"))
+    return target.with_name(f"{_cut(stem, room)}{mark}{suffix}")
+
+
+def _cut(text: str, room: int) -> str:
+    """`text` in at most `room` bytes, never cutting a UTF-8 character in two."""
+    raw = os.fsencode(text)
+    if len(raw) <= room:
+        return text
+    raw = raw[:room]
+    for drop in range(4):  # a cut character is at most 3 trailing bytes
+        try:
+            return raw[: len(raw) - drop].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return os.fsdecode(raw)  # not UTF-8 (its bytes kept as they were)
+
+
+def _real_folder(root: Path, folder: Path) -> None:
+    """Make `folder` if missing; refuse a link or a file under its name: a move into it would
+    leave the watched folder (a link to ~/.ssh) or stall on every file."""
+    with contextlib.suppress(FileExistsError):  # a file under that name: said below
+        folder.mkdir(exist_ok=True)
+    st = folder.lstat()
+    if not stat.S_ISDIR(st.st_mode):
+        kind = SPECIAL.get(stat.S_IFMT(st.st_mode), "a file")
+        shown = folder.relative_to(root).as_posix()
+        raise OutputNotWritable(
+            f"{root}: {shown} is {kind}, not a folder: nothing is moved into it "
+            f"(move it away so that the watcher can make the folder {shown}/)"
+        )
 
 
 def _move(source: Path, target: Path) -> Path:
@@ -174,7 +265,7 @@ def _move(source: Path, target: Path) -> Path:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".sohoa-{os.getpid()}-{threading.get_ident()}.tmp")  # short: any name
     with tmp.open("w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
@@ -185,7 +276,8 @@ def _write_atomic(path: Path, text: str) -> None:
 def _files(
     top: Path, skip_top: frozenset[str] = frozenset()
 ) -> Iterator[tuple[Path, os.stat_result]]:
-    """Regular, non-temporary files under `top`, depth first, one open folder per level.
+    """Non-temporary entries under `top` that are not folders (files, and the links and
+    special files a claim sends to failed/ unread), depth first, one open folder per level.
     Symlinks are not followed (a link to a folder cannot make the walk loop); folders that
     cannot be read are passed over (their files wait for a readable folder)."""
     stack: list[tuple[Path, bool]] = [(top, True)]
@@ -202,7 +294,7 @@ def _files(
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         stack.append((Path(entry.path), False))
-                    elif entry.is_file(follow_symlinks=False):
+                    else:
                         yield Path(entry.path), entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
@@ -242,6 +334,7 @@ class WatchState:
     consumed: int = 0  # since this watcher started
     failed: int = 0
     last_error: dict[str, Any] | None = None  # {"at", "file", "reason"}
+    stuck: list[str] = field(default_factory=list)  # files it cannot claim, and why (a few)
 
     def save(self, folder: ConsumeFolder) -> None:
         self.heartbeat = time.time()

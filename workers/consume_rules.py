@@ -13,6 +13,9 @@ reason (they go to failed/); the watcher goes on with the others."""
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -86,7 +89,7 @@ class RulesBook:
     def _read(self, path: Path) -> FolderFile | str | None:
         """The parsed file, the reason it is bad, or None when there is none."""
         try:
-            st = path.stat()
+            st = path.lstat()
         except OSError:
             return None
         stamp = (st.st_size, st.st_mtime_ns)
@@ -105,8 +108,17 @@ def _parse(path: Path, root: Path, size: int) -> FolderFile | str:
     if size > MAX_RULES_BYTES:
         return f"{shown}: larger than {MAX_RULES_BYTES // 1024} KiB"
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raw = _read_regular(path)
+        if raw is None:
+            return f"{shown}: not a regular file (a link, a FIFO or a device is not read)"
+        if len(raw) > MAX_RULES_BYTES:  # grew since it was measured
+            return f"{shown}: larger than {MAX_RULES_BYTES // 1024} KiB"
+        data = tomllib.loads(raw.decode("utf-8"))
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # O_NOFOLLOW met a link
+            return f"{shown}: a symbolic link, not followed (put the file itself here)"
+        return f"{shown}: cannot be read ({e.strerror})"
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         return f"{shown}: not a readable TOML file ({e})"
     try:
         parsed = FolderFile.model_validate(data)
@@ -120,6 +132,17 @@ def _parse(path: Path, root: Path, size: int) -> FolderFile | str:
     except SohoaError as e:
         return f"{shown}: {e.message}"
     return parsed
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """At most MAX_RULES_BYTES + 1 bytes of `path` if it is a regular file, else None. Opened
+    without following a link and without waiting: a FIFO or a link to /dev/zero put under this
+    name by anyone who may write in the folder must not hang the watcher or fill its memory."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return f.read(MAX_RULES_BYTES + 1)
 
 
 def _apply(rules: Rules, found: FolderFile) -> Rules:
