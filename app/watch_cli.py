@@ -22,6 +22,7 @@ from schemas.errors import InputNotFound, SohoaError
 from workers.consume import Consumed, ConsumeFolder, ConsumeOptions, Consumer
 from workers.consume_folder import WatchState, exclusive
 from workers.consume_watch import HEARTBEAT_S, WatchOptions, run
+from workers.inputs import safe_text
 from workers.runtime import WorkerPool
 
 REMEMBERED = "consume-folders.txt"  # in the data folder: the folders `sohoa status` reports
@@ -146,7 +147,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _print_consumed(folder: ConsumeFolder, consumed: Consumed) -> None:
-    place = consumed.place.relative_to(folder.root).as_posix()
+    # escaped like the file's name: a newline in a name must not forge a line of this output
+    place = safe_text(consumed.place.relative_to(folder.root).as_posix())[0]
     line = Text(f"{consumed.result:<8} {consumed.file} → {place}")
     if consumed.doc_id:
         line.append(f" ({consumed.doc_id[:12]})")

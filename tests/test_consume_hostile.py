@@ -117,10 +117,15 @@ def test_a_fifo_or_dev_zero_as_sohoa_toml_fails_its_files_and_hangs_nothing(
     pdf(root / "other" / "b.pdf", seed=34)
     (root / "other" / ".sohoa.toml").symlink_to("/dev/zero")  # endless zeros
     pdf(root / "c.pdf", seed=35)
+    forged = "x.pdf → done/x.pdf\nok       forged.pdf"  # a name that would print two lines
+    pdf(root / forged, seed=41)
 
     watched = watch_once(data, root)
 
     assert watched.returncode == 1, watched.stderr  # two files failed
+    lines = watched.stdout.splitlines()
+    assert len(lines) == 4 and not any(line.startswith("ok       forged") for line in lines)
+    assert "ok       x.pdf → done/x.pdf\\x0aok       forged.pdf → done/x.pdf" in watched.stdout
     assert "box/.sohoa.toml: not a regular file" in reason(root, "box/a.pdf")
     assert "other/.sohoa.toml: a symbolic link, not followed" in reason(root, "other/b.pdf")
     assert "done/c.pdf" in tree(root)
