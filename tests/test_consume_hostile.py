@@ -242,3 +242,34 @@ def test_a_file_the_watcher_may_not_move_stays_is_reported_and_the_others_go_on(
         status.stdout,
         re.M,
     ), status.stdout
+
+
+@pytest.fixture
+def done_elsewhere(tmp_path: Path) -> Iterator[Path]:
+    """A watched folder whose done/ is another file system (a tmpfs mounted there)."""
+    root = tmp_path / "scans"
+    (root / "done").mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(root / "done")],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", str(root / "done")], check=False)
+
+
+def test_done_on_another_file_system_gets_its_files(context: Context, done_elsewhere: Path) -> None:
+    """A rename cannot cross file systems (EXDEV): the file stayed in processing/ for ever."""
+    root = done_elsewhere
+    dropped = pdf(root / "box" / "a.pdf", seed=42).read_bytes()
+
+    results = consume(context, root)
+
+    assert [(r.file, r.result) for r in results] == [("box/a.pdf", "ok")]
+    assert (root / "done" / "box" / "a.pdf").read_bytes() == dropped
+    assert tree(root) == {"done/box/a.pdf"}  # no copy left behind, no hidden temporary
+    assert not any(p.name.startswith(".sohoa-") for p in (root / "done" / "box").iterdir())

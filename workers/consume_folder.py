@@ -25,6 +25,7 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import socket
 import stat
 import threading
@@ -260,8 +261,49 @@ def _move(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():  # checked again just before: a rename would replace it
         raise FileExistsError(errno.EEXIST, "name taken", str(target))
-    source.rename(target)
+    try:
+        source.rename(target)
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            raise
+        _move_across(source, target)
     return target
+
+
+def _move_across(source: Path, target: Path) -> None:
+    """A move onto another file system (done/ mounted from an archive share, a subfolder that
+    is a scanner's mount): copied under a hidden name, flushed, put in place, and only then is
+    the source removed. A stop in between leaves both (taken again: reused, kept twice), never
+    neither; a source that changed while it was copied is left for a later try."""
+    before = source.lstat()
+    tmp = target.with_name(f".sohoa-{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        if stat.S_ISLNK(before.st_mode):
+            tmp.symlink_to(source.readlink())
+        else:  # a FIFO or device: copyfile refuses it (SpecialFileError), the move waits
+            shutil.copy2(source, tmp, follow_symlinks=False)
+            with tmp.open("rb") as f:
+                os.fsync(f.fileno())
+        if Signature.of(source.lstat()) != Signature.of(before):
+            raise OSError(errno.EAGAIN, "changed while it was copied", str(source))
+        _place(tmp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    source.unlink()
+
+
+def _place(tmp: Path, target: Path) -> None:
+    """`tmp` under the name `target`, never replacing a file of that name: a hard link where
+    the file system has them (an SMB or FAT mount may not), else a rename just after a check."""
+    try:
+        os.link(tmp, target, follow_symlinks=False)
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+        if target.exists() or target.is_symlink():
+            raise FileExistsError(errno.EEXIST, "name taken", str(target)) from e
+        tmp.rename(target)
 
 
 def _write_atomic(path: Path, text: str) -> None:
