@@ -112,6 +112,14 @@ def watch_folder(
         raise InputNotFound(f"{root}: no such folder")
     folder = ConsumeFolder(root)
     _remember(context.settings, folder.root)
+    if folder.writable_by_anyone():  # the folder's permissions are its only trust boundary
+        err.print(
+            f"warning: {folder.root} is writable by every user of this machine: anyone can "
+            "choose what is archived, and for which organ (.sohoa.toml); give write access "
+            "to the scanner accounts only (README: Scanner folder)",
+            markup=False,
+            soft_wrap=True,
+        )
     stop = threading.Event()
     failures = [0]
 

@@ -119,6 +119,7 @@ def test_a_fifo_or_dev_zero_as_sohoa_toml_fails_its_files_and_hangs_nothing(
     pdf(root / "c.pdf", seed=35)
     forged = "x.pdf → done/x.pdf\nok       forged.pdf"  # a name that would print two lines
     pdf(root / forged, seed=41)
+    root.chmod(0o777)  # writable by anyone: said, as the owner of a .sohoa.toml is then anyone's
 
     watched = watch_once(data, root)
 
@@ -126,6 +127,7 @@ def test_a_fifo_or_dev_zero_as_sohoa_toml_fails_its_files_and_hangs_nothing(
     lines = watched.stdout.splitlines()
     assert len(lines) == 4 and not any(line.startswith("ok       forged") for line in lines)
     assert "ok       x.pdf → done/x.pdf\\x0aok       forged.pdf → done/x.pdf" in watched.stdout
+    assert f"warning: {root} is writable by every user of this machine" in watched.stderr
     assert "box/.sohoa.toml: not a regular file" in reason(root, "box/a.pdf")
     assert "other/.sohoa.toml: a symbolic link, not followed" in reason(root, "other/b.pdf")
     assert "done/c.pdf" in tree(root)

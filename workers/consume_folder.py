@@ -98,6 +98,13 @@ class ConsumeFolder:
         for name in sorted(RESERVED):
             _real_folder(self.root, self.root / name)
 
+    def writable_by_anyone(self) -> bool:
+        """Anyone on this machine may drop files, and a `.sohoa.toml` naming the owner organ."""
+        try:
+            return bool(self.root.stat().st_mode & stat.S_IWOTH)
+        except OSError:
+            return False
+
     def refusal(self, claimed: Path) -> str | None:
         """Why a claimed file must not be read (it goes to failed/ unread), or None. The claim
         moved the link or special file itself, so what is checked here is what would be read."""
