@@ -275,3 +275,26 @@ def test_done_on_another_file_system_gets_its_files(context: Context, done_elsew
     assert (root / "done" / "box" / "a.pdf").read_bytes() == dropped
     assert tree(root) == {"done/box/a.pdf"}  # no copy left behind, no hidden temporary
     assert not any(p.name.startswith(".sohoa-") for p in (root / "done" / "box").iterdir())
+
+
+def test_planted_lock_link_and_fifo_state_file_neither_write_elsewhere_nor_hang(
+    tmp_path: Path,
+) -> None:
+    root, data = tmp_path / "scans", tmp_path / "data"
+    victim = tmp_path / "elsewhere" / "authorized_keys"  # the lock would be created there
+    victim.parent.mkdir()
+    (root / "processing").mkdir(parents=True)
+    (root / "processing" / ".watch.lock").symlink_to(victim)
+    os.mkfifo(root / ".sohoa-watch.json")  # `sohoa status` reads it: must not wait for a writer
+    pdf(root / "a.pdf", seed=43)
+
+    watched = watch_once(data, root)
+    assert watched.returncode != 0
+    assert "cannot be opened as the watcher's lock" in watched.stderr, watched.stderr
+    assert not victim.exists()
+    assert "a.pdf" in tree(root)
+
+    status = run_cli(data, "status", timeout_s=60)
+    assert status.returncode == 0, status.stderr
+    assert f"consume folder {root}: never watched" in status.stdout
+    assert "waiting: 1, processing: 0, done: 0, failed: 0" in status.stdout

@@ -28,7 +28,7 @@ import os
 import shutil
 import socket
 import stat
-import threading
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +41,7 @@ PROCESSING, DONE, FAILED = "processing", "done", "failed"
 RESERVED = frozenset({PROCESSING, DONE, FAILED})
 REASON_SUFFIX = ".reason.txt"
 STATE_FILE = ".sohoa-watch.json"  # the watcher's heartbeat, totals and last error
+STATE_MAX_BYTES = 1 << 20  # far more than it ever holds
 LOCK_FILE = ".watch.lock"  # in processing/: held by the one watcher consuming the folder
 # Names a scanner or a copy writes before the final one (a rename then says it is complete),
 # and the desktop's own files: never taken.
@@ -283,14 +284,19 @@ def _move_across(source: Path, target: Path) -> None:
     the source removed. A stop in between leaves both (taken again: reused, kept twice), never
     neither; a source that changed while it was copied is left for a later try."""
     before = source.lstat()
-    tmp = target.with_name(f".sohoa-{os.getpid()}-{threading.get_ident()}.tmp")
+    fd, name = tempfile.mkstemp(prefix=".sohoa-", suffix=".tmp", dir=target.parent)
+    tmp = Path(name)
     try:
         if stat.S_ISLNK(before.st_mode):
-            tmp.symlink_to(source.readlink())
-        else:  # a FIFO or device: copyfile refuses it (SpecialFileError), the move waits
-            shutil.copy2(source, tmp, follow_symlinks=False)
-            with tmp.open("rb") as f:
-                os.fsync(f.fileno())
+            os.close(fd)
+            tmp.unlink()
+            tmp.symlink_to(source.readlink())  # fails, rather than follow, if the name is taken
+        else:  # a FIFO or device is not read (the open would wait): the move waits instead
+            with os.fdopen(fd, "wb") as out, _open_regular(source) as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            shutil.copystat(source, tmp, follow_symlinks=False)
         if Signature.of(source.lstat()) != Signature.of(before):
             raise OSError(errno.EAGAIN, "changed while it was copied", str(source))
         _place(tmp, target)
@@ -298,6 +304,24 @@ def _move_across(source: Path, target: Path) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
     source.unlink()
+
+
+def _open_regular(path: Path) -> IO[bytes]:
+    """`path` opened for reading if it is a regular file (never through a link, never
+    waiting on a FIFO), else OSError."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return handle
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file (OSError for a link, a FIFO, a device: a name
+    anyone who may write in the folder can give one, and the read must not hang or grow)."""
+    with _open_regular(path) as f:
+        return f.read(limit)
 
 
 def _place(tmp: Path, target: Path) -> None:
@@ -314,12 +338,19 @@ def _place(tmp: Path, target: Path) -> None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".sohoa-{os.getpid()}-{threading.get_ident()}.tmp")  # short: any name
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
+    """`path` replaced whole. The temporary name is fresh and made exclusively (mkstemp): one
+    planted in advance as a link cannot make this write elsewhere."""
+    fd, name = tempfile.mkstemp(prefix=".sohoa-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        Path(name).replace(path)  # a link under `path` is replaced, not followed
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(name).unlink()
+        raise
 
 
 def _files(
@@ -358,7 +389,15 @@ def exclusive(folder: ConsumeFolder) -> Iterator[IO[str] | None]:
     gets None and waits its turn. The OS releases it when the holder dies, even by SIGKILL,
     so what is in processing/ when it is taken was left by a watcher that stopped."""
     folder.prepare()
-    with (folder.processing / LOCK_FILE).open("a+") as handle:
+    lock = folder.processing / LOCK_FILE
+    try:  # never through a link planted under its name (it would create or lock any file)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise OutputNotWritable(
+            f"{lock}: cannot be opened as the watcher's lock ({e.strerror}); "
+            "a link or a folder under that name must be moved away"
+        ) from e
+    with os.fdopen(fd, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -393,7 +432,7 @@ class WatchState:
     @classmethod
     def load(cls, folder: ConsumeFolder) -> WatchState | None:
         try:
-            raw = json.loads((folder.root / STATE_FILE).read_text(encoding="utf-8"))
+            raw = json.loads(read_regular(folder.root / STATE_FILE, STATE_MAX_BYTES))
             return cls(**{k: v for k, v in raw.items() if k in cls.__dataclass_fields__})
         except (OSError, ValueError, TypeError):
             return None

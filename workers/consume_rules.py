@@ -14,8 +14,6 @@ reason (they go to failed/); the watcher goes on with the others."""
 from __future__ import annotations
 
 import errno
-import os
-import stat
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from schemas.errors import SohoaError
 from schemas.text import nfc
 from storage.dossiers import check_file_code
+from workers.consume_folder import read_regular
 
 RULES_FILE = ".sohoa.toml"
 MAX_RULES_BYTES = 64 * 1024
@@ -108,15 +107,15 @@ def _parse(path: Path, root: Path, size: int) -> FolderFile | str:
     if size > MAX_RULES_BYTES:
         return f"{shown}: larger than {MAX_RULES_BYTES // 1024} KiB"
     try:
-        raw = _read_regular(path)
-        if raw is None:
-            return f"{shown}: not a regular file (a link, a FIFO or a device is not read)"
+        raw = read_regular(path, MAX_RULES_BYTES + 1)
         if len(raw) > MAX_RULES_BYTES:  # grew since it was measured
             return f"{shown}: larger than {MAX_RULES_BYTES // 1024} KiB"
         data = tomllib.loads(raw.decode("utf-8"))
     except OSError as e:
         if e.errno == errno.ELOOP:  # O_NOFOLLOW met a link
             return f"{shown}: a symbolic link, not followed (put the file itself here)"
+        if e.errno == errno.EINVAL:
+            return f"{shown}: not a regular file (a FIFO or a device is not read)"
         return f"{shown}: cannot be read ({e.strerror})"
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         return f"{shown}: not a readable TOML file ({e})"
@@ -132,17 +131,6 @@ def _parse(path: Path, root: Path, size: int) -> FolderFile | str:
     except SohoaError as e:
         return f"{shown}: {e.message}"
     return parsed
-
-
-def _read_regular(path: Path) -> bytes | None:
-    """At most MAX_RULES_BYTES + 1 bytes of `path` if it is a regular file, else None. Opened
-    without following a link and without waiting: a FIFO or a link to /dev/zero put under this
-    name by anyone who may write in the folder must not hang the watcher or fill its memory."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return f.read(MAX_RULES_BYTES + 1)
 
 
 def _apply(rules: Rules, found: FolderFile) -> Rules:
