@@ -21,6 +21,7 @@ import pytest
 
 from app.compose import Context
 from app.config import Settings
+from storage.batches import BatchStore
 from tests.conftest import ROOT, TEST_ORGAN, run_cli
 from tests.test_consume import consume, pdf, records, tree
 from workers.consume import Consumed, ConsumeFolder, ConsumeOptions, Consumer
@@ -298,3 +299,25 @@ def test_planted_lock_link_and_fifo_state_file_neither_write_elsewhere_nor_hang(
     assert status.returncode == 0, status.stderr
     assert f"consume folder {root}: never watched" in status.stdout
     assert "waiting: 1, processing: 0, done: 0, failed: 0" in status.stdout
+
+
+def test_names_that_are_not_utf8_are_consumed_and_shown_escaped(
+    context: Context, tmp_path: Path
+) -> None:
+    """A Windows scanner writing in a legacy code page (CP1258: `é` is 0xE9): such a subfolder
+    stalled every file in it for ever (its batch name could not be encoded)."""
+    root = tmp_path / "scans"
+    sub = Path(os.fsdecode(os.fsencode(root) + b"/h\xe9"))
+    pdf(sub / "a.pdf", seed=44)
+    (sub / "notes.txt").write_text("not a scan")
+
+    results = {r.file: r for r in consume(context, root)}
+
+    assert {f: r.result for f, r in results.items()} == {
+        "h\\xe9/a.pdf": "ok",
+        "h\\xe9/notes.txt": "failed",
+    }
+    assert (root / "done" / sub.name / "a.pdf").is_file()
+    assert "h\\xe9/notes.txt: failed" in reason(root, f"{sub.name}/notes.txt")
+    batches = BatchStore(context.store).newest_first()
+    assert [b.login for b in batches] == ["scanner folder scans/h\\xe9"]

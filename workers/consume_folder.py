@@ -342,7 +342,9 @@ def _write_atomic(path: Path, text: str) -> None:
     planted in advance as a link cannot make this write elsewhere."""
     fd, name = tempfile.mkstemp(prefix=".sohoa-", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        # a name that is not UTF-8 is escaped where it is shown; should one slip through,
+        # the file is still written (a write that always fails would stall the watcher)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

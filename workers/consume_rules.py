@@ -24,6 +24,7 @@ from schemas.errors import SohoaError
 from schemas.text import nfc
 from storage.dossiers import check_file_code
 from workers.consume_folder import read_regular
+from workers.inputs import safe_text
 
 RULES_FILE = ".sohoa.toml"
 MAX_RULES_BYTES = 64 * 1024
@@ -103,7 +104,7 @@ class RulesBook:
 
 
 def _parse(path: Path, root: Path, size: int) -> FolderFile | str:
-    shown = path.relative_to(root).as_posix()
+    shown = safe_text(path.relative_to(root).as_posix())[0]  # a name's bytes may not be UTF-8
     if size > MAX_RULES_BYTES:
         return f"{shown}: larger than {MAX_RULES_BYTES // 1024} KiB"
     try:
