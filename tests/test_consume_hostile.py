@@ -39,7 +39,8 @@ def stored_digests(context: Context) -> set[str]:
 
 
 def watch_once(data: Path, root: Path) -> subprocess.CompletedProcess:
-    return run_cli(data, "watch", str(root), "--once", "--polling", "--settle", "0.2", timeout_s=90)
+    args = ("--once", "--polling", "--poll-interval", "0.1", "--settle", "0.2")
+    return run_cli(data, "watch", str(root), *args, timeout_s=90)
 
 
 def digest(path: Path) -> str:
@@ -230,7 +231,9 @@ def test_a_file_the_watcher_may_not_move_stays_is_reported_and_the_others_go_on(
     for path in (root, data, root / "b.pdf"):
         os.chown(path, 65534, 65534)  # nobody:nogroup
 
-    watched = as_nobody(data, "watch", str(root), "--once", "--polling", "--settle", "0.2")
+    watched = as_nobody(
+        data, "watch", str(root), "--once", "--polling", "--settle", "0.2", "--poll-interval", "0.1"
+    )
 
     assert watched.returncode == 1, watched.stderr
     assert "unexpected" not in watched.stderr, watched.stderr
