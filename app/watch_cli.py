@@ -22,6 +22,7 @@ from schemas.errors import InputNotFound, SohoaError
 from workers.consume import Consumed, ConsumeFolder, ConsumeOptions, Consumer
 from workers.consume_folder import WatchState, exclusive
 from workers.consume_watch import HEARTBEAT_S, WatchOptions, run
+from workers.inputs import safe_text
 from workers.runtime import WorkerPool
 
 REMEMBERED = "consume-folders.txt"  # in the data folder: the folders `sohoa status` reports
@@ -111,6 +112,14 @@ def watch_folder(
         raise InputNotFound(f"{root}: no such folder")
     folder = ConsumeFolder(root)
     _remember(context.settings, folder.root)
+    if folder.writable_by_anyone():  # the folder's permissions are its only trust boundary
+        err.print(
+            f"warning: {folder.root} is writable by every user of this machine: anyone can "
+            "choose what is archived, and for which organ (.sohoa.toml); give write access "
+            "to the scanner accounts only (README: Scanner folder)",
+            markup=False,
+            soft_wrap=True,
+        )
     stop = threading.Event()
     failures = [0]
 
@@ -127,7 +136,7 @@ def watch_folder(
                     consumer = Consumer(context.services, folder, pool, options, tell)
                     err.print(f"watching {folder.root}", markup=False, soft_wrap=True)
                     run(consumer, looping, stop)
-                    return failures[0] + consumer.stalls
+                    return failures[0] + consumer.stalls + len(consumer.stuck)
             if looping.once:
                 raise SohoaError(f"another watcher is consuming {folder.root}")
             if not waiting:  # said once: a scaled-out worker may wait for hours
@@ -146,7 +155,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _print_consumed(folder: ConsumeFolder, consumed: Consumed) -> None:
-    place = consumed.place.relative_to(folder.root).as_posix()
+    # escaped like the file's name: a newline in a name must not forge a line of this output
+    place = safe_text(consumed.place.relative_to(folder.root).as_posix())[0]
     line = Text(f"{consumed.result:<8} {consumed.file} → {place}")
     if consumed.doc_id:
         line.append(f" ({consumed.doc_id[:12]})")
@@ -227,6 +237,8 @@ def print_consume_status(settings: Settings) -> None:
             if file and not reason.startswith(file):  # most reasons name their file already
                 reason = f"{file}: {reason}"
             out.print(Text(f"  last error ({at}): {reason}"))
+        for why in state.stuck if state is not None else []:
+            out.print(Text(f"  not taken: {why}"))
 
 
 def _watcher(state: WatchState | None) -> str:

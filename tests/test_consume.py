@@ -252,10 +252,15 @@ def test_the_batches_page_shows_the_folder_batch_to_its_organ(
     add_users(context.settings)
     with TestClient(create_app(context.settings), headers=HTML) as client:
         log_in(client, "archivist")  # of TEST_ORGAN, the records' owner
-        listing = client.get("/batches").text
-        assert "scanner folder scans/2023.HS-12" in listing
+        listing = client.get("/batches?lang=vi").text
+        assert "<td>thư mục máy quét scans/2023.HS-12</td>" in listing
+        assert "scanner folder" not in listing  # nothing English on the Vietnamese page
         url = re.search(r'href="(/batches/[^"]+)"', listing)[1]
+        assert "Người tải: thư mục máy quét scans/2023.HS-12" in client.get(url).text
+        english = client.get("/batches?lang=en").text
+        assert "<td>scanner folder scans/2023.HS-12</td>" in english
         page = client.get(url).text
+        assert "Uploaded by: scanner folder scans/2023.HS-12" in page
     shown = re.findall(r'<td class="name"><a [^>]+>([^<]+)</a>', page)
     assert sorted(shown) == ["2023.HS-12/a.pdf", "2023.HS-12/b.pdf"]
     assert page.count('class="result-ok"') == 2

@@ -18,7 +18,10 @@ again once some are consumed."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -43,6 +46,7 @@ log = logging.getLogger("sohoa.consume")
 # After a failure of the whole store, index or a lock (one a killed watcher held is taken over
 # once stale: workers/locks.py), the claimed files are tried again this much later.
 BACKOFF_S = 20.0
+STUCK_SHOWN = 10  # files that cannot be claimed, named in `sohoa status`
 
 
 @dataclass
@@ -143,14 +147,24 @@ class Consumer:
         self.stalled_until = 0.0  # after a failure of the whole store or index
         self.recover_due = False  # … whose claimed files are then taken again
         self.stalls = 0  # such failures in a row
+        # Files that could not be claimed (a folder the watcher may not write in), each with
+        # its signature then and why: not tried again, nor reported again, until it changes.
+        self.stuck: dict[Path, tuple[Signature, str]] = {}
 
     # ------------------------------------------------------------------ finding files
 
     def scan(self) -> bool:
         """Follow the waiting files of the tree; False when the walk stopped full."""
+        still_stuck = {}
         for path, st in self.folder.waiting():
-            if path not in self.settling and not self.settling.offer(path, Signature.of(st)):
+            sig = Signature.of(st)
+            if path in self.stuck and self.stuck[path][0] == sig:
+                still_stuck[path] = self.stuck[path]
+                continue
+            if path not in self.settling and not self.settling.offer(path, sig):
                 return False
+        self.stuck = still_stuck  # a whole walk: the ones moved or fixed meanwhile are gone
+        self.state.stuck = sorted(why for _, why in self.stuck.values())[:STUCK_SHOWN]
         return True
 
     def offer(self, path: Path, *, renamed: bool = False) -> bool:
@@ -180,16 +194,35 @@ class Consumer:
         ready.sort(key=lambda item: (-item[0].priority, str(item[1])))
         claimed = []
         for _, path in ready:
-            target = self.folder.claim(path)
+            target = self._claim(path)
             if target is not None:
                 claimed.append(target)
         return self._ingest_all(claimed)
+
+    def _claim(self, path: Path) -> Path | None:
+        """Into processing/; a file that cannot be moved (its folder not writable by the
+        watcher, a name the system refuses) stays where it is, said once, and the others go on:
+        one such file must not stop the watcher."""
+        try:
+            return self.folder.claim(path)
+        except (OSError, SohoaError) as e:
+            reason = e.message if isinstance(e, SohoaError) else _os_reason(e)
+            shown = _shown(self.folder.relative(path))
+            why = f"{shown}: cannot be moved into processing/ ({reason}); left in place"
+            log.warning("consume folder: %s", why)
+            self.state.last_error = {"at": time.time(), "file": shown, "reason": why}
+            if len(self.stuck) >= self.options.pending_max:
+                self.stuck.clear()  # bounded: at worst one is said again
+            with contextlib.suppress(OSError):  # gone meanwhile: nothing to remember
+                self.stuck[path] = (Signature.of(path.stat(follow_symlinks=False)), why)
+            self.state.stuck = sorted(why for _, why in self.stuck.values())[:STUCK_SHOWN]
+            return None
 
     def _ingest_all(self, claimed: list[Path]) -> int:
         """Files of equal rules ingested `group` at a time, in the order given."""
         done = 0
         # A walk of processing/ while files leave it may name one already gone: skipped.
-        present = (p for p in claimed if p.is_file())
+        present = (p for p in claimed if os.path.lexists(p))
         for rules, paths in _grouped(present, self.rules, self.folder, self.options.group):
             try:
                 done += self._ingest(rules, paths)
@@ -213,6 +246,18 @@ class Consumer:
         self.stalls += 1
 
     def _ingest(self, rules: Rules, paths: list[Path]) -> int:
+        readable = []
+        for path in paths:
+            why = self.folder.refusal(path)
+            if why is None:
+                readable.append(path)
+            else:  # a link, a FIFO, a hard link…: to failed/ unread (never opened)
+                self._failed(path, rules, None, why)
+        if readable:
+            self._ingest_files(rules, readable)
+        return len(paths)
+
+    def _ingest_files(self, rules: Rules, paths: list[Path]) -> int:
         owner = rules.owner
         if rules.error is None and owner is not None:
             try:
@@ -280,6 +325,10 @@ class Consumer:
         log.info("consume folder: %s %s", consumed.file, consumed.result)
         if self.on_result is not None:
             self.on_result(consumed)
+
+
+def _os_reason(e: OSError) -> str:
+    return e.strerror or errno.errorcode.get(e.errno or 0, type(e).__name__)
 
 
 def _shown(rel: Path) -> str:

@@ -15,6 +15,7 @@ from schemas.batches import Batch, BatchFile
 from schemas.errors import NotFound
 from storage.batches import BatchStore
 from storage.keys import batch_lock_key
+from workers.inputs import safe_text
 from workers.locks import holding
 from workers.services import Services
 
@@ -22,14 +23,15 @@ CONSUMED, CONSUME_FAILED = "consumed", "consume-failed"
 
 
 def batch_name(root: Path, rel: Path) -> str:
-    """`FOLDER/SUBFOLDER` of the file (`FOLDER/.` for a file at the top)."""
-    return f"{root.name}/{rel.parts[0] if len(rel.parts) > 1 else '.'}"
+    """`FOLDER/SUBFOLDER` of the file (`FOLDER/.` for a file at the top), as safe text: a
+    name's bytes may not be UTF-8 (a Windows scanner's code page) or hold a newline."""
+    return safe_text(f"{root.name}/{rel.parts[0] if len(rel.parts) > 1 else '.'}")[0]
 
 
 def folder_batch_id(root: Path, name: str, organ: str, now: datetime) -> str:
     """The same id all day for one folder and organ (the id's time part sorts it first of
     its day on the batches page; `created` keeps the real time)."""
-    seed = f"{root}|{name}|{organ}|{now:%Y-%m-%d}".encode()
+    seed = f"{root}|{name}|{organ}|{now:%Y-%m-%d}".encode("utf-8", "surrogateescape")
     return f"{now:%Y%m%d}T000000-{hashlib.sha256(seed).hexdigest()[:8]}"
 
 

@@ -13,6 +13,7 @@ reason (they go to failed/); the watcher goes on with the others."""
 
 from __future__ import annotations
 
+import errno
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from schemas.errors import SohoaError
 from schemas.text import nfc
 from storage.dossiers import check_file_code
+from workers.consume_folder import read_regular
+from workers.inputs import safe_text
 
 RULES_FILE = ".sohoa.toml"
 MAX_RULES_BYTES = 64 * 1024
@@ -86,7 +89,7 @@ class RulesBook:
     def _read(self, path: Path) -> FolderFile | str | None:
         """The parsed file, the reason it is bad, or None when there is none."""
         try:
-            st = path.stat()
+            st = path.lstat()
         except OSError:
             return None
         stamp = (st.st_size, st.st_mtime_ns)
@@ -101,12 +104,21 @@ class RulesBook:
 
 
 def _parse(path: Path, root: Path, size: int) -> FolderFile | str:
-    shown = path.relative_to(root).as_posix()
+    shown = safe_text(path.relative_to(root).as_posix())[0]  # a name's bytes may not be UTF-8
     if size > MAX_RULES_BYTES:
         return f"{shown}: larger than {MAX_RULES_BYTES // 1024} KiB"
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raw = read_regular(path, MAX_RULES_BYTES + 1)
+        if len(raw) > MAX_RULES_BYTES:  # grew since it was measured
+            return f"{shown}: larger than {MAX_RULES_BYTES // 1024} KiB"
+        data = tomllib.loads(raw.decode("utf-8"))
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # O_NOFOLLOW met a link
+            return f"{shown}: a symbolic link, not followed (put the file itself here)"
+        if e.errno == errno.EINVAL:
+            return f"{shown}: not a regular file (a FIFO or a device is not read)"
+        return f"{shown}: cannot be read ({e.strerror})"
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         return f"{shown}: not a readable TOML file ({e})"
     try:
         parsed = FolderFile.model_validate(data)
