@@ -78,6 +78,16 @@ SOHOA_CONFIGS: dict[str, tuple[str, dict]] = {
     "denoise_off": ("sohoa, denoise never", {"denoise": False}),
     "denoise_on": ("sohoa, denoise always", {"denoise": True}),
     "normalise_on": ("sohoa, background normalisation on", {"normalise_background": True}),
+    # Not settings, measured all the same (`_apply_bench_overrides`): `_tesseract`, Tesseract
+    # variables of the page read (invert_threshold 0: no second, inverted read of a line
+    # Tesseract is unsure of); `_page_cli`, the page read through the `tesseract` CLI, one
+    # process per page, as before the in-process engine; `_page_options`, PageOptions fields.
+    "invert_off": ("sohoa, invert_threshold=0", {"_tesseract": {"invert_threshold": "0"}}),
+    "page_cli": ("sohoa, page read by a `tesseract` process", {"_page_cli": True}),
+    "read_as_scanned": (
+        "sohoa, page read as scanned (not shrunk)",
+        {"_page_options": {"read_letter_min_px": None}},
+    ),
 }
 DEFAULT_SETTINGS = {"deskew": True, "normalise_background": False, "denoise": None}
 OCRMYPDF_CONFIGS: dict[str, tuple[str, dict]] = {
@@ -349,8 +359,10 @@ STAGES = [
     (3, "background normalisation", "pipeline.preprocess", "normalise_background"),
     (3, "noise measure", "pipeline.preprocess", "noise_level"),
     (3, "median filter", "pipeline.preprocess", "denoise"),
-    (2, "OCR (write PGM, tesseract, parse TSV)", "pipeline.page", "ocr_page"),
+    (2, "page OCR (tesseract read, parse TSV)", "pipeline.page", "ocr_page"),
+    (3, "tesseract in process (libtesseract)", "pipeline.tessapi.Engine", "read"),
     (3, "tesseract process", "pipeline.ocr", "_run"),
+    (2, "key-zone second reads", "pipeline.page", "key_zone_words"),
     (2, "page PDF (JPEG + text overlay)", "pipeline.page", "page_pdf"),
     (1, "fan-in check (tally, one listing at the end)", "workers.tasks", "last_page_finished"),
     (0, "assemble actor", "workers.tasks", "assemble_document"),
@@ -389,6 +401,22 @@ def _install_clock() -> StageClock:
     return clock
 
 
+TESSERACT_STAGES = ("tesseract process", "tesseract in process (libtesseract)")
+
+
+def tesseract_runs(stages: dict) -> int:
+    """Tesseract page reads and CLI runs of a run's StageClock snapshot (the zone reads through
+    tesserocr are not counted: they only happen after a page read)."""
+    return sum(stages.get(key, {}).get("calls", 0) for key in TESSERACT_STAGES)
+
+
+def tesseract_cpu_s(summary: dict) -> float:
+    """CPU seconds Tesseract used in a sohoa run (a summary with its stages): its child
+    processes (CLI, OSD) and the in-process page reads (the reading threads' own CPU time)."""
+    in_process = (summary.get("stages") or {}).get(TESSERACT_STAGES[1], {}).get("cpu_s", 0.0)
+    return summary["conditions"]["children_cpu_s"] + in_process
+
+
 def _tree(folder: Path) -> dict[str, tuple[int, int]]:
     if not folder.is_dir():
         return {}
@@ -416,6 +444,8 @@ def phase_sohoa(spec: dict) -> dict:
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
     threads = spec["threads"]
+    overrides = dict(spec["settings"])
+    bench_only = {k: overrides.pop(k) for k in list(overrides) if k.startswith("_")}
     # Every setting explicit, so SOHOA_* variables in the environment cannot change the run.
     settings = Settings(
         data_dir=data_dir,
@@ -423,9 +453,10 @@ def phase_sohoa(spec: dict) -> dict:
         search="",
         broker="",
         workers=threads,
-        **{**DEFAULT_SETTINGS, **spec["settings"]},
+        **{**DEFAULT_SETTINGS, **overrides},
     )
     services = build_services(settings)
+    _apply_bench_overrides(services, bench_only)
     paths = [Path(p) for p in spec["paths"]]
 
     one_thread_per_tesseract()  # as the `sohoa` entry point does
@@ -472,7 +503,7 @@ def phase_sohoa(spec: dict) -> dict:
         store_root = settings.storage_path
         derived_before = _tree(store_root / "derived")
         records_before = _tree(store_root / "records")
-        tesseract_before = clock.snapshot().get("tesseract process", {}).get("calls", 0)
+        tesseract_before = tesseract_runs(clock.snapshot())
         timings: dict[str, list[float]] = defaultdict(list)
         outcomes: dict[str, int] = defaultdict(int)
         for rep in range(spec["reingest_reps"]):
@@ -491,7 +522,7 @@ def phase_sohoa(spec: dict) -> dict:
                 wait_for(services, pool, again, None)
             batch_ms.append((time.perf_counter() - t0) * 1000)
             outcomes["batch:" + again[0].outcome] += 1
-        tesseract_after = clock.snapshot().get("tesseract process", {}).get("calls", 0)
+        tesseract_after = tesseract_runs(clock.snapshot())
         # Where an accept() of known bytes spends its time: hashing the file, reading the record.
         from storage.keys import record_key
         from workers.inputs import Found
@@ -542,6 +573,21 @@ def phase_sohoa(spec: dict) -> dict:
     if not spec.get("keep_data"):
         shutil.rmtree(data_dir, ignore_errors=True)
     return out
+
+
+def _apply_bench_overrides(services: object, overrides: dict) -> None:
+    """The variants of SOHOA_CONFIGS that are not settings (keys starting with `_`)."""
+    import dataclasses
+
+    import pipeline.ocr
+    import pipeline.tessapi
+
+    pipeline.ocr.PAGE_VARIABLES.update(overrides.get("_tesseract", {}))
+    if overrides.get("_page_cli"):
+        pipeline.tessapi.library = lambda: None  # as on a machine without libtesseract
+    if overrides.get("_page_options"):
+        options = dataclasses.replace(services.page_options, **overrides["_page_options"])
+        services.page_options = options
 
 
 class _ListHandler(logging.Handler):
@@ -857,7 +903,7 @@ def summarise_digital(result: dict, truth: dict) -> dict:
         "word_error": score["word_error"],
         "char_error": score["char_error"],
         "word_error_max": score["word_error_max"],
-        "tesseract_runs": result["stages"].get("tesseract process", {}).get("calls", 0),
+        "tesseract_runs": tesseract_runs(result["stages"]),
         "memory": result["memory"],
         "stages": result["stages"],
         "conditions": _conditions(result, len(truths)),
@@ -900,6 +946,7 @@ def machine_info() -> dict:
         if found:
             os_name = f"{found.group(1)} (Linux {platform.release()})"
     from pipeline import PIPELINE_VERSION
+    from pipeline.ocr import page_engine, zone_engine
 
     try:
         import ocrmypdf
@@ -918,6 +965,8 @@ def machine_info() -> dict:
         "git": _git_head(),
         "tesseract": tesseract,
         "ocrmypdf": ocrmypdf_version,
+        "page_engine": page_engine(),
+        "zone_engine": zone_engine(),
         "ghostscript": _cmd(["gs", "--version"]) or "not found",
         "qpdf": (_cmd(["qpdf", "--version"]).splitlines() or ["not found"])[0],
     }
@@ -1053,7 +1102,8 @@ def render_section(r: dict) -> str:
         f"- CPU: {m['cpu']}, {m['cores']} cores; RAM {m['ram']}; {m['os']}",
         f"- sohoa pipeline {m['pipeline_version']} (git {_git_span(r)}; product modules "
         f"{', '.join(sorted(set((r.get('source_fingerprints') or {}).values()))) or '?'}); "
-        f"{m['tesseract']} (`vie`); "
+        f"{m['tesseract']} (`vie`; sohoa's page reads: {m.get('page_engine', 'tesseract CLI')}, "
+        f"key-zone reads: {m.get('zone_engine', '?')}); "
         f"OCRmyPDF {m['ocrmypdf']}; Ghostscript {m['ghostscript']}; {m['qpdf']}; "
         f"Python {m['python']}",
         f"- Command: `{r['command']}` (whole run {r['total_s'] / 60:.1f} min, of which "
@@ -1191,7 +1241,8 @@ def render_section(r: dict) -> str:
             f"{wall * a['threads']:.1f} thread-seconds available. Time inside each function, "
             "summed over threads (nested rows are part of the row above them); *thread-s* is wall "
             "time (it grows when other processes take the cores), *CPU s* the calling thread's "
-            "own CPU time (Tesseract's CPU is in its child process, counted below the table):",
+            "own CPU time (an in-process Tesseract read's included; a `tesseract` child "
+            "process's is not, it is counted below the table):",
             "",
             "| stage | calls | thread-s | per page | share of wall × threads | CPU s (thread) |",
             "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -1206,13 +1257,14 @@ def render_section(r: dict) -> str:
                 f"{st['seconds'] / (wall * a['threads']) * 100:.0f} % | {st.get('cpu_s', 0):.1f} |"
             )
         c = r["sohoa"]["default"]["conditions"]
-        py_cpu = c["cpu_s"] - c["children_cpu_s"]
+        tess = tesseract_cpu_s(r["sohoa"]["default"])
+        rest = c["cpu_s"] - tess
         lines += [
             "",
-            f"CPU of the whole run: {c['cpu_s']:.1f} s = Tesseract child processes "
-            f"{c['children_cpu_s']:.1f} s ({c['children_cpu_s'] / pages:.2f} s/page) + the Python "
-            f"process {py_cpu:.1f} s ({py_cpu / pages:.2f} s/page: loading, clean-up, page PDFs, "
-            "storage, Dramatiq, polling).",
+            f"CPU of the whole run: {c['cpu_s']:.1f} s = Tesseract's page reads (in process) "
+            f"and child processes {tess:.1f} s ({tess / pages:.2f} s/page) + the rest "
+            f"{rest:.1f} s ({rest / pages:.2f} s/page: loading, clean-up, key-zone reads, "
+            "page PDFs, storage, Dramatiq, polling).",
         ]
     d = r.get("digital")
     if d:
@@ -1272,7 +1324,8 @@ def render_section(r: dict) -> str:
         "Ghostscript), insensitive to other load; *others* = CPU seconds the rest of the machine "
         "used during the run (from /proc/stat), i.e. how much the timing was disturbed "
         f"({m['cores']} cores × wall = the machine's capacity). Max RSS is the engine's Python "
-        "process (Tesseract runs in child processes of a few hundred MiB each).",
+        "process (sohoa's page reads run in it, one loaded `vie` model per worker thread; "
+        "OCRmyPDF's and the floor's Tesseract runs in child processes).",
         "",
         "| run | wall s | CPU s | others' CPU s | steal s | load avg at start | max RSS |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -1341,7 +1394,7 @@ def targets(r: dict) -> list[str]:
     if not r["ocrmypdf"]:
         out.append("Throughput vs OCRmyPDF: not measured (skipped or not installed).")
     elif "default" in r["ocrmypdf"]:
-        tess = s["conditions"]["children_cpu_s"] / s["pages"]
+        tess = tesseract_cpu_s(s) / s["pages"]
         peer = r["ocrmypdf"]["default"]["conditions"]["cpu_s_per_page"]
         out.append(
             f"Ceiling with today's OCR call: Tesseract alone used {tess:.2f} CPU s/page inside "
@@ -1400,8 +1453,8 @@ def targets(r: dict) -> list[str]:
     mem = max(v["memory"]["self_mib"] for v in r["sohoa"].values())
     out.append(
         f"Peak memory (target ≤ 1 GiB for a 500-page scan; not measured at that size here): "
-        f"the sohoa process peaked at {mem:.0f} MiB on {a_pages(r)}-page files, plus one "
-        "Tesseract child per worker thread."
+        f"the sohoa process (its Tesseract models and page reads included) peaked at "
+        f"{mem:.0f} MiB on {a_pages(r)}-page files."
     )
     out.append("Metadata accuracy and search latency targets: measured by other benches.")
     return out
@@ -1449,6 +1502,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--skip-variants",
         action="store_true",
         help="no preprocessing ablation (sohoa default only)",
+    )
+    p.add_argument(
+        "--variants",
+        metavar="NAMES",
+        help="only these sohoa variants, comma-separated (of: "
+        + ", ".join(k for k in SOHOA_CONFIGS if k != "default")
+        + "); default: all",
     )
     p.add_argument("--skip-ocrmypdf", action="store_true")
     p.add_argument("--skip-floor", action="store_true", help="no plain `tesseract` CLI floor row")
@@ -1623,7 +1683,7 @@ def measure_set(args: argparse.Namespace, truth: dict, inputs: Path, out: Path, 
         raw_peer["default"] = peer("default")
     if full and not args.skip_variants:
         for name, (_, overrides) in SOHOA_CONFIGS.items():
-            if name != "default":
+            if name != "default" and (not args.variants or name in args.variants.split(",")):
                 raw_sohoa[name] = sohoa(name, scanned, overrides, reingest=False)
     if have_ocrmypdf and full and not args.skip_ocrmypdf_deskew:
         raw_peer["rotate_deskew"] = peer("rotate_deskew")

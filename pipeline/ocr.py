@@ -1,15 +1,18 @@
 """Tesseract, called from this one module (STYLE §6): timeouts, outputs, errors.
 
-One Tesseract run per page gives both the word boxes (TSV) and a text-only PDF page that is laid
-over the page image: the `tesseract` CLI through pytesseract, one process per page, because
-tesserocr's ProcessPage (the one call that renders that PDF) holds the GIL for the whole read and
-would serialise a worker's threads; the process start costs ~0.07 s of a ~1.3 s page (measured,
-docs/benchmarks.md "OCR cost per page"). The small key-zone reads go through tesserocr's
-in-process API (`Recognize` releases the GIL): one API per thread and model, loaded once — a
-`tesseract` process per zone spent 0.2 s loading the standard model each time. Without tesserocr
-installed they run through the CLI too (`zone_engine()` says which). The entry point sets
-OMP_THREAD_LIMIT=1 before either starts (tesserocr is imported on first use, after it), so each
-Tesseract uses one core and workers scale by thread or process.
+One Tesseract read per page gives both the word boxes (TSV) and a text-only PDF page that is
+laid over the page image. It runs in process through libtesseract's C API (`pipeline.tessapi`):
+one loaded model per worker thread, the page handed over as raw grey bytes, the GIL released
+while Tesseract reads, the PDF renderer fed the recognised page as the CLI does — the same words
+and text layer as `tesseract IMG out tsv pdf`, without a process and a model load per page
+(0.07–0.15 s of a ~1.4 s page, docs/benchmarks.md). Without libtesseract the `tesseract` CLI
+reads the page (`page_engine()` says which). tesserocr is not used for the page: its
+ProcessPage, the one call that renders that PDF, holds the GIL for the whole read. The small
+key-zone reads go through tesserocr's in-process API (`Recognize` releases the GIL): one API
+per thread and model, loaded once. Without tesserocr installed they run through the CLI too
+(`zone_engine()` says which). The entry point sets OMP_THREAD_LIMIT=1 before any Tesseract
+starts (libtesseract and tesserocr are loaded on first use, after it), so each Tesseract uses
+one core and workers scale by thread or process.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import cv2
 import numpy as np
 import pytesseract
 
+from pipeline import tessapi
 from schemas.errors import OcrFailed, ToolMissing
 from schemas.models import Word
 
@@ -38,6 +42,8 @@ TIMEOUT_S = 300
 # Look-alikes Tesseract's vie model sometimes picks (b/c → b/€, Đ → Ð); measured to lower
 # word error on clean pages (0.46 % → 0.41 %), and none of them belongs in these records.
 NEVER_IN_VIETNAMESE_RECORDS = "€Ð£¥©®™¢¤"
+# Tesseract variables of every page read (CLI `-c` or the in-process engine's SetVariable).
+PAGE_VARIABLES = {"tessedit_char_blacklist": NEVER_IN_VIETNAMESE_RECORDS}
 
 
 def accurate_tessdata(folder: Path) -> Path | None:
@@ -89,9 +95,8 @@ def _tesseract(
         image_path = Path(tmp) / "image.pgm"
         cv2.imwrite(str(image_path), grey)
         base = Path(tmp) / "out"
-        config = (
-            f"--oem 1 --psm {psm} --dpi {dpi} -c tessedit_create_tsv=1 "
-            f"-c tessedit_char_blacklist={NEVER_IN_VIETNAMESE_RECORDS}"
+        config = f"--oem 1 --psm {psm} --dpi {dpi} -c tessedit_create_tsv=1 " + " ".join(
+            f"-c {name}={value}" for name, value in PAGE_VARIABLES.items()
         )
         if with_pdf:
             config += " -c textonly_pdf=1"
@@ -101,6 +106,30 @@ def _tesseract(
         tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
         pdf = base.with_suffix(".pdf").read_bytes() if with_pdf else None
     return tsv, pdf
+
+
+def page_engine() -> str:
+    """Which Tesseract reads whole pages: `libtesseract in process`, or `tesseract CLI`."""
+    return "libtesseract in process" if tessapi.library() is not None else "tesseract CLI"
+
+
+def _read_page(
+    grey: np.ndarray, dpi: int, psm: int, timeout_s: int, tessdata: Path | None, lang: str
+) -> tuple[str, bytes | None]:
+    """TSV and text-only PDF of one page: in process through libtesseract's C API (this
+    thread's model stays loaded; the GIL is released while it reads), else through the CLI."""
+    if tessapi.library() is None:
+        return _tesseract(grey, dpi, psm, timeout_s, with_pdf=True, tessdata=tessdata, lang=lang)
+    try:
+        engine = tessapi.engine_for(tessapi.Model(lang, tessdata), PAGE_VARIABLES)
+    except tessapi.EngineError as e:
+        raise ToolMissing(f"tesseract cannot load {lang!r}: {e}") from e
+    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
+        try:
+            tsv, pdf = engine.read(grey, dpi, psm, timeout_s, Path(tmp) / "out")
+        except tessapi.EngineError as e:
+            raise OcrFailed(str(e)) from e
+    return TSV_HEADER + tsv, pdf
 
 
 def ocr_page(
@@ -114,7 +143,7 @@ def ocr_page(
 ) -> OcrOutput:
     """OCR one prepared greyscale page; returns words, reading-order text and a text-only PDF.
     `lang` and `tessdata`: the language data to read with (default: the system's `vie`)."""
-    tsv, pdf = _tesseract(grey, dpi, psm, timeout_s, with_pdf=True, tessdata=tessdata, lang=lang)
+    tsv, pdf = _read_page(grey, dpi, psm, timeout_s, tessdata, lang)
     words = drop_noise(parse_tsv(tsv), dpi)
     confidences = [w.confidence for w in words]
     mean = round(sum(confidences) / len(confidences), 2) if confidences else None

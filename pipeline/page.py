@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from pipeline.fingerprint import image_hash
@@ -21,7 +22,16 @@ from pipeline.ocr import (
     ocr_zone,
 )
 from pipeline.pdf import page_pdf
-from pipeline.preprocess import Prepared, is_blank, is_sideways, prepare, to_grey
+from pipeline.preprocess import (
+    READ_LETTER_MIN_PX,
+    Prepared,
+    is_blank,
+    is_sideways,
+    letter_heights,
+    prepare,
+    reading_factor,
+    to_grey,
+)
 from pipeline.strokes import counted_numerals, covers
 from pipeline.zones import doubtful_zones, key_zone_boxes
 from schemas.models import PageResult, PageSource, PageStatus, Word
@@ -41,6 +51,10 @@ class PageOptions:
     # page that lost its diacritics; None where it is not installed.
     tessdata: Path | None = None
     lang: str = LANG  # the language data of the page read
+    # The page read shrunk by the largest whole factor that leaves its median letter this many
+    # pixels high (preprocess.reading_factor; None: as scanned). The key zones are read from
+    # the full-resolution page all the same.
+    read_letter_min_px: float | None = READ_LETTER_MIN_PX
 
 
 @dataclass
@@ -68,7 +82,8 @@ def process_scanned_page(
     started = time.perf_counter()
     grey = to_grey(page.image)
     height, width = grey.shape[:2]
-    if is_blank(grey, page.dpi):
+    heights = letter_heights(grey, page.dpi)
+    if is_blank(grey, page.dpi, heights):
         result = PageResult(
             page_no=page.page_no,
             status=PageStatus.skipped,
@@ -85,12 +100,13 @@ def process_scanned_page(
         turns = turns if turns in (1, 3) else 1
     prepared = _prepare(page, turns, options, grey)
     del grey  # one grey page in memory while Tesseract reads: the prepared one (docs/limits.md)
-    ocr = ocr_page(prepared.grey, page.dpi, lang=options.lang)
+    factor = reading_factor(page.dpi, heights, options.read_letter_min_px)
+    ocr = read_page(prepared.grey, page.dpi, factor, options.lang)
     upside_down_suspect = turns == 0 and (ocr.mean_confidence or 0) < LOW_CONFIDENCE
     if upside_down_suspect and detect_quarter_turns(prepared.grey, page.dpi) == 2:
         del prepared
         prepared = _prepare(page, 2, options)
-        ocr = ocr_page(prepared.grey, page.dpi, lang=options.lang)
+        ocr = read_page(prepared.grey, page.dpi, factor, options.lang)
     flags = list(prepared.flags)
     if diacritics_low(ocr.text):
         ocr = reread_for_diacritics(prepared.grey, page.dpi, ocr, options.tessdata)
@@ -119,6 +135,33 @@ def process_scanned_page(
         result.zones = key_zone_words(grey, page.dpi, result, tessdata=options.tessdata)
     result.seconds = round(time.perf_counter() - started, 3)
     return ScannedPageOutput(result, page_pdf(prepared.display, page.dpi, ocr.text_pdf))
+
+
+def read_page(grey: np.ndarray, dpi: int, factor: int = 1, lang: str = LANG) -> OcrOutput:
+    """The page (scanned at `dpi`) read shrunk by `factor`; the words' boxes in the page's
+    own pixels, and the text-only PDF the page's size in points either way."""
+    read_dpi = round(dpi / factor)
+    if factor <= 1 or read_dpi < 1:
+        return ocr_page(grey, dpi, lang=lang)
+    height, width = grey.shape[:2]
+    size = (max(1, round(width / factor)), max(1, round(height / factor)))
+    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    # The renderer sizes the PDF page as pixels / resolution: the scan's size in points, as
+    # the resolution is scaled as the pixels were (page_pdf fits the overlay to the page).
+    ocr = ocr_page(small, read_dpi, lang=lang)
+    ocr.words = [_unscaled(w, width / size[0], height / size[1]) for w in ocr.words]
+    return ocr
+
+
+def _unscaled(word: Word, sx: float, sy: float) -> Word:
+    return word.model_copy(
+        update={
+            "left": round(word.left * sx),
+            "top": round(word.top * sy),
+            "width": round(word.width * sx),
+            "height": round(word.height * sy),
+        }
+    )
 
 
 def reread_for_diacritics(
