@@ -9,6 +9,7 @@ from exchange.options import ExchangeOptions
 from organs.registry import OrganRegistry
 from pipeline.ocr import accurate_tessdata
 from pipeline.page import PageOptions
+from pipeline.preprocess import READ_LETTER_MIN_PX
 from schemas.access import Viewer
 from schemas.errors import BadSetting
 from schemas.redact import redact_url
@@ -103,6 +104,7 @@ def page_options(settings: Settings) -> PageOptions:
         normalise_background=settings.normalise_background,
         denoise=settings.denoise,
         tessdata=accurate_tessdata(settings.tessdata_path),
+        read_letter_min_px=READ_LETTER_MIN_PX if settings.ocr_fast_read else None,
     )
 
 

@@ -84,12 +84,14 @@ SOHOA_CONFIGS: dict[str, tuple[str, dict]] = {
     # process per page, as before the in-process engine; `_page_options`, PageOptions fields.
     "invert_off": ("sohoa, invert_threshold=0", {"_tesseract": {"invert_threshold": "0"}}),
     "page_cli": ("sohoa, page read by a `tesseract` process", {"_page_cli": True}),
-    "read_as_scanned": (
-        "sohoa, page read as scanned (not shrunk)",
-        {"_page_options": {"read_letter_min_px": None}},
-    ),
+    "fast_read": ("sohoa, large type read shrunk (SOHOA_OCR_FAST_READ)", {"ocr_fast_read": True}),
 }
-DEFAULT_SETTINGS = {"deskew": True, "normalise_background": False, "denoise": None}
+DEFAULT_SETTINGS = {
+    "deskew": True,
+    "normalise_background": False,
+    "denoise": None,
+    "ocr_fast_read": False,
+}
 OCRMYPDF_CONFIGS: dict[str, tuple[str, dict]] = {
     "default": ("OCRmyPDF (defaults)", {}),
     "rotate_deskew": ("OCRmyPDF --rotate-pages --deskew", {"rotate_pages": True, "deskew": True}),

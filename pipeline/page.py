@@ -23,7 +23,6 @@ from pipeline.ocr import (
 )
 from pipeline.pdf import page_pdf
 from pipeline.preprocess import (
-    READ_LETTER_MIN_PX,
     Prepared,
     is_blank,
     is_sideways,
@@ -53,8 +52,11 @@ class PageOptions:
     lang: str = LANG  # the language data of the page read
     # The page read shrunk by the largest whole factor that leaves its median letter this many
     # pixels high (preprocess.reading_factor; None: as scanned). The key zones are read from
-    # the full-resolution page all the same.
-    read_letter_min_px: float | None = READ_LETTER_MIN_PX
+    # the full-resolution page all the same. Off by default: a quarter less CPU, but on the
+    # independent page set (pages2) clean and light pages read 0.2–0.3 points worse than at the
+    # scan's resolution (docs/benchmarks.md), and accuracy on unseen pages comes first. The
+    # setting `ocr_fast_read` turns it on (READ_LETTER_MIN_PX).
+    read_letter_min_px: float | None = None
 
 
 @dataclass

@@ -471,7 +471,8 @@ def test_a_clear_subject_zone_is_not_read_again_a_doubtful_one_is(tmp_path: Path
     path = write_multi_document_pdf(tmp_path / "one.pdf", [doc], level="clean", seed=1)
     (info,) = plan_pages(path, "application/pdf")
     scan = load_scanned_page(path, "application/pdf", info)
-    # Read as scanned: shrunk to 150 dpi, this page's `V/v` reads at 73 and the zone is doubtful.
+    # Read as scanned (the default): shrunk to 150 dpi, this page's `V/v` reads at 73 and the
+    # zone is doubtful.
     options = replace(page_options(Settings()), read_letter_min_px=None)
     clear = process_scanned_page(scan, options).result
     assert "subject" not in clear.zones  # every word of it read at 90 or more

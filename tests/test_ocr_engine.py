@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline.load import ImagePage
 from pipeline.ocr import _tesseract, ocr_page, page_engine, parse_tsv
 from pipeline.page import PageOptions, process_scanned_page
-from pipeline.preprocess import letter_heights, reading_factor, to_grey
+from pipeline.preprocess import READ_LETTER_MIN_PX, letter_heights, reading_factor, to_grey
 from tests.test_ocr_punctuation import (
     DPI,
     FONT,
@@ -86,7 +86,9 @@ def test_words_of_a_shrunk_read_are_in_the_page_pixels() -> None:
     """The record's word boxes and the searchable PDF are those of the scan, however the page
     was read: each word where the full-resolution read puts it, within a few pixels."""
     page = ImagePage(page_no=1, image=_type_page(56), dpi=DPI)
-    shrunk = process_scanned_page(page, PageOptions(key_zones=False))
+    shrunk = process_scanned_page(
+        page, PageOptions(key_zones=False, read_letter_min_px=READ_LETTER_MIN_PX)
+    )
     full = process_scanned_page(page, PageOptions(key_zones=False, read_letter_min_px=None))
 
     texts = [w.text for w in full.result.words]
