@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.models import Field
@@ -14,6 +14,8 @@ class Extracted:
 
     values: dict[str, Field]
     code_repaired: bool = False  # the số had digits put right (`8Ø` → `80`): never confirmed
+    # Why a field is uncertain, for its review reason (the organs that fit an organ line).
+    notes: dict[str, str] = field(default_factory=dict)
 
     def set(self, name: str, value: Any, confidence: float, *, empty_ok: bool = False) -> None:
         """Record a value; "" only where it is a reading (no parent line, head signs)."""

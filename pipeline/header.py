@@ -4,6 +4,7 @@ rules: `pipeline.metadata_rules`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ class Header:
     dated: Segment | None
     vv_lines: tuple[Segment, ...]
     bottom: float  # lowest y of the header (Số / date row or the V/v lines)
+    parent_lines: tuple[Segment, ...] = ()  # a parent organ printed in mixed case, over them
 
 
 def find_header(lines: PageLines) -> Header | None:
@@ -45,7 +47,7 @@ def find_header(lines: PageLines) -> Header | None:
     row_top = min((s.top for s in anchors), default=None)
     if row_top is None:
         return None
-    organ_lines = tuple(
+    above = [
         s
         for s in zone
         if lines.left(s)
@@ -53,11 +55,44 @@ def find_header(lines: PageLines) -> Header | None:
         and s is not code
         and not rules.is_national_title(s.text)
         and not rules.is_motto(s.text)
-        and rules.is_caps_title(s.text, tolerance=0.2)
-    )
+    ]
+    organ_lines = tuple(s for s in above if rules.is_caps_title(s.text, tolerance=0.2))
+    parent_lines = _mixed_case_parent(above, organ_lines)
     vv_lines = _vv_lines(lines, zone, code)
     bottom = max([s.bottom for s in (*anchors, *vv_lines)])
-    return Header(organ_lines, code, dated, vv_lines, bottom)
+    return Header(organ_lines, code, dated, vv_lines, bottom, parent_lines)
+
+
+def _mixed_case_parent(above: list[Segment], organ: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    """The parent organ printed in mixed case (`Ủy ban nhân dân tỉnh Lào` / `Cai`) over the
+    organ's capitals: the lines right above the first capital line, each a line's pitch from
+    the next, the first of them starting as an organ name does."""
+    if not organ:
+        return ()
+    found: list[Segment] = []
+    below = organ[0]
+    for seg in sorted((s for s in above if s.bottom <= below.top + 0.3 * s.height), key=_top_desc):
+        if below.top - seg.top > SAME_BLOCK_PITCH * max(seg.height, below.height) or (
+            rules.is_caps_title(seg.text, tolerance=0.2)
+        ):
+            break
+        if not re.fullmatch(r"[^\W\d_][\w\s,.-]*", rules.squash(seg.text)):
+            break
+        found.insert(0, seg)
+        below = seg
+    if found and not _starts_organ(found[0].text):
+        return ()
+    return tuple(found)
+
+
+def _top_desc(seg: Segment) -> float:
+    return -seg.top
+
+
+def _starts_organ(text: str) -> bool:
+    folded = fold(text)
+    heads = (*_ORGAN_HEADS, *_ADMIN_UNITS, "ubnd", "hdnd")
+    return any(folded == h or folded.startswith(h + " ") for h in heads)
 
 
 def _vv_lines(lines: PageLines, zone: list[Segment], code: Segment | None) -> tuple[Segment, ...]:
@@ -77,8 +112,13 @@ def _vv_lines(lines: PageLines, zone: list[Segment], code: Segment | None) -> tu
 
 
 def read_organ(header: Header, out: Extracted) -> None:
-    lines = [rules.clean_organ_line(s.text) for s in header.organ_lines]
+    lines = [rules.respell_organ_words(rules.clean_organ_line(s.text)) for s in header.organ_lines]
     if not lines:
+        return
+    if header.parent_lines:  # the parent in mixed case: every capital line is the organ's name
+        parent = " ".join(rules.clean_organ_line(s.text) for s in header.parent_lines)
+        out.set("organ_parent", parent, confidence_of(header.parent_lines))
+        out.set("organ_name", " ".join(lines), confidence_of(header.organ_lines))
         return
     parent, name = split_organ_lines(lines)
     conf = confidence_of(header.organ_lines)
@@ -134,6 +174,8 @@ def _continues(first: str, second: str) -> bool:
     f1, f2 = fold(first).split(), fold(second)
     if f1 and f1[-1] in _CONNECTORS:
         return True
+    if f2 in _ORGAN_HEADS and " " not in f2:
+        return True  # `TRƯỜNG`, `VIỆN` alone name no organ: the end of a wrapped name
     if any(f2 == u or f2.startswith(u + " ") for u in _ADMIN_UNITS):
         return True
     starts_organ = any(f2 == h or f2.startswith(h + " ") for h in _ORGAN_HEADS)

@@ -87,18 +87,24 @@ def _finish(out: Extracted, pages: list[PageResult]) -> AdminMetadata:
         if threshold is None and field.confidence < KEEP_THRESHOLDS.get(name, KEEP_THRESHOLD):
             continue  # empty beats wrong for fields nobody is asked to review
         values[name] = field
-    reasons = review_reasons(values, pages)
+    reasons = review_reasons(values, pages, out.notes)
     return AdminMetadata(**values, needs_review=bool(reasons), review_reasons=reasons)
 
 
-def review_reasons(values: dict[str, Field], pages: list[PageResult]) -> list[str]:
+def review_reasons(
+    values: dict[str, Field], pages: list[PageResult], notes: dict[str, str] | None = None
+) -> list[str]:
     """Why a person must look: each key field missing or below its threshold (a value a
-    person set or confirmed has confidence 1.0 and passes), and pages read badly (flags)."""
+    person set or confirmed has confidence 1.0 and passes), with what is known of why (the
+    organs that fit: `notes`), and pages read badly (flags)."""
     reasons: list[str] = []
     for name, threshold in KEY_THRESHOLDS.items():
         field = values.get(name)
         if field is None or field.value in (None, "", []):
             reasons.append(f"{name} missing")
         elif field.confidence < threshold:
-            reasons.append(f"{name} low confidence {field.confidence:.2f}")
+            note = (notes or {}).get(name)
+            reasons.append(
+                f"{name} low confidence {field.confidence:.2f}{f': {note}' if note else ''}"
+            )
     return reasons + page_review_reasons(pages)
