@@ -108,11 +108,16 @@ def zones_key() -> str:
     """Key of the second read of the key-field zones: its settings and the zone finder."""
     import inspect
 
-    from pipeline import ocr, page, strokes, zones
+    from pipeline import footer, header, layout, metadata_rules, ocr, page, strokes, zones
 
+    # the zones are found from the header and footer readers (and their text rules)
     source = "".join(
         inspect.getsource(f)
         for f in (
+            header,
+            footer,
+            layout,
+            metadata_rules,
             zones.key_zone_boxes,
             zones._beside_recipients,
             zones.doubtful_zones,
@@ -802,6 +807,7 @@ def report(
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = "python bench/metadata.py" + (f" --docs {args.docs}" if args.docs != 60 else "")
     command += " --quick" if args.quick else ""
+    command += f" --pages2-docs {args.pages2_docs}" if args.pages2_docs != 40 else ""
     lines = [
         SECTION_TITLE,
         "",

@@ -137,7 +137,7 @@ def type_from_abbreviation(abbr: str) -> str | None:
 # --------------------------------------------------------------------------- số, ký hiệu
 
 _DIGIT_SLIPS = str.maketrans(
-    {"O": "0", "o": "0", "D": "0", "Ø": "0", "l": "1", "I": "1", "|": "1", "i": "1"}
+    {"O": "0", "o": "0", "D": "0", "Ø": "0", "l": "1", "I": "1", "|": "1", "i": "1", "]": "1"}
 )
 _CODE = re.compile(
     r"^.{0,3}?[s§]\S{0,2}\s*[:;.,]?\s*"  # Số: / Sô: / So; / §ố:, after up to 3 specks
@@ -199,8 +199,8 @@ def _fix_notation_part(part: str, *, first: bool) -> str:
 # --------------------------------------------------------------------------- place and date
 
 _LONG_DATE = re.compile(
-    r"ng\S{0,2}y\s*[:.]?\s*(?P<d>[0-9OolI|]{1,2})\s*[.,]?\s*"
-    r"th\S{0,2}ng\s*[:.]?\s*(?P<m>[0-9OolI|]{1,2})\s*[.,]?\s*"
+    r"ng\S{0,2}y\s*[:.]?\s*(?P<d>[0-9OolI|\]]{1,2})\s*[.,]?\s*"
+    r"th\S{0,2}ng\s*[:.]?\s*(?P<m>[0-9OolI|\]]{1,2})\s*[.,]?\s*"
     r"n\S{0,2}m\s*[:.]?\s*(?P<y>[0-9OolI|]{4})",
     re.IGNORECASE,
 )
