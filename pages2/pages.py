@@ -26,6 +26,10 @@ from pages2.texts import Document, compose
 
 FORMATS = ("pdf", "png")
 STAMPED_SHARE = 0.75
+# The first pages of every seed are drawn as they always were (the OCR benchmark's pages and
+# their numbers stay comparable across rounds); later pages draw organs of every level before
+# and after the 2025 reform (`texts.compose(wide=True)`).
+PINNED_PAGES = 8
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ def derive_seed(*parts: object) -> int:
 def draw_page(seed: int, index: int, purpose: str = "page") -> tuple[Sheet, Document]:
     """The clean, signed (and usually stamped) page `index` of `seed`."""
     rng = random.Random(derive_seed("pages2", purpose, seed, index))
-    doc = compose(rng)
+    doc = compose(rng, wide=index >= PINNED_PAGES)
     sheet = render(doc, draw_look(rng))
     stamped = rng.random() < STAMPED_SHARE
     sign_and_stamp(sheet.image, sheet.signature_box, doc.organ.name, rng, stamped=stamped)
@@ -58,8 +62,11 @@ def metadata(doc: Document, sheet: Sheet) -> dict[str, Any]:
     return {
         "organ_parent": lines[0][0] if len(lines) > 1 else "",
         "organ_name": lines[-1][0],
-        "organ_level": "",  # these organs are not rows of organs/organs.csv
-        "organ_id": "",
+        "organ_level": doc.organ.level,  # province | district | commune
+        "organ_id": "",  # these organs are not rows of organs/organs.csv
+        "organ_full_name": doc.organ.name,  # the organ's name in mixed case, as a registry has it
+        "organ_valid_from": doc.organ.valid_from,  # "" = before this set's first date
+        "organ_valid_to": doc.organ.valid_to,  # "" = exists today
         "code_number": doc.number,
         "code_notation": doc.notation,
         "issued_place": doc.organ.place,
@@ -80,17 +87,22 @@ def scan_pages(count: int, *, seed: int, level: str) -> Iterator[ScannedPage]:
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {LEVELS}")
     for index in range(count):
-        sheet, doc = draw_page(seed, index)
-        back = None if level == "clean" else draw_page(seed, index, purpose="back")[0].image
-        scanned = scan(sheet.image, back, level, derive_seed("scan", seed, index, level))
-        truth = PageTruth(
-            page_no=index + 1,
-            text="\n".join(sheet.lines),
-            level=level,
-            skew_deg=scanned.rotation_deg,
-            doc_index=index,
-        )
-        yield ScannedPage(scanned.image, scanned.jpeg, truth, metadata(doc, sheet))
+        yield scan_page(index, seed=seed, level=level)
+
+
+def scan_page(index: int, *, seed: int, level: str) -> ScannedPage:
+    """Page `index` of `seed` alone, scanned at `level` (as `scan_pages` yields it)."""
+    sheet, doc = draw_page(seed, index)
+    back = None if level == "clean" else draw_page(seed, index, purpose="back")[0].image
+    scanned = scan(sheet.image, back, level, derive_seed("scan", seed, index, level))
+    truth = PageTruth(
+        page_no=index + 1,
+        text="\n".join(sheet.lines),
+        level=level,
+        skew_deg=scanned.rotation_deg,
+        doc_index=index,
+    )
+    return ScannedPage(scanned.image, scanned.jpeg, truth, metadata(doc, sheet))
 
 
 def iter_pages(count: int, *, seed: int, level: str) -> Iterator[tuple[Image.Image, PageTruth]]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,30 @@ class Organ:
     head: str  # the head's title (position line)
     deputy: str  # the deputy's title
     unit: str  # the drafting unit on the "Lưu:" line
+    level: str = ""  # province | district | commune (the registry's levels; a Sở is provincial)
+    valid_from: str = ""  # ISO date the organ began ("" = long before this set's dates)
+    valid_to: str = ""  # ISO date it ended (the 2025 reform: 2025-06-30; "" = still exists)
 
+
+# The 2025 reform (Resolution 202/2025/QH15, in force 1 July 2025): provinces merged from 63 to
+# 34, the district level abolished, communes merged. Organs dissolved on that day end here.
+REFORM_DAY = "2025-07-01"
+BEFORE_REFORM = "2025-06-30"
+# Decree 45/2025 (1 March 2025): Sở Tài nguyên và Môi trường merged with Sở Nông nghiệp into Sở
+# Nông nghiệp và Môi trường, Sở Lao động - Thương binh và Xã hội into Sở Nội vụ.
+DEPARTMENTS_MERGED = "2025-02-28"
 
 ORGANS: tuple[Organ, ...] = (
     Organ(
-        "", "Ủy ban nhân dân tỉnh Quảng Trị", "UBND", "Quảng Trị", "Chủ tịch", "Phó Chủ tịch", "KT"
+        "",
+        "Ủy ban nhân dân tỉnh Quảng Trị",
+        "UBND",
+        "Quảng Trị",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "KT",
+        level="province",
+        valid_to=BEFORE_REFORM,
     ),
     Organ(
         "Ủy ban nhân dân tỉnh Ninh Bình",
@@ -37,6 +57,8 @@ ORGANS: tuple[Organ, ...] = (
         "Giám đốc",
         "Phó Giám đốc",
         "QLĐĐ",
+        level="province",
+        valid_to=DEPARTMENTS_MERGED,
     ),
     Organ(
         "Ủy ban nhân dân tỉnh Sóc Trăng",
@@ -46,6 +68,8 @@ ORGANS: tuple[Organ, ...] = (
         "Giám đốc",
         "Phó Giám đốc",
         "NVY",
+        level="province",
+        valid_to=BEFORE_REFORM,
     ),
     Organ(
         "Ủy ban nhân dân tỉnh Lào Cai",
@@ -55,6 +79,8 @@ ORGANS: tuple[Organ, ...] = (
         "Chủ tịch",
         "Phó Chủ tịch",
         "VP",
+        level="district",
+        valid_to=BEFORE_REFORM,
     ),
     Organ(
         "Ủy ban nhân dân huyện Tuy Phước",
@@ -64,6 +90,8 @@ ORGANS: tuple[Organ, ...] = (
         "Chủ tịch",
         "Phó Chủ tịch",
         "VP",
+        level="commune",
+        valid_to=BEFORE_REFORM,
     ),
     Organ(
         "Sở Giáo dục và Đào tạo Hà Tĩnh",
@@ -73,6 +101,7 @@ ORGANS: tuple[Organ, ...] = (
         "Hiệu trưởng",
         "Phó Hiệu trưởng",
         "VT",
+        level="province",
     ),
     Organ(
         "Sở Nông nghiệp và Phát triển nông thôn",
@@ -82,6 +111,8 @@ ORGANS: tuple[Organ, ...] = (
         "Chi cục trưởng",
         "Phó Chi cục trưởng",
         "QLBVR",
+        level="province",
+        valid_to=DEPARTMENTS_MERGED,  # as printed under this parent line
     ),
     Organ(
         "Ủy ban nhân dân thị xã Kỳ Anh",
@@ -91,6 +122,8 @@ ORGANS: tuple[Organ, ...] = (
         "Giám đốc",
         "Phó Giám đốc",
         "KHKT",
+        level="district",
+        valid_to=BEFORE_REFORM,
     ),
     Organ(
         "Sở Y tế tỉnh Sóc Trăng",
@@ -100,6 +133,8 @@ ORGANS: tuple[Organ, ...] = (
         "Giám đốc",
         "Phó Giám đốc",
         "KHNV",
+        level="district",
+        valid_to=BEFORE_REFORM,
     ),
     Organ(
         "",
@@ -109,8 +144,180 @@ ORGANS: tuple[Organ, ...] = (
         "Giám đốc",
         "Phó Giám đốc",
         "BTXH",
+        level="province",
+        valid_to=DEPARTMENTS_MERGED,
     ),
 )
+
+# Organs of every level before and after the 2025 reform, for the pages after the first
+# `pages.PINNED_PAGES` of a seed (those stay as they were: the OCR benchmark's pages). Real
+# units: districts and communes dissolved on 1 July 2025, and the provinces and communes formed
+# that day (Gia Lai took in Bình Định, Cần Thơ took in Sóc Trăng, Quảng Trị took in Quảng Bình).
+WIDER_ORGANS: tuple[Organ, ...] = (
+    Organ(
+        "",
+        "Ủy ban nhân dân tỉnh Bình Định",
+        "UBND",
+        "Bình Định",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "TH",
+        level="province",
+        valid_to=BEFORE_REFORM,
+    ),
+    Organ(
+        "",
+        "Ủy ban nhân dân tỉnh Gia Lai",
+        "UBND",
+        "Gia Lai",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "KTTH",
+        level="province",
+        valid_from=REFORM_DAY,
+    ),
+    Organ(
+        "",
+        "Ủy ban nhân dân thành phố Cần Thơ",
+        "UBND",
+        "Cần Thơ",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "VP",
+        level="province",
+        valid_from=REFORM_DAY,
+    ),
+    Organ(
+        "Ủy ban nhân dân tỉnh Lào Cai",
+        "Sở Nông nghiệp và Môi trường",
+        "SNNMT",
+        "Lào Cai",
+        "Giám đốc",
+        "Phó Giám đốc",
+        "QLĐĐ",
+        level="province",
+        valid_from=REFORM_DAY,
+    ),
+    Organ(
+        "Ủy ban nhân dân tỉnh Quảng Trị",
+        "Ủy ban nhân dân thành phố Đông Hà",
+        "UBND",
+        "Đông Hà",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "VP",
+        level="district",
+        valid_to=BEFORE_REFORM,
+    ),
+    Organ(
+        "",
+        "Ủy ban nhân dân huyện Gia Viễn",
+        "UBND",
+        "Gia Viễn",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "NV",
+        level="district",
+        valid_to=BEFORE_REFORM,
+    ),
+    Organ(
+        "Ủy ban nhân dân huyện Bát Xát",
+        "Ủy ban nhân dân thị trấn Bát Xát",
+        "UBND",
+        "Bát Xát",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "VP",
+        level="commune",
+        valid_to=BEFORE_REFORM,
+    ),
+    Organ(
+        "Ủy ban nhân dân thành phố Hà Tĩnh",
+        "Ủy ban nhân dân phường Nam Hà",
+        "UBND",
+        "Nam Hà",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "VP",
+        level="commune",
+        valid_to=BEFORE_REFORM,
+    ),
+    Organ(
+        "Ủy ban nhân dân tỉnh Gia Lai",
+        "Ủy ban nhân dân xã Tuy Phước",
+        "UBND",
+        "Tuy Phước",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "VP",
+        level="commune",
+        valid_from=REFORM_DAY,
+    ),
+    Organ(
+        "Tỉnh Quảng Trị",
+        "Ủy ban nhân dân phường Đông Hà",
+        "UBND",
+        "Đông Hà",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "VP",
+        level="commune",
+        valid_from=REFORM_DAY,
+    ),
+    Organ(
+        "Ủy ban nhân dân tỉnh Hà Tĩnh",
+        "Ủy ban nhân dân phường Thành Sen",
+        "UBND",
+        "Thành Sen",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "VP",
+        level="commune",
+        valid_from=REFORM_DAY,
+    ),
+    Organ(
+        "Ủy ban nhân dân thành phố Cần Thơ",
+        "Ủy ban nhân dân phường Ninh Kiều",
+        "UBND",
+        "Ninh Kiều",
+        "Chủ tịch",
+        "Phó Chủ tịch",
+        "VP",
+        level="commune",
+        valid_from=REFORM_DAY,
+    ),
+)
+
+# The wider pages' dates: from this set's first year to the last month it can print.
+FIRST_DAY = "2015-01-01"
+LAST_DAY = "2026-11-30"
+# (level, era) -> the organs of that kind: the wider pages draw a kind first, so every level
+# before and after the reform is measured on about as many documents (no district after it).
+ERAS = ("before", "after")
+OLD_TONES_SHARE = 0.3  # wider pages printed with the older tone placement (hoà, uỷ, Thuỷ)
+
+
+def organ_kinds() -> dict[tuple[str, str], tuple[Organ, ...]]:
+    kinds: dict[tuple[str, str], list[Organ]] = {}
+    for organ in ORGANS + WIDER_ORGANS:
+        for era in ERAS:
+            start, end = _window(organ, era)
+            if start <= end:
+                kinds.setdefault((organ.level, era), []).append(organ)
+    return {k: tuple(v) for k, v in sorted(kinds.items())}
+
+
+def _window(organ: Organ, era: str) -> tuple[str, str]:
+    """First and last ISO day on which `organ` can date a document of `era`."""
+    start = max(organ.valid_from or FIRST_DAY, FIRST_DAY if era == "before" else REFORM_DAY)
+    end = min(organ.valid_to or LAST_DAY, BEFORE_REFORM if era == "before" else LAST_DAY)
+    return start, end
+
+
+def _day_in(rng: random.Random, start: str, end: str) -> date:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return first + timedelta(days=rng.randint(0, (last - first).days))
+
 
 # kind -> (title printed above the subject, ký hiệu letters); công văn prints no title.
 KINDS: dict[str, tuple[str, str]] = {
@@ -301,6 +508,8 @@ GIVEN_NAMES = (
     "Nghĩa",
     "Thư",
 )
+# Given names whose tone mark the older placement moves (Thuỷ, Hoà): wider pages only.
+TONE_NAMES = ("Thủy", "Hòa", "Khoa", "Thúy", "Hoàn")
 
 
 @dataclass(frozen=True)
@@ -422,12 +631,26 @@ def _recipients(rng: random.Random, organ: Organ, kind: str) -> tuple[str, ...]:
     return (first, *others, f"Lưu: VT, {organ.unit}")
 
 
-def compose(rng: random.Random) -> Document:
+def compose(rng: random.Random, *, wide: bool = False) -> Document:
     """A document of a random kind and organ; the body holds more paragraphs than one page
-    takes, so the layout decides where the text stops."""
-    organ = rng.choice(ORGANS)
-    kind = rng.choice(tuple(KINDS))
-    year = rng.randint(2015, 2025)
+    takes, so the layout decides where the text stops.
+
+    `wide`: the organ is drawn from every level before and after the 2025 reform (`ORGANS` and
+    `WIDER_ORGANS`, one (level, era) kind first), the date inside the organ's life, and some
+    documents print the older tone placement throughout. Without it the draws are exactly the
+    ones this function always made (the pinned pages)."""
+    issued = None
+    if wide:
+        kinds = organ_kinds()
+        level_era = rng.choice(tuple(kinds))
+        organ = rng.choice(kinds[level_era])
+        issued = _day_in(rng, *_window(organ, level_era[1]))
+        kind = rng.choice(tuple(KINDS))
+        year = issued.year
+    else:
+        organ = rng.choice(ORGANS)
+        kind = rng.choice(tuple(KINDS))
+        year = rng.randint(2015, 2025)
     slots = _slots(rng, organ, year)
     fill = lambda text: nfc(text.format(**slots))  # noqa: E731 - one-line template filler
     groups = rng.sample(SENTENCES, len(SENTENCES))
@@ -438,7 +661,7 @@ def compose(rng: random.Random) -> Document:
     letters = KINDS[kind][1]
     notation = f"{letters}-{organ.short}" if letters else f"{organ.short}-{organ.unit}"
     competence, position = _signer(rng, organ, kind)
-    return Document(
+    doc = Document(
         organ=organ,
         kind=kind,
         number=f"{rng.randint(1, 2999):02d}",
@@ -456,4 +679,24 @@ def compose(rng: random.Random) -> Document:
         signer=nfc(
             f"{rng.choice(FAMILY_NAMES)} {rng.choice(MIDDLE_NAMES)} {rng.choice(GIVEN_NAMES)}"
         ),
+    )
+    if issued is None:
+        return doc
+    # drawn after everything the pinned pages draw, so those stay as they were
+    signer = doc.signer.rsplit(" ", 1)[0] + " " + rng.choice(GIVEN_NAMES + TONE_NAMES)
+    doc = replace(doc, day=issued.day, month=issued.month, signer=nfc(signer))
+    return _with_old_tones(doc) if rng.random() < OLD_TONES_SHARE else doc
+
+
+def _with_old_tones(doc: Document) -> Document:
+    """The whole document printed with the older tone placement, as some organs print."""
+    return replace(
+        doc,
+        subject=old_tones(doc.subject),
+        openings=tuple(map(old_tones, doc.openings)),
+        paragraphs=tuple(map(old_tones, doc.paragraphs)),
+        closings=tuple(map(old_tones, doc.closings)),
+        recipients=tuple(map(old_tones, doc.recipients)),
+        signer=old_tones(doc.signer),
+        old_tones=True,
     )

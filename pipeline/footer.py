@@ -13,6 +13,7 @@ from pipeline.layout import PageLines, Segment, confidence_of
 from pipeline.lexicon import WordPairs
 
 RESPELLED_NAME_CAP = 0.8  # a name with a syllable respelled from the list of name syllables
+NAME_TONE_SURE = 90.0  # Tesseract confidence under which a name syllable's tone is in doubt
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ def read_signer(footer: Footer, out: Extracted) -> None:
     doubt = (1 if name.known_family else 0.6) * (1 if name.known_given else 0.8)
     conf = confidence_of([name_seg]) * doubt
     out.set("signer_name", name.text, min(conf, RESPELLED_NAME_CAP) if name.respelled else conf)
+    unsure = uncertain_tones(name_seg)
+    if unsure:
+        out.notes["signer_name"] = unsure
     titles = [s for s in segs if s.top < name_seg.top and rules.is_caps_title(s.text)]
     if not titles:
         return
@@ -106,6 +110,18 @@ def read_signer(footer: Footer, out: Extracted) -> None:
         out.set("signer_position", *_title(titles[1:]))
     else:
         out.set("signer_position", "", competence_conf, empty_ok=True)
+
+
+def uncertain_tones(name_seg: Segment) -> str:
+    """Which syllables of a signer's name OCR read unsure of and whose tone mark makes another
+    name (`Thủy`/`Thúy`/`Thùy`): no list of people can tell, so the review reason names them."""
+    unsure = []
+    for word in name_seg.words:
+        text = rules.squash(word.text).strip(" .,;")
+        tones = rules.name_tones(text)
+        if word.confidence < NAME_TONE_SURE and len(tones) > 1:
+            unsure.append(f"{text} ({'/'.join(tones)})")
+    return f"tone uncertain: {', '.join(unsure)}" if unsure else ""
 
 
 def _title(segs: Sequence[Segment]) -> tuple[str, float]:

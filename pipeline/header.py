@@ -4,6 +4,7 @@ rules: `pipeline.metadata_rules`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,9 @@ ROMAN_NUMERAL_CAP = 0.8  # subjects with a roman numeral ("quý III") are always
 HEADER_ZONE = 0.4  # fraction of the page height the ND30 header stays within
 SUBJECT_MAX_WIDTH = 0.62  # fraction of the page width: ND30 sets the subject within 80 % of
 # the text block; a wider line is body text
+SUBJECT_BLOCK_SHARE = 0.86  # ... or within this share of the text block as the page prints it
+# (narrow margins make the block, and the 80 % subject, wider than the page share allows)
+DATE_LINE_MAX_WIDTH = 0.55  # fraction of the page width: a header's date line is a column's
 SUBJECT_LINE_GAP = 0.8  # blank space between two subject lines, at most, in line heights
 SAME_BLOCK_PITCH = 2.0  # consecutive lines of one block: top-to-top ≤ this × line height
 
@@ -31,6 +35,7 @@ class Header:
     dated: Segment | None
     vv_lines: tuple[Segment, ...]
     bottom: float  # lowest y of the header (Số / date row or the V/v lines)
+    parent_lines: tuple[Segment, ...] = ()  # a parent organ printed in mixed case, over them
 
 
 def find_header(lines: PageLines) -> Header | None:
@@ -38,14 +43,15 @@ def find_header(lines: PageLines) -> Header | None:
     zone = [s for s in lines.segments if s.top < HEADER_ZONE * lines.height]
     national = next((s for s in zone if rules.is_national_title(s.text)), None)
     code = next((s for s in zone if lines.left(s) and rules.parse_code_line(s.text)), None)
-    dated = next((s for s in zone if not lines.left(s) and rules.parse_date_line(s.text)), None)
+    dated = _date_line(lines, zone)
     if code is None and dated is None and national is None:
         return None
     anchors = [s for s in (code, dated) if s is not None]
-    row_top = min((s.top for s in anchors), default=None)
-    if row_top is None:
+    if not anchors:
         return None
-    organ_lines = tuple(
+    # the organ block ends above the Số line (the date, in the other column, may stand higher)
+    row_top = anchors[0].top  # the Số line when there is one
+    above = [
         s
         for s in zone
         if lines.left(s)
@@ -53,17 +59,77 @@ def find_header(lines: PageLines) -> Header | None:
         and s is not code
         and not rules.is_national_title(s.text)
         and not rules.is_motto(s.text)
-        and rules.is_caps_title(s.text, tolerance=0.2)
-    )
+    ]
+    organ_lines = tuple(s for s in above if rules.is_caps_title(s.text, tolerance=0.2))
+    parent_lines = _mixed_case_parent(above, organ_lines)
     vv_lines = _vv_lines(lines, zone, code)
     bottom = max([s.bottom for s in (*anchors, *vv_lines)])
-    return Header(organ_lines, code, dated, vv_lines, bottom)
+    return Header(organ_lines, code, dated, vv_lines, bottom, parent_lines)
+
+
+def _date_line(lines: PageLines, zone: list[Segment]) -> Segment | None:
+    """The header's place-and-date line: right of the left column, no wider than a header
+    column (a body line that holds a date — `Đến hết ngày 04/06/2024`, a biên bản's `Hôm nay, …
+    ngày 13 tháng 03 năm 2023` — spans the text block), above the type title; the long form
+    (`ngày … tháng … năm …`) before a short one."""
+    title = next((s for s in zone if lines.centred(s) and _is_type_title(s.text)), None)
+    found = [
+        s
+        for s in zone
+        if not lines.left(s)
+        and s.right - s.left <= DATE_LINE_MAX_WIDTH * lines.width
+        and (title is None or s.top < title.top)
+        and rules.parse_date_line(s.text)
+    ]
+    return min(found, key=lambda s: ("th" not in fold(s.text), s.top), default=None)
+
+
+def _is_type_title(text: str) -> bool:
+    return rules.is_caps_title(text) and rules.type_from_line(text) is not None
+
+
+def _mixed_case_parent(above: list[Segment], organ: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    """The parent organ printed in mixed case (`Ủy ban nhân dân tỉnh Lào` / `Cai`) over the
+    organ's capitals: the lines right above the first capital line, each a line's pitch from
+    the next, the first of them starting as an organ name does."""
+    if not organ:
+        return ()
+    found: list[Segment] = []
+    below = organ[0]
+    for seg in sorted((s for s in above if s.bottom <= below.top + 0.3 * s.height), key=_top_desc):
+        if below.top - seg.top > SAME_BLOCK_PITCH * max(seg.height, below.height) or (
+            rules.is_caps_title(seg.text, tolerance=0.2)
+        ):
+            break
+        if not re.fullmatch(r"[^\W\d_][\w\s,.-]*", rules.squash(seg.text)):
+            break
+        found.insert(0, seg)
+        below = seg
+    if found and not _starts_organ(found[0].text):
+        return ()
+    return tuple(found)
+
+
+def _top_desc(seg: Segment) -> float:
+    return -seg.top
+
+
+def _starts_organ(text: str) -> bool:
+    folded = fold(text)
+    heads = (*_ORGAN_HEADS, *_ADMIN_UNITS, "ubnd", "hdnd")
+    return any(folded == h or folded.startswith(h + " ") for h in heads)
 
 
 def _vv_lines(lines: PageLines, zone: list[Segment], code: Segment | None) -> tuple[Segment, ...]:
     if code is None:
         return ()
-    below = [s for s in zone if lines.left(s) and s.top > code.top + 0.5 * code.height]
+    # in the left column, or (one-column header) starting where the Số line starts
+    below = [
+        s
+        for s in zone
+        if (lines.left(s) or s.left <= code.left + code.height)
+        and s.top > code.top + 0.5 * code.height
+    ]
     if not below or rules.vv_subject(below[0].text) is None:
         return ()
     found = [below[0]]
@@ -80,13 +146,28 @@ def read_organ(header: Header, out: Extracted) -> None:
     lines = [rules.clean_organ_line(s.text) for s in header.organ_lines]
     if not lines:
         return
+    if header.parent_lines:  # the parent in mixed case: every capital line is the organ's name
+        parent = " ".join(rules.clean_organ_line(s.text) for s in header.parent_lines)
+        out.set("organ_parent", parent, confidence_of(header.parent_lines))
+        name = rules.respell_organ_words(" ".join(lines))
+        out.set("organ_name", name, confidence_of(header.organ_lines))
+        return
     parent, name = split_organ_lines(lines)
     conf = confidence_of(header.organ_lines)
-    out.set("organ_name", name, conf)
+    out.set("organ_name", rules.respell_organ_words(name), conf)
     if parent is not None:
-        out.set("organ_parent", parent, confidence_of(header.organ_lines[:1]))
+        parent_conf = confidence_of(header.organ_lines[: len(lines) - _line_count(name, lines)])
+        out.set("organ_parent", rules.respell_organ_words(parent), parent_conf)
     elif name:
         out.set("organ_parent", "", conf, empty_ok=True)
+
+
+def _line_count(name: str, lines: list[str]) -> int:
+    """How many of the last `lines` make up `name`."""
+    for k in range(1, len(lines) + 1):
+        if " ".join(lines[-k:]) == name:
+            return k
+    return len(lines) - 1
 
 
 _ORGAN_HEADS = (
@@ -122,18 +203,22 @@ def split_organ_lines(lines: list[str]) -> tuple[str | None, str]:
     """
     if len(lines) == 1:
         return None, lines[0]
-    if len(lines) >= 3:
+    # the parent ends where a line starts another organ's name rather than continuing one
+    # (`SỞ GIÁO DỤC VÀ ĐÀO TẠO HÀ` / `TĨNH` / `TRƯỜNG TRUNG HỌC PHỔ` / `THÔNG NGUYỄN DU`)
+    for k in range(1, len(lines)):
+        if not _continues(lines[k - 1], lines[k]):
+            return " ".join(lines[:k]), " ".join(lines[k:])
+    if len(lines) >= 3:  # no line starts an organ: the first is the parent, as ND30 sets it
         return lines[0], " ".join(lines[1:])
-    first, second = lines
-    if _continues(first, second):
-        return None, f"{first} {second}"
-    return first, second
+    return None, " ".join(lines)
 
 
 def _continues(first: str, second: str) -> bool:
     f1, f2 = fold(first).split(), fold(second)
     if f1 and f1[-1] in _CONNECTORS:
         return True
+    if f2 in _ORGAN_HEADS and " " not in f2:
+        return True  # `TRƯỜNG`, `VIỆN` alone name no organ: the end of a wrapped name
     if any(f2 == u or f2.startswith(u + " ") for u in _ADMIN_UNITS):
         return True
     starts_organ = any(f2 == h or f2.startswith(h + " ") for h in _ORGAN_HEADS)
@@ -274,8 +359,9 @@ def subject_lines(lines: PageLines, type_line: Segment) -> list[Segment]:
     found: list[Segment] = []
     prev = type_line
     below = [s for s in lines.segments if s.centre_y > type_line.centre_y + 0.5 * type_line.height]
+    widest = max(SUBJECT_MAX_WIDTH * lines.width, SUBJECT_BLOCK_SHARE * _text_block_width(lines))
     for seg in sorted(below, key=lambda s: s.centre_y):
-        too_wide = seg.right - seg.left > SUBJECT_MAX_WIDTH * lines.width
+        too_wide = seg.right - seg.left > widest
         if not lines.centred(seg) or too_wide:
             break
         if found and (
@@ -286,6 +372,13 @@ def subject_lines(lines: PageLines, type_line: Segment) -> list[Segment]:
         found.append(seg)
         prev = seg
     return found
+
+
+def _text_block_width(lines: PageLines) -> float:
+    """The width the page's text spans (its margins vary from organ to organ)."""
+    if not lines.segments:
+        return 0.0
+    return max(s.right for s in lines.segments) - min(s.left for s in lines.segments)
 
 
 def _set_type(out: Extracted, from_line: str | None, line_conf: float) -> None:

@@ -27,6 +27,23 @@ def toneless(word: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONE_MARKS))
 
 
+# The older placement of the tone mark in a syllable that ends in `oa`, `oe` or `uy` (`hoà`,
+# `khoẻ`, `uỷ`, `Thuỷ`) that many organs still print: as correct as the newer (`hòa`, `khỏe`,
+# `ủy`), so a word printed either way is compared in the newer and kept as printed. Not after
+# `q` (`quý`: the u belongs to the consonant) nor before a final consonant (`hoàn`).
+_OLD_PLACEMENT = re.compile(r"(?<![qQ])([oOuU])([àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ])(?![^\W\d_])")
+
+
+def newer_placement(text: str) -> str:
+    """`text` with every syllable in the older tone placement written in the newer one."""
+
+    def move(m: re.Match[str]) -> str:
+        vowel, marked = m[1], unicodedata.normalize("NFD", m[2])
+        return unicodedata.normalize("NFC", vowel + marked[1:]) + marked[0]
+
+    return _OLD_PLACEMENT.sub(move, unicodedata.normalize("NFC", text))
+
+
 @dataclass(frozen=True)
 class WordPairs:
     pairs: frozenset[str]  # "a b", lower-case NFC
@@ -60,8 +77,8 @@ class WordPairs:
                 continue
             prev = parts[k - 2].lower() if k > 1 and parts[k - 1] == " " else None
             nxt = parts[k + 2].lower() if k + 2 < len(parts) and parts[k + 1] == " " else None
-            better = self._better_tone(prev, word.lower(), nxt)
-            if better:
+            better = self._better_tone(*map(_newer, (prev, word.lower(), nxt)))
+            if better and better != newer_placement(word.lower()):
                 parts[k] = better[0].upper() + better[1:] if word[0].isupper() else better
                 changed += 1
         return "".join(parts), changed
@@ -82,6 +99,10 @@ class WordPairs:
             return both[0]
         one = [w for w, score in scored.items() if score == 1 and _hook_for_acute(word, w)]
         return one[0] if read == 0 and not both and len(one) == 1 else None
+
+
+def _newer(word: str | None) -> str | None:
+    return newer_placement(word) if word else word
 
 
 def _tone(word: str) -> str:

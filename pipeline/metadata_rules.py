@@ -15,6 +15,7 @@ from datetime import date
 
 from rapidfuzz import fuzz
 
+from pipeline.lexicon import newer_placement
 from schemas.text import fold, nfc
 
 # --------------------------------------------------------------------------- folding
@@ -136,7 +137,7 @@ def type_from_abbreviation(abbr: str) -> str | None:
 # --------------------------------------------------------------------------- số, ký hiệu
 
 _DIGIT_SLIPS = str.maketrans(
-    {"O": "0", "o": "0", "D": "0", "Ø": "0", "l": "1", "I": "1", "|": "1", "i": "1"}
+    {"O": "0", "o": "0", "D": "0", "Ø": "0", "l": "1", "I": "1", "|": "1", "i": "1", "]": "1"}
 )
 _CODE = re.compile(
     r"^.{0,3}?[s§]\S{0,2}\s*[:;.,]?\s*"  # Số: / Sô: / So; / §ố:, after up to 3 specks
@@ -198,8 +199,8 @@ def _fix_notation_part(part: str, *, first: bool) -> str:
 # --------------------------------------------------------------------------- place and date
 
 _LONG_DATE = re.compile(
-    r"ng\S{0,2}y\s*[:.]?\s*(?P<d>[0-9OolI|]{1,2})\s*[.,]?\s*"
-    r"th\S{0,2}ng\s*[:.]?\s*(?P<m>[0-9OolI|]{1,2})\s*[.,]?\s*"
+    r"ng\S{0,2}y\s*[:.]?\s*(?P<d>[0-9OolI|\]]{1,2})\s*[.,]?\s*"
+    r"th\S{0,2}ng\s*[:.]?\s*(?P<m>[0-9OolI|\]]{1,2})\s*[.,]?\s*"
     r"n\S{0,2}m\s*[:.]?\s*(?P<y>[0-9OolI|]{4})",
     re.IGNORECASE,
 )
@@ -270,6 +271,59 @@ def respacings(text: str, limit: int = 16) -> list[str]:
             options += [f"{word[:i]} {word[i:]}" for i in gap]
         readings = [[*r, o] for r in readings for o in options][:limit]
     return [" ".join(r) for r in readings]
+
+
+# Phrases of organ names (not place names), as they are spelled: words of an organ line in
+# capitals that fold like one of these phrases and are spelled otherwise are OCR slips (`ỦY BẠN
+# NHÂN DÂN`, `THÀNH PHÔ`). Whole phrases, because single words fold alike (PHỐ/PHỔ, ĐỒNG/ĐỘNG,
+# PHÒNG/Phong the place); a word printed in the older tone placement (`UỶ`) is kept as printed.
+ORGAN_PHRASES = (
+    "ỦY BAN NHÂN DÂN",
+    "HỘI ĐỒNG NHÂN DÂN",
+    "THÀNH PHỐ",
+    "THỊ TRẤN",
+    "THỊ XÃ",
+    "NHÂN DÂN XÃ",
+    "NHÂN DÂN TỈNH",
+    "NHÂN DÂN HUYỆN",
+    "NHÂN DÂN PHƯỜNG",
+    "NHÂN DÂN QUẬN",
+    "BAN QUẢN LÝ DỰ ÁN",
+    "ĐẦU TƯ XÂY DỰNG",
+    "TRUNG HỌC PHỔ THÔNG",
+    "TRUNG TÂM Y TẾ",
+    "CHI CỤC KIỂM LÂM",
+    "NÔNG NGHIỆP VÀ MÔI TRƯỜNG",
+    "NÔNG NGHIỆP VÀ PHÁT TRIỂN NÔNG THÔN",
+    "TÀI NGUYÊN VÀ MÔI TRƯỜNG",
+    "GIÁO DỤC VÀ ĐÀO TẠO",
+    "LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI",
+    "KẾ HOẠCH VÀ ĐẦU TƯ",
+    "SỞ Y TẾ",
+    "SỞ NỘI VỤ",
+    "SỞ TÀI CHÍNH",
+    "VĂN PHÒNG",
+    "THANH TRA",
+    "TƯ PHÁP",
+)
+_PHRASE_WORDS = [(tuple(fold(w) for w in p.split()), p.split()) for p in ORGAN_PHRASES]
+
+
+def respell_organ_words(line: str) -> str:
+    """An organ line in capitals with the words of its organ-name phrases spelled as they are
+    spelled (place names are left as read: the registry knows them)."""
+    if not is_caps_title(line, tolerance=0.2):
+        return line
+    words = line.split()
+    folded = [fold(w) for w in words]
+    for keys, spelled in _PHRASE_WORDS:
+        for i in range(len(words) - len(keys) + 1):
+            if tuple(folded[i : i + len(keys)]) != keys:
+                continue
+            for j, known in enumerate(spelled):
+                if newer_placement(words[i + j]) != known:
+                    words[i + j] = known
+    return " ".join(words)
 
 
 def clean_organ_line(text: str) -> str:
@@ -373,8 +427,8 @@ def known_title(text: str) -> str | None:
     """The signer title `text` reads as, diacritics restored; None when it is not a known one
     or when its letters could be two titles (then the reading stands as OCR gave it)."""
     text = squash(text)
-    if text in TITLES:
-        return text
+    if text in TITLES or newer_placement(text) in TITLES:
+        return text  # `UỶ BAN NHÂN DÂN` as printed: the older tone placement is no slip
     return _TITLE_BY_FOLD.get(re.sub(r"[^\w]", "", fold(text)))  # `CH ÁNH V ĂN PHÒNG` too
 
 
@@ -430,6 +484,20 @@ for _syllable in _NAME_SYLLABLES:
     _SYLLABLE_SPELLINGS.setdefault(fold(_syllable), set()).add(_syllable)
 
 
+def is_name_syllable(word: str) -> bool:
+    """A syllable of the list, in either tone placement (`Thủy`, `Thuỷ`)."""
+    return word in _NAME_SYLLABLES or newer_placement(word) in _NAME_SYLLABLES
+
+
+def name_tones(word: str) -> list[str]:
+    """The name syllables (and family names) spelled with `word`'s letters, in the newer tone
+    placement: more than one means its tone mark decides which name it is (`Thủy`, `Thúy`,
+    `Thùy`), and a name cannot be looked up anywhere to tell."""
+    key = fold(word)
+    found = _SYLLABLE_SPELLINGS.get(key, set()) | _FAMILY_SPELLINGS.get(key, set())
+    return sorted(found)
+
+
 @dataclass(frozen=True)
 class Name:
     text: str
@@ -451,10 +519,10 @@ def person_name(text: str) -> Name | None:
         words[0] = family
     for i, word in enumerate(words[1:], start=1):  # `Viêt` → `Việt`, when only one name fits
         spellings = _SYLLABLE_SPELLINGS.get(fold(word), set())
-        if word not in _NAME_SYLLABLES and len(spellings) == 1:
+        if not is_name_syllable(word) and len(spellings) == 1:
             words[i] = next(iter(spellings))
             respelled = True
-    known_given = all(w in _NAME_SYLLABLES or w in _KNOWN_FAMILY for w in words[1:])
+    known_given = all(is_name_syllable(w) or w in _KNOWN_FAMILY for w in words[1:])
     return Name(" ".join(words), words[0] in _KNOWN_FAMILY, known_given, respelled)
 
 

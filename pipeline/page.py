@@ -32,7 +32,7 @@ from pipeline.preprocess import (
     to_grey,
 )
 from pipeline.strokes import counted_numerals, covers
-from pipeline.zones import doubtful_zones, key_zone_boxes
+from pipeline.zones import SIGNER_INK_ZONE, dark_ink_only, doubtful_zones, key_zone_boxes
 from schemas.models import PageResult, PageSource, PageStatus, Word
 
 LOW_CONFIDENCE = 55.0  # below this mean word confidence, check whether the page is upside down
@@ -194,10 +194,16 @@ def key_zone_words(
     the answer (`doubtful_zones`): small zones, so a few tenths of a second per page that has them.
     `numerals`: the subject's numerals of I strokes (`quý III`) as counted on the page."""
     boxes = key_zone_boxes(result)
+    doubtful = doubtful_zones(result, boxes)
     zones = {
         name: ocr_zone(grey, dpi, box, scale=ZONE_SCALE, psm=ZONE_PSM, tessdata=tessdata)
-        for name, box in doubtful_zones(result, boxes).items()
+        for name, box in doubtful.items()
     }
+    if "signer" in doubtful:  # a seal or signature over the signer lines: read without them
+        inked = dark_ink_only(grey, doubtful["signer"])
+        zones[SIGNER_INK_ZONE] = ocr_zone(
+            inked, dpi, doubtful["signer"], scale=ZONE_SCALE, psm=ZONE_PSM, tessdata=tessdata
+        )
     if "subject" in boxes:
         subject = zones.get("subject", [])
         numerals = subject_numerals(grey, result.words, subject, boxes["subject"])

@@ -9,6 +9,8 @@ import statistics
 import unicodedata
 from collections.abc import Sequence
 
+import numpy as np
+
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
 from pipeline.flags import NOISY_PAGE_FLAG
@@ -27,6 +29,11 @@ SIGNER_ZONE_DEPTH = 14  # line heights under the signer's title where a dropped 
 # corpus (24 pages, 35 zones, bench/ocr.py seed 0) the second read of such a zone never changed a
 # subject or signer, only lowered its confidence twice (docs/benchmarks.md "OCR cost per page").
 ZONE_SURE_CONFIDENCE = 90.0
+# The signer zone is read a second time with its lighter ink whitened (seal, pen): this share of
+# the way from the print's ink to the paper (tuning part of pages2: 0.35 reads `PHÓ CHỦ TỊCH`
+# under a seal that the zone as scanned reads `›PHÖ Ủ TỊCH`).
+DARK_INK_SHARE = 0.35
+SIGNER_INK_ZONE = "signer_ink"
 
 
 def key_zone_boxes(page: PageResult) -> dict[str, tuple[int, int, int, int]]:
@@ -43,7 +50,40 @@ def key_zone_boxes(page: PageResult) -> dict[str, tuple[int, int, int, int]]:
     footer = find_footer(lines)
     if footer is not None and footer.signer:
         boxes["signer"] = _box(lines, footer.signer, depth=SIGNER_ZONE_DEPTH)
+    elif footer is not None and footer.label is not None:
+        boxes["signer"] = _beside_recipients(lines, footer.label, footer.recipients)
     return boxes
+
+
+def _beside_recipients(
+    lines: PageLines, label: Segment, recipients: Sequence[Segment]
+) -> tuple[int, int, int, int]:
+    """Where ND30 puts the signer block when the page read found none of it: right of the Nơi
+    nhận list, from a little above its label down to the name's depth. A seal and a signature
+    pressed over the block make Tesseract's page layout take it for a picture and drop it."""
+    height = label.height
+    left_column = max(s.right for s in (label, *recipients))
+    return (
+        min(lines.width - 1, round(left_column + 2 * ZONE_MARGIN * height)),
+        max(0, round(label.top - 2.5 * height)),
+        lines.width,
+        min(lines.height, round(label.top + SIGNER_ZONE_DEPTH * height)),
+    )
+
+
+def dark_ink_only(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The page with the ink lighter than the print's in `box` whitened: a red seal and a
+    pen's strokes scan to mid grey in greyscale, the print to near its darkest ink, so text under
+    a seal reads as text again. The print's ink is the darkest percentile of the box, the paper
+    its bright one; what lies past DARK_INK_SHARE of the way from ink to paper goes."""
+    left, top, right, bottom = box
+    out = grey.copy()
+    zone = out[top:bottom, left:right]
+    if zone.size == 0:
+        return out
+    ink, paper = np.percentile(zone, 1), np.percentile(zone, 90)
+    zone[zone > ink + DARK_INK_SHARE * (paper - ink)] = 255
+    return out
 
 
 def doubtful_zones(
@@ -59,13 +99,11 @@ def doubtful_zones(
 
 
 def _unsure_in(words: Sequence[Word], box: tuple[int, int, int, int]) -> bool:
+    """Some word in `box` read below ZONE_SURE_CONFIDENCE, or none read there at all."""
     left, top, right, bottom = box
     zone = Word(text="", left=left, top=top, width=right - left, height=bottom - top, confidence=0)
-    return any(
-        w.confidence < ZONE_SURE_CONFIDENCE
-        for w in words
-        if covers(zone, w) and any(c.isalnum() for c in w.text)
-    )
+    inside = [w for w in words if covers(zone, w) and any(c.isalnum() for c in w.text)]
+    return not inside or any(w.confidence < ZONE_SURE_CONFIDENCE for w in inside)
 
 
 def _subject_zone(lines: PageLines, header: Header) -> list[Segment]:
@@ -169,11 +207,25 @@ def _acute_for_hook(word: str, other: str) -> bool:
 
 
 def vote_signer(page: PageResult, out: Extracted) -> None:
-    segs = _zone_lines(page, "signer")
-    if not segs:
+    """The signer as the zone's reads have it (the zone as scanned, and with its lighter ink
+    whitened: `SIGNER_INK_ZONE`), the surer of the two against the page read. Competence and
+    position the page read did not find at all are taken from that read."""
+    reads = []
+    for name in ("signer", SIGNER_INK_ZONE):
+        segs = _zone_lines(page, name)
+        if segs:
+            zone = Extracted({})
+            read_signer(Footer(None, (), tuple(segs)), zone)
+            reads.append(zone)
+    if not reads:
         return
-    zone = Extracted({})
-    read_signer(Footer(None, (), tuple(segs)), zone)
+    zone = max(reads, key=lambda z: (z.get("signer_name") is not None, z.conf("signer_name")))
+    if out.get("signer_name") is None and zone.get("signer_name") is not None:
+        for name in ("signer_competence", "signer_position"):
+            if zone.get(name) is not None:
+                out.set(name, zone.get(name), zone.conf(name), empty_ok=True)
+    if zone.notes.get("signer_name") and out.get("signer_name") != zone.get("signer_name"):
+        out.notes["signer_name"] = zone.notes["signer_name"]
     _vote(out, zone, "signer_name")
 
 

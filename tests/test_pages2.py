@@ -27,7 +27,7 @@ from corpus.metrics import words
 from pages2 import LEVELS, PageTruth, scan_pages, write_scanned_pdf
 from pages2.__main__ import main
 from pages2.fonts import FAMILIES, STAMP_FONT, font, missing_glyphs
-from pages2.pages import draw_page
+from pages2.pages import draw_page, metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 VIETNAMESE = "aàáảãạăằắẳẵặâầấẩẫậđeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵ"
@@ -131,3 +131,54 @@ def test_pages2_imports_nothing_of_ours() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module:
                 found.add(node.module.split(".")[0])
     assert found & ours == set()
+
+
+# The first pages of seed 0 as main (7021f5e) drew them: the OCR benchmark's pages must not move.
+PINNED_SEED_0 = [
+    ("656/TTr-UBND", "2020-03-09", "Phạm Đức Quý"),
+    ("1040/TTr-THPTND", "2018-07-07", "Phạm Quang Thư"),
+    ("377/QĐ-TTYT", "2023-10-28", "Dương Thị Nguyệt"),
+    ("1118/QĐ-UBND", "2023-08-05", "Lê Quang Phượng"),
+    ("2973/TB-UBND", "2019-09-27", "Bùi Xuân Nghĩa"),
+    ("2089/TTr-TTYT", "2022-01-20", "Phạm Hữu Ánh"),
+    ("2266/TB-UBND", "2019-01-28", "Phạm Hữu Ánh"),
+    ("1655/QĐ-UBND", "2024-09-17", "Lê Xuân Ánh"),
+]
+
+
+def test_the_first_eight_pages_of_a_seed_are_the_ones_they_always_were() -> None:
+    got = []
+    for index in range(len(PINNED_SEED_0)):
+        sheet, doc = draw_page(0, index)
+        truth = metadata(doc, sheet)
+        code = f"{truth['code_number']}/{truth['code_notation']}"
+        got.append((code, truth["issued_date"], truth["signer_name"]))
+        assert not doc.old_tones
+    assert got == PINNED_SEED_0
+
+
+def test_later_pages_hold_every_level_before_and_after_the_2025_reform() -> None:
+    kinds: Counter[tuple[str, str]] = Counter()
+    old_tone_pages = []
+    for index in range(8, 48):
+        sheet, doc = draw_page(7, index)
+        truth = metadata(doc, sheet)
+        after = truth["issued_date"] >= "2025-07-01"
+        kinds[(truth["organ_level"], "after" if after else "before")] += 1
+        # the date falls in the organ's life, and the truth says when that was
+        assert truth["organ_valid_from"] <= truth["issued_date"]
+        assert truth["issued_date"] <= (truth["organ_valid_to"] or "9999")
+        if doc.old_tones:
+            old_tone_pages.append("\n".join(sheet.lines))
+    want = {
+        ("province", "before"),
+        ("province", "after"),
+        ("district", "before"),
+        ("commune", "before"),
+        ("commune", "after"),
+    }
+    assert set(kinds) == want  # no district documents after the district level was abolished
+    assert min(kinds.values()) >= 4, kinds
+    # older tone placement printed throughout, on some pages only
+    assert 4 <= len(old_tone_pages) <= 20
+    assert all("CỘNG HOÀ" in text and "CỘNG HÒA" not in text for text in old_tone_pages)
