@@ -1,6 +1,7 @@
 """Organ key pairs, X.509 certificates and enveloped XML-DSig signatures (signxml).
 
-Each organ has an RSA key and a self-issued certificate naming its OrganId. Certificates are
+Each organ has an RSA key and a certificate naming its OrganId, issued by the installation CA
+(pki.py) or by another one (`keys csr` / `keys install`). Certificates (with their chain) are
 public and live in the object store (`exchange/certs/<OrganId>.pem`) so every node can verify;
 private keys stay in the data folder (`<data dir>/exchange-keys/<OrganId>.key.pem`, mode 0600).
 The signature is enveloped in the header and covers the edXMLEnvelope element (Reference
@@ -12,7 +13,6 @@ needs it; both verified.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ from signxml.verifier import SignatureConfiguration
 from exchange import messages
 from exchange.envelope_read import DSIG, ENVELOPE_ID, xml_parser
 from exchange.models import SignatureError
+from exchange.pki import Authority, load_pem_certs, organ_named
 from schemas.errors import NotFound, SohoaError
 from storage.base import ObjectStore
 from storage.local import write_once
@@ -69,6 +70,14 @@ class OrganKeys:
     _key: rsa.RSAPrivateKey | None = None
 
     @property
+    def certificate(self) -> x509.Certificate:
+        return x509.load_pem_x509_certificate(self.cert_pem)
+
+    @property
+    def serial(self) -> str:
+        return format(self.certificate.serial_number, "x")
+
+    @property
     def private_key(self) -> rsa.RSAPrivateKey:
         """Loaded once: loading checks the RSA key, which costs ~100 ms each time."""
         if self._key is None:
@@ -89,57 +98,84 @@ class KeyStore:
     def key_path(self, organ_id: str) -> Path:
         return self.keys_dir / f"{organ_id}.key.pem"
 
-    def create(self, organ_id: str, organ_name: str, *, days: int = 3650) -> OrganKeys:
-        """A new RSA-2048 key and certificate; an existing pair is kept (never replaced)."""
-        if self.key_path(organ_id).exists() and self.store.exists(messages.cert(organ_id)):
+    def create(
+        self, organ_id: str, organ_name: str, ca: Authority, *, reissue: bool = False
+    ) -> OrganKeys:
+        """A new RSA-2048 key and a certificate the installation CA issues for it; an existing
+        pair is kept (never replaced). `reissue`: a new certificate from the CA for the key the
+        organ already has (e.g. in place of a self-issued one, docs/exchange.md migration)."""
+        has_cert = self.store.exists(messages.cert(organ_id))
+        if self.key_path(organ_id).exists() and has_cert and not reissue:
             return self.keys(organ_id)
+        key = self._key_or_new(organ_id)
+        cert = ca.issue(organ_id, organ_name, key.public_key())
+        bundle = cert.public_bytes(serialization.Encoding.PEM) + ca.chain()
+        self.store.put_bytes(messages.cert(organ_id), bundle)
+        self._certs[organ_id] = bundle
+        self._pairs.pop(organ_id, None)
+        return self.keys(organ_id)
+
+    def _key_or_new(self, organ_id: str) -> rsa.RSAPrivateKey:
+        """The organ's private key; a new RSA-2048 one (mode 0600) when it has none."""
+        path = self.key_path(organ_id)
+        if path.is_file():
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if not isinstance(key, rsa.RSAPrivateKey):
+                raise SignatureError(f"{path} is not an RSA key")
+            return key
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organ_name),
-                x509.NameAttribute(NameOID.COMMON_NAME, organ_id),
-            ]
-        )
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .sign(key, hashes.SHA256())
-        )
         key_pem = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        cert_pem = cert.public_bytes(serialization.Encoding.PEM)
         self.keys_dir.mkdir(parents=True, exist_ok=True)
-        path = self.key_path(organ_id)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key_pem)
-        self.store.put_bytes(messages.cert(organ_id), cert_pem)
-        self._keys[organ_id], self._certs[organ_id] = key_pem, cert_pem
-        return OrganKeys(organ_id, key_pem, cert_pem)
+        self._keys[organ_id] = key_pem
+        return key
+
+    def csr(self, organ_id: str, organ_name: str) -> bytes:
+        """A certificate signing request for the organ's key (made if it has none), for a CA
+        elsewhere (e.g. a national one) to issue its certificate: `keys install` takes it."""
+        key = self._key_or_new(organ_id)
+        request = (
+            x509.CertificateSigningRequestBuilder()
+            .subject_name(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organ_name),
+                        x509.NameAttribute(NameOID.COMMON_NAME, organ_id),
+                    ]
+                )
+            )
+            .sign(key, hashes.SHA256())
+        )
+        return request.public_bytes(serialization.Encoding.PEM)
+
+    def install(self, organ_id: str, pem: bytes) -> x509.Certificate:
+        """The organ's certificate issued elsewhere (its chain may follow it in the file): it
+        must be for the organ's own key and name the organ. Replaces the one registered."""
+        certs = load_pem_certs(pem)
+        if not certs:
+            raise SignatureError("no certificate in the file")
+        leaf = certs[0]
+        key = self._key_or_new(organ_id) if self.has_key(organ_id) else None
+        if key is None:
+            raise SignatureError(f"organ {organ_id} has no key here: run `keys csr` first")
+        if leaf.public_key() != key.public_key():
+            raise SignatureError(
+                f"the certificate is not for {organ_id}'s key on this installation"
+            )
+        named = organ_named(leaf) or "no organ"
+        if named != organ_id:
+            raise SignatureError(f"the certificate is for {named}, not for organ {organ_id}")
+        self.store.put_bytes(messages.cert(organ_id), pem)
+        self._certs[organ_id] = pem
+        self._pairs.pop(organ_id, None)
+        return leaf
 
     def register_cert(self, organ_id: str, pem: bytes) -> str:
         """Trust a peer organ's certificate (received out of band); returns its SHA-256.
