@@ -96,6 +96,26 @@ def pki_trust(
         out.print(f"trusted {subject} (SHA-256 {digest})")
 
 
+@pki_app.command("export")
+def pki_export(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the PEM.")],
+) -> None:
+    """Write the installation's root certificate and its issuing CA, for peers to `pki trust`
+    (they check the issuing CA's CRL with it)."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        pki = _exchange(ctx).ctx.pki
+        root = pki.root()
+        output.write_bytes(root.public_bytes(serialization.Encoding.PEM) + pki.chain())
+    except OSError as e:
+        raise fail(OutputNotWritable(f"cannot write {output}: {e.strerror or e}")) from e
+    except SohoaError as e:
+        raise fail(e) from e
+    err.print(f"wrote the root certificate {root.fingerprint(_sha256()).hex()} to {output}")
+
+
 @pki_app.command("untrust")
 def pki_untrust(
     ctx: typer.Context,

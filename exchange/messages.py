@@ -18,6 +18,7 @@ Nothing else builds an `exchange/…` key: call the function that names the obje
     exchange/certs/<organ>.pem                  cert(): organ certificates (signing.py)
     exchange/pki/anchors/<sha256>.pem           anchor(): trusted roots (pki.py)
     exchange/pki/ca.pem                         PKI_CA: the installation's issuing CA certificate
+    exchange/pki/cas/<sha256>.pem               ca_cert(): other CAs' issuing CAs, under anchors
     exchange/pki/crls/<issuer hash>.crl         crl(): the CRL of each issuer (DER)
     exchange/pki/issued/<serial>.json           issued(): what the installation CA issued
     exchange/pki/revoked/<serial>.json          revoked(): its revocations (the CRL source)
@@ -167,6 +168,7 @@ def cert(organ_id: str) -> str:
 PKI = f"{ROOT}pki/"
 PKI_CA = f"{PKI}ca.pem"
 ANCHORS = f"{PKI}anchors/"
+CAS = f"{PKI}cas/"
 CRLS = f"{PKI}crls/"
 ISSUED = f"{PKI}issued/"
 REVOKED = f"{PKI}revoked/"
@@ -174,6 +176,10 @@ REVOKED = f"{PKI}revoked/"
 
 def anchor(sha256: str) -> str:
     return f"{ANCHORS}{sha256}.pem"
+
+
+def ca_cert(sha256: str) -> str:
+    return f"{CAS}{sha256}.pem"
 
 
 def crl(issuer_hash: str) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
@@ -117,6 +118,10 @@ def _write_private(path: Path, pem: bytes) -> None:
         f.write(pem)
 
 
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
 def load_pem_certs(pem: bytes) -> list[x509.Certificate]:
     try:
         return x509.load_pem_x509_certificates(pem)
@@ -149,21 +154,38 @@ class Authority:
         return found
 
     def trust(self, pem: bytes) -> x509.Certificate:
-        """Make a certificate a trust anchor: a root CA, or a legacy self-issued organ
-        certificate someone decided to trust (docs/exchange.md, migration)."""
+        """Make a root a trust anchor: a root CA, or a legacy self-issued organ certificate
+        someone decided to trust (docs/exchange.md, migration). CA certificates after it in
+        the file (as `pki export` writes them) are kept as its issuing CAs once each is
+        checked to be issued by it."""
         certs = load_pem_certs(pem)
-        if len(certs) != 1:
-            raise PkiError(f"give one certificate to trust, not {len(certs)}")
-        cert = certs[0]
-        if cert.issuer != cert.subject:
+        roots = [c for c in certs if c.issuer == c.subject]
+        if len(roots) != 1:
+            first = certs[0].issuer.rfc4514_string() if certs else "nothing"
             raise PkiError(
-                "not a root: the certificate is issued by "
-                f"{cert.issuer.rfc4514_string()}; trust that issuer's root instead"
+                f"not one root: the file holds {len(roots)} self-issued certificates (the first "
+                f"is issued by {first}); trust the root of its chain"
             )
-        self.store.put_bytes(
-            messages.anchor(fingerprint(cert)), cert.public_bytes(serialization.Encoding.PEM)
-        )
-        return cert
+        root = roots[0]
+        below = [c for c in certs if c is not root]
+        for cert in below:
+            try:
+                cert.verify_directly_issued_by(root)
+            except (ValueError, TypeError, InvalidSignature) as e:
+                raise PkiError(
+                    f"{cert.subject.rfc4514_string()} is not issued by the root in the file"
+                ) from e
+        self.store.put_bytes(messages.anchor(fingerprint(root)), _pem(root))
+        for cert in below:
+            self.store.put_bytes(messages.ca_cert(fingerprint(cert)), _pem(cert))
+        return root
+
+    def intermediates(self) -> list[x509.Certificate]:
+        """Issuing CAs known here: ours and those that came with a trusted root."""
+        found = [self.issuing_cert()] if self.store.exists(messages.PKI_CA) else []
+        for key in sorted(self.store.list(messages.CAS)):
+            found.extend(load_pem_certs(self.store.get_bytes(key)))
+        return found
 
     def untrust(self, sha256_prefix: str) -> x509.Certificate:
         matches = [c for c in self.anchors() if fingerprint(c).startswith(sha256_prefix.lower())]
@@ -416,9 +438,14 @@ class Authority:
         self.store.put_bytes(key, crl.public_bytes(serialization.Encoding.DER))
         return crl
 
+    def root(self) -> x509.Certificate:
+        """The installation's root: the anchor that issued its issuing CA."""
+        issuer = self.issuing_cert().issuer
+        for cert in self.anchors():
+            if cert.subject == issuer:
+                return cert
+        raise PkiError("the installation's root is no longer a trust anchor here")
+
     def known_cas(self) -> list[x509.Certificate]:
-        """Anchors and the installation's issuing CA: who may sign a CRL kept here."""
-        found = self.anchors()
-        if self.store.exists(messages.PKI_CA):
-            found.append(self.issuing_cert())
-        return found
+        """Anchors and the issuing CAs under them: who may sign a CRL kept here."""
+        return [*self.anchors(), *self.intermediates()]

@@ -169,9 +169,7 @@ class Trust:
             raise SignatureError(
                 "no trust anchor on this installation: `sohoa pki init` or `sohoa pki trust`"
             )
-        intermediates = [c for c in others if c != cert]
-        if self.authority.store.exists(messages.PKI_CA):
-            intermediates.append(self.authority.issuing_cert())
+        intermediates = [c for c in others if c != cert] + self.authority.intermediates()
         crls, missing = self._crls([cert, *intermediates], anchors)
         if missing:
             self._unavailable(missing, acting, target, sender)
