@@ -197,11 +197,12 @@ class Inbox:
         if uri is None and not self.ctx.options.sign:
             return claimed  # benchmarks of the unsigned path only
         cert, certs, pem = self.ctx.trust.signer_of(parsed.root, sender)
+        at = cert.not_valid_before_utc  # its validity: Trust.check's, at the signed time
         if uri == "":  # signed whole by other QCVN 102 software: verified whole, in memory
-            signed, _algorithm = verify(path.read_bytes(), pem, sender)
+            signed, _algorithm = verify(path.read_bytes(), pem, sender, at)
             env = envelope_read.envelope_from_tree(signed)
         else:  # sohoa: the edXMLEnvelope is signed, each attachment bound by its digest
-            signed, _algorithm = verify(parsed.root, pem, sender)
+            signed, _algorithm = verify(parsed.root, pem, sender, at)
             env = envelope_read.envelope_from_tree(signed, parsed, signed_manifest=True)
         # what the signature covers, nothing else, decides from here on
         if env.sender.organ_id != sender or env.message_id != claimed.message_id:

@@ -207,7 +207,8 @@ class Ledger:
         self.ctx.organ(organ_id)
         if reference_uri(root) is not None or self.ctx.options.sign:
             cert, certs, pem = self.ctx.trust.signer_of(root, organ_id)
-            signed, _ = verify(root, pem, organ_id)
+            # its validity: Trust.check's, at the signed time
+            signed, _ = verify(root, pem, organ_id, cert.not_valid_before_utc)
             msg = envelope_read.status_from_tree(signed)
             if msg.sender.organ_id != organ_id:
                 raise SignatureError("the signed status names another organ")

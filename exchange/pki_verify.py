@@ -169,22 +169,49 @@ class Trust:
             raise SignatureError(
                 "no trust anchor on this installation: `sohoa pki init` or `sohoa pki trust`"
             )
+        if cert.issuer == cert.subject and cert not in anchors:
+            raise SignatureError(
+                f"{sender}'s certificate is self-issued and does not chain to a root trusted "
+                "here (`sohoa pki trust` it to accept its messages)"
+            )
         intermediates = [c for c in others if c != cert] + self.authority.intermediates()
-        crls, missing = self._crls([cert, *intermediates], anchors)
+        # The path first, without revocation: only a certificate that chains to an anchor has
+        # its CRLs looked up (and their absence audited).
+        path = self._validate(cert, anchors, intermediates, signed_at, sender, None)
+        in_path = [
+            x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=False)
+        ]
+        crls, missing = self._crls(in_path, anchors + intermediates)
         if missing:
             self._unavailable(missing, acting, target, sender)
+        if crls:
+            self._validate(cert, anchors, intermediates, signed_at, sender, crls)
+
+    def _validate(
+        self,
+        cert: x509.Certificate,
+        anchors: list[x509.Certificate],
+        intermediates: list[x509.Certificate],
+        signed_at: dt.datetime,
+        sender: str,
+        crls: list[asn1_crl.CertificateList] | None,
+    ) -> Any:
+        """The validated path (pyhanko_certvalidator ValidationPath); `crls` None: no
+        revocation check yet."""
         context = ValidationContext(
             trust_roots=[_asn1(a) for a in anchors],
             other_certs=[_asn1(c) for c in intermediates],
             moment=signed_at,
-            crls=crls,
-            revocation_mode="hard-fail" if self.policy.hard_fail else "soft-fail",
+            crls=crls or [],
+            revocation_mode="hard-fail"
+            if crls is not None and self.policy.hard_fail
+            else "soft-fail",
             # the CRL is read now, about a past signing time: its entries' dates decide
             retroactive_revinfo=True,
         )
         validator = CertificateValidator(_asn1(cert), validation_context=context)
         try:
-            _run(validator.async_validate_usage({"digital_signature"}))
+            return _run(validator.async_validate_usage({"digital_signature"}))
         except cv.RevokedError as e:
             raise SignatureError(
                 f"certificate revoked: {sender}'s certificate was revoked at "
@@ -219,13 +246,14 @@ class Trust:
         return [cert] if cert.issuer == cert.subject else []
 
     def _crls(
-        self, certs: list[x509.Certificate], anchors: list[x509.Certificate]
+        self, certs: list[x509.Certificate], cas: list[x509.Certificate]
     ) -> tuple[list[asn1_crl.CertificateList], list[str]]:
         """The CRL of each certificate that names a distribution point, read from the store
         and checked against its issuer's key; what is missing or not signed by the issuer is
         named in the second list."""
         found, missing = [], []
-        issuers = {c.subject.public_bytes(): c for c in [*anchors, *certs]}
+        issuers = {c.subject.public_bytes(): c for c in [*cas, *certs]}
+        certs = [c for c in certs if c.issuer != c.subject]
         for cert in certs:
             if cert.issuer == cert.subject or not _crl_points(cert):
                 continue

@@ -13,6 +13,8 @@ needs it; both verified.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,16 +296,22 @@ def reference_uri(root: etree._Element) -> str | None:
 
 
 def verify(
-    data: bytes | etree._Element, cert_pem: bytes, organ_id: str
+    data: bytes | etree._Element,
+    cert_pem: bytes,
+    organ_id: str,
+    at: dt.datetime | None = None,
 ) -> tuple[etree._Element, str]:
-    """Check the signature against `organ_id`'s registered certificate.
+    """Check the signature with `organ_id`'s certificate, as valid at `at` (default now; the
+    receiver passes a time inside the certificate's validity, since whether it may be trusted
+    at the signing time is pki_verify.Trust.check's question).
 
     Returns what the signature covers (parse that, never the raw input): the edXMLEnvelope
     element (a sohoa signature) or the whole document; and the algorithm.
     """
+    config = _ACCEPT if at is None else dataclasses.replace(_ACCEPT, verification_time=at)
     try:
         result = XMLVerifier().verify(
-            data, x509_cert=cert_pem.decode(), expect_config=_ACCEPT, parser=xml_parser()
+            data, x509_cert=cert_pem.decode(), expect_config=config, parser=xml_parser()
         )
     except InvalidInput as e:
         raise SignatureError(f"the message is not signed as QCVN 102 requires: {e}") from e
