@@ -4,6 +4,7 @@ in docs/exchange.md ("Trust")."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -34,7 +35,10 @@ def _read(path: Path) -> bytes:
 @pki_app.command("init")
 def pki_init(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option(help="Name in the CA certificates.")] = "sohoa",
+    name: Annotated[
+        str | None,
+        typer.Option(help="Name in the CA certificates (default: sohoa and a random tag)."),
+    ] = None,
     root_key: Annotated[
         Path | None,
         typer.Option(
@@ -47,6 +51,7 @@ def pki_init(
 ) -> None:
     """Create the installation CA: a root (a trust anchor) and an issuing CA under it."""
     ex = _exchange(ctx)
+    name = name or f"sohoa {uuid.uuid4().hex[:8]}"  # peers tell installations apart by it
     try:
         root, issuing, key_path = ex.ctx.pki.init(name, _passphrase(ctx), root_key_out=root_key)
     except OSError as e:

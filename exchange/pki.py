@@ -62,10 +62,32 @@ class PkiError(SohoaError):
     code = "pki"
 
 
-def issuer_hash(name: x509.Name) -> str:
-    """How a CRL is named in the store: the SHA-256 of its issuer's DER name (a certificate
-    finds its issuer's CRL by the same hash of its `issuer`)."""
-    return hashlib.sha256(name.public_bytes()).hexdigest()[:32]
+def _crl_id(issuer: x509.Name, key_id: bytes | None) -> str:
+    """How a CRL is named in the store: the SHA-256 of its issuer's DER name and key
+    identifier (two CAs may share a name — every default installation's does — not a key)."""
+    return hashlib.sha256(issuer.public_bytes() + (key_id or b"")).hexdigest()[:32]
+
+
+def _key_id(extensions: x509.Extensions, kind: type) -> bytes | None:
+    try:
+        value = extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+    return value.key_identifier if kind is x509.AuthorityKeyIdentifier else value.digest
+
+
+def crl_name_of(cert: x509.Certificate) -> str:
+    """Where the CRL that covers `cert` is kept (its issuer's name and key identifier)."""
+    return _crl_id(cert.issuer, _key_id(cert.extensions, x509.AuthorityKeyIdentifier))
+
+
+def crl_name_for_ca(ca: x509.Certificate) -> str:
+    """Where the CRL a CA signs is kept: the same name its certificates find it by."""
+    return _crl_id(ca.subject, _key_id(ca.extensions, x509.SubjectKeyIdentifier))
+
+
+def crl_name(crl: x509.CertificateRevocationList) -> str:
+    return _crl_id(crl.issuer, _key_id(crl.extensions, x509.AuthorityKeyIdentifier))
 
 
 def organ_named(cert: x509.Certificate) -> str:
@@ -307,7 +329,7 @@ class Authority:
         now = _now()
         not_after = min(now + dt.timedelta(days=days), ca.not_valid_after_utc)
         crl_point = x509.DistributionPoint(
-            full_name=[x509.UniformResourceIdentifier(f"{self.crl_url}{issuer_hash(ca.subject)}.crl")],
+            full_name=[x509.UniformResourceIdentifier(f"{self.crl_url}{crl_name_for_ca(ca)}.crl")],
             relative_name=None,
             reasons=None,
             crl_issuer=None,
@@ -382,7 +404,7 @@ class Authority:
         """Sign the CRL of every revocation (a higher CRL number each time) and put it where
         verifiers look: messages.crl(issuer hash of the issuing CA)."""
         ca, ca_key = self.issuing_cert(), self._issuing_key()
-        key = messages.crl(issuer_hash(ca.subject))
+        key = messages.crl(crl_name_for_ca(ca))
         number = 1
         if self.store.exists(key):
             previous = x509.load_der_x509_crl(self.store.get_bytes(key))
@@ -424,13 +446,13 @@ class Authority:
             )
         except ValueError as e:
             raise PkiError(f"not a CRL (PEM or DER): {e}") from e
-        issuers = [c for c in self.known_cas() if c.subject == crl.issuer]
+        issuers = [c for c in self.known_cas() if crl_name_for_ca(c) == crl_name(crl)]
         if not any(crl.is_signature_valid(c.public_key()) for c in issuers):  # type: ignore[arg-type]
             raise PkiError(
                 f"the CRL of {crl.issuer.rfc4514_string()} is not signed by a CA known here "
                 "(`sohoa pki trust` its root first)"
             )
-        key = messages.crl(issuer_hash(crl.issuer))
+        key = messages.crl(crl_name(crl))
         if self.store.exists(key):
             kept = x509.load_der_x509_crl(self.store.get_bytes(key))
             if kept.last_update_utc > crl.last_update_utc:
@@ -440,10 +462,13 @@ class Authority:
 
     def root(self) -> x509.Certificate:
         """The installation's root: the anchor that issued its issuing CA."""
-        issuer = self.issuing_cert().issuer
+        issuing = self.issuing_cert()
         for cert in self.anchors():
-            if cert.subject == issuer:
-                return cert
+            try:  # by its key: a peer's root may bear the same name
+                issuing.verify_directly_issued_by(cert)
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+            return cert
         raise PkiError("the installation's root is no longer a trust anchor here")
 
     def known_cas(self) -> list[x509.Certificate]:

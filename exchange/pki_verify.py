@@ -37,7 +37,7 @@ from pyhanko_certvalidator import errors as cv
 from exchange import messages
 from exchange.envelope_read import DSIG
 from exchange.models import SignatureError
-from exchange.pki import Authority, issuer_hash, organ_named
+from exchange.pki import Authority, crl_name_of, organ_named
 from schemas.errors import NotFound
 
 log = logging.getLogger("sohoa.exchange")
@@ -178,10 +178,8 @@ class Trust:
         # The path first, without revocation: only a certificate that chains to an anchor has
         # its CRLs looked up (and their absence audited).
         path = self._validate(cert, anchors, intermediates, signed_at, sender, None)
-        in_path = [
-            x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=False)
-        ]
-        crls, missing = self._crls(in_path, anchors + intermediates)
+        chain = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(True)]
+        crls, missing = self._crls(chain)
         if missing:
             self._unavailable(missing, acting, target, sender)
         if crls:
@@ -246,20 +244,18 @@ class Trust:
         return [cert] if cert.issuer == cert.subject else []
 
     def _crls(
-        self, certs: list[x509.Certificate], cas: list[x509.Certificate]
+        self, chain: list[x509.Certificate]
     ) -> tuple[list[asn1_crl.CertificateList], list[str]]:
-        """The CRL of each certificate that names a distribution point, read from the store
-        and checked against its issuer's key; what is missing or not signed by the issuer is
-        named in the second list."""
+        """The CRL of each certificate of the validated path (root first) that names a
+        distribution point, read from the store and checked against the key of its issuer in
+        that path; what is missing or not signed by that issuer is named in the second list."""
         found, missing = [], []
-        issuers = {c.subject.public_bytes(): c for c in [*cas, *certs]}
-        certs = [c for c in certs if c.issuer != c.subject]
-        for cert in certs:
-            if cert.issuer == cert.subject or not _crl_points(cert):
+        for issuer, cert in zip(chain, chain[1:], strict=False):
+            if not _crl_points(cert):
                 continue
             who = cert.issuer.rfc4514_string()
             try:
-                data = self.authority.store.get_bytes(messages.crl(issuer_hash(cert.issuer)))
+                data = self.authority.store.get_bytes(messages.crl(crl_name_of(cert)))
                 crl = x509.load_der_x509_crl(data)
             except NotFound:
                 missing.append(f"no CRL of {who} in the store")
@@ -267,8 +263,7 @@ class Trust:
             except ValueError:
                 missing.append(f"the CRL of {who} cannot be read")
                 continue
-            issuer = issuers.get(cert.issuer.public_bytes())
-            if issuer is None or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+            if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
                 missing.append(f"the CRL of {who} is not signed by that CA")
                 continue
             found.append(asn1_crl.CertificateList.load(data))
