@@ -52,6 +52,10 @@ class TrustPolicy:
     trust_registered: bool = False  # legacy: an organ's registered certificate is an anchor
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def signing_time(text: str) -> dt.datetime:
     """A QCVN 102 timestamp (`yyyy/MM/dd HH:mm:ss`, UTC) as the moment the message was signed."""
     try:
@@ -158,8 +162,8 @@ class Trust:
             raise SignatureError(
                 f"the signing certificate names organ {named or '(none)'}, not the sender {sender}"
             )
-        if isinstance(signed_at, str):
-            signed_at = signing_time(signed_at)
+        if isinstance(signed_at, str):  # none carried: checked as of now, the strictest time
+            signed_at = signing_time(signed_at) if signed_at.strip() else _now()
         if signed_at > dt.datetime.now(dt.UTC) + FUTURE_TOLERANCE:
             raise SignatureError(f"the message says it was signed in the future ({signed_at})")
         anchors = self.authority.anchors()
