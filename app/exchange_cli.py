@@ -127,10 +127,13 @@ def keys_create(
     reissue: Annotated[
         bool, typer.Option(help="A new certificate from the CA for the key the organ has.")
     ] = False,
+    new_key: Annotated[
+        bool, typer.Option(help="A new key and certificate (after a keyCompromise).")
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """An RSA key per organ and its certificate from the installation CA (`sohoa pki init`);
-    existing ones are kept unless --reissue."""
+    existing ones are kept unless --reissue or --new-key."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
 
@@ -140,7 +143,7 @@ def keys_create(
         raise typer.BadParameter("name an OrganId or use --all")
     for organ_id in ids:
         try:
-            pair = ex.create_keys(organ_id, reissue=reissue)
+            pair = ex.create_keys(organ_id, reissue=reissue, new_key=new_key)
         except SohoaError as e:
             raise fail(e) from e
         cert = x509.load_pem_x509_certificate(pair.cert_pem)

@@ -10,8 +10,10 @@ time fails, one revoked after it does not. cryptography's own X.509 verifier was
 candidate; it checks paths against the Web PKI profile only and has no CRL handling, which is
 the part that matters here.
 
-The CRLs are looked up here first, so what is missing or forged is known by name: it is
-logged in the audit, and refused (hard fail, the default) or let through (soft fail).
+The library is run lenient about missing revocation data; the CRLs of the path it found are
+then checked here (present, signed by their issuer, current at the signing time), so what is
+missing or forged is known by name: it is logged in the audit, and refused (hard fail, the
+default) or let through (soft fail).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -37,7 +38,7 @@ from pyhanko_certvalidator import errors as cv
 from exchange import messages
 from exchange.envelope_read import DSIG
 from exchange.models import SignatureError
-from exchange.pki import Authority, crl_name_of, organ_named
+from exchange.pki import Authority, crl_name_for_ca, crl_name_of, organ_named
 from schemas.errors import NotFound
 
 log = logging.getLogger("sohoa.exchange")
@@ -179,15 +180,37 @@ class Trust:
                 "here (`sohoa pki trust` it to accept its messages)"
             )
         intermediates = [c for c in others if c != cert] + self.authority.intermediates()
-        # The path first, without revocation: only a certificate that chains to an anchor has
-        # its CRLs looked up (and their absence audited).
-        path = self._validate(cert, anchors, intermediates, signed_at, sender, None)
+        # One validation, with whatever CRLs the store has for these certificates, lenient
+        # about missing ones (a revocation a good CRL shows is found either way); then the CRLs
+        # of the path it found are checked here, so only a certificate that chains has missing
+        # or forged revocation data audited, and refused when the policy is hard.
+        candidates = self._stored_crls([cert, *intermediates], [*anchors, *intermediates])
+        path = self._validate(cert, anchors, intermediates, signed_at, sender, candidates)
         chain = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(True)]
-        crls, missing = self._crls(chain)
+        missing = self._crls(chain, signed_at)
         if missing:
             self._unavailable(missing, acting, target, sender)
-        if crls:
-            self._validate(cert, anchors, intermediates, signed_at, sender, crls)
+
+    def _stored_crls(
+        self, certs: list[x509.Certificate], cas: list[x509.Certificate]
+    ) -> list[x509.CertificateRevocationList]:
+        """The CRLs in the store for `certs` that a CA among `cas` signed (the library takes a
+        bad one as a failure even when lenient; Trust._crls names it)."""
+        found: dict[str, x509.CertificateRevocationList] = {}
+        for cert in certs:
+            if cert.issuer == cert.subject or not _crl_points(cert):
+                continue
+            name = crl_name_of(cert)
+            if name in found:
+                continue
+            try:
+                crl = x509.load_der_x509_crl(self.authority.store.get_bytes(messages.crl(name)))
+            except (NotFound, ValueError):
+                continue
+            signers = [ca for ca in cas if crl_name_for_ca(ca) == name]
+            if any(crl.is_signature_valid(ca.public_key()) for ca in signers):  # type: ignore[arg-type]
+                found[name] = crl
+        return list(found.values())
 
     def _validate(
         self,
@@ -196,18 +219,16 @@ class Trust:
         intermediates: list[x509.Certificate],
         signed_at: dt.datetime,
         sender: str,
-        crls: list[asn1_crl.CertificateList] | None,
+        crls: list[x509.CertificateRevocationList],
     ) -> Any:
-        """The validated path (pyhanko_certvalidator ValidationPath); `crls` None: no
-        revocation check yet."""
+        """The validated path (pyhanko_certvalidator ValidationPath), revocation checked with
+        `crls` where they are good (what is missing or bad: Trust._crls)."""
         context = ValidationContext(
             trust_roots=[_asn1(a) for a in anchors],
             other_certs=[_asn1(c) for c in intermediates],
             moment=signed_at,
-            crls=crls or [],
-            revocation_mode="hard-fail"
-            if crls is not None and self.policy.hard_fail
-            else "soft-fail",
+            crls=[c.public_bytes(serialization.Encoding.DER) for c in crls],
+            revocation_mode="soft-fail",
             # the CRL is read now, about a past signing time: its entries' dates decide
             retroactive_revinfo=True,
         )
@@ -247,20 +268,20 @@ class Trust:
             return []
         return [cert] if cert.issuer == cert.subject else []
 
-    def _crls(
-        self, chain: list[x509.Certificate]
-    ) -> tuple[list[asn1_crl.CertificateList], list[str]]:
-        """The CRL of each certificate of the validated path (root first) that names a
-        distribution point, read from the store and checked against the key of its issuer in
-        that path; what is missing or not signed by that issuer is named in the second list."""
-        found, missing = [], []
+    def _crls(self, chain: list[x509.Certificate], signed_at: dt.datetime) -> list[str]:
+        """What is wrong with the revocation data of the validated path (root first): each
+        certificate that names a distribution point needs its CRL in the store, signed by its
+        issuer in that path, and current at the signing time (issued after it, or not past its
+        next update then)."""
+        missing = []
         for issuer, cert in zip(chain, chain[1:], strict=False):
             if not _crl_points(cert):
                 continue
             who = cert.issuer.rfc4514_string()
             try:
-                data = self.authority.store.get_bytes(messages.crl(crl_name_of(cert)))
-                crl = x509.load_der_x509_crl(data)
+                crl = x509.load_der_x509_crl(
+                    self.authority.store.get_bytes(messages.crl(crl_name_of(cert)))
+                )
             except NotFound:
                 missing.append(f"no CRL of {who} in the store")
                 continue
@@ -269,9 +290,13 @@ class Trust:
                 continue
             if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
                 missing.append(f"the CRL of {who} is not signed by that CA")
-                continue
-            found.append(asn1_crl.CertificateList.load(data))
-        return found, missing
+            elif signed_at > crl.last_update_utc and signed_at > (
+                crl.next_update_utc or crl.last_update_utc
+            ):
+                missing.append(
+                    f"the CRL of {who} is out of date (next update {crl.next_update_utc})"
+                )
+        return missing
 
     def _unavailable(self, missing: list[str], acting: str, target: str, sender: str) -> None:
         mode = "hard" if self.policy.hard_fail else "soft"

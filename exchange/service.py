@@ -115,16 +115,21 @@ class Exchange:
     def organ_info(self, organ_id: str) -> OrganInfo:
         return self.ctx.organ_info(organ_id)
 
-    def create_keys(self, organ_id: str, *, reissue: bool = False) -> OrganKeys:
+    def create_keys(
+        self, organ_id: str, *, reissue: bool = False, new_key: bool = False
+    ) -> OrganKeys:
         """The organ's key and a certificate from the installation CA (pki.py)."""
         organ = self.organ(organ_id)
         existed = self.keys.has_key(organ_id) and self.store.exists(messages.cert(organ_id))
+        reissue = reissue or new_key
         if (reissue or not existed) and not self.ctx.pki.has_ca():
             raise PkiError(
                 "this installation has no CA to issue the certificate: run `sohoa pki init`, "
                 f"or `sohoa exchange keys csr {organ_id}` for a CA elsewhere"
             )
-        pair = self.keys.create(organ_id, organ.name, self.ctx.pki, reissue=reissue)
+        pair = self.keys.create(
+            organ_id, organ.name, self.ctx.pki, reissue=reissue, new_key=new_key
+        )
         if reissue or not existed:
             self.audit.append(
                 organ_id, "keys", organ_id, note="certificate issued", serial=pair.serial

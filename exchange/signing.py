@@ -101,14 +101,24 @@ class KeyStore:
         return self.keys_dir / f"{organ_id}.key.pem"
 
     def create(
-        self, organ_id: str, organ_name: str, ca: Authority, *, reissue: bool = False
+        self,
+        organ_id: str,
+        organ_name: str,
+        ca: Authority,
+        *,
+        reissue: bool = False,
+        new_key: bool = False,
     ) -> OrganKeys:
         """A new RSA-2048 key and a certificate the installation CA issues for it; an existing
         pair is kept (never replaced). `reissue`: a new certificate from the CA for the key the
-        organ already has (e.g. in place of a self-issued one, docs/exchange.md migration)."""
+        organ already has (e.g. in place of a self-issued one, docs/exchange.md migration);
+        `new_key`: a new key too (the old one kept aside as `.key.pem.old`)."""
         has_cert = self.store.exists(messages.cert(organ_id))
-        if self.key_path(organ_id).exists() and has_cert and not reissue:
+        if self.key_path(organ_id).exists() and has_cert and not (reissue or new_key):
             return self.keys(organ_id)
+        if new_key and self.key_path(organ_id).exists():  # e.g. after a keyCompromise
+            self.key_path(organ_id).replace(self.key_path(organ_id).with_suffix(".pem.old"))
+            self._keys.pop(organ_id, None)
         key = self._key_or_new(organ_id)
         cert = ca.issue(organ_id, organ_name, key.public_key())
         bundle = cert.public_bytes(serialization.Encoding.PEM) + ca.chain()

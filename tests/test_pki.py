@@ -5,6 +5,7 @@ user runs them."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import time
@@ -306,8 +307,14 @@ def test_the_pki_and_keys_commands(tmp_path) -> None:
     assert code == 1 and "issued no certificate" in err
     code, out, _ = run(here, "pki", "revoke", SENDER, "--reason", "superseded", "--json")
     assert code == 0 and '"reason": "superseded"' in out and SENDER in out
+    revoked_serial = json.loads(out)["serial"]
     code, out, _ = run(here, "pki", "list")
     assert "revoked" in out and "superseded" in out
+    old_key = (tmp_path / "here" / "exchange-keys" / f"{SENDER}.key.pem").read_bytes()
+    code, out, _ = run(here, "exchange", "keys", "create", SENDER, "--new-key", "--json")
+    assert code == 0 and json.loads(out)["serial"] != revoked_serial
+    new_key = (tmp_path / "here" / "exchange-keys" / f"{SENDER}.key.pem").read_bytes()
+    assert new_key != old_key
 
     # An organ whose certificate a CA elsewhere issues: csr there, install here.
     run(there, "pki", "init", "--name", "elsewhere")
