@@ -620,6 +620,9 @@ def status(ctx: typer.Context) -> None:
 from app.exchange_cli import mount as _mount_exchange  # noqa: E402
 
 _mount_exchange(app)
+from app.pki_cli import mount as _mount_pki  # noqa: E402
+
+_mount_pki(app)
 
 # The review queue and a person's corrections (`sohoa review`).
 from app.review_cli import mount as _mount_review  # noqa: E402

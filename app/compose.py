@@ -122,6 +122,9 @@ def exchange_options(settings: Settings) -> ExchangeOptions:
         peers=settings.exchange_peers,
         audit_checkpoint_every=settings.audit_checkpoint_every,
         audit_checkpoint_minutes=settings.audit_checkpoint_minutes,
+        revocation_hard_fail=settings.pki_revocation == "hard",
+        trust_registered=settings.pki_trust_registered,
+        crl_url=settings.pki_crl_url,
     )
 
 

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     exchange_retry_min_ms: int = Field(default=1000, ge=10)
     exchange_retries: int = Field(default=6, ge=0)
     exchange_peers: str = ""  # organs on other installations: ORGAN=URL|TOKEN;…
+    # Trust (docs/exchange.md): the root CA key's passphrase for `sohoa pki init` (empty: asked)
+    pki_passphrase: SecretStr = SecretStr("")
+    pki_revocation: str = Field(default="hard", pattern="^(hard|soft)$")  # CRL missing: refuse?
+    pki_trust_registered: bool = False  # legacy: registered self-issued certificates trusted
+    pki_crl_url: str = ""  # URL base of the published CRLs, written in issued certificates
     audit_checkpoint_every: int = Field(default=20, ge=1)  # entries between signed checkpoints
     audit_checkpoint_minutes: float = Field(default=5.0, gt=0)  # … or minutes, when appending
     session_hours: float = Field(default=8.0, gt=0)  # a browser session's life (POST /login)

@@ -150,9 +150,16 @@ def keys_create(
     ctx: typer.Context,
     organ_ids: Annotated[list[str] | None, typer.Argument(help="OrganIds.")] = None,
     all_organs: Annotated[bool, typer.Option("--all", help="Every organ in the registry.")] = False,
+    reissue: Annotated[
+        bool, typer.Option(help="A new certificate from the CA for the key the organ has.")
+    ] = False,
+    new_key: Annotated[
+        bool, typer.Option(help="A new key and certificate (after a keyCompromise).")
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
-    """Create an RSA key pair and X.509 certificate per organ (existing ones are kept)."""
+    """An RSA key per organ and its certificate from the installation CA (`sohoa pki init`);
+    existing ones are kept unless --reissue or --new-key."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
 
@@ -162,7 +169,7 @@ def keys_create(
         raise typer.BadParameter("name an OrganId or use --all")
     for organ_id in ids:
         try:
-            pair = ex.create_keys(organ_id)
+            pair = ex.create_keys(organ_id, reissue=reissue, new_key=new_key)
         except SohoaError as e:
             raise fail(e) from e
         cert = x509.load_pem_x509_certificate(pair.cert_pem)
@@ -172,11 +179,16 @@ def keys_create(
             "certificate_sha256": fingerprint,
             "key": str(ex.keys.key_path(organ_id)),
             "valid_to": cert.not_valid_after_utc.isoformat(),
+            "serial": pair.serial,
+            "issuer": cert.issuer.rfc4514_string(),
         }
         if as_json:
             emit_json(row)
         else:
-            out.print(f"{organ_id}: certificate SHA-256 {fingerprint[:32]}…, key {row['key']}")
+            out.print(
+                f"{organ_id}: certificate {row['serial']} from {row['issuer']}, "
+                f"SHA-256 {fingerprint[:32]}…, key {row['key']}"
+            )
 
 
 @keys_app.command("export")

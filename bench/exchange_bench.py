@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from importlib import metadata as pkg_metadata
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+
 REPO = Path(__file__).resolve().parent.parent
 for _p in (str(REPO), str(REPO / "bench")):
     if _p not in sys.path:
@@ -67,9 +69,19 @@ def installation(root: Path, pdf: Path, *, sign: bool, peers: str = ""):  # noqa
     subs = submit_all(services, pool, [pdf])
     wait_for(services, pool, subs, None)
     ex = build_exchange(services, enqueue=pool.actors.ingest.send)
+    ex.ctx.pki.init(f"bench {root.name}", b"bench passphrase")  # `sohoa pki init`
     for organ in (SENDER, RECIPIENT):
         ex.create_keys(organ)
     return settings, services, pool, ex, subs[0].doc_id
+
+
+def cross_trust(a_ex, b_ex) -> None:  # noqa: ANN001
+    """Each installation trusts the other's root and keeps its CRL (`pki export`, `pki
+    trust`, `pki crl --import`), as two operators would."""
+    for here, there in ((a_ex, b_ex), (b_ex, a_ex)):
+        pki = there.ctx.pki
+        here.ctx.pki.trust(pki.root().public_bytes(serialization.Encoding.PEM) + pki.chain())
+        here.ctx.pki.import_crl(pki.publish_crl().public_bytes(serialization.Encoding.DER))
 
 
 def run_messages(ex, pool, doc_id: str, n: int) -> dict:  # noqa: ANN001
@@ -191,6 +203,7 @@ def large_child(size_mb: int, over_http: bool, out: Path) -> None:
             _, a_services, a_pool, ex, _ = installation(work / "a", pdf, sign=True, peers=peers)
             b_services.store.put_bytes(cert_key(SENDER), ex.keys.cert(SENDER))
             a_services.store.put_bytes(cert_key(RECIPIENT), b_ex.keys.cert(RECIPIENT))
+            cross_trust(ex, b_ex)
             server, thread = serve(b_settings, port)
         else:
             _, a_services, a_pool, ex, _ = installation(work / "a", pdf, sign=True)
@@ -265,6 +278,7 @@ def bench_http(work: Path, pdf: Path, n: int, sign: bool) -> dict:
     # Each side registers the other's certificate, as an operator would.
     b_services.store.put_bytes(cert_key(SENDER), a_ex.keys.cert(SENDER))
     a_services.store.put_bytes(cert_key(RECIPIENT), b_ex.keys.cert(RECIPIENT))
+    cross_trust(a_ex, b_ex)
     server, thread = serve(b_settings, port)
     try:
         run_messages(a_ex, a_pool, doc_id, min(5, n))  # warm-up: connections, caches

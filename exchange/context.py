@@ -9,6 +9,8 @@ from exchange.audit import AuditLog
 from exchange.messages import Book
 from exchange.models import OrganInfo
 from exchange.options import ExchangeOptions
+from exchange.pki import Authority
+from exchange.pki_verify import Trust, TrustPolicy
 from exchange.signing import KeyStore
 from organs.registry import OrganRegistry
 from schemas.models import Organ
@@ -32,6 +34,8 @@ class ExchangeContext:
     registry: OrganRegistry
     keys: KeyStore
     audit: AuditLog
+    pki: Authority
+    trust: Trust
 
     @classmethod
     def build(
@@ -39,13 +43,19 @@ class ExchangeContext:
     ) -> ExchangeContext:
         """`registry` None: the shipped sample (app.compose.build_registry passes the one the
         settings name)."""
+        keys = KeyStore(store, options.keys_dir)
+        audit = AuditLog.for_options(store, options)
+        pki = Authority(store, options.keys_dir / "ca", options.crl_url)
+        policy = TrustPolicy(options.revocation_hard_fail, options.trust_registered)
         return cls(
             store=store,
             book=Book(store),
             options=options,
             registry=registry or OrganRegistry.default(),
-            keys=KeyStore(store, options.keys_dir),
-            audit=AuditLog.for_options(store, options),
+            keys=keys,
+            audit=audit,
+            pki=pki,
+            trust=Trust(pki, keys.cert, policy, audit.append),
         )
 
     def organ(self, organ_id: str) -> Organ:

@@ -30,6 +30,7 @@ from exchange.models import (
     TraceHeader,
     TransportError,
 )
+from exchange.pki_verify import envelope_signed_at
 from exchange.ports import Ingest, RecordAccess, Records
 from exchange.signing import reference_uri, verify
 from exchange.statuses import Status
@@ -192,15 +193,16 @@ class Inbox:
     ) -> Envelope:
         sender = claimed.sender.organ_id
         self.ctx.organ(sender)
-        keys = self.ctx.keys
         uri = reference_uri(parsed.root)
         if uri is None and not self.ctx.options.sign:
-            env = claimed  # benchmarks of the unsigned path only
-        elif uri == "":  # signed whole by other QCVN 102 software: verified whole, in memory
-            signed, _algorithm = verify(path.read_bytes(), keys.cert(sender), sender)
+            return claimed  # benchmarks of the unsigned path only
+        cert, certs, pem = self.ctx.trust.signer_of(parsed.root, sender)
+        at = cert.not_valid_before_utc  # its validity: Trust.check's, at the signed time
+        if uri == "":  # signed whole by other QCVN 102 software: verified whole, in memory
+            signed, _algorithm = verify(path.read_bytes(), pem, sender, at)
             env = envelope_read.envelope_from_tree(signed)
         else:  # sohoa: the edXMLEnvelope is signed, each attachment bound by its digest
-            signed, _algorithm = verify(parsed.root, keys.cert(sender), sender)
+            signed, _algorithm = verify(parsed.root, pem, sender, at)
             env = envelope_read.envelope_from_tree(signed, parsed, signed_manifest=True)
         # what the signature covers, nothing else, decides from here on
         if env.sender.organ_id != sender or env.message_id != claimed.message_id:
@@ -209,6 +211,10 @@ class Inbox:
             raise EnvelopeError(
                 f"message is addressed to {env.recipients[0].organ_id}, not to {as_organ}"
             )
+        signed_at = envelope_signed_at([(t.organ_id, t.timestamp) for t in env.trace], sender)
+        self.ctx.trust.check(
+            cert, certs, sender=sender, signed_at=signed_at, acting=as_organ, target=env.message_id
+        )
         return env
 
     def _reject(

@@ -206,10 +206,20 @@ class Ledger:
         organ_id = claimed.sender.organ_id
         self.ctx.organ(organ_id)
         if reference_uri(root) is not None or self.ctx.options.sign:
-            signed, _ = verify(root, self.ctx.keys.cert(organ_id), organ_id)
+            cert, certs, pem = self.ctx.trust.signer_of(root, organ_id)
+            # its validity: Trust.check's, at the signed time
+            signed, _ = verify(root, pem, organ_id, cert.not_valid_before_utc)
             msg = envelope_read.status_from_tree(signed)
             if msg.sender.organ_id != organ_id:
                 raise SignatureError("the signed status names another organ")
+            self.ctx.trust.check(
+                cert,
+                certs,
+                sender=organ_id,
+                signed_at=msg.timestamp,
+                acting=organ_id,
+                target=msg.response_for.message_id or "",
+            )
         else:
             signed, msg = root, claimed
         if not messages.MESSAGE_ID.match(msg.response_for.message_id or ""):

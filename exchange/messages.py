@@ -16,6 +16,12 @@ Nothing else builds an `exchange/…` key: call the function that names the obje
     exchange/hashes/<sha256>.json               derived_link(): derived files -> their record
     exchange/tokens/<sha256 of token>.json      token(): API tokens -> organ, name, last use
     exchange/certs/<organ>.pem                  cert(): organ certificates (signing.py)
+    exchange/pki/anchors/<sha256>.pem           anchor(): trusted roots (pki.py)
+    exchange/pki/ca.pem                         PKI_CA: the installation's issuing CA certificate
+    exchange/pki/cas/<sha256>.pem               ca_cert(): other CAs' issuing CAs, under anchors
+    exchange/pki/crls/<issuer hash>.crl         crl(): the CRL of each issuer (DER)
+    exchange/pki/issued/<serial>.json           issued(): what the installation CA issued
+    exchange/pki/revoked/<serial>.json          revoked(): its revocations (the CRL source)
     exchange/audit/<seq>.json …                 AUDIT_*: the hash-chained audit log (audit.py)
 """
 
@@ -157,6 +163,35 @@ def token_by_digest(digest: str) -> str:
 
 def cert(organ_id: str) -> str:
     return f"{ROOT}certs/{organ_id}.pem"
+
+
+PKI = f"{ROOT}pki/"
+PKI_CA = f"{PKI}ca.pem"
+ANCHORS = f"{PKI}anchors/"
+CAS = f"{PKI}cas/"
+CRLS = f"{PKI}crls/"
+ISSUED = f"{PKI}issued/"
+REVOKED = f"{PKI}revoked/"
+
+
+def anchor(sha256: str) -> str:
+    return f"{ANCHORS}{sha256}.pem"
+
+
+def ca_cert(sha256: str) -> str:
+    return f"{CAS}{sha256}.pem"
+
+
+def crl(issuer_hash: str) -> str:
+    return f"{CRLS}{issuer_hash}.crl"
+
+
+def issued(serial_hex: str) -> str:
+    return f"{ISSUED}{serial_hex}.json"
+
+
+def revoked(serial_hex: str) -> str:
+    return f"{REVOKED}{serial_hex}.json"
 
 
 def name_of(key: str) -> str:

@@ -23,6 +23,12 @@ class ExchangeOptions:
     peers: str = ""  # organs on other installations: ORGAN=URL|TOKEN;… (transport.parse_peers)
     audit_checkpoint_every: int = 20  # a signed audit checkpoint every this many entries …
     audit_checkpoint_minutes: float = 5.0  # … or this long after the last one (audit.py)
+    # Trust (pki.py, pki_verify.py): revocation data missing or forged refuses the message
+    # (hard) or is only audited (soft); the legacy trust of registered self-issued certificates;
+    # the URL base written as CRL distribution point (empty: the store key)
+    revocation_hard_fail: bool = True
+    trust_registered: bool = False
+    crl_url: str = ""
 
     def algorithm_for(self, recipient: str) -> str:
         return "rsa-sha1" if recipient in self.sha1_peers else self.algorithm

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 from exchange import envelope_read, messages
 from exchange.access import Access
 from exchange.audit import AuditLog
-from exchange.context import ExchangeContext
+from exchange.context import ExchangeContext, now
 from exchange.inbox import Inbox
 from exchange.ledger import Ledger
 from exchange.links import Links
@@ -41,6 +41,7 @@ from exchange.models import (
 )
 from exchange.options import ExchangeOptions
 from exchange.outbox import Outbox
+from exchange.pki import PkiError, load_pem_certs
 from exchange.ports import Ingest, RecordAccess, Records
 from exchange.signing import KeyStore, OrganKeys
 from exchange.statuses import Status
@@ -114,12 +115,47 @@ class Exchange:
     def organ_info(self, organ_id: str) -> OrganInfo:
         return self.ctx.organ_info(organ_id)
 
-    def create_keys(self, organ_id: str) -> OrganKeys:
+    def create_keys(
+        self, organ_id: str, *, reissue: bool = False, new_key: bool = False
+    ) -> OrganKeys:
+        """The organ's key and a certificate from the installation CA (pki.py)."""
         organ = self.organ(organ_id)
-        existed = self.keys.has_key(organ_id)
-        pair = self.keys.create(organ_id, organ.name)
-        if not existed:
-            self.audit.append(organ_id, "keys", organ_id, note="key pair and certificate created")
+        existed = self.keys.has_key(organ_id) and self.store.exists(messages.cert(organ_id))
+        reissue = reissue or new_key
+        if (reissue or not existed) and not self.ctx.pki.has_ca():
+            raise PkiError(
+                "this installation has no CA to issue the certificate: run `sohoa pki init`, "
+                f"or `sohoa exchange keys csr {organ_id}` for a CA elsewhere"
+            )
+        pair = self.keys.create(
+            organ_id, organ.name, self.ctx.pki, reissue=reissue, new_key=new_key
+        )
+        if reissue or not existed:
+            self.audit.append(
+                organ_id, "keys", organ_id, note="certificate issued", serial=pair.serial
+            )
+        return pair
+
+    def install_certificate(self, organ_id: str, pem: bytes) -> OrganKeys:
+        """A certificate issued elsewhere for the organ's key (`keys csr`): installed only
+        when it verifies here now (chain, validity, usage, revocation)."""
+        self.organ(organ_id)
+        cert = load_pem_certs(pem)[0] if pem.strip() else None
+        if cert is None:
+            raise PkiError("no certificate in the file")
+        self.ctx.trust.check(
+            cert,
+            load_pem_certs(pem),
+            sender=organ_id,
+            signed_at=now().replace(microsecond=0),
+            acting=organ_id,
+            target=f"certificate:{organ_id}",
+        )
+        self.keys.install(organ_id, pem)
+        pair = self.keys.keys(organ_id)
+        self.audit.append(
+            organ_id, "keys", organ_id, note="certificate installed", serial=pair.serial
+        )
         return pair
 
     def issue_token(self, organ_id: str, name: str = "") -> str:

@@ -1,6 +1,7 @@
 """Organ key pairs, X.509 certificates and enveloped XML-DSig signatures (signxml).
 
-Each organ has an RSA key and a self-issued certificate naming its OrganId. Certificates are
+Each organ has an RSA key and a certificate naming its OrganId, issued by the installation CA
+(pki.py) or by another one (`keys csr` / `keys install`). Certificates (with their chain) are
 public and live in the object store (`exchange/certs/<OrganId>.pem`) so every node can verify;
 private keys stay in the data folder (`<data dir>/exchange-keys/<OrganId>.key.pem`, mode 0600).
 The signature is enveloped in the header and covers the edXMLEnvelope element (Reference
@@ -12,6 +13,7 @@ needs it; both verified.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from signxml.verifier import SignatureConfiguration
 from exchange import messages
 from exchange.envelope_read import DSIG, ENVELOPE_ID, xml_parser
 from exchange.models import SignatureError
+from exchange.pki import Authority, load_pem_certs, organ_named
 from schemas.errors import NotFound, SohoaError
 from storage.base import ObjectStore
 from storage.local import write_once
@@ -69,6 +72,14 @@ class OrganKeys:
     _key: rsa.RSAPrivateKey | None = None
 
     @property
+    def certificate(self) -> x509.Certificate:
+        return x509.load_pem_x509_certificate(self.cert_pem)
+
+    @property
+    def serial(self) -> str:
+        return format(self.certificate.serial_number, "x")
+
+    @property
     def private_key(self) -> rsa.RSAPrivateKey:
         """Loaded once: loading checks the RSA key, which costs ~100 ms each time."""
         if self._key is None:
@@ -89,57 +100,94 @@ class KeyStore:
     def key_path(self, organ_id: str) -> Path:
         return self.keys_dir / f"{organ_id}.key.pem"
 
-    def create(self, organ_id: str, organ_name: str, *, days: int = 3650) -> OrganKeys:
-        """A new RSA-2048 key and certificate; an existing pair is kept (never replaced)."""
-        if self.key_path(organ_id).exists() and self.store.exists(messages.cert(organ_id)):
+    def create(
+        self,
+        organ_id: str,
+        organ_name: str,
+        ca: Authority,
+        *,
+        reissue: bool = False,
+        new_key: bool = False,
+    ) -> OrganKeys:
+        """A new RSA-2048 key and a certificate the installation CA issues for it; an existing
+        pair is kept (never replaced). `reissue`: a new certificate from the CA for the key the
+        organ already has (e.g. in place of a self-issued one, docs/exchange.md migration);
+        `new_key`: a new key too (the old one kept aside as `.key.pem.old`)."""
+        has_cert = self.store.exists(messages.cert(organ_id))
+        if self.key_path(organ_id).exists() and has_cert and not (reissue or new_key):
             return self.keys(organ_id)
+        if new_key and self.key_path(organ_id).exists():  # e.g. after a keyCompromise
+            self.key_path(organ_id).replace(self.key_path(organ_id).with_suffix(".pem.old"))
+            self._keys.pop(organ_id, None)
+        key = self._key_or_new(organ_id)
+        cert = ca.issue(organ_id, organ_name, key.public_key())
+        bundle = cert.public_bytes(serialization.Encoding.PEM) + ca.chain()
+        self.store.put_bytes(messages.cert(organ_id), bundle)
+        self._certs[organ_id] = bundle
+        self._pairs.pop(organ_id, None)
+        return self.keys(organ_id)
+
+    def _key_or_new(self, organ_id: str) -> rsa.RSAPrivateKey:
+        """The organ's private key; a new RSA-2048 one (mode 0600) when it has none."""
+        path = self.key_path(organ_id)
+        if path.is_file():
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if not isinstance(key, rsa.RSAPrivateKey):
+                raise SignatureError(f"{path} is not an RSA key")
+            return key
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organ_name),
-                x509.NameAttribute(NameOID.COMMON_NAME, organ_id),
-            ]
-        )
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .sign(key, hashes.SHA256())
-        )
         key_pem = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        cert_pem = cert.public_bytes(serialization.Encoding.PEM)
         self.keys_dir.mkdir(parents=True, exist_ok=True)
-        path = self.key_path(organ_id)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key_pem)
-        self.store.put_bytes(messages.cert(organ_id), cert_pem)
-        self._keys[organ_id], self._certs[organ_id] = key_pem, cert_pem
-        return OrganKeys(organ_id, key_pem, cert_pem)
+        self._keys[organ_id] = key_pem
+        return key
+
+    def csr(self, organ_id: str, organ_name: str) -> bytes:
+        """A certificate signing request for the organ's key (made if it has none), for a CA
+        elsewhere (e.g. a national one) to issue its certificate: `keys install` takes it."""
+        key = self._key_or_new(organ_id)
+        request = (
+            x509.CertificateSigningRequestBuilder()
+            .subject_name(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organ_name),
+                        x509.NameAttribute(NameOID.COMMON_NAME, organ_id),
+                    ]
+                )
+            )
+            .sign(key, hashes.SHA256())
+        )
+        return request.public_bytes(serialization.Encoding.PEM)
+
+    def install(self, organ_id: str, pem: bytes) -> x509.Certificate:
+        """The organ's certificate issued elsewhere (its chain may follow it in the file): it
+        must be for the organ's own key and name the organ. Replaces the one registered."""
+        certs = load_pem_certs(pem)
+        if not certs:
+            raise SignatureError("no certificate in the file")
+        leaf = certs[0]
+        key = self._key_or_new(organ_id) if self.has_key(organ_id) else None
+        if key is None:
+            raise SignatureError(f"organ {organ_id} has no key here: run `keys csr` first")
+        if leaf.public_key() != key.public_key():
+            raise SignatureError(
+                f"the certificate is not for {organ_id}'s key on this installation"
+            )
+        named = organ_named(leaf) or "no organ"
+        if named != organ_id:
+            raise SignatureError(f"the certificate is for {named}, not for organ {organ_id}")
+        self.store.put_bytes(messages.cert(organ_id), pem)
+        self._certs[organ_id] = pem
+        self._pairs.pop(organ_id, None)
+        return leaf
 
     def register_cert(self, organ_id: str, pem: bytes) -> str:
         """Trust a peer organ's certificate (received out of band); returns its SHA-256.
@@ -258,16 +306,22 @@ def reference_uri(root: etree._Element) -> str | None:
 
 
 def verify(
-    data: bytes | etree._Element, cert_pem: bytes, organ_id: str
+    data: bytes | etree._Element,
+    cert_pem: bytes,
+    organ_id: str,
+    at: dt.datetime | None = None,
 ) -> tuple[etree._Element, str]:
-    """Check the signature against `organ_id`'s registered certificate.
+    """Check the signature with `organ_id`'s certificate, as valid at `at` (default now; the
+    receiver passes a time inside the certificate's validity, since whether it may be trusted
+    at the signing time is pki_verify.Trust.check's question).
 
     Returns what the signature covers (parse that, never the raw input): the edXMLEnvelope
     element (a sohoa signature) or the whole document; and the algorithm.
     """
+    config = _ACCEPT if at is None else dataclasses.replace(_ACCEPT, verification_time=at)
     try:
         result = XMLVerifier().verify(
-            data, x509_cert=cert_pem.decode(), expect_config=_ACCEPT, parser=xml_parser()
+            data, x509_cert=cert_pem.decode(), expect_config=config, parser=xml_parser()
         )
     except InvalidInput as e:
         raise SignatureError(f"the message is not signed as QCVN 102 requires: {e}") from e

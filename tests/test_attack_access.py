@@ -22,6 +22,7 @@ from corpus import make_documents, write_pdf_digital
 from search.sqlite import document_terms
 from storage.dossiers import DossierStore
 from tests.conftest import TEST_PASSWORD
+from tests.pki_support import init_ca
 from workers.exchange_setup import build_exchange
 from workers.jobs import ingest_batch
 
@@ -59,6 +60,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
         accounts.add_user(login, role, organ, TEST_PASSWORD)
         users[login] = {"Authorization": f"Bearer {accounts.issue_token(login)}"}
     exchange = build_exchange(services)
+    init_ca(exchange)
     for organ in (A, B, C):
         exchange.create_keys(organ)
     with TestClient(create_app(settings)) as client:

@@ -24,6 +24,7 @@ from exchange.audit import AuditEntry
 from exchange.service import Exchange
 from storage.base import ObjectStore
 from tests.conftest import cli_with_env, unprivileged
+from tests.pki_support import init_ca
 from workers.exchange_setup import build_exchange
 
 COMMUNE = "001.00.52.H34"
@@ -68,6 +69,7 @@ def make_install(data: Path, storage: str = "") -> Install:
 
 def fill(install: Install) -> None:
     """Eight entries through the service: a key pair, two tokens, five reads."""
+    init_ca(install.ex)
     install.ex.create_keys(COMMUNE)
     install.ex.issue_token(COMMUNE)
     install.ex.issue_token(COMMUNE)

@@ -48,6 +48,7 @@ from exchange.statuses import Status
 from schemas.errors import SohoaError
 from storage.local import LocalStore
 from tests.conftest import api_headers, run_cli
+from tests.pki_support import init_ca
 from workers.batch import submit_all, wait_for
 from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
@@ -97,6 +98,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     subs = submit_all(services, pool, paths[:2])
     wait_for(services, pool, subs, None)
     ex = build_exchange(services, enqueue=pool.actors.ingest.send)
+    init_ca(ex)
     for organ in (COMMUNE, DISTRICT, PROVINCE, MINISTRY, OUTSIDER):
         ex.create_keys(organ)
         for sub in subs:  # an organ sends only records it sees (tests/test_exchange_access.py)
@@ -481,7 +483,7 @@ def test_unsigned_or_unknown_sender_is_rejected(world: World) -> None:
     )
     receipt = ex.receive(signed, DISTRICT)
     assert receipt.status == Status.rejected
-    assert "no registered certificate for organ 000.00.00.H46" in receipt.reason
+    assert "certificate names organ 001.00.52.H34, not the sender 000.00.00.H46" in receipt.reason
 
 
 def test_update_and_replace_act_on_the_earlier_message(world: World) -> None:
@@ -804,7 +806,7 @@ def test_an_attachment_above_the_old_text_node_limit_round_trips(world: World) -
         message_id="5a" * 16,
         sender=ex.organ_info(MINISTRY),
         recipients=[ex.organ_info(PROVINCE)],
-        trace=[TraceHeader(organ_id=MINISTRY, timestamp="2024/05/02 08:00:00")],
+        trace=[TraceHeader(organ_id=MINISTRY, timestamp=f"{datetime.now(UTC):%Y/%m/%d %H:%M:%S}")],
         attachments=[Attachment(content_id="c-1", name="hồ sơ.pdf", path=other)],
     )
     wire = world.tmp / "big.edxml"
@@ -876,7 +878,7 @@ def test_a_status_from_an_organ_that_is_not_a_recipient_is_refused(world: World)
         sender=OrganInfo(organ_id=OUTSIDER),
         code=Status.rejected,
         description="not for us",
-        timestamp="2024/03/06 09:00:00",
+        timestamp=f"{datetime.now(UTC):%Y/%m/%d %H:%M:%S}",  # within its certificate's validity
     )
     signed = sign(writer.status_tree(status), ex.keys.keys(OUTSIDER))  # its own, valid signature
     with pytest.raises(AccessDenied, match=f"{OUTSIDER} is not a recipient"):
@@ -893,7 +895,7 @@ def test_only_the_sender_of_a_message_can_recall_it(world: World) -> None:
         sender=ex.organ_info(PROVINCE),
         recipients=[ex.organ_info(DISTRICT)],
         response_for=[ResponseFor(organ_id=COMMUNE, message_id=message_id)],
-        trace=[TraceHeader(organ_id=PROVINCE, timestamp="2024/05/02 08:00:00")],
+        trace=[TraceHeader(organ_id=PROVINCE, timestamp=f"{datetime.now(UTC):%Y/%m/%d %H:%M:%S}")],
         business=Business(doc_type=Kind.revoke, reason="thu hồi"),
     )
     signed = writer.envelope_bytes(recall, lambda root: sign_tree(root, ex.keys.keys(PROVINCE)))

@@ -22,6 +22,7 @@ from exchange.models import Attachment, Envelope
 from exchange.service import Exchange
 from exchange.statuses import Status
 from tests.conftest import TEST_PASSWORD, api_headers, run_cli
+from tests.pki_support import init_ca
 from workers.batch import wait_for
 from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
@@ -60,6 +61,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory):
         pool.actors.ingest.send(sub.doc_id)
         wait_for(services, pool, [sub], None)
     ex = build_exchange(services)
+    init_ca(ex)
     for organ in (A, B, C, D):
         ex.create_keys(organ)
     message = ex.send([sub.doc_id], A, [B])

@@ -17,6 +17,7 @@ import pytest
 
 from corpus import make_documents, write_pdf_digital
 from tests.conftest import ROOT, api_headers
+from tests.pki_support import PASSPHRASE
 
 # slow (pyproject): `pair` starts two installations' APIs (~14 s), then ~5 s a test
 pytestmark = pytest.mark.slow
@@ -83,9 +84,16 @@ class Installation:
 def pair(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("http-exchange")
     commune, district = Installation(tmp / "xa", COMMUNE), Installation(tmp / "huyen", DISTRICT)
-    for side in (commune, district):
+    for side in (commune, district):  # each its own CA; peers trust its root and keep its CRL
+        side.env["SOHOA_PKI_PASSPHRASE"] = PASSPHRASE
+        side.cli("pki", "init", "--name", side.organ)
+        side.cli("pki", "export", "-o", str(tmp / f"{side.organ}-root.pem"))
+        side.cli("pki", "crl", "-o", str(tmp / f"{side.organ}.crl"))
         side.cli("exchange", "keys", "create", side.organ)
         side.cli("exchange", "keys", "export", side.organ, "-o", str(tmp / f"{side.organ}.pem"))
+    for side, peer in ((commune, DISTRICT), (district, COMMUNE)):
+        side.cli("pki", "trust", str(tmp / f"{peer}-root.pem"))
+        side.cli("pki", "crl", "--import", str(tmp / f"{peer}.crl"))
     commune.cli("exchange", "keys", "import", DISTRICT, str(tmp / f"{DISTRICT}.pem"))
     district.cli("exchange", "keys", "import", COMMUNE, str(tmp / f"{COMMUNE}.pem"))
     # Each side gives the other a token for the organ it hosts, and its address.

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from corpus import generate_batch, make_documents, write_pdf_digital
 from tests.conftest import api_headers, cli_with_env, worker_process
+from tests.pki_support import PASSPHRASE
 
 cli = functools.partial(cli_with_env, timeout_s=300)
 
@@ -77,6 +78,7 @@ def scenario(env, worker, tmp_path_factory) -> dict:
     """Run the four-level exchange once; the tests below check what it left."""
     folder = tmp_path_factory.mktemp("exchange-scan")
     generate_batch(folder, pages=1, seed=71, formats=("png",), levels=("clean",))
+    assert cli({**env, "SOHOA_PKI_PASSPHRASE": PASSPHRASE}, "pki", "init").returncode == 0
     created = cli(
         env, "exchange", "keys", "create", COMMUNE, DISTRICT, PROVINCE, MINISTRY, OUTSIDER
     )

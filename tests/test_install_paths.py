@@ -23,6 +23,7 @@ from app.api import create_app
 from app.config import Settings
 from corpus import generate_batch
 from tests.conftest import ROOT, api_headers, cli_with_env, run_cli
+from tests.pki_support import PASSPHRASE
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,8 @@ def test_export_to_a_missing_folder_is_one_clear_line(ingested: tuple[Path, str]
 
 def test_certificate_export_to_a_missing_folder_is_one_clear_line(tmp_path: Path) -> None:
     organ = "000.00.00.H17"
+    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path), "SOHOA_PKI_PASSPHRASE": PASSPHRASE}
+    assert cli_with_env(env, "pki", "init").returncode == 0
     assert run_cli(tmp_path, "exchange", "keys", "create", organ).returncode == 0
     result = run_cli(tmp_path, "exchange", "keys", "export", organ, "-o", "/nonexistent/dir/c.pem")
     assert result.returncode == 1

@@ -23,6 +23,7 @@ from corpus.content import random_spec
 from corpus.nd30 import layout_document
 from exchange.models import Delivery
 from tests.conftest import TEST_PASSWORD
+from tests.pki_support import init_ca
 from workers.batch import wait_for
 from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
@@ -59,6 +60,7 @@ def own_record(settings: Settings, pdf: Path) -> str:
         pool.actors.ingest.send(sub.doc_id)
         wait_for(services, pool, [sub], None)
     ex = build_exchange(services)
+    init_ca(ex)
     for organ in (A, B, C):
         ex.create_keys(organ)
     return sub.doc_id
