@@ -93,10 +93,19 @@ def _ranges(pages: set[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
-def clean(pdf: pikepdf.Pdf, hidden_layers: Iterable[pikepdf.Object] = ()) -> list[str]:
+def clean(
+    pdf: pikepdf.Pdf,
+    hidden_layers: Iterable[pikepdf.Object] = (),
+    *,
+    contents_checked: bool = False,
+) -> list[str]:
     """Sanitise every page of `pdf` in place; returns why it cannot be PDF/A-2b ([] if it can).
 
     `hidden_layers`: optional content groups the sources hid by default (`layers_hidden_in`).
+    `contents_checked`: every page comes from an output of sohoa that is PDF/A (a part cut
+    from a scan's searchable PDF): its content streams were parsed then and hold nothing to
+    drop, so they are not parsed again (the costliest step, ~half of a born-digital page's
+    assembly); everything else is still done, as pages copied into a new file need it.
     """
     problems = Problems()
     for key in ("/OpenAction", "/AA", "/Names", "/AcroForm", "/Outlines", "/OCProperties"):
@@ -115,7 +124,7 @@ def clean(pdf: pikepdf.Pdf, hidden_layers: Iterable[pikepdf.Object] = ()) -> lis
     seen: set[tuple[int, int]] = set()
     for page_no, page in enumerate(pdf.pages, start=1):
         for holder in _content_holders(page.obj, seen):
-            _clean_holder(pdf, holder, page_no, problems, fonts)
+            _clean_holder(pdf, holder, page_no, problems, fonts, contents_checked)
     _sweep(pdf, remove=True)
     left = _sweep(pdf, remove=False)
     return problems.reasons() + [f"holds {what} that could not be removed" for what in left]
@@ -304,7 +313,12 @@ def _children(resources: pikepdf.Dictionary) -> Iterator[pikepdf.Object]:
 
 
 def _clean_holder(
-    pdf: pikepdf.Pdf, holder: _Holder, page_no: int, problems: Problems, fonts: dict
+    pdf: pikepdf.Pdf,
+    holder: _Holder,
+    page_no: int,
+    problems: Problems,
+    fonts: dict,
+    contents_checked: bool = False,
 ) -> None:
     resources = holder.resources
     for key in ("/OPI", "/Ref", "/AA"):
@@ -332,7 +346,7 @@ def _clean_holder(
     for font in font_dict.values() if isinstance(font_dict, Dictionary) else []:
         if isinstance(font, Dictionary) and not fontsub.is_embedded(font):
             _substitute(pdf, font, page_no, problems, fonts)
-    for stream in holder.streams:
+    for stream in holder.streams if not contents_checked else ():
         uses_cmyk |= _clean_content(stream)
     if uses_cmyk and not cmyk_defined:
         problems.add("uses DeviceCMYK colour; sohoa's PDF/A output intent is sRGB", page_no)
