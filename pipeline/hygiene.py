@@ -37,6 +37,7 @@ DeviceCMYK colour (sohoa's output intent is sRGB and it has no CMYK profile to a
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -428,8 +429,54 @@ def _mentions_cmyk(obj: pikepdf.Object | None, depth: int = 0) -> bool:
     return False
 
 
+# A quick look at a content stream's bytes (ISO 32000-1 7.2) tells the common stream that holds
+# nothing to drop without a Python object per instruction (parse_content_stream: ~half of a
+# born-digital page's assembly). Regular expressions take out what cannot be an operator
+# (literal strings without nested parentheses, hex strings, names, comments, numbers, then the
+# arrays and dictionaries left empty); what remains must be plain defined operators. Anything
+# else (a nested or stray parenthesis, a stray < > / % or bracket, a byte outside printable
+# ASCII, an operator that needs its operands read) sends the stream to the full parse, which
+# alone decides what is dropped. Only the white space every reader agrees on counts (qpdf also
+# takes \x0b, others \x00): those bytes too send a stream to the full parse.
+_SPACE = rb"\t\n\x0c\r "
+_REGULAR = b"[" + re.escape(bytes(c for c in range(0x21, 0x7F) if c not in b"()<>[]{}/%")) + b"]"
+_NOT_OPERATORS = re.compile(
+    rb"\((?:[^()\\]++|\\.)*+\)"  # literal string, escapes included, no nested parentheses
+    rb"|<[0-9A-Fa-f" + _SPACE + rb"]*+>"  # hex string
+    rb"|/" + _REGULAR + rb"*+"  # name
+    rb"|%[^\r\n]*+"  # comment
+    rb"|(?<!" + _REGULAR + rb")[+-]?(?:\d+\.?\d*|\.\d+)(?!" + _REGULAR + rb")",  # number
+    re.DOTALL,
+)
+# Arrays and dictionaries left empty once strings, names and numbers are out (TJ arrays, BDC
+# property lists): an operator inside one keeps it from matching.
+_EMPTY_BRACKETS = re.compile(rb"\[[" + _SPACE + rb"]*\]|<<[" + _SPACE + rb"]*>>")
+# Operators that need no second look: every defined one but colour-space setters and CMYK
+# colours (the full parse reads their operands) and inline images (binary data follows ID).
+_NEEDS_A_LOOK = (b"k", b"K", b"cs", b"CS", b"BI", b"ID", b"EI")
+_PLAIN = frozenset(op.encode() for op in OPERATORS) - set(_NEEDS_A_LOOK)
+_PLAIN |= {b"true", b"false", b"null"}  # operands
+
+
+def _plainly_clean(data: bytes) -> bool:
+    """True when the content stream `data` surely holds only plain defined operators (no
+    CMYK, no colour-space change, no inline image), outside any array or dictionary, nothing
+    unplaced; False means "not sure", never "unclean". Regular expressions, no Python loop."""
+    left = _EMPTY_BRACKETS.sub(b" ", _EMPTY_BRACKETS.sub(b" ", _NOT_OPERATORS.sub(b" ", data)))
+    if b"\x0b" in left:  # white space to bytes.split, not to every PDF reader
+        return False
+    # Whatever is left, split at white space: a stray delimiter, a \x00 or a byte outside
+    # ASCII stays in (or is) a token that is no plain operator.
+    return set(left.split()) <= _PLAIN
+
+
 def _clean_content(stream: pikepdf.Stream) -> bool:
     """Drop operators PDF does not define; returns whether the stream paints in DeviceCMYK."""
+    try:
+        if _plainly_clean(stream.read_bytes()):
+            return False
+    except pikepdf.PdfError:
+        pass  # the full parse below decides what an unreadable stream becomes
     try:
         instructions = pikepdf.parse_content_stream(stream)
     except pikepdf.PdfError:
