@@ -479,7 +479,7 @@ def _clean_content(stream: pikepdf.Stream) -> bool:
         pass  # the full parse below decides what an unreadable stream becomes
     try:
         instructions = pikepdf.parse_content_stream(stream)
-    except pikepdf.PdfError:
+    except (pikepdf.PdfError, TypeError):  # TypeError: an operator inside an array
         stream.write(b"")  # unparseable content cannot be shown as it was meant anyway
         return False
     # Set operations on the operators alone: unpacking every instruction converts every
