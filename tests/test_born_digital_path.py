@@ -144,3 +144,22 @@ def test_an_unknown_operator_is_dropped_wherever_the_quick_look_cannot_see(
         assemble([PagePart(source, 0)], out, "t")
     with pikepdf.open(out) as pdf:
         assert b"bogus" not in pdf.pages[0].Contents.read_bytes()
+
+
+def test_objects_written_together_are_each_whole_and_leave_nothing_aside(tmp_path: Path) -> None:
+    """put_all on the local store: every object readable as written, a content-addressed key
+    refused different bytes as by put_bytes, and no temporary file left either way."""
+    from schemas.errors import StorageError
+    from storage.base import put_all
+    from storage.local import LocalStore
+
+    store = LocalStore(tmp_path / "store")
+    items = [(f"derived/d/pages/{n:04d}.json", f'{{"page_no": {n}}}'.encode()) for n in range(70)]
+    put_all(store, items)
+    assert [store.get_bytes(key) for key, _ in items] == [data for _, data in items]
+    digest = "a" * 64
+    store.put_bytes(f"originals/{digest}", b"first")
+    with pytest.raises(StorageError):
+        put_all(store, [("derived/d/x.json", b"x"), (f"originals/{digest}", b"other")])
+    assert store.get_bytes(f"originals/{digest}") == b"first"
+    assert not [p for p in (tmp_path / "store").rglob(".tmp-*")]
