@@ -37,6 +37,7 @@ DeviceCMYK colour (sohoa's output intent is sRGB and it has no CMYK profile to a
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -93,10 +94,19 @@ def _ranges(pages: set[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
-def clean(pdf: pikepdf.Pdf, hidden_layers: Iterable[pikepdf.Object] = ()) -> list[str]:
+def clean(
+    pdf: pikepdf.Pdf,
+    hidden_layers: Iterable[pikepdf.Object] = (),
+    *,
+    contents_checked: bool = False,
+) -> list[str]:
     """Sanitise every page of `pdf` in place; returns why it cannot be PDF/A-2b ([] if it can).
 
     `hidden_layers`: optional content groups the sources hid by default (`layers_hidden_in`).
+    `contents_checked`: every page comes from an output of sohoa that is PDF/A (a part cut
+    from a scan's searchable PDF): its content streams were parsed then and hold nothing to
+    drop, so they are not parsed again (the costliest step, ~half of a born-digital page's
+    assembly); everything else is still done, as pages copied into a new file need it.
     """
     problems = Problems()
     for key in ("/OpenAction", "/AA", "/Names", "/AcroForm", "/Outlines", "/OCProperties"):
@@ -115,7 +125,7 @@ def clean(pdf: pikepdf.Pdf, hidden_layers: Iterable[pikepdf.Object] = ()) -> lis
     seen: set[tuple[int, int]] = set()
     for page_no, page in enumerate(pdf.pages, start=1):
         for holder in _content_holders(page.obj, seen):
-            _clean_holder(pdf, holder, page_no, problems, fonts)
+            _clean_holder(pdf, holder, page_no, problems, fonts, contents_checked)
     _sweep(pdf, remove=True)
     left = _sweep(pdf, remove=False)
     return problems.reasons() + [f"holds {what} that could not be removed" for what in left]
@@ -304,7 +314,12 @@ def _children(resources: pikepdf.Dictionary) -> Iterator[pikepdf.Object]:
 
 
 def _clean_holder(
-    pdf: pikepdf.Pdf, holder: _Holder, page_no: int, problems: Problems, fonts: dict
+    pdf: pikepdf.Pdf,
+    holder: _Holder,
+    page_no: int,
+    problems: Problems,
+    fonts: dict,
+    contents_checked: bool = False,
 ) -> None:
     resources = holder.resources
     for key in ("/OPI", "/Ref", "/AA"):
@@ -332,7 +347,7 @@ def _clean_holder(
     for font in font_dict.values() if isinstance(font_dict, Dictionary) else []:
         if isinstance(font, Dictionary) and not fontsub.is_embedded(font):
             _substitute(pdf, font, page_no, problems, fonts)
-    for stream in holder.streams:
+    for stream in holder.streams if not contents_checked else ():
         uses_cmyk |= _clean_content(stream)
     if uses_cmyk and not cmyk_defined:
         problems.add("uses DeviceCMYK colour; sohoa's PDF/A output intent is sRGB", page_no)
@@ -414,11 +429,57 @@ def _mentions_cmyk(obj: pikepdf.Object | None, depth: int = 0) -> bool:
     return False
 
 
+# A quick look at a content stream's bytes (ISO 32000-1 7.2) tells the common stream that holds
+# nothing to drop without a Python object per instruction (parse_content_stream: ~half of a
+# born-digital page's assembly). Regular expressions take out what cannot be an operator
+# (literal strings without nested parentheses, hex strings, names, comments, numbers, then the
+# arrays and dictionaries left empty); what remains must be plain defined operators. Anything
+# else (a nested or stray parenthesis, a stray < > / % or bracket, a byte outside printable
+# ASCII, an operator that needs its operands read) sends the stream to the full parse, which
+# alone decides what is dropped. Only the white space every reader agrees on counts (qpdf also
+# takes \x0b, others \x00): those bytes too send a stream to the full parse.
+_SPACE = rb"\t\n\x0c\r "
+_REGULAR = b"[" + re.escape(bytes(c for c in range(0x21, 0x7F) if c not in b"()<>[]{}/%")) + b"]"
+_NOT_OPERATORS = re.compile(
+    rb"\((?:[^()\\]++|\\.)*+\)"  # literal string, escapes included, no nested parentheses
+    rb"|<[0-9A-Fa-f" + _SPACE + rb"]*+>"  # hex string
+    rb"|/" + _REGULAR + rb"*+"  # name
+    rb"|%[^\r\n]*+"  # comment
+    rb"|(?<!" + _REGULAR + rb")[+-]?(?:\d+\.?\d*|\.\d+)(?!" + _REGULAR + rb")",  # number
+    re.DOTALL,
+)
+# Arrays and dictionaries left empty once strings, names and numbers are out (TJ arrays, BDC
+# property lists): an operator inside one keeps it from matching.
+_EMPTY_BRACKETS = re.compile(rb"\[[" + _SPACE + rb"]*\]|<<[" + _SPACE + rb"]*>>")
+# Operators that need no second look: every defined one but colour-space setters and CMYK
+# colours (the full parse reads their operands) and inline images (binary data follows ID).
+_NEEDS_A_LOOK = (b"k", b"K", b"cs", b"CS", b"BI", b"ID", b"EI")
+_PLAIN = frozenset(op.encode() for op in OPERATORS) - set(_NEEDS_A_LOOK)
+_PLAIN |= {b"true", b"false", b"null"}  # operands
+
+
+def _plainly_clean(data: bytes) -> bool:
+    """True when the content stream `data` surely holds only plain defined operators (no
+    CMYK, no colour-space change, no inline image), outside any array or dictionary, nothing
+    unplaced; False means "not sure", never "unclean". Regular expressions, no Python loop."""
+    left = _EMPTY_BRACKETS.sub(b" ", _EMPTY_BRACKETS.sub(b" ", _NOT_OPERATORS.sub(b" ", data)))
+    if b"\x0b" in left:  # white space to bytes.split, not to every PDF reader
+        return False
+    # Whatever is left, split at white space: a stray delimiter, a \x00 or a byte outside
+    # ASCII stays in (or is) a token that is no plain operator.
+    return set(left.split()) <= _PLAIN
+
+
 def _clean_content(stream: pikepdf.Stream) -> bool:
     """Drop operators PDF does not define; returns whether the stream paints in DeviceCMYK."""
     try:
-        instructions = pikepdf.parse_content_stream(stream)
+        if _plainly_clean(stream.read_bytes()):
+            return False
     except pikepdf.PdfError:
+        pass  # the full parse below decides what an unreadable stream becomes
+    try:
+        instructions = pikepdf.parse_content_stream(stream)
+    except (pikepdf.PdfError, TypeError):  # TypeError: an operator inside an array
         stream.write(b"")  # unparseable content cannot be shown as it was meant anyway
         return False
     # Set operations on the operators alone: unpacking every instruction converts every

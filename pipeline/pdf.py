@@ -108,26 +108,33 @@ class Assembled:
 MAX_OPEN_SOURCES = 200  # well under the usual 1024 open files per process
 
 
-def assemble(parts: Iterable[PagePart], out_path: Path, title: str) -> Assembled:
+def assemble(
+    parts: Iterable[PagePart], out_path: Path, title: str, *, from_pdfa_output: bool = False
+) -> Assembled:
     """Join sanitised pages into one searchable PDF at `out_path`, marked PDF/A-2b if it is.
 
     Sources stay open until the write ends: qpdf copies page streams lazily from them, so a long
     document is never held in memory whole. Past MAX_OPEN_SOURCES files, pages are first merged
-    in chunks, so the number of open files stays bounded too.
+    in chunks, so the number of open files stays bounded too. `from_pdfa_output`: every source
+    is a PDF/A output of sohoa (a part cut from a scan), whose content streams need no second
+    check (hygiene.clean, contents_checked).
     """
     parts = list(parts)
     if len({p.pdf_path for p in parts}) <= MAX_OPEN_SOURCES:
-        return _merge(parts, out_path, title)
+        return _merge(parts, out_path, title, from_pdfa_output)
     with tempfile.TemporaryDirectory(prefix="sohoa-chunks-", dir=out_path.parent) as tmp:
         chunks = []
         for start in range(0, len(parts), MAX_OPEN_SOURCES):
             chunk = Path(tmp) / f"{start:06d}.pdf"
-            count = _merge(parts[start : start + MAX_OPEN_SOURCES], chunk, None).pages
+            chunk_parts = parts[start : start + MAX_OPEN_SOURCES]
+            count = _merge(chunk_parts, chunk, None, from_pdfa_output).pages
             chunks.extend(PagePart(chunk, i) for i in range(count))
-        return assemble(chunks, out_path, title)
+        return assemble(chunks, out_path, title, from_pdfa_output=from_pdfa_output)
 
 
-def _merge(parts: list[PagePart], out_path: Path, title: str | None) -> Assembled:
+def _merge(
+    parts: list[PagePart], out_path: Path, title: str | None, from_pdfa_output: bool = False
+) -> Assembled:
     with ExitStack() as stack:
         out = stack.enter_context(pikepdf.new())
         opened: dict[Path, pikepdf.Pdf] = {}
@@ -147,7 +154,7 @@ def _merge(parts: list[PagePart], out_path: Path, title: str | None) -> Assemble
         # Chunks are sanitised too (so a page is never held unsanitised), and checked again as
         # pages of the final output, which alone says whether it is PDF/A.
         hidden = [h for source in opened.values() for h in hygiene.layers_hidden_in(out, source)]
-        problems = hygiene.clean(out, hidden)
+        problems = hygiene.clean(out, hidden, contents_checked=from_pdfa_output)
         if title is not None and not problems:
             mark_pdfa(out, title)
         elif title is not None:

@@ -96,6 +96,8 @@ class DrawCounter:
         return cost
 
     def _scan(self, holder: pikepdf.Object, resources: object, cost: Cost, what: str) -> None:
+        if not _draws_through(resources) and not _may_hold(holder, (b"sh", b"BI")):
+            return  # nothing here can draw anything else (born-digital text: most pages)
         try:
             instructions = pikepdf.parse_content_stream(holder, OPERATORS)
         except (pikepdf.PdfError, RuntimeError, TypeError):
@@ -159,6 +161,39 @@ class DrawCounter:
                 glyph.content_bytes = max(glyph.content_bytes, cost.content_bytes)
                 glyph.depth = max(glyph.depth, cost.depth)
         return glyph
+
+
+def _draws_through(resources: object) -> bool:
+    """Whether `resources` name anything an operator draws through: a form or image, a
+    pattern, a graphics state (a soft mask), a Type3 font. Without any, of the counted
+    operators only `sh` and inline images draw (`_drawn` finds nothing for the others)."""
+    if not isinstance(resources, pikepdf.Dictionary):
+        return False
+    for category in ("/XObject", "/Pattern", "/ExtGState"):
+        named = resources.get(category)
+        if isinstance(named, pikepdf.Dictionary) and len(named) > 0:
+            return True
+    fonts = resources.get("/Font")
+    return isinstance(fonts, pikepdf.Dictionary) and any(
+        isinstance(font, pikepdf.Dictionary) and font.get("/Subtype") == "/Type3"
+        for font in fonts.values()
+    )
+
+
+def _may_hold(holder: pikepdf.Object, operators: tuple[bytes, ...]) -> bool:
+    """False only when the content of `holder` (a stream, or a page's streams joined) surely
+    holds none of `operators`: their bytes are nowhere in it. An operator is its bytes, so the
+    parse could not find one either; anything unreadable counts as holding them."""
+    if isinstance(holder, pikepdf.Stream):
+        parts: list = [holder]
+    else:
+        contents = holder.get("/Contents") if isinstance(holder, pikepdf.Dictionary) else None
+        parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    try:
+        data = b"".join(p.read_bytes() for p in parts if isinstance(p, pikepdf.Stream))
+    except (pikepdf.PdfError, RuntimeError, TypeError):
+        return True
+    return any(operator in data for operator in operators)
 
 
 def _check(cost: Cost, what: str) -> None:

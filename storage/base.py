@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -37,3 +37,15 @@ class ObjectStore(Protocol):
     def delete(self, key: str) -> None: ...
 
     def list(self, prefix: str) -> Iterator[str]: ...
+
+
+def put_all(store: ObjectStore, items: Iterable[tuple[str, bytes]]) -> None:
+    """Several objects at once: made durable together where the store can (LocalStore's
+    put_many: one journal commit instead of one per object), else one put_bytes each. Every
+    object is still written atomically, as by put_bytes."""
+    put_many = getattr(store, "put_many", None)
+    if put_many is not None:
+        put_many(items)
+        return
+    for key, data in items:
+        store.put_bytes(key, data)

@@ -13,10 +13,11 @@ from pipeline import PIPELINE_VERSION
 from pipeline.detect import PDF
 from pipeline.load import (
     PageInfo,
-    iter_text_pages,
+    iter_planned_pages,
     load_scanned_page,
     page_pixels,
-    plan_pages,
+    plan_pages,  # noqa: F401 - bench/ocr.py times this name as a stage (planning is now in
+    # _store_text_pages, one pass with the text)
 )
 from pipeline.page import process_scanned_page, text_page_result
 from pipeline.pdf import PagePart, assemble
@@ -29,6 +30,7 @@ from schemas.models import (
     PageStatus,
     page_ranges_text,
 )
+from storage.base import put_all
 from storage.keys import assembly_claim_key, original_key, page_key, pages_prefix, pdf_key
 from storage.records import OnDamaged
 from workers.describe import describe
@@ -110,12 +112,11 @@ def start_document(
         return
     try:
         with services.store.local_path(original_key(doc_id)) as path:
-            plan = plan_pages(path, doc.media_type)
-            stored = pages_with_results(services, doc_id) & {p.page_no for p in plan}
+            stored = pages_with_results(services, doc_id)
             retried = discard_failed_pages(services, doc_id, stored)
             stored -= set(retried)
-            text_pages = [p for p in plan if p.has_text_layer and p.page_no not in stored]
-            stored |= _store_text_pages(services, doc_id, path, text_pages)
+            plan = _store_text_pages(services, doc_id, path, doc.media_type, stored)
+            stored &= {p.page_no for p in plan}
     except SohoaError as e:
         fail_document(services, doc, e)
         return
@@ -146,23 +147,40 @@ def _new_assembly(services: Services, doc_id: str) -> None:
     services.store.delete(assembly_claim_key(doc_id))
 
 
+# Text-layer page results written together (durable in one go: storage.base.put_all); a
+# batch holds this many pages' words in memory at most.
+TEXT_PAGES_PER_WRITE = 64
+
+
 def _store_text_pages(
-    services: Services, doc_id: str, path: Path, pages: list[PageInfo]
-) -> set[int]:
-    """Store the results of pages read from their text layer; returns their numbers."""
-    todo = [p.page_no for p in pages]
-    if not todo:
-        return set()
-    for page_no, text_page in zip(todo, iter_text_pages(path, todo), strict=True):
+    services: Services, doc_id: str, path: Path, media_type: str, stored: set[int]
+) -> list[PageInfo]:
+    """Plan the pages and, in the same pass over the file, store the results of the pages read
+    from their text layer that are not in `stored` yet (their numbers are added to it);
+    returns the plan."""
+    plan: list[PageInfo] = []
+    batch: list[tuple[str, bytes]] = []
+    for info, text_page in iter_planned_pages(path, media_type, lambda n: n not in stored):
+        plan.append(info)
+        if text_page is None:
+            continue
         if isinstance(text_page, SohoaError):
-            log.warning("page %d of %s failed: %s", page_no, doc_id[:12], text_page.message)
-            result = PageResult(page_no=page_no, status=PageStatus.failed, reason=text_page.message)
+            log.warning("page %d of %s failed: %s", info.page_no, doc_id[:12], text_page.message)
+            result = PageResult(
+                page_no=info.page_no, status=PageStatus.failed, reason=text_page.message
+            )
         else:
             result = text_page_result(text_page)
             if text_page.pdf is not None:  # legacy fonts mapped to Unicode: pipeline.legacy_pdf
-                services.store.put_bytes(page_key(doc_id, page_no, "pdf"), text_page.pdf)
-        services.store.put_bytes(page_key(doc_id, page_no), result.model_dump_json().encode())
-    return set(todo)
+                # before the result: a stored result means its page PDF is there too
+                batch.append((page_key(doc_id, info.page_no, "pdf"), text_page.pdf))
+        batch.append((page_key(doc_id, info.page_no), result.model_dump_json().encode()))
+        stored.add(info.page_no)
+        if len(batch) >= TEXT_PAGES_PER_WRITE:
+            put_all(services.store, batch)
+            batch = []
+    put_all(services.store, batch)
+    return plan
 
 
 def _may_pass_on_retry(e: Exception) -> bool:
