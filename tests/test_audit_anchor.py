@@ -26,7 +26,7 @@ from storage.base import ObjectStore
 from tests.conftest import cli_with_env, unprivileged
 from workers.exchange_setup import build_exchange
 
-COMMUNE = "001.00.52.H34"
+COMMUNE = "003.00.00.H55"  # UBND phường Kon Tum
 OUTSIDER = "000.00.00.H17"
 ENTRIES = "exchange/audit/"
 CHECKPOINTS = "exchange/audit-checkpoints/"
