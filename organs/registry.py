@@ -62,7 +62,7 @@ def index_keys(organ: Organ) -> list[str]:
     return list(dict.fromkeys(m.key(form) for form in forms))
 
 
-Entry = Organ | list[str]  # an organ, or its shipped row not yet made into one (shipped.make)
+Entry = Organ | str  # an organ, or its shipped line not yet made into one (shipped.make)
 
 
 class OrganRegistry:
@@ -76,24 +76,35 @@ class OrganRegistry:
         self._index(entries, keys or {})
 
     @classmethod
-    def of_rows(cls, rows: list[list[str]]) -> OrganRegistry:
-        """The registry of shipped rows (organs/shipped.py), each made an `Organ` on first use:
-        loading pays for the index only."""
+    def of_lines(cls, lines: list[str]) -> OrganRegistry:
+        """The registry of the shipped file's lines (organs/shipped.py), each made an `Organ`
+        on first use: loading pays for the index only, and holds one string an organ."""
         registry = cls.__new__(cls)
-        entries: dict[str, Entry] = {c[0]: c for c in rows}
-        if len(entries) != len(rows):
+        entries: dict[str, Entry] = {}
+        keys, parents = {}, {}
+        for line in lines:
+            c = line.split("\t", 4)  # id, name, level, parent: the keys are the last cells
+            entries[c[0]] = line
+            keys[c[0]] = line.rsplit("\t", 1)[1].split("|")
+            parents[c[0]] = c[3]
+        if len(entries) != len(lines):
             raise RegistryError("an organ id appears twice in the shipped registry")
-        registry._index(entries, {c[0]: c[11].split("|") for c in rows})
+        registry._index(entries, keys, parents)
         return registry
 
-    def _index(self, entries: dict[str, Entry], keys: dict[str, list[str]]) -> None:
+    def _index(
+        self,
+        entries: dict[str, Entry],
+        keys: dict[str, list[str]],
+        parents: dict[str, str] | None = None,
+    ) -> None:
         self._by_id = entries
         self._by_key: dict[str, list[str]] = {}  # folded, abbreviations out, spaces out → ids
         self._children: dict[str, list[str]] = {}
         self._keys: dict[str, list[str]] = {}
         for organ_id, entry in entries.items():
-            if type(entry) is list:
-                parent = entry[3]
+            if type(entry) is str:
+                parent = parents[organ_id] if parents else ""
                 found = keys[organ_id]
             else:
                 parent = entry.parent or ""
@@ -169,8 +180,8 @@ class OrganRegistry:
 
     def _organ(self, organ_id: str) -> Organ:
         entry = self._by_id[organ_id]
-        if type(entry) is list:
-            entry = self._by_id[organ_id] = shipped.make(entry)
+        if type(entry) is str:
+            entry = self._by_id[organ_id] = shipped.make(entry.split("\t"))
         return entry
 
     def _organs(self, ids: Iterable[str]) -> list[Organ]:
@@ -463,8 +474,9 @@ def _organ_from_row(row: dict[str, str]) -> Organ:
 
 def _forms(entry: Entry) -> list[str]:
     """The names an organ is written by: its name and header forms."""
-    if type(entry) is list:
-        return [entry[1], *entry[6].split("|")] if entry[6] else [entry[1]]
+    if type(entry) is str:
+        c = entry.split("\t", 7)
+        return [c[1], *c[6].split("|")] if c[6] else [c[1]]
     return [entry.name, *entry.aliases]
 
 
@@ -483,7 +495,7 @@ def _load_cached(base: str, files: tuple[str, ...]) -> OrganRegistry:
     """`base` NATIONAL: the shipped registry with `files` laid over it, in order; SMALL: the
     first file alone with the others laid over it."""
     if base == NATIONAL:
-        registry = OrganRegistry.of_rows(shipped.rows())
+        registry = OrganRegistry.of_lines(shipped.lines())
     else:
         registry, files = OrganRegistry.load(files[0]), files[1:]
     for path in files:

@@ -42,16 +42,16 @@ def organ_row(organ: Organ, keys: list[str]) -> str:
     return "\t".join(cells) + "\n"
 
 
-def rows(path: Path = DATA) -> list[list[str]]:
-    """The shipped organs as their cells (`COLUMNS`), none made into an `Organ` yet: the
-    registry makes each on first use (organs/registry.py), so loading costs one split a line."""
+def lines(path: Path = DATA) -> list[str]:
+    """The shipped organs, one line each (cells: `COLUMNS`), none made into an `Organ` yet:
+    the registry makes each on first use (organs/registry.py)."""
     with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [line.split("\t") for line in f.read().splitlines()]
+        return f.read().splitlines()
 
 
 def read(path: Path = DATA) -> tuple[list[Organ], dict[str, list[str]]]:
     """The organs and each one's index keys, all made at once."""
-    cells = rows(path)
+    cells = [line.split("\t") for line in lines(path)]
     return [make(c) for c in cells], {c[0]: c[11].split("|") for c in cells}
 
 

@@ -143,7 +143,11 @@ def test_a_generated_document_is_described_with_the_national_registry(
 
 
 def _cli(tmp_path: Path, *args: str):
-    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_ORGANS": "national+sample"}
+    env = {
+        **os.environ,
+        "SOHOA_DATA_DIR": str(tmp_path / "data"),
+        "SOHOA_ORGANS": "national+sample",
+    }
     return cli_with_env(env, *args)
 
 
