@@ -79,6 +79,7 @@ ROLES = {
     ("POST", "/logout"): EVERYONE,
     ("GET", "/exchange/organs"): EVERYONE,
     ("GET", "/exchange/organs/{key}"): EVERYONE,
+    ("GET", "/organs"): EVERYONE,  # the web's organ fields search the registry (app/web/organs.py)
     ("POST", "/exchange/send"): EXCHANGERS,
     ("POST", "/exchange/build"): EXCHANGERS,
     ("POST", "/exchange/receive"): EXCHANGERS,
