@@ -286,13 +286,10 @@ class OrganRegistry:
 
     def lookup(self, text: str) -> list[Organ]:
         """Organs whose id, name or alias contains `text` (folded), for people searching."""
-        key = name_key(text)
         exact = self.get(text.strip().upper())
-        found = [exact] if exact else []
-        for organ in self._organs(self._search_index().find(text)):
-            forms = [organ.name, *organ.aliases]
-            if organ not in found and any(key in name_key(f) for f in forms):
-                found.append(organ)
+        index, typed = self._search_index(), " ".join(m.words(text))
+        ids = [i for i in index.find(text) if typed in index.folded[i]]  # as typed, in order
+        found = ([exact] if exact else []) + [o for o in self._organs(ids) if o is not exact]
         return sorted(found, key=lambda o: (o is not exact, _LEVEL_ORDER[o.level], o.organ_id))
 
     def search(self, text: str, limit: int = 20, on: date | None = None) -> list[Organ]:
