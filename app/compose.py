@@ -92,10 +92,11 @@ def build_services(
 
 
 def build_registry(settings: Settings) -> OrganRegistry:
-    """The organ registry the settings name (`SOHOA_ORGANS`: a CSV file, or `national` for the
-    shipped national registry, docs/registry.md), or the shipped sample, read once per
-    process: the one way the surfaces and the workers load it."""
-    return OrganRegistry.cached(settings.organs) if settings.organs else OrganRegistry.default()
+    """The organ registry the settings name (`SOHOA_ORGANS`, docs/registry.md): by default the
+    shipped national registry, with the operator's own file laid over it when one is named;
+    `sample` (or `only+PATH`) for a small one. Read on first use, once per process: the one
+    way the surfaces and the workers load it."""
+    return OrganRegistry.from_setting(settings.organs)
 
 
 def page_options(settings: Settings) -> PageOptions:

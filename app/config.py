@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     # The installation's own organ (an OrganId): owner of records ingested without another
     # (`sohoa ingest --owner`), the organ of users added without --organ (docs/access.md)
     organ: str = ""
-    organs: str = ""  # organ registry CSV, or "national" (docs/registry.md); empty: the sample
+    # The organ registry (docs/registry.md): empty, the shipped national one; a CSV path, the
+    # operator's organs laid over it; "sample", the 25 test organs alone; "national+sample"…
+    organs: str = ""
     exchange_signature: str = "rsa-sha256"  # or rsa-sha1 for every peer
     exchange_sha1_peers: str = ""  # comma-separated OrganIds to sign with RSA-SHA1
     exchange_sign: bool = True  # false only for benchmarks of the unsigned path

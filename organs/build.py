@@ -16,9 +16,9 @@ Sources (docs/registry.md):
 The units (kind, code, parent code, name, successor codes: p a province before 1 July 2025,
 its successor the new province's code with `=` before it when the new province kept its name
 and so is the same province living on; Q a province since then; D a district; C a commune
-before the reform; W a commune since) become organs by rule (organs/national.py), the sample's
-organs (organs/organs.csv) take the place of their generated twins under their official codes,
-and the result is written as organs/shipped.py reads it. Rebuild after editing organs.csv.
+before the reform; W a commune since) become organs by rule (organs/national.py), written as
+organs/shipped.py reads it. Nothing else goes in: organs with official codes (the sample
+organs/organs.csv, an operator's file) are laid over it at run time (organs/overlay.py).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
-from organs.national import national_organs, with_sample
-from organs.registry import SAMPLE, OrganRegistry, index_keys
+from organs.national import national_organs
+from organs.registry import OrganRegistry, index_keys
 from organs.shipped import DATA, organ_row
 from schemas.models import Organ
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     units: dict[str, int] = defaultdict(int)
     for row in rows:
         units[row[0]] += 1
-    organs = with_sample(OrganRegistry.load(SAMPLE).all(), national_organs(rows))
+    organs = list(national_organs(rows))
     OrganRegistry(organs)  # the same checks as loading: ids unique, parents listed
     _write(organs, opts.out)
     levels: dict[str, int] = defaultdict(int)

@@ -23,7 +23,6 @@ from datetime import date
 
 from organs import rules
 from schemas.models import Organ, OrganLevel
-from schemas.text import fold
 
 _TYPES = ("thành phố", "thị trấn", "thị xã", "đặc khu", "tỉnh", "huyện", "quận", "xã", "phường")
 _URBAN = ("quận", "thị xã", "thành phố")
@@ -276,58 +275,3 @@ def _link(make: _Maker) -> None:
             continue
         make.organs[organ_id].successors.append(target)
         make.organs[target].predecessors.append(organ_id)
-
-
-def with_sample(sample: list[Organ], organs: Iterable[Organ]) -> list[Organ]:
-    """The national organs with the sample's (organs/organs.csv: official QCVN 102 codes, the
-    tests' organs) in place of the generated organ each one is, matched by name, level and
-    parent; a sample organ the sources do not list is added as it is."""
-    from organs.match import key
-
-    organs = {o.organ_id: o for o in organs}
-    by_name: dict[tuple[str, str], list[str]] = {}
-    ends = {fold(o.name[-5:]) for o in sample}  # folding all 38,000 names would cost more
-    for organ in organs.values():
-        if fold(organ.name[-5:]) in ends:
-            by_name.setdefault((key(organ.name), organ.level.value), []).append(organ.organ_id)
-    rename: dict[str, str] = {}  # generated id → sample id
-    added: list[Organ] = []
-    for organ in sorted(sample, key=lambda o: _depth(o, sample)):
-        fits = by_name.get((key(organ.name), organ.level.value), [])
-        if organ.parent:
-            parent = organ.parent
-            fits = [f for f in fits if rename.get(organs[f].parent or "", "") == parent]
-        if len(fits) == 1 and fits[0] not in rename:
-            rename[fits[0]] = organ.organ_id
-            twin = organs.pop(fits[0])
-            aliases = list(dict.fromkeys([*organ.aliases, *twin.aliases]))
-            links = {"predecessors": twin.predecessors, "successors": twin.successors}
-            added.append(organ.model_copy(update={"aliases": aliases, **links}))
-        else:
-            added.append(organ)
-    out = []
-    for organ in [*organs.values(), *added]:
-        out.append(
-            organ.model_copy(
-                update={
-                    "parent": rename.get(organ.parent, organ.parent) if organ.parent else None,
-                    "predecessors": [rename.get(i, i) for i in organ.predecessors],
-                    "successors": [rename.get(i, i) for i in organ.successors],
-                }
-            )
-            if rename and _refers(organ, rename)
-            else organ
-        )
-    return out
-
-
-def _refers(organ: Organ, rename: dict[str, str]) -> bool:
-    return any(i in rename for i in (organ.parent or "", *organ.predecessors, *organ.successors))
-
-
-def _depth(organ: Organ, organs: list[Organ]) -> int:
-    by_id = {o.organ_id: o for o in organs}
-    depth, parent = 0, organ.parent
-    while parent and parent in by_id and depth < 10:
-        depth, parent = depth + 1, by_id[parent].parent
-    return depth

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from organs import match as m
-from organs import shipped
+from organs import overlay, search, shipped
 from organs.match import Match
 from schemas.errors import NotFound, SohoaError
 from schemas.models import Organ
@@ -25,6 +25,7 @@ from schemas.text import fold
 
 SAMPLE = Path(__file__).with_name("organs.csv")
 NATIONAL = "national"  # the setting `organs` naming the shipped national registry
+SMALL = "small"  # a registry of CSV files alone, no national registry under it
 UNIQUE = 0.97  # confidence of an organ the registry alone fits (name, parent line, date)
 ORGAN_ID = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9A-Z]{2}$")
 
@@ -61,71 +62,130 @@ def index_keys(organ: Organ) -> list[str]:
     return list(dict.fromkeys(m.key(form) for form in forms))
 
 
+Entry = Organ | str  # an organ, or its shipped line not yet made into one (shipped.make)
+
+
 class OrganRegistry:
     def __init__(self, organs: Iterable[Organ], keys: dict[str, list[str]] | None = None) -> None:
         """`keys`: each organ's index keys when known (the shipped registry carries them)."""
-        self._by_id: dict[str, Organ] = {}
+        entries: dict[str, Entry] = {}
         for organ in organs:
-            if organ.organ_id in self._by_id:
+            if organ.organ_id in entries:
                 raise RegistryError(f"organ id {organ.organ_id} appears twice in the registry")
-            self._by_id[organ.organ_id] = organ
-        for organ in self._by_id.values():
-            if organ.parent and organ.parent not in self._by_id:
-                raise RegistryError(
-                    f"organ {organ.organ_id} names parent {organ.parent}, which is not listed"
-                )
-        self._by_key: dict[str, list[Organ]] = {}  # folded, abbreviations out, spaces out
-        self._children: dict[str, list[Organ]] = {}
+            entries[organ.organ_id] = organ
+        self._index(entries, keys or {})
+
+    @classmethod
+    def of_lines(cls, lines: list[str]) -> OrganRegistry:
+        """The registry of the shipped file's lines (organs/shipped.py), each made an `Organ`
+        on first use: loading pays for the index only, and holds one string an organ."""
+        registry = cls.__new__(cls)
+        entries: dict[str, Entry] = {}
+        keys, parents = {}, {}
+        for line in lines:
+            c = line.split("\t", 4)  # id, name, level, parent: the keys are the last cells
+            entries[c[0]] = line
+            keys[c[0]] = line.rsplit("\t", 1)[1].split("|")
+            parents[c[0]] = c[3]
+        if len(entries) != len(lines):
+            raise RegistryError("an organ id appears twice in the shipped registry")
+        registry._index(entries, keys, parents)
+        return registry
+
+    def _index(
+        self,
+        entries: dict[str, Entry],
+        keys: dict[str, list[str]],
+        parents: dict[str, str] | None = None,
+    ) -> None:
+        self._by_id = entries
+        self._by_key: dict[str, list[str]] = {}  # folded, abbreviations out, spaces out → ids
+        self._children: dict[str, list[str]] = {}
         self._keys: dict[str, list[str]] = {}
-        for organ in self._by_id.values():
-            found = keys.get(organ.organ_id) if keys else None
-            self._keys[organ.organ_id] = found = found or index_keys(organ)
+        for organ_id, entry in entries.items():
+            if type(entry) is str:
+                parent = parents[organ_id] if parents else ""
+                found = keys[organ_id]
+            else:
+                parent = entry.parent or ""
+                found = keys.get(organ_id) or index_keys(entry)
+            if parent:
+                if parent not in entries:
+                    raise RegistryError(
+                        f"organ {organ_id} names parent {parent}, which is not listed"
+                    )
+                self._children.setdefault(parent, []).append(organ_id)
+            self._keys[organ_id] = found
             for key in found:
-                self._by_key.setdefault(key, []).append(organ)
-            if organ.parent:
-                self._children.setdefault(organ.parent, []).append(organ)
-        self._tokens: dict[str, set[str]] | None = None  # for lookup(), built on first use
+                self._by_key.setdefault(key, []).append(organ_id)
+        self._search: search.Index | None = None  # for search(), built on first use
 
     @classmethod
     def load(cls, path: str | Path) -> OrganRegistry:
-        path = Path(path)
-        try:
-            with path.open(encoding="utf-8-sig", newline="") as f:
-                rows = list(csv.DictReader(f))
-        except OSError as e:
-            raise RegistryError(f"cannot read the organ registry {path}: {e.strerror}") from e
-        organs = []
-        for line_no, row in enumerate(rows, start=2):
-            try:
-                organs.append(_organ_from_row(row))
-            except (ValueError, KeyError) as e:
-                raise RegistryError(f"{path}, line {line_no}: {e}") from e
-        return cls(organs)
+        """The registry of one CSV file alone."""
+        return cls(o for o, _ in read_csv(path))
+
+    @classmethod
+    def from_setting(cls, value: str) -> OrganRegistry:
+        """The registry the setting `organs` (`SOHOA_ORGANS`) names, read once per process:
+        empty or `national`: the shipped national registry; a CSV path: the national registry
+        with that file laid over it; `sample`: the 25-organ sample alone; `+` joins them, the
+        first naming the base (`national+sample`: the sample over the national registry, the
+        tests' registry; `sample+PATH`; `only+PATH`: the file alone). docs/registry.md."""
+        parts = [p.strip() for p in value.split("+") if p.strip()]
+        base = parts.pop(0) if parts and parts[0] in (NATIONAL, "sample", "only") else NATIONAL
+        files = tuple(str(SAMPLE) if p == "sample" else p for p in parts)
+        if base == "sample":
+            return _load_cached(SMALL, (str(SAMPLE), *files))
+        if base == "only":
+            if not files:
+                raise RegistryError("SOHOA_ORGANS=only+PATH: name the registry file after `only+`")
+            return _load_cached(SMALL, files)
+        return _load_cached(NATIONAL, files)
 
     @classmethod
     def cached(cls, path: str | Path) -> OrganRegistry:
-        """The registry at `path`, read once per process."""
-        return _load_cached(str(path))
+        """The registry at `path` alone (no national registry under it), read once per process."""
+        return _load_cached(SMALL, (str(path),))
 
     @classmethod
     def default(cls) -> OrganRegistry:
-        """The shipped sample registry (`organs/organs.csv`): the tests' organs."""
-        return cls.cached(SAMPLE)
+        """The 25-organ sample registry alone (`organs/organs.csv`): the organs of the tests
+        that need a small registry (`sample()`). An installation's default is `national()`
+        (app.compose.build_registry)."""
+        return cls.sample()
 
     @classmethod
-    def national(cls) -> OrganRegistry:
-        """The shipped national registry (organs/build.py, docs/registry.md), the sample's
-        organs in it under their official codes, read once per process."""
-        return _load_cached(NATIONAL)
+    def sample(cls) -> OrganRegistry:
+        """The 25-organ sample registry alone (`organs/organs.csv`)."""
+        return _load_cached(SMALL, (str(SAMPLE),))
+
+    @classmethod
+    def national(cls, *overlays: str | Path) -> OrganRegistry:
+        """The shipped national registry (organs/build.py, docs/registry.md) with the organs
+        of each overlay file laid over it (organs/overlay.py), read once per process."""
+        return _load_cached(NATIONAL, tuple(str(p) for p in overlays))
 
     def __len__(self) -> int:
         return len(self._by_id)
 
     def all(self) -> list[Organ]:
-        return sorted(self._by_id.values(), key=lambda o: (_LEVEL_ORDER[o.level], o.organ_id))
+        """Every organ (a national registry makes all 38,000: for listings, not for lookups)."""
+        organs = [self._organ(i) for i in self._by_id]
+        return sorted(organs, key=lambda o: (_LEVEL_ORDER[o.level], o.organ_id))
 
     def get(self, organ_id: str) -> Organ | None:
-        return self._by_id.get(organ_id.strip())
+        organ_id = organ_id.strip()
+        return self._organ(organ_id) if organ_id in self._by_id else None
+
+    def _organ(self, organ_id: str) -> Organ:
+        entry = self._by_id[organ_id]
+        if type(entry) is str:
+            entry = self._by_id[organ_id] = shipped.make(entry.split("\t"))
+        return entry
+
+    def _organs(self, ids: Iterable[str]) -> list[Organ]:
+        return [self._organ(i) for i in ids]
 
     def require(self, organ_id: str) -> Organ:
         organ = self.get(organ_id)
@@ -134,7 +194,87 @@ class OrganRegistry:
         return organ
 
     def children(self, organ_id: str) -> list[Organ]:
-        return sorted(self._children.get(organ_id, []), key=lambda o: o.organ_id)
+        return self._organs(sorted(self._children.get(organ_id, [])))
+
+    # ------------------------------------------------------------------ overlay
+
+    def _lay_over(self, organs: list[tuple[Organ, str]], source: str) -> None:
+        """The organs of an operator's file (`source`) laid over the registry, parents first:
+        an organ the registry holds under the same id, or under the id its `same_as` names,
+        or exactly one organ of the same name, level, parent and a validity that overlaps
+        (a generated twin under a local code) takes the file's id, name and dates, the
+        registry's history kept; several such twins are an error, never a silent duplicate;
+        none: the organ is added (organs/overlay.py)."""
+        claimed: set[str] = set()
+        for organ, same_as in overlay.parents_first(organs):
+            twin = self._twin(organ, same_as, claimed, source)
+            if twin is None:
+                self._put(overlay.added(organ))
+            else:
+                self._rename(twin, overlay.merged(organ, self._organ(twin)))
+            claimed.add(organ.organ_id)
+        for organ, _ in organs:
+            parent = self._organ(organ.organ_id).parent
+            if parent and parent not in self._by_id:
+                raise RegistryError(
+                    f"{source}: organ {organ.organ_id} names parent {parent}, which is not listed"
+                )
+        self._search = None
+
+    def _twin(self, organ: Organ, same: str, claimed: set[str], source: str) -> str | None:
+        for known in (organ.organ_id, same):
+            if known and known in self._by_id:
+                return known
+        if same:
+            raise RegistryError(f"{source}: organ {organ.organ_id} is the same as {same}, unknown")
+        fits = [self._organ(i) for i in self._by_key.get(m.key(organ.name), []) if i not in claimed]
+        fits = [f for f in fits if overlay.same_organ(organ, f)]
+        if len(fits) > 1:
+            listed = "; ".join(
+                f"{f.organ_id} {f.name} ({f.valid_from} – {f.valid_to})" for f in fits
+            )
+            raise RegistryError(
+                f"{source}: organ {organ.organ_id} {organ.name} fits several organs of the"
+                f" registry ({listed}): give its parent, its dates or `same_as` the one it is"
+            )
+        return fits[0].organ_id if fits else None
+
+    def _put(self, organ: Organ) -> None:
+        """Index a new organ (its parent may come later in the file: checked at the end)."""
+        self._by_id[organ.organ_id] = organ
+        self._keys[organ.organ_id] = keys = index_keys(organ)
+        for key in keys:
+            self._by_key.setdefault(key, []).append(organ.organ_id)
+        if organ.parent:
+            self._children.setdefault(organ.parent, []).append(organ.organ_id)
+
+    def _drop(self, organ_id: str) -> Organ:
+        organ = self._organ(organ_id)
+        del self._by_id[organ_id]
+        for key in self._keys.pop(organ_id):
+            self._by_key[key].remove(organ_id)
+        if organ.parent:
+            self._children[organ.parent].remove(organ_id)
+        return organ
+
+    def _rename(self, old_id: str, organ: Organ) -> None:
+        """`organ` in the place of `old_id`: its children and history point to the new id."""
+        old_keys = self._keys[old_id]
+        self._drop(old_id)
+        self._put(organ)
+        merged = list(dict.fromkeys([*self._keys[organ.organ_id], *old_keys]))
+        for key in merged[len(self._keys[organ.organ_id]) :]:
+            self._by_key.setdefault(key, []).append(organ.organ_id)
+        self._keys[organ.organ_id] = merged
+        if old_id == organ.organ_id:
+            return
+        children = self._children.pop(old_id, [])
+        self._children.setdefault(organ.organ_id, []).extend(children)
+        for child in children:
+            self._by_id[child] = self._organ(child).model_copy(update={"parent": organ.organ_id})
+        for linked in {*organ.predecessors, *organ.successors}:
+            if linked in self._by_id:
+                self._by_id[linked] = overlay.relinked(self._organ(linked), old_id, organ.organ_id)
 
     def ancestors(self, organ_id: str) -> list[Organ]:
         chain, organ = [], self.get(organ_id)
@@ -146,32 +286,37 @@ class OrganRegistry:
 
     def lookup(self, text: str) -> list[Organ]:
         """Organs whose id, name or alias contains `text` (folded), for people searching."""
-        key = name_key(text)
         exact = self.get(text.strip().upper())
-        found = [exact] if exact else []
-        for organ in self._sharing_words(key):
-            forms = [organ.name, *organ.aliases]
-            if organ not in found and any(key in name_key(f) for f in forms):
-                found.append(organ)
-        return found
+        index, typed = self._search_index(), " ".join(m.words(text))
+        ids = [i for i in index.find(text) if typed in index.folded[i]]  # as typed, in order
+        found = ([exact] if exact else []) + [o for o in self._organs(ids) if o is not exact]
+        return sorted(found, key=lambda o: (o is not exact, _LEVEL_ORDER[o.level], o.organ_id))
 
-    def _sharing_words(self, key: str) -> list[Organ]:
-        """Organs whose names hold every whole word of `key` (all organs for a part-word)."""
-        if self._tokens is None:
-            self._tokens = {}
-            for organ in self._by_id.values():
-                for form in (organ.name, *organ.aliases):
-                    for word in name_key(form).split():
-                        self._tokens.setdefault(word, set()).add(organ.organ_id)
-        sets = [self._tokens.get(w, set()) for w in key.split()]
-        if not sets:
-            return []
-        ids = set.intersection(*sets) if all(sets) else set()
-        if not ids:  # a part of a word ("dak h"): read every name, as before
-            return self.all()
-        return sorted(
-            (self._by_id[i] for i in ids), key=lambda o: (_LEVEL_ORDER[o.level], o.organ_id)
+    def search(self, text: str, limit: int = 20, on: date | None = None) -> list[Organ]:
+        """At most `limit` organs named by the words typed (the last maybe unfinished) or whose
+        id starts with `text`: the ones valid on `on` (today) first, then by level and name."""
+        day, typed, asked = on or date.today(), " ".join(m.words(text)), text.strip().upper()
+        index = self._search_index()
+        # Ranked without making the organs: the id asked, then names holding the words as
+        # typed, in that order; then the first few hundred made, ranked by validity and level.
+        ids = sorted(index.find(text), key=lambda i: (i != asked, typed not in index.folded[i], i))
+        found = self._organs(ids[: max(limit * 20, 400)])
+        found.sort(
+            key=lambda o: (
+                o.organ_id != asked,
+                not o.active_on(day),
+                typed not in index.folded[o.organ_id],
+                _LEVEL_ORDER[o.level],
+                o.name,
+                o.organ_id,
+            )
         )
+        return found[:limit]
+
+    def _search_index(self) -> search.Index:
+        if self._search is None:
+            self._search = search.Index((i, _forms(e)) for i, e in self._by_id.items())
+        return self._search
 
     def find(self, name: str, parent: str | None = None, on: date | None = None) -> Organ | None:
         """The one organ a document header names (issuing organ line, parent line), or None.
@@ -179,7 +324,7 @@ class OrganRegistry:
         Several organs share a name ("Sở Nội vụ" exists in every province): the parent line
         decides; when it cannot, the answer is None, never a guess.
         """
-        candidates = self._by_key.get(m.key(name), [])
+        candidates = self._organs(self._by_key.get(m.key(name), []))
         if parent:
             parent_key = name_key(parent)
             # A registry parent that the header contradicts rules the candidate out.
@@ -214,14 +359,14 @@ class OrganRegistry:
         return self.match(name, on)
 
     def _match_one(self, name: str, parent: str | None, on: date | None) -> Match:
-        fits = self._by_key.get(m.key(name), [])
+        fits = self._organs(self._by_key.get(m.key(name), []))
         if not fits:
             return Match(None, reason=f"no organ named {name!r} in the registry")
         if parent:
             parent_key = m.key(parent)
             fits = [c for c in fits if not c.parent or self._under(c, parent_key)] or []
             if not fits:
-                found = self._by_key[m.key(name)]
+                found = self._organs(self._by_key[m.key(name)][:10])
                 return Match(None, tuple(found[:10]), 0.5, f"no {name!r} under {parent!r}")
         if on is not None:
             valid = [c for c in fits if c.active_on(on)]
@@ -290,11 +435,30 @@ class OrganRegistry:
 _LEVEL_ORDER = {"central": 0, "province": 1, "district": 2, "commune": 3}
 
 
+def read_csv(path: str | Path) -> list[tuple[Organ, str]]:
+    """The organs of a registry CSV file (organs/organs.csv's columns), each with the id of
+    the registry's organ it is (the optional column `same_as`: a local code it replaces)."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as e:
+        raise RegistryError(f"cannot read the organ registry {path}: {e.strerror}") from e
+    organs = []
+    for line_no, row in enumerate(rows, start=2):
+        try:
+            organs.append((_organ_from_row(row), (row.get("same_as") or "").strip()))
+        except (ValueError, KeyError) as e:
+            raise RegistryError(f"{path}, line {line_no}: {e}") from e
+    return organs
+
+
 def _organ_from_row(row: dict[str, str]) -> Organ:
     organ_id = row["organ_id"].strip()
     if not ORGAN_ID.match(organ_id):
         raise ValueError(f"organ id {organ_id!r} is not of the form 000.00.00.H41")
     return Organ(
+        code_kind=overlay.code_kind(organ_id),
         organ_id=organ_id,
         name=row["name"].strip(),
         level=row["level"].strip(),
@@ -303,6 +467,14 @@ def _organ_from_row(row: dict[str, str]) -> Organ:
         valid_to=_date(row.get("valid_to")),
         aliases=[a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()],
     )
+
+
+def _forms(entry: Entry) -> list[str]:
+    """The names an organ is written by: its name and header forms."""
+    if type(entry) is str:
+        c = entry.split("\t", 7)
+        return [c[1], *c[6].split("|")] if c[6] else [c[1]]
+    return [entry.name, *entry.aliases]
 
 
 def _date(text: str | None) -> date | None:
@@ -315,8 +487,14 @@ def _none_valid(name: str, on: date, fits: list[Organ]) -> str:
     return f"no organ named {name!r} existed on {on}: {spans}"
 
 
-@lru_cache(maxsize=4)
-def _load_cached(path: str) -> OrganRegistry:
-    if path == NATIONAL:
-        return OrganRegistry(*shipped.read())
-    return OrganRegistry.load(path)
+@lru_cache(maxsize=8)
+def _load_cached(base: str, files: tuple[str, ...]) -> OrganRegistry:
+    """`base` NATIONAL: the shipped registry with `files` laid over it, in order; SMALL: the
+    first file alone with the others laid over it."""
+    if base == NATIONAL:
+        registry = OrganRegistry.of_lines(shipped.lines())
+    else:
+        registry, files = OrganRegistry.load(files[0]), files[1:]
+    for path in files:
+        registry._lay_over(read_csv(path), path)
+    return registry

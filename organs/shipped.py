@@ -8,7 +8,6 @@ nothing. Reading it is the registry's start-up cost (bench/registry.py measures 
 from __future__ import annotations
 
 import gzip
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -43,39 +42,41 @@ def organ_row(organ: Organ, keys: list[str]) -> str:
     return "\t".join(cells) + "\n"
 
 
-def read(path: Path = DATA) -> tuple[list[Organ], dict[str, list[str]]]:
-    """The organs and each one's index keys."""
-    organs, keys = [], {}
-    dates = _Dates()
-    intern, levels, fields_set, make = sys.intern, _LEVELS, _FIELDS_SET, Organ.__new__
-    put = object.__setattr__
+def lines(path: Path = DATA) -> list[str]:
+    """The shipped organs, one line each (cells: `COLUMNS`), none made into an `Organ` yet:
+    the registry makes each on first use (organs/registry.py)."""
     with gzip.open(path, "rt", encoding="utf-8") as f:
-        text = f.read()
-    for line in text.splitlines():
-        c = line.split("\t")
-        organ_id = intern(c[0])
-        organ = make(Organ)
-        put(organ, "__dict__", {
-            "organ_id": organ_id,
-            "name": c[1],
-            "level": levels[c[2]],
-            "parent": intern(c[3]) if c[3] else None,  # the same string as its parent's id
-            "valid_from": dates[c[4]],
-            "valid_to": dates[c[5]],
-            "aliases": c[6].split("|") if c[6] else [],
-            "code_kind": intern(c[7]),
-            "generated": c[8] == "1",
-            "predecessors": c[9].split("|") if c[9] else [],
-            "successors": c[10].split("|") if c[10] else [],
-        })  # fmt: skip
-        # Built as pydantic's model_construct would, without its per-field default handling
-        # (every field is given): four times faster for 38,000 organs.
-        put(organ, "__pydantic_fields_set__", fields_set)
-        put(organ, "__pydantic_extra__", None)
-        put(organ, "__pydantic_private__", None)
-        organs.append(organ)
-        keys[organ_id] = c[11].split("|")
-    return organs, keys
+        return f.read().splitlines()
+
+
+def read(path: Path = DATA) -> tuple[list[Organ], dict[str, list[str]]]:
+    """The organs and each one's index keys, all made at once."""
+    cells = [line.split("\t") for line in lines(path)]
+    return [make(c) for c in cells], {c[0]: c[11].split("|") for c in cells}
+
+
+def make(c: list[str]) -> Organ:
+    """The organ of one shipped row."""
+    organ = _new(Organ)
+    _put(organ, "__dict__", {
+        "organ_id": c[0],
+        "name": c[1],
+        "level": _LEVELS[c[2]],
+        "parent": c[3] or None,
+        "valid_from": _dates[c[4]],
+        "valid_to": _dates[c[5]],
+        "aliases": c[6].split("|") if c[6] else [],
+        "code_kind": c[7],
+        "generated": c[8] == "1",
+        "predecessors": c[9].split("|") if c[9] else [],
+        "successors": c[10].split("|") if c[10] else [],
+    })  # fmt: skip
+    # Built as pydantic's model_construct would, without its per-field default handling
+    # (every field is given): four times faster.
+    _put(organ, "__pydantic_fields_set__", _FIELDS_SET)
+    _put(organ, "__pydantic_extra__", None)
+    _put(organ, "__pydantic_private__", None)
+    return organ
 
 
 class _Dates(dict):
@@ -84,3 +85,7 @@ class _Dates(dict):
     def __missing__(self, text: str) -> date | None:
         self[text] = value = date.fromisoformat(text) if text else None
         return value
+
+
+_dates = _Dates()
+_new, _put = Organ.__new__, object.__setattr__

@@ -15,6 +15,9 @@ from schemas.redact import redact_url
 
 # Tesseract is started by our workers with one thread each; tests run the same way.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+# The tests' organ registry: the shipped national one with the 25 sample organs (their QCVN 102
+# codes, organs/organs.csv) laid over it, as an operator's own file is (docs/registry.md).
+os.environ.setdefault("SOHOA_ORGANS", "national+sample")
 
 ROOT = Path(__file__).resolve().parents[1]
 

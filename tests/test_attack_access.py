@@ -26,7 +26,8 @@ from tests.pki_support import init_ca
 from workers.exchange_setup import build_exchange
 from workers.jobs import ingest_batch
 
-A, B, C = "000.00.00.G09", "000.00.00.G20", "000.00.00.G14"
+# C: UBND tỉnh Phú Thọ, an organ that exists today (an exchange to one abolished is refused)
+A, B, C = "000.00.00.G09", "000.00.00.G20", "000.00.00.H46"
 SECRET_TITLE = "Hồ sơ mật của A"
 TARGET_TITLE = "Hồ sơ đích của A"
 

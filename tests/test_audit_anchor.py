@@ -27,7 +27,7 @@ from tests.conftest import cli_with_env, unprivileged
 from tests.pki_support import init_ca
 from workers.exchange_setup import build_exchange
 
-COMMUNE = "001.00.52.H34"
+COMMUNE = "003.00.00.H55"  # UBND phường Kon Tum
 OUTSIDER = "000.00.00.H17"
 ENTRIES = "exchange/audit/"
 CHECKPOINTS = "exchange/audit-checkpoints/"

@@ -54,10 +54,12 @@ from workers.exchange_setup import build_exchange
 from workers.runtime import WorkerPool
 from workers.services import Services
 
-COMMUNE, DISTRICT, PROVINCE, MINISTRY = (
-    "001.00.52.H34",  # UBND xã Đắk Mar
-    "000.00.52.H34",  # UBND huyện Đắk Hà (abolished 2025-06-30; its records stay reachable)
-    "000.00.00.H34",  # UBND tỉnh Kon Tum
+# Organs that exist today (the district level is gone since 1 July 2025: the middle of the
+# chain is a province department); the sample's QCVN 102 codes, laid over the national registry.
+COMMUNE, DEPARTMENT, PROVINCE, MINISTRY = (
+    "003.00.00.H55",  # UBND phường Kon Tum (since 2025-07-01)
+    "000.00.02.H55",  # Sở Nội vụ tỉnh Quảng Ngãi
+    "000.00.00.H55",  # UBND tỉnh Quảng Ngãi
     "000.00.00.G09",  # Bộ Nội vụ
 )
 OUTSIDER = "000.00.00.H17"  # UBND tỉnh Điện Biên: neither sends nor receives here
@@ -99,7 +101,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     wait_for(services, pool, subs, None)
     ex = build_exchange(services, enqueue=pool.actors.ingest.send)
     init_ca(ex)
-    for organ in (COMMUNE, DISTRICT, PROVINCE, MINISTRY, OUTSIDER):
+    for organ in (COMMUNE, DEPARTMENT, PROVINCE, MINISTRY, OUTSIDER):
         ex.create_keys(organ)
         for sub in subs:  # an organ sends only records it sees (tests/test_exchange_access.py)
             services.access.grant(sub.doc_id, organ, "share")
@@ -110,20 +112,20 @@ def world(tmp_path_factory: pytest.TempPathFactory):
 def _envelope(**kw) -> Envelope:
     base = {
         "message_id": "0123456789abcdef0123456789abcdef",
-        "sender": OrganInfo(organ_id=COMMUNE, organ_name="Ủy ban nhân dân xã Đắk Mar"),
-        "recipients": [OrganInfo(organ_id=DISTRICT), OrganInfo(organ_id=PROVINCE)],
+        "sender": OrganInfo(organ_id=COMMUNE, organ_name="Ủy ban nhân dân phường Kon Tum"),
+        "recipients": [OrganInfo(organ_id=DEPARTMENT), OrganInfo(organ_id=PROVINCE)],
         "response_for": [ResponseFor(organ_id=PROVINCE, document_id="x", message_id="ab" * 16)],
         "document_id": f"{COMMUNE},2024/03/05,12/BC-UBND",
         "code_number": "12",
         "code_notation": "BC-UBND",
-        "place": "Đắk Mar",
+        "place": "Kon Tum",
         "promulgation_date": "2024/03/05",
         "type_name": "Báo cáo",
         "subject": "Báo cáo kết quả số hóa tài liệu lưu trữ năm 2023",
         "signer_competence": "TM.",
         "signer_position": "Chủ tịch",
         "signer_name": "Nguyễn Văn A",
-        "to_places": ["UBND huyện Đắk Hà", "Lưu: VT"],
+        "to_places": ["Sở Nội vụ tỉnh Quảng Ngãi", "Lưu: VT"],
         "page_amount": "1",
         "appendixes": ["Phụ lục I"],
         "trace": [TraceHeader(organ_id=COMMUNE, timestamp="2024/03/05 08:00:00")],
@@ -155,7 +157,7 @@ def test_envelope_round_trips_unsigned_and_signed(world: World) -> None:
     assert reader.envelope_from_tree(covered, parsed, signed_manifest=True) == env
     status = StatusMessage(
         response_for=ResponseFor(organ_id=COMMUNE, message_id="cd" * 16),
-        sender=OrganInfo(organ_id=DISTRICT),
+        sender=OrganInfo(organ_id=DEPARTMENT),
         code=Status.done,
         description="đã xử lý",
         timestamp="2024/03/06 09:00:00",
@@ -269,7 +271,7 @@ def test_hand_written_sample_in_the_published_layout_parses() -> None:
     assert env.message_id == "9b2f6c1d"
     assert env.sender.organ_id == MINISTRY and env.sender.organ_name == "Bộ Nội vụ"
     assert env.sender.organization_in_charge == "Văn phòng Bộ"
-    assert [r.organ_id for r in env.recipients] == [PROVINCE]
+    assert [r.organ_id for r in env.recipients] == ["000.00.00.H34"]  # Kon Tum, in 2023
     assert env.document_id == "000.00.00.G09,2023/11/14,1452/QĐ-BNV"
     assert (env.code_number, env.code_notation) == ("1452", "QĐ-BNV")
     assert (env.place, env.promulgation_date) == ("Hà Nội", "2023/11/14")
@@ -374,7 +376,7 @@ def test_sha1_signatures_are_made_on_request_and_verified(world: World) -> None:
         verify(signed, world.ex.keys.cert(PROVINCE), PROVINCE)
     options = replace(world.services.exchange, sha1_peers=frozenset({PROVINCE}))
     assert options.algorithm_for(PROVINCE) == "rsa-sha1"
-    assert options.algorithm_for(DISTRICT) == "rsa-sha256"
+    assert options.algorithm_for(DEPARTMENT) == "rsa-sha256"
 
 
 # ---------------------------------------------------------------------------- delivery
@@ -382,20 +384,23 @@ def test_sha1_signatures_are_made_on_request_and_verified(world: World) -> None:
 
 def test_send_up_two_levels_reuses_the_record_and_statuses_flow_back(world: World) -> None:
     ex, records_before = world.ex, set(world.services.records.ids())
-    message_id = ex.send([world.report[:12]], COMMUNE, [DISTRICT, PROVINCE])
+    message_id = ex.send([world.report[:12]], COMMUNE, [DEPARTMENT, PROVINCE])
     entries = _deliver(world, message_id)
-    assert {e.recipient: e.state for e in entries} == {DISTRICT: "delivered", PROVINCE: "delivered"}
+    assert {e.recipient: e.state for e in entries} == {
+        DEPARTMENT: "delivered",
+        PROVINCE: "delivered",
+    }
     for e in entries:
         assert e.receipt.status == Status.accepted
         assert e.receipt.reuse_counts == {"reused": 1}
         assert e.receipt.attachments[0].record_id == world.report
     assert set(world.services.records.ids()) == records_before  # zero new records, zero OCR
     codes = [(s.organ_id, s.code) for s in ex.statuses(message_id)]
-    for organ in (DISTRICT, PROVINCE):
+    for organ in (DEPARTMENT, PROVINCE):
         assert [c for o, c in codes if o == organ] == [Status.arrived, Status.accepted]
-    ex.set_status(message_id, DISTRICT, Status.in_progress)
-    ex.set_status(message_id, DISTRICT, Status.done, "đã tổng hợp")
-    assert ex.latest_status(message_id, DISTRICT) == Status.done
+    ex.set_status(message_id, DEPARTMENT, Status.in_progress)
+    ex.set_status(message_id, DEPARTMENT, Status.done, "đã tổng hợp")
+    assert ex.latest_status(message_id, DEPARTMENT) == Status.done
     with pytest.raises(AccessDenied):
         ex.set_status(message_id, MINISTRY, Status.done)
 
@@ -457,31 +462,33 @@ def test_a_receipt_left_unfinished_is_retried_later_then_taken_over(world: World
 )
 def test_tampered_message_is_rejected_with_02(world: World, old, new, reason) -> None:  # noqa: ANN001
     ex = world.ex
-    env = ex.build([world.report], COMMUNE, [DISTRICT])
+    env = ex.build([world.report], COMMUNE, [DEPARTMENT])
     data = ex.envelope_bytes(env.message_id)
     assert old in data
-    receipt = ex.receive(data.replace(old, new, 1), DISTRICT)
+    receipt = ex.receive(data.replace(old, new, 1), DEPARTMENT)
     assert receipt.status == Status.rejected and reason in receipt.reason
     assert ex.statuses(env.message_id) == []  # the rejection is of what arrived, not of the message
-    assert ex.receipt(env.message_id, DISTRICT) is None  # not imported; the intact one still can be
-    assert ex.receive(data, DISTRICT).status == Status.accepted
+    assert (
+        ex.receipt(env.message_id, DEPARTMENT) is None
+    )  # not imported; the intact one still can be
+    assert ex.receive(data, DEPARTMENT).status == Status.accepted
 
 
 def test_unsigned_or_unknown_sender_is_rejected(world: World) -> None:
     ex = world.ex
-    env = ex.envelope_for_records([world.report], COMMUNE, [DISTRICT])
+    env = ex.envelope_for_records([world.report], COMMUNE, [DEPARTMENT])
     unsigned = ex.seal(env, sign_it=False)
-    receipt = ex.receive(unsigned, DISTRICT)
+    receipt = ex.receive(unsigned, DEPARTMENT)
     assert receipt.status == Status.rejected and "not signed" in receipt.reason
     stranger = ex.envelope_for_records(
-        [world.report], "000.00.00.H46", [DISTRICT], unrestricted=True
+        [world.report], "000.00.00.H46", [DEPARTMENT], unrestricted=True
     )
     stranger.message_id = ""
     signed = writer.envelope_bytes(  # a key, but not Phú Thọ's registered one
         stranger.model_copy(update={"message_id": "ef" * 16}),
         lambda root: sign_tree(root, ex.keys.keys(COMMUNE)),
     )
-    receipt = ex.receive(signed, DISTRICT)
+    receipt = ex.receive(signed, DEPARTMENT)
     assert receipt.status == Status.rejected
     assert "certificate names organ 001.00.52.H34, not the sender 000.00.00.H46" in receipt.reason
 
@@ -531,15 +538,15 @@ def test_forward_appends_each_hop_and_the_answer_goes_down(world: World) -> None
 
 def test_recall_is_agreed_unless_the_recipient_is_done(world: World) -> None:
     ex = world.ex
-    message_id = ex.send([world.report], COMMUNE, [DISTRICT, PROVINCE])
+    message_id = ex.send([world.report], COMMUNE, [DEPARTMENT, PROVINCE])
     _deliver(world, message_id)
-    ex.set_status(message_id, DISTRICT, Status.done)
+    ex.set_status(message_id, DEPARTMENT, Status.done)
     recall_id = ex.recall(message_id, COMMUNE, "gửi nhầm")
     _deliver(world, recall_id)
     assert ex.latest_status(recall_id, PROVINCE) == Status.agree
     assert ex.latest_status(message_id, PROVINCE) == Status.recalled
-    assert ex.latest_status(recall_id, DISTRICT) == Status.refuse
-    assert ex.latest_status(message_id, DISTRICT) == Status.done
+    assert ex.latest_status(recall_id, DEPARTMENT) == Status.refuse
+    assert ex.latest_status(message_id, DEPARTMENT) == Status.done
     with pytest.raises(AccessDenied):
         ex.recall(message_id, PROVINCE)
 
@@ -576,15 +583,15 @@ def test_unknown_attachment_is_processed_and_document_id_links_copies(world: Wor
 
 def test_an_organ_sees_only_its_own_or_public_messages(world: World) -> None:
     ex = world.ex
-    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    message_id = ex.send([world.report], COMMUNE, [DEPARTMENT])
     _deliver(world, message_id)
     assert ex.show(message_id, COMMUNE)["message"]["message_id"] == message_id
-    assert ex.show(message_id, DISTRICT)["receipt"]["status"] == "03"
+    assert ex.show(message_id, DEPARTMENT)["receipt"]["status"] == "03"
     with pytest.raises(AccessDenied, match="neither sent nor received"):
         ex.show(message_id, OUTSIDER)
     assert message_id not in {m.message_id for m in ex.inbox(OUTSIDER)}
     with pytest.raises(AccessDenied):
-        ex.make_public(message_id, DISTRICT)
+        ex.make_public(message_id, DEPARTMENT)
     ex.make_public(message_id, COMMUNE)
     assert ex.show(message_id, OUTSIDER)["public"] is True
     denied = [e for e in ex.audit.entries() if e.action == "denied" and e.target == message_id]
@@ -618,14 +625,14 @@ def test_unreachable_peer_is_retried_with_backoff_then_marked_failed(world: Worl
 
 def test_worker_delivers_what_a_stopped_sender_left_in_its_outbox(world: World) -> None:
     # The sender stored and signed the message, then stopped before any delivery ran.
-    message_id = world.ex.send([world.decision], PROVINCE, [DISTRICT])
+    message_id = world.ex.send([world.decision], PROVINCE, [DEPARTMENT])
     assert [e.state for e in world.ex.outbox(message_id)] == ["pending"]
     result = run_cli(world.settings.data_dir, "worker")
     assert result.returncode == 0, result.stderr
     assert "1 undelivered exchange message(s) resumed" in " ".join(result.stderr.split())
     [entry] = world.ex.outbox(message_id)
     assert entry.state == "delivered" and entry.attempts == 1
-    assert message_id in [m.message_id for m in world.ex.inbox(DISTRICT)]
+    assert message_id in [m.message_id for m in world.ex.inbox(DEPARTMENT)]
 
 
 # ---------------------------------------------------------------------------- audit
@@ -670,7 +677,7 @@ def test_cli_build_then_receive_a_file(world: World, tmp_path: Path) -> None:
         "--from",
         COMMUNE,
         "--to",
-        DISTRICT,
+        DEPARTMENT,
         "-o",
         str(out),
         "--json",
@@ -685,7 +692,7 @@ def test_cli_build_then_receive_a_file(world: World, tmp_path: Path) -> None:
         "--from",
         COMMUNE,
         "--to",
-        DISTRICT,
+        DEPARTMENT,
         "-o",
         str(tmp_path / "plain.edxml"),
     )
@@ -693,21 +700,23 @@ def test_cli_build_then_receive_a_file(world: World, tmp_path: Path) -> None:
     assert f"wrote {tmp_path / 'plain.edxml'}" in " ".join(plain.stderr.split())
     tampered = tmp_path / "tampered.edxml"
     tampered.write_bytes(out.read_bytes().replace(b"<edXML:Subject>", b"<edXML:Subject>X", 1))
-    bad = run_cli(data_dir, "exchange", "receive", str(tampered), "--as", DISTRICT, "--json")
+    bad = run_cli(data_dir, "exchange", "receive", str(tampered), "--as", DEPARTMENT, "--json")
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["status"] == "02"
     assert "digest mismatch" in json.loads(bad.stdout)["reason"]
-    good = run_cli(data_dir, "exchange", "receive", str(out), "--as", DISTRICT, "--json")
+    good = run_cli(data_dir, "exchange", "receive", str(out), "--as", DEPARTMENT, "--json")
     assert good.returncode == 0, good.stderr
     receipt = json.loads(good.stdout)
     assert receipt["message_id"] == message_id and receipt["reuse"] == {"reused": 1}
     status = run_cli(data_dir, "exchange", "status", message_id[:10], "--as", OUTSIDER)
     assert status.returncode == 4 and "may not read" in status.stderr
+    # The registry keeps the organs of before the reform: UBND huyện Đắk Hà and xã Đắk Mar.
     listed = run_cli(data_dir, "organs", "list", "--level", "district", "--json")
-    assert DISTRICT in {json.loads(line)["organ_id"] for line in listed.stdout.splitlines()}
+    assert "000.00.52.H34" in {json.loads(line)["organ_id"] for line in listed.stdout.splitlines()}
     shown = run_cli(data_dir, "organs", "show", "Đắk Hà", "--json")
-    district = next(json.loads(x) for x in shown.stdout.splitlines() if DISTRICT in x)
-    assert district["valid_to"] == "2025-06-30" and COMMUNE in district["children"]
+    found = [json.loads(x) for x in shown.stdout.splitlines()]
+    district = next(o for o in found if o["organ_id"] == "000.00.52.H34")
+    assert district["valid_to"] == "2025-06-30" and "001.00.52.H34" in district["children"]
     verified = run_cli(data_dir, "audit", "verify", "--json")
     assert verified.returncode == 0 and json.loads(verified.stdout)["ok"] is True
 
@@ -823,10 +832,10 @@ def test_an_attachment_above_the_old_text_node_limit_round_trips(world: World) -
 
     client = TestClient(create_app(world.settings))
     token = {"Authorization": f"Bearer {ex.issue_token(COMMUNE)}"}
-    request = {"documents": [sub.doc_id], "to": [DISTRICT]}
+    request = {"documents": [sub.doc_id], "to": [DEPARTMENT]}
     built = client.post("/exchange/build", headers=token, json=request)
     assert built.status_code == 200 and len(built.content) > (16 << 20)
-    token = {"Authorization": f"Bearer {ex.issue_token(DISTRICT)}"}
+    token = {"Authorization": f"Bearer {ex.issue_token(DEPARTMENT)}"}
     received = client.post("/exchange/receive", headers=token, content=built.content)
     assert received.status_code == 200, received.text
     assert received.json()["reuse"] == {"reused": 1}
@@ -834,13 +843,13 @@ def test_an_attachment_above_the_old_text_node_limit_round_trips(world: World) -
 
 def test_a_tampered_copy_leaves_the_real_message_as_it_was(world: World) -> None:
     ex = world.ex
-    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    message_id = ex.send([world.report], COMMUNE, [DEPARTMENT])
     _deliver(world, message_id)
-    ex.set_status(message_id, DISTRICT, Status.done)
+    ex.set_status(message_id, DEPARTMENT, Status.done)
     history = [(s.organ_id, s.code) for s in ex.statuses(message_id)]
     entries = len(list(ex.audit.entries()))
     forged = ex.envelope_bytes(message_id).replace(b"<edXML:Subject>", b"<edXML:Subject>X", 1)
-    receipt = ex.receive(forged, DISTRICT)
+    receipt = ex.receive(forged, DEPARTMENT)
     assert receipt.status == Status.rejected and "digest mismatch" in receipt.reason
     assert [(s.organ_id, s.code) for s in ex.statuses(message_id)] == history
     # Recorded as what arrived, with the reason; nothing about the real message changed.
@@ -849,17 +858,17 @@ def test_a_tampered_copy_leaves_the_real_message_as_it_was(world: World) -> None
     assert audited.action == "reject" and audited.target == f"sha256:{arrived}"
     assert "digest mismatch" in audited.detail["reason"]
     assert receipt.envelope_sha256 == arrived
-    assert ex.latest_status(message_id, DISTRICT) == Status.done
+    assert ex.latest_status(message_id, DEPARTMENT) == Status.done
     # So a later recall is handled as for the untouched message: refused, it is done.
     recall_id = ex.recall(message_id, COMMUNE, "gửi nhầm")
     _deliver(world, recall_id)
-    assert ex.latest_status(recall_id, DISTRICT) == Status.refuse
-    assert ex.latest_status(message_id, DISTRICT) == Status.done
+    assert ex.latest_status(recall_id, DEPARTMENT) == Status.refuse
+    assert ex.latest_status(message_id, DEPARTMENT) == Status.done
 
 
 def test_a_message_fed_to_an_organ_it_is_not_for_stores_nothing(world: World) -> None:
     ex = world.ex
-    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    message_id = ex.send([world.report], COMMUNE, [DEPARTMENT])
     _deliver(world, message_id)
     history = ex.statuses(message_id)
     receipt = ex.receive(ex.envelope_bytes(message_id), OUTSIDER)
@@ -870,7 +879,7 @@ def test_a_message_fed_to_an_organ_it_is_not_for_stores_nothing(world: World) ->
 
 def test_a_status_from_an_organ_that_is_not_a_recipient_is_refused(world: World) -> None:
     ex = world.ex
-    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    message_id = ex.send([world.report], COMMUNE, [DEPARTMENT])
     _deliver(world, message_id)
     history = ex.statuses(message_id)
     status = StatusMessage(
@@ -888,20 +897,20 @@ def test_a_status_from_an_organ_that_is_not_a_recipient_is_refused(world: World)
 
 def test_only_the_sender_of_a_message_can_recall_it(world: World) -> None:
     ex = world.ex
-    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    message_id = ex.send([world.report], COMMUNE, [DEPARTMENT])
     _deliver(world, message_id)
     recall = Envelope(  # the province, validly signed, recalls the commune's message
         message_id="7e" * 16,
         sender=ex.organ_info(PROVINCE),
-        recipients=[ex.organ_info(DISTRICT)],
+        recipients=[ex.organ_info(DEPARTMENT)],
         response_for=[ResponseFor(organ_id=COMMUNE, message_id=message_id)],
         trace=[TraceHeader(organ_id=PROVINCE, timestamp=f"{datetime.now(UTC):%Y/%m/%d %H:%M:%S}")],
         business=Business(doc_type=Kind.revoke, reason="thu hồi"),
     )
     signed = writer.envelope_bytes(recall, lambda root: sign_tree(root, ex.keys.keys(PROVINCE)))
-    assert ex.receive(signed, DISTRICT).status == Status.accepted
-    assert ex.latest_status(recall.message_id, DISTRICT) == Status.refuse
-    assert ex.latest_status(message_id, DISTRICT) == Status.accepted
+    assert ex.receive(signed, DEPARTMENT).status == Status.accepted
+    assert ex.latest_status(recall.message_id, DEPARTMENT) == Status.refuse
+    assert ex.latest_status(message_id, DEPARTMENT) == Status.accepted
 
 
 async def _asgi_post(app, path: str, headers: dict, body: Iterable[bytes]) -> tuple:  # noqa: ANN001
@@ -1050,7 +1059,9 @@ def test_a_message_of_many_tiny_elements_is_rejected_with_02(
     assert ex.receive(genuine, PROVINCE).status == Status.accepted  # the intact one still is
 
 
-def _status(ex: Exchange, message_id: str, code: str, at: datetime, organ: str = DISTRICT) -> bytes:
+def _status(
+    ex: Exchange, message_id: str, code: str, at: datetime, organ: str = DEPARTMENT
+) -> bytes:
     msg = StatusMessage(
         response_for=ResponseFor(organ_id=COMMUNE, message_id=message_id),
         sender=ex.organ_info(organ),
@@ -1063,12 +1074,12 @@ def _status(ex: Exchange, message_id: str, code: str, at: datetime, organ: str =
 
 def test_a_status_is_stored_once_and_only_moves_forward(world: World) -> None:
     ex = world.ex
-    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    message_id = ex.send([world.report], COMMUNE, [DEPARTMENT])
     _deliver(world, message_id)
     now = datetime.now(UTC)  # not before the 01 and 03 the delivery stored
     in_progress = _status(ex, message_id, "05", now)
     assert ex.receive_status(in_progress).code == Status.in_progress
-    ex.set_status(message_id, DISTRICT, Status.done, "xong")
+    ex.set_status(message_id, DEPARTMENT, Status.done, "xong")
     history = ex.statuses(message_id)
     assert [s.code for s in history][-2:] == [Status.in_progress, Status.done]
     # The same signed 05 again, as sent and re-serialised: answered as before, nothing stored.
@@ -1078,7 +1089,7 @@ def test_a_status_is_stored_once_and_only_moves_forward(world: World) -> None:
     assert ex.receive_status(reserialised).model_dump().get("replay") is True
     # Genuine but older than what the district reported, or a code never stored: refused.
     refused = [
-        (_status(ex, message_id, "04", now), "after 06 (done) from 000.00.52.H34: statuses only"),
+        (_status(ex, message_id, "04", now), "after 06 (done) from 000.00.02.H55: statuses only"),
         (_status(ex, message_id, "06", now - timedelta(hours=1)), "is older than 06 (done)"),
         (_status(ex, message_id, "02", now), "02 (rejected) is never stored"),
     ]
@@ -1086,7 +1097,7 @@ def test_a_status_is_stored_once_and_only_moves_forward(world: World) -> None:
         with pytest.raises(SohoaError, match=re.escape(reason)):
             ex.receive_status(data)
     with pytest.raises(SohoaError, match="only move forward"):
-        ex.set_status(message_id, DISTRICT, Status.assigned)
+        ex.set_status(message_id, DEPARTMENT, Status.assigned)
     assert ex.statuses(message_id) == history
     mine = [e for e in ex.audit.entries() if e.target == message_id]
     assert sum(e.action == "replay" for e in mine) == 2
@@ -1097,7 +1108,7 @@ def test_status_in_over_http_needs_the_messages_sender_token(world: World) -> No
     from app.api import create_app
 
     ex = world.ex
-    message_id = ex.send([world.report], COMMUNE, [DISTRICT])
+    message_id = ex.send([world.report], COMMUNE, [DEPARTMENT])
     _deliver(world, message_id)
     now = datetime.now(UTC).replace(microsecond=0)
     in_progress = _status(ex, message_id, "05", now)
@@ -1110,7 +1121,7 @@ def test_status_in_over_http_needs_the_messages_sender_token(world: World) -> No
 
         other = post(OUTSIDER, in_progress)  # a genuine status, another organ's token
         assert other.status_code == 403, other.text
-        assert ex.latest_status(message_id, DISTRICT) == Status.accepted
+        assert ex.latest_status(message_id, DEPARTMENT) == Status.accepted
         first = post(COMMUNE, in_progress)
         assert first.status_code == 200 and first.json()["code"] == "05"
         replay = post(COMMUNE, in_progress)

@@ -30,9 +30,9 @@ from workers.services import Services
 from workers.submit import accept
 
 A, B, C, D = (
-    "001.00.52.H34",  # owns the record
-    "000.00.52.H34",  # the record was delivered to it
-    "000.00.00.H34",  # neither owns nor received it
+    "003.00.00.H55",  # owns the record (UBND phường Kon Tum)
+    "000.00.02.H55",  # the record was delivered to it (Sở Nội vụ tỉnh Quảng Ngãi)
+    "000.00.00.H55",  # neither owns nor received it (UBND tỉnh Quảng Ngãi)
     "000.00.00.G09",  # where B forwards it (the admin's organ in api_headers)
 )
 MISSING = "f" * 64

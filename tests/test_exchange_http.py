@@ -22,7 +22,7 @@ from tests.pki_support import PASSPHRASE
 # slow (pyproject): `pair` starts two installations' APIs (~14 s), then ~5 s a test
 pytestmark = pytest.mark.slow
 
-COMMUNE, DISTRICT = "001.00.52.H34", "000.00.52.H34"
+COMMUNE, DEPARTMENT = "003.00.00.H55", "000.00.02.H55"  # organs that exist today
 
 
 def _free_port() -> int:
@@ -83,7 +83,7 @@ class Installation:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("http-exchange")
-    commune, district = Installation(tmp / "xa", COMMUNE), Installation(tmp / "huyen", DISTRICT)
+    commune, district = Installation(tmp / "xa", COMMUNE), Installation(tmp / "huyen", DEPARTMENT)
     for side in (commune, district):  # each its own CA; peers trust its root and keep its CRL
         side.env["SOHOA_PKI_PASSPHRASE"] = PASSPHRASE
         side.cli("pki", "init", "--name", side.organ)
@@ -91,15 +91,15 @@ def pair(tmp_path_factory: pytest.TempPathFactory):
         side.cli("pki", "crl", "-o", str(tmp / f"{side.organ}.crl"))
         side.cli("exchange", "keys", "create", side.organ)
         side.cli("exchange", "keys", "export", side.organ, "-o", str(tmp / f"{side.organ}.pem"))
-    for side, peer in ((commune, DISTRICT), (district, COMMUNE)):
+    for side, peer in ((commune, DEPARTMENT), (district, COMMUNE)):
         side.cli("pki", "trust", str(tmp / f"{peer}-root.pem"))
         side.cli("pki", "crl", "--import", str(tmp / f"{peer}.crl"))
-    commune.cli("exchange", "keys", "import", DISTRICT, str(tmp / f"{DISTRICT}.pem"))
+    commune.cli("exchange", "keys", "import", DEPARTMENT, str(tmp / f"{DEPARTMENT}.pem"))
     district.cli("exchange", "keys", "import", COMMUNE, str(tmp / f"{COMMUNE}.pem"))
     # Each side gives the other a token for the organ it hosts, and its address.
     commune_token = commune.cli("exchange", "token", COMMUNE).stdout.strip()
-    district_token = district.cli("exchange", "token", DISTRICT).stdout.strip()
-    commune.env["SOHOA_EXCHANGE_PEERS"] = f"{DISTRICT}={district.url}|{district_token}"
+    district_token = district.cli("exchange", "token", DEPARTMENT).stdout.strip()
+    commune.env["SOHOA_EXCHANGE_PEERS"] = f"{DEPARTMENT}={district.url}|{district_token}"
     district.env["SOHOA_EXCHANGE_PEERS"] = f"{COMMUNE}={commune.url}|{commune_token}"
     [doc] = make_documents(1, seed=23, pages=1)
     report = write_pdf_digital(tmp / "bao-cao.pdf", doc.pages)
@@ -113,12 +113,12 @@ def pair(tmp_path_factory: pytest.TempPathFactory):
 
 def test_a_message_crosses_to_another_installation_and_its_status_comes_back(pair) -> None:
     commune, district, doc_id, _ = pair
-    sent = commune.json("exchange", "send", doc_id[:16], "--from", COMMUNE, "--to", DISTRICT)
+    sent = commune.json("exchange", "send", doc_id[:16], "--from", COMMUNE, "--to", DEPARTMENT)
     [delivery] = sent["deliveries"]
     assert delivery["state"] == "delivered", delivery
     assert delivery["receipt"]["status"] in ("01", "03")
     message_id = sent["message_id"]
-    inbox = json.loads(district.cli("exchange", "inbox", "--as", DISTRICT, "--json").stdout)
+    inbox = json.loads(district.cli("exchange", "inbox", "--as", DEPARTMENT, "--json").stdout)
     assert message_id in json.dumps(inbox)
     # The district never had this paper: it was imported there as a new record, same bytes.
     auth = api_headers(district.root / "data")
@@ -126,11 +126,11 @@ def test_a_message_crosses_to_another_installation_and_its_status_comes_back(pai
         httpx.get(f"{district.url}/documents/{doc_id}", headers=auth, timeout=10).status_code == 200
     )
     district.cli(
-        "exchange", "status", message_id, "--as", DISTRICT, "--set", "06", "--note", "xong"
+        "exchange", "status", message_id, "--as", DEPARTMENT, "--set", "06", "--note", "xong"
     )
     shown = commune.json("exchange", "status", message_id, "--as", COMMUNE)
     codes = {(s["organ_id"], s["code"]) for s in shown["statuses"]}
-    assert (DISTRICT, "06") in codes
+    assert (DEPARTMENT, "06") in codes
 
 
 def test_the_peer_api_refuses_a_wrong_token_and_an_organ_it_does_not_host(pair) -> None:
@@ -148,7 +148,7 @@ def test_the_peer_api_refuses_a_wrong_token_and_an_organ_it_does_not_host(pair) 
 def test_a_certificate_for_another_organ_is_not_registered(pair, tmp_path) -> None:
     commune, district, _, _ = pair
     pem = tmp_path / "district.pem"
-    district.cli("exchange", "keys", "export", DISTRICT, "-o", str(pem))
+    district.cli("exchange", "keys", "export", DEPARTMENT, "-o", str(pem))
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "exchange", "keys", "import", "000.00.00.H34", str(pem)],
         env=commune.env,
@@ -158,4 +158,4 @@ def test_a_certificate_for_another_organ_is_not_registered(pair, tmp_path) -> No
         timeout=120,
     )
     assert result.returncode != 0
-    assert f"for {DISTRICT}, not for organ 000.00.00.H34" in " ".join(result.stderr.split())
+    assert f"for {DEPARTMENT}, not for organ 000.00.00.H34" in " ".join(result.stderr.split())

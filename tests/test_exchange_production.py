@@ -27,10 +27,10 @@ from tests.pki_support import PASSPHRASE
 
 cli = functools.partial(cli_with_env, timeout_s=300)
 
-COMMUNE, DISTRICT, PROVINCE, MINISTRY = (
-    "001.00.52.H34",
-    "000.00.52.H34",
-    "000.00.00.H34",
+COMMUNE, DEPARTMENT, PROVINCE, MINISTRY = (
+    "003.00.00.H55",
+    "000.00.02.H55",
+    "000.00.00.H55",
     "000.00.00.G09",
 )
 OUTSIDER = "000.00.00.H17"
@@ -80,7 +80,7 @@ def scenario(env, worker, tmp_path_factory) -> dict:
     generate_batch(folder, pages=1, seed=71, formats=("png",), levels=("clean",))
     assert cli({**env, "SOHOA_PKI_PASSPHRASE": PASSPHRASE}, "pki", "init").returncode == 0
     created = cli(
-        env, "exchange", "keys", "create", COMMUNE, DISTRICT, PROVINCE, MINISTRY, OUTSIDER
+        env, "exchange", "keys", "create", COMMUNE, DEPARTMENT, PROVINCE, MINISTRY, OUTSIDER
     )
     assert created.returncode == 0, created.stderr
     [scan] = [p for p in folder.iterdir() if p.suffix == ".png"]
@@ -98,7 +98,7 @@ def scenario(env, worker, tmp_path_factory) -> dict:
         "--from",
         COMMUNE,
         "--to",
-        DISTRICT,
+        DEPARTMENT,
         "--to",
         PROVINCE,
         "--wait",
@@ -144,7 +144,7 @@ def scenario(env, worker, tmp_path_factory) -> dict:
         "--from",
         PROVINCE,
         "--to",
-        DISTRICT,
+        DEPARTMENT,
         "--to",
         COMMUNE,
         "--wait",
@@ -169,19 +169,19 @@ def test_every_hop_is_delivered_verified_and_reuses_the_record(scenario, env) ->
     forward = scenario["sends"]["forward"]["deliveries"][0]["receipt"]
     assert [t["organ_id"] for t in forward["trace"]] == [COMMUNE, PROVINCE, MINISTRY]
     down = scenario["sends"]["down"]["deliveries"][0]["receipt"]
-    assert [t["organ_id"] for t in down["trace"]] == [MINISTRY, PROVINCE, DISTRICT]
+    assert [t["organ_id"] for t in down["trace"]] == [MINISTRY, PROVINCE, DEPARTMENT]
     assert down["attachments"][0]["record_id"] == scenario["decision"]
 
 
 def test_statuses_flow_back_to_the_sender(scenario, env) -> None:
     up = scenario["sends"]["up"]["message_id"]
-    ok_json(env, "exchange", "status", up, "--as", DISTRICT, "--set", "05")
-    ok_json(env, "exchange", "status", up, "--as", DISTRICT, "--set", "06", "--note", "đã xử lý")
+    ok_json(env, "exchange", "status", up, "--as", DEPARTMENT, "--set", "05")
+    ok_json(env, "exchange", "status", up, "--as", DEPARTMENT, "--set", "06", "--note", "đã xử lý")
     shown = ok_json(env, "exchange", "status", up, "--as", COMMUNE)
     by_organ: dict[str, list[str]] = {}
     for status in shown["statuses"]:
         by_organ.setdefault(status["organ_id"], []).append(status["code"])
-    assert by_organ[DISTRICT] == ["01", "03", "05", "06"]
+    assert by_organ[DEPARTMENT] == ["01", "03", "05", "06"]
     assert by_organ[PROVINCE] == ["01", "03"]
     inbox = cli(env, "exchange", "inbox", "--as", MINISTRY, "--json")
     rows = [json.loads(line) for line in inbox.stdout.splitlines()]
@@ -272,12 +272,12 @@ def test_a_tampered_copy_or_a_stranger_changes_nothing_on_the_servers(scenario, 
     from exchange.statuses import Status
 
     _, _, ex = exchange
-    message_id = ex.send([scenario["report"]], COMMUNE, [DISTRICT], unrestricted=True)
-    assert ex.deliver(message_id, DISTRICT).state == "delivered"
-    ex.set_status(message_id, DISTRICT, Status.done)
+    message_id = ex.send([scenario["report"]], COMMUNE, [DEPARTMENT], unrestricted=True)
+    assert ex.deliver(message_id, DEPARTMENT).state == "delivered"
+    ex.set_status(message_id, DEPARTMENT, Status.done)
     history = [(s.organ_id, s.code) for s in ex.statuses(message_id)]
     forged = ex.envelope_bytes(message_id).replace(b"<edXML:Subject>", b"<edXML:Subject>!", 1)
-    assert ex.receive(forged, DISTRICT).status == Status.rejected
+    assert ex.receive(forged, DEPARTMENT).status == Status.rejected
     assert ex.receive(ex.envelope_bytes(message_id), OUTSIDER).status == Status.rejected
     stranger = StatusMessage(
         response_for=ResponseFor(organ_id=COMMUNE, message_id=message_id),
@@ -288,9 +288,9 @@ def test_a_tampered_copy_or_a_stranger_changes_nothing_on_the_servers(scenario, 
         ex.receive_status(sign(status_tree(stranger), ex.keys.keys(OUTSIDER)))
     assert [(s.organ_id, s.code) for s in ex.statuses(message_id)] == history
     recall_id = ex.recall(message_id, COMMUNE)
-    ex.deliver(recall_id, DISTRICT)
-    assert ex.latest_status(recall_id, DISTRICT) == Status.refuse
-    assert ex.latest_status(message_id, DISTRICT) == Status.done
+    ex.deliver(recall_id, DEPARTMENT)
+    assert ex.latest_status(recall_id, DEPARTMENT) == Status.refuse
+    assert ex.latest_status(message_id, DEPARTMENT) == Status.done
 
 
 def test_a_large_attachment_round_trips_through_s3(scenario, exchange, tmp_path) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from corpus import write_pdf_digital
 from corpus.nd30 import make_document
-from organs.registry import OrganRegistry
+from organs.registry import SAMPLE, OrganRegistry
 from pipeline.extracted import Extracted
 from pipeline.load import iter_text_pages
 from pipeline.metadata import extract_metadata, review_reasons
@@ -26,7 +26,8 @@ from tests.conftest import cli_with_env
 
 @pytest.fixture(scope="module")
 def national() -> OrganRegistry:
-    return OrganRegistry.national()
+    """The national registry with the sample's organs (official codes) laid over it."""
+    return OrganRegistry.national(SAMPLE)
 
 
 def test_the_full_registry_loads_with_every_unit_before_and_after_2025(national) -> None:
@@ -142,7 +143,11 @@ def test_a_generated_document_is_described_with_the_national_registry(
 
 
 def _cli(tmp_path: Path, *args: str):
-    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_ORGANS": "national"}
+    env = {
+        **os.environ,
+        "SOHOA_DATA_DIR": str(tmp_path / "data"),
+        "SOHOA_ORGANS": "national+sample",
+    }
     return cli_with_env(env, *args)
 
 
@@ -162,7 +167,7 @@ def test_organs_show_gives_the_history(tmp_path: Path) -> None:
 
 
 def test_exchange_to_an_abolished_organ_is_refused_naming_its_successor(tmp_path: Path) -> None:
-    yen_bai = OrganRegistry.national().match("UBND TỈNH YÊN BÁI", on=date(2024, 1, 1)).organ
+    yen_bai = OrganRegistry.national(SAMPLE).match("UBND TỈNH YÊN BÁI", on=date(2024, 1, 1)).organ
     assert yen_bai is not None
     sent = _cli(
         tmp_path, "exchange", "send", "x", "--from", "000.00.00.H55", "--to", yen_bai.organ_id

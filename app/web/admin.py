@@ -9,6 +9,7 @@ answering the POST that issued it (no redirect: it is never in a URL or a later 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from accounts.service import Accounts
 from app.auth import Me, allow
 from app.compose import Context
 from app.web.i18n import STRINGS, language
+from app.web.organs import organ_id_of
 from app.web.render import page
 from exchange.audit import AuditLog
 from schemas.accounts import Role
@@ -40,16 +42,18 @@ def register_admin_pages(api: FastAPI, context: Context) -> None:
     accounts = Accounts(services.store, session_hours=settings.session_hours)
     admins = [Depends(allow(Role.admin))]
 
-    def organ_names() -> dict[str, str]:
-        return {o.organ_id: o.name for o in context.registry.all()}
+    def organ_names(ids: Iterable[str]) -> dict[str, str]:
+        """The names of these organs (the registry holds 38,000: never all of them)."""
+        found = {i: context.registry.get(i) for i in set(ids)}
+        return {i: o.name for i, o in found.items() if o is not None}
 
     def users_page(
         request: Request, me: Me, form: dict[str, str] | None = None, error: str = ""
     ) -> HTMLResponse:
-        names = organ_names()
+        listed = sorted(accounts.users(), key=lambda u: u.login)
         view = {
-            "users": sorted(accounts.users(), key=lambda u: u.login),
-            "organs": names,
+            "users": listed,
+            "organs": organ_names(u.organ_id for u in listed),
             "roles": [r.value for r in Role],
             "form": form or {"login": "", "role": Role.officer.value, "organ": settings.organ},
             "error": error,
@@ -66,7 +70,7 @@ def register_admin_pages(api: FastAPI, context: Context) -> None:
             return page(request, "error.html", {"error": gone}, me=me, status=error.http_status)
         view = {
             "user": user,
-            "organ_name": organ_names().get(user.organ_id, ""),
+            "organ_name": organ_names([user.organ_id]).get(user.organ_id, ""),
             "tokens": sorted(accounts.tokens(user.login), key=lambda t: t.created),
             "notice": _notice(request),
             "new_token": None,
@@ -93,7 +97,10 @@ def register_admin_pages(api: FastAPI, context: Context) -> None:
     ) -> Response:
         shown = {"login": login, "role": role, "organ": organ}  # never the passwords
         strings = STRINGS[language(request)]
-        problem = _new_user_problem(login, role, organ, password, password_again, organ_names())
+        organ = organ_id_of(context.registry, organ)  # an id, a label or an exact name
+        problem = _new_user_problem(
+            login, role, organ, password, password_again, organ_names([organ])
+        )
         if problem:
             return users_page(request, me, shown, strings[problem].format(n=MIN_PASSWORD_CHARS))
         try:

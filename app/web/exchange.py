@@ -28,6 +28,7 @@ from accounts.models import Principal
 from app.auth import EXCHANGERS, READERS, Me, allow, viewer_of, wants_page
 from app.compose import Context
 from app.web.i18n import STRINGS, language
+from app.web.organs import organ_id_of
 from app.web.render import page
 from exchange.models import AccessDenied, Delivery, Kind, MessageState
 from exchange.service import Exchange
@@ -45,6 +46,7 @@ from workers.services import Services
 
 SHORT_ID = 12  # characters of a message id shown in lists (a unique prefix opens it)
 FORM_TYPE = "application/x-www-form-urlencoded"
+FOUND_TO_SEND = 50  # organs a search of the send form offers (the registry holds 38,000)
 
 
 class BrowserRoute(APIRoute):
@@ -188,7 +190,7 @@ class Pages:
 
     def acting_organ(self, me: Principal, asked: str) -> str:
         """The caller's organ; an admin may name any organ of the registry."""
-        asked = asked.strip()
+        asked = organ_id_of(self.exchange.registry, asked) if asked.strip() else ""
         if me.role != Role.admin or not asked or asked == me.organ_id:
             return me.organ_id
         return self.exchange.organ(asked).organ_id  # unknown: the registry's error
@@ -218,7 +220,7 @@ class Pages:
             "organ": organ,
             "organ_name": self.name(organ),
             "organ_param": _organ_param(me, organ),
-            "organs": self._all_organs() if me.role == Role.admin else [],
+            "pick_organ": me.role == Role.admin,
             "rows": [self._row(s, organ, sent, me) for s in states],
         }
         return page(request, "exchange_list.html", view, me=me)
@@ -291,7 +293,7 @@ class Pages:
         ]
         return {
             "box": "",
-            "organs": [],
+            "pick_organ": False,
             "state": state,
             "short": mid[:SHORT_ID],
             "organ": organ,
@@ -322,7 +324,6 @@ class Pages:
             "can_retry": any(e.state == Delivery.failed for e in outbox),
             "can_reply": organ in state.recipients and state.kind == Kind.new,
             "reply_url": "/exchange/send?" + urlencode({"reply": mid, **_organ_param(me, organ)}),
-            "forward_organs": [o for o in self.organ_choices("", organ) if o["active"]],
             "public": ex.is_public(mid),
         }
 
@@ -365,16 +366,16 @@ class Pages:
 
     # ------------------------------------------------------------------ sending
 
-    def organ_choices(self, find: str, sender: str) -> list[dict[str, Any]]:
-        """Registry organs whose name, alias or id holds `find` (folded), with their level and
-        whether they exist today (an abolished organ is shown, never offered)."""
+    def organ_choices(self, find: str, sender: str, chosen: set[str]) -> list[dict[str, Any]]:
+        """The organs already chosen, then at most FOUND_TO_SEND the registry finds by the
+        words of `find` (none before a search: the registry holds 38,000), with their level
+        and whether they exist today (an abolished organ is shown, never offered)."""
         registry = self.exchange.registry
-        found = registry.lookup(find) if find.strip() else registry.all()
-        today = date.today()
-        return [_organ_choice(o, today) for o in found if o.organ_id != sender]
-
-    def _all_organs(self) -> list[tuple[str, str]]:
-        return [(o.organ_id, o.name) for o in self.exchange.registry.all()]
+        found = [o for o in map(registry.get, sorted(chosen)) if o is not None]
+        if find.strip():
+            found += registry.search(find, FOUND_TO_SEND)
+        today, unique = date.today(), {o.organ_id: o for o in found if o.organ_id != sender}
+        return [_organ_choice(o, today) for o in unique.values()]
 
     def send_form(
         self,
@@ -411,8 +412,8 @@ class Pages:
             "organ": sender,
             "organ_name": self.name(sender),
             "organ_param": _organ_param(me, sender),
-            "organs": self._all_organs() if me.role == Role.admin else [],
-            "choices": self.organ_choices(find, sender),
+            "pick_organ": me.role == Role.admin,
+            "choices": self.organ_choices(find, sender, chosen),
             "chosen": chosen,
             "error": error,
         }
@@ -433,7 +434,8 @@ class Pages:
     ) -> str:
         """Send `doc` (or forward `reply` alone) from `sender` to organs active today;
         what the form lacks is said in the page's language (`strings`)."""
-        recipients = list(dict.fromkeys(t.strip() for t in to if t.strip()))
+        registry = self.exchange.registry  # a field may send a label or a name: read as an id
+        recipients = list(dict.fromkeys(organ_id_of(registry, t) for t in to if t.strip()))
         if not recipients:
             raise SohoaError(strings["no_recipient"])
         today = date.today()

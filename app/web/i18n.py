@@ -9,6 +9,8 @@ from app.web.strings_admin import EN as ADMIN_EN
 from app.web.strings_admin import VI as ADMIN_VI
 from app.web.strings_exchange import EN as EXCHANGE_EN
 from app.web.strings_exchange import VI as EXCHANGE_VI
+from app.web.strings_organs import EN as ORGANS_EN
+from app.web.strings_organs import VI as ORGANS_VI
 from app.web.strings_review import EN as REVIEW_EN
 from app.web.strings_review import VI as REVIEW_VI
 from app.web.strings_upload import EN as UPLOAD_EN
@@ -198,8 +200,8 @@ def _merged(*tables: dict[str, str]) -> dict[str, str]:
 
 
 # The strings of each page module, merged in (one import and one table per module).
-VI = _merged(VI, REVIEW_VI, UPLOAD_VI, EXCHANGE_VI, ADMIN_VI)
-EN = _merged(EN, REVIEW_EN, UPLOAD_EN, EXCHANGE_EN, ADMIN_EN)
+VI = _merged(VI, REVIEW_VI, UPLOAD_VI, EXCHANGE_VI, ADMIN_VI, ORGANS_VI)
+EN = _merged(EN, REVIEW_EN, UPLOAD_EN, EXCHANGE_EN, ADMIN_EN, ORGANS_EN)
 STRINGS = {"vi": VI, "en": EN}
 
 

@@ -22,6 +22,7 @@ from app.web.exchange import register_exchange_pages
 from app.web.i18n import STRINGS, language
 from app.web.images import PageImages, Size
 from app.web.markup import hit_boxes, marked, marked_terms
+from app.web.organs import register_organ_search
 from app.web.render import SECURITY_HEADERS, STATIC_DIR, page
 from app.web.review import register_review_pages
 from app.web.sharing import sharing_view
@@ -52,6 +53,7 @@ def register_web_routes(api: FastAPI, context: Context, pool: WorkerPool) -> Non
     api.state.login_page = _login_failed
     register_upload_pages(api, context, pool)  # app/web/upload.py
     register_admin_pages(api, context)  # users and tokens, audit log, system status
+    register_organ_search(api, context)  # the organ fields' GET /organs?q= (app/web/organs.py)
 
     @api.get("/login", response_class=HTMLResponse, tags=["web"])
     def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002

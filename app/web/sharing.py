@@ -21,14 +21,13 @@ from accounts.models import Principal
 from app.auth import READERS, UPLOADERS, Me, allow, viewer_of
 from app.compose import Context
 from app.transfer import content_disposition, file_chunks
+from app.web.organs import organ_id_of
 from app.web.render import page
 from schemas.errors import SohoaError
-from schemas.models import Document, OrganLevel
+from schemas.models import Document
 from storage.keys import original_key
 from workers.access import manages, require_visible, set_public, share, sharing, unshare
 from workers.services import Services
-
-LEVELS = list(OrganLevel)  # the registry's organs are offered by level, central first
 
 
 def register_sharing_pages(api: FastAPI, context: Context) -> None:
@@ -51,7 +50,8 @@ def register_sharing_pages(api: FastAPI, context: Context) -> None:
         viewer, by = viewer_of(me), me.login or ""
         try:
             if action == "share":
-                done = share(services, viewer, doc_id, organ, by=by)
+                chosen = organ_id_of(services.organs(), organ)  # an id, a label or a name
+                done = share(services, viewer, doc_id, chosen, by=by)
             elif action == "unshare":
                 done = unshare(services, viewer, doc_id, organ)
             else:
@@ -99,18 +99,6 @@ def sharing_view(services: Services, me: Principal, doc: Document) -> dict[str, 
         for grant in found.organs
     ]
     can_manage = me.role in UPLOADERS and manages(viewer, doc.visibility)
-    taken = {found.owner, *(g.organ for g in found.organs)}
-    choices = [
-        {
-            "level": level.value,
-            "organs": [
-                {"id": o.organ_id, "name": o.name, "valid_to": o.valid_to}
-                for o in sorted(registry.all(), key=lambda o: o.name)
-                if o.level == level and o.organ_id not in taken
-            ],
-        }
-        for level in LEVELS
-    ]
     return {
         "sharing": {
             "owner": name(found.owner) if found.owner else "",
@@ -118,7 +106,6 @@ def sharing_view(services: Services, me: Principal, doc: Document) -> dict[str, 
             "grants": grants,
             "exchanged": [g for g in grants if g["via"] == "delivery"],
             "can_manage": can_manage,
-            "choices": [c for c in choices if c["organs"]] if can_manage else [],
             "action": f"/documents/{doc.id}/sharing",
         },
         "original_url": f"/documents/{doc.id}/original",
