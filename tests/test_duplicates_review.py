@@ -35,11 +35,14 @@ def test_a_part_merged_as_a_rescan_stays_merged_when_its_scan_is_cut_again(
     listed = run_cli(data, "review", "duplicates", "--json")
     pairs = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [{p["new"], p["existing"]} for p in pairs] == [{part, single}], listed.stdout
+    queue = run_cli(data, "review")  # the default list says the pair waits, and how to see it
+    assert "1 probable duplicate pair(s) wait too: sohoa review duplicates" in queue.stdout
     merged = run_cli(data, "review", "merge", single[:12], part[:12])
     assert merged.returncode == 0, merged.stderr
     words = str(shown(data, single)["metadata"]["code_number"]["value"])
     hits = search_hits(run_cli(data, "search", words, "--json"))
     assert [h["document_id"] for h in hits] == [single]
+    assert "probable duplicate" not in run_cli(data, "review").stdout
     # the scan is cut again (its metadata read again): the part stays a rescan, out of search
     assert run_cli(data, "reindex", "--metadata").returncode == 0
     record = shown(data, part)
