@@ -27,6 +27,7 @@ FINGERPRINTS = "fingerprints/"
 PAIRS = "duplicates/pairs/"
 OPEN = "duplicates/open/"
 LINKS = "duplicates/of/"
+DECISION_LOCK = "locks/duplicates/decisions"  # held while a person's merge or dismissal is made
 
 
 class PageFingerprint(BaseModel):
