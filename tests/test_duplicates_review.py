@@ -31,6 +31,7 @@ def ingested(data: Path, path: Path) -> str:
     return json.loads(result.stdout.splitlines()[0])["document_id"]
 
 
+@pytest.mark.slow  # eleven `sohoa` processes (~80 s on the shared machine)
 def test_a_part_merged_as_a_rescan_stays_merged_when_its_scan_is_cut_again(
     tmp_path: Path,
 ) -> None:
