@@ -44,6 +44,7 @@ from workers.access import (
     visible_records,
 )
 from workers.dossiers import require_dossier_seen
+from workers.duplicates import shown_to
 from workers.runtime import WorkerPool
 
 # Every other route's body: JSON of a few fields (a list of record ids, a status note).
@@ -106,7 +107,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.get("/documents/{doc_id}", dependencies=readers)
     def document(doc_id: str, me: Me) -> dict[str, Any]:
-        return views.document_json(require_visible(services, viewer_of(me), doc_id))
+        viewer = viewer_of(me)
+        return views.document_json(
+            shown_to(services, viewer, require_visible(services, viewer, doc_id))
+        )
 
     @api.get("/review", dependencies=readers)
     def review(me: Me, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:

@@ -51,6 +51,13 @@ def _decision(pair: Pair) -> str:
     return f"dismissed: {pair.new[:12]} and {pair.existing[:12]} are not duplicates"
 
 
+def print_waiting_pairs(services: Services) -> None:
+    """Below the documents to review: how many probable duplicates wait, and the way to them."""
+    waiting = len(open_duplicates(services, OPERATOR))
+    if waiting:
+        out.print(f"{waiting} probable duplicate pair(s) wait too: sohoa review duplicates")
+
+
 def print_pairs(found: list[SeenPair]) -> None:
     """One pair a line, its evidence on the next: ids and names never cut by a narrow terminal."""
     if not found:

@@ -14,7 +14,7 @@ import typer
 
 from app import views
 from app.compose import OPERATOR
-from app.duplicates_cli import DUPLICATE_ACTIONS, duplicates_command
+from app.duplicates_cli import DUPLICATE_ACTIONS, duplicates_command, print_waiting_pairs
 from app.filters import parse_filters
 from app.terminal import emit_json, fail, out, warn_damaged
 from schemas.errors import SohoaError
@@ -81,6 +81,7 @@ def review(
             emit_json(views.review_json(found))
         return
     views.print_review(out, docs, results.total)
+    print_waiting_pairs(services)
 
 
 def _edit(services: Services, doc_id: str, set_values: list[str], confirm: list[str]) -> Document:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -27,6 +28,10 @@ FINGERPRINTS = "fingerprints/"
 PAIRS = "duplicates/pairs/"
 OPEN = "duplicates/open/"
 LINKS = "duplicates/of/"
+DECISION_LOCK = "locks/duplicates/decisions"  # held while a person's merge or dismissal is made
+# Band keys are written and listed this many at a time: on S3 each is a request whose wait,
+# not its work, is the cost (bench/duplicates_store.py, docs/benchmarks.md).
+REQUESTS_AT_ONCE = 8
 
 
 class PageFingerprint(BaseModel):
@@ -82,8 +87,16 @@ def _docid_digest(document_id: str) -> str:
 
 
 class DuplicateBook:
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, at_once: int = REQUESTS_AT_ONCE) -> None:
         self.store = store
+        self.at_once = at_once
+
+    def _each(self, call: Callable[[str], object], keys: list[str]) -> list:
+        """`call` on every key, `at_once` of them at a time; results in the keys' order."""
+        if self.at_once <= 1 or len(keys) <= 1:
+            return [call(key) for key in keys]
+        with ThreadPoolExecutor(min(self.at_once, len(keys))) as pool:
+            return list(pool.map(call, keys))
 
     # ------------------------------------------------------------ fingerprints
 
@@ -92,12 +105,14 @@ class DuplicateBook:
         and for its DocumentId, so look-alikes find it by listing."""
         doc_id = prints.doc_id
         self.store.put_bytes(f"{FINGERPRINTS}docs/{doc_id}.json", prints.model_dump_json().encode())
-        for kind, keys in bands.items():
-            for band in sorted(set(keys)):
-                self.store.put_bytes(f"{FINGERPRINTS}{kind}/{band}/{doc_id}", b"")
+        markers = [
+            f"{FINGERPRINTS}{kind}/{band}/{doc_id}"
+            for kind, keys in bands.items()
+            for band in sorted(set(keys))
+        ]
         if prints.document_id:
-            digest = _docid_digest(prints.document_id)
-            self.store.put_bytes(f"{FINGERPRINTS}docid/{digest}/{doc_id}", b"")
+            markers.append(f"{FINGERPRINTS}docid/{_docid_digest(prints.document_id)}/{doc_id}")
+        self._each(lambda key: self.store.put_bytes(key, b""), markers)
 
     def fingerprints(self, doc_id: str) -> Fingerprints | None:
         try:
@@ -108,10 +123,11 @@ class DuplicateBook:
 
     def sharing_bands(self, kind: str, bands: Iterable[str]) -> Counter[str]:
         """Documents with a page in any of the bands, and how many of the bands each shares."""
+        prefixes = [f"{FINGERPRINTS}{kind}/{band}/" for band in sorted(set(bands))]
+        listed = self._each(lambda prefix: list(self.store.list(prefix)), prefixes)
         found: Counter[str] = Counter()
-        for band in sorted(set(bands)):
-            prefix = f"{FINGERPRINTS}{kind}/{band}/"
-            found.update(key[len(prefix) :] for key in self.store.list(prefix))
+        for prefix, keys in zip(prefixes, listed, strict=True):
+            found.update(key[len(prefix) :] for key in keys)
         return found
 
     def with_document_id(self, document_id: str) -> list[str]:

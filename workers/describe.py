@@ -91,16 +91,21 @@ def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
 
 def _keep_people_edits(services: Services, part: Document) -> None:
     """A part cut again (its scan's failed pages retried, its metadata read again) keeps what
-    people set on its earlier record, and the history entries that say who did."""
+    people decided on its earlier record, and the history entries that say who did: the
+    values they set or confirmed, its merge as a rescan of another record (else it comes back
+    into the search), the dossier it was filed into."""
     try:
         earlier = services.records.get(part.id)
     except DamagedRecord:
         return  # made anew, as a damaged record is on ingest
-    if earlier is None or not earlier.edited:
+    if earlier is None:
         return
-    part.edited = earlier.edited
+    part.rescan_of = earlier.rescan_of
+    part.dossier = earlier.dossier  # filed on its own after the cut, or with its scan
     part.history = [change for change in earlier.history if change.editor is not None]
-    keep_edits(part, services.organs().match_header)
+    if earlier.edited:
+        part.edited = earlier.edited
+        keep_edits(part, services.organs().match_header)
 
 
 def _cut_pdf(services: Services, scan: Document, part: Document) -> int:

@@ -32,10 +32,11 @@ from pipeline.fingerprint import (
     text_minhash,
     text_similarity,
 )
-from schemas.access import Viewer
+from schemas.access import Viewer, Visibility
 from schemas.errors import NotFound, NotReady, SohoaError
 from schemas.models import Document, PageStatus, StatusChange, utcnow
 from storage.duplicates import (
+    DECISION_LOCK,
     DuplicateBook,
     Fingerprints,
     PageFingerprint,
@@ -43,7 +44,7 @@ from storage.duplicates import (
     Pair,
 )
 from workers.access import resolve_visible, visible_records
-from workers.locks import update_record
+from workers.locks import holding, update_record
 from workers.review import editable
 from workers.services import Services
 
@@ -69,6 +70,15 @@ class DecidedPair(SohoaError):
     http_status = 409
 
 
+class MergeHides(SohoaError):
+    """Keeping that record would take the paper out of the search of organs (or the public)
+    that see the other one but not it."""
+
+    code = "merge_hides"
+    exit_code = 1
+    http_status = 409
+
+
 # ------------------------------------------------------------------ at indexing
 
 
@@ -87,8 +97,12 @@ def fingerprints_of(doc: Document) -> Fingerprints:
 
 
 def _bands(prints: Fingerprints) -> dict[str, list[str]]:
+    """The LSH keys a document is stored and looked up under: a page's text bands, and its
+    image bands only when it has no text to read. On the bench (bench/duplicates_store.py)
+    the text bands alone found every rescan; the image bands doubled the S3 requests and
+    brought five times the needless candidates (same-template pages share their look)."""
     return {
-        "image": [b for p in prints.pages if p.image for b in image_bands(p.image)],
+        "image": [b for p in prints.pages if p.image and not p.text for b in image_bands(p.image)],
         "text": [b for p in prints.pages if p.text for b in text_bands(p.text)],
     }
 
@@ -218,6 +232,8 @@ def seen_pair(services: Services, viewer: Viewer, a: str, b: str) -> SeenPair:
     if pair is None:
         raise NotFound(f"no probable duplicate pair {a} {b}")
     docs = visible_records(services, viewer, [pair.new, pair.existing])
+    if len(docs) != 2:  # a record gone or damaged since the pair was found
+        raise NotFound(f"no probable duplicate pair {a} {b}")
     return SeenPair(pair, docs[0], docs[1])
 
 
@@ -229,31 +245,67 @@ def _resolve(services: Services, viewer: Viewer, prefix: str) -> str:
 
 
 def merge(services: Services, viewer: Viewer, keep: str, other: str, editor: str) -> Pair:
-    """Keep `keep`; `other` becomes its rescan: stored and readable, out of the search."""
-    found = _decidable(services, viewer, keep, other)
-    keep_id = _resolve(services, viewer, keep)
-    kept, rescan = (
-        (found.new, found.existing) if found.new.id == keep_id else (found.existing, found.new)
-    )
+    """Keep `keep`; `other` becomes its rescan: stored and readable, out of the search.
+    Decisions are taken one at a time, each checked again under the lock: two people merging
+    A into B and B into A at once would otherwise take both out of the search."""
+    with holding(services, DECISION_LOCK):
+        found = _decidable(services, viewer, keep, other)
+        keep_id = _resolve(services, viewer, keep)
+        kept, rescan = (
+            (found.new, found.existing) if found.new.id == keep_id else (found.existing, found.new)
+        )
+        _refuse_hiding(kept, rescan)
 
-    def mark(doc: Document) -> bool:
-        doc.rescan_of = kept.id
-        _note(doc, f"merged as a rescan of {kept.id[:12]} ({kept.source_name})", editor)
-        return True
+        def mark(doc: Document) -> bool:
+            doc.rescan_of = kept.id
+            # The notes name no other record: who sees this one may not see that one.
+            _note(doc, "merged as a rescan of another record, searched instead", editor)
+            return True
 
-    update_record(services, rescan.id, mark)
-    note = f"kept; {rescan.id[:12]} ({rescan.source_name}) merged as its rescan"
-    update_record(services, kept.id, _noting(note, editor))
-    services.index.delete(rescan.id)  # the search shows the kept one only
-    return _decided(services, viewer, found.pair, "merged", editor, kept=kept.id)
+        update_record(services, rescan.id, mark)
+        update_record(services, kept.id, _noting("kept; a rescan of it merged into it", editor))
+        services.index.delete(rescan.id)  # the search shows the kept one only
+        return _decided(services, viewer, found.pair, "merged", editor, kept=kept.id)
+
+
+def _refuse_hiding(kept: Document, rescan: Document) -> None:
+    """Everyone who sees the rescan must see the kept record: the paper would otherwise leave
+    their search with nothing in its place, and the rescan would name a record they cannot
+    see."""
+    hidden = hidden_from(kept.visibility, rescan.visibility)
+    if hidden:
+        raise MergeHides(
+            f"keeping {kept.id[:12]} would hide the paper from {', '.join(hidden)}, who see "
+            f"{rescan.id[:12]} but not it: keep the other one, or share it with them first"
+        )
+
+
+def hidden_from(kept: Visibility | None, rescan: Visibility | None) -> list[str]:
+    """Those who see `rescan` but not `kept`: organ ids, and `the public`."""
+    if kept is None or rescan is None:
+        return ["its readers"]  # not known: refuse
+    if kept.public:
+        return []
+    audience = sorted({rescan.owner, *rescan.organs} - {""})
+    hidden = [o for o in audience if not Viewer.of_organ(o).sees(kept)]
+    return hidden + (["the public"] if rescan.public else [])
 
 
 def dismiss(services: Services, viewer: Viewer, a: str, b: str, editor: str) -> Pair:
     """Not a duplicate: remembered, so the pair is never proposed again."""
-    found = _decidable(services, viewer, a, b)
-    for doc, other in ((found.new, found.existing), (found.existing, found.new)):
-        update_record(services, doc.id, _noting(f"not a duplicate of {other.id[:12]}", editor))
-    return _decided(services, viewer, found.pair, "dismissed", editor)
+    with holding(services, DECISION_LOCK):
+        found = _decidable(services, viewer, a, b)
+        for doc in (found.new, found.existing):
+            update_record(services, doc.id, _noting("not a duplicate of a look-alike", editor))
+        return _decided(services, viewer, found.pair, "dismissed", editor)
+
+
+def shown_to(services: Services, viewer: Viewer, doc: Document) -> Document:
+    """The record as `viewer` is shown it: the record it was merged into is named only to a
+    viewer who sees that one too (shares change after a merge)."""
+    if doc.rescan_of and not visible_records(services, viewer, [doc.rescan_of]):
+        doc.rescan_of = None
+    return doc
 
 
 def _decidable(services: Services, viewer: Viewer, a: str, b: str) -> SeenPair:
@@ -263,7 +315,7 @@ def _decidable(services: Services, viewer: Viewer, a: str, b: str) -> SeenPair:
     for doc in (found.new, found.existing):
         editable(services, viewer, doc.id)  # Forbidden unless the viewer manages both
         if doc.rescan_of:
-            raise NotReady(f"{doc.id[:12]} was merged as a rescan of {doc.rescan_of[:12]}")
+            raise NotReady(f"{doc.id[:12]} was merged as a rescan of another record")
     return found
 
 

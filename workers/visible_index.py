@@ -35,10 +35,19 @@ class VisibleIndex:
             yield doc
 
     def index(self, docs: Iterable[Document]) -> int:
-        return self.inner.index(self._attached(docs))
+        """A record merged as the rescan of another (workers/duplicates.py) is never searched,
+        whatever indexes it again (a correction, a share, a dossier): it leaves the index.
+        (Deleted before the others are written: not inside the index's write.)"""
+        searched = []
+        for doc in docs:
+            if doc.rescan_of is not None:
+                self.inner.delete(doc.id)
+            else:
+                searched.append(doc)
+        return self.inner.index(self._attached(searched))
 
     def rebuild(self, docs: Iterable[Document]) -> int:
-        return self.inner.rebuild(self._attached(docs))
+        return self.inner.rebuild(self._attached(doc for doc in docs if doc.rescan_of is None))
 
     def delete(self, doc_id: str) -> None:
         self.inner.delete(doc_id)

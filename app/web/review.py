@@ -33,6 +33,7 @@ from schemas.fields import METADATA_FIELDS
 from schemas.models import Document, DocumentStatus
 from storage.keys import pdf_key
 from workers.access import manages, require_visible, visible_records
+from workers.duplicates import open_duplicates
 from workers.review import confirm_field, correct_field
 from workers.services import Services
 
@@ -141,6 +142,7 @@ def queue_view(services: Services, me: Principal, doc_id: str, page_no: int) -> 
         "prev_url": _doc_url(prev_id),
         "next_url": _doc_url(next_id),
         "queue_limit": QUEUE_LIMIT,
+        "pairs_waiting": len(open_duplicates(services, viewer)),  # issue 20
     }
 
 
