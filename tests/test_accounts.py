@@ -126,6 +126,13 @@ ROLES = {
     ("GET", "/admin/audit"): {ADMIN},
     ("POST", "/admin/audit/verify"): {ADMIN},
     ("GET", "/admin/status"): {ADMIN},
+    # probable duplicates (app/duplicates_api.py, app/web/duplicates.py): "x"/"x" is no pair
+    ("GET", "/review/duplicates"): READERS,
+    ("GET", "/review/duplicates/{a}/{b}"): READERS,
+    ("POST", "/review/duplicates/merge"): {ARCHIVIST, ADMIN},
+    ("POST", "/review/duplicates/dismiss"): {ARCHIVIST, ADMIN},
+    ("GET", "/review/pairs"): READERS,
+    ("POST", "/review/pairs"): {ARCHIVIST, ADMIN},
 }
 
 
