@@ -430,6 +430,13 @@ class Authority:
         self.publish_crl()
         return done
 
+    def revocation(self, serial: str) -> Revocation | None:
+        """The revocation of the certificate with this serial (hex), if it is revoked."""
+        try:
+            return Revocation(**json.loads(self.store.get_bytes(messages.revoked(serial))))
+        except NotFound:
+            return None
+
     def revocations(self) -> list[Revocation]:
         return [
             Revocation(**json.loads(self.store.get_bytes(k)))

@@ -76,7 +76,7 @@ def respond(authority: Authority, request_der: bytes) -> bytes:
     if (request.issuer_name_hash, request.issuer_key_hash) != (name_hash, key_hash):
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     serial = serial_hex(request.serial_number)
-    revoked = {r.serial: r for r in authority.revocations()}.get(serial)
+    revoked = authority.revocation(serial)
     if revoked is not None:
         status = ocsp.OCSPCertStatus.REVOKED
     elif authority.issued_serial(serial):

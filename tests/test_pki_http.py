@@ -151,6 +151,19 @@ def test_the_crl_and_the_responder_are_public_routes(issuer: Issuer) -> None:
     )
     junk = ocsp.load_der_ocsp_response(httpx.post(f"{issuer.url}/pki/ocsp", content=b"x").content)
     assert junk.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+    # a serial this CA never issued: unknown; a certificate of another CA: unauthorized
+    unknown = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+        said.issuer_name_hash, said.issuer_key_hash, 12345, hashes.SHA256()
+    )
+    der = unknown.build().public_bytes(serialization.Encoding.DER)
+    said = ocsp.load_der_ocsp_response(httpx.post(f"{issuer.url}/pki/ocsp", content=der).content)
+    assert said.certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+    stranger = ocsp.OCSPRequestBuilder().add_certificate(
+        pki.issuing_cert(), pki.root(), hashes.SHA256()
+    )
+    der = stranger.build().public_bytes(serialization.Encoding.DER)
+    said = ocsp.load_der_ocsp_response(httpx.post(f"{issuer.url}/pki/ocsp", content=der).content)
+    assert said.response_status == ocsp.OCSPResponseStatus.UNAUTHORIZED
 
 
 # ---------------------------------------------------------------------------- OCSP
