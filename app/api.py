@@ -27,6 +27,7 @@ from app.compose import Context
 from app.config import Settings
 from app.filters import SORT_HELP, parse_filters, parse_sort
 from app.filters import SYNTAX as FILTER_SYNTAX
+from app.pki_api import register_pki_routes
 from app.records_api import register_record_routes
 from app.transfer import BodyLimit, content_disposition, file_chunks
 from app.uploads import UPLOAD_PATHS, take_upload
@@ -193,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_login_routes(api, accounts)
     register_web_routes(api, context, pool)  # the pages for people (app/web/)
     exchange = register_exchange_routes(api, services, pool)
+    register_pki_routes(api, exchange.ctx.pki)  # the CA's CRLs and OCSP responder: public
     register_record_routes(api, services, pool)
     api.add_middleware(Authenticate, resolve=Resolver(accounts, exchange.organ_for_token))
     return api

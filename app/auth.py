@@ -44,12 +44,13 @@ SESSION_COOKIE = "sohoa_session"
 CSRF_HEADER = b"x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PRINCIPAL_KEY = "sohoa.principal"  # where Authenticate leaves the Principal for the routes
-# Answered without a credential: the health probe, the login, and the API's own documentation.
+# Answered without a credential: the health probe, the login, the API's own documentation, and
+# the CA's OCSP responder and CRLs (app/pki_api.py: verifiers elsewhere have no account here).
 PUBLIC = frozenset(
-    {"/health", "/login", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    {"/health", "/login", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/pki/ocsp"}
 )
 # Swagger UI and ReDoc assets (fastapi-offline); the web pages' CSS and JS (the login page too)
-PUBLIC_PREFIXES = ("/static-offline-docs/", "/static/")
+PUBLIC_PREFIXES = ("/static-offline-docs/", "/static/", "/pki/ocsp/", "/pki/crl/")
 READERS = (Role.officer, Role.archivist, Role.admin)
 UPLOADERS = (Role.archivist, Role.admin)
 EXCHANGERS = (Role.clerk, Role.admin)

@@ -126,6 +126,8 @@ def exchange_options(settings: Settings) -> ExchangeOptions:
         revocation_hard_fail=settings.pki_revocation == "hard",
         trust_registered=settings.pki_trust_registered,
         crl_url=settings.pki_crl_url,
+        public_url=settings.pki_public_url,
+        ocsp=settings.pki_ocsp,
     )
 
 

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     pki_revocation: str = Field(default="hard", pattern="^(hard|soft)$")  # CRL missing: refuse?
     pki_trust_registered: bool = False  # legacy: registered self-issued certificates trusted
     pki_crl_url: str = ""  # URL base of the published CRLs, written in issued certificates
+    # http(s)://HOST[:PORT] peers reach this API at: issued certificates name its /pki/crl/…
+    # (unless SOHOA_PKI_CRL_URL) and /pki/ocsp (empty: no OCSP responder named)
+    pki_public_url: str = ""
+    # Ask the OCSP responder a certificate names: off; prefer (its CRL when no good answer);
+    # require (no CRL for it: no good answer is missing revocation data)
+    pki_ocsp: str = Field(default="off", pattern="^(off|prefer|require)$")
     audit_checkpoint_every: int = Field(default=20, ge=1)  # entries between signed checkpoints
     audit_checkpoint_minutes: float = Field(default=5.0, gt=0)  # … or minutes, when appending
     session_hours: float = Field(default=8.0, gt=0)  # a browser session's life (POST /login)

@@ -45,8 +45,8 @@ class ExchangeContext:
         settings name)."""
         keys = KeyStore(store, options.keys_dir)
         audit = AuditLog.for_options(store, options)
-        pki = Authority(store, options.keys_dir / "ca", options.crl_url)
-        policy = TrustPolicy(options.revocation_hard_fail, options.trust_registered)
+        pki = Authority(store, options.keys_dir / "ca", options.crl_url, options.public_url)
+        policy = TrustPolicy(options.revocation_hard_fail, options.trust_registered, options.ocsp)
         return cls(
             store=store,
             book=Book(store),

@@ -25,10 +25,12 @@ class ExchangeOptions:
     audit_checkpoint_minutes: float = 5.0  # … or this long after the last one (audit.py)
     # Trust (pki.py, pki_verify.py): revocation data missing or forged refuses the message
     # (hard) or is only audited (soft); the legacy trust of registered self-issued certificates;
-    # the URL base written as CRL distribution point (empty: the store key)
+    # the URL base written as CRL distribution point (empty: the store key, or public_url's)
     revocation_hard_fail: bool = True
     trust_registered: bool = False
     crl_url: str = ""
+    public_url: str = ""  # the API's URL for peers: its CRL and OCSP routes in certificates
+    ocsp: str = "off"  # off | prefer | require (pki_verify.TrustPolicy)
 
     def algorithm_for(self, recipient: str) -> str:
         return "rsa-sha1" if recipient in self.sha1_peers else self.algorithm

@@ -10,7 +10,9 @@ the same anchors and CRLs; private keys never leave the data folder.
 
 A revocation is one object per serial; the CRL is rebuilt from all of them, signed by the
 issuing CA and published under the issuer's name hash, where verifiers look for it
-(pki_verify.py).
+(pki_verify.py). With a public URL (SOHOA_PKI_PUBLIC_URL) issued certificates name the API's
+own routes as their CRL distribution point (`/pki/crl/<name>.crl`) and OCSP responder
+(`/pki/ocsp`, pki_ocsp.py), so a peer installation fetches them instead of importing them.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ REASONS: dict[str, x509.ReasonFlags] = {
 }
 _UID = x509.ObjectIdentifier("0.9.2342.19200300.100.1.1")
 DEFAULT_CRL_URL = "sohoa:exchange/pki/crls/"  # the store's own key, when no public URL is set
+CRL_ROUTE = "/pki/crl/"  # the API's routes (app/pki_api.py), under the public URL
+OCSP_ROUTE = "/pki/ocsp"
 
 
 class PkiError(SohoaError):
@@ -151,6 +155,15 @@ def load_pem_certs(pem: bytes) -> list[x509.Certificate]:
         raise PkiError(f"not a PEM X.509 certificate: {e}") from e
 
 
+def parse_crl(data: bytes) -> x509.CertificateRevocationList:
+    try:
+        if data.lstrip().startswith(b"-----"):
+            return x509.load_pem_x509_crl(data)
+        return x509.load_der_x509_crl(data)
+    except ValueError as e:
+        raise PkiError(f"not a CRL (PEM or DER): {e}") from e
+
+
 @dataclass(frozen=True)
 class Revocation:
     serial: str  # hex
@@ -162,10 +175,17 @@ class Revocation:
 class Authority:
     """The installation CA: trust anchors, issuing, revoking, the CRL."""
 
-    def __init__(self, store: ObjectStore, ca_dir: Path, crl_url: str = "") -> None:
+    def __init__(
+        self, store: ObjectStore, ca_dir: Path, crl_url: str = "", public_url: str = ""
+    ) -> None:
+        """`crl_url`: the base of the CRL distribution point written in issued certificates;
+        `public_url`: where others reach this installation's API — its CRL route (unless
+        `crl_url` says otherwise) and its OCSP responder go into issued certificates."""
         self.store = store
         self.ca_dir = Path(ca_dir)
-        self.crl_url = crl_url or DEFAULT_CRL_URL
+        public = public_url.rstrip("/")
+        self.crl_url = crl_url or (f"{public}{CRL_ROUTE}" if public else DEFAULT_CRL_URL)
+        self.ocsp_url = f"{public}{OCSP_ROUTE}" if public else ""
 
     # ------------------------------------------------------------------ anchors
 
@@ -237,6 +257,9 @@ class Authority:
             return load_pem_certs(self.store.get_bytes(messages.PKI_CA))[0]
         except NotFound as e:
             raise PkiError("this installation has no CA: run `sohoa pki init`") from e
+
+    def issuing_key(self) -> rsa.RSAPrivateKey:
+        return self._issuing_key()
 
     def _issuing_key(self) -> rsa.RSAPrivateKey:
         if not self.issuing_key_path.is_file():
@@ -324,7 +347,8 @@ class Authority:
         self, organ_id: str, organ_name: str, public_key: rsa.RSAPublicKey, days: int = ORGAN_DAYS
     ) -> x509.Certificate:
         """An organ's signing certificate: CN = OrganId, keyUsage digitalSignature and
-        nonRepudiation, the CRL distribution point. Recorded in issued/ (revoke by organ)."""
+        nonRepudiation, the CRL distribution point, the OCSP responder when there is a public
+        URL. Recorded in issued/ (revoke by organ)."""
         ca, ca_key = self.issuing_cert(), self._issuing_key()
         now = _now()
         not_after = min(now + dt.timedelta(days=days), ca.not_valid_after_utc)
@@ -334,7 +358,7 @@ class Authority:
             reasons=None,
             crl_issuer=None,
         )  # fmt: skip
-        cert = (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(_name(organ_id, organ_name))
             .issuer_name(ca.subject)
@@ -350,8 +374,16 @@ class Authority:
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                 critical=False,
             )
-            .sign(ca_key, hashes.SHA256())
         )
+        if self.ocsp_url:
+            responder = x509.AccessDescription(
+                x509.AuthorityInformationAccessOID.OCSP,
+                x509.UniformResourceIdentifier(self.ocsp_url),
+            )
+            builder = builder.add_extension(
+                x509.AuthorityInformationAccess([responder]), critical=False
+            )
+        cert = builder.sign(ca_key, hashes.SHA256())
         record = {
             "serial": serial_hex(cert.serial_number),
             "organ_id": organ_id,
@@ -369,6 +401,10 @@ class Authority:
 
     def _issued(self) -> list[dict[str, str]]:
         return [json.loads(self.store.get_bytes(k)) for k in self.store.list(messages.ISSUED)]
+
+    def issued_serial(self, serial: str) -> bool:
+        """Did this CA issue the certificate with this serial (hex)?"""
+        return self.store.exists(messages.issued(serial))
 
     def revoke(self, organ_or_serial: str, reason: str = "unspecified") -> list[Revocation]:
         """Revoke one certificate (by serial, hex) or every unrevoked one issued to an organ;
@@ -393,6 +429,13 @@ class Authority:
             raise PkiError(f"already revoked: {organ_or_serial}")
         self.publish_crl()
         return done
+
+    def revocation(self, serial: str) -> Revocation | None:
+        """The revocation of the certificate with this serial (hex), if it is revoked."""
+        try:
+            return Revocation(**json.loads(self.store.get_bytes(messages.revoked(serial))))
+        except NotFound:
+            return None
 
     def revocations(self) -> list[Revocation]:
         return [
@@ -438,15 +481,14 @@ class Authority:
     def import_crl(self, data: bytes) -> x509.CertificateRevocationList:
         """A CRL published by another CA (a peer installation, a national CA): kept only when
         signed by a CA certificate known here and not older than the one kept."""
-        try:
-            crl = (
-                x509.load_pem_x509_crl(data)
-                if data.lstrip().startswith(b"-----")
-                else x509.load_der_x509_crl(data)
-            )
-        except ValueError as e:
-            raise PkiError(f"not a CRL (PEM or DER): {e}") from e
-        issuers = [c for c in self.known_cas() if crl_name_for_ca(c) == crl_name(crl)]
+        return self.keep_crl(parse_crl(data), self.known_cas())
+
+    def keep_crl(
+        self, crl: x509.CertificateRevocationList, cas: list[x509.Certificate]
+    ) -> x509.CertificateRevocationList:
+        """Keep `crl` where verifiers look for it when a CA among `cas` signed it and it is
+        not older than the one kept (an import, or one fetched from its distribution point)."""
+        issuers = [c for c in cas if crl_name_for_ca(c) == crl_name(crl)]
         if not any(crl.is_signature_valid(c.public_key()) for c in issuers):  # type: ignore[arg-type]
             raise PkiError(
                 f"the CRL of {crl.issuer.rfc4514_string()} is not signed by a CA known here "

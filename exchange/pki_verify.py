@@ -14,6 +14,14 @@ The library is run lenient about missing revocation data; the CRLs of the path i
 then checked here (present, signed by their issuer, current at the signing time), so what is
 missing or forged is known by name: it is logged in the audit, and refused (hard fail, the
 default) or let through (soft fail).
+
+Once the path is known (so only URLs a trusted CA wrote are ever fetched): with OCSP on
+(SOHOA_PKI_OCSP prefer|require) each certificate naming a responder is asked about
+(pki_ocsp.py) — revoked before the signing time refuses the message, good needs no CRL; a
+responder that cannot be trusted or reached falls back to the CRL (prefer) or is missing
+revocation data (require). A CRL the store lacks, or holds past its nextUpdate, is fetched from
+an http(s) distribution point (pki_fetch.py), kept in the store as the cache until its
+nextUpdate, and the path validated again with it.
 """
 
 from __future__ import annotations
@@ -38,7 +46,17 @@ from pyhanko_certvalidator import errors as cv
 from exchange import messages
 from exchange.envelope_read import DSIG
 from exchange.models import SignatureError
-from exchange.pki import Authority, crl_name_for_ca, crl_name_of, organ_named
+from exchange.pki import (
+    Authority,
+    PkiError,
+    crl_name,
+    crl_name_for_ca,
+    crl_name_of,
+    organ_named,
+    parse_crl,
+)
+from exchange.pki_fetch import MAX_CRL_BYTES, Fetch, FetchError, http_fetch, is_http
+from exchange.pki_ocsp import OcspProblem, ask, responder_url
 from schemas.errors import NotFound
 
 log = logging.getLogger("sohoa.exchange")
@@ -51,6 +69,8 @@ FUTURE_TOLERANCE = dt.timedelta(days=1)  # as statuses: a clock a little ahead, 
 class TrustPolicy:
     hard_fail: bool = True  # revocation data missing or forged: refuse (else: audit, accept)
     trust_registered: bool = False  # legacy: an organ's registered certificate is an anchor
+    # OCSP for certificates naming a responder: off; prefer (else their CRL); require (no CRL)
+    ocsp: str = "off"
 
 
 def _now() -> dt.datetime:
@@ -108,6 +128,25 @@ def _crl_points(cert: x509.Certificate) -> bool:
     return True
 
 
+def _crl_urls(cert: x509.Certificate) -> list[str]:
+    """The http(s) URLs of its CRL distribution points."""
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return []
+    names = [name for point in points for name in (point.full_name or [])]
+    return [
+        str(n.value)
+        for n in names
+        if isinstance(n, x509.UniformResourceIdentifier) and is_http(str(n.value))
+    ]
+
+
+def _pairs(chain: list[x509.Certificate]) -> list[tuple[x509.Certificate, x509.Certificate]]:
+    """(issuer, certificate) down a path given root first."""
+    return list(zip(chain, chain[1:], strict=False))
+
+
 class Trust:
     """Checks signers against the anchors, CA certificates and CRLs in the store."""
 
@@ -117,11 +156,13 @@ class Trust:
         registered: Callable[[str], bytes],
         policy: TrustPolicy,
         audit: Callable[..., object],
+        fetch: Fetch = http_fetch,
     ) -> None:
         self.authority = authority
         self.registered = registered  # OrganId -> its registered certificate (PEM)
         self.policy = policy
         self.audit = audit
+        self.fetch = fetch  # revocation data over HTTP (pki_fetch.py)
 
     def signer_of(
         self, root: etree._Element, sender: str
@@ -180,16 +221,100 @@ class Trust:
                 "here (`sohoa pki trust` it to accept its messages)"
             )
         intermediates = [c for c in others if c != cert] + self.authority.intermediates()
+
         # One validation, with whatever CRLs the store has for these certificates, lenient
         # about missing ones (a revocation a good CRL shows is found either way); then the CRLs
         # of the path it found are checked here, so only a certificate that chains has missing
         # or forged revocation data audited, and refused when the policy is hard.
-        candidates = self._stored_crls([cert, *intermediates], [*anchors, *intermediates])
-        path = self._validate(cert, anchors, intermediates, signed_at, sender, candidates)
-        chain = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(True)]
-        missing = self._crls(chain, signed_at)
+        def validate() -> list[x509.Certificate]:
+            candidates = self._stored_crls([cert, *intermediates], [*anchors, *intermediates])
+            path = self._validate(cert, anchors, intermediates, signed_at, sender, candidates)
+            return [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(True)]
+
+        chain = validate()
+        ocsp = self._ask_responders(chain, signed_at, sender)
+        by_crl = [(i, c) for i, c in _pairs(chain) if self._needs_crl(c, ocsp)]
+        fetched = {c: self._fetch_crl(i, c) for i, c in by_crl}
+        if any(kept for kept, _ in fetched.values()):
+            chain = validate()  # the fetched CRLs may show a revocation
+        missing = []
+        for issuer, c in _pairs(chain):
+            if ocsp.get(c) == "":  # the responder answered: not revoked then
+                continue
+            if c in ocsp and self.policy.ocsp == "require":
+                missing.append(ocsp[c])
+                continue
+            problem = self._crl_problem(issuer, c, signed_at)
+            if problem:
+                notes = [ocsp.get(c, ""), fetched.get(c, (False, ""))[1], problem]
+                missing.append("; ".join(n for n in notes if n))
         if missing:
             self._unavailable(missing, acting, target, sender)
+
+    def _needs_crl(self, cert: x509.Certificate, ocsp: dict[x509.Certificate, str]) -> bool:
+        answered = ocsp.get(cert) == "" or (cert in ocsp and self.policy.ocsp == "require")
+        return not answered and _crl_points(cert)
+
+    def _ask_responders(
+        self, chain: list[x509.Certificate], signed_at: dt.datetime, sender: str
+    ) -> dict[x509.Certificate, str]:
+        """With OCSP on, each certificate of the path naming a responder: "" when it answered
+        (not revoked at the signing time), else why there is no answer to trust. Revoked
+        before the signing time: SignatureError."""
+        if self.policy.ocsp == "off":
+            return {}
+        found: dict[x509.Certificate, str] = {}
+        for issuer, cert in _pairs(chain):
+            url = responder_url(cert)
+            if not url:
+                continue
+            try:
+                answer = ask(cert, issuer, self.fetch, url)
+            except OcspProblem as e:
+                found[cert] = str(e)
+                continue
+            if answer.revoked_at is not None and answer.revoked_at <= signed_at:
+                whose = f"{sender}'s certificate" if cert is chain[-1] else "a CA of its chain"
+                raise SignatureError(
+                    f"certificate revoked: {whose} was revoked at "
+                    f"{answer.revoked_at:%Y-%m-%d %H:%M:%S} UTC ({answer.reason}), before the "
+                    f"message was signed ({signed_at:%Y-%m-%d %H:%M:%S}), says its OCSP "
+                    "responder"
+                )
+            found[cert] = ""
+        return found
+
+    def _fetch_crl(self, issuer: x509.Certificate, cert: x509.Certificate) -> tuple[bool, str]:
+        """When the store holds no CRL for `cert` before its nextUpdate and the certificate
+        names an http(s) distribution point: fetch it and keep it if `issuer` signed it.
+        (kept?, why nothing could be kept)."""
+        urls = _crl_urls(cert)
+        if not urls:
+            return False, ""
+        try:
+            kept = x509.load_der_x509_crl(
+                self.authority.store.get_bytes(messages.crl(crl_name_of(cert)))
+            )
+            if (kept.next_update_utc or kept.last_update_utc) > _now():
+                return False, ""  # the cache is current
+        except (NotFound, ValueError):
+            pass
+        problems = []
+        for url in urls:
+            try:
+                crl = parse_crl(self.fetch(url, None, "application/pkix-crl", MAX_CRL_BYTES))
+                if crl_name(crl) != crl_name_of(cert):
+                    raise PkiError(f"it is the CRL of {crl.issuer.rfc4514_string()}")
+                self.authority.keep_crl(crl, [issuer])
+            except FetchError as e:
+                problems.append(f"the CRL could not be fetched: {e}")
+                continue
+            except PkiError as e:
+                problems.append(f"the CRL fetched from {url} was not kept: {e}")
+                continue
+            log.info("fetched the CRL of %s from %s", crl.issuer.rfc4514_string(), url)
+            return True, ""
+        return False, "; ".join(problems)
 
     def _stored_crls(
         self, certs: list[x509.Certificate], cas: list[x509.Certificate]
@@ -268,35 +393,31 @@ class Trust:
             return []
         return [cert] if cert.issuer == cert.subject else []
 
-    def _crls(self, chain: list[x509.Certificate], signed_at: dt.datetime) -> list[str]:
-        """What is wrong with the revocation data of the validated path (root first): each
-        certificate that names a distribution point needs its CRL in the store, signed by its
-        issuer in that path, and current at the signing time (issued after it, or not past its
-        next update then)."""
-        missing = []
-        for issuer, cert in zip(chain, chain[1:], strict=False):
-            if not _crl_points(cert):
-                continue
-            who = cert.issuer.rfc4514_string()
-            try:
-                crl = x509.load_der_x509_crl(
-                    self.authority.store.get_bytes(messages.crl(crl_name_of(cert)))
-                )
-            except NotFound:
-                missing.append(f"no CRL of {who} in the store")
-                continue
-            except ValueError:
-                missing.append(f"the CRL of {who} cannot be read")
-                continue
-            if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
-                missing.append(f"the CRL of {who} is not signed by that CA")
-            elif signed_at > crl.last_update_utc and signed_at > (
-                crl.next_update_utc or crl.last_update_utc
-            ):
-                missing.append(
-                    f"the CRL of {who} is out of date (next update {crl.next_update_utc})"
-                )
-        return missing
+    def _crl_problem(
+        self, issuer: x509.Certificate, cert: x509.Certificate, signed_at: dt.datetime
+    ) -> str:
+        """What is wrong with the CRL of one certificate of the validated path ("" nothing):
+        when it names a distribution point its CRL must be in the store, signed by its issuer
+        in that path, and current at the signing time (issued after it, or not past its next
+        update then)."""
+        if not _crl_points(cert):
+            return ""
+        who = cert.issuer.rfc4514_string()
+        try:
+            crl = x509.load_der_x509_crl(
+                self.authority.store.get_bytes(messages.crl(crl_name_of(cert)))
+            )
+        except NotFound:
+            return f"no CRL of {who} in the store"
+        except ValueError:
+            return f"the CRL of {who} cannot be read"
+        if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+            return f"the CRL of {who} is not signed by that CA"
+        if signed_at > crl.last_update_utc and signed_at > (
+            crl.next_update_utc or crl.last_update_utc
+        ):
+            return f"the CRL of {who} is out of date (next update {crl.next_update_utc})"
+        return ""
 
     def _unavailable(self, missing: list[str], acting: str, target: str, sender: str) -> None:
         mode = "hard" if self.policy.hard_fail else "soft"
