@@ -132,7 +132,8 @@ def import_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per bag.")] = False,
 ) -> None:
     """Restore bags from `archive export`: same ids, records, dossiers, owners and search
-    results, no OCR. A bag that fails validation is refused (its files named); others go on."""
+    results, no OCR. A bag that fails validation or lies is refused (named); others go on.
+    A document already here is kept as it is (a conflict when the bag's copy differs)."""
     services: Services = ctx.obj.services
 
     def shown(bag: ImportedBag) -> None:
@@ -142,6 +143,7 @@ def import_command(
                     "bag": bag.name,
                     "restored": bag.restored,
                     "present": bag.present,
+                    "conflicts": bag.conflicts,
                     "refused": bag.refused or None,
                 }  # fmt: skip
             )
@@ -150,6 +152,11 @@ def import_command(
         else:
             present = f", {len(bag.present)} already here" if bag.present else ""
             out.print(f"restored {escape(bag.name)}: {len(bag.restored)} document(s){present}")
+        for doc_id in bag.conflicts:
+            err.print(
+                f"[yellow]conflict[/] {escape(bag.name)}: document {doc_id} is already here "
+                "with other content; the copy here is kept"
+            )
 
     try:
         report = import_packages(services, source, shown)
@@ -158,7 +165,7 @@ def import_command(
     if not report.bags:
         err.print(f"[yellow]no bag found in {escape(str(source))}[/]")
         raise typer.Exit(2)
-    raise typer.Exit(1 if report.refused else 0)
+    raise typer.Exit(1 if report.refused or report.conflicts else 0)
 
 
 def fixity_command(
