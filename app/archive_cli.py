@@ -8,6 +8,8 @@ workers/archive_import.py; this module parses, draws the progress bar and prints
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -132,7 +134,8 @@ def import_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per bag.")] = False,
 ) -> None:
     """Restore bags from `archive export`: same ids, records, dossiers, owners and search
-    results, no OCR. A bag that fails validation is refused (its files named); others go on."""
+    results, no OCR. A bag that fails validation or lies is refused (named); others go on.
+    A document already here is kept as it is (a conflict when the bag's copy differs)."""
     services: Services = ctx.obj.services
 
     def shown(bag: ImportedBag) -> None:
@@ -142,6 +145,7 @@ def import_command(
                     "bag": bag.name,
                     "restored": bag.restored,
                     "present": bag.present,
+                    "conflicts": bag.conflicts,
                     "refused": bag.refused or None,
                 }  # fmt: skip
             )
@@ -150,6 +154,11 @@ def import_command(
         else:
             present = f", {len(bag.present)} already here" if bag.present else ""
             out.print(f"restored {escape(bag.name)}: {len(bag.restored)} document(s){present}")
+        for doc_id in bag.conflicts:
+            err.print(
+                f"[yellow]conflict[/] {escape(bag.name)}: document {doc_id} is already here "
+                "with other content; the copy here is kept"
+            )
 
     try:
         report = import_packages(services, source, shown)
@@ -158,7 +167,7 @@ def import_command(
     if not report.bags:
         err.print(f"[yellow]no bag found in {escape(str(source))}[/]")
         raise typer.Exit(2)
-    raise typer.Exit(1 if report.refused else 0)
+    raise typer.Exit(1 if report.refused or report.conflicts else 0)
 
 
 def fixity_command(
@@ -174,6 +183,9 @@ def fixity_command(
         typer.Option("--since", help="Only records changed since this date (YYYY-MM-DD)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The result as one JSON object.")] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="A progress bar on a terminal.")
+    ] = True,
 ) -> None:
     """Stream originals and derived files from the store and compare their SHA-256 with the
     content address or the recorded hash; exit 1 when any differs or is missing."""
@@ -190,14 +202,63 @@ def fixity_command(
             err.print(f"[red]FAILED[/] {doc_id}: {escape(p.line())}")
 
     try:
-        result = check(services, ids, scope, since=when, on_document=shown)
+        if progress and not as_json and err.is_terminal:
+            ids = list(ids)  # ids only, for the bar's total
+            with _fixity_bar(len(ids)) as advance:
+                result = check(services, ids, scope, since=when, on_document=shown,
+                               on_progress=advance)  # fmt: skip
+        else:
+            result = check(services, ids, scope, since=when, on_document=shown)
     except SohoaError as e:
         raise fail(e) from e
     if as_json:
-        emit_json(result.model_dump(mode="json"))
+        emit_json(fixity_json(result))
     else:
         out.print(fixity_summary(result))
     raise typer.Exit(0 if result.ok else 1)
+
+
+@contextmanager
+def _fixity_bar(total: int) -> Iterator[Callable[[int, FixityResult], None]]:
+    """The bar drawn on stderr (a terminal only) while documents are checked."""
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]fixity"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} documents"),
+        TextColumn("{task.fields[size]} MB"),
+        TextColumn("{task.fields[rate]} MB/s"),
+        TextColumn("{task.fields[failed]}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as bar:
+        task = bar.add_task("fixity", total=total or None, size="0", rate="–", failed="")
+
+        def advance(seen: int, result: FixityResult) -> None:
+            rate = result.bytes / 1e6 / max(time.perf_counter() - started, 1e-6)
+            failed = len(result.failed_documents)
+            bar.update(
+                task,
+                completed=seen,
+                size=f"{result.bytes / 1e6:.1f}",
+                rate=f"{rate:.1f}",
+                failed=f"[red]{failed} FAILED[/]" if failed else "",
+            )
+
+        yield advance
+
+
+FIXITY_JSON_KEYS = (
+    "scope", "started_at", "finished_at", "documents", "objects", "bytes", "cpu_s", "ok",
+    "failed_documents", "problems",
+)  # fmt: skip
+
+
+def fixity_json(result: FixityResult) -> dict[str, object]:
+    """`sohoa fixity --json`: these keys, in this order, always (docs/preservation.md)."""
+    dumped = result.model_dump(mode="json")
+    dumped.update(ok=result.ok, failed_documents=result.failed_documents)
+    return {key: dumped[key] for key in FIXITY_JSON_KEYS}
 
 
 def fixity_summary(result: FixityResult) -> str:

@@ -24,6 +24,14 @@ METS = "{http://www.loc.gov/METS/}"
 PREMIS = "{http://www.loc.gov/premis/v3}"
 XLINK = "{http://www.w3.org/1999/xlink}"
 QUERIES = ("quyết định", "uy ban nhan dan")
+SCHEMAS = Path(__file__).parent / "schemas"  # the published XSDs, vendored (README there)
+SCHEMA_URLS = {"http://www.loc.gov/standards/xlink/xlink.xsd": "xlink.xsd"}
+METS_SCHEMAS = (
+    ("http://www.loc.gov/METS/", "mets.xsd"),
+    ("https://DILCIS.eu/XML/METS/CSIPExtensionMETS", "DILCISExtensionMETS.xsd"),
+    ("https://DILCIS.eu/XML/METS/SIPExtensionMETS", "DILCISExtensionSIPMETS.xsd"),
+)
+PREMIS_SCHEMAS = (("http://www.loc.gov/premis/v3", "premis.xsd"),)
 
 
 def sohoa(data: Path, *args: str):
@@ -69,6 +77,46 @@ def _state(data: Path, ids: list[str]) -> dict:
         hits = json.loads(ok(sohoa(data, "search", query, "--json", "--limit", "20")))["hits"]
         searches[query] = [(h["document_id"], round(h["score"], 6)) for h in hits]
     return {"show": shown, "share": shares, "dossier": dossier, "search": searches}
+
+
+class _Vendored(etree.Resolver):
+    """Every schema import answered from tests/schemas/, never from the network."""
+
+    def resolve(self, url, pubid, context):  # noqa: ANN001, ANN201
+        name = SCHEMA_URLS.get(url, Path(url).name)
+        path = SCHEMAS / name
+        assert path.is_file(), f"the schema {url} is not vendored in tests/schemas/"
+        return self.resolve_filename(str(path), context)
+
+
+def _schema(imports: tuple[tuple[str, str], ...]) -> etree.XMLSchema:
+    """One schema importing the published ones (so METS's lax extension attributes, the
+    E-ARK CSIP/SIP ones, are validated too)."""
+    lines = "".join(f'<xs:import namespace="{ns}" schemaLocation="{f}"/>' for ns, f in imports)
+    wrapper = (
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        f'targetNamespace="urn:sohoa:test:schemas">{lines}</xs:schema>'
+    )
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(_Vendored())
+    root = etree.fromstring(wrapper.encode(), parser, base_url=str(SCHEMAS / "wrapper.xsd"))
+    return etree.XMLSchema(etree.ElementTree(root))
+
+
+def assert_valid_against_published_schemas(folder: Path) -> int:
+    """Every METS.xml and PREMIS file under `folder` valid per METS 1.12 + E-ARK CSIP/SIP
+    and PREMIS 3.0; how many were checked."""
+    mets_schema, premis_schema = _schema(METS_SCHEMAS), _schema(PREMIS_SCHEMAS)
+    checked = 0
+    for path in sorted(folder.rglob("*.xml")):
+        schema = {"METS.xml": mets_schema}.get(path.name)
+        if path.name.endswith(".premis.xml"):
+            schema = premis_schema
+        if schema is None:
+            continue
+        assert schema.validate(etree.parse(str(path))), f"{path}: {schema.error_log}"
+        checked += 1
+    return checked
 
 
 def _bags(folder: Path) -> dict[str, Path]:
@@ -134,8 +182,7 @@ def _in_xsd_order(names: list[str], order: list[str]) -> bool:
 
 
 def test_mets_names_every_file_with_its_size_and_checksum(installation, exported) -> None:
-    """The METS schema is not available offline: its element order (METS 1.12 XSD) and the
-    E-ARK CSIP requirements the package uses are checked here by hand."""
+    """What the schema cannot say: every file named with its true size and checksum."""
     payload = _bags(exported)[f"dossier-{DOSSIER}"] / "data"
     root = etree.parse(str(payload / "METS.xml")).getroot()
     assert root.tag == f"{METS}mets" and root.get("OBJID") == DOSSIER
@@ -161,6 +208,28 @@ def test_mets_names_every_file_with_its_size_and_checksum(installation, exported
     assert reps == ["Representations/rep1", "Representations/rep2"]
 
 
+def test_every_mets_and_premis_file_is_valid_against_the_published_schemas(exported) -> None:
+    assert assert_valid_against_published_schemas(exported) == 3 + 4  # 3 bags, 4 documents
+
+
+def test_a_document_whose_files_are_missing_still_gets_valid_premis(installation, tmp_path) -> None:
+    """PREMIS 3 needs an object: the document itself is one, even with no file to pack."""
+    source, ids = installation
+    data = tmp_path / "data"
+    shutil.copytree(source, data)
+    store = data / "store"
+    (store / "originals" / ids[3]).unlink()
+    shutil.rmtree(store / "derived" / ids[3])
+    out = tmp_path / "bags"
+    result = sohoa(data, "archive", "export", "--all", "-o", str(out), "--no-progress")
+    assert result.returncode == 1
+    assert f"document {ids[3][:12]}: original missing from the store" in result.stderr
+    assert assert_valid_against_published_schemas(out) == 3 + 4
+    premis = etree.parse(str(out / f"document-{ids[3][:16]}" / "data" / "metadata" /
+                             "preservation" / f"{ids[3]}.premis.xml"))  # fmt: skip
+    assert premis.findtext(f".//{PREMIS}objectIdentifierValue") == ids[3]
+
+
 def test_premis_tells_ingest_text_and_fixity_of_each_document(installation, exported) -> None:
     _, ids = installation
     payload = _bags(exported)[f"document-{ids[2][:16]}"] / "data"
@@ -168,6 +237,10 @@ def test_premis_tells_ingest_text_and_fixity_of_each_document(installation, expo
     root = root.getroot()
     assert root.tag == f"{PREMIS}premis" and root.get("version") == "3.0"
     assert _in_xsd_order(_children(root), ["object", "event", "agent", "rights"])
+    assert (
+        root.findtext(f"{PREMIS}object/{PREMIS}objectIdentifier/{PREMIS}objectIdentifierValue")
+        == ids[2]
+    )
     digests = [d.text for d in root.iter(f"{PREMIS}messageDigest")]
     original = payload / "representations" / "rep1" / "data" / "original.pdf"
     assert digests[0] == hashlib.sha256(original.read_bytes()).hexdigest() == ids[2]

@@ -105,6 +105,35 @@ def test_a_changed_or_deleted_derived_file_is_found(data) -> None:
     }
 
 
+def test_on_a_terminal_fixity_all_draws_a_bar_and_json_stays_one_stable_object(data) -> None:
+    """TTY_COMPATIBLE=1 is rich's own switch for "this is a terminal"."""
+    folder, ids = data
+    terminal = env_for(folder, TTY_COMPATIBLE="1", COLUMNS="160")
+    flip_one_byte(folder / "store" / "originals" / ids[0])
+    shown = cli_with_env(terminal, "fixity", "--all")
+    assert shown.returncode == 1
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.stderr)  # the colours and cursor moves
+    assert re.search(r"fixity ━+ 2/2 documents [\d.]+ MB [\d.]+ MB/s 1 FAILED", drawn), drawn
+    assert f"FAILED {ids[0]}: originals/{ids[0]}: mismatch" in drawn
+    assert "1 document(s) FAILED" in shown.stdout
+    assert "documents" not in cli_with_env(env_for(folder), "fixity", "--all").stderr  # a pipe
+    as_json = cli_with_env(terminal, "fixity", "--all", "--json")
+    assert as_json.returncode == 1 and "documents" not in as_json.stderr  # no bar, no lines
+    (line,) = as_json.stdout.splitlines()
+    result = json.loads(line)
+    assert list(result) == [
+        "scope", "started_at", "finished_at", "documents", "objects", "bytes", "cpu_s", "ok",
+        "failed_documents", "problems",
+    ]  # fmt: skip
+    assert result["scope"] == "all" and result["documents"] == 2 and result["ok"] is False
+    assert result["failed_documents"] == [ids[0]]
+    assert result["problems"] == [
+        {"doc_id": ids[0], "key": f"originals/{ids[0]}", "kind": "mismatch",
+         "detail": result["problems"][0]["detail"]}
+    ]  # fmt: skip
+    assert result["problems"][0]["detail"].startswith("SHA-256 ")
+
+
 def test_the_worker_checks_a_share_per_period_and_the_admin_page_shows_it(data) -> None:
     """Every 24 h over a 2-day period: a share of one record per run of `sohoa worker`."""
     folder, ids = data

@@ -2,47 +2,46 @@
 (docs/preservation.md), with no OCR: the records, originals, PDFs, page results, owners and
 grants, dossiers as they were, then the index.
 
-Each bag is first validated by `bagit` (every file in the manifest, every byte as hashed); one
-that fails is refused whole, naming the files, and the others go on. A bag inside a zip is
-extracted alone into a temporary folder, validated, restored and removed before the next.
-A record already in this store is left as it is (reported), never overwritten.
+A package comes from elsewhere and may lie (docs/preservation.md, "Importing packages from
+others"). Each bag is opened bounded (workers/archive_unpack.py), validated by `bagit` (every
+file in the manifest, every byte as hashed), then every document it names is checked before
+anything is written: ids, originals against their SHA-256, paths inside the payload, owner
+and grants naming organs of the registry, pages within the record's, dossier members among
+the bag's documents. One lie refuses the whole bag, named; the others go on. A record
+already here is never overwritten: left as it is, reported as a conflict when the bag's
+copy differs.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import shutil
-import tempfile
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import bagit
+from pydantic import ValidationError
 
-from schemas.errors import InputNotFound, SohoaError
 from schemas.models import Document, DocumentStatus, Dossier
+from storage.access import GRANT_KINDS, Grant
 from storage.digest import sha256_file
 from storage.dossiers import DossierStore
 from storage.keys import original_key, page_key, pdf_key
 from workers.archive_export import FORMAT, PACKAGE_INDEX, audit
+from workers.archive_unpack import BadPackage, iter_bags
 from workers.services import Services
 
-
-class BadPackage(SohoaError):
-    """A bag that failed validation or is not one of ours: refused, named in the report."""
-
-    code = "bad_package"
+__all__ = ["BadPackage", "ImportReport", "ImportedBag", "import_packages", "iter_bags"]
 
 
 @dataclass
 class ImportedBag:
     name: str
     restored: list[str] = field(default_factory=list)  # document ids written
-    present: list[str] = field(default_factory=list)  # already here: left as they were
+    present: list[str] = field(default_factory=list)  # already here, the same: left as they were
+    conflicts: list[str] = field(default_factory=list)  # already here, different: ours kept
     refused: str = ""  # why the whole bag was refused ("" when it was not)
 
 
@@ -54,47 +53,12 @@ class ImportReport:
     def refused(self) -> list[ImportedBag]:
         return [b for b in self.bags if b.refused]
 
+    @property
+    def conflicts(self) -> list[str]:
+        return [i for b in self.bags for i in b.conflicts]
+
 
 ImportProgress = Callable[[ImportedBag], None]
-
-
-# ------------------------------------------------------------------ finding the bags
-
-
-def _bag_folders(folder: Path) -> list[Path]:
-    if (folder / "bagit.txt").is_file():
-        return [folder]
-    return sorted(p for p in folder.iterdir() if p.is_dir() and (p / "bagit.txt").is_file())
-
-
-def iter_bags(source: Path) -> Iterator[tuple[str, contextlib.AbstractContextManager[Path]]]:
-    """(name, a context giving the bag's folder) for each bag of a folder or a zip file."""
-    if source.is_dir():
-        for folder in _bag_folders(source):
-            yield folder.name, contextlib.nullcontext(folder)
-        return
-    if not source.is_file():
-        raise InputNotFound(f"no such folder or zip file: {source}")
-    with zipfile.ZipFile(source) as archive:
-        by_bag: dict[str, list[zipfile.ZipInfo]] = {}
-        for info in archive.infolist():
-            parts = PurePosixPath(info.filename).parts
-            if len(parts) > 1 and not info.is_dir():
-                by_bag.setdefault(parts[0], []).append(info)
-        for name in sorted(by_bag):
-            yield name, _extracted(archive, by_bag[name], source.parent)
-
-
-@contextlib.contextmanager
-def _extracted(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], near: Path):
-    """One bag of the zip in a temporary folder (extract() keeps names inside it)."""
-    work = Path(tempfile.mkdtemp(prefix=".sohoa-import-", dir=near))
-    try:
-        for info in members:
-            archive.extract(info, work)
-        yield work / PurePosixPath(members[0].filename).parts[0]
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ validating
@@ -135,61 +99,153 @@ def validation_problem(folder: Path) -> str:
     return ""
 
 
-# ------------------------------------------------------------------ restoring
+# ------------------------------------------------------------------ checking what a bag claims
 
 DOC_ID = re.compile(r"^[0-9a-f]{64}$")
 ACCESS_NAME = re.compile(r"^(owner|public|organs/[\w.\-]{1,80})$")
 
 
-def _inside(data: Path, relative: str) -> Path:
+@dataclass
+class _Planned:
+    """One document of the bag, every claim checked, nothing written yet."""
+
+    doc: Document
+    original: Path | None
+    pdf: Path | None
+    pages: list[tuple[int, Path]]
+    access: dict[str, str]
+
+
+def _inside(data: Path, relative: object) -> Path:
     """A path the package index names, refused unless it stays inside the bag's payload."""
+    if not isinstance(relative, str) or not relative:
+        raise BadPackage(f"the package index names {relative!r} as a file")
     path = (data / relative).resolve()
     if not path.is_relative_to(data.resolve()) or not path.is_file():
         raise BadPackage(f"the package index names {relative!r}, which is not in the bag")
     return path
 
 
-def _restore_document(services: Services, data: Path, entry: dict[str, Any]) -> Document | None:
-    """One document's objects into the store; None when the record is already here."""
-    doc_id = str(entry["id"])
-    if not DOC_ID.match(doc_id):
+def _organ(services: Services, organ_id: object, what: str) -> str:
+    if not isinstance(organ_id, str) or services.organs().get(organ_id) is None:
+        raise BadPackage(f"{what} names the organ {organ_id!r}, which is not in the registry")
+    return organ_id
+
+
+def _check_access(services: Services, doc_id: str, access: object, claimed: object) -> None:
+    """Owner and grants as stored objects: each names an organ of this registry, the owner
+    the one the package index says."""
+    if not isinstance(access, dict):
+        raise BadPackage(f"the access objects of {doc_id} are not a mapping")
+    for rest, body in access.items():
+        if not isinstance(rest, str) or not ACCESS_NAME.match(rest) or not isinstance(body, str):
+            raise BadPackage(f"{rest!r} is not an access object of {doc_id}")
+        value = json.loads(body)
+        if rest == "owner":
+            owner = _organ(services, value.get("organ"), f"the owner of {doc_id}")
+            if claimed and owner != claimed:
+                raise BadPackage(
+                    f"the owner of {doc_id} is {owner} in its access objects but {claimed} "
+                    "in the package index"
+                )
+        elif rest.startswith("organs/"):
+            grant = Grant.model_validate(value)
+            _organ(services, grant.organ, f"a grant of {doc_id}")
+            if grant.organ != rest.removeprefix("organs/") or grant.via not in GRANT_KINDS:
+                raise BadPackage(f"the grant {rest!r} of {doc_id} does not match its object")
+
+
+def _check_pages(data: Path, doc: Document, pages: object) -> list[tuple[int, Path]]:
+    if not isinstance(pages, list):
+        raise BadPackage(f"the page results of {doc.id} are not a list")
+    last = max(doc.page_count, len(doc.pages), 1)
+    found = []
+    for page in pages:
+        stem = PurePosixPath(str(page)).stem
+        if not stem.isdigit() or not 1 <= int(stem) <= last:
+            raise BadPackage(f"the package index names {page!r} as a page result of {doc.id}")
+        found.append((int(stem), _inside(data, page)))
+    return found
+
+
+def _check_document(services: Services, data: Path, entry: object) -> _Planned:
+    if not isinstance(entry, dict):
+        raise BadPackage(f"the package index holds {entry!r} as a document")
+    doc_id = entry.get("id")
+    if not isinstance(doc_id, str) or not DOC_ID.match(doc_id):
         raise BadPackage(f"the package index names {doc_id!r} as a document id")
-    if services.records.get(doc_id) is not None:
-        return None
-    doc = Document.model_validate_json(_inside(data, entry["record"]).read_bytes())
+    doc = Document.model_validate_json(_inside(data, entry.get("record")).read_bytes())
     if doc.id != doc_id:
         raise BadPackage(f"{entry['record']} holds the record of {doc.id}, not of {doc_id}")
-    store = services.store
+    original = None
     if entry.get("original"):
-        path = _inside(data, entry["original"])
-        if doc.source_id is None and sha256_file(path) != doc_id:
+        original = _inside(data, entry["original"])
+        if sha256_file(original) != doc_id:  # an original's address is its SHA-256, always
             raise BadPackage(f"{entry['original']} is not the original of document {doc_id}")
-        if not store.exists(original_key(doc_id)):
-            store.put_file(original_key(doc_id), path)
-    if entry.get("pdf"):
-        store.put_file(pdf_key(doc_id), _inside(data, entry["pdf"]))
-    for page in entry.get("pages", []):
-        stem = PurePosixPath(page).stem
-        if not stem.isdigit():
-            raise BadPackage(f"the package index names {page!r} as a page result")
-        page_no = int(stem)
-        store.put_file(page_key(doc_id, page_no), _inside(data, page))
-    access = json.loads(_inside(data, entry["access"]).read_text())
-    for rest, body in access.items():
-        if not ACCESS_NAME.match(rest):
-            raise BadPackage(
-                f"{entry['access']}: {rest!r} is not an access object"
-            )  # owner first-come, grants one object each: as stored
-        store.create(f"access/{doc_id}/{rest}", body.encode())
-    services.records.put(doc)  # last: a record is only seen once all it names is there
-    return doc
+    elif doc.source_id is None and not services.store.exists(original_key(doc_id)):
+        raise BadPackage(f"document {doc_id} comes without its original")
+    pdf = _inside(data, entry["pdf"]) if entry.get("pdf") else None
+    if pdf is not None:
+        with pdf.open("rb") as head:
+            if head.read(5) != b"%PDF-":
+                raise BadPackage(f"{entry['pdf']} is not a PDF")
+    access = json.loads(_inside(data, entry.get("access")).read_text())
+    _check_access(services, doc_id, access, entry.get("owner"))
+    pages = _check_pages(data, doc, entry.get("pages", []))
+    return _Planned(doc, original, pdf, pages, access)
 
 
-def _restore_dossier(services: Services, data: Path) -> None:
+def _check_dossier(data: Path, index: dict[str, Any], members: set[str]) -> Dossier | None:
     path = data / "metadata/other/dossier.json"
     if not path.is_file():
-        return
+        return None
     dossier = Dossier.model_validate_json(path.read_bytes())
+    if dossier.file_code != index.get("dossier"):
+        raise BadPackage(
+            f"metadata/other/dossier.json is dossier {dossier.file_code!r}, the package "
+            f"index says {index.get('dossier')!r}"
+        )
+    strangers = [d for d in dossier.documents if d not in members]
+    if strangers:  # it would file documents of this installation into the bag's dossier
+        raise BadPackage(f"dossier {dossier.file_code} lists {strangers[0]}, not in the bag")
+    return dossier
+
+
+def _check_bag(services: Services, data: Path) -> tuple[list[_Planned], Dossier | None]:
+    try:
+        index = json.loads((data / PACKAGE_INDEX).read_text())
+        if not isinstance(index, dict) or not isinstance(index.get("documents"), list):
+            raise BadPackage(f"{PACKAGE_INDEX} is not a package index")
+        if int(index.get("format", 0)) > FORMAT:
+            raise BadPackage(f"package format {index['format']} is newer than this sohoa reads")
+        planned = [_check_document(services, data, e) for e in index["documents"]]
+        dossier = _check_dossier(data, index, {p.doc.id for p in planned})
+    except ValidationError as e:
+        raise BadPackage(f"a record does not read: {e.errors()[0].get('msg', e)}") from e
+    except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as e:
+        raise BadPackage(f"{PACKAGE_INDEX} or a record it names does not read: {e}") from e
+    return planned, dossier
+
+
+# ------------------------------------------------------------------ restoring
+
+
+def _write_document(services: Services, planned: _Planned) -> None:
+    doc, store = planned.doc, services.store
+    if planned.original is not None and not store.exists(original_key(doc.id)):
+        store.put_file(original_key(doc.id), planned.original)
+    if planned.pdf is not None:
+        store.put_file(pdf_key(doc.id), planned.pdf)
+    for page_no, path in planned.pages:
+        store.put_file(page_key(doc.id, page_no), path)
+    for rest, body in planned.access.items():  # owner first-come, grants one object each
+        store.create(f"access/{doc.id}/{rest}", body.encode())
+    services.records.put(doc)  # last: a record is only seen once all it names is there
+
+
+def _write_dossier(services: Services, dossier: Dossier | None) -> None:
+    if dossier is None:
+        return
     dossiers = DossierStore(services.store)
     here = dossiers.get(dossier.file_code)
     if here is None:
@@ -206,20 +262,18 @@ def restore_bag(services: Services, name: str, folder: Path) -> ImportedBag:
     result.refused = validation_problem(folder)
     if result.refused:
         return result
-    data = folder / "data"
-    index = json.loads((data / PACKAGE_INDEX).read_text())
-    if int(index.get("format", 0)) > FORMAT:
-        result.refused = f"package format {index['format']} is newer than this sohoa reads"
-        return result
+    planned, dossier = _check_bag(services, folder / "data")
     restored: list[Document] = []
-    for entry in index["documents"]:
-        doc = _restore_document(services, data, entry)
-        if doc is None:
-            result.present.append(str(entry["id"]))
-        else:
-            restored.append(doc)
-            result.restored.append(doc.id)
-    _restore_dossier(services, data)
+    for item in planned:
+        here = services.records.get(item.doc.id)
+        if here is not None:  # never overwritten; told apart when the bag's copy differs
+            same = here.model_dump() == item.doc.model_dump()
+            (result.present if same else result.conflicts).append(item.doc.id)
+            continue
+        _write_document(services, item)
+        restored.append(item.doc)
+        result.restored.append(item.doc.id)
+    _write_dossier(services, dossier)
     searchable = [
         d
         for d in restored
@@ -235,17 +289,18 @@ def import_packages(
 ) -> ImportReport:
     report = ImportReport()
     for name, opened in iter_bags(source):
-        with opened as folder:
-            try:
+        try:
+            with opened as folder:
                 result = restore_bag(services, name, folder)
-            except BadPackage as e:
-                result = ImportedBag(name, refused=e.message)
+        except BadPackage as e:
+            result = ImportedBag(name, refused=e.message)
         audit(
             services,
             "archive_import",
             name,
             restored=len(result.restored),
             present=len(result.present),
+            conflicts=result.conflicts or None,
             refused=result.refused or None,
         )
         report.bags.append(result)

@@ -2,8 +2,9 @@
 descriptive metadata of a document or dossier (docs/preservation.md).
 
 Written with lxml from what the package writer hands over (records, file facts, events);
-nothing here reads a store. Element order follows the published METS 1.12 and PREMIS 3.0
-schemas, which the tests check structurally (the XSDs themselves are not available offline).
+nothing here reads a store. Element order and content follow the published METS 1.12 (with
+the E-ARK CSIP/SIP extension attributes) and PREMIS 3.0 schemas; tests/test_archive.py
+validates every file an export writes against them (vendored in tests/schemas/).
 """
 
 from __future__ import annotations
@@ -172,9 +173,19 @@ def _premis_event(root: etree._Element, n: int, doc_id: str, event: Event) -> No
         _identifier(element, "linkingObjectIdentifier", obj)
 
 
+def _premis_entity(root: etree._Element, doc: Document) -> None:
+    """The document itself as an intellectual entity: PREMIS 3 requires at least one object,
+    and a document whose files are missing from the store still has its events told."""
+    obj = _sub(root, PREMIS, "object", **{f"{{{XSI}}}type": "premis:intellectualEntity"})
+    _identifier(obj, "objectIdentifier", doc.id)
+    _sub(obj, PREMIS, "originalName", doc.source_name)
+
+
 def premis(data: PremisInput) -> bytes:
-    """PREMIS 3: the document's files (objects), what happened to them (events), by whom."""
+    """PREMIS 3: the document (an intellectual entity) and its files (objects), what happened
+    to them (events), by whom."""
     root = etree.Element(f"{{{PREMIS}}}premis", nsmap={"premis": PREMIS, "xsi": XSI}, version="3.0")
+    _premis_entity(root, data.doc)
     for packed in data.files:
         _premis_object(root, packed, data.doc.source_name if packed.use == "original" else "")
     for n, event in enumerate(data.events, start=1):

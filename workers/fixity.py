@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic import Field as PydField
@@ -208,6 +209,32 @@ def _mark(services: Services, doc_id: str, lines: list[str]) -> None:
     update_record(services, doc_id, change)
 
 
+def _check_one(
+    services: Services,
+    checker: _Check,
+    audit: Any,  # exchange.audit.AuditLog, imported on use by `check`
+    doc_id: str,
+    since: datetime | None,
+) -> list[FixityProblem] | None:
+    """One document checked, audited and marked; None when it was not checked."""
+    try:
+        doc = services.records.get(doc_id)
+    except DamagedRecord as e:
+        problem = checker.problem(doc_id, f"records/{doc_id}.json", "damaged", e.message)
+        audit.append("-", "fixity_failed", doc_id, problems=[problem.line()])
+        return None
+    if doc is None or (since is not None and doc.updated_at < since):
+        return None
+    checker.result.documents += 1
+    found = checker.document(doc)
+    lines = [p.line() for p in found]
+    if found:
+        audit.append("-", "fixity_failed", doc_id, problems=lines)
+    if found or doc.fixity_failed:
+        _mark(services, doc_id, lines)
+    return found
+
+
 def check(
     services: Services,
     doc_ids: Iterable[str],
@@ -215,32 +242,22 @@ def check(
     *,
     since: datetime | None = None,
     on_document: Callable[[str, list[FixityProblem]], None] | None = None,
+    on_progress: Callable[[int, FixityResult], None] | None = None,
 ) -> FixityResult:
-    """Check the documents `doc_ids` (one record read at a time); audit and mark findings."""
+    """Check the documents `doc_ids` (one record read at a time); audit and mark findings.
+    `on_progress(ids seen, result so far)` after each id, checked or skipped (a bar)."""
     from exchange.audit import AuditLog  # imported on use, as the exchange does
 
     audit = AuditLog.for_options(services.store, services.exchange)
     result = FixityResult(scope=scope)
     cpu = time.process_time()
     checker = _Check(services, result)
-    for doc_id in doc_ids:
-        try:
-            doc = services.records.get(doc_id)
-        except DamagedRecord as e:
-            problem = checker.problem(doc_id, f"records/{doc_id}.json", "damaged", e.message)
-            audit.append("-", "fixity_failed", doc_id, problems=[problem.line()])
-            continue
-        if doc is None or (since is not None and doc.updated_at < since):
-            continue
-        result.documents += 1
-        found = checker.document(doc)
-        lines = [p.line() for p in found]
-        if found:
-            audit.append("-", "fixity_failed", doc_id, problems=lines)
-        if found or doc.fixity_failed:
-            _mark(services, doc_id, lines)
-        if on_document is not None:
+    for seen, doc_id in enumerate(doc_ids, start=1):
+        found = _check_one(services, checker, audit, doc_id, since)
+        if found is not None and on_document is not None:
             on_document(doc_id, found)
+        if on_progress is not None:
+            on_progress(seen, result)
     result.finished_at = utcnow()
     result.cpu_s = time.process_time() - cpu
     audit.append(
