@@ -490,7 +490,7 @@ def test_unsigned_or_unknown_sender_is_rejected(world: World) -> None:
     )
     receipt = ex.receive(signed, DEPARTMENT)
     assert receipt.status == Status.rejected
-    assert "certificate names organ 001.00.52.H34, not the sender 000.00.00.H46" in receipt.reason
+    assert f"certificate names organ {COMMUNE}, not the sender 000.00.00.H46" in receipt.reason
 
 
 def test_update_and_replace_act_on_the_earlier_message(world: World) -> None:
