@@ -78,6 +78,10 @@ class Engine:
             raise EngineError(f"{LIBRARY} is not installed")
         self.model = model
         self.handle = self.lib.TessBaseAPICreate()
+        # Tesseract's own lines ("Error opening data file …", "Detected 18 diacritics") went to
+        # the CLI's stderr; here they would land on the user's terminal and the worker's log,
+        # beside our one line per problem. debug_file is global: set before Init2 it covers that.
+        self.lib.TessBaseAPISetVariable(self.handle, b"debug_file", b"/dev/null")
         folder = f"{model.tessdata}/".encode() if model.tessdata is not None else None
         if self.lib.TessBaseAPIInit2(self.handle, folder, model.lang.encode(), OEM_LSTM_ONLY):
             self.lib.TessBaseAPIDelete(self.handle)
@@ -86,8 +90,6 @@ class Engine:
             raise EngineError(f"no {model.lang!r} language data in {where}")
         # Where the model was found; the PDF renderer reads its glyphless font (pdf.ttf) there.
         self.datapath = self.lib.TessBaseAPIGetDatapath(self.handle)
-        # Tesseract's own debug lines ("Detected 18 diacritics") went to the CLI's stderr; here
-        # they would land in the worker's log.
         for name, value in {"debug_file": "/dev/null", **variables}.items():
             if not self.lib.TessBaseAPISetVariable(self.handle, name.encode(), value.encode()):
                 raise EngineError(f"tesseract has no variable {name!r}")
