@@ -73,7 +73,7 @@ def find_header(lines: PageLines) -> Header | None:
         and not rules.is_motto(s.text)
     ]
     organ_lines = tuple(s for s in above if rules.is_caps_title(s.text, tolerance=0.2))
-    parent_lines = _mixed_case_parent(above, organ_lines)
+    parent_lines = _mixed_case_parent(lines, above, organ_lines)
     vv_lines = _vv_lines(lines, zone, code)
     bottom = max([s.bottom for s in (*anchors, *vv_lines)])
     return Header(organ_lines, code, dated, vv_lines, bottom, parent_lines)
@@ -100,7 +100,9 @@ def _is_type_title(text: str) -> bool:
     return rules.is_caps_title(text) and rules.type_from_line(text) is not None
 
 
-def _mixed_case_parent(above: list[Segment], organ: tuple[Segment, ...]) -> tuple[Segment, ...]:
+def _mixed_case_parent(
+    lines: PageLines, above: list[Segment], organ: tuple[Segment, ...]
+) -> tuple[Segment, ...]:
     """The parent organ printed in mixed case (`Ủy ban nhân dân tỉnh Lào` / `Cai`) over the
     organ's capitals: the lines right above the first capital line, each a line's pitch from
     the next, the first of them starting as an organ name does."""
@@ -108,8 +110,10 @@ def _mixed_case_parent(above: list[Segment], organ: tuple[Segment, ...]) -> tupl
         return ()
     found: list[Segment] = []
     below = organ[0]
+    pitch = line_pitch(lines)
     for seg in sorted((s for s in above if s.bottom <= below.top + 0.3 * s.height), key=_top_desc):
-        if below.top - seg.top > SAME_BLOCK_PITCH * max(seg.height, below.height) or (
+        by_height = SAME_BLOCK_PITCH * max(seg.height, below.height)
+        if not _same_block(seg, below, by_height, pitch) or (
             rules.is_caps_title(seg.text, tolerance=0.2)
         ):
             break

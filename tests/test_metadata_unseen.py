@@ -459,3 +459,117 @@ def test_an_organ_the_registry_lacks_under_a_parent_it_knows_is_flagged_only_if_
     assert not [r for r in sure.review_reasons if r.startswith("organ_name")]
     unsure = _national(page(70.0))
     assert any(r.startswith("organ_name low confidence") for r in unsure.review_reasons)
+
+
+def _with_recipients(items: list[tuple[str, float]]) -> PageResult:
+    rows = [_line("Nơi nhận:", 360, 2300, 40)]
+    for k, (text, conf) in enumerate(items):
+        rows.append(_line(text, 360, 2360 + 60 * k, 41 + k, conf))
+    return _page(
+        *_header(
+            [
+                _left("UBND HUYỆN BÁT XÁT", 180, 3),
+                _left("ỦY BAN NHÂN DÂN THỊ TRẤN BÁT XÁT", 262, 4),
+            ],
+            "Bát Xát, ngày 09 tháng 08 năm 2022",
+            "Số: 1025/KH-UBND",
+        ),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+        *_body(1000, 80),
+        *rows,
+        _centred("CHỦ TỊCH", 2300, 60, cx=1800),
+        _centred("Hồ Văn Dũng", 2630, 61, cx=1800),
+    )
+
+
+def test_set_phrases_read_badly_do_not_drop_a_recipient_list() -> None:
+    """`(để b/)` and the archive's `VI` read at low scores are the set phrases `(để b/c)` and
+    `VT`; a `.` or `-` inside a phrase and a comma with no space are specks. The list is kept."""
+    page = _with_recipients(
+        [
+            ("- Như trên;", 95.0),
+            ("- Sở Nội vụ (để b/);", 95.0),
+            ("- Trung tâm Phục-vụ hành.chính công;", 92.0),
+            ("- Các phòng chuyên môn,Văn phòng;", 95.0),
+            ("- Lưu: VI, VP.", 95.0),
+        ]
+    )
+    for word in page.words:
+        if word.text in ("b/);", "VI,"):
+            word.confidence = 35.0
+    assert _national(page).recipients.value == [
+        "Như trên",
+        "Sở Nội vụ (để b/c)",
+        "Trung tâm Phục vụ hành chính công",
+        "Các phòng chuyên môn, Văn phòng",
+        "Lưu: VT, VP",
+    ]
+
+
+def test_a_recipient_list_with_specks_read_as_an_item_is_left_empty() -> None:
+    meta = _national(
+        _with_recipients([("- Như trên;", 95.0), ("- Ha", 90.0), ("- Lưu: VT, VP.", 95.0)])
+    )
+    assert meta.recipients.value is None
+
+
+def test_a_mixed_case_parent_under_wide_line_spacing_is_the_parent() -> None:
+    page = _page(
+        _right(QUOC_HIEU, 165, 1),
+        _left("Ủy ban nhân dân thành phố", 167, 2),
+        _left("Hà Tĩnh", 259, 3),  # 92 px under: wider than two word heights (2 × 43)
+        _right(MOTTO, 256, 4),
+        _left("ỦY BAN NHÂN DÂN", 328, 5),
+        _left("PHƯỜNG NAM HÀ", 412, 6),
+        _right("Nam Hà, ngày 19 tháng 05 năm 2018", 419, 7),
+        _left("Số: 257/KH-UBND", 527, 8),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+        *_body(1000, 86),
+        *_footer("Hồ Văn Dũng", top=2300),
+    )
+    for word in page.words:
+        if word.top in (167, 259):
+            word.height = 43
+    meta = _national(page)
+    assert meta.organ_parent.value == "Ủy ban nhân dân thành phố Hà Tĩnh"
+    assert meta.organ_name.value == "ỦY BAN NHÂN DÂN PHƯỜNG NAM HÀ"
+    assert meta.organ_id.value
+
+
+def test_a_respelled_signer_name_the_zone_read_as_such_is_sure() -> None:
+    """The page read `Thăng` (63), the name list respelled it `Thắng`; the signer zone, read
+    again, has `Thắng` itself at 96: two reads agree, so the name is not flagged. Without the
+    zone's read the respelled name stays under the threshold."""
+    footer = _footer("Võ Minh Thăng", top=2300)
+    for word in footer[-1]:
+        if word.text == "Thăng":
+            word.confidence = 63.0
+    rows = [
+        *_header(
+            [
+                _left("UBND HUYỆN BÁT XÁT", 180, 3),
+                _left("ỦY BAN NHÂN DÂN THỊ TRẤN BÁT XÁT", 262, 4),
+            ],
+            "Bát Xát, ngày 09 tháng 08 năm 2022",
+            "Số: 1025/KH-UBND",
+        ),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+        *_body(1000, 80),
+        *footer,
+    ]
+    alone = _national(_page(*rows))
+    assert alone.signer_name.value == "Võ Minh Thắng"
+    assert any(r.startswith("signer_name low confidence") for r in alone.review_reasons)
+    page = _page(*rows)
+    zone = [
+        *_centred("KT. CHỦ TỊCH", 2300, 1, cx=1800),
+        *_centred("PHÓ CHỦ TỊCH", 2365, 2, cx=1800),
+        *_centred("Võ Minh Thắng", 2630, 3, cx=1800),
+    ]
+    page = page.model_copy(update={"zones": {"signer": zone}})
+    meta = _national(page)
+    assert meta.signer_name.value == "Võ Minh Thắng"
+    assert not [r for r in meta.review_reasons if r.startswith("signer_name")]
