@@ -9,7 +9,7 @@ real page pipeline as `bench/metadata.py` does for the corpus (same cache), then
 Scored per document: every field exact (NFC, single spaces, dates ISO), missing, wrong in a
 flagged document, wrong in a document NOT flagged (the harmful case); the review rate; the
 reasons documents were flagged; and the organ match per (level, before/after 1 July 2025) —
-by name exactly for now, by registry id once the registry offers `match(text, on=date)`.
+by name exactly, and by id in the national registry (`OrganRegistry.national()`).
 """
 
 from __future__ import annotations
