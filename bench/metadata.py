@@ -730,17 +730,22 @@ def pages2_section(args: argparse.Namespace, results: dict) -> list[str]:
         "them printed with the older tone placement `hoà`/`uỷ`), OCRed as above. Only the "
         "tuning part's failures were looked at. Targets: every key field ≥ 95 % exact at light, "
         "≥ 90 % at heavy; ≤ 20 % of light documents flagged; wrong-but-not-flagged < 1 %. "
-        "No organ of pages2 is in `organs/organs.csv` (the national registry is another branch "
-        "of this round), so every document is flagged `organ_name low confidence 0.70`; the "
-        "last two columns say what the review would be once the registry knows the organ: the "
-        "documents flagged for another reason, and those with a wrong field besides the organ "
-        "that nothing but the organ flags (these would go unreviewed).",
+        "The organ is looked up in the national registry (`OrganRegistry.national()`, "
+        "`match_header` as the product passes it, on the document's date, whatever "
+        "`SOHOA_ORGANS` says), so the review rate is the real one; organs the registry does "
+        "not list (Chi cục, Trung tâm, schools, Ban quản lý) are flagged unless their parent "
+        "line is a registry organ and OCR read the name surely. The last two columns: the "
+        "documents flagged for another reason than the organ, and those with a wrong field "
+        "besides the organ that nothing but the organ flags.",
         "",
         *summary_rows(results),
         "",
         *field_rows(results),
         "",
-        "Organ, per level and date (score by name until the registry's match API exists):",
+        "Organ, per level and date: the name exactly as printed, and the registry organ id "
+        "the extractor gave against the truth's organ looked up by `Registry.match(name, "
+        "on=date, parent=parent line)` (counted where the truth resolves to one organ: the "
+        "registry does not list every organ pages2 prints):",
         "",
         *organ_rows(results),
         "",

@@ -9,7 +9,7 @@ real page pipeline as `bench/metadata.py` does for the corpus (same cache), then
 Scored per document: every field exact (NFC, single spaces, dates ISO), missing, wrong in a
 flagged document, wrong in a document NOT flagged (the harmful case); the review rate; the
 reasons documents were flagged; and the organ match per (level, before/after 1 July 2025) —
-by name exactly for now, by registry id once the registry offers `match(text, on=date)`.
+by name exactly, and by id in the national registry (`OrganRegistry.national()`).
 """
 
 from __future__ import annotations
@@ -166,12 +166,15 @@ def evaluate_pages2(
     from pipeline.lexicon import word_pairs
     from pipeline.metadata import extract_metadata
 
-    registry = OrganRegistry.default()
+    # The national registry, explicitly (whatever SOHOA_ORGANS says): pages2's organs are
+    # real units of every level before and after the 2025 reform, and `match_header` is what
+    # the product passes (workers/describe.py).
+    registry = OrganRegistry.national()
     pairs = word_pairs(bench._page_options().tessdata)
     names = fields_scored()
     ours, peer = Pages2Tally(), Pages2Tally()
     for i, (pages, truth) in enumerate(zip(docs, truths, strict=True)):
-        meta = extract_metadata(pages, find_organ=registry.find, pairs=pairs)
+        meta = extract_metadata(pages, find_organ=registry.match_header, pairs=pairs)
         ours.add(truth, meta, f"{label}#{i}", names)
         _score_registry_match(registry, truth, meta, ours)
         peer.add(truth, bench.naive_extract(pages), f"{label}#{i}", names)
@@ -186,7 +189,11 @@ def _score_registry_match(registry: Any, truth: dict[str, Any], meta: Any, tally
     if match is None:
         return
     try:
-        want = match(truth["organ_full_name"], on=date.fromisoformat(truth["issued_date"]))
+        want = match(
+            truth["organ_full_name"],
+            on=date.fromisoformat(truth["issued_date"]),
+            parent=truth.get("organ_parent") or None,
+        )
     except Exception:  # noqa: BLE001 - a registry API still in the making
         return
     want_id = getattr(want, "organ_id", None) or getattr(
@@ -260,7 +267,7 @@ def organ_rows(results: dict[tuple[str, str], tuple[Pages2Tally, Pages2Tally]]) 
     for (part, level), (ours, _) in results.items():
         for (organ_level, when), c in sorted(ours.organ.items()):
             dated = "before 2025-07-01" if when == "before" else "from 2025-07-01"
-            by_id = f"{c['id']}/{c['resolved']}" if c["resolved"] else "no registry match API yet"
+            by_id = f"{c['id']}/{c['resolved']}" if c["resolved"] else "— (no truth organ resolves)"
             out.append(
                 f"| {part} | {level} | {organ_level}, {dated} | {c['docs']} | "
                 f"{pct(c['name'] / c['docs'])} | {by_id} |"

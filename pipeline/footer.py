@@ -13,6 +13,8 @@ from pipeline.layout import PageLines, Segment, confidence_of
 from pipeline.lexicon import WordPairs
 
 RESPELLED_NAME_CAP = 0.8  # a name with a syllable respelled from the list of name syllables
+RESPELLED_NOTE = "signer_name respelled"  # Extracted.notes key: the name as OCR read it
+JUNK_RECIPIENT_CAP = 0.5  # a Nơi nhận list with an item of specks (no word of 3 letters)
 NAME_TONE_SURE = 90.0  # Tesseract confidence under which a name syllable's tone is in doubt
 
 
@@ -68,7 +70,9 @@ def read_recipients(footer: Footer, out: Extracted, pairs: WordPairs | None = No
     if items:
         # ND30 lists always end with the archive copy, and a lost line leaves a gap
         complete = items[-1].startswith("Lưu:") and not _line_missing(footer)
-        conf = confidence_of(footer.recipients, rules.is_for_report_mark)
+        conf = confidence_of(footer.recipients, rules.is_standard_recipient_word)
+        if any(rules.is_junk_recipient(item) for item in items):
+            conf = min(conf, JUNK_RECIPIENT_CAP)  # specks read as an item: `Ha`, `nu`
         out.set("recipients", items, conf * (1 if complete else 0.5))
 
 
@@ -89,6 +93,9 @@ def read_signer(footer: Footer, out: Extracted) -> None:
     doubt = (1 if name.known_family else 0.6) * (1 if name.known_given else 0.8)
     conf = confidence_of([name_seg]) * doubt
     out.set("signer_name", name.text, min(conf, RESPELLED_NAME_CAP) if name.respelled else conf)
+    out.notes.pop(RESPELLED_NOTE, None)
+    if name.respelled:
+        out.notes[RESPELLED_NOTE] = name_seg.text  # as read, before the name list respelled it
     unsure = uncertain_tones(name_seg)
     if unsure:
         out.notes["signer_name"] = unsure

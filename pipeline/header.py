@@ -5,12 +5,19 @@ rules: `pipeline.metadata_rules`)."""
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
-from pipeline.layout import PageLines, Segment, confidence_of, words_in_span
+from pipeline.layout import (
+    REPAIRED_WORD_CONFIDENCE,
+    PageLines,
+    Segment,
+    confidence_of,
+    words_in_span,
+)
 from pipeline.lexicon import WordPairs
 from pipeline.strokes import COUNTED_CONFIDENCE
 from schemas.text import fold
@@ -26,6 +33,11 @@ SUBJECT_BLOCK_SHARE = 0.86  # ... or within this share of the text block as the 
 DATE_LINE_MAX_WIDTH = 0.55  # fraction of the page width: a header's date line is a column's
 SUBJECT_LINE_GAP = 0.8  # blank space between two subject lines, at most, in line heights
 SAME_BLOCK_PITCH = 2.0  # consecutive lines of one block: top-to-top ≤ this × line height
+# ... or ≤ this × the page's own line pitch (its body text, measured): a page set with wider
+# line spacing than the corpus's keeps a two-line subject together; the space under the
+# subject (its rule and a blank line) is ≥ 1.5 pitches (pages2, tuning seed).
+SAME_BLOCK_PAGE_PITCH = 1.3
+PITCH_MIN_LINES = 5  # line steps needed to measure a page's pitch
 
 
 @dataclass(frozen=True)
@@ -61,7 +73,7 @@ def find_header(lines: PageLines) -> Header | None:
         and not rules.is_motto(s.text)
     ]
     organ_lines = tuple(s for s in above if rules.is_caps_title(s.text, tolerance=0.2))
-    parent_lines = _mixed_case_parent(above, organ_lines)
+    parent_lines = _mixed_case_parent(lines, above, organ_lines)
     vv_lines = _vv_lines(lines, zone, code)
     bottom = max([s.bottom for s in (*anchors, *vv_lines)])
     return Header(organ_lines, code, dated, vv_lines, bottom, parent_lines)
@@ -88,7 +100,9 @@ def _is_type_title(text: str) -> bool:
     return rules.is_caps_title(text) and rules.type_from_line(text) is not None
 
 
-def _mixed_case_parent(above: list[Segment], organ: tuple[Segment, ...]) -> tuple[Segment, ...]:
+def _mixed_case_parent(
+    lines: PageLines, above: list[Segment], organ: tuple[Segment, ...]
+) -> tuple[Segment, ...]:
     """The parent organ printed in mixed case (`Ủy ban nhân dân tỉnh Lào` / `Cai`) over the
     organ's capitals: the lines right above the first capital line, each a line's pitch from
     the next, the first of them starting as an organ name does."""
@@ -96,8 +110,10 @@ def _mixed_case_parent(above: list[Segment], organ: tuple[Segment, ...]) -> tupl
         return ()
     found: list[Segment] = []
     below = organ[0]
+    pitch = line_pitch(lines)
     for seg in sorted((s for s in above if s.bottom <= below.top + 0.3 * s.height), key=_top_desc):
-        if below.top - seg.top > SAME_BLOCK_PITCH * max(seg.height, below.height) or (
+        by_height = SAME_BLOCK_PITCH * max(seg.height, below.height)
+        if not _same_block(seg, below, by_height, pitch) or (
             rules.is_caps_title(seg.text, tolerance=0.2)
         ):
             break
@@ -133,8 +149,9 @@ def _vv_lines(lines: PageLines, zone: list[Segment], code: Segment | None) -> tu
     if not below or rules.vv_subject(below[0].text) is None:
         return ()
     found = [below[0]]
+    pitch = line_pitch(lines)
     for seg in below[1:]:
-        if seg.top - found[-1].top > SAME_BLOCK_PITCH * found[-1].height:
+        if not _same_block(found[-1], seg, SAME_BLOCK_PITCH * found[-1].height, pitch):
             break
         if rules.is_caps_title(seg.text):
             break
@@ -294,11 +311,34 @@ def read_date(header: Header, out: Extracted) -> None:
     if dated is None:
         return
     words = words_in_span(header.dated, *dated.span)
-    conf = confidence_of([words]) * (1.0 if dated.clean else 0.85)
+    conf = _date_confidence(words) * (1.0 if dated.place is not None else 0.85)
     out.set("issued_date", dated.issued, conf)
     if dated.place:
         place = words_in_span(header.dated, 0, len(dated.place))
         out.set("issued_place", dated.place, min(conf, confidence_of([place])))
+
+
+_DATE_NUMBER = re.compile(r"[0-9OolI|\]/.\-]+")
+_ONE_LOOKALIKES = re.compile(r"[lI|\]]")  # a stroke OCR reads for the digit 1, and only for it
+
+
+def _date_confidence(words: Segment) -> float:
+    """0..1: how surely the day, month and year were read. Only the numbers count (ngày,
+    tháng, năm are fixed words the rule finds up to slips), each as much as the weakest: one
+    wrong digit makes a wrong date. A `1` read as `I`, `l`, `|` or `]` (the stroke of a serif
+    font's 1, measured on pages2) is the digit 1 as surely as a repaired word (layout's
+    REPAIRED_WORD_CONFIDENCE); an `O`/`o` read for 0 stays as OCR scored it."""
+    confs = []
+    for word in words.words:
+        core = word.text.strip(".,:;")
+        if not core or not _DATE_NUMBER.fullmatch(core) or not re.search(r"[0-9lI|\]]", core):
+            continue
+        digits = _ONE_LOOKALIKES.sub("1", core)
+        sure = word.confidence
+        if digits != core and re.fullmatch(r"[0-9/.\-]+", digits):
+            sure = max(sure, REPAIRED_WORD_CONFIDENCE)
+        confs.append(sure)
+    return round(min(confs) / 100, 3) if confs else confidence_of([words])
 
 
 def read_title(
@@ -360,18 +400,43 @@ def subject_lines(lines: PageLines, type_line: Segment) -> list[Segment]:
     prev = type_line
     below = [s for s in lines.segments if s.centre_y > type_line.centre_y + 0.5 * type_line.height]
     widest = max(SUBJECT_MAX_WIDTH * lines.width, SUBJECT_BLOCK_SHARE * _text_block_width(lines))
+    pitch = line_pitch(lines)
     for seg in sorted(below, key=lambda s: s.centre_y):
         too_wide = seg.right - seg.left > widest
         if not lines.centred(seg) or too_wide:
             break
-        if found and (
-            seg.top - prev.bottom > SUBJECT_LINE_GAP * max(prev.height, seg.height)
-            or rules.is_caps_title(seg.text)
-        ):
+        if found and rules.is_caps_title(seg.text):
+            break
+        blank = seg.top - prev.bottom <= SUBJECT_LINE_GAP * max(prev.height, seg.height)
+        if found and not (blank or _same_block(prev, seg, 0.0, pitch)):
             break
         found.append(seg)
         prev = seg
     return found
+
+
+def line_pitch(lines: PageLines) -> float | None:
+    """The page's own line pitch: the median top-to-top distance between a line and the next
+    one under it in the same column (body text dominates a page); None on a page too short to
+    tell. Line spacing differs from organ to organ, so a gap is judged against this."""
+    steps = []
+    segs = sorted(lines.segments, key=lambda s: s.top)
+    for above, seg in zip(segs, segs[1:], strict=False):
+        step = seg.top - above.top
+        overlap = min(above.right, seg.right) - max(above.left, seg.left)
+        narrower = min(seg.right - seg.left, above.right - above.left)
+        if step > 0.8 * above.height and overlap > 0.5 * narrower:
+            steps.append(step)
+    if len(steps) < PITCH_MIN_LINES:
+        return None
+    return float(statistics.median(steps))
+
+
+def _same_block(above: Segment, seg: Segment, by_height: float, pitch: float | None) -> bool:
+    """`seg` continues the block `above` ends: within `by_height` top to top, or within
+    SAME_BLOCK_PAGE_PITCH of the page's line pitch."""
+    step = seg.top - above.top
+    return step <= by_height or (pitch is not None and step <= SAME_BLOCK_PAGE_PITCH * pitch)
 
 
 def _text_block_width(lines: PageLines) -> float:

@@ -530,10 +530,32 @@ def person_name(text: str) -> Name | None:
 
 
 _FOR_REPORT = re.compile(r"\(b\s*/\s*[cC]?\)")  # "(b/c)", read as "(b/)" or "(b/C)"
+_FOR_REPORT_AFTER = re.compile(r"(\(để\s+)b\s*[/íi]\s*[cC]?\)")  # "(để b/c)" read "(để b/)"
 
 
 def is_for_report_mark(word: str) -> bool:
     return _FOR_REPORT.fullmatch(word.rstrip(";.,")) is not None
+
+
+_STANDARD_RECIPIENT_WORD = re.compile(r"b\s*/\s*[cC]?\)|\(b\s*/\s*[cC]?\)|V[TI1f]")
+
+
+def is_standard_recipient_word(word: str) -> bool:
+    """A word of the set phrases every list has, which the rules read back to its one form
+    whatever OCR made of it: `(b/c)` / `b/c)` of `(để b/c)` (read `b/)`), and the archive's
+    `VT` (read `VI`, `V1`, `Vf`: `_archive_item`). Its OCR score says nothing of the list."""
+    return _STANDARD_RECIPIENT_WORD.fullmatch(word.rstrip(";.,")) is not None
+
+
+def is_junk_recipient(item: str) -> bool:
+    """An item with no word of three letters (`Ha`, `nu`, `hi Đụ`), or with a mark no
+    recipient is written with (`công; 'z`): specks or a torn line read as text."""
+    if _STRAY_MARK.search(item):
+        return True
+    return not any(len(w) >= 3 for w in re.findall(r"[^\W\d_]+", item))
+
+
+_STRAY_MARK = re.compile(r"[^\w\s()/,.;:%&+\-–]")
 
 
 def split_recipients(lines: list[str]) -> list[str]:
@@ -541,7 +563,7 @@ def split_recipients(lines: list[str]) -> list[str]:
     items: list[str] = []
     ended = True
     for raw in lines:
-        line = _FOR_REPORT.sub("(b/c)", squash(raw))
+        line = _FOR_REPORT.sub("(b/c)", _FOR_REPORT_AFTER.sub(r"\1b/c)", squash(raw)))
         starts = re.match(r"^[-–—•+*]\s*", line)
         if starts:
             line = line[starts.end() :]
@@ -552,10 +574,22 @@ def split_recipients(lines: list[str]) -> list[str]:
         else:
             items[-1] += " " + line
         ended = line.endswith((";", "."))
-    items = [item.rstrip(" ;.,") for item in items if item.rstrip(" ;.,")]
+    items = [_tidy_item(item) for item in items]
+    items = [item for item in items if item]
     if items:
         items[-1] = _archive_item(items[-1])
     return items
+
+
+def _tidy_item(item: str) -> str:
+    """An item without the specks OCR reads as punctuation: a `.` or `-` inside a phrase
+    (`hành.chính`, `Phục-vụ`), a `:` before it, a comma with no space after (`VT,QLBVR`)."""
+    item = _PUNCT_IN_WORDS.sub(" ", item)
+    item = re.sub(r",(?=\S)", ", ", item)
+    return item.strip(" ;.,:")
+
+
+_PUNCT_IN_WORDS = re.compile(r"(?<=[^\W\d_])[.\-](?=[^\W\d_A-ZĐ])")
 
 
 def _archive_item(item: str) -> str:

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
+from pipeline.lexicon import newer_placement
 from schemas.models import Organ, document_id_key
 from schemas.text import fold
 
@@ -36,6 +37,9 @@ class OrganMatch(Protocol):
 # (OrganRegistry.match_header) an OrganMatch, which also lists the candidates when several fit.
 FindOrgan = Callable[[str, str | None, date | None], "Organ | OrganMatch | None"]
 UNKNOWN_ORGAN_CONFIDENCE = 0.7  # organ name the registry (when given) does not know
+# Organ not in the registry under a parent line the registry knows: the OCR confidence of the
+# name decides (above the organ's key threshold only when it was read surely).
+KNOWN_PARENT_CONFIDENCE = 0.8
 CONFIRMED_PLACE = 0.9  # place that the organ's name (header or registry) spells
 
 
@@ -46,8 +50,13 @@ def read_registry(find_organ: FindOrgan | None, out: Extracted) -> Organ | None:
     issued = out.get("issued_date")
     organ, match = _find_respaced(find_organ, name, parent or None, issued)
     if organ is None:
-        # Not in the registry: a new organ, or a misread name. Either way a person looks.
-        out.set("organ_name", name, min(out.conf("organ_name"), UNKNOWN_ORGAN_CONFIDENCE))
+        # Not in the registry: a new organ, or a misread name. A person looks, unless the
+        # registry knows the organ above it (a Chi cục under its Sở, a school under its
+        # committee: units the registry does not list) and OCR read the name surely.
+        ceiling = UNKNOWN_ORGAN_CONFIDENCE
+        if match is not None and not match.candidates and _known_parent(find_organ, out):
+            ceiling = KNOWN_PARENT_CONFIDENCE
+        out.set("organ_name", name, min(out.conf("organ_name"), ceiling))
         if match is not None and match.reason:
             out.notes["organ_name"] = match.reason
         return None
@@ -77,21 +86,54 @@ def _found(result: Organ | OrganMatch | None) -> tuple[Organ | None, OrganMatch 
 def confirm_place(out: Extracted, organ: Organ | None) -> None:
     """The place (địa danh) is usually the locality the organ's own name ends with (`ỦY BAN
     NHÂN DÂN XÃ ĐẮK MAR` → `Đắk Mar`; the registry: `Sở Nội vụ tỉnh Kon Tum` → `Kon Tum`).
-    A place that reads as such a locality up to diacritics takes that spelling."""
+    A place that reads as such a locality up to diacritics takes the registry's spelling; the
+    header's organ line, itself OCR, wins only when it was read more surely than the place
+    (`Can Thơ` in the organ line must not replace a well-read `Cần Thơ`)."""
     place = out.get("issued_place")
     if not place:
         return
-    names = [organ.name] if organ is not None else []
-    names += [n.title() for n in (out.get("organ_name"), out.get("organ_parent")) if n]
+    if organ is not None and _respell_place(out, place, organ.name, CONFIRMED_PLACE):
+        return
+    for name in ("organ_name", "organ_parent"):
+        read = out.get(name)
+        if not read:
+            continue
+        spelled = _locality_in(read.title(), place)
+        if spelled is None:
+            continue
+        if spelled == place.title() or out.conf(name) > out.conf("issued_place"):
+            conf = max(out.conf("issued_place"), CONFIRMED_PLACE)
+            out.set("issued_place", spelled if spelled != place.title() else place, conf)
+        return
+
+
+def _respell_place(out: Extracted, place: str, name: str, conf: float) -> bool:
+    spelled = _locality_in(name, place)
+    if spelled is None:
+        return False
+    out.set("issued_place", spelled, max(out.conf("issued_place"), conf))
+    return True
+
+
+def _locality_in(name: str, place: str) -> str | None:
+    """The words of `name` that read as `place` up to case and diacritics, as `name` spells
+    them; None when it holds no such words."""
     want = fold(place).split()
-    for name in names:
-        words = name.split()
-        folded = [fold(w) for w in words]
-        for i in range(len(words) - len(want) + 1):
-            if folded[i : i + len(want)] == want:
-                spelled = " ".join(words[i : i + len(want)])
-                out.set("issued_place", spelled, max(out.conf("issued_place"), CONFIRMED_PLACE))
-                return
+    words = name.split()
+    folded = [fold(w) for w in words]
+    for i in range(len(words) - len(want) + 1):
+        if folded[i : i + len(want)] == want:
+            return " ".join(words[i : i + len(want)])
+    return None
+
+
+def _known_parent(find_organ: FindOrgan, out: Extracted) -> bool:
+    """The parent line names exactly one organ the registry has on the document's date."""
+    parent = out.get("organ_parent")
+    if not parent:
+        return False
+    upper, _ = _find_respaced(find_organ, parent, None, out.get("issued_date"))
+    return upper is not None
 
 
 def _check_parent(find_organ: FindOrgan, out: Extracted, organ: Organ) -> None:
@@ -123,14 +165,18 @@ def _find_respaced(
 
 
 def _adopt_registry_form(out: Extracted, field: str, read: str, organ: Organ) -> None:
-    """The registry's header form of the name, when it is what was read up to OCR slips
-    (diacritics, a lost space: `KONTUM`)."""
+    """The registry's form of the name, when it is what was read up to OCR slips (diacritics,
+    a lost space: `KONTUM`), in the case the page prints it (capitals, or the mixed-case parent
+    line `Ủy ban nhân dân huyện …`). A name read in the older tone placement (`UỶ BAN`) is kept
+    as printed: it is no slip."""
     # The name in capitals is a header form too (the national registry does not list it).
-    forms = list(dict.fromkeys(f for f in (organ.name.upper(), *organ.aliases) if f.isupper()))
-    for form in forms:
-        if fold(form).replace(" ", "") == fold(read).replace(" ", ""):
-            out.set(field, form, max(out.conf(field), 0.95))
-            return
+    forms = [organ.name.upper(), *organ.aliases] if read.isupper() else [organ.name]
+    for form in dict.fromkeys(f for f in forms if f.isupper() == read.isupper()):
+        if fold(form).replace(" ", "") != fold(read).replace(" ", ""):
+            continue
+        same = newer_placement(form) == newer_placement(read)
+        out.set(field, read if same else form, max(out.conf(field), 0.95))
+        return
 
 
 def read_document_id(out: Extracted) -> None:

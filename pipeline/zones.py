@@ -14,7 +14,7 @@ import numpy as np
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
 from pipeline.flags import NOISY_PAGE_FLAG
-from pipeline.footer import Footer, find_footer, read_signer
+from pipeline.footer import RESPELLED_NOTE, Footer, find_footer, read_signer
 from pipeline.header import Header, find_header, set_subject, subject_lines
 from pipeline.layout import PageLines, Segment, page_lines
 from pipeline.lexicon import WordPairs
@@ -226,7 +226,21 @@ def vote_signer(page: PageResult, out: Extracted) -> None:
                 out.set(name, zone.get(name), zone.conf(name), empty_ok=True)
     if zone.notes.get("signer_name") and out.get("signer_name") != zone.get("signer_name"):
         out.notes["signer_name"] = zone.notes["signer_name"]
+    if _zone_confirms_respelling(out, zone):
+        # The page read `Thăng`, the name list made it `Thắng`, and the zone's own read is
+        # `Thắng` as read: two reads of other pixels agree without a rule's help.
+        out.set("signer_name", out.get("signer_name"), zone.conf("signer_name"))
+        return
     _vote(out, zone, "signer_name")
+
+
+def _zone_confirms_respelling(out: Extracted, zone: Extracted) -> bool:
+    return (
+        RESPELLED_NOTE in out.notes
+        and RESPELLED_NOTE not in zone.notes
+        and out.get("signer_name") == zone.get("signer_name")
+        and zone.conf("signer_name") > out.conf("signer_name")
+    )
 
 
 def _vote(out: Extracted, zone: Extracted, name: str) -> None:

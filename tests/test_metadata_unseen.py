@@ -282,3 +282,294 @@ def test_a_stamped_unseen_page_gives_its_signer() -> None:
     assert meta.signer_name.value == truth["signer_name"]
     assert meta.signer_position.value == truth["signer_position"]
     assert meta.signer_competence.value == truth["signer_competence"]
+
+
+# =========================================================================== with the registry
+
+
+def _national(page: PageResult):  # noqa: ANN202 - AdminMetadata
+    return extract_metadata([page], find_organ=OrganRegistry.national().match_header)
+
+
+def _body(top: int, pitch: int, n: int = 10) -> list[list[Word]]:
+    return [_line(BODY, 300, top + i * pitch, 60 + i) for i in range(n)]
+
+
+def _header(organ: list[list[Word]], date_line: str, number: str = "Số: 685/KH-UBND"):
+    return [
+        _right(QUOC_HIEU, 180, 1),
+        _right(MOTTO, 260, 2),
+        *organ,
+        _left(number, 530, 7),
+        _right(date_line, 540, 8),
+    ]
+
+
+def test_a_two_line_subject_under_wide_line_spacing_keeps_its_second_line() -> None:
+    """The gap between the subject's lines is judged against the page's own line pitch: a page
+    set at wide spacing (86 px a line) keeps `mưa bão năm 2024`, and the body stays out."""
+    page = _page(
+        *_header(
+            [_left("UBND HUYỆN BÁT XÁT", 180, 3), _left("ỦY BAN NHÂN DÂN XÃ BẢN QUA", 262, 4)],
+            "Bản Qua, ngày 11 tháng 03 năm 2024",
+        ),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai phòng, chống thiên tai và tìm kiếm cứu nạn mùa", 865, 10),
+        _centred("mưa bão năm 2024", 960, 11),
+        *_body(1096, 86),
+        *_footer("Trần Quang Thắng", top=2300),
+    )
+    meta = _extract(page)
+    assert meta.subject.value == (
+        "Triển khai phòng, chống thiên tai và tìm kiếm cứu nạn mùa mưa bão năm 2024"
+    )
+
+
+def test_a_v_v_subject_under_wide_line_spacing_keeps_its_second_line() -> None:
+    page = _page(
+        *_header(
+            [_left("UBND HUYỆN BÁT XÁT", 180, 3), _left("ỦY BAN NHÂN DÂN XÃ BẢN QUA", 262, 4)],
+            "Bản Qua, ngày 24 tháng 10 năm 2018",
+            "Số: 2920/UBND-VP",
+        ),
+        _left("V/v đôn đốc triển khai tiêm chủng mở", 600, 9),
+        _left("rộng cho trẻ em dưới 5 tuổi", 680, 10),  # 80 px top to top, 30 px blank
+        _line("Kính gửi: Ủy ban nhân dân các xã, thị trấn.", 536, 888, 11),
+        *_body(1003, 78),
+        *_footer("Lê Văn Hạnh", top=2300),
+    )
+    for word in page.words:  # the V/v lines set smaller: 35 px high words
+        if 600 <= word.top <= 680:
+            word.height = 35
+    assert _extract(page).subject.value == (
+        "V/v đôn đốc triển khai tiêm chủng mở rộng cho trẻ em dưới 5 tuổi"
+    )
+
+
+def _dated(day: str, month: str, year: str, confs: tuple[float, float, float]) -> PageResult:
+    page = _page(
+        *_header(
+            [_left("UBND HUYỆN BÁT XÁT", 180, 3), _left("ỦY BAN NHÂN DÂN XÃ BẢN QUA", 262, 4)],
+            f"Bản Qua, ngày {day} tháng {month} năm {year}",
+        ),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+        *_body(1000, 80),
+        *_footer("Trần Quang Thắng", top=2300),
+    )
+    for word in page.words:
+        for token, conf in zip((day, month, year), confs, strict=True):
+            if word.top == 540 and word.text == token:
+                word.confidence = conf
+    return page
+
+
+def test_a_one_read_as_i_in_the_date_is_the_digit_one_surely() -> None:
+    """`ngày I] tháng II`: the serif 1 read as I or ] (low OCR scores) can only be 1; the
+    fixed words ngày/tháng/năm do not weigh on the date's confidence."""
+    meta = _national(_dated("I]", "II", "2024", (36.0, 43.0, 96.0)))
+    assert meta.issued_date.value.isoformat() == "2024-11-11"
+    assert not [r for r in meta.review_reasons if r.startswith("issued_date")]
+
+
+def test_a_doubtful_year_digit_flags_the_date() -> None:
+    """`2016` read at 73 where the page says 2018: one weak number makes the date doubtful."""
+    meta = _national(_dated("16", "04", "2016", (97.0, 82.0, 73.0)))
+    assert meta.needs_review
+    assert any(r.startswith("issued_date low confidence") for r in meta.review_reasons)
+
+
+def test_the_registry_form_keeps_the_printed_case_and_tone_placement() -> None:
+    """With the national registry the organ resolves (its id is set), and the names stay as
+    printed when they are the registry's up to case and the older tone placement: a mixed-case
+    parent line, `UỶ BAN` in the older placement."""
+    page = _page(
+        *_header(
+            [
+                _left("Ủy ban nhân dân huyện Bát Xát", 180, 3),
+                _left("UỶ BAN NHÂN DÂN THỊ TRẤN BÁT XÁT", 262, 4),
+            ],
+            "Bát Xát, ngày 09 tháng 08 năm 2022",
+            "Số: 1025/KH-UBND",
+        ),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+        *_body(1000, 80),
+        *_footer("Hồ Văn Dũng", top=2300),
+    )
+    meta = _national(page)
+    assert meta.organ_id.value
+    assert meta.organ_name.value == "UỶ BAN NHÂN DÂN THỊ TRẤN BÁT XÁT"
+    assert meta.organ_parent.value == "Ủy ban nhân dân huyện Bát Xát"
+    assert not [r for r in meta.review_reasons if r.startswith("organ")]
+
+
+def _can_tho(organ_conf: float) -> PageResult:
+    page = _page(
+        *_header(
+            [_left("ỦY BAN NHÂN DÂN", 180, 3), _left("THÀNH PHỐ CAN THƠ", 262, 4)],
+            "Cần Thơ, ngày 09 tháng 08 năm 2022",
+            "Số: 1025/KH-UBND",
+        ),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+        *_body(1000, 80),
+        *_footer("Hồ Văn Dũng", top=2300),
+    )
+    for word in page.words:
+        if word.top == 262:
+            word.confidence = organ_conf
+    return page
+
+
+def test_a_well_read_place_is_not_replaced_by_the_organ_lines_misreading() -> None:
+    """`Cần Thơ` read surely in the date line; the organ line's `CAN THƠ` (read less surely)
+    must not respell it. With the national registry, its spelling confirms `Cần Thơ`."""
+    assert _extract(_can_tho(80.0)).issued_place.value == "Cần Thơ"
+    meta = _national(_can_tho(80.0))
+    assert meta.issued_place.value == "Cần Thơ"
+    assert meta.organ_id.value
+
+
+def test_an_organ_the_registry_lacks_under_a_parent_it_knows_is_flagged_only_if_read_unsurely() -> (
+    None
+):
+    def page(conf: float) -> PageResult:
+        out = _page(
+            *_header(
+                [
+                    _left("UBND HUYỆN BÁT XÁT", 180, 3),
+                    _left("TRUNG TÂM Y TẾ HUYỆN BÁT XÁT", 262, 4),
+                ],
+                "Bát Xát, ngày 09 tháng 08 năm 2022",
+                "Số: 1025/KH-TTYT",
+            ),
+            _centred("KẾ HOẠCH", 767, 9),
+            _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+            *_body(1000, 80),
+            *_footer("Hồ Văn Dũng", top=2300),
+        )
+        for word in out.words:
+            if word.top == 262:
+                word.confidence = conf
+        return out
+
+    sure = _national(page(96.0))
+    assert sure.organ_name.value == "TRUNG TÂM Y TẾ HUYỆN BÁT XÁT"
+    assert not [r for r in sure.review_reasons if r.startswith("organ_name")]
+    unsure = _national(page(70.0))
+    assert any(r.startswith("organ_name low confidence") for r in unsure.review_reasons)
+
+
+def _with_recipients(items: list[tuple[str, float]]) -> PageResult:
+    rows = [_line("Nơi nhận:", 360, 2300, 40)]
+    for k, (text, conf) in enumerate(items):
+        rows.append(_line(text, 360, 2360 + 60 * k, 41 + k, conf))
+    return _page(
+        *_header(
+            [
+                _left("UBND HUYỆN BÁT XÁT", 180, 3),
+                _left("ỦY BAN NHÂN DÂN THỊ TRẤN BÁT XÁT", 262, 4),
+            ],
+            "Bát Xát, ngày 09 tháng 08 năm 2022",
+            "Số: 1025/KH-UBND",
+        ),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+        *_body(1000, 80),
+        *rows,
+        _centred("CHỦ TỊCH", 2300, 60, cx=1800),
+        _centred("Hồ Văn Dũng", 2630, 61, cx=1800),
+    )
+
+
+def test_set_phrases_read_badly_do_not_drop_a_recipient_list() -> None:
+    """`(để b/)` and the archive's `VI` read at low scores are the set phrases `(để b/c)` and
+    `VT`; a `.` or `-` inside a phrase and a comma with no space are specks. The list is kept."""
+    page = _with_recipients(
+        [
+            ("- Như trên;", 95.0),
+            ("- Sở Nội vụ (để b/);", 95.0),
+            ("- Trung tâm Phục-vụ hành.chính công;", 92.0),
+            ("- Các phòng chuyên môn,Văn phòng;", 95.0),
+            ("- Lưu: VI, VP.", 95.0),
+        ]
+    )
+    for word in page.words:
+        if word.text in ("b/);", "VI,"):
+            word.confidence = 35.0
+    assert _national(page).recipients.value == [
+        "Như trên",
+        "Sở Nội vụ (để b/c)",
+        "Trung tâm Phục vụ hành chính công",
+        "Các phòng chuyên môn, Văn phòng",
+        "Lưu: VT, VP",
+    ]
+
+
+def test_a_recipient_list_with_specks_read_as_an_item_is_left_empty() -> None:
+    meta = _national(
+        _with_recipients([("- Như trên;", 95.0), ("- Ha", 90.0), ("- Lưu: VT, VP.", 95.0)])
+    )
+    assert meta.recipients.value is None
+
+
+def test_a_mixed_case_parent_under_wide_line_spacing_is_the_parent() -> None:
+    page = _page(
+        _right(QUOC_HIEU, 165, 1),
+        _left("Ủy ban nhân dân thành phố", 167, 2),
+        _left("Hà Tĩnh", 259, 3),  # 92 px under: wider than two word heights (2 × 43)
+        _right(MOTTO, 256, 4),
+        _left("ỦY BAN NHÂN DÂN", 328, 5),
+        _left("PHƯỜNG NAM HÀ", 412, 6),
+        _right("Nam Hà, ngày 19 tháng 05 năm 2018", 419, 7),
+        _left("Số: 257/KH-UBND", 527, 8),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+        *_body(1000, 86),
+        *_footer("Hồ Văn Dũng", top=2300),
+    )
+    for word in page.words:
+        if word.top in (167, 259):
+            word.height = 43
+    meta = _national(page)
+    assert meta.organ_parent.value == "Ủy ban nhân dân thành phố Hà Tĩnh"
+    assert meta.organ_name.value == "ỦY BAN NHÂN DÂN PHƯỜNG NAM HÀ"
+    assert meta.organ_id.value
+
+
+def test_a_respelled_signer_name_the_zone_read_as_such_is_sure() -> None:
+    """The page read `Thăng` (63), the name list respelled it `Thắng`; the signer zone, read
+    again, has `Thắng` itself at 96: two reads agree, so the name is not flagged. Without the
+    zone's read the respelled name stays under the threshold."""
+    footer = _footer("Võ Minh Thăng", top=2300)
+    for word in footer[-1]:
+        if word.text == "Thăng":
+            word.confidence = 63.0
+    rows = [
+        *_header(
+            [
+                _left("UBND HUYỆN BÁT XÁT", 180, 3),
+                _left("ỦY BAN NHÂN DÂN THỊ TRẤN BÁT XÁT", 262, 4),
+            ],
+            "Bát Xát, ngày 09 tháng 08 năm 2022",
+            "Số: 1025/KH-UBND",
+        ),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+        *_body(1000, 80),
+        *footer,
+    ]
+    alone = _national(_page(*rows))
+    assert alone.signer_name.value == "Võ Minh Thắng"
+    assert any(r.startswith("signer_name low confidence") for r in alone.review_reasons)
+    page = _page(*rows)
+    zone = [
+        *_centred("KT. CHỦ TỊCH", 2300, 1, cx=1800),
+        *_centred("PHÓ CHỦ TỊCH", 2365, 2, cx=1800),
+        *_centred("Võ Minh Thắng", 2630, 3, cx=1800),
+    ]
+    page = page.model_copy(update={"zones": {"signer": zone}})
+    meta = _national(page)
+    assert meta.signer_name.value == "Võ Minh Thắng"
+    assert not [r for r in meta.review_reasons if r.startswith("signer_name")]
