@@ -1,6 +1,7 @@
 import contextlib
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -52,6 +53,20 @@ def search_hits(result: subprocess.CompletedProcess) -> list[dict]:
     """The hits of `sohoa search --json`: one JSON object with total, hits and facets."""
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)["hits"]
+
+
+def without_tesseract(tmp_path: Path) -> dict[str, str]:
+    """Environment entries that leave no Tesseract to read with: no `tesseract` program on the
+    PATH and no language data for the in-process libtesseract (TESSDATA_PREFIX, which both
+    honour, names an empty folder). OCR fails whichever engine reads; text layers do not."""
+    empty = tmp_path / "no-tools"
+    empty.mkdir(exist_ok=True)
+    return {"PATH": str(empty), "TESSDATA_PREFIX": str(empty)}
+
+
+# A page's error then: the in-process engine cannot load the language data, or (no
+# libtesseract on the machine) the `tesseract` program is missing.
+NO_TESSERACT = re.compile(r"tesseract cannot load 'vie'|tesseract is not installed")
 
 
 def cli_with_env(

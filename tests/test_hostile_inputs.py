@@ -29,12 +29,14 @@ from corpus.batch import make_documents, scan_pages
 from corpus.formats import write_pdf_digital
 from schemas.text import fold
 from tests.conftest import (
+    NO_TESSERACT,
     ROOT,
     api_headers,
     cli_with_env,
     run_cli,
     search_hits,
     unprivileged,
+    without_tesseract,
     worker_process,
 )
 
@@ -374,25 +376,11 @@ def _failing_scan(folder: Path) -> Path:
     return path
 
 
-def _no_tesseract(tmp_path: Path) -> dict[str, str]:
-    """No Tesseract to read with: no `tesseract` program on the PATH, and no language data
-    for the in-process libtesseract (TESSDATA_PREFIX, which both honour, names an empty
-    folder): the page fails whichever engine reads it."""
-    empty = tmp_path / "no-tools"
-    empty.mkdir(exist_ok=True)
-    return {"PATH": str(empty), "TESSDATA_PREFIX": str(empty)}
-
-
-# The page's error: the in-process engine cannot load the language data, or (no libtesseract)
-# the `tesseract` program is missing.
-NO_TESSERACT = re.compile(r"tesseract cannot load 'vie'|tesseract is not installed")
-
-
 def _ingest_in_process(tmp_path: Path, scan: Path, verbose: bool) -> str:
     """`sohoa ingest` of a failing scan, workers in process; its stderr."""
     env = {
         **os.environ,
-        **_no_tesseract(tmp_path),
+        **without_tesseract(tmp_path),
         "SOHOA_DATA_DIR": str(tmp_path / f"data-{verbose}"),
     }
     result = cli_with_env(env, *(["--verbose"] if verbose else []), "ingest", "--json", str(scan))
@@ -427,7 +415,7 @@ def test_a_failed_page_is_one_line_on_stderr_and_its_traceback_only_with_verbose
         "SOHOA_WORKERS": "1",
     }
     log = tmp_path / "worker.log"
-    with worker_process({**env, **_no_tesseract(tmp_path)}, log):
+    with worker_process({**env, **without_tesseract(tmp_path)}, log):
         result = cli_with_env(env, "ingest", "--json", str(scan), timeout_s=300)
     assert result.returncode == 1, result.stdout + result.stderr
     (row,) = (json.loads(line) for line in result.stdout.splitlines())
