@@ -204,8 +204,9 @@ def denoise(grey: np.ndarray) -> np.ndarray:
 # the median filter, dark specks of dust away from any letter are painted paper: read as `.` `-`
 # `_` they glued words together (`biên-chế`, `Hạnh.phúc`) or became words of their own. Sizes
 # in inches, so a 600-dpi scan is cleaned as a 300-dpi one. Tuned on the corpus pages, checked
-# on pages2: heavy all-token error 2.45 → 2.03 % and 3.13 → 2.69 %. (An unsharp mask after the
-# median helped the tuning pages more, 1.78 %, but read pages2 worse, 3.13 → 3.64 %: not kept.)
+# on pages2: heavy all-token error 2.45 → 2.06 % and 3.13 → 2.62 %. (An unsharp mask after the
+# median tuned better, 1.78 % with the specks removed, but alone it read pages2 worse, 3.13 →
+# 3.64 %, and with them no better, 3.13 %: not kept.)
 SPECK_MAX_AREA_IN2 = 20 / 300**2  # dust: under 20 px at 300 dpi (tuning: under 12 read worse)
 SPECK_CLEARANCE_IN = 5 / 300  # and no letter within this: a tone mark or dot below sits closer
 
