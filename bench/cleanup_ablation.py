@@ -11,9 +11,10 @@ SET_DIR holds truth.json (the bench's `scanned` shape or the corpus manifest's, 
 `python -m pages2 DIR` writes) and the PDFs. A variant is `floor` (plain `tesseract IMG out -l
 vie` on the loaded page) or `DESKEW/DENOISE`, optionally prefixed `sauvola:` (Tesseract's
 thresholding_method=2): DESKEW is `raw` (none), `dk` (sohoa's: cubic rotation by the estimated
-angle) or `dkl` (linear); DENOISE `raw`, `dn` (median 3) or `auto` (sohoa's: pages measured
-noisy). The page is read with sohoa's Tesseract options; scores use the Tesseract words through
-the noise filter of the checked-out code (`new`), the base's height-only filter (`old`) and none.
+angle) or `dkl` (linear); DENOISE `raw`, `dn` (median 3) or `auto` (sohoa's: on pages measured
+noisy, the median and then isolated specks removed, `preprocess.clean_noisy`). The page is
+read with sohoa's Tesseract options; scores use the Tesseract words through the noise filter
+of the checked-out code (`new`), the base's height-only filter (`old`) and none.
 """
 
 from __future__ import annotations
@@ -106,8 +107,10 @@ def task(job: tuple[str, int, str]) -> tuple[tuple[str, int, str], dict]:
     extra = "-c thresholding_method=2" if variant.startswith("sauvola:") else ""
     deskew, denoise = variant.removeprefix("sauvola:").split("/")
     grey = _deskewed(grey, info["skew"], deskew)
-    if denoise == "dn" or (denoise == "auto" and info["noise"] > pp.NOISY_ABOVE):
+    if denoise == "dn":
         grey = pp.denoise(grey)
+    elif denoise == "auto" and info["noise"] > pp.NOISY_ABOVE:
+        grey = pp.clean_noisy(grey, page.dpi)
     tsv, cpu = read_tsv(grey, page.dpi, extra)
     return job, {"tsv": tsv, "cpu": cpu, **info}
 

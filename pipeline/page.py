@@ -75,6 +75,7 @@ def _prepare(
         do_normalise=options.normalise_background,
         do_denoise=options.denoise,
         grey=grey,
+        dpi=page.dpi,
     )
 
 
