@@ -97,6 +97,28 @@ def test_certificate_export_to_a_missing_folder_is_one_clear_line(tmp_path: Path
     )
 
 
+def test_every_pki_file_written_fails_as_one_clear_line(tmp_path: Path) -> None:
+    """`pki export`, `pki crl -o` and `keys csr` write through the one helper: a folder that is not
+    there, or a full disk, is `error: cannot write PATH: <reason>` and exit 1, never a traceback."""
+    organ = "000.00.00.H17"
+    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path), "SOHOA_PKI_PASSPHRASE": PASSPHRASE}
+    assert cli_with_env(env, "pki", "init").returncode == 0
+    assert run_cli(tmp_path, "exchange", "keys", "create", organ).returncode == 0
+    for command, target, reason in [
+        (("pki", "export"), "/nonexistent/dir/root.pem", "No such file or directory"),
+        (("pki", "crl"), "/nonexistent/dir/ca.crl", "No such file or directory"),
+        (("exchange", "keys", "csr", organ), "/dev/full", "No space left on device"),
+    ]:
+        result = cli_with_env(env, *command, "-o", target)
+        assert (result.returncode, result.stderr) == (
+            1,
+            f"error: cannot write {target}: {reason}\n",
+        )
+    written = tmp_path / "ca.crl"
+    assert cli_with_env(env, "pki", "crl", "-o", str(written)).returncode == 0
+    assert written.read_bytes()[:1] == b"\x30"  # a DER SEQUENCE: the CRL itself
+
+
 def test_exchange_errors_are_one_line_as_written(tmp_path: Path) -> None:
     """An exchange command's error is the message itself: brackets kept, never wrapped."""
     organ = "000.00.00.H99-[bold]an-organ-id-that-nobody-has-registered-anywhere[/bold]"
