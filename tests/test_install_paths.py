@@ -287,6 +287,25 @@ def test_an_unknown_organ_answers_in_the_one_error_shape(api: TestClient, ingest
     assert missing.returncode == 3 and "no such file" in missing.stderr
 
 
+def test_the_organ_list_comes_in_pages_with_its_total(api: TestClient) -> None:
+    """All ~38,000 organs in one answer were ~14 MB: a bounded page, the total, and paging on."""
+    first = api.get("/exchange/organs")
+    assert first.status_code == 200
+    body = first.json()
+    assert body["total"] > 30_000 and (body["limit"], body["offset"]) == (100, 0)
+    assert len(body["organs"]) == 100 and len(first.content) < 200_000
+    then = api.get("/exchange/organs", params={"offset": 100, "limit": 5}).json()
+    assert then["total"] == body["total"]
+    ids = [o["organ_id"] for o in body["organs"]]
+    assert [o["organ_id"] for o in then["organs"]][0] not in ids and len(then["organs"]) == 5
+    central = api.get("/exchange/organs", params={"level": "central", "limit": 1000}).json()
+    assert 0 < central["total"] < body["total"]
+    assert {o["level"] for o in central["organs"]} == {"central"}
+    past = api.get("/exchange/organs", params={"offset": body["total"]}).json()
+    assert past["organs"] == [] and past["total"] == body["total"]
+    assert api.get("/exchange/organs", params={"limit": 100_000}).status_code == 422
+
+
 @pytest.mark.parametrize(
     ("storage", "named"),
     [("minio://sohoa:s3cr3t@127.0.0.1:1/x", "invalid bucket name x"), ("ftp://u:s3cr3t@h/x", "")],
