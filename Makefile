@@ -11,12 +11,13 @@ setup:
 demo: setup
 	$(VENV)/bin/sohoa demo $(if $(INPUT),$(INPUT),)
 
+# --durations=30: every CI log shows the 30 slowest tests, so the suite's time stays visible.
 test: setup
-	$(VENV)/bin/pytest -q -ra
+	$(VENV)/bin/pytest -q -ra --durations=30
 
 # Tests marked `slow` left out: those that start the servers or OCR many pages (pyproject).
 test-fast: setup
-	$(VENV)/bin/pytest -q -ra -m "not slow"
+	$(VENV)/bin/pytest -q -ra --durations=30 -m "not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check .

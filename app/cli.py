@@ -28,13 +28,12 @@ from app.config import Settings, load_settings, one_thread_per_tesseract
 from app.filters import SORT_HELP, parse_filters, parse_sort
 from app.filters import SYNTAX as FILTER_SYNTAX
 from app.logs import configure_logging
-from app.terminal import emit_json, err, fail, out, warn_damaged
+from app.terminal import emit_json, err, fail, out, warn_damaged, write_output, write_stdout
 from schemas.errors import (
     READ_ONLY_ERRNOS,
     DamagedRecord,
     IndexUnavailable,
     NotFound,
-    OutputNotWritable,
     PermissionDenied,
     ReadOnlyData,
     SohoaError,
@@ -388,27 +387,10 @@ def export(
 
 
 def _write_output(src: BinaryIO, output: str) -> int:
-    """Copy `src` to the file `output`, or to stdout for "-"; returns the bytes written. A file
-    that cannot be written is a one-line error, and leaves no half-written file behind."""
+    """Copy `src` to the file `output`, or to stdout for "-"; returns the bytes written."""
     if output == "-":
-        return _copy(src, sys.stdout.buffer)
-    path = Path(output)
-    try:
-        with path.open("wb") as dst:
-            return _copy(src, dst)
-    except OSError as e:
-        if e.errno != errno.ENOENT and path.is_file():
-            path.unlink(missing_ok=True)
-        raise OutputNotWritable(f"cannot write {output}: {e.strerror or e}") from e
-
-
-def _copy(src: BinaryIO, dst: BinaryIO) -> int:
-    written = 0
-    while chunk := src.read(1024 * 1024):
-        dst.write(chunk)
-        written += len(chunk)
-    dst.flush()
-    return written
+        return write_stdout(src)
+    return write_output(Path(output), src)
 
 
 dossier_app = typer.Typer(help="Dossiers (hồ sơ): documents filed together.", no_args_is_help=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import Body, Depends, FastAPI, HTTPException, Request
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,6 +60,10 @@ class SendRequest(BaseModel):
     attach: str = "original"
 
 
+ORGANS_PAGE = 100  # organs a GET /exchange/organs answers unless asked for more
+ORGANS_MAX_PAGE = 1000
+
+
 class StatusRequest(BaseModel):
     code: Status
     note: str = ""
@@ -90,12 +94,20 @@ def register_exchange_routes(api: FastAPI, services: Services, pool: WorkerPool)
         queue_deliveries(pool, message_id, exchange.state(message_id).recipients)
 
     @api.get("/exchange/organs", dependencies=[Depends(principal)])
-    def organs(level: str | None = None) -> list[dict[str, Any]]:
-        return [
-            o.model_dump(mode="json")
-            for o in exchange.registry.all()
-            if level is None or o.level.value == level
-        ]
+    def organs(
+        level: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=ORGANS_MAX_PAGE)] = ORGANS_PAGE,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        """One page of the registry (the national one holds ~38,000 organs, ~14 MB as JSON),
+        by level then OrganId, with the total so a caller can page on."""
+        chosen = [o for o in exchange.registry.all() if level is None or o.level.value == level]
+        return {
+            "total": len(chosen),
+            "limit": limit,
+            "offset": offset,
+            "organs": [o.model_dump(mode="json") for o in chosen[offset : offset + limit]],
+        }
 
     @api.get("/exchange/organs/{key}", dependencies=[Depends(principal)])
     def organ_lookup(key: str) -> list[dict[str, Any]]:

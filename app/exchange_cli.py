@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,11 +10,11 @@ import typer
 from rich.table import Table
 
 from app.config import Settings
-from app.terminal import emit_json, err, fail, out
+from app.terminal import emit_json, err, fail, out, write_output
 from exchange.models import Delivery, Kind, MessageState, OutboxEntry, Receipt
 from exchange.statuses import STATUS_NAMES, Status, recipient_choices
 from organs.registry import OrganRegistry
-from schemas.errors import InputNotFound, NotFound, OutputNotWritable, SohoaError, UnreadableInput
+from schemas.errors import InputNotFound, NotFound, SohoaError, UnreadableInput
 from schemas.models import Organ
 
 if TYPE_CHECKING:  # built on use (signxml, the worker runtime): kept out of the CLI's start
@@ -203,9 +202,9 @@ def keys_export(
     except SohoaError as e:
         raise fail(e) from e
     try:
-        output.write_bytes(pem)
-    except OSError as e:
-        raise fail(OutputNotWritable(f"cannot write {output}: {e.strerror or e}")) from e
+        write_output(output, pem)
+    except SohoaError as e:
+        raise fail(e) from e
     err.print(f"wrote the certificate of {organ_id} to {output}")
 
 
@@ -318,10 +317,10 @@ def build(
     except SohoaError as e:
         raise fail(e) from e
     try:
-        with ex.open_envelope(env.message_id) as src, output.open("wb") as out:
-            shutil.copyfileobj(src, out, 1024 * 1024)
-    except OSError as e:
-        raise fail(OutputNotWritable(f"cannot write {output}: {e.strerror}")) from e
+        with ex.open_envelope(env.message_id) as src:
+            write_output(output, src)
+    except SohoaError as e:
+        raise fail(e) from e
     summary = {
         "message_id": env.message_id,
         "file": str(output),

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from app.exchange_cli import AsJson, _exchange, _settings, keys_app
-from app.terminal import emit_json, err, fail, out
+from app.terminal import emit_json, err, fail, out, write_output
 from schemas.errors import OutputNotWritable, SohoaError, UnreadableInput
 
 pki_app = typer.Typer(help="The installation CA, trusted roots and revoked certificates.")
@@ -113,9 +113,7 @@ def pki_export(
     try:
         pki = _exchange(ctx).ctx.pki
         root = pki.root()
-        output.write_bytes(root.public_bytes(serialization.Encoding.PEM) + pki.chain())
-    except OSError as e:
-        raise fail(OutputNotWritable(f"cannot write {output}: {e.strerror or e}")) from e
+        write_output(output, root.public_bytes(serialization.Encoding.PEM) + pki.chain())
     except SohoaError as e:
         raise fail(e) from e
     err.print(f"wrote the root certificate {root.fingerprint(_sha256()).hex()} to {output}")
@@ -203,7 +201,10 @@ def pki_crl(
     except SohoaError as e:
         raise fail(e) from e
     if output is not None:
-        output.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+        try:
+            write_output(output, crl.public_bytes(serialization.Encoding.DER))
+        except SohoaError as e:
+            raise fail(e) from e
     out.print(
         f"CRL of {crl.issuer.rfc4514_string()}: {len(list(crl))} revoked, "
         f"next update {crl.next_update_utc:%Y-%m-%d}"
@@ -223,9 +224,9 @@ def keys_csr(
     except SohoaError as e:
         raise fail(e) from e
     try:
-        output.write_bytes(request)
-    except OSError as e:
-        raise fail(OutputNotWritable(f"cannot write {output}: {e.strerror or e}")) from e
+        write_output(output, request)
+    except SohoaError as e:
+        raise fail(e) from e
     err.print(f"wrote the certificate request of {organ_id} to {output}")
 
 

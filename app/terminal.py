@@ -1,21 +1,24 @@
 """What the command line writes: results on stdout, one line per problem on stderr.
 
-Shared by every command group (app/cli.py, app/exchange_cli.py), so an error reads the same
-whichever command met it: `error: <message>` as written (no markup read into it, never wrapped),
-and the exit code the error's class carries.
+Shared by every command group (app/cli.py, app/exchange_cli.py, app/pki_cli.py), so an error
+reads the same whichever command met it: `error: <message>` as written (no markup read into it,
+never wrapped), and the exit code the error's class carries; a file the user asked for is written
+by `write_output` alone.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from schemas.errors import DamagedRecord, SohoaError
+from schemas.errors import DamagedRecord, OutputNotWritable, SohoaError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # a line stays one line
@@ -36,3 +39,36 @@ def fail(error: SohoaError) -> typer.Exit:
 def warn_damaged(error: DamagedRecord) -> None:
     """A record that cannot be read, left out of a listing: one line on stderr."""
     err.print(f"[yellow]warning:[/] {escape(error.message)}; skipped", soft_wrap=True)
+
+
+def write_output(output: Path, data: bytes | BinaryIO) -> int:
+    """Write `data` (bytes, or a binary stream copied in 1 MiB pieces) to the file the user named
+    (`-o PATH`); returns the bytes written. A file that cannot be written raises
+    OutputNotWritable (`cannot write PATH: <reason>`, one line) and leaves no half-written file
+    behind. Every command that writes a file the user asked for goes through here."""
+    try:
+        with output.open("wb") as dst:
+            return _copy(data, dst)
+    except OSError as e:
+        # A missing folder created nothing; any other failure may have left a partial file.
+        if e.errno != errno.ENOENT and output.is_file():
+            output.unlink(missing_ok=True)
+        raise OutputNotWritable(f"cannot write {output}: {e.strerror or e}") from e
+
+
+def write_stdout(data: BinaryIO) -> int:
+    """Copy a binary stream to stdout (`-o -`); returns the bytes written."""
+    return _copy(data, sys.stdout.buffer)
+
+
+def _copy(data: bytes | BinaryIO, dst: BinaryIO) -> int:
+    if isinstance(data, bytes):
+        dst.write(data)
+        dst.flush()
+        return len(data)
+    written = 0
+    while chunk := data.read(1024 * 1024):
+        dst.write(chunk)
+        written += len(chunk)
+    dst.flush()
+    return written

@@ -159,3 +159,39 @@ def test_the_web_forms_need_the_sessions_csrf_token(two_organs: dict) -> None:
     assert forged.status_code == 403
     decided = browser.post("/review/pairs", data={**form, "csrf_token": token})
     assert decided.status_code == 409  # let through, and the pair was merged already
+
+
+def test_a_record_merged_twice_over_points_to_the_last_kept_one(tmp_path: Path) -> None:
+    """A merged into B, then B into C: A is C's rescan too (no chain); keeping A after that is
+    refused (no cycle), and the search shows C alone."""
+    paper = make_documents(1, seed=7, pages=1)[0].pages
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    with TestClient(create_app(settings)) as client:
+        ours = headers_of(settings, "ours", "archivist", TEST_ORGAN)
+        a, b, c = (
+            upload_and_wait(client, write_pdf_digital(tmp_path / f"{n}.pdf", paper, title=n), ours)
+            for n in "abc"
+        )
+
+        def merge(keep: str, other: str):  # noqa: ANN202
+            body = {"keep": keep, "other": other}
+            return client.post("/review/duplicates/merge", json=body, headers=ours)
+
+        def rescan_of(doc_id: str) -> str | None:
+            return client.get(f"/documents/{doc_id}", headers=ours).json()["rescan_of"]
+
+        pairs = client.get("/review/duplicates", headers=ours).json()["pairs"]
+        assert len(pairs) == 3, pairs  # each of the three is a rescan of the others
+        for keep, other in ((b, a), (c, b)):
+            answer = merge(keep, other)
+            assert answer.status_code == 200, answer.text
+        assert (rescan_of(a), rescan_of(b), rescan_of(c)) == (c, c, None)
+        history = client.get(f"/documents/{a}", headers=ours).json()["history"]
+        assert "merged into another: follows it" in history[-1]["note"]
+        refused = merge(a, c)
+        assert refused.status_code == 409 and refused.json()["error"] == "not_ready"
+        assert rescan_of(c) is None
+        assert client.get("/review/duplicates", headers=ours).json()["total"] == 0
+        code = client.get(f"/documents/{c}", headers=ours).json()["metadata"]["code_number"]
+        hits = client.get("/search", params={"q": str(code["value"])}, headers=ours).json()
+        assert [h["document_id"] for h in hits["hits"]] == [c]

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -84,21 +85,27 @@ class Installation:
 def pair(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("http-exchange")
     commune, district = Installation(tmp / "xa", COMMUNE), Installation(tmp / "huyen", DEPARTMENT)
-    for side in (commune, district):  # each its own CA; peers trust its root and keep its CRL
+
+    def own_ca(side: Installation) -> None:  # each its own CA; peers trust its root and CRL
         side.env["SOHOA_PKI_PASSPHRASE"] = PASSPHRASE
         side.cli("pki", "init", "--name", side.organ)
         side.cli("pki", "export", "-o", str(tmp / f"{side.organ}-root.pem"))
         side.cli("pki", "crl", "-o", str(tmp / f"{side.organ}.crl"))
         side.cli("exchange", "keys", "create", side.organ)
         side.cli("exchange", "keys", "export", side.organ, "-o", str(tmp / f"{side.organ}.pem"))
-    for side, peer in ((commune, DEPARTMENT), (district, COMMUNE)):
+
+    def trust(side: Installation, peer: str) -> str:
         side.cli("pki", "trust", str(tmp / f"{peer}-root.pem"))
         side.cli("pki", "crl", "--import", str(tmp / f"{peer}.crl"))
-    commune.cli("exchange", "keys", "import", DEPARTMENT, str(tmp / f"{DEPARTMENT}.pem"))
-    district.cli("exchange", "keys", "import", COMMUNE, str(tmp / f"{COMMUNE}.pem"))
-    # Each side gives the other a token for the organ it hosts, and its address.
-    commune_token = commune.cli("exchange", "token", COMMUNE).stdout.strip()
-    district_token = district.cli("exchange", "token", DEPARTMENT).stdout.strip()
+        side.cli("exchange", "keys", "import", peer, str(tmp / f"{peer}.pem"))
+        # Each side gives the other a token for the organ it hosts, and its address.
+        return side.cli("exchange", "token", side.organ).stdout.strip()
+
+    # The two installations are set up side by side (each `sohoa` start is seconds of imports:
+    # two at a time on CI's two cores), each side's commands in order as an operator types them.
+    with ThreadPoolExecutor(2) as both:
+        list(both.map(own_ca, (commune, district)))
+        commune_token, district_token = both.map(trust, (commune, district), (DEPARTMENT, COMMUNE))
     commune.env["SOHOA_EXCHANGE_PEERS"] = f"{DEPARTMENT}={district.url}|{district_token}"
     district.env["SOHOA_EXCHANGE_PEERS"] = f"{COMMUNE}={commune.url}|{commune_token}"
     [doc] = make_documents(1, seed=23, pages=1)

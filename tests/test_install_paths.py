@@ -85,16 +85,32 @@ def test_export_to_a_missing_folder_is_one_clear_line(ingested: tuple[Path, str]
     )
 
 
-def test_certificate_export_to_a_missing_folder_is_one_clear_line(tmp_path: Path) -> None:
+def test_every_pki_file_written_fails_as_one_clear_line(tmp_path: Path) -> None:
+    """`pki export`, `pki crl -o`, `keys export` and `keys csr` write through the one helper: a
+    folder that is not there, or a full disk, is `error: cannot write PATH: <reason>` and exit 1,
+    never a traceback (one CA made for all: each `sohoa` start costs seconds)."""
     organ = "000.00.00.H17"
     env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path), "SOHOA_PKI_PASSPHRASE": PASSPHRASE}
     assert cli_with_env(env, "pki", "init").returncode == 0
     assert run_cli(tmp_path, "exchange", "keys", "create", organ).returncode == 0
-    result = run_cli(tmp_path, "exchange", "keys", "export", organ, "-o", "/nonexistent/dir/c.pem")
-    assert result.returncode == 1
-    assert (
-        result.stderr == "error: cannot write /nonexistent/dir/c.pem: No such file or directory\n"
-    )
+    for command, target, reason in [
+        (("pki", "export"), "/nonexistent/dir/root.pem", "No such file or directory"),
+        (("pki", "crl"), "/nonexistent/dir/ca.crl", "No such file or directory"),
+        (
+            ("exchange", "keys", "export", organ),
+            "/nonexistent/dir/c.pem",
+            "No such file or directory",
+        ),
+        (("exchange", "keys", "csr", organ), "/dev/full", "No space left on device"),
+    ]:
+        result = cli_with_env(env, *command, "-o", target)
+        assert (result.returncode, result.stderr) == (
+            1,
+            f"error: cannot write {target}: {reason}\n",
+        )
+    written = tmp_path / "ca.crl"
+    assert cli_with_env(env, "pki", "crl", "-o", str(written)).returncode == 0
+    assert written.read_bytes()[:1] == b"\x30"  # a DER SEQUENCE: the CRL itself
 
 
 def test_exchange_errors_are_one_line_as_written(tmp_path: Path) -> None:
@@ -263,6 +279,25 @@ def test_an_unknown_organ_answers_in_the_one_error_shape(api: TestClient, ingest
         data, "exchange", "receive", str(data / "absent.edxml"), "--as", "000.00.00.H41"
     )
     assert missing.returncode == 3 and "no such file" in missing.stderr
+
+
+def test_the_organ_list_comes_in_pages_with_its_total(api: TestClient) -> None:
+    """All ~38,000 organs in one answer were ~14 MB: a bounded page, the total, and paging on."""
+    first = api.get("/exchange/organs")
+    assert first.status_code == 200
+    body = first.json()
+    assert body["total"] > 30_000 and (body["limit"], body["offset"]) == (100, 0)
+    assert len(body["organs"]) == 100 and len(first.content) < 200_000
+    then = api.get("/exchange/organs", params={"offset": 100, "limit": 5}).json()
+    assert then["total"] == body["total"]
+    ids = [o["organ_id"] for o in body["organs"]]
+    assert [o["organ_id"] for o in then["organs"]][0] not in ids and len(then["organs"]) == 5
+    central = api.get("/exchange/organs", params={"level": "central", "limit": 1000}).json()
+    assert 0 < central["total"] < body["total"]
+    assert {o["level"] for o in central["organs"]} == {"central"}
+    past = api.get("/exchange/organs", params={"offset": body["total"]}).json()
+    assert past["organs"] == [] and past["total"] == body["total"]
+    assert api.get("/exchange/organs", params={"limit": 100_000}).status_code == 422
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,7 @@ from workers.access import resolve_visible, visible_records
 from workers.locks import holding, update_record
 from workers.review import editable
 from workers.services import Services
+from workers.visible_index import visibility_of
 
 log = logging.getLogger("sohoa.duplicates")
 
@@ -255,6 +256,11 @@ def merge(services: Services, viewer: Viewer, keep: str, other: str, editor: str
             (found.new, found.existing) if found.new.id == keep_id else (found.existing, found.new)
         )
         _refuse_hiding(kept, rescan)
+        # Records merged into the rescan earlier now point to the kept one: no chains, and so
+        # no cycle (a rescan is never decided again: `_decidable`).
+        earlier = _rescans_of(services, rescan.id)
+        for doc in earlier:
+            _refuse_hiding_earlier(kept, rescan, doc)
 
         def mark(doc: Document) -> bool:
             doc.rescan_of = kept.id
@@ -262,7 +268,14 @@ def merge(services: Services, viewer: Viewer, keep: str, other: str, editor: str
             _note(doc, "merged as a rescan of another record, searched instead", editor)
             return True
 
+        def repoint(doc: Document) -> bool:
+            doc.rescan_of = kept.id
+            _note(doc, "the record it was merged into was merged into another: follows it", editor)
+            return True
+
         update_record(services, rescan.id, mark)
+        for doc in earlier:
+            update_record(services, doc.id, repoint)
         update_record(services, kept.id, _noting("kept; a rescan of it merged into it", editor))
         services.index.delete(rescan.id)  # the search shows the kept one only
         return _decided(services, viewer, found.pair, "merged", editor, kept=kept.id)
@@ -277,6 +290,36 @@ def _refuse_hiding(kept: Document, rescan: Document) -> None:
         raise MergeHides(
             f"keeping {kept.id[:12]} would hide the paper from {', '.join(hidden)}, who see "
             f"{rescan.id[:12]} but not it: keep the other one, or share it with them first"
+        )
+
+
+def _rescans_of(services: Services, doc_id: str) -> list[Document]:
+    """Every record merged into `doc_id`, also through a chain left before merges were
+    followed: found through the merged pairs that kept it, checked on the records."""
+    book, found, todo, seen = DuplicateBook(services.store), [], [doc_id], {doc_id}
+    while todo:
+        into = todo.pop()
+        for other in book.linked(into):
+            pair = book.pair(into, other)
+            if other in seen or pair is None or pair.state != "merged" or pair.kept != into:
+                continue
+            doc = services.records.get(other)
+            if doc is not None and doc.rescan_of == into:
+                doc.visibility = visibility_of(services.access, doc)
+                seen.add(other)
+                found.append(doc)
+                todo.append(other)
+    return found
+
+
+def _refuse_hiding_earlier(kept: Document, rescan: Document, earlier: Document) -> None:
+    """A record merged into the rescan before follows it to the kept one: its readers too
+    must see the kept one (the earlier record is not named: the caller may not see it)."""
+    hidden = hidden_from(kept.visibility, earlier.visibility)
+    if hidden:
+        raise MergeHides(
+            f"keeping {kept.id[:12]} would hide a record merged earlier into {rescan.id[:12]} "
+            f"from {', '.join(hidden)}: keep the other one, or share it with them first"
         )
 
 
