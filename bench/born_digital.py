@@ -49,6 +49,23 @@ THREADS = 2
 TARGET_PAGES_PER_S = 50.0
 
 
+def load_words(loads: list[float | None], cores: int | None) -> str:
+    """The machine's load as measured (load averages over the run), not as assumed."""
+    seen = [x for x in loads if x is not None]
+    if not seen:
+        return "load not measured"
+    top, cores = max(seen), cores or 1
+    shown = ", ".join(f"{x:.2f}" for x in seen)
+    if top <= 0.5 * cores:
+        return f"nearly quiet (load average {shown} on {cores} cores)"
+    if top <= cores:
+        return f"lightly shared (load average {shown} on {cores} cores)"
+    return (
+        f"shared with other jobs (load average {shown} on {cores} cores: more runnable"
+        " work than cores)"
+    )
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -322,9 +339,10 @@ def render(r: dict) -> str:
         f"_Written by `bench/born_digital.py` on {r['when']}. Do not edit these numbers by hand:"
         " rerun the command._",
         "",
-        f"- Machine: {r['cpu']}, {os.cpu_count()} cores, **shared with seven other engineers'"
-        " jobs** while it ran (load average at the start of each run below): wall-clock pages/s"
-        " move with their load; CPU s/page (user + system of the engine's process and"
+        f"- Machine: {r['cpu']}, {os.cpu_count()} cores,"
+        f" **{load_words([run['load_at_start'] for run in sohoa], os.cpu_count())}** at the"
+        " start of the sohoa runs (each run's load is in the table below): wall-clock pages/s"
+        " move with the load; CPU s/page (user + system of the engine's process and"
         " children) much less.",
         f"- sohoa at git {r['git']}; {r['pdftotext_version']};"
         f" OCRmyPDF {r.get('ocrmypdf_version')}; Python {platform.python_version()}.",

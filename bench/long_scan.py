@@ -50,6 +50,23 @@ SAMPLE_S = 0.25
 THREADS = 2
 
 
+def load_words(loads: list[float | None], cores: int | None) -> str:
+    """The machine's load as measured (load averages over the run), not as assumed."""
+    seen = [x for x in loads if x is not None]
+    if not seen:
+        return "load not measured"
+    top, cores = max(seen), cores or 1
+    shown = ", ".join(f"{x:.2f}" for x in seen)
+    if top <= 0.5 * cores:
+        return f"nearly quiet (load average {shown} on {cores} cores)"
+    if top <= cores:
+        return f"lightly shared (load average {shown} on {cores} cores)"
+    return (
+        f"shared with other jobs (load average {shown} on {cores} cores: more runnable"
+        " work than cores)"
+    )
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -215,6 +232,7 @@ def phase_sohoa(spec: dict) -> dict:
         "samples": [(t - t0, rss, cpu - cpu0) for t, rss, cpu in sampler.samples],
         "finished_s": finished,
         "load_at_start": spec.get("load_at_start"),
+        "load_at_end": float(Path("/proc/loadavg").read_text().split()[0]),
     }
     shutil.rmtree(data_dir, ignore_errors=True)
     return out
@@ -305,9 +323,10 @@ def render(raw: dict, s: dict, args: argparse.Namespace, when: str, whole_s: flo
         f"_Written by `bench/long_scan.py` on {when}. Do not edit these numbers by hand: rerun"
         " the command._",
         "",
-        f"- Machine: {cpu}, {os.cpu_count()} cores, **shared with seven other engineers' jobs**"
-        f" (load average {raw.get('load_at_start')} at the start): pages/s move with their load,"
-        " CPU s/page (user + system of sohoa and its Tesseract children) much less.",
+        f"- Machine: {cpu}, {os.cpu_count()} cores, "
+        f"**{load_words([raw.get('load_at_start'), raw.get('load_at_end')], os.cpu_count())}**"
+        " at the start and the end of the run: pages/s move with the load, CPU s/page (user +"
+        " system of sohoa and its Tesseract children) much less.",
         f"- sohoa at git {head}; {_cmd(['tesseract', '--version'])}; Python"
         f" {platform.python_version()}.",
         f"- Command: `.venv/bin/python bench/long_scan.py --pages {args.pages}` (whole run"

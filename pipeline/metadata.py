@@ -20,7 +20,7 @@ from pipeline.extracted import Extracted
 from pipeline.flags import NOISY_PAGE_FLAG, page_review_reasons
 from pipeline.footer import find_footer, read_recipients, read_signer
 from pipeline.header import confirm_code, find_header, read_code, read_date, read_organ, read_title
-from pipeline.layout import page_lines
+from pipeline.layout import LinesOf, page_lines
 from pipeline.lexicon import WordPairs
 from pipeline.reconcile import FindOrgan, confirm_place, read_document_id, read_registry
 from pipeline.zones import vote_signer, vote_subject, with_counted_numerals
@@ -38,6 +38,7 @@ def extract_metadata(
     *,
     find_organ: FindOrgan | None = None,
     pairs: WordPairs | None = None,
+    lines_of: LinesOf = page_lines,
 ) -> AdminMetadata:
     """Metadata of ONE document from its pages in order (header on the first, signer on the
     last). `find_organ(name, parent, on)` maps the header's organ to the registry; `pairs`
@@ -49,7 +50,7 @@ def extract_metadata(
         if readable[0].source != PageSource.text_layer:
             speller = rules.ContextSpeller("\n".join(p.text for p in readable))
         readable[0] = with_counted_numerals(readable[0])
-        first = page_lines(readable[0])
+        first = lines_of(readable[0])
         header = find_header(first)
         if header is not None:
             read_organ(header, out)
@@ -61,7 +62,7 @@ def extract_metadata(
             if NOISY_PAGE_FLAG in readable[0].quality_flags:
                 out.cap("subject", NOISY_FREE_TEXT_CAP)
         for page in reversed(readable):
-            footer = find_footer(page_lines(page))
+            footer = find_footer(lines_of(page))
             if footer is not None:
                 ocr = page.source != PageSource.text_layer
                 read_recipients(footer, out, pairs if ocr else None)

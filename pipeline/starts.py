@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipeline import metadata_rules as rules
-from pipeline.layout import PageLines, Segment, page_lines
+from pipeline.layout import LinesOf, PageLines, Segment, page_lines
 from schemas.models import PageResult, PageStatus
 from schemas.text import fold
 
@@ -19,7 +19,7 @@ CONTENT_MIN_CONFIDENCE = 60.0
 APPENDIX_MARKS = ("phu luc", "mau so", "kem theo", "ban hanh kem theo")
 
 
-def find_document_starts(pages: list[PageResult]) -> list[int]:
+def find_document_starts(pages: list[PageResult], lines_of: LinesOf = page_lines) -> list[int]:
     """1-based numbers of the pages where a new document begins (an ND30 header near the
     top); the first page with text always begins one. Blank pages, backs with specks or
     bleed-through and appendices (`Phụ lục`, forms) never begin one: they stay with the
@@ -28,7 +28,7 @@ def find_document_starts(pages: list[PageResult]) -> list[int]:
     for page in pages:
         if not has_content(page):
             continue
-        if not starts or is_document_start(page_lines(page)):
+        if not starts or is_document_start(lines_of(page)):
             starts.append(page.page_no)
     return starts
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
@@ -28,8 +29,26 @@ def _why(error: ValidationError) -> str:
 
 
 class RecordStatus(BaseModel):
+    """The small marker written beside each record: what polling, re-ingest and the
+    look-alike check need, without reading the record (which holds every page's words).
+    `digest` and `merged` are None in markers written before they existed: then the record
+    itself is read."""
+
     status: DocumentStatus
     page_count: int = 0
+    # SHA-256 of the record's JSON bytes as written: an intact record is known by hashing
+    # its bytes (~1 ms for 1.5 MB) instead of parsing and validating them (~100 ms).
+    digest: str | None = None
+    merged: bool | None = None  # merged into another record as its rescan (`rescan_of`)
+
+
+def _marker(doc: Document, raw: bytes | None) -> RecordStatus:
+    return RecordStatus(
+        status=doc.status,
+        page_count=doc.page_count,
+        digest=None if raw is None else hashlib.sha256(raw).hexdigest(),
+        merged=doc.rescan_of is not None,
+    )
 
 
 class RecordStore:
@@ -56,9 +75,9 @@ class RecordStore:
 
     def put(self, doc: Document) -> None:
         """The record, then its small status marker (read by polling and re-ingest)."""
-        self.store.put_bytes(record_key(doc.id), doc.model_dump_json().encode())
-        marker = RecordStatus(status=doc.status, page_count=doc.page_count)
-        self.store.put_bytes(status_key(doc.id), marker.model_dump_json().encode())
+        raw = doc.model_dump_json().encode()
+        self.store.put_bytes(record_key(doc.id), raw)
+        self.store.put_bytes(status_key(doc.id), _marker(doc, raw).model_dump_json().encode())
 
     def status(self, doc_id: str) -> RecordStatus | None:
         """Status and page count without reading the whole record (which holds every word)."""
@@ -69,7 +88,18 @@ class RecordStore:
         except ValidationError:
             log.warning("status marker of record %s is damaged: reading the record", doc_id)
         doc = self.get(doc_id)
-        return None if doc is None else RecordStatus(status=doc.status, page_count=doc.page_count)
+        return None if doc is None else _marker(doc, None)
+
+    def intact(self, doc_id: str, known: RecordStatus) -> bool | None:
+        """Whether the record's bytes are the ones its marker `known` was written with (a
+        record cut by a crash or garbled is not); None when the marker is too old to say."""
+        if known.digest is None:
+            return None
+        try:
+            raw = self.store.get_bytes(record_key(doc_id))
+        except NotFound:
+            return False
+        return hashlib.sha256(raw).hexdigest() == known.digest
 
     def ids(self) -> Iterator[str]:
         for key in self.store.list("records/"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from pipeline.layout import LinesOf, SharedLines
 from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.metadata import extract_metadata
 from pipeline.pdf import PagePart, assemble
@@ -46,20 +47,24 @@ def page_ranges(starts: list[int], page_count: int) -> list[tuple[int, int]]:
 
 def describe(services: Services, doc: Document) -> list[Document]:
     """Fill `doc`'s metadata, or cut it into parts; returns the documents to index."""
-    ranges = page_ranges(find_document_starts(doc.pages), doc.page_count) if doc.pages else []
+    lines_of = SharedLines()  # each page's lines computed once for starts and metadata
+    starts = find_document_starts(doc.pages, lines_of) if doc.pages else []
+    ranges = page_ranges(starts, doc.page_count) if doc.pages else []
     if len(ranges) <= 1:
         find_organ = services.organs().match_header
         pairs = _pairs(services, doc.pages)
-        doc.metadata = extract_metadata(doc.pages, find_organ=find_organ, pairs=pairs)
+        doc.metadata = extract_metadata(
+            doc.pages, find_organ=find_organ, pairs=pairs, lines_of=lines_of
+        )
         keep_edits(doc, find_organ)
         doc.parts = []
         return [doc]
-    parts = [_cut(services, doc, first, last) for first, last in ranges]
+    parts = [_cut(services, doc, first, last, lines_of) for first, last in ranges]
     doc.parts = [part.id for part in parts]
     return [part for part in parts if part.status != DocumentStatus.failed]
 
 
-def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
+def _cut(services: Services, scan: Document, first: int, last: int, lines_of: LinesOf) -> Document:
     pages = [
         page.model_copy(update={"page_no": page.page_no - first + 1})
         for page in scan.pages[first - 1 : last]
@@ -76,7 +81,10 @@ def _cut(services: Services, scan: Document, first: int, last: int) -> Document:
         source_id=scan.id,
         page_range=(first, last),
         metadata=extract_metadata(
-            pages, find_organ=services.organs().match_header, pairs=_pairs(services, pages)
+            pages,
+            find_organ=services.organs().match_header,
+            pairs=_pairs(services, pages),
+            lines_of=lines_of,
         ),
     )
     _keep_people_edits(services, part)

@@ -198,7 +198,13 @@ def _pairs_for(
 
 
 def _merged_away(services: Services, doc_id: str) -> bool:
-    """Merged into another record as its rescan (that one is compared instead), or gone."""
+    """Merged into another record as its rescan (that one is compared instead), or gone. Said
+    by the record's small status marker; the record itself is read only under an old marker."""
+    known = services.records.status(doc_id)
+    if known is None:
+        return True
+    if known.merged is not None:
+        return known.merged
     doc = services.records.get(doc_id)
     return doc is None or doc.rescan_of is not None
 

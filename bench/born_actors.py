@@ -1,0 +1,77 @@
+"""CPU per born-digital page by actor, and `accept` of known bytes, without the worker pool
+(issue 17; hand-run beside bench/born_digital.py, which times the whole path).
+
+Each document's actors run one after the other in this process (start, assemble, index), so
+CPU time (time.process_time) is split by actor without thread-seconds inflated by other jobs;
+then every file is accepted again 6 times (all must be 'reused', no page read again). Run it
+over two trees in turn on the same load to compare code, e.g.::
+
+    .venv/bin/python bench/born_digital.py --runs 1 --no-docs --skip-ocrmypdf   # makes inputs
+    for tree in /tmp/base .; do .venv/bin/python bench/born_actors.py --tree $tree; done
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--tree", type=Path, default=REPO, help="the sohoa source tree to measure")
+    p.add_argument(
+        "--inputs", type=Path, default=REPO / "bench" / "out" / "born_digital" / "inputs"
+    )
+    p.add_argument("--again", type=int, default=6, help="times each known file is accepted")
+    args = p.parse_args(argv)
+    sys.path.insert(0, str(args.tree.resolve()))
+    from app.compose import build_services
+    from app.config import Settings
+    from workers import tasks
+    from workers.submit import accept
+
+    logging.basicConfig(level=logging.WARNING)
+    paths = sorted(args.inputs.glob("*.pdf"))
+    with tempfile.TemporaryDirectory(prefix="sohoa-born-actors-") as tmp:
+        settings = Settings(data_dir=Path(tmp), storage="", search="", broker="", workers=1)
+        services = build_services(settings)
+        ids = [accept(services, path).doc_id for path in paths]
+        services.organs()  # the registry loaded before timing, as in a running worker
+        cpu = {"start": 0.0, "assemble": 0.0, "index": 0.0}
+        for doc_id in ids:
+            t = time.process_time()
+            tasks.start_document(services, doc_id, lambda *a: None, lambda *a: None)
+            cpu["start"] += time.process_time() - t
+            t = time.process_time()
+            tasks.assemble_document(services, doc_id, lambda *a: None, "bench")
+            cpu["assemble"] += time.process_time() - t
+            t = time.process_time()
+            tasks.index_document(services, doc_id)
+            cpu["index"] += time.process_time() - t
+        pages = sum(services.records.require(d).page_count for d in ids)
+        took = []
+        for _ in range(args.again):
+            for path in paths:
+                t = time.perf_counter()
+                sub = accept(services, path)
+                took.append((time.perf_counter() - t) * 1000)
+                assert sub.outcome == "reused", (path, sub.outcome, sub.error)
+    load = Path("/proc/loadavg").read_text().split()[0]
+    by_actor = ", ".join(f"{k} {v / pages * 1000:.1f}" for k, v in cpu.items())
+    print(
+        f"{args.tree}: {pages} pages, CPU {sum(cpu.values()) / pages * 1000:.1f} ms/page"
+        f" ({by_actor}); accept of known bytes median {statistics.median(took):.1f} ms,"
+        f" max {max(took):.1f} ms (wall); load average {load}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
