@@ -84,17 +84,13 @@ SOHOA_CONFIGS: dict[str, tuple[str, dict]] = {
     # process per page, as before the in-process engine; `_page_options`, PageOptions fields.
     "invert_off": ("sohoa, invert_threshold=0", {"_tesseract": {"invert_threshold": "0"}}),
     "page_cli": ("sohoa, page read by a `tesseract` process", {"_page_cli": True}),
-    "fast_read": ("sohoa, large type read shrunk (SOHOA_OCR_FAST_READ=1)", {"ocr_fast_read": True}),
-    "read_as_scanned": (
-        "sohoa, page read as scanned (SOHOA_OCR_FAST_READ=0)",
-        {"ocr_fast_read": False},
-    ),
+    "fast_read": ("sohoa, large type read shrunk (SOHOA_OCR_FAST_READ)", {"ocr_fast_read": True}),
 }
 DEFAULT_SETTINGS = {
     "deskew": True,
     "normalise_background": False,
     "denoise": None,
-    "ocr_fast_read": True,
+    "ocr_fast_read": False,
 }
 OCRMYPDF_CONFIGS: dict[str, tuple[str, dict]] = {
     "default": ("OCRmyPDF (defaults)", {}),

@@ -23,7 +23,6 @@ from pipeline.ocr import (
 )
 from pipeline.pdf import page_pdf
 from pipeline.preprocess import (
-    READ_LETTER_MIN_PX,
     Prepared,
     is_blank,
     is_sideways,
@@ -53,12 +52,12 @@ class PageOptions:
     lang: str = LANG  # the language data of the page read
     # The page read shrunk by the largest whole factor that leaves its median letter this many
     # pixels high (preprocess.reading_factor; None: as scanned). The key zones are read from
-    # the full-resolution page all the same. The default since round 12: on the tuning set
-    # (corpus) as accurate as the read at the scan's resolution and a quarter less CPU; on
-    # pages2 clean/light 7–9 tokens of ~2900 worse, within the spread of 8 pages
-    # (docs/benchmarks.md "OCR cost per page, round 12"). The setting `ocr_fast_read` (false)
-    # reads as scanned.
-    read_letter_min_px: float | None = READ_LETTER_MIN_PX
+    # the full-resolution page all the same. Off by default: a quarter less CPU, but on the
+    # independent page set (pages2) clean and light pages read 0.2–0.3 points worse than at the
+    # scan's resolution, and the signer block of 10 light pages2 tuning documents was lost
+    # more often (signer name missing 3 -> 5; docs/benchmarks.md, round 12): accuracy on
+    # unseen pages comes first. The setting `ocr_fast_read` turns it on (READ_LETTER_MIN_PX).
+    read_letter_min_px: float | None = None
 
 
 @dataclass

@@ -101,16 +101,3 @@ def test_words_of_a_shrunk_read_are_in_the_page_pixels() -> None:
         assert abs(word.width - other.width) <= 6 and abs(word.height - other.height) <= 6
     assert (shrunk.result.width_px, shrunk.result.height_px) == (2480, 1400)
     assert "nhiệm" in _pdf_text(shrunk.pdf).split()
-
-
-def test_large_type_is_read_shrunk_by_default_and_the_setting_reads_as_scanned(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from app.compose import page_options
-    from app.config import Settings
-
-    monkeypatch.delenv("SOHOA_OCR_FAST_READ", raising=False)
-    assert page_options(Settings()).read_letter_min_px == READ_LETTER_MIN_PX
-    assert PageOptions().read_letter_min_px == READ_LETTER_MIN_PX  # the pipeline's default too
-    monkeypatch.setenv("SOHOA_OCR_FAST_READ", "0")
-    assert page_options(Settings()).read_letter_min_px is None
