@@ -54,8 +54,9 @@ class PageOptions:
     # pixels high (preprocess.reading_factor; None: as scanned). The key zones are read from
     # the full-resolution page all the same. Off by default: a quarter less CPU, but on the
     # independent page set (pages2) clean and light pages read 0.2–0.3 points worse than at the
-    # scan's resolution (docs/benchmarks.md), and accuracy on unseen pages comes first. The
-    # setting `ocr_fast_read` turns it on (READ_LETTER_MIN_PX).
+    # scan's resolution, and the signer block of 10 light pages2 tuning documents was lost
+    # more often (signer name missing 3 -> 5; docs/benchmarks.md, round 12): accuracy on
+    # unseen pages comes first. The setting `ocr_fast_read` turns it on (READ_LETTER_MIN_PX).
     read_letter_min_px: float | None = None
 
 

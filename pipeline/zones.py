@@ -92,10 +92,31 @@ def doubtful_zones(
     """The key zones worth a second read: all of them on a page measured as noisy (its median
     filter blurs hỏi into sắc, which only the unfiltered zone read sets right: `hooks_from`),
     else those where the page read is unsure of some word (Tesseract's confidence below
-    ZONE_SURE_CONFIDENCE), where the vote can change the answer."""
+    ZONE_SURE_CONFIDENCE), where the vote can change the answer — for the signer zone, the
+    words of the name's line (`_signer_name_sure`)."""
     if NOISY_PAGE_FLAG in page.quality_flags:
         return boxes
-    return {name: box for name, box in boxes.items() if _unsure_in(page.words, box)}
+    doubtful = {name: box for name, box in boxes.items() if _unsure_in(page.words, box)}
+    if "signer" in doubtful and _signer_name_sure(page):
+        del doubtful["signer"]
+    return doubtful
+
+
+def _signer_name_sure(page: PageResult) -> bool:
+    """The page read found the signer's name, as read (not respelled from the list of names),
+    every word of its line at ZONE_SURE_CONFIDENCE or more. The zone's second read changes only
+    the name then (`vote_signer`: competence and position come from it only when the page read
+    has no name), so unsure words elsewhere in the zone — the Nơi nhận column beside it, the
+    last body line above, a title line — cannot change an answer and do not make it doubtful."""
+    footer = find_footer(page_lines(page))
+    if footer is None or not footer.signer:
+        return False
+    read = Extracted({})
+    read_signer(footer, read)
+    if read.get("signer_name") is None or RESPELLED_NOTE in read.notes:
+        return False
+    name = next(s for s in reversed(footer.signer) if rules.person_name(s.text))
+    return all(w.confidence >= ZONE_SURE_CONFIDENCE for w in name.words)
 
 
 def _unsure_in(words: Sequence[Word], box: tuple[int, int, int, int]) -> bool:

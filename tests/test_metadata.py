@@ -462,8 +462,45 @@ def test_scanned_key_zones_are_read_again_only_where_the_page_read_doubts_them(
             box = key_zone_boxes(page)[name]
             words = [w for w in _inside(page, box) if any(c.isalnum() for c in w.text)]
             noisy = NOISY_PAGE_FLAG in page.quality_flags
-            doubtful = noisy or min(w.confidence for w in words) < ZONE_SURE_CONFIDENCE
-            assert bool(page.zones.get(name)) == doubtful, name
+            if name == "signer":  # only the name's words can change the answer (zones.py)
+                wanted = doc.metadata["signer_name"].split()
+                words = [w for w in words if w.text in wanted]
+                words = words if len(words) == len(wanted) else []
+            sure = bool(words) and min(w.confidence for w in words) >= ZONE_SURE_CONFIDENCE
+            assert bool(page.zones.get(name)) == (noisy or not sure), name
+
+
+def test_unsure_words_beside_a_sure_signer_name_do_not_read_the_zone_again(
+    tmp_path: Path,
+) -> None:
+    doc = _document(80, 1, type_name="Công văn")
+    path = write_multi_document_pdf(tmp_path / "one.pdf", [doc], level="clean", seed=1)
+    (info,) = plan_pages(path, "application/pdf")
+    scan = load_scanned_page(path, "application/pdf", info)
+    options = replace(page_options(Settings()), key_zones=False)
+    page = process_scanned_page(scan, options).result
+    box = key_zone_boxes(page)["signer"]
+    inside = [w for w in _inside(page, box) if any(c.isalnum() for c in w.text)]
+    name = doc.metadata["signer_name"].split()
+    assert [w.text for w in inside if w.text in name] == name  # read right
+    grey = prepare(scan.image).grey
+
+    def read_again_with(unsure: Word) -> dict[str, list[Word]]:
+        """The zones read again where the page read was sure of the name and of every word
+        in the zone but `unsure`."""
+        words = [
+            w.model_copy(update={"confidence": 40.0 if w == unsure else max(w.confidence, 95.0)})
+            for w in page.words
+        ]
+        doubted = page.model_copy(update={"words": words, "zones": {}})
+        return key_zone_words(grey, page.dpi, doubted, tessdata=options.tessdata)
+
+    title = next(w for w in inside if w.text not in name)  # the position or a recipient
+    assert "signer" not in read_again_with(title)  # cannot change the name: not read again
+    zones = read_again_with(next(w for w in inside if w.text == name[-1]))
+    assert zones.get("signer")  # the name itself in doubt: read again
+    meta = extract_metadata([page.model_copy(update={"zones": zones})])
+    assert meta.signer_name.value == doc.metadata["signer_name"]
 
 
 def test_a_clear_subject_zone_is_not_read_again_a_doubtful_one_is(tmp_path: Path) -> None:
