@@ -382,6 +382,7 @@ def set_subject(
         text, _ = speller.respell(text)
         if pairs is not None:
             text, _ = pairs.respell(text)
+        text = rules.respell_set_phrases(text)
         if rules.has_roman_numeral(text) and not _numerals_counted(segs):
             conf = min(conf, ROMAN_NUMERAL_CAP)  # OCR reads III as II or IHI (measured)
     out.set("subject", text, conf)
