@@ -122,13 +122,19 @@ def read_signer(footer: Footer, out: Extracted) -> None:
         out.set("signer_position", "", competence_conf, empty_ok=True)
 
 
+def is_sole_family_name(word: str) -> bool:
+    """`word` is spelled as the one family name its letters can be (`Trần`, `Lê`; not `La`,
+    which `Lã` shares): as a name's first word, its tone is then no doubt."""
+    return rules.name_tones(word, family=True) == [word]
+
+
 def name_confidence(words: Sequence[Word]) -> float:
     """`confidence_of` the name's words, its first word counted as fairly sure when it is
     spelled as the one family name its letters can be (`Trần`, `Lê`): family names are a
     closed set, so Tesseract's doubt about its tone mark (`Lê`/`Lệ`) is no doubt of the name."""
     confs = [
         max(w.confidence, REPAIRED_WORD_CONFIDENCE)
-        if i == 0 and rules.is_sole_family_name(rules.squash(w.text).strip(" .,;~-_"))
+        if i == 0 and is_sole_family_name(rules.squash(w.text).strip(" .,;~-_"))
         else w.confidence
         for i, w in enumerate(words)
     ]
@@ -148,7 +154,7 @@ def uncertain_tones(name_seg: Segment) -> str:
         tones = rules.name_tones(text, family=i == 0)
         if len(tones) > 1:
             unsure.append(f"{text} ({'/'.join(tones)})")
-        elif not (i == 0 and rules.is_sole_family_name(text)):
+        elif not (i == 0 and is_sole_family_name(text)):
             other = True
     if not unsure:
         return ""

@@ -345,18 +345,6 @@ def clean_subject(text: str) -> str:
     return re.sub(r"(?<=\w)[\s.;,:_'`~-]+$", "", text)
 
 
-# `chi` read with a hook over its i (`chỉ`): on the tuning part of pages2 Tesseract makes this
-# slip at 93–97 % confidence, and `chỉ trả` is a real pair of words, so no bigram list tells.
-# Before these words the hooked reading means nothing in an administrative subject (`chỉ
-# tiêu`, a real term, is not listed).
-_CHI_BEFORE = re.compile(r"\b([Cc])hỉ(?= (?:cục|trả|phí|nhánh)\b)")
-
-
-def respell_set_phrases(text: str) -> str:
-    """`Phó Chỉ cục trưởng` → `Phó Chi cục trưởng`, `chỉ trả trợ cấp` → `chi trả trợ cấp`."""
-    return _CHI_BEFORE.sub(r"\1hi", nfc(text))
-
-
 _ROMAN = re.compile(r"(?=[IVXL])L?X{0,3}(IX|IV|V?I{0,3})")
 
 
@@ -504,19 +492,12 @@ def is_name_syllable(word: str) -> bool:
 def name_tones(word: str, *, family: bool = False) -> list[str]:
     """The name syllables (and family names) spelled with `word`'s letters, in the newer tone
     placement: more than one means its tone mark decides which name it is (`Thủy`, `Thúy`,
-    `Thùy`), and a name cannot be looked up anywhere to tell. With `family` (the name's first
-    word) only family names count: a closed set (`Lê`, never `Lệ`)."""
+    `Thùy`), and a name cannot be looked up anywhere to tell. `family`: family names only."""
     key = fold(word)
     if family:
         return sorted(_FAMILY_SPELLINGS.get(key, set()))
     found = _SYLLABLE_SPELLINGS.get(key, set()) | _FAMILY_SPELLINGS.get(key, set())
     return sorted(found)
-
-
-def is_sole_family_name(word: str) -> bool:
-    """`word` is spelled as the one family name its letters can be (`Trần`, `Lê`; not `La`,
-    which `Lã` shares): as a name's first word, its tone is then no doubt."""
-    return _FAMILY_BY_FOLD.get(fold(word)) == word
 
 
 @dataclass(frozen=True)
@@ -528,8 +509,7 @@ class Name:
 
 
 def person_name(text: str) -> Name | None:
-    """A Vietnamese full name (2–5 capitalised words), family name spelled as it is spelled."""
-    # specks OCR reads round and between the words under a signature: `~Võ`, `Võ-Thanh`
+    """A Vietnamese full name (2–5 capitalised words; specks between: `Võ-Thanh`), family fixed."""
     text = re.sub(r"(?<=[^\W\d_])[-–_.~](?=[A-ZĐÀ-Ỹ])", " ", squash(text))
     words = text.strip(" .,;~-_'`\"").split()
     if not 2 <= len(words) <= 5:

@@ -14,7 +14,14 @@ import numpy as np
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
 from pipeline.flags import NOISY_PAGE_FLAG
-from pipeline.footer import RESPELLED_NOTE, Footer, find_footer, name_confidence, read_signer
+from pipeline.footer import (
+    RESPELLED_NOTE,
+    Footer,
+    find_footer,
+    is_sole_family_name,
+    name_confidence,
+    read_signer,
+)
 from pipeline.header import Header, find_header, set_subject, subject_lines
 from pipeline.layout import PageLines, Segment, page_lines
 from pipeline.lexicon import WordPairs
@@ -267,7 +274,7 @@ def _confirm_name_by_words(page: PageResult, out: Extracted) -> None:
             best[text] = max(best.get(text, 0.0), word.confidence)
     parts = name.split()
     # the family name is a closed set: read as the one it can be, its spelling needs no read
-    if not all(p in best or (i == 0 and rules.is_sole_family_name(p)) for i, p in enumerate(parts)):
+    if not all(p in best or (i == 0 and is_sole_family_name(p)) for i, p in enumerate(parts)):
         return
     confirmed = name_confidence(
         [Word(text=p, left=0, top=0, width=1, height=1, confidence=best.get(p, 0.0)) for p in parts]
