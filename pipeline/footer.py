@@ -9,13 +9,16 @@ from dataclasses import dataclass
 
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
-from pipeline.layout import PageLines, Segment, confidence_of
+from pipeline.layout import REPAIRED_WORD_CONFIDENCE, PageLines, Segment, confidence_of
 from pipeline.lexicon import WordPairs
+from schemas.models import Word
 
 RESPELLED_NAME_CAP = 0.8  # a name with a syllable respelled from the list of name syllables
 RESPELLED_NOTE = "signer_name respelled"  # Extracted.notes key: the name as OCR read it
 JUNK_RECIPIENT_CAP = 0.5  # a Nơi nhận list with an item of specks (no word of 3 letters)
 NAME_TONE_SURE = 90.0  # Tesseract confidence under which a name syllable's tone is in doubt
+TONE_ONLY = "tone uncertain"  # the note on a name whose unsure words differ only by tone
+OTHER_WORDS_UNSURE = " and other words unsure"
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def read_signer(footer: Footer, out: Extracted) -> None:
     name = rules.person_name(name_seg.text)
     assert name is not None
     doubt = (1 if name.known_family else 0.6) * (1 if name.known_given else 0.8)
-    conf = confidence_of([name_seg]) * doubt
+    conf = name_confidence(name_seg.words) * doubt
     out.set("signer_name", name.text, min(conf, RESPELLED_NAME_CAP) if name.respelled else conf)
     out.notes.pop(RESPELLED_NOTE, None)
     if name.respelled:
@@ -119,16 +122,43 @@ def read_signer(footer: Footer, out: Extracted) -> None:
         out.set("signer_position", "", competence_conf, empty_ok=True)
 
 
+def is_sole_family_name(word: str) -> bool:
+    """`word` is spelled as the one family name its letters can be (`Trần`, `Lê`; not `La`,
+    which `Lã` shares): as a name's first word, its tone is then no doubt."""
+    return rules.name_tones(word, family=True) == [word]
+
+
+def name_confidence(words: Sequence[Word]) -> float:
+    """`confidence_of` the name's words, its first word counted as fairly sure when it is
+    spelled as the one family name its letters can be (`Trần`, `Lê`): family names are a
+    closed set, so Tesseract's doubt about its tone mark (`Lê`/`Lệ`) is no doubt of the name."""
+    confs = [
+        max(w.confidence, REPAIRED_WORD_CONFIDENCE)
+        if i == 0 and is_sole_family_name(rules.squash(w.text).strip(" .,;~-_"))
+        else w.confidence
+        for i, w in enumerate(words)
+    ]
+    return round((0.7 * min(confs) + 0.3 * statistics.fmean(confs)) / 100, 3) if confs else 0.0
+
+
 def uncertain_tones(name_seg: Segment) -> str:
     """Which syllables of a signer's name OCR read unsure of and whose tone mark makes another
-    name (`Thủy`/`Thúy`/`Thùy`): no list of people can tell, so the review reason names them."""
-    unsure = []
-    for word in name_seg.words:
-        text = rules.squash(word.text).strip(" .,;")
-        tones = rules.name_tones(text)
-        if word.confidence < NAME_TONE_SURE and len(tones) > 1:
+    name (`Thủy`/`Thúy`/`Thùy`): no list of people can tell, so the review reason names them.
+    `tone uncertain: …` when those are the only words read unsure (the tone is the only
+    doubt), `… and other words unsure` when some other word is too; empty when none is."""
+    unsure, other = [], False
+    for i, word in enumerate(name_seg.words):
+        text = rules.squash(word.text).strip(" .,;~-_")
+        if word.confidence >= NAME_TONE_SURE:
+            continue
+        tones = rules.name_tones(text, family=i == 0)
+        if len(tones) > 1:
             unsure.append(f"{text} ({'/'.join(tones)})")
-    return f"tone uncertain: {', '.join(unsure)}" if unsure else ""
+        elif not (i == 0 and is_sole_family_name(text)):
+            other = True
+    if not unsure:
+        return ""
+    return f"{TONE_ONLY}: {', '.join(unsure)}" + (OTHER_WORDS_UNSURE if other else "")
 
 
 def _title(segs: Sequence[Segment]) -> tuple[str, float]:

@@ -20,7 +20,7 @@ from pipeline.layout import (
 )
 from pipeline.lexicon import WordPairs
 from pipeline.strokes import COUNTED_CONFIDENCE
-from schemas.text import fold
+from schemas.text import fold, nfc
 
 CONFIRMED_CODE = 0.9  # số/ký hiệu whose structure the type line or V/v line confirms
 REPAIRED_CODE = 0.8  # ký hiệu whose type abbreviation was put right from the title line
@@ -369,6 +369,18 @@ def read_title(
     _set_type(out, None, 0.0)
 
 
+# `chi` read with a hook over its i (`chỉ`): on the tuning part of pages2 Tesseract makes this
+# slip at 93–97 % confidence, and `chỉ trả` is a real pair of words, so no bigram list tells.
+# Before these words the hooked reading means nothing in an administrative subject (`chỉ
+# tiêu`, a real term, is not listed).
+_CHI_BEFORE = re.compile(r"\b([Cc])hỉ(?= (?:cục|trả|phí|nhánh)\b)")
+
+
+def respell_set_phrases(text: str) -> str:
+    """`Phó Chỉ cục trưởng` → `Phó Chi cục trưởng`, `chỉ trả trợ cấp` → `chi trả trợ cấp`."""
+    return _CHI_BEFORE.sub(r"\1hi", nfc(text))
+
+
 def set_subject(
     out: Extracted,
     text: str,
@@ -382,6 +394,7 @@ def set_subject(
         text, _ = speller.respell(text)
         if pairs is not None:
             text, _ = pairs.respell(text)
+        text = respell_set_phrases(text)
         if rules.has_roman_numeral(text) and not _numerals_counted(segs):
             conf = min(conf, ROMAN_NUMERAL_CAP)  # OCR reads III as II or IHI (measured)
     out.set("subject", text, conf)

@@ -18,7 +18,13 @@ from __future__ import annotations
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
 from pipeline.flags import NOISY_PAGE_FLAG, page_review_reasons
-from pipeline.footer import find_footer, read_recipients, read_signer
+from pipeline.footer import (
+    OTHER_WORDS_UNSURE,
+    TONE_ONLY,
+    find_footer,
+    read_recipients,
+    read_signer,
+)
 from pipeline.header import confirm_code, find_header, read_code, read_date, read_organ, read_title
 from pipeline.layout import LinesOf, page_lines
 from pipeline.lexicon import WordPairs
@@ -105,6 +111,11 @@ def review_reasons(
             reasons.append(f"{name} missing")
         elif field.confidence < threshold:
             note = (notes or {}).get(name)
+            if note and note.startswith(TONE_ONLY) and not note.endswith(OTHER_WORDS_UNSURE):
+                # a signer's name whose one doubt is a tone mark no list can settle: the
+                # reason says which syllable to look at (the document is still flagged)
+                reasons.append(f"{name} {note}")
+                continue
             reasons.append(
                 f"{name} low confidence {field.confidence:.2f}{f': {note}' if note else ''}"
             )

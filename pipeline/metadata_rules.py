@@ -489,11 +489,13 @@ def is_name_syllable(word: str) -> bool:
     return word in _NAME_SYLLABLES or newer_placement(word) in _NAME_SYLLABLES
 
 
-def name_tones(word: str) -> list[str]:
+def name_tones(word: str, *, family: bool = False) -> list[str]:
     """The name syllables (and family names) spelled with `word`'s letters, in the newer tone
     placement: more than one means its tone mark decides which name it is (`Thủy`, `Thúy`,
-    `Thùy`), and a name cannot be looked up anywhere to tell."""
+    `Thùy`), and a name cannot be looked up anywhere to tell. `family`: family names only."""
     key = fold(word)
+    if family:
+        return sorted(_FAMILY_SPELLINGS.get(key, set()))
     found = _SYLLABLE_SPELLINGS.get(key, set()) | _FAMILY_SPELLINGS.get(key, set())
     return sorted(found)
 
@@ -507,8 +509,9 @@ class Name:
 
 
 def person_name(text: str) -> Name | None:
-    """A Vietnamese full name (2–5 capitalised words), family name spelled as it is spelled."""
-    words = squash(text).strip(" .,;").split()
+    """A Vietnamese full name (2–5 capitalised words; specks between: `Võ-Thanh`), family fixed."""
+    text = re.sub(r"(?<=[^\W\d_])[-–_.~](?=[A-ZĐÀ-Ỹ])", " ", squash(text))
+    words = text.strip(" .,;~-_'`\"").split()
     if not 2 <= len(words) <= 5:
         return None
     if not all(_NAME_WORD.fullmatch(nfc(w)) and w[0].isupper() for w in words):

@@ -37,9 +37,17 @@ class OrganMatch(Protocol):
 # (OrganRegistry.match_header) an OrganMatch, which also lists the candidates when several fit.
 FindOrgan = Callable[[str, str | None, date | None], "Organ | OrganMatch | None"]
 UNKNOWN_ORGAN_CONFIDENCE = 0.7  # organ name the registry (when given) does not know
-# Organ not in the registry under a parent line the registry knows: the OCR confidence of the
-# name decides (above the organ's key threshold only when it was read surely).
+# Organ not in the registry under a parent line the registry knows: trusted (0.8, over the key
+# threshold 0.75) only when OCR read the whole name surely, KNOWN_PARENT_SURE or more (its
+# weakest word about 87+ of Tesseract's 100). The weaker rule, min(OCR, 0.8), let a name with
+# a word read at 70 through unflagged: no registry checks a name it does not list, so the OCR
+# alone must be sure (tuning part of pages2: the names it trusts read 0.90–0.93).
 KNOWN_PARENT_CONFIDENCE = 0.8
+KNOWN_PARENT_SURE = 0.9
+# The level words a unit's name ends with the locality of (`… TỈNH LÀO CAI`): the parent line
+# `SỞ NÔNG NGHIỆP …` names one organ only with that locality.
+# Compared as spelled (in capitals): folded, `QUẢN LÝ` would read as `QUẬN`.
+_LOCALITY_WORDS = ("TỈNH", "THÀNH PHỐ", "HUYỆN", "QUẬN", "THỊ XÃ", "XÃ", "PHƯỜNG", "THỊ TRẤN")
 CONFIRMED_PLACE = 0.9  # place that the organ's name (header or registry) spells
 
 
@@ -54,7 +62,8 @@ def read_registry(find_organ: FindOrgan | None, out: Extracted) -> Organ | None:
         # registry knows the organ above it (a Chi cục under its Sở, a school under its
         # committee: units the registry does not list) and OCR read the name surely.
         ceiling = UNKNOWN_ORGAN_CONFIDENCE
-        if match is not None and not match.candidates and _known_parent(find_organ, out):
+        sure = out.conf("organ_name") >= KNOWN_PARENT_SURE
+        if sure and match is not None and not match.candidates and _known_parent(find_organ, out):
             ceiling = KNOWN_PARENT_CONFIDENCE
         out.set("organ_name", name, min(out.conf("organ_name"), ceiling))
         if match is not None and match.reason:
@@ -128,12 +137,33 @@ def _locality_in(name: str, place: str) -> str | None:
 
 
 def _known_parent(find_organ: FindOrgan, out: Extracted) -> bool:
-    """The parent line names exactly one organ the registry has on the document's date."""
+    """The parent line names exactly one organ the registry has on the document's date, by
+    itself or with the locality the organ's own name ends with (`SỞ NÔNG NGHIỆP VÀ PHÁT TRIỂN
+    NÔNG THÔN` over `CHI CỤC KIỂM LÂM TỈNH LÀO CAI`: the Sở of Lào Cai)."""
     parent = out.get("organ_parent")
     if not parent:
         return False
-    upper, _ = _find_respaced(find_organ, parent, None, out.get("issued_date"))
+    issued = out.get("issued_date")
+    upper, _ = _find_respaced(find_organ, parent, None, issued)
+    if upper is not None:
+        return True
+    locality = _locality_tail(out.get("organ_name") or "")
+    if not locality or fold(locality) in fold(parent):
+        return False
+    upper, _ = _find_respaced(find_organ, f"{parent} {locality}", None, issued)
     return upper is not None
+
+
+def _locality_tail(name: str) -> str | None:
+    """`TỈNH LÀO CAI` of `CHI CỤC KIỂM LÂM TỈNH LÀO CAI`: the name from its last level word on,
+    when a place follows it; None when the name ends with no locality."""
+    words = name.split()
+    spelled = [newer_placement(w.upper()) for w in words]
+    for i in range(len(words) - 2, 0, -1):
+        two = " ".join(spelled[i - 1 : i + 1]) in _LOCALITY_WORDS  # THỊ XÃ, THÀNH PHỐ
+        if two or spelled[i] in _LOCALITY_WORDS:
+            return " ".join(words[i - 1 if two else i :])
+    return None
 
 
 def _check_parent(find_organ: FindOrgan, out: Extracted, organ: Organ) -> None:
