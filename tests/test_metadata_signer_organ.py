@@ -93,6 +93,23 @@ def test_a_name_the_reads_of_the_block_confirm_word_by_word_is_sure() -> None:
     assert _signer_reasons(meta) == []
 
 
+def test_a_syllable_read_surely_elsewhere_on_the_page_does_not_confirm_the_name() -> None:
+    """`Huyền` read at 97 in the body (a place, another person) says nothing of the name under
+    the seal: only the reads of the signer block confirm its words, so the respelled name stays
+    flagged."""
+    rows = _commune_rows(_footer("x", top=2300)[:3])  # the page read dropped the signer block
+    rows.append(_line("xã Huyền Hội", 300, 1900, 90, conf=97.0))
+    ink = [
+        *_centred("TM. ỦY BAN NHÂN DÂN", 2300, 1, cx=1800),
+        *_centred("PHÓ CHỦ TỊCH", 2365, 2, cx=1800),
+        *_centred("Hồ Đức Huyên", 2630, 3, cx=1800),
+    ]
+    meta = _national(_page(*rows).model_copy(update={"zones": {SIGNER_INK_ZONE: ink}}))
+    assert meta.signer_name.value == "Hồ Đức Huyền"
+    assert meta.needs_review
+    assert _signer_reasons(meta)
+
+
 def test_a_name_line_dropped_under_sure_titles_makes_the_signer_zone_read_again() -> None:
     footer = _footer("x", top=2300)[:5]  # Nơi nhận, KT. CHỦ TỊCH, PHÓ CHỦ TỊCH: no name line
     page = _page(*_commune_rows(footer))
