@@ -277,4 +277,7 @@ def fixity_status(services: Services) -> str:
 
 def mount(app: typer.Typer) -> None:
     app.add_typer(archive_app, name="archive")
+    from app.pdfa_cli import pdfa_app  # `sohoa pdfa check`: veraPDF, opt-in
+
+    app.add_typer(pdfa_app, name="pdfa")
     app.command("fixity")(fixity_command)

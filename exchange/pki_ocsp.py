@@ -6,12 +6,19 @@ The client trusts an answer only when it is signed by the certificate's issuer (
 responder certificate that issuer made for OCSP signing), names the certificate asked about,
 and is fresh: it echoes the request's nonce, or was made within MAX_AGE and is not past its
 nextUpdate. Anything else is a problem the verifier reports by name (pki_verify.py).
+
+A trusted answer is kept (OcspCache, one per verifier) until its nextUpdate, per responder,
+issuer and serial: a receiver checking many messages from one organ asks its responder once
+per answer period, not once per message (RFC 5019 §2.2.1 lets a client reuse an answer until
+then). Answers without a nextUpdate are never kept; the oldest go first beyond CACHE_SIZE.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from asn1crypto import x509 as asn1_x509
@@ -30,6 +37,7 @@ RESPONSE_TYPE = "application/ocsp-response"
 ANSWER_HOURS = 1  # nextUpdate of the responder's answers: asked again after that
 MAX_AGE = dt.timedelta(days=1)  # an answer without our nonce is fresh this long
 CLOCK_SKEW = dt.timedelta(minutes=5)
+CACHE_SIZE = 4096  # answers kept per verifier (one per certificate asked about)
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {"sha1": hashes.SHA1, "sha256": hashes.SHA256}
 _REASON_NAMES = {flag: name for name, flag in REASONS.items()}
 
@@ -122,6 +130,57 @@ class OcspProblem(Exception):
 class OcspAnswer:
     revoked_at: dt.datetime | None  # None: good
     reason: str = ""  # an RFC 5280 name when revoked
+    next_update: dt.datetime | None = None  # the responder's word holds until then
+
+
+class OcspCache:
+    """Trusted answers until their nextUpdate, by (responder, issuer key, serial); at most
+    `size`, the least recently used dropped first. Shared by the threads of one process."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._answers: OrderedDict[tuple[str, bytes, int], OcspAnswer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(cert: x509.Certificate, issuer: x509.Certificate, url: str) -> tuple[str, bytes, int]:
+        return url, _issuer_hashes(issuer, hashes.SHA256())[1], cert.serial_number
+
+    def get(self, key: tuple[str, bytes, int]) -> OcspAnswer | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is None:
+                return None
+            if answer.next_update is None or answer.next_update <= _now():
+                del self._answers[key]  # its period is over: ask again
+                return None
+            self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: tuple[str, bytes, int], answer: OcspAnswer) -> None:
+        if answer.next_update is None or answer.next_update <= _now():
+            return
+        with self._lock:
+            self._answers[key] = answer
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
+def ask_cached(
+    cache: OcspCache, cert: x509.Certificate, issuer: x509.Certificate, fetch: Fetch, url: str
+) -> OcspAnswer:
+    """`ask`, unless `cache` holds an answer about `cert` from `url` still before its
+    nextUpdate; a new trusted answer is kept."""
+    key = cache.key(cert, issuer, url)
+    answer = cache.get(key)
+    if answer is None:
+        answer = ask(cert, issuer, fetch, url)
+        cache.put(key, answer)
+    return answer
 
 
 def ask(
@@ -158,10 +217,12 @@ def ask(
     _check_fresh(answer, single, nonce, url)
     if single.certificate_status == ocsp.OCSPCertStatus.UNKNOWN:
         raise OcspProblem(f"the OCSP responder at {url} does not know the certificate")
+    until = single.next_update_utc
     if single.certificate_status == ocsp.OCSPCertStatus.GOOD:
-        return OcspAnswer(None)
+        return OcspAnswer(None, next_update=until)
     reason = single.revocation_reason or x509.ReasonFlags.unspecified
-    return OcspAnswer(single.revocation_time_utc, _REASON_NAMES.get(reason, reason.name))
+    name = _REASON_NAMES.get(reason, reason.name)
+    return OcspAnswer(single.revocation_time_utc, name, next_update=until)
 
 
 def _check_signed_by(answer: ocsp.OCSPResponse, issuer: x509.Certificate, url: str) -> None:

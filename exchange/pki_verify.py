@@ -56,7 +56,7 @@ from exchange.pki import (
     parse_crl,
 )
 from exchange.pki_fetch import MAX_CRL_BYTES, Fetch, FetchError, http_fetch, is_http
-from exchange.pki_ocsp import OcspProblem, ask, responder_url
+from exchange.pki_ocsp import OcspCache, OcspProblem, ask_cached, responder_url
 from schemas.errors import NotFound
 
 log = logging.getLogger("sohoa.exchange")
@@ -163,6 +163,7 @@ class Trust:
         self.policy = policy
         self.audit = audit
         self.fetch = fetch  # revocation data over HTTP (pki_fetch.py)
+        self.ocsp_answers = OcspCache()  # kept until their nextUpdate (pki_ocsp.py)
 
     def signer_of(
         self, root: etree._Element, sender: str
@@ -269,7 +270,7 @@ class Trust:
             if not url:
                 continue
             try:
-                answer = ask(cert, issuer, self.fetch, url)
+                answer = ask_cached(self.ocsp_answers, cert, issuer, self.fetch, url)
             except OcspProblem as e:
                 found[cert] = str(e)
                 continue

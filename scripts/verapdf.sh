@@ -113,6 +113,7 @@ run=("$JAVA" "${java_opts[@]}" "-Duser.home=$HOME_DIR/home" -cp "$LIB/*" "$MAIN"
 report="$(mktemp "${TMPDIR:-/tmp}/verapdf-report.XXXXXX")"
 errors="$(mktemp "${TMPDIR:-/tmp}/verapdf-stderr.XXXXXX")"
 trap 'rm -f "$report" "$errors"' EXIT
+echo "verapdf.sh: veraPDF $VERSION ($ARTIFACT), profile PDF/A-$FLAVOUR" >&2  # read by workers/pdfa_check.py
 "${run[@]}" --format xml "${files[@]}" >"$report" 2>"$errors"
 vera_rc=$?
 

@@ -288,3 +288,46 @@ def test_without_a_reachable_distribution_point_the_crl_is_missing(issuer, tmp_p
     reason = outcome(ex, envelope(SENDER, keys_naming(issuer, SENDER, down)))
     assert reason.startswith("revocation data unavailable")
     assert "could not be fetched" in reason and "no CRL of" in reason
+
+
+class Relay(BaseHTTPRequestHandler):
+    """Passes OCSP requests on to the issuer's responder, counting them."""
+
+    target = ""
+    asked: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).asked.append(self.path)
+        answer = httpx.post(
+            f"{self.target}{self.path}",
+            content=body,
+            headers={"Content-Type": "application/ocsp-request"},
+        )
+        self.send_response(answer.status_code)
+        self.send_header("Content-Type", answer.headers["content-type"])
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_one_ocsp_answer_serves_many_messages_until_its_next_update(issuer, tmp_path) -> None:
+    Relay.target, Relay.asked = issuer.url, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        keys = keys_naming(issuer, SENDER, f"http://127.0.0.1:{server.server_port}")
+        ex = receiver(issuer, tmp_path / "r", pki_ocsp="require")
+        outcomes = [outcome(ex, envelope(SENDER, keys)) for _ in range(3)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert outcomes == ["accepted"] * 3
+    assert Relay.asked == ["/pki/ocsp"]  # asked once: the answer holds for an hour
+    # a new receiver (another process) asks again
+    other = receiver(issuer, tmp_path / "r2", pki_ocsp="require")
+    reason = outcome(other, envelope(SENDER, keys))
+    assert reason.startswith("revocation data unavailable")  # the relay is gone: not cached

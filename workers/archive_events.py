@@ -14,6 +14,7 @@ from workers.archive_xml import Agent, Event, PackedFile
 
 SOFTWARE_AGENT = "agent/sohoa"
 ENGINE_AGENT = "agent/tesseract"
+VERAPDF_AGENT = "agent/verapdf"
 FINISHED = (DocumentStatus.done, DocumentStatus.partial, DocumentStatus.failed)
 
 
@@ -95,6 +96,26 @@ def _pdfa(doc: Document, at: datetime, pdf: PackedFile) -> Event:
     )
 
 
+def verapdf_agent(version: str) -> Agent:
+    return Agent(VERAPDF_AGENT, "veraPDF (run by sohoa pdfa check)", "software", version)
+
+
+def verapdf_event(
+    at: datetime, profile: str, passed: bool, rules: list[str], pdf: PackedFile
+) -> Event:
+    """The operator's `sohoa pdfa check` of the searchable PDF (workers/pdfa_check.py)."""
+    note = profile if passed else f"{profile}: " + "; ".join(rules or ["not compliant"])
+    return Event(
+        "validation",
+        at,
+        f"{profile} validation of the searchable PDF by veraPDF",
+        "pass" if passed else "fail",
+        note,
+        (pdf.path,),
+        (VERAPDF_AGENT,),
+    )
+
+
 def _delivery(grant: Grant) -> Event:
     return Event(
         "transfer",
@@ -137,8 +158,10 @@ def document_events(
     original: PackedFile | None,
     pdf: PackedFile | None,
     fixity: list[Event],
+    checks: list[Event] | None = None,
 ) -> list[Event]:
-    """Events in the order they happened (fixity checks of this packing last)."""
+    """Events in the order they happened (fixity checks of this packing last); `checks`:
+    validations made since, e.g. by veraPDF."""
     events = [_ingest(doc, original, owner)]
     outputs = tuple(f.path for f in (pdf,) if f is not None)
     for change in doc.history:
@@ -157,5 +180,6 @@ def document_events(
     if pdf is not None and doc.pdfa is not None:
         events.append(_pdfa(doc, doc.updated_at, pdf))
     events.extend(_delivery(g) for g in grants if g.via == "delivery")
+    events.extend(checks or [])
     events.sort(key=lambda e: e.at)
     return events + fixity

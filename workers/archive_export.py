@@ -18,6 +18,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -28,10 +29,18 @@ from schemas.errors import NotFound, OutputNotWritable
 from schemas.models import Document, Dossier
 from storage.dossiers import DossierStore
 from storage.keys import original_key, pages_prefix, pdf_key, record_key
-from workers.archive_events import agents, document_events, fixity_event, sohoa_version
+from workers.archive_events import (
+    agents,
+    document_events,
+    fixity_event,
+    sohoa_version,
+    verapdf_agent,
+    verapdf_event,
+)
 from workers.archive_xml import MetsInput, PackedFile, PremisInput, mets, premis
 from workers.archive_xml import document_description as describe_document
 from workers.archive_xml import dossier_description as describe_dossier
+from workers.pdfa_check import stored_check
 from workers.services import Services
 
 CHUNK = 1024 * 1024
@@ -242,8 +251,16 @@ def _pack_document(
     desc = describe_document(doc, order)
     writer.write(f"metadata/descriptive/{doc.id}.xml", desc, "text/xml", doc.id, "descriptive")
     files = [f for f in (original, pdf) if f is not None]
-    events = document_events(doc, owner, grants, original, pdf, fixity)
-    xml = premis(PremisInput(doc, files, events, agents(doc, owner)))
+    who = agents(doc, owner)
+    checks = []
+    checked = stored_check(services.store, doc.id) if pdf is not None else None
+    if pdf is not None and checked is not None and checked.outcome in ("pass", "fail"):
+        at = datetime.fromisoformat(checked.checked_at)
+        passed = checked.outcome == "pass"
+        checks.append(verapdf_event(at, checked.profile, passed, checked.failed_rules, pdf))
+        who.append(verapdf_agent(checked.version))
+    events = document_events(doc, owner, grants, original, pdf, fixity, checks)
+    xml = premis(PremisInput(doc, files, events, who))
     path = f"metadata/preservation/{doc.id}.premis.xml"
     writer.write(path, xml, "text/xml", doc.id, "preservation")
     return {
