@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
-from pipeline.layout import REPAIRED_WORD_CONFIDENCE, PageLines, Segment, confidence_of
+from pipeline.layout import PageLines, Segment, confidence_of
 from pipeline.lexicon import WordPairs
-from schemas.models import Word
 
 RESPELLED_NAME_CAP = 0.8  # a name with a syllable respelled from the list of name syllables
 RESPELLED_NOTE = "signer_name respelled"  # Extracted.notes key: the name as OCR read it
@@ -94,7 +93,7 @@ def read_signer(footer: Footer, out: Extracted) -> None:
     name = rules.person_name(name_seg.text)
     assert name is not None
     doubt = (1 if name.known_family else 0.6) * (1 if name.known_given else 0.8)
-    conf = name_confidence(name_seg.words) * doubt
+    conf = confidence_of([name_seg]) * doubt
     out.set("signer_name", name.text, min(conf, RESPELLED_NAME_CAP) if name.respelled else conf)
     out.notes.pop(RESPELLED_NOTE, None)
     if name.respelled:
@@ -126,19 +125,6 @@ def is_sole_family_name(word: str) -> bool:
     """`word` is spelled as the one family name its letters can be (`Trần`, `Lê`; not `La`,
     which `Lã` shares): as a name's first word, its tone is then no doubt."""
     return rules.name_tones(word, family=True) == [word]
-
-
-def name_confidence(words: Sequence[Word]) -> float:
-    """`confidence_of` the name's words, its first word counted as fairly sure when it is
-    spelled as the one family name its letters can be (`Trần`, `Lê`): family names are a
-    closed set, so Tesseract's doubt about its tone mark (`Lê`/`Lệ`) is no doubt of the name."""
-    confs = [
-        max(w.confidence, REPAIRED_WORD_CONFIDENCE)
-        if i == 0 and is_sole_family_name(rules.squash(w.text).strip(" .,;~-_"))
-        else w.confidence
-        for i, w in enumerate(words)
-    ]
-    return round((0.7 * min(confs) + 0.3 * statistics.fmean(confs)) / 100, 3) if confs else 0.0
 
 
 def uncertain_tones(name_seg: Segment) -> str:

@@ -18,8 +18,6 @@ from pipeline.footer import (
     RESPELLED_NOTE,
     Footer,
     find_footer,
-    is_sole_family_name,
-    name_confidence,
     read_signer,
 )
 from pipeline.header import Header, find_header, set_subject, subject_lines
@@ -270,41 +268,6 @@ def vote_signer(page: PageResult, out: Extracted) -> None:
         out.set("signer_name", out.get("signer_name"), zone.conf("signer_name"))
         return
     _vote(out, zone, "signer_name")
-    _confirm_name_by_words(page, out)
-
-
-def _confirm_name_by_words(page: PageResult, out: Extracted) -> None:
-    """The signer's name at the confidence its words have where some read of the signer block
-    (the page read's lines of the block, the zone's as scanned, with its lighter ink whitened)
-    spells each of them exactly so: the seal blots one word in one read and another in the
-    other (`Hồ Đức Huyên` whitened, `Hồ … Huyền` as scanned). A word no read spells so (a
-    syllable the name list respelled and no read confirms) leaves the confidence as it was."""
-    name = out.get("signer_name")
-    if not name:
-        return
-    # the page read's words of the signer block only: a syllable read surely elsewhere on the
-    # page (`Hưng` of a place name in the body) says nothing of the name under the seal
-    footer = find_footer(page_lines(page))
-    block = [w for seg in footer.signer for w in seg.words] if footer else []
-    best: dict[str, float] = {}
-    for words in (
-        block,
-        page.zones.get("signer") or [],
-        page.zones.get(SIGNER_INK_ZONE) or [],
-    ):
-        for word in words:
-            text = rules.squash(word.text).strip(" .,;~-_")
-            best[text] = max(best.get(text, 0.0), word.confidence)
-    parts = name.split()
-    # the family name is a closed set: read as the one it can be, its spelling needs no read
-    if not all(p in best or (i == 0 and is_sole_family_name(p)) for i, p in enumerate(parts)):
-        return
-    confirmed = name_confidence(
-        [Word(text=p, left=0, top=0, width=1, height=1, confidence=best.get(p, 0.0)) for p in parts]
-    )
-    if confirmed > out.conf("signer_name"):
-        out.set("signer_name", name, confirmed)
-        out.notes.pop("signer_name", None)
 
 
 def _zone_confirms_respelling(out: Extracted, zone: Extracted) -> bool:

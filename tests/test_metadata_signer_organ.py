@@ -1,9 +1,9 @@
 """Review rate on unseen documents (issue 18, round 12): what the tuning part of pages2 flagged
-for no good reason — a family name's tone, a name with specks between its words, a name the
-block's reads confirm word by word, a name line the page read dropped under sure title lines,
-an organ under a parent line that names one organ with the locality of the organ's own name —
-and what it must still flag: an unlisted organ whose name OCR read unsurely, a tone that alone
-decides a given name. Pages are word boxes laid out as an A4 page (tests/test_metadata_unseen).
+for no good reason — a name with specks between its words, a name line the page read dropped
+under sure title lines, an organ under a parent line that names one organ with the locality of
+the organ's own name — and what it must still flag: an unlisted organ whose name OCR read
+unsurely, a tone that alone decides a given name, a name read unsurely whatever other reads say.
+Pages are word boxes laid out as an A4 page (tests/test_metadata_unseen).
 """
 
 from __future__ import annotations
@@ -50,13 +50,15 @@ def _with_name_conf(footer: list[list[Word]], word: str, conf: float) -> list[li
 # =========================================================================== signer
 
 
-def test_a_family_names_tone_is_no_doubt_of_the_name() -> None:
-    """`Lê` read at 70: `Lệ` is a given-name syllable, never a family name, so the first word
-    of the name is `Lê` whatever Tesseract thought of its dot."""
+def test_a_family_name_read_unsurely_still_flags_the_signer() -> None:
+    """`Lê` read at 70. Trusting a closed set of family names over Tesseract's doubt cut the
+    tuning part's review rate, but on the held-out part it let a wrong name through unflagged
+    (round 12, docs/benchmarks.md): a name read unsurely is flagged, as it was."""
     footer = _with_name_conf(_footer("Lê Văn Hạnh", top=2300), "Lê", 70.0)
     meta = _national(_page(*_commune_rows(footer)))
     assert meta.signer_name.value == "Lê Văn Hạnh"
-    assert _signer_reasons(meta) == []
+    assert meta.needs_review
+    assert _signer_reasons(meta)
 
 
 def test_a_tone_that_alone_decides_a_given_name_is_the_review_reason() -> None:
@@ -73,9 +75,11 @@ def test_a_name_with_a_speck_between_its_words_is_read() -> None:
     assert _signer_reasons(meta) == []
 
 
-def test_a_name_the_reads_of_the_block_confirm_word_by_word_is_sure() -> None:
-    """The seal blots a word in each read: whitened, `Hồ Đức Huyên` (the name list respells
-    `Huyền`, which alone is not sure); as scanned, `Hồ … Huyền` at 97 confirms it."""
+def test_a_respelled_name_under_a_seal_is_found_and_flagged() -> None:
+    """The seal blots a word in each read: whitened, `Hồ Đức Huyên`, which the name list respells
+    `Huyền`; as scanned, `Hồ … Huyền` at 97. The name is found, and still flagged: a name
+    confirmed word by word across reads was trusted in round 12's first cut and let a wrong name
+    through on the held-out part."""
     rows = _commune_rows(_footer("x", top=2300)[:3])  # the page read dropped the signer block
     ink = [
         *_centred("TM. ỦY BAN NHÂN DÂN", 2300, 1, cx=1800),
@@ -84,13 +88,10 @@ def test_a_name_the_reads_of_the_block_confirm_word_by_word_is_sure() -> None:
     ]
     scanned = [*_centred("ỦY BAN NHÂN DÂN", 2300, 1, cx=1800), *_line("Hồ", 1600, 2630, 3)]
     scanned += _line("Huyền", 1800, 2630, 3, conf=97.0)
-    alone = _national(_page(*rows).model_copy(update={"zones": {SIGNER_INK_ZONE: ink}}))
-    assert alone.signer_name.value == "Hồ Đức Huyền"
-    assert _signer_reasons(alone)
     both = _page(*rows).model_copy(update={"zones": {SIGNER_INK_ZONE: ink, "signer": scanned}})
     meta = _national(both)
     assert meta.signer_name.value == "Hồ Đức Huyền"
-    assert _signer_reasons(meta) == []
+    assert _signer_reasons(meta)
 
 
 def test_a_syllable_read_surely_elsewhere_on_the_page_does_not_confirm_the_name() -> None:
