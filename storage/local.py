@@ -114,9 +114,6 @@ class LocalStore:
                 with self._writing(key):
                     target = self._path(key)
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    if not data:  # an empty object cannot be seen half-written: made in place
-                        target.touch()
-                        continue
                     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
                     aside.append((key, Path(tmp), target))
                     with os.fdopen(fd, "wb") as out:
