@@ -4,6 +4,7 @@ Lookup is by key prefix, never by reading every record, and works alike on both 
 
     fingerprints/docs/<doc_id>.json            the document's page fingerprints, DocumentId
     fingerprints/<kind>/<band>/<doc_id>        empty: a page of <doc_id> has this LSH band
+                                               (on a local folder: a row of bands.sqlite)
     fingerprints/docid/<digest>/<doc_id>       empty: <doc_id> carries this DocumentId
     duplicates/pairs/<a>_<b>.json              a pair (ids sorted), its evidence and state
     duplicates/open/<a>_<b>                    empty while the pair waits for a person
@@ -13,16 +14,20 @@ Lookup is by key prefix, never by reading every record, and works alike on both 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import datetime
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from schemas.errors import NotFound
+from schemas.errors import NotFound, StorageError
 from schemas.models import utcnow
 from storage.base import ObjectStore
+from storage.local import LocalStore
 
 FINGERPRINTS = "fingerprints/"
 PAIRS = "duplicates/pairs/"
@@ -32,6 +37,7 @@ DECISION_LOCK = "locks/duplicates/decisions"  # held while a person's merge or d
 # Band keys are written and listed this many at a time: on S3 each is a request whose wait,
 # not its work, is the cost (bench/duplicates_store.py, docs/benchmarks.md).
 REQUESTS_AT_ONCE = 8
+BAND_TABLE = "fingerprints/bands.sqlite"  # a local folder's band markers
 
 
 class PageFingerprint(BaseModel):
@@ -86,10 +92,55 @@ def _docid_digest(document_id: str) -> str:
     return hashlib.sha256(document_id.encode()).hexdigest()[:32]
 
 
+class BandTable:
+    """A local folder's band markers as rows of one SQLite file. As files they cost a folder
+    and a file per band and document, ~0.3 ms of kernel CPU each (48 for a 3-page document:
+    7 of the 10 ms per page the duplicates took on the born-digital bench, docs/benchmarks.md);
+    rows cost one commit per document. Markers an older sohoa wrote as files still count."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def add(self, doc_id: str, bands: dict[str, Iterable[str]]) -> None:
+        rows = [(kind, band, doc_id) for kind, keys in bands.items() for band in set(keys)]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with closing(sqlite3.connect(self.path, timeout=60)) as db, db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS bands (kind TEXT, band TEXT, doc_id TEXT,"
+                    " PRIMARY KEY (kind, band, doc_id)) WITHOUT ROWID"
+                )
+                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?, ?)", rows)
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot record fingerprint bands in {self.path}: {e}") from e
+
+    def sharing(self, kind: str, bands: list[str]) -> Counter[str]:
+        """Documents with a row in any of the bands, and in how many."""
+        if not bands or not self.path.is_file():
+            return Counter()
+        marks = ", ".join("?" * len(bands))
+        try:
+            with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)) as db:
+                found = db.execute(
+                    f"SELECT doc_id FROM bands WHERE kind = ? AND band IN ({marks})",  # noqa: S608
+                    (kind, *bands),
+                )
+                return Counter(doc_id for (doc_id,) in found)
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot read fingerprint bands in {self.path}: {e}") from e
+
+
 class DuplicateBook:
-    def __init__(self, store: ObjectStore, at_once: int = REQUESTS_AT_ONCE) -> None:
+    def __init__(self, store: ObjectStore, at_once: int | None = None) -> None:
         self.store = store
+        # On a local folder a request waits for nothing: threads there only cost their start
+        # (8 started per call, two calls per document: most of the duplicates' CPU on the
+        # born-digital bench, docs/benchmarks.md). S3's requests wait, so go 8 at a time.
+        local = isinstance(store, LocalStore)
+        if at_once is None:
+            at_once = 1 if local else REQUESTS_AT_ONCE
         self.at_once = at_once
+        self.band_table = BandTable(store.root / BAND_TABLE) if local else None
 
     def _each(self, call: Callable[[str], object], keys: list[str]) -> list:
         """`call` on every key, `at_once` of them at a time; results in the keys' order."""
@@ -105,11 +156,15 @@ class DuplicateBook:
         and for its DocumentId, so look-alikes find it by listing."""
         doc_id = prints.doc_id
         self.store.put_bytes(f"{FINGERPRINTS}docs/{doc_id}.json", prints.model_dump_json().encode())
-        markers = [
-            f"{FINGERPRINTS}{kind}/{band}/{doc_id}"
-            for kind, keys in bands.items()
-            for band in sorted(set(keys))
-        ]
+        markers = []
+        if self.band_table is not None:
+            self.band_table.add(doc_id, bands)
+        else:
+            markers = [
+                f"{FINGERPRINTS}{kind}/{band}/{doc_id}"
+                for kind, keys in bands.items()
+                for band in sorted(set(keys))
+            ]
         if prints.document_id:
             markers.append(f"{FINGERPRINTS}docid/{_docid_digest(prints.document_id)}/{doc_id}")
         self._each(lambda key: self.store.put_bytes(key, b""), markers)
@@ -123,11 +178,14 @@ class DuplicateBook:
 
     def sharing_bands(self, kind: str, bands: Iterable[str]) -> Counter[str]:
         """Documents with a page in any of the bands, and how many of the bands each shares."""
-        prefixes = [f"{FINGERPRINTS}{kind}/{band}/" for band in sorted(set(bands))]
+        wanted = sorted(set(bands))
+        prefixes = [f"{FINGERPRINTS}{kind}/{band}/" for band in wanted]
         listed = self._each(lambda prefix: list(self.store.list(prefix)), prefixes)
         found: Counter[str] = Counter()
         for prefix, keys in zip(prefixes, listed, strict=True):
             found.update(key[len(prefix) :] for key in keys)
+        if self.band_table is not None:  # rows, beside the files an older sohoa wrote
+            found.update(self.band_table.sharing(kind, wanted))
         return found
 
     def with_document_id(self, document_id: str) -> list[str]:
