@@ -307,7 +307,9 @@ def _cmd(args: list[str]) -> str:
         return "unknown"
 
 
-def render(raw: dict, s: dict, args: argparse.Namespace, when: str, whole_s: float) -> str:
+def render(
+    raw: dict, s: dict, args: argparse.Namespace, when: str, whole_s: float, head: str
+) -> str:
     cpu = next(
         (
             ln.split(":", 1)[1].strip()
@@ -316,7 +318,6 @@ def render(raw: dict, s: dict, args: argparse.Namespace, when: str, whole_s: flo
         ),
         platform.processor(),
     )
-    head = _cmd(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
     lines = [
         SECTION_TITLE,
         "",
@@ -367,9 +368,14 @@ def render(raw: dict, s: dict, args: argparse.Namespace, when: str, whole_s: flo
         f" {s['after_last_page_s']:.0f} s, the sohoa process at most"
         f" {s['after_last_page_max_rss_mib']} MiB meanwhile.",
         f"- Peak RSS: sohoa process (all worker threads) **{s['self_peak_mib']} MiB** (VmHWM;"
-        f" {s['rss_before_mib']} MiB before the pool started); largest Tesseract child"
-        f" **{s['child_peak_mib']} MiB** (VmHWM sampled every {SAMPLE_S} s over"
-        f" {s['children_seen']} children seen).",
+        f" {s['rss_before_mib']} MiB before the pool started); "
+        + (
+            f"largest Tesseract child **{s['child_peak_mib']} MiB** (VmHWM sampled every"
+            f" {SAMPLE_S} s over {s['children_seen']} children seen)."
+            if s["children_seen"]
+            else "no Tesseract child process (pages are read in process, so their memory is"
+            " in the figure above)."
+        ),
         f"- Last full window's pages/s over the first's: {ratio if ratio is not None else 'n/a'}"
         " (1.0 = flat).",
     ]
@@ -424,7 +430,11 @@ def main(argv: list[str] | None = None) -> int:
         saved = json.loads((args.out / "results.json").read_text(encoding="utf-8"))
         raw, meta = saved["raw"], saved["run"]
         args.pages = raw["page_count"]
-        section = render(raw, summarise(raw, args.window), args, meta["when"], meta["whole_s"])
+        # the commit the run measured, not today's (older results did not record it)
+        head = meta.get("git", "unknown")
+        section = render(
+            raw, summarise(raw, args.window), args, meta["when"], meta["whole_s"], head
+        )
         print(section)
         if not args.no_docs:
             write_section(args.docs, SECTION_TITLE, section)
@@ -439,11 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     summary = summarise(raw, args.window)
     when, whole_s = started.strftime("%Y-%m-%d %H:%M UTC"), time.perf_counter() - t0
-    run = {"when": when, "whole_s": whole_s}
+    head = _cmd(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    run = {"when": when, "whole_s": whole_s, "git": head}
     (args.out / "results.json").write_text(
         json.dumps({"raw": raw, "summary": summary, "run": run}, indent=1), encoding="utf-8"
     )
-    section = render(raw, summary, args, when, whole_s)
+    section = render(raw, summary, args, when, whole_s, head)
     print(section)
     if not args.no_docs:
         write_section(args.docs, SECTION_TITLE, section)
