@@ -7,7 +7,6 @@ from __future__ import annotations
 from rich.text import Text
 
 from app.compose import OPERATOR
-from app.duplicates_api import evidence, pair_json
 from app.terminal import emit_json, fail, out
 from schemas.errors import SohoaError
 from storage.duplicates import Pair
@@ -35,6 +34,8 @@ def duplicates_command(
     except SohoaError as e:
         raise fail(e) from e
     if as_json:
+        from app.duplicates_api import pair_json  # here: it brings fastapi to every `sohoa` start
+
         for seen in found:
             emit_json(pair_json(seen))
         return
@@ -60,6 +61,8 @@ def print_waiting_pairs(services: Services) -> None:
 
 def print_pairs(found: list[SeenPair]) -> None:
     """One pair a line, its evidence on the next: ids and names never cut by a narrow terminal."""
+    from app.duplicates_api import evidence  # here: it brings fastapi to every `sohoa` start
+
     if not found:
         out.print("No probable duplicate to review.")
         return
