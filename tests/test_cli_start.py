@@ -10,9 +10,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Loaded only where used: fontTools to subset a substitute font (pipeline/fontsub.py), redis
-# with a redis:// broker (workers/runtime.py), fastapi by the API and the duplicate listing.
-NOT_AT_START = ("fontTools", "redis", "fastapi", "dramatiq.brokers.redis", "app.duplicates_api")
+# Loaded only where used: the page pipeline and OpenCV by the commands that process pages (and
+# the tasks and actors that run it), fontTools to subset a substitute font (pipeline/fontsub.py),
+# redis with a redis:// broker (workers/runtime.py), fastapi by the API and duplicate listing.
+NOT_AT_START = (
+    "cv2",
+    "pipeline.page",
+    "pipeline.ocr",
+    "pipeline.metadata",
+    "workers.tasks",
+    "fontTools",
+    "redis",
+    "fastapi",
+    "dramatiq.brokers.redis",
+    "app.duplicates_api",
+)
 
 PROBE = """
 import json, sys
@@ -32,7 +44,7 @@ def loaded_by(run: str) -> tuple[list[str], str]:
     return json.loads(modules), "\n".join(printed)
 
 
-def test_importing_the_cli_loads_no_font_redis_or_web_library() -> None:
+def test_importing_the_cli_loads_no_page_pipeline_font_redis_or_web_library() -> None:
     modules, _ = loaded_by("import app.cli")
     assert modules == []
 
