@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Loaded only where used: the page pipeline and OpenCV by the commands that process pages (and
 # the tasks and actors that run it), fontTools to subset a substitute font (pipeline/fontsub.py),
-# redis with a redis:// broker (workers/runtime.py), fastapi by the API and duplicate listing.
+# redis with a redis:// broker (workers/runtime.py), fastapi by the API and duplicate listing,
+# pyhanko by the exchange's certificate checks.
 NOT_AT_START = (
     "cv2",
     "pipeline.page",
@@ -22,6 +23,7 @@ NOT_AT_START = (
     "fontTools",
     "redis",
     "fastapi",
+    "pyhanko_certvalidator",
     "dramatiq.brokers.redis",
     "app.duplicates_api",
 )
