@@ -16,9 +16,6 @@ from app.compose import OPERATOR
 from app.terminal import emit_json, err, out
 from schemas.errors import DamagedRecord
 from workers.access import Sharing, pin_owners, set_public, share, sharing, unshare
-from workers.exchange_jobs import grant_past_deliveries
-from workers.exchange_setup import build_exchange
-from workers.tasks import searchable_records
 
 BY = "cli"  # who a share made here is recorded as
 
@@ -76,6 +73,12 @@ def _print_sharing(shown: Sharing) -> None:
 def migrate_command(ctx: typer.Context) -> None:
     """Bring an existing store up to date: every record gets an owner organ (SOHOA_ORGAN when
     it has none), then the index is rebuilt so searches know who sees what. Safe to run again."""
+    # Imported on use: the exchange, jobs and tasks (lxml, signxml, pyhanko, the page pipeline)
+    # would otherwise load at every `sohoa` start.
+    from workers.exchange_jobs import grant_past_deliveries
+    from workers.exchange_setup import build_exchange
+    from workers.tasks import searchable_records
+
     services = ctx.obj.services
     damaged: list[DamagedRecord] = []
     pinned = pin_owners(services, damaged.append)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 from rich.markup import escape
@@ -43,15 +43,18 @@ from schemas.redact import redact_url
 from storage.dossiers import DossierStore, check_file_code
 from storage.keys import pdf_key
 from storage.records import RecordStore
-from workers.actors import QUEUE
-from workers.batch import Progress as BatchProgress
-from workers.batch import ProgressFn
 from workers.dossiers import members, summarise
 from workers.fixity import FixityTimer
-from workers.jobs import FileResult, IngestReport, Watch, ingest_batch, resume_unfinished
-from workers.runtime import WorkerPool
 from workers.services import Services
-from workers.tasks import redescribe_all, searchable_records
+
+if TYPE_CHECKING:
+    from workers.batch import Progress as BatchProgress
+    from workers.batch import ProgressFn
+    from workers.jobs import FileResult, IngestReport, Watch
+    from workers.runtime import WorkerPool
+
+# The worker pool, the jobs and the tasks (with the whole pipeline: OpenCV, pdfium, pikepdf...)
+# are imported by the commands that run them, not here: every `sohoa` start would pay for them.
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -186,6 +189,8 @@ def _ingest(
     owner: str | None = None,
 ) -> int:
     """Ingest files (workers.jobs.ingest_batch) and print the results; the exit code."""
+    from workers.jobs import ingest_batch
+
     settings = _settings(ctx)
     watch = _progress_bar(time.perf_counter()) if show_progress and not as_json else None
     report = ingest_batch(
@@ -446,6 +451,8 @@ def reindex(
     ] = False,
 ) -> None:
     """Rebuild the search index from the stored records alone (no OCR)."""
+    from workers.tasks import redescribe_all, searchable_records
+
     services = _services(ctx)
     damaged: list[DamagedRecord] = []
 
@@ -484,6 +491,10 @@ def worker(
     With a server broker: Dramatiq worker processes, one per core, one Tesseract each. On the
     embedded default: finish the documents a stopped run left unfinished.
     """
+    from workers.actors import QUEUE
+    from workers.jobs import resume_unfinished
+    from workers.runtime import WorkerPool
+
     settings = _settings(ctx)
     if settings.broker:
         command = [

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
 from app.config import Settings
 from exchange.options import ExchangeOptions
 from organs.registry import OrganRegistry
-from pipeline.ocr import accurate_tessdata
-from pipeline.page import PageOptions
-from pipeline.preprocess import READ_LETTER_MIN_PX
 from schemas.access import Viewer
 from schemas.errors import BadSetting
 from schemas.redact import redact_url
@@ -20,6 +18,9 @@ from storage.cache import CachedOriginals
 from storage.local import LocalStore
 from workers.fixity import FixitySchedule
 from workers.services import Services
+
+if TYPE_CHECKING:
+    from pipeline.page import PageOptions
 
 # The CLI runs on the machine that holds the store and its credentials: it is the operator and
 # sees every record (README, "Users and access"), whichever command it runs.
@@ -100,6 +101,11 @@ def build_registry(settings: Settings) -> OrganRegistry:
 
 
 def page_options(settings: Settings) -> PageOptions:
+    # Imported on use, not at the top: the page pipeline (OpenCV...) at every `sohoa` start.
+    from pipeline.ocr import accurate_tessdata
+    from pipeline.page import PageOptions
+    from pipeline.preprocess import READ_LETTER_MIN_PX
+
     return PageOptions(
         deskew=settings.deskew,
         normalise_background=settings.normalise_background,

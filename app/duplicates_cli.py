@@ -4,16 +4,22 @@ records' histories and the audit log is the OS user running it."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from app.compose import OPERATOR
-from app.duplicates_api import evidence, pair_json
 from app.terminal import emit_json, fail, out
 from schemas.errors import SohoaError
 from storage.duplicates import Pair
-from workers.duplicates import SeenPair, dismiss, merge, open_duplicates, seen_pair
 from workers.review import BadField
 from workers.services import Services
+
+if TYPE_CHECKING:
+    from workers.duplicates import SeenPair
+
+# workers.duplicates is imported by the functions that use it: its page fingerprints bring
+# OpenCV to every `sohoa` start otherwise.
 
 DUPLICATE_ACTIONS = ("duplicates", "merge", "dismiss")
 
@@ -21,6 +27,8 @@ DUPLICATE_ACTIONS = ("duplicates", "merge", "dismiss")
 def duplicates_command(
     services: Services, action: str, ids: list[str], as_json: bool, editor: str
 ) -> None:
+    from workers.duplicates import dismiss, merge, open_duplicates, seen_pair
+
     try:
         if action == "duplicates":
             if ids:
@@ -35,6 +43,8 @@ def duplicates_command(
     except SohoaError as e:
         raise fail(e) from e
     if as_json:
+        from app.duplicates_api import pair_json  # here: it brings fastapi to every `sohoa` start
+
         for seen in found:
             emit_json(pair_json(seen))
         return
@@ -53,6 +63,8 @@ def _decision(pair: Pair) -> str:
 
 def print_waiting_pairs(services: Services) -> None:
     """Below the documents to review: how many probable duplicates wait, and the way to them."""
+    from workers.duplicates import open_duplicates
+
     waiting = len(open_duplicates(services, OPERATOR))
     if waiting:
         out.print(f"{waiting} probable duplicate pair(s) wait too: sohoa review duplicates")
@@ -60,6 +72,8 @@ def print_waiting_pairs(services: Services) -> None:
 
 def print_pairs(found: list[SeenPair]) -> None:
     """One pair a line, its evidence on the next: ids and names never cut by a narrow terminal."""
+    from app.duplicates_api import evidence  # here: it brings fastapi to every `sohoa` start
+
     if not found:
         out.print("No probable duplicate to review.")
         return

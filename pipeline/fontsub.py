@@ -23,14 +23,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pikepdf
-from fontTools import subset
-from fontTools.ttLib import TTFont
 from pdfminer.fontmetrics import FONT_METRICS
 from pdfminer.glyphlist import glyphname2unicode
 from pdfminer.latin_enc import ENCODING
 from pikepdf import Array, Dictionary, Name
+
+if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
 
 FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
 SIMPLE = ("/Type1", "/MMType1", "/TrueType")
@@ -243,6 +245,8 @@ def substitute(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, cache: dict) -> None:
 
 
 def _descriptor(pdf: pikepdf.Pdf, face: _Face, program: bytes) -> tuple[pikepdf.Object, Name]:
+    from fontTools.ttLib import TTFont  # here, not at the top: fontTools costs every `sohoa` start
+
     tt = TTFont(io.BytesIO(program))
     scale = 1000 / tt["head"].unitsPerEm
     head, os2 = tt["head"], tt["OS/2"]
@@ -282,6 +286,9 @@ def _program(
 ) -> tuple[bytes, dict[int, float]]:
     """The substitute's TrueType subset for these characters, its advances set to `widths`;
     and the codes it can draw, with their widths in 1/1000 em."""
+    from fontTools import subset  # here, not at the top: fontTools costs every `sohoa` start
+    from fontTools.ttLib import TTFont
+
     tt = TTFont(str(face.path))
     cmap = tt.getBestCmap()
     wanted = {code: ord(ch) for code, ch in chars if len(ch) == 1 and ord(ch) in cmap}

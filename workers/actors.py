@@ -10,7 +10,6 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 
 from schemas.errors import SohoaError
-from workers import tasks
 from workers.fanin import PageTally, tally_for
 from workers.services import Services
 
@@ -55,6 +54,10 @@ class Actors:
 
 def declare_actors(broker: dramatiq.Broker, services: Services) -> Actors:
     """Bind the pipeline's actors to `broker`, working against `services`."""
+    # Imported here: the tasks bring the whole page pipeline (OpenCV...), which a `sohoa`
+    # command that only needs QUEUE or a WorkerPool's type should not pay for at start-up.
+    from workers import tasks
+
     options = {
         "broker": broker,
         "queue_name": QUEUE,

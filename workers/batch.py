@@ -12,7 +12,6 @@ from storage.records import RecordStatus
 from workers.runtime import WorkerPool
 from workers.services import Services
 from workers.submit import Submission, accept
-from workers.tasks import NOT_INDEXED, pages_with_results
 
 log = logging.getLogger("sohoa.workers")
 
@@ -64,6 +63,8 @@ class _Watched:
 def _poll(services: Services, pool: WorkerPool, doc_id: str, seen: _Watched) -> None:
     """Pages from the shared tally (no store call); the small status marker only when the
     document may have finished (all pages done, no tally yet) or now and then (a failure)."""
+    from workers.tasks import pages_with_results  # here: workers.tasks is the page pipeline
+
     tally = pool.actors.tally
     counts = tally.peek(doc_id) if tally is not None else None
     if counts is not None:
@@ -132,6 +133,8 @@ def _fail_stalled(services: Services, waiting: dict[str, Submission]) -> None:
 
 def _not_indexed(doc: Document) -> bool:
     """Finished, but the index was damaged when it was (until `sohoa reindex`)."""
+    from workers.tasks import NOT_INDEXED  # here: workers.tasks is the page pipeline
+
     last = doc.history[-1].note if doc.history else ""
     marked = bool(doc.errors) and doc.errors[-1].code == NOT_INDEXED
     return marked and last.startswith("not indexed")

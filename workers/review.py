@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.extracted import Extracted
-from pipeline.metadata import review_reasons
-from pipeline.reconcile import FindOrgan, read_registry
 from schemas.access import Viewer
 from schemas.errors import Forbidden, NotReady, SohoaError
 from schemas.fields import BY_NAME, MetadataField
@@ -40,6 +38,9 @@ from schemas.text import nfc
 from workers.access import manages, require_visible
 from workers.locks import update_record
 from workers.services import Services
+
+if TYPE_CHECKING:
+    from pipeline.reconcile import FindOrgan
 
 PERSON = 1.0  # the confidence of a value a person set or confirmed
 MAX_TEXT_CHARS = 2000
@@ -132,6 +133,9 @@ def keep_edits(doc: Document, find_organ: FindOrgan) -> None:
     by the machine included: each at confidence 1.0, the registry fields and the DocumentId
     made again from them, the review reasons decided again. A confirmed value the machine
     now reads differently stays as the person confirmed it."""
+    # Imported on use: pipeline.metadata brings OpenCV to every `sohoa` start otherwise.
+    from pipeline.metadata import review_reasons
+
     edited = {name: value for name, value in doc.edited.items() if name in BY_NAME}
     if not edited:
         return
@@ -153,6 +157,8 @@ def _from_registry(meta: AdminMetadata, find_organ: FindOrgan, edited: dict[str,
     name, parent and date as they are now; both empty when the registry knows no such organ,
     and then the DocumentId too (it was made of the old organ id). A person's own value of
     any of them stays."""
+    from pipeline.reconcile import read_registry  # on use, as in keep_edits
+
     values = {n: f for n, f in meta.fields().items() if n not in REGISTRY_FIELDS}
     issued = meta.issued_date  # a stored record holds the date as text: the lookup takes a date
     values["issued_date"] = Field(value=_as_date(issued.value), confidence=issued.confidence)

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name
 from dramatiq.middleware import CurrentMessage, Prometheus, default_middleware
 
 from workers.actors import QUEUE, Actors, declare_actors
 from workers.budget import limit_malloc_arenas
+from workers.fanin import is_redis_broker
 from workers.services import Services
 
 log = logging.getLogger("sohoa.workers")
@@ -49,6 +49,8 @@ def make_broker(url: str) -> dramatiq.Broker:
     if not url or url in ("stub", "memory", "embedded"):
         broker: dramatiq.Broker = StubBroker(middleware=_middleware())
     elif url.startswith("redis://"):
+        from dramatiq.brokers.redis import RedisBroker  # here: redis costs every `sohoa` start
+
         broker = RedisBroker(url=url, middleware=_middleware())
     elif url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -106,7 +108,7 @@ class WorkerPool:
         each broker stamps its id on every call). None when the broker cannot say."""
         if self.consume and self._worker is not None:
             return True
-        if not isinstance(self.broker, RedisBroker):
+        if not is_redis_broker(self.broker):
             return None
         fresh_ms = (time.time() - HEARTBEAT_FRESH_S) * 1000
         beats = self.broker.client.zrangebyscore(
@@ -119,7 +121,7 @@ class WorkerPool:
         everything for the embedded pool, the queue for Redis, nothing for RabbitMQ."""
         if isinstance(self.broker, StubBroker):
             return self._embedded_load()
-        if isinstance(self.broker, RedisBroker):
+        if is_redis_broker(self.broker):
             return self._redis_load()
         return QueueLoad(None, None, None, None, None, None)
 

@@ -2,17 +2,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from exchange.options import ExchangeOptions
 from organs.registry import OrganRegistry
 from pipeline.limits import MAX_PIXELS
-from pipeline.page import PageOptions
 from search.base import SearchIndex
 from storage.access import AccessBook
 from storage.base import ObjectStore
 from storage.records import RecordStore
 from workers.budget import PixelBudget
 from workers.visible_index import VisibleIndex
+
+if TYPE_CHECKING:
+    from pipeline.page import PageOptions
+
+
+def _default_page_options() -> PageOptions:
+    # Imported on use: pipeline.page brings OpenCV and the whole page pipeline, which most
+    # `sohoa` commands (and every start of one) do not need.
+    from pipeline.page import PageOptions
+
+    return PageOptions()
 
 
 @dataclass
@@ -21,7 +32,7 @@ class Services:
 
     store: ObjectStore
     index: SearchIndex
-    page_options: PageOptions = field(default_factory=PageOptions)
+    page_options: PageOptions = field(default_factory=_default_page_options)
     exchange: ExchangeOptions = field(default_factory=ExchangeOptions)
     # The organ registry, read on first use (`app.compose.build_registry`).
     organs: Callable[[], OrganRegistry] = OrganRegistry.default
