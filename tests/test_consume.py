@@ -189,6 +189,21 @@ def test_a_bad_file_goes_to_failed_with_its_reason_and_the_next_one_is_still_ing
     assert actions == {"consumed": 1, "consume-failed": 1}
 
 
+def test_on_start_it_removes_the_half_written_files_a_killed_watcher_left(
+    context: Context, tmp_path: Path
+) -> None:
+    """A SIGKILL between the temporary write and its rename (the state file, a reason, a move
+    across file systems) leaves a `.sohoa-*.tmp`; the next watcher removes it, nothing else."""
+    root = tmp_path / "scans"
+    pdf(root / "to-trinh.pdf", seed=2)
+    (root / "done" / "box").mkdir(parents=True)
+    (root / ".sohoa-k1ll3d.tmp").write_text("{")
+    (root / "done" / "box" / ".sohoa-abc123.tmp").write_bytes(b"%PDF-1.7 half")
+    (root / "notes.tmp").write_text("a scanner's own temporary file: not ours, kept")
+    consume(context, root)
+    assert tree(root) == {"done/to-trinh.pdf", "notes.tmp"}
+
+
 def test_on_start_it_takes_what_arrived_and_what_a_stopped_watcher_left_in_processing(
     context: Context, tmp_path: Path
 ) -> None:

@@ -43,6 +43,7 @@ REASON_SUFFIX = ".reason.txt"
 STATE_FILE = ".sohoa-watch.json"  # the watcher's heartbeat, totals and last error
 STATE_MAX_BYTES = 1 << 20  # far more than it ever holds
 LOCK_FILE = ".watch.lock"  # in processing/: held by the one watcher consuming the folder
+OWN_TEMP_PREFIX, OWN_TEMP_SUFFIX = ".sohoa-", ".tmp"  # this module's mkstemp names
 # Names a scanner or a copy writes before the final one (a rename then says it is complete),
 # and the desktop's own files: never taken.
 TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp")
@@ -152,6 +153,20 @@ class ConsumeFolder:
         """Files in processing/: claimed by a watcher that stopped before it finished them."""
         for path, _ in _files(self.processing):
             yield path
+
+    def remove_own_temporaries(self) -> int:
+        """Delete the half-written files a killed watcher left (`_write_atomic` and
+        `_move_across` write under `.sohoa-*.tmp` first): called by the lock's holder at start,
+        so none of them is being written. Never taken as scans (temporary names), they would
+        otherwise stay in the folder for good. How many were removed."""
+        removed = 0
+        for folder, _, names in os.walk(self.root):  # links to folders are not followed
+            for name in names:
+                if name.startswith(OWN_TEMP_PREFIX) and name.endswith(OWN_TEMP_SUFFIX):
+                    with contextlib.suppress(OSError):
+                        (Path(folder) / name).unlink()  # a link: the link itself
+                        removed += 1
+        return removed
 
     def counts(self) -> FolderCounts:
         counts = FolderCounts()
@@ -284,7 +299,7 @@ def _move_across(source: Path, target: Path) -> None:
     the source removed. A stop in between leaves both (taken again: reused, kept twice), never
     neither; a source that changed while it was copied is left for a later try."""
     before = source.lstat()
-    fd, name = tempfile.mkstemp(prefix=".sohoa-", suffix=".tmp", dir=target.parent)
+    fd, name = tempfile.mkstemp(prefix=OWN_TEMP_PREFIX, suffix=OWN_TEMP_SUFFIX, dir=target.parent)
     tmp = Path(name)
     try:
         if stat.S_ISLNK(before.st_mode):
@@ -340,7 +355,7 @@ def _place(tmp: Path, target: Path) -> None:
 def _write_atomic(path: Path, text: str) -> None:
     """`path` replaced whole. The temporary name is fresh and made exclusively (mkstemp): one
     planted in advance as a link cannot make this write elsewhere."""
-    fd, name = tempfile.mkstemp(prefix=".sohoa-", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=OWN_TEMP_PREFIX, suffix=OWN_TEMP_SUFFIX, dir=path.parent)
     try:
         # a name that is not UTF-8 is escaped where it is shown; should one slip through,
         # the file is still written (a write that always fails would stall the watcher)

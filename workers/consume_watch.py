@@ -103,6 +103,7 @@ def run(consumer: Consumer, options: WatchOptions, stop: threading.Event) -> Non
     tick_s = max(0.05, min(0.5, consumer.options.settle_s / 2, options.poll_s))
     every_s = options.poll_s if observer is None else RESCAN_S
     try:
+        consumer.folder.remove_own_temporaries()
         consumer.recover()
         next_walk, heartbeat, walked_all = 0.0, 0.0, False
         while not stop.is_set():
