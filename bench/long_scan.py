@@ -40,7 +40,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from report import write_section
+from report import load_words, write_section
 
 REPO = Path(__file__).resolve().parent.parent
 SECTION_TITLE = "## Long scan (bench/long_scan.py)"
@@ -48,23 +48,6 @@ WINDOW = 50
 DEFAULT_PAGES = 500
 SAMPLE_S = 0.25
 THREADS = 2
-
-
-def load_words(loads: list[float | None], cores: int | None) -> str:
-    """The machine's load as measured (load averages over the run), not as assumed."""
-    seen = [x for x in loads if x is not None]
-    if not seen:
-        return "load not measured"
-    top, cores = max(seen), cores or 1
-    shown = ", ".join(f"{x:.2f}" for x in seen)
-    if top <= 0.5 * cores:
-        return f"nearly quiet (load average {shown} on {cores} cores)"
-    if top <= cores:
-        return f"lightly shared (load average {shown} on {cores} cores)"
-    return (
-        f"shared with other jobs (load average {shown} on {cores} cores: more runnable"
-        " work than cores)"
-    )
 
 
 def log(message: str) -> None:

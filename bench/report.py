@@ -24,3 +24,20 @@ def write_section(path: Path, title: str, section: str) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def load_words(loads: list[float | None], cores: int | None) -> str:
+    """The machine's load as measured (load averages over the run), not as assumed."""
+    seen = [x for x in loads if x is not None]
+    if not seen:
+        return "load not measured"
+    top, cores = max(seen), cores or 1
+    shown = ", ".join(f"{x:.2f}" for x in seen)
+    if top <= 0.5 * cores:
+        return f"nearly quiet (load average {shown} on {cores} cores)"
+    if top <= cores:
+        return f"lightly shared (load average {shown} on {cores} cores)"
+    return (
+        f"shared with other jobs (load average {shown} on {cores} cores: more runnable"
+        " work than cores)"
+    )
