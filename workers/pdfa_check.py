@@ -81,8 +81,12 @@ def run_verapdf(script: Path, pdfs: dict[str, Path]) -> tuple[str, dict[str, tup
     found = _VERSION.search(proc.stderr)
     blocks: dict[str, list[str]] = {}
     current: list[str] | None = None
+    asked = {str(p.resolve()) for p in pdfs.values()}
     for line in proc.stdout.splitlines():
-        if line.startswith(("PASS ", "FAIL ")):
+        # A verdict starts a block only for a file asked about, and once (defence in depth: the
+        # runner keeps text read from the PDF inside one line).
+        if line.startswith(("PASS ", "FAIL ")) and line.split()[1] in asked:
+            asked.discard(line.split()[1])
             current = blocks.setdefault(line.split()[1], [])
         if current is not None:
             current.append(line)
