@@ -48,14 +48,15 @@ def write_output(output: Path, data: bytes | BinaryIO) -> int:
     (`-o PATH`); returns the bytes written. A file that cannot be written raises
     OutputNotWritable (`cannot write PATH: <reason>`, one line) and leaves the file as it was:
     the bytes go to a temporary file beside it that replaces it only when complete (a symlink
-    the user named is followed; a device such as /dev/null is written in place). Every command
+    or a device such as /dev/null is written through, in place). Every command
     that writes a file the user asked for goes through here."""
-    target = output.resolve() if output.is_symlink() else output
     try:
-        if target.exists() and not target.is_file():
-            with target.open("wb") as dst:
+        # A symlink is opened, not resolved here: the kernel's checks on following it (e.g.
+        # fs.protected_symlinks in a shared /tmp) still apply. Devices are written in place.
+        if output.is_symlink() or (output.exists() and not output.is_file()):
+            with output.open("wb") as dst:
                 return _copy(data, dst)
-        return _replace_with(target, data)
+        return _replace_with(output, data)
     except OSError as e:
         raise OutputNotWritable(f"cannot write {output}: {e.strerror or e}") from e
 
