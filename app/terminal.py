@@ -8,8 +8,10 @@ by `write_output` alone.
 
 from __future__ import annotations
 
-import errno
 import json
+import os
+import secrets
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -44,16 +46,36 @@ def warn_damaged(error: DamagedRecord) -> None:
 def write_output(output: Path, data: bytes | BinaryIO) -> int:
     """Write `data` (bytes, or a binary stream copied in 1 MiB pieces) to the file the user named
     (`-o PATH`); returns the bytes written. A file that cannot be written raises
-    OutputNotWritable (`cannot write PATH: <reason>`, one line) and leaves no half-written file
-    behind. Every command that writes a file the user asked for goes through here."""
+    OutputNotWritable (`cannot write PATH: <reason>`, one line) and leaves the file as it was:
+    the bytes go to a temporary file beside it that replaces it only when complete (a symlink
+    or a device such as /dev/null is written through, in place). Every command
+    that writes a file the user asked for goes through here."""
     try:
-        with output.open("wb") as dst:
-            return _copy(data, dst)
+        # A symlink is opened, not resolved here: the kernel's checks on following it (e.g.
+        # fs.protected_symlinks in a shared /tmp) still apply. Devices are written in place.
+        if output.is_symlink() or (output.exists() and not output.is_file()):
+            with output.open("wb") as dst:
+                return _copy(data, dst)
+        return _replace_with(output, data)
     except OSError as e:
-        # A missing folder created nothing; any other failure may have left a partial file.
-        if e.errno != errno.ENOENT and output.is_file():
-            output.unlink(missing_ok=True)
         raise OutputNotWritable(f"cannot write {output}: {e.strerror or e}") from e
+
+
+def _replace_with(target: Path, data: bytes | BinaryIO) -> int:
+    part = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    # 0o666 less the umask, as open() would make it; an existing file keeps its mode.
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as dst:
+            written = _copy(data, dst)
+            os.fsync(dst.fileno())
+        if target.is_file():
+            shutil.copymode(target, part)
+        part.replace(target)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return written
 
 
 def write_stdout(data: BinaryIO) -> int:

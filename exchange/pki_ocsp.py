@@ -130,7 +130,7 @@ class OcspProblem(Exception):
 class OcspAnswer:
     revoked_at: dt.datetime | None  # None: good
     reason: str = ""  # an RFC 5280 name when revoked
-    next_update: dt.datetime | None = None  # the responder's word holds until then
+    next_update: dt.datetime | None = None  # reusable until then (`_keep_until`)
 
 
 class OcspCache:
@@ -217,12 +217,22 @@ def ask(
     _check_fresh(answer, single, nonce, url)
     if single.certificate_status == ocsp.OCSPCertStatus.UNKNOWN:
         raise OcspProblem(f"the OCSP responder at {url} does not know the certificate")
-    until = single.next_update_utc
+    until = _keep_until(single, answer)
     if single.certificate_status == ocsp.OCSPCertStatus.GOOD:
         return OcspAnswer(None, next_update=until)
     reason = single.revocation_reason or x509.ReasonFlags.unspecified
     name = _REASON_NAMES.get(reason, reason.name)
     return OcspAnswer(single.revocation_time_utc, name, next_update=until)
+
+
+def _keep_until(single, answer: ocsp.OCSPResponse) -> dt.datetime | None:  # noqa: ANN001
+    """Until when the answer may be reused: its nextUpdate, and no later than MAX_AGE after it
+    was made — a reused answer echoes no nonce of that check, and `_check_fresh` trusts such
+    an answer only that long (a nextUpdate a year away must not stretch it)."""
+    until = single.next_update_utc
+    if until is None:
+        return None
+    return min(until, single.this_update_utc + MAX_AGE)
 
 
 def _check_signed_by(answer: ocsp.OCSPResponse, issuer: x509.Certificate, url: str) -> None:

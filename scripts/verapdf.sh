@@ -159,7 +159,9 @@ for job in root.iter("job"):
         rid = f"{rule.get('clause')}-{rule.get('testNumber')}"
         desc = " ".join((rule.findtext("description") or "").split())
         msg = " ".join((rule.findtext("check/errorMessage") or "").split())
-        where = rule.findtext("check/context") or ""
+        # The context names objects of the PDF (a font's name): its line breaks must not start
+        # lines of their own (a forged "PASS file" verdict), so all whitespace is one space.
+        where = " ".join((rule.findtext("check/context") or "").split())
         emit(f"  {rid}  ({rule.get('failedChecks')} failed checks) {desc}")
         if msg:
             emit(f"      e.g. {msg}  at {where}")

@@ -254,7 +254,8 @@ def _pack_document(
     who = agents(doc, owner)
     checks = []
     checked = stored_check(services.store, doc.id) if pdf is not None else None
-    if pdf is not None and checked is not None and checked.outcome in ("pass", "fail"):
+    # A result speaks for the bytes veraPDF read: not for a PDF made again since.
+    if pdf is not None and checked is not None and checked.sha256 == pdf.sha256:
         at = datetime.fromisoformat(checked.checked_at)
         passed = checked.outcome == "pass"
         checks.append(verapdf_event(at, checked.profile, passed, checked.failed_rules, pdf))

@@ -10,6 +10,7 @@ archival package (workers/archive_export.py).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -41,6 +42,9 @@ class PdfaCheck:
     tool: str = TOOL
     failed_rules: list[str] = field(default_factory=list)  # "6.6.2.1-1 The Catalog …"
     checked_at: str = ""
+    # SHA-256 of the PDF validated: the result is about those bytes only (a PDF made again
+    # later is not covered by it; "" in results kept before this was recorded).
+    sha256: str = ""
 
 
 def result_key(doc_id: str) -> str:
@@ -77,8 +81,12 @@ def run_verapdf(script: Path, pdfs: dict[str, Path]) -> tuple[str, dict[str, tup
     found = _VERSION.search(proc.stderr)
     blocks: dict[str, list[str]] = {}
     current: list[str] | None = None
+    asked = {str(p.resolve()) for p in pdfs.values()}
     for line in proc.stdout.splitlines():
-        if line.startswith(("PASS ", "FAIL ")):
+        # A verdict starts a block only for a file asked about, and once (defence in depth: the
+        # runner keeps text read from the PDF inside one line).
+        if line.startswith(("PASS ", "FAIL ")) and line.split()[1] in asked:
+            asked.discard(line.split()[1])
             current = blocks.setdefault(line.split()[1], [])
         if current is not None:
             current.append(line)
@@ -122,12 +130,11 @@ def _check_batch(
     results = []
     with tempfile.TemporaryDirectory(prefix="sohoa-pdfa-") as folder:
         pdfs: dict[str, Path] = {}
+        digests: dict[str, str] = {}
         for doc_id in doc_ids:
             path = Path(folder) / f"{doc_id}.pdf"
             try:
-                with services.store.open(pdf_key(doc_id)) as src, path.open("wb") as dst:
-                    while chunk := src.read(CHUNK):
-                        dst.write(chunk)
+                digests[doc_id] = _copy_hashing(services.store, pdf_key(doc_id), path)
                 pdfs[doc_id] = path
             except NotFound:
                 path.unlink(missing_ok=True)
@@ -137,7 +144,9 @@ def _check_batch(
         if doc_id in verdicts:
             compliant, rules = verdicts[doc_id]
             outcome = "pass" if compliant else "fail"
-            result = PdfaCheck(doc_id, outcome, version, failed_rules=rules, checked_at=now)
+            result = PdfaCheck(
+                doc_id, outcome, version, failed_rules=rules, checked_at=now, sha256=digests[doc_id]
+            )
         else:
             result = PdfaCheck(doc_id, "missing", checked_at=now)
         _keep(services, result)
@@ -145,6 +154,16 @@ def _check_batch(
         if on_result is not None:
             on_result(result)
     return results
+
+
+def _copy_hashing(store: ObjectStore, key: str, path: Path) -> str:
+    """Copy the stored object to `path`; the SHA-256 of the bytes copied."""
+    digest = hashlib.sha256()
+    with store.open(key) as src, path.open("wb") as dst:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
+    return digest.hexdigest()
 
 
 def _keep(services: Services, result: PdfaCheck) -> None:
