@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from workers.pdfa_check import verdict_blocks
 
 SCRIPT = ROOT / "scripts" / "verapdf.sh"
 
@@ -27,13 +28,8 @@ def verdicts(files: dict[str, Path]) -> dict[str, str]:
     report = f"exit {proc.returncode}\n--- stdout:\n{proc.stdout}--- stderr:\n{proc.stderr}"
     if proc.returncode not in (0, 1):
         pytest.fail(f"scripts/verapdf.sh could not validate:\n{report}")
-    blocks: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in proc.stdout.splitlines():
-        if line.startswith(("PASS ", "FAIL ")):
-            current = blocks.setdefault(line.split()[1], [])
-        if current is not None:
-            current.append(line)
+    asked = {str(p) for p in files.values()} | {str(p.resolve()) for p in files.values()}
+    blocks = verdict_blocks(proc.stdout, asked)
     by_key = {}
     for key, path in files.items():
         lines = blocks.get(str(path)) or blocks.get(str(path.resolve()))

@@ -79,17 +79,7 @@ def run_verapdf(script: Path, pdfs: dict[str, Path]) -> tuple[str, dict[str, tup
             f"veraPDF could not validate (exit {proc.returncode}): {proc.stderr[-800:]}"
         )
     found = _VERSION.search(proc.stderr)
-    blocks: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    asked = {str(p.resolve()) for p in pdfs.values()}
-    for line in proc.stdout.splitlines():
-        # A verdict starts a block only for a file asked about, and once (defence in depth: the
-        # runner keeps text read from the PDF inside one line).
-        if line.startswith(("PASS ", "FAIL ")) and line.split()[1] in asked:
-            asked.discard(line.split()[1])
-            current = blocks.setdefault(line.split()[1], [])
-        if current is not None:
-            current.append(line)
+    blocks = verdict_blocks(proc.stdout, {str(p.resolve()) for p in pdfs.values()})
     verdicts = {}
     for key, path in pdfs.items():
         lines = blocks.get(str(path.resolve()), [])
@@ -98,6 +88,22 @@ def run_verapdf(script: Path, pdfs: dict[str, Path]) -> tuple[str, dict[str, tup
         rules = [" ".join(x.split()) for x in lines[1:] if not x.strip().startswith("e.g.")]
         verdicts[key] = (lines[0].startswith("PASS "), rules)
     return (found.group(1) if found else "unknown"), verdicts
+
+
+def verdict_blocks(stdout: str, asked: set[str]) -> dict[str, list[str]]:
+    """scripts/verapdf.sh's output cut into each file's block: its `PASS path` / `FAIL path`
+    line, then its failed rules. A verdict starts a block only for a file asked about, and once
+    (defence in depth: the runner keeps text read from the PDF inside one line)."""
+    asked = set(asked)
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in stdout.splitlines():
+        if line.startswith(("PASS ", "FAIL ")) and line.split()[1] in asked:
+            asked.discard(line.split()[1])
+            current = blocks.setdefault(line.split()[1], [])
+        if current is not None:
+            current.append(line)
+    return blocks
 
 
 def check_documents(
