@@ -180,7 +180,8 @@ sys.exit(1 if bad else 0)
 EOF
 rc=$?
 if [ "$rc" -ge 3 ] || { [ "$rc" -ne 0 ] && [ "$vera_rc" -gt 1 ]; }; then
-    echo "verapdf.sh: veraPDF exit code $vera_rc; command: ${run[*]} --format xml ${files[*]}" >&2
+    # the command without SOHOA_VERAPDF_JAVA_OPTS: they may hold a proxy's password
+    echo "verapdf.sh: veraPDF exit code $vera_rc; command: $JAVA [java options] -cp $LIB/* $MAIN --flavour $FLAVOUR --format xml ${files[*]}" >&2
     head -c 3000 "$errors" >&2
 fi
 [ "$rc" -eq 0 ] && exit "$status"

@@ -195,3 +195,22 @@ def test_a_record_merged_twice_over_points_to_the_last_kept_one(tmp_path: Path) 
         code = client.get(f"/documents/{c}", headers=ours).json()["metadata"]["code_number"]
         hits = client.get("/search", params={"q": str(code["value"])}, headers=ours).json()
         assert [h["document_id"] for h in hits["hits"]] == [c]
+
+
+def test_a_refused_merge_does_not_name_who_sees_a_record_the_caller_may_not_see() -> None:
+    """Keeping A would hide C, merged earlier into the rescan, from the organ that sees C: the
+    refusal says so without naming that organ (the caller may see neither C nor who holds it)."""
+    from types import SimpleNamespace
+
+    from schemas.access import Visibility
+    from workers.duplicates import MergeHides, _refuse_hiding_earlier
+
+    kept = SimpleNamespace(id="a" * 64, visibility=Visibility(owner="000.00.00.H01"))
+    rescan = SimpleNamespace(id="b" * 64, visibility=Visibility(owner="000.00.00.H01"))
+    earlier = SimpleNamespace(
+        id="c" * 64, visibility=Visibility(owner="000.00.00.H01", organs=frozenset({"SECRET.01"}))
+    )
+    with pytest.raises(MergeHides) as refused:
+        _refuse_hiding_earlier(kept, rescan, earlier)  # type: ignore[arg-type]
+    assert "SECRET.01" not in str(refused.value) and "c" * 12 not in str(refused.value)
+    assert "would hide a record merged earlier" in str(refused.value)

@@ -320,12 +320,14 @@ def _rescans_of(services: Services, doc_id: str) -> list[Document]:
 
 def _refuse_hiding_earlier(kept: Document, rescan: Document, earlier: Document) -> None:
     """A record merged into the rescan before follows it to the kept one: its readers too
-    must see the kept one (the earlier record is not named: the caller may not see it)."""
+    must see the kept one (neither the earlier record nor its readers are named: the caller
+    may not see it, and who holds a record is itself not for everyone to know)."""
     hidden = hidden_from(kept.visibility, earlier.visibility)
     if hidden:
         raise MergeHides(
             f"keeping {kept.id[:12]} would hide a record merged earlier into {rescan.id[:12]} "
-            f"from {', '.join(hidden)}: keep the other one, or share it with them first"
+            "from organs that may see it but not the kept one (not named here: you may not "
+            "see that record): keep the other one, or ask an administrator to share it first"
         )
 
 
