@@ -198,11 +198,7 @@ def keys_export(
 ) -> None:
     """Write an organ's certificate (public part only), to give to a peer installation."""
     try:
-        pem = _exchange(ctx).keys.cert(organ_id)
-    except SohoaError as e:
-        raise fail(e) from e
-    try:
-        write_output(output, pem)
+        write_output(output, _exchange(ctx).keys.cert(organ_id))
     except SohoaError as e:
         raise fail(e) from e
     err.print(f"wrote the certificate of {organ_id} to {output}")
@@ -314,9 +310,6 @@ def build(
     ex = _exchange(ctx)
     try:
         env = ex.build(doc_ids, sender, recipients, attach=attach, unrestricted=OPERATOR_SEES_ALL)
-    except SohoaError as e:
-        raise fail(e) from e
-    try:
         with ex.open_envelope(env.message_id) as src:
             write_output(output, src)
     except SohoaError as e:

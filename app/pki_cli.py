@@ -220,11 +220,7 @@ def keys_csr(
     """A certificate signing request for the organ's key (made if needed), for a CA elsewhere."""
     ex = _exchange(ctx)
     try:
-        request = ex.keys.csr(organ_id, ex.organ(organ_id).name)
-    except SohoaError as e:
-        raise fail(e) from e
-    try:
-        write_output(output, request)
+        write_output(output, ex.keys.csr(organ_id, ex.organ(organ_id).name))
     except SohoaError as e:
         raise fail(e) from e
     err.print(f"wrote the certificate request of {organ_id} to {output}")
