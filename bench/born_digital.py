@@ -41,6 +41,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from embedded import fresh_embedded
 from report import load_words, write_section
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,33 +142,14 @@ class StageClock:
 
 
 def phase_sohoa(spec: dict) -> dict:
-    import logging
-
-    from app.compose import build_services
-    from app.config import Settings, one_thread_per_tesseract
     from workers.batch import outcome, submit_all, wait_for
     from workers.runtime import WorkerPool
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
     clock = StageClock()
     if spec.get("stages"):
         clock.install()
     data_dir = Path(spec["data_dir"])
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    settings = Settings(
-        data_dir=data_dir,
-        storage="",
-        search="",
-        broker="",
-        workers=THREADS,
-        deskew=True,
-        normalise_background=False,
-        denoise=None,
-    )
-    services = build_services(settings)
-    one_thread_per_tesseract()
+    _, services = fresh_embedded(data_dir, THREADS)
     paths = [Path(p) for p in spec["paths"]]
     load, cpu0, t0 = _load(), _cpu_s(), time.perf_counter()
     with WorkerPool(services, "", threads=THREADS) as pool:

@@ -40,6 +40,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from embedded import fresh_embedded
 from report import load_words, write_section
 
 REPO = Path(__file__).resolve().parent.parent
@@ -154,32 +155,14 @@ class Sampler(threading.Thread):
 
 
 def phase_sohoa(spec: dict) -> dict:
-    import logging
     import resource
 
-    from app.compose import build_services
-    from app.config import Settings, one_thread_per_tesseract
     from storage.keys import page_key, pages_prefix
     from workers.batch import outcome, submit_all, wait_for
     from workers.runtime import WorkerPool
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
     data_dir = Path(spec["data_dir"])
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    settings = Settings(
-        data_dir=data_dir,
-        storage="",
-        search="",
-        broker="",
-        workers=THREADS,
-        deskew=True,
-        normalise_background=False,
-        denoise=None,
-    )
-    services = build_services(settings)
-    one_thread_per_tesseract()
+    settings, services = fresh_embedded(data_dir, THREADS)
     path = Path(spec["path"])
     with path.open("rb") as f:  # the id sohoa gives the file (read in chunks: RSS untouched)
         doc_id = hashlib.file_digest(f, "sha256").hexdigest()
