@@ -685,8 +685,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--parts",
         nargs="+",
-        default=["tuning", "held-out"],
-        help="pages2 parts to run (the tuning part's failures may be looked at: --show-wrong)",
+        default=["tuning", "held-out", "fresh"],
+        help="pages2 parts to run (only the tuning part's failures may be looked at: --show-wrong)",
     )
     p.add_argument("--skip-corpus", action="store_true", help="pages2 only")
     return p.parse_args(argv)
