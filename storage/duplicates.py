@@ -217,7 +217,10 @@ class DuplicateBook:
             for prints, _ in docs
             if prints.document_id
         ]
-        self._each(lambda key: self.store.put_bytes(key, b""), markers)
+        if self.band_table is not None:  # a local folder: made durable together
+            put_all(self.store, [(key, b"") for key in markers])
+        else:  # S3: each a request whose wait is the cost, several at a time
+            self._each(lambda key: self.store.put_bytes(key, b""), markers)
 
     def fingerprints(self, doc_id: str) -> Fingerprints | None:
         if self._held and doc_id in self._held:
