@@ -30,6 +30,7 @@ PERMUTATIONS = 64
 BANDS = 16
 MIN_SHINGLES = 8  # a page with fewer word 3-grams than this has too little text to compare
 _WORD = re.compile(r"\w+")
+_blake2b = hashlib.blake2b
 _MASK32 = np.uint64(0xFFFFFFFF)
 # Fixed random multipliers and offsets of the multiply-shift hash family: the same on every
 # machine and in every version, since stored fingerprints are compared with new ones.
@@ -91,10 +92,10 @@ def text_minhash(text: str) -> list[int] | None:
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return None
-    base = np.array(
-        [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest()) for g in grams],
-        dtype=np.uint64,
-    )
+    # The 4-byte digests read as big-endian integers all at once (the values stored
+    # fingerprints hold: the hash cannot change without them all being made again)
+    digests = b"".join([_blake2b(g.encode(), digest_size=4).digest() for g in grams])
+    base = np.frombuffer(digests, dtype=">u4").astype(np.uint64)
     # multiply-shift: the high 32 bits of a*x + b (mod 2^64), one (a, b) per permutation
     hashed = (np.outer(_A, base) + _B[:, None]) >> np.uint64(32)
     return [int(v) for v in (hashed & _MASK32).min(axis=1)]

@@ -322,6 +322,10 @@ class _Boxes:
     def __init__(self, textpage: pdfium.PdfTextPage) -> None:
         self._raw = textpage.raw
         self._left, self._bottom, self._right, self._top = (ctypes.c_double() for _ in range(4))
+        # Passed by reference made once, not converted again on every call
+        self._ltrb = tuple(
+            ctypes.byref(v) for v in (self._left, self._top, self._right, self._bottom)
+        )
 
     def _values(self) -> tuple[float, float, float, float]:
         return self._left.value, self._bottom.value, self._right.value, self._top.value
@@ -339,7 +343,9 @@ class _Boxes:
         line it crosses, usually one; the same boxes as the characters' union on every corpus
         and hostile page, 54k words, in about half the calls), or, where it makes none (no
         character with a box), the characters' own boxes."""
-        count = pdfium.raw.FPDFText_CountRects(self._raw, start, end - start)
+        count = _count_rects(self._raw, start, end - start)
+        if count == 1:  # a word on one line: its one rectangle (no min/max to take)
+            return self._rect(0)
         if count <= 0:
             return self._chars(start, end)
         boxes = [self._rect(k) for k in range(count)]
@@ -351,12 +357,9 @@ class _Boxes:
         )
 
     def _rect(self, k: int) -> tuple[float, float, float, float]:
-        ok = pdfium.raw.FPDFText_GetRect(  # PDFium's order: l, t, r, b
-            self._raw, k, self._left, self._top, self._right, self._bottom
-        )
-        if not ok:
+        if not _get_rect(self._raw, k, *self._ltrb):  # PDFium's order: l, t, r, b
             raise pdfium.PdfiumError("Failed to get rect.")
-        return self._values()
+        return self._left.value, self._bottom.value, self._right.value, self._top.value
 
     def _chars(self, start: int, end: int) -> tuple[float, float, float, float]:
         left, bottom, right, top = self.char(start)
@@ -367,6 +370,7 @@ class _Boxes:
         return left, bottom, right, top
 
 
+_count_rects, _get_rect = pdfium.raw.FPDFText_CountRects, pdfium.raw.FPDFText_GetRect
 _NOT_SPACE = re.compile(r"\S+")  # \s is str.isspace: the same white space PDFium's text has
 # A page's words validated in one call (~40 % less than one by one).
 _WORDS = TypeAdapter(list[Word])

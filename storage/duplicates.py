@@ -18,7 +18,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from schemas.errors import NotFound, StorageError
 from schemas.models import utcnow
-from storage.base import ObjectStore
+from storage.base import ObjectStore, put_all
 from storage.local import LocalStore
 
 FINGERPRINTS = "fingerprints/"
@@ -102,7 +102,16 @@ class BandTable:
         self.path = path
 
     def add(self, doc_id: str, bands: dict[str, Iterable[str]]) -> None:
-        rows = [(kind, band, doc_id) for kind, keys in bands.items() for band in set(keys)]
+        self.add_many([(doc_id, bands)])
+
+    def add_many(self, docs: list[tuple[str, dict[str, list[str]]]]) -> None:
+        """Several documents' rows in one commit (one fsync of the journal, not one each)."""
+        rows = [
+            (kind, band, doc_id)
+            for doc_id, bands in docs
+            for kind, keys in bands.items()
+            for band in set(keys)
+        ]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with closing(sqlite3.connect(self.path, timeout=60)) as db, db:
@@ -141,6 +150,26 @@ class DuplicateBook:
             at_once = 1 if local else REQUESTS_AT_ONCE
         self.at_once = at_once
         self.band_table = BandTable(store.root / BAND_TABLE) if local else None
+        # Fingerprints put inside `batch()`, written when it ends: doc_id → (prints, bands)
+        self._held: dict[str, tuple[Fingerprints, dict[str, list[str]]]] | None = None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Fingerprints put inside are written together when the block ends well: one
+        durable write of their JSON objects and one commit of their band rows, instead of an
+        fsync and a commit for each (a multi-document scan indexes its parts one after the
+        other). Until then this book finds them as if stored (look-alikes among the parts of
+        one scan are still caught); other books see them once the block has ended."""
+        if self._held is not None:
+            yield  # already batching: the outer block writes them
+            return
+        self._held = {}
+        try:
+            yield
+            held, self._held = self._held, None
+            self._write(list(held.values()))
+        finally:
+            self._held = None
 
     def _each(self, call: Callable[[str], object], keys: list[str]) -> list:
         """`call` on every key, `at_once` of them at a time; results in the keys' order."""
@@ -153,23 +182,49 @@ class DuplicateBook:
 
     def put_fingerprints(self, prints: Fingerprints, bands: dict[str, Iterable[str]]) -> None:
         """The document's fingerprints, then one empty object per band key (`kind -> keys`)
-        and for its DocumentId, so look-alikes find it by listing."""
-        doc_id = prints.doc_id
-        self.store.put_bytes(f"{FINGERPRINTS}docs/{doc_id}.json", prints.model_dump_json().encode())
+        and for its DocumentId, so look-alikes find it by listing (inside `batch()`: when
+        the block ends)."""
+        listed = {kind: list(keys) for kind, keys in bands.items()}
+        if self._held is not None:
+            self._held[prints.doc_id] = (prints, listed)
+            return
+        self._write([(prints, listed)])
+
+    def _write(self, docs: list[tuple[Fingerprints, dict[str, list[str]]]]) -> None:
+        """The fingerprints' objects first, made durable together, then their markers: a
+        marker never names a document whose fingerprints are not stored."""
+        if not docs:
+            return
+        put_all(
+            self.store,
+            [
+                (f"{FINGERPRINTS}docs/{prints.doc_id}.json", prints.model_dump_json().encode())
+                for prints, _ in docs
+            ],
+        )
         markers = []
         if self.band_table is not None:
-            self.band_table.add(doc_id, bands)
+            self.band_table.add_many([(prints.doc_id, bands) for prints, bands in docs])
         else:
             markers = [
-                f"{FINGERPRINTS}{kind}/{band}/{doc_id}"
+                f"{FINGERPRINTS}{kind}/{band}/{prints.doc_id}"
+                for prints, bands in docs
                 for kind, keys in bands.items()
                 for band in sorted(set(keys))
             ]
-        if prints.document_id:
-            markers.append(f"{FINGERPRINTS}docid/{_docid_digest(prints.document_id)}/{doc_id}")
-        self._each(lambda key: self.store.put_bytes(key, b""), markers)
+        markers += [
+            f"{FINGERPRINTS}docid/{_docid_digest(prints.document_id)}/{prints.doc_id}"
+            for prints, _ in docs
+            if prints.document_id
+        ]
+        if self.band_table is not None:  # a local folder: made durable together
+            put_all(self.store, [(key, b"") for key in markers])
+        else:  # S3: each a request whose wait is the cost, several at a time
+            self._each(lambda key: self.store.put_bytes(key, b""), markers)
 
     def fingerprints(self, doc_id: str) -> Fingerprints | None:
+        if self._held and doc_id in self._held:
+            return self._held[doc_id][0]
         try:
             raw = self.store.get_bytes(f"{FINGERPRINTS}docs/{doc_id}.json")
         except NotFound:
@@ -186,11 +241,17 @@ class DuplicateBook:
             found.update(key[len(prefix) :] for key in keys)
         if self.band_table is not None:  # rows, beside the files an older sohoa wrote
             found.update(self.band_table.sharing(kind, wanted))
+        for doc_id, (_, held) in (self._held or {}).items():
+            shared = len(set(held.get(kind, ())).intersection(wanted))
+            if shared:
+                found[doc_id] += shared
         return found
 
     def with_document_id(self, document_id: str) -> list[str]:
         prefix = f"{FINGERPRINTS}docid/{_docid_digest(document_id)}/"
-        return [key[len(prefix) :] for key in self.store.list(prefix)]
+        stored = [key[len(prefix) :] for key in self.store.list(prefix)]
+        held = [d for d, (p, _) in (self._held or {}).items() if p.document_id == document_id]
+        return list(dict.fromkeys([*stored, *held]))
 
     # ------------------------------------------------------------ pairs
 

@@ -156,16 +156,18 @@ def flag_duplicates(services: Services, docs: list[Document]) -> list[Pair]:
     (open, merged or dismissed) is not proposed again."""
     book = DuplicateBook(services.store)
     proposed = []
-    for doc in docs:
-        if doc.rescan_of:
-            continue
-        prints = fingerprints_of(doc)
-        bands = _bands(prints)
-        for pair in _pairs_for(services, book, prints, bands):
-            if book.propose(pair):
-                proposed.append(pair)
-                log.info("probable duplicate: %s of %s", doc.id[:12], pair.existing[:12])
-        book.put_fingerprints(prints, bands)
+    # The parts of one scan written together: one fsync and one commit for all of them
+    with book.batch():
+        for doc in docs:
+            if doc.rescan_of:
+                continue
+            prints = fingerprints_of(doc)
+            bands = _bands(prints)
+            for pair in _pairs_for(services, book, prints, bands):
+                if book.propose(pair):
+                    proposed.append(pair)
+                    log.info("probable duplicate: %s of %s", doc.id[:12], pair.existing[:12])
+            book.put_fingerprints(prints, bands)
     return proposed
 
 
