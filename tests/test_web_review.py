@@ -94,7 +94,7 @@ def test_a_correction_in_the_queue_is_what_the_search_finds(site: dict) -> None:
     queue = client.get("/review/queue")
     assert queue.status_code == 200
     assert f'href="/review/queue?doc={doc_id}"' in queue.text
-    assert "signer_name missing" in queue.text  # the reasons
+    assert "Người ký: còn trống" in queue.text  # the reasons, in the page's language
     page = client.get("/review/queue", params={"doc": doc_id})
     assert f'action="/documents/{doc_id}/fields"' in page.text
     assert f'src="/documents/{doc_id}/pages/1/image?size=page"' in page.text
