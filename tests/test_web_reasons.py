@@ -77,6 +77,10 @@ def test_the_review_queue_and_document_page_word_the_reasons(site: dict) -> None
     assert "u.pdf · xong ·" in vi and "</time> xong" in vi and "</time> done" not in vi
     en = browser.get(f"/documents/{doc_id}/view", params={"lang": "en"}).text
     assert "u.pdf · done ·" in en and "</time> done" in en
+    # the workers' notes in its history
+    assert "đã lưu bản gốc từ u.pdf" in vi and "1 trang: 1 có lớp chữ, 0 cần nhận dạng" in vi
+    assert "original stored from" not in vi and "indexed" not in vi
+    assert "original stored from u.pdf" in en and "1 pages: 1 with a text layer, 0 to OCR" in en
 
 
 def _every_reason() -> list[str]:

@@ -113,5 +113,45 @@ def shown_reason(text: str, t: Strings) -> str:
     return t[f"rv_r_{reason.code}"].format(**params)
 
 
-def shown_reasons(texts: list[str], t: Strings) -> list[str]:
-    return [shown_reason(text, t) for text in texts]
+# ------------------------------------------------------------------ a record's history
+
+# The notes the workers leave in a record's history (workers/submit.py, tasks.py, review.py,
+# duplicates.py), each part of a note ("; " between them) by itself
+_HISTORY = (
+    ("stored", re.compile(r"original stored from (?P<source>.+)")),
+    ("again", re.compile(r"ingested again from (?P<source>.+): its failed pages are retried")),
+    (
+        "plan",
+        re.compile(r"(?P<count>\d+) pages: (?P<text>\d+) with a text layer, (?P<ocr>\d+) to OCR"),
+    ),
+    ("retrying", re.compile(r"retrying failed pages (?P<pages>.+)")),
+    ("indexed", re.compile(r"indexed")),
+    ("skipped", re.compile(r"pages skipped: (?P<pages>.+)")),
+    ("holds", re.compile(r"holds (?P<count>\d+) documents")),
+    ("corrected", re.compile(rf"{_FIELD} corrected: (?P<change>.*)", re.DOTALL)),
+    ("confirmed", re.compile(rf"{_FIELD} confirmed: (?P<value>.*)", re.DOTALL)),
+    ("merged", re.compile(r"merged as a rescan of another record, searched instead")),
+    ("follows", re.compile(r"the record it was merged into was merged into another: follows it")),
+    ("not_duplicate", re.compile(r"not a duplicate of a look-alike")),
+)
+
+
+_KEPT = "kept; a rescan of it merged into it"
+
+
+def shown_note(note: str, t: Strings) -> str:
+    """A history note in the page's language, part by part (a part not known here as stored)."""
+    if note == _KEPT:  # the one note that holds the separator itself
+        return t["rv_h_kept"]
+    return "; ".join(_history_part(part, t) for part in note.split("; "))
+
+
+def _history_part(part: str, t: Strings) -> str:
+    for code, pattern in _HISTORY:
+        found = pattern.fullmatch(part)
+        if found:
+            params = found.groupdict()
+            if "name" in params:
+                params["field"] = t.get(f"f_{params['name']}", params["name"])
+            return t[f"rv_h_{code}"].format(**params)
+    return part
