@@ -72,6 +72,8 @@ def test_the_review_queue_and_document_page_word_the_reasons(site: dict) -> None
         assert "signer_name missing" not in vi, url
         en = browser.get(url, params={"doc": doc_id, "lang": "en"}).text
         assert "<li>signer_name missing</li>" in en, url
+    queue = browser.get("/review/queue", params={"doc": doc_id, "lang": "vi"}).text
+    assert "u.pdf · xong ·" in queue and "· done ·" not in queue
     # the record's status, on the document page and in its history
     vi = browser.get(f"/documents/{doc_id}/view", params={"lang": "vi"}).text
     assert "u.pdf · xong ·" in vi and "</time> xong" in vi and "</time> done" not in vi
