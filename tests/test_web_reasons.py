@@ -4,6 +4,8 @@ stored English sentence on an English one (as the API and the CLI show it)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -83,6 +85,15 @@ def test_the_review_queue_and_document_page_word_the_reasons(site: dict) -> None
     assert "đã lưu bản gốc từ u.pdf" in vi and "1 trang: 1 có lớp chữ, 0 cần nhận dạng" in vi
     assert "original stored from" not in vi and "indexed" not in vi
     assert "original stored from u.pdf" in en and "1 pages: 1 with a text layer, 0 to OCR" in en
+
+
+def test_the_search_pages_level_facet_is_worded_in_the_pages_language(site: dict) -> None:
+    browser = site["browser"]
+    levels = re.compile(r'<li><a href="[^"]*level=[^"]*"[^>]*>([^<]+)</a>')
+    vi = levels.findall(browser.get("/", params={"q": "", "lang": "vi"}).text)
+    assert vi and set(vi) <= {"Trung ương", "Cấp tỉnh", "Cấp huyện", "Cấp xã"}, vi
+    en = levels.findall(browser.get("/", params={"q": "", "lang": "en"}).text)
+    assert en and set(en) <= {"Central", "Province", "District", "Commune"}, en
 
 
 def _every_reason() -> list[str]:
