@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # `fixity_every_hours` (0: never), sized so every record is checked within the period
     fixity_every_hours: float = Field(default=24.0, ge=0)
     fixity_period_days: float = Field(default=30.0, gt=0)
+    # veraPDF's launcher for `sohoa pdfa check` (the `verapdf` of its installation; --verapdf
+    # wins); empty: scripts/verapdf.sh installs veraPDF from Maven Central on first use
+    verapdf: str = ""
 
     @property
     def storage_path(self) -> Path:

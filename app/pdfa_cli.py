@@ -4,7 +4,6 @@ This module parses, picks the documents and prints."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,7 +12,7 @@ from rich.markup import escape
 from app.terminal import emit_json, err, fail, out
 from schemas.errors import SohoaError
 from storage.dossiers import DossierStore
-from workers.pdfa_check import SCRIPT, PdfaCheck, check_documents
+from workers.pdfa_check import PdfaCheck, check_documents
 from workers.services import Services
 
 pdfa_app = typer.Typer(
@@ -51,8 +50,12 @@ def check_command(
     ] = None,
     everything: Annotated[bool, typer.Option("--all", help="Every record.")] = False,
     verapdf: Annotated[
-        Path, typer.Option("--verapdf", help="The veraPDF runner (installs it on first use).")
-    ] = SCRIPT,
+        str | None,
+        typer.Option(
+            "--verapdf",
+            help="veraPDF's launcher (default SOHOA_VERAPDF; neither: installed on first use).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document.")] = False,
 ) -> None:
     """Validate each document's searchable PDF against PDF/A-2b with veraPDF (run as an
@@ -77,7 +80,8 @@ def check_command(
 
     try:
         chosen = _chosen(services, list(doc_ids or []), dossier, everything)
-        results = check_documents(services, chosen, script=verapdf, on_result=show)
+        launcher = verapdf or ctx.obj.settings.verapdf or None  # the option wins
+        results = check_documents(services, chosen, launcher=launcher, on_result=show)
     except SohoaError as e:
         raise fail(e) from e
     bad = sum(1 for r in results if r.outcome != "pass")

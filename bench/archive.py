@@ -196,6 +196,62 @@ def _measure_runs(data: Path, work: Path, zip_too: bool) -> None:
             shutil.rmtree(output)
 
 
+def trace_memory(data: Path, at: list[int], top: int = 10) -> None:
+    """Export `--all` in this process under tracemalloc, with a snapshot after the bag that
+    reaches each count of documents in `at`. Prints, per stretch between two snapshots, the
+    memory still held at its end and the peak reached inside it (what RSS follows: freed
+    memory mostly stays with the process), CPU, and the audit log's length; then the lines
+    whose held memory grew from the first snapshot to the last (a leak would show there: a
+    list, cache or log growing with the bags)."""
+    import gc
+    import tracemalloc
+
+    from app.compose import build_services
+    from app.config import load_settings
+    from workers.archive_export import export_packages, plan_all
+
+    services = build_services(load_settings(data_dir=data))
+    audit = data / "store" / "exchange" / "audit"
+    rows: list[tuple[int, float, float, float, int]] = []
+    snapshots: list[tracemalloc.Snapshot] = []
+    done, wanted = 0, sorted(at)
+
+    def progress(documents: int, size: int) -> None:
+        nonlocal done
+        done += documents
+        if wanted and done >= wanted[0]:
+            wanted.pop(0)
+            gc.collect()
+            held, peak = tracemalloc.get_traced_memory()
+            entries = len(list(audit.glob("*.json")))
+            rows.append((done, held / 1e6, peak / 1e6, time.process_time(), entries))
+            snapshots.append(tracemalloc.take_snapshot())
+            tracemalloc.reset_peak()
+
+    out = Path(tempfile.mkdtemp(prefix="bench-archive-trace-")) / "bags"
+    tracemalloc.start(1)
+    try:
+        export_packages(
+            services, plan_all(services), out, carry_sources=False, on_progress=progress
+        )
+    finally:
+        tracemalloc.stop()
+        shutil.rmtree(out.parent, ignore_errors=True)
+    print(f"load average now: {os.getloadavg()[0]:.1f} (2 cores, shared machine)")
+    print("| after documents | held MB | peak MB since the last | CPU s | audit entries |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    for count, held, peak, cpu, entries in rows:
+        print(f"| {count} | {held:.2f} | {peak:.2f} | {cpu:.1f} | {entries} |")
+    diff = snapshots[-1].compare_to(snapshots[0], "lineno")
+    print(f"\nheld memory grown, {rows[0][0]} -> {rows[-1][0]} documents, by line:")
+    print("| where | KB | blocks |")
+    print("| --- | ---: | ---: |")
+    for d in sorted(diff, key=lambda d: -d.size_diff)[:top]:
+        frame = d.traceback[0]
+        where = f"{'/'.join(Path(frame.filename).parts[-2:])}:{frame.lineno}"
+        print(f"| {where} | {d.size_diff / 1e3:+.1f} | {d.count_diff:+d} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=300, help="documents ingested")
@@ -204,7 +260,17 @@ def main() -> None:
         "--scale", default="", help="record counts to grow to by copying, e.g. 1000,10000"
     )
     parser.add_argument("--no-zip", action="store_true", help="measure export into a folder only")
+    parser.add_argument(
+        "--trace-memory",
+        default="",
+        help="document counts (e.g. 200,600) to compare tracemalloc snapshots at, in process",
+    )
     args = parser.parse_args()
+    if args.trace_memory:
+        if args.data is None:
+            raise SystemExit("--trace-memory needs --data (an installation to export)")
+        trace_memory(args.data, [int(c) for c in args.trace_memory.split(",")])
+        return
     work = Path(tempfile.mkdtemp(prefix="bench-archive-"))
     data = args.data or work / "data"
     try:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Validate PDFs against PDF/A-2b with veraPDF (greenfield parser), installed from Maven Central.
 #
-#   scripts/verapdf.sh FILE.pdf...
+#   scripts/verapdf.sh [--launcher VERAPDF] FILE.pdf...
 #
+# --launcher: veraPDF's own launcher (the `verapdf` of a veraPDF installation; `sohoa pdfa check`
+# passes SOHOA_VERAPDF or its --verapdf here): run as is, nothing installed.
 # The first run downloads veraPDF with Maven into ~/.cache/sohoa/verapdf (28 MB: 19 MB of veraPDF
 # jars, the rest Maven's dependency plugin); later runs find it there and start at once, offline.
 # Prints one line per file, then its failed rules:
@@ -27,8 +29,13 @@ LIB="$HOME_DIR/lib-$VERSION"
 JAVA="${JAVA:-java}"
 MVN="${MVN:-mvn}"
 
+LAUNCHER=""
+if [ "${1:-}" = "--launcher" ]; then
+    LAUNCHER="${2:-}"
+    shift 2 || shift $#
+fi
 if [ "$#" -eq 0 ]; then
-    echo "usage: $0 FILE.pdf..." >&2
+    echo "usage: $0 [--launcher VERAPDF] FILE.pdf..." >&2
     exit 64
 fi
 
@@ -77,7 +84,15 @@ $why"
     rm -rf "$HOME_DIR/m2"  # Maven's copy of the same jars and its plugins: not needed to run
 }
 
-if [ ! -f "$LIB/$ARTIFACT-$VERSION.jar" ]; then
+if [ -n "$LAUNCHER" ]; then
+    if ! command -v "$LAUNCHER" >/dev/null || [ -d "$LAUNCHER" ]; then
+        echo "verapdf.sh: veraPDF launcher not found or not executable: $LAUNCHER" >&2
+        exit 2
+    fi
+    found="$("$LAUNCHER" --version 2>/dev/null | grep -m 1 -oE 'veraPDF [0-9][^ ]*')"
+    VERSION="${found#veraPDF }"
+    VERSION="${VERSION:-unknown}"
+elif [ ! -f "$LIB/$ARTIFACT-$VERSION.jar" ]; then
     mkdir -p "$HOME_DIR" 2>/dev/null
     # One installer at a time (e.g. parallel test workers); the others wait and then find it done.
     if command -v flock >/dev/null && [ -d "$HOME_DIR" ]; then
@@ -86,7 +101,7 @@ if [ ! -f "$LIB/$ARTIFACT-$VERSION.jar" ]; then
     [ -f "$LIB/$ARTIFACT-$VERSION.jar" ] || install
     exec 9>&-
 fi
-command -v "$JAVA" >/dev/null || { echo "verapdf.sh: no '$JAVA' on PATH" >&2; exit 2; }
+[ -n "$LAUNCHER" ] || command -v "$JAVA" >/dev/null || { echo "verapdf.sh: no '$JAVA' on PATH" >&2; exit 2; }
 
 status=0
 args=()   # every argument, absolute where the file exists (veraPDF reports absolute names)
@@ -108,8 +123,13 @@ fi
 # -Duser.home keeps veraPDF's config folder (.verapdf/config) inside the cache, not in ~.
 # C1-only JIT: about half the CPU for these short runs.
 read -r -a java_opts <<<"${SOHOA_VERAPDF_JAVA_OPTS:--XX:TieredStopAtLevel=1}"
-run=("$JAVA" "${java_opts[@]}" "-Duser.home=$HOME_DIR/home" -cp "$LIB/*" "$MAIN"
-    --flavour "$FLAVOUR" --maxfailuresdisplayed 1 --loglevel 1 --nonpdfext)
+run=("$JAVA" "${java_opts[@]}" "-Duser.home=$HOME_DIR/home" -cp "$LIB/*" "$MAIN")
+shown="$JAVA [java options] -cp $LIB/* $MAIN"
+if [ -n "$LAUNCHER" ]; then
+    run=("$LAUNCHER")
+    shown="$LAUNCHER"
+fi
+run+=(--flavour "$FLAVOUR" --maxfailuresdisplayed 1 --loglevel 1 --nonpdfext)
 report="$(mktemp "${TMPDIR:-/tmp}/verapdf-report.XXXXXX")"
 errors="$(mktemp "${TMPDIR:-/tmp}/verapdf-stderr.XXXXXX")"
 trap 'rm -f "$report" "$errors"' EXIT
@@ -181,7 +201,7 @@ EOF
 rc=$?
 if [ "$rc" -ge 3 ] || { [ "$rc" -ne 0 ] && [ "$vera_rc" -gt 1 ]; }; then
     # the command without SOHOA_VERAPDF_JAVA_OPTS: they may hold a proxy's password
-    echo "verapdf.sh: veraPDF exit code $vera_rc; command: $JAVA [java options] -cp $LIB/* $MAIN --flavour $FLAVOUR --format xml ${files[*]}" >&2
+    echo "verapdf.sh: veraPDF exit code $vera_rc; command: $shown --flavour $FLAVOUR --format xml ${files[*]}" >&2
     head -c 3000 "$errors" >&2
 fi
 [ "$rc" -eq 0 ] && exit "$status"

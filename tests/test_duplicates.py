@@ -134,7 +134,7 @@ def test_the_web_review_shows_a_pair_side_by_side_with_its_evidence(site: dict) 
     shown = client.get("/review/pairs", params={"a": new, "b": old}, headers=site["archivist"])
     assert shown.status_code == 200, shown.text
     assert "rescan.jpg" in shown.text and "original.png" in shown.text
-    assert "page 1 ~ page 1" in shown.text
+    assert "trang 1 ~ trang 1 (hình ảnh" in shown.text  # a Vietnamese page (no lang asked)
     assert f"/documents/{new}/pages/1/image" in shown.text
     assert f"/documents/{old}/pages/1/image" in shown.text
     assert 'value="merge"' in shown.text and 'value="dismiss"' in shown.text

@@ -94,7 +94,7 @@ def test_a_correction_in_the_queue_is_what_the_search_finds(site: dict) -> None:
     queue = client.get("/review/queue")
     assert queue.status_code == 200
     assert f'href="/review/queue?doc={doc_id}"' in queue.text
-    assert "signer_name missing" in queue.text  # the reasons
+    assert "Người ký: còn trống" in queue.text  # the reasons, in the page's language
     page = client.get("/review/queue", params={"doc": doc_id})
     assert f'action="/documents/{doc_id}/fields"' in page.text
     assert f'src="/documents/{doc_id}/pages/1/image?size=page"' in page.text
@@ -108,7 +108,7 @@ def test_a_correction_in_the_queue_is_what_the_search_finds(site: dict) -> None:
     assert "Đã lưu: Trích yếu" in shown and f'value="{NEW_SUBJECT}"' in shown
     assert found(client, "luu tru ho so dia chinh", doc_id)  # at once, folded
     history = client.get(f"/documents/{doc_id}/view").text
-    assert "subject corrected" in history and "1.00" in history
+    assert "Trích yếu: đã sửa:" in history and "1.00" in history  # the page's language
 
 
 def test_confirming_a_field_and_a_bad_value_shows_the_reason(site: dict) -> None:
@@ -117,7 +117,7 @@ def test_confirming_a_field_and_a_bad_value_shows_the_reason(site: dict) -> None
     confirm = {"csrf_token": token, "field": "type_name", "action": "confirm"}
     assert client.post(f"/documents/{doc_id}/fields", data=confirm).status_code == 200
     page = client.get(f"/documents/{doc_id}/view").text
-    assert "type_name confirmed" in page
+    assert "Loại văn bản: đã xác nhận:" in page
     bad = {"csrf_token": token, "field": "issued_date", "action": "correct", "value": "hôm qua"}
     answer = client.post(f"/documents/{doc_id}/fields", data=bad)
     assert answer.status_code == 422 and "is no date" in answer.text

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import bagit
 
@@ -42,6 +42,9 @@ from workers.archive_xml import document_description as describe_document
 from workers.archive_xml import dossier_description as describe_dossier
 from workers.pdfa_check import stored_check
 from workers.services import Services
+
+if TYPE_CHECKING:
+    from exchange.audit import AuditLog
 
 CHUNK = 1024 * 1024
 FORMAT = 1  # of metadata/other/package.json; `archive import` refuses newer ones
@@ -85,11 +88,18 @@ class ExportReport:
 ExportProgress = Callable[[int, int], None]  # (documents done, bytes done)
 
 
-def audit(services: Services, action: str, target: str, **detail: object) -> None:
-    """One entry of the installation's audit log (exchange/audit.py) by the operator."""
+def audit_log(services: Services) -> AuditLog:
+    """The installation's audit log (exchange/audit.py). One for a whole export: a new one
+    lists every entry of the log to find its head, which made each bag cost more than the
+    last (docs/benchmarks.md "At 1,000 and 10,000 documents"); one that appended remembers it."""
     from exchange.audit import AuditLog  # imported on use: cryptography stays out of the rest
 
-    AuditLog.for_options(services.store, services.exchange).append("-", action, target, **detail)
+    return AuditLog.for_options(services.store, services.exchange)
+
+
+def audit(services: Services, action: str, target: str, **detail: object) -> None:
+    """One entry of the installation's audit log by the operator."""
+    audit_log(services).append("-", action, target, **detail)
 
 
 # ------------------------------------------------------------------ what goes into which bag
@@ -364,6 +374,7 @@ def export_packages(
     started = time.perf_counter()
     report = ExportReport()
     into_zip = output.suffix.lower() == ".zip"
+    log = audit_log(services)
     with _Destination(output, into_zip) as dest:
         for plan in plans:
             if not plan.doc_ids:
@@ -371,8 +382,8 @@ def export_packages(
             result = write_bag(services, plan, dest.folder_for(plan.name), carry_sources)
             dest.finish(plan.name)
             report.bags.append(result)
-            audit(
-                services,
+            log.append(
+                "-",
                 "archive_export",
                 plan.name,
                 documents=result.documents,

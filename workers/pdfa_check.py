@@ -63,17 +63,23 @@ def stored_check(store: ObjectStore, doc_id: str) -> PdfaCheck | None:
         return None
 
 
-def run_verapdf(script: Path, pdfs: dict[str, Path]) -> tuple[str, dict[str, tuple[bool, list]]]:
-    """veraPDF's version and, per key, (compliant?, failed rules) of the PDF at its path."""
+def run_verapdf(
+    script: Path, pdfs: dict[str, Path], launcher: str | None = None
+) -> tuple[str, dict[str, tuple[bool, list]]]:
+    """veraPDF's version and, per key, (compliant?, failed rules) of the PDF at its path.
+    `launcher`: veraPDF's own (SOHOA_VERAPDF); without it `script` installs veraPDF itself."""
+    chosen = ["--launcher", launcher] if launcher else []
     try:
         proc = subprocess.run(
-            ["bash", str(script), *map(str, pdfs.values())],
+            ["bash", str(script), *chosen, *map(str, pdfs.values())],
             capture_output=True,
             text=True,
             timeout=3600,
         )
     except (OSError, subprocess.TimeoutExpired) as e:
         raise ToolMissing(f"veraPDF could not be run ({script}): {e}") from e
+    if proc.returncode == 2:  # the script's "cannot find or install veraPDF"
+        raise ToolMissing(_not_found(launcher, proc.stderr))
     if proc.returncode not in (0, 1):
         raise ToolMissing(
             f"veraPDF could not validate (exit {proc.returncode}): {proc.stderr[-800:]}"
@@ -88,6 +94,21 @@ def run_verapdf(script: Path, pdfs: dict[str, Path]) -> tuple[str, dict[str, tup
         rules = [" ".join(x.split()) for x in lines[1:] if not x.strip().startswith("e.g.")]
         verdicts[key] = (lines[0].startswith("PASS "), rules)
     return (found.group(1) if found else "unknown"), verdicts
+
+
+def _not_found(launcher: str | None, stderr: str) -> str:
+    """What to do when veraPDF is not there: name the setting, and why the script gave up."""
+    why = " ".join(stderr.split())[-600:]
+    if launcher:
+        return (
+            f"veraPDF not found: the launcher {launcher} (SOHOA_VERAPDF or --verapdf) "
+            f"cannot be run: {why}"
+        )
+    return (
+        "veraPDF not found: set SOHOA_VERAPDF (or --verapdf PATH) to veraPDF's launcher, the "
+        "`verapdf` of its installation; without it scripts/verapdf.sh installs veraPDF from "
+        f"Maven Central on first use, which needs java and mvn: {why}"
+    )
 
 
 def verdict_blocks(stdout: str, asked: set[str]) -> dict[str, list[str]]:
@@ -111,6 +132,7 @@ def check_documents(
     doc_ids: Iterable[str],
     *,
     script: Path = SCRIPT,
+    launcher: str | None = None,
     on_result: Callable[[PdfaCheck], None] | None = None,
 ) -> list[PdfaCheck]:
     """Validate each document's searchable PDF, BATCH at a time (each copied from the store —
@@ -120,10 +142,10 @@ def check_documents(
     for doc_id in doc_ids:
         batch.append(doc_id)
         if len(batch) == BATCH:
-            results.extend(_check_batch(services, batch, script, on_result))
+            results.extend(_check_batch(services, batch, script, launcher, on_result))
             batch = []
     if batch:
-        results.extend(_check_batch(services, batch, script, on_result))
+        results.extend(_check_batch(services, batch, script, launcher, on_result))
     return results
 
 
@@ -131,6 +153,7 @@ def _check_batch(
     services: Services,
     doc_ids: list[str],
     script: Path,
+    launcher: str | None,
     on_result: Callable[[PdfaCheck], None] | None,
 ) -> list[PdfaCheck]:
     results = []
@@ -144,7 +167,7 @@ def _check_batch(
                 pdfs[doc_id] = path
             except NotFound:
                 path.unlink(missing_ok=True)
-        version, verdicts = run_verapdf(script, pdfs) if pdfs else ("", {})
+        version, verdicts = run_verapdf(script, pdfs, launcher) if pdfs else ("", {})
     now = utcnow().isoformat()
     for doc_id in doc_ids:
         if doc_id in verdicts:

@@ -11,7 +11,6 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth import READERS, UPLOADERS, Me, allow, viewer_of
-from app.duplicates_api import evidence
 from app.web.render import page
 from schemas.errors import SohoaError
 from workers.duplicates import SeenPair, dismiss, merge, open_duplicates, seen_pair
@@ -69,7 +68,7 @@ def _entry(seen: SeenPair) -> dict[str, Any]:
         "url": _url(seen),
         "new": seen.new,
         "existing": seen.existing,
-        "why": evidence(seen.pair),
+        "pair": seen.pair,
     }
 
 
@@ -81,7 +80,6 @@ def _side_by_side(seen: SeenPair) -> dict[str, Any]:
         "pair": seen.pair,
         "new": seen.new,
         "existing": seen.existing,
-        "why": evidence(seen.pair),
         "rows": [
             {
                 "new_image": f"/documents/{seen.new.id}/pages/{n}/image?size=page",

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from accounts.models import Principal
 from app.web.i18n import LANG_COOKIE, STRINGS, language
+from app.web.reasons import page_likeness, pair_evidence, shown_note, shown_reason
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -31,6 +32,10 @@ SECURITY_HEADERS = {
 # Autoescape on for every template, whatever its name: OCR text and file names are hostile.
 _env = Environment(
     loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined
+)
+# Reasons and evidence from the data, worded in the page's language: `{{ r | reason(t) }}`
+_env.filters.update(
+    reason=shown_reason, evidence=pair_evidence, likeness=page_likeness, note=shown_note
 )
 
 
