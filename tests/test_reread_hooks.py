@@ -1,0 +1,68 @@
+"""Issue 17, round 13: on a noisy page the median filter rounds a hook (hỏi) into an acute
+(sắc); the words with an acute that Tesseract is unsure of are read again from the page before
+the filter, and only a hook for the acute is taken from that read (pipeline/reread.py)."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from app.config import Settings
+from pages2.fonts import FAMILIES, Style, font
+from pipeline.ocr import OcrOutput, accurate_tessdata
+from pipeline.reread import HOOK_DOUBT_BELOW, doubtful_acutes, restore_hooks
+from schemas.models import Word
+
+PX = 58  # 14 pt at 300 dpi
+
+
+def _printed(text: str) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A clean 300-dpi strip with `text` printed on it, and the ink's box (l, t, w, h)."""
+    image = Image.new("L", (900, 200), 255)
+    face = font(FAMILIES[0].files[Style.regular], PX)
+    ImageDraw.Draw(image).text((60, 50), text, font=face, fill=0)
+    grey = np.asarray(image).copy()
+    rows, cols = np.nonzero(grey < 128)
+    box = (int(cols.min()), int(rows.min()), int(np.ptp(cols)) + 1, int(np.ptp(rows)) + 1)
+    return grey, box
+
+
+def _first_read(text: str, box: tuple[int, int, int, int], confidence: float) -> OcrOutput:
+    left, top, width, height = box
+    word = Word(text=text, left=left, top=top, width=width, height=height, confidence=confidence)
+    return OcrOutput([word], text, confidence, b"%PDF-stub")
+
+
+@pytest.fixture(scope="module")
+def tessdata():
+    return accurate_tessdata(Settings().tessdata_path)
+
+
+@pytest.mark.parametrize("hooked", ["đẩy", "đổi", "thể"])
+def test_a_doubtful_acute_over_a_printed_hook_comes_out_with_the_hook(hooked, tessdata) -> None:
+    grey, box = _printed(hooked)
+    acute = hooked.replace("ẩ", "ấ").replace("ổ", "ố").replace("ể", "ế")
+    out = restore_hooks(_first_read(acute, box, 60.0), grey, 300, tessdata)
+    assert out.text == hooked
+    assert out.words[0].text == hooked and out.words[0].left == box[0]  # same place
+    assert out.text_pdf == b"%PDF-stub"
+
+
+def test_a_sure_acute_is_not_read_again(tessdata) -> None:
+    grey, box = _printed("đẩy")
+    out = restore_hooks(_first_read("đấy", box, 96.0), grey, 300, tessdata)
+    assert out.text == "đấy"  # Tesseract was sure: the first read stands
+
+
+def test_a_printed_acute_stays_an_acute(tessdata) -> None:
+    grey, box = _printed("đấy")
+    out = restore_hooks(_first_read("đấy", box, 60.0), grey, 300, tessdata)
+    assert out.text == "đấy"
+
+
+def test_only_unsure_words_with_an_acute_are_doubtful() -> None:
+    def word(text: str, confidence: float) -> Word:
+        return Word(text=text, left=0, top=0, width=10, height=10, confidence=confidence)
+
+    words = [word("đấy", 60), word("đấy", 97), word("đầy", 40), word("tổ", 30), word("tố", 89)]
+    assert doubtful_acutes(words) == [0, 4]
+    assert HOOK_DOUBT_BELOW == 90.0
