@@ -52,8 +52,11 @@ def restore_hooks(
 ) -> OcrOutput:
     """`first` (a noisy page read after its median filter) with each doubtful acute
     (`doubtful_acutes`) that `unfiltered` (the same page, same geometry, before the filter)
-    reads as the same word with a hook taken from that read; `tessdata`: the model the key
-    zones are read with (`ocr_zone`)."""
+    reads as the same word with a hook taken from that read. `tessdata`: the standard model
+    the key zones are read with (`ocr.accurate_tessdata`); without it the first read stands,
+    as it does for the diacritic check (the in-process zone reader may have no data path)."""
+    if tessdata is None:
+        return first
     words = list(first.words)
     changed = False
     for i in doubtful_acutes(words):

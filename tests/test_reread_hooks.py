@@ -96,3 +96,9 @@ def test_a_noisy_page_keeps_hooks_its_filtered_read_lost(tessdata) -> None:
     assert _hook_slips(truth.text, result.text) < _hook_slips(truth.text, filtered)
     changed = [b for a, b in zip(filtered.split(), result.text.split(), strict=True) if a != b]
     assert changed and set(changed) <= set(truth.text.split())
+
+
+def test_without_the_standard_model_the_first_read_stands() -> None:
+    grey, box = _printed("đẩy")
+    first = _first_read("đấy", box, 60.0)
+    assert restore_hooks(first, grey, 300, None) is first
