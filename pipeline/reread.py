@@ -2,9 +2,9 @@
 
 The median filter that halves a noisy page's word error rounds the hook above (hỏi) into an
 acute (sắc): `đẩy` → `đấy`, `đổi` → `đối`, `thể` → `thế`. Tesseract is less sure of such a word
-than of a true acute: on the tuning pages (corpus heavy, 4 pages) 8 of the 9 words with an
-acute read under 90 confidence were hooks misread, against 1 of 335 words read right
-(docs/benchmarks.md "Heavy pages, round 13"). Only those words are read again, alone and
+than of a true acute: on the tuning pages (corpus heavy, 4 pages) 8 of the 12 words with an
+acute read under 90 confidence were hooks misread, and 1 of the 335 acutes read right was under
+it (docs/benchmarks.md "Heavy pages, round 13"). Only those words are read again, alone and
 upscaled, from the page before the filter, and the second read is taken only where it is the
 same word with a hook for the acute; no other difference between the reads is trusted.
 """
