@@ -11,6 +11,13 @@ SET_DIR holds truth.json (the bench's `scanned` shape or pages2's `files`) and t
 VARIANTS); `sohoa` is `prepare()` as the product runs it (clean-up only on pages measured
 noisy). Results are resumable: pages already in OUT.json are not read again. CPU seconds are
 this process's (clean-up and the in-process Tesseract read, separately).
+
+Round 13: `BASE@HOW<C` reads the page cleaned by BASE, then reads again from the deskewed page
+under REREADS[HOW] each line holding a word under C confidence (`raw<60`; `rawW<80`: word for
+word), or with `hook-HOW<C` each word with an acute under C, keeping only a hook for the acute
+(the product's `pipeline/reread.py`). Second reads use tesserocr: set TESSDATA_PREFIX to the
+system's tessdata folder if its build has no default; HEAVY_CLEANUP_CACHE=DIR keeps the first
+reads, so further second-read variants of the same BASE cost only their second reads.
 """
 
 from __future__ import annotations
