@@ -31,6 +31,7 @@ from pipeline.preprocess import (
     reading_factor,
     to_grey,
 )
+from pipeline.reread import restore_hooks
 from pipeline.strokes import counted_numerals, covers
 from pipeline.zones import SIGNER_INK_ZONE, dark_ink_only, doubtful_zones, key_zone_boxes
 from schemas.models import PageResult, PageSource, PageStatus, Word
@@ -116,6 +117,10 @@ def process_scanned_page(
         ocr = reread_for_diacritics(prepared.grey, page.dpi, ocr, options.tessdata)
         if diacritics_low(ocr.text):
             flags.append(DIACRITICS_LOW_FLAG)
+    unfiltered = None
+    if NOISY_PAGE_FLAG in prepared.flags:  # hooks the median rounded into acutes (issue 17)
+        unfiltered = zone_image(prepared, options)
+        ocr = restore_hooks(ocr, unfiltered, page.dpi, options.tessdata)
     if (ocr.mean_confidence or 0) < LOW_CONFIDENCE:
         flags.append("low_confidence")
     result = PageResult(
@@ -135,7 +140,7 @@ def process_scanned_page(
         image_hash=image_hash(prepared.grey),  # rescans found by look (workers/duplicates.py)
     )
     if options.key_zones and ocr.words:
-        grey = zone_image(prepared, options)
+        grey = zone_image(prepared, options) if unfiltered is None else unfiltered
         result.zones = key_zone_words(grey, page.dpi, result, tessdata=options.tessdata)
     result.seconds = round(time.perf_counter() - started, 3)
     return ScannedPageOutput(result, page_pdf(prepared.display, page.dpi, ocr.text_pdf))
