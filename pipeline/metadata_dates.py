@@ -10,10 +10,13 @@ from datetime import date
 from pipeline.metadata_text import DIGIT_SLIPS, squash
 from schemas.text import fold
 
+# A `§` stands where a stamp's edge or a speck met an 8 (`0§` for 08, tuning part of pages2):
+# read as 8, but only as a guess (`Dated.guessed`) that a person confirms.
+_GUESSED_DIGITS = str.maketrans({"§": "8"})
 _LONG_DATE = re.compile(
-    r"ng\S{0,2}y\s*[:.]?\s*(?P<d>[0-9OolI|\]]{1,2})\s*[.,]?\s*"
-    r"th\S{0,2}ng\s*[:.]?\s*(?P<m>[0-9OolI|\]]{1,2})\s*[.,]?\s*"
-    r"n\S{0,2}m\s*[:.]?\s*(?P<y>[0-9OolI|]{4})",
+    r"ng\S{0,2}y\s*[:.]?\s*(?P<d>[0-9OolI|\]§]{1,2})\s*[.,]?\s*"
+    r"th\S{0,2}ng\s*[:.]?\s*(?P<m>[0-9OolI|\]§]{1,2})\s*[.,]?\s*"
+    r"n\S{0,2}m\s*[:.]?\s*(?P<y>[0-9OolI|§]{4})",
     re.IGNORECASE,
 )
 _SHORT_DATE = re.compile(
@@ -28,6 +31,7 @@ class Dated:
     issued: date
     clean: bool
     span: tuple[int, int] = (0, 0)  # where "ngày … năm …" stands in the squashed line
+    guessed: bool = False  # a digit was read from a mark that is no digit's look-alike (`§`)
 
 
 def parse_date_line(text: str) -> Dated | None:
@@ -39,7 +43,7 @@ def parse_date_line(text: str) -> Dated | None:
     if not match:
         return None
     raw = match["d"] + match["m"] + match["y"]
-    d, m, y = (match[k].translate(DIGIT_SLIPS) for k in ("d", "m", "y"))
+    d, m, y = (match[k].translate(DIGIT_SLIPS).translate(_GUESSED_DIGITS) for k in "dmy")
     try:
         issued = date(int(y), int(m), int(d))
     except ValueError:
@@ -49,4 +53,5 @@ def parse_date_line(text: str) -> Dated | None:
     place = text[: match.start()].strip(" ,.;:-")
     place = place if re.search(r"\w", place) else None
     clean = raw.isdigit() and place is not None
-    return Dated(place, issued, clean, (match.start(), match.end()))
+    guessed = raw != raw.translate(_GUESSED_DIGITS)
+    return Dated(place, issued, clean, (match.start(), match.end()), guessed)

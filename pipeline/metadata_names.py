@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.lexicon import newer_placement
 from pipeline.metadata_text import squash
 from schemas.text import fold, nfc
@@ -104,6 +106,23 @@ for _name in FAMILY_NAMES:
 _KNOWN_FAMILY = set(FAMILY_NAMES)
 # Only a fold with one spelling may be respelled (La / Lã share one: kept as read).
 _FAMILY_BY_FOLD = {k: next(iter(v)) for k, v in _FAMILY_SPELLINGS.items() if len(v) == 1}
+
+
+def _far_from_other_families(key: str) -> bool:
+    return all(Levenshtein.distance(key, other) > 1 for other in _FAMILY_SPELLINGS if other != key)
+
+
+# Family names whose letters settle them: one spelling for the letters (so no tone doubt), at
+# least three letters, and no other family name one letter away (`Hoàng`, `Nguyễn`, `Trần`;
+# not `Lê` or `Võ`, which one slipped letter makes `La` or `Vũ`, nor `Đặng` ~ `Đồng`).
+_DISTINCT_FAMILY = {
+    name for key, name in _FAMILY_BY_FOLD.items() if len(key) >= 3 and _far_from_other_families(key)
+}
+
+
+def is_distinct_family_name(word: str) -> bool:
+    """`word` is a family name no OCR slip of one letter or one tone turns into another."""
+    return word in _DISTINCT_FAMILY
 
 
 # Syllables common in Vietnamese middle and given names. A name using another syllable is

@@ -23,6 +23,7 @@ from pipeline.metadata_names import (  # noqa: F401
     TITLES,
     Name,
     is_caps_title,
+    is_distinct_family_name,
     is_name_syllable,
     known_title,
     name_tones,
