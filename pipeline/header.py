@@ -26,6 +26,7 @@ from schemas.text import fold, nfc
 CONFIRMED_CODE = 0.9  # số/ký hiệu whose structure the type line or V/v line confirms
 REPAIRED_CODE = 0.8  # ký hiệu whose type abbreviation was put right from the title line
 GUESSED_DATE_CAP = 0.5  # a date with a digit guessed from a mark (`metadata_dates`)
+UNFINISHED_SUBJECT_CAP = 0.6  # a subject ending in `quý`, `của`, `và`: a line was lost
 ROMAN_NUMERAL_CAP = 0.8  # subjects with a roman numeral ("quý III") are always looked at
 HEADER_ZONE = 0.4  # fraction of the page height the ND30 header stays within
 SUBJECT_MAX_WIDTH = 0.62  # fraction of the page width: ND30 sets the subject within 80 % of
@@ -424,6 +425,8 @@ def set_subject(
         text = respell_set_phrases(text)
         if rules.has_roman_numeral(text) and not _numerals_counted(segs):
             conf = min(conf, ROMAN_NUMERAL_CAP)  # OCR reads III as II or IHI (measured)
+    if rules.ends_unfinished(text):
+        conf = min(conf, UNFINISHED_SUBJECT_CAP)
     out.set("subject", text, conf)
 
 

@@ -307,6 +307,20 @@ def has_roman_numeral(text: str) -> bool:
     return any(_ROMAN.fullmatch(t) for t in re.findall(r"[^\s,;.()/-]+", text))
 
 
+# Words a subject never ends with: each asks for what follows (`… lưu trữ quý` has lost its
+# `III/2025`, pages2 tuning #34). `năm`/`tháng` are left out: `hằng năm` ends subjects.
+_UNFINISHED_ENDINGS = frozenset(
+    ["quý", "của", "và", "về", "cho", "tại", "với", "các", "những", "trong", "theo", "đối"]
+    + ["từ", "đến", "giữa"]
+)
+
+
+def ends_unfinished(text: str) -> bool:
+    """The subject's last word asks for more: a line of it was probably lost."""
+    words = squash(text).rstrip(" ,;:-").split()
+    return bool(words) and words[-1].lower() in _UNFINISHED_ENDINGS
+
+
 def has_suspect_token(text: str) -> bool:
     """A token OCR typically garbles: roman-numeral look-alikes (`IHI`, `IIH` for `III`)."""
     for token in re.findall(r"[^\s,;.()/-]+", text):

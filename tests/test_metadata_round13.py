@@ -124,3 +124,12 @@ def test_another_word_read_unsurely_still_doubts_the_subject() -> None:
     page = _document(subject=subject)
     _set_confidence(page, "Kiểm", 60.0, top=865)
     assert _reasons(_national(page), "subject")
+
+
+def test_a_subject_ending_in_a_word_that_asks_for_more_is_flagged() -> None:
+    """`… công tác văn thư, lưu trữ quý` (pages2 tuning #34: its `III/2025` line was lost,
+    every word read at 96): a subject never ends in `quý`, so a person looks."""
+    meta = _national(_document(subject="Báo cáo công tác văn thư, lưu trữ quý"))
+    assert meta.subject.value == "Báo cáo công tác văn thư, lưu trữ quý"
+    assert _reasons(meta, "subject")[0].startswith("subject low confidence")
+    assert not _reasons(_national(_document(subject="Kế hoạch kiểm tra hằng năm")), "subject")
