@@ -140,6 +140,26 @@ def _name_confidence(name_seg: Segment, family: str) -> float:
     return confidence_of([Segment((sure, *name_seg.words[1:]))])
 
 
+def disputed_tones(name: str, reads: Sequence[str]) -> str:
+    """The `tone uncertain: …` note when another read of the signer block (the page's, the
+    zone's, the zone's with the seal whitened) spells a word of `name` with the same letters
+    and another tone that is a name too (`Anh` / `Ánh`, pages2 tuning #52: two reads at 97
+    each); empty when the reads agree. No list of people can tell which is right."""
+    words = name.split()
+    disputed = []
+    for i, word in enumerate(words):
+        tones = rules.name_tones(word, family=i == 0)
+        seen = {
+            rules.newer_placement(r)
+            for r in reads
+            if rules.fold(r) == rules.fold(word) and rules.newer_placement(r) in tones
+        }
+        seen -= {rules.newer_placement(w) for j, w in enumerate(words) if j != i}  # `Văn Vân`
+        if len(seen | {rules.newer_placement(word)}) > 1:
+            disputed.append(f"{word} ({'/'.join(sorted(seen | {rules.newer_placement(word)}))})")
+    return f"{TONE_ONLY}: {', '.join(disputed)}" if disputed else ""
+
+
 def is_sole_family_name(word: str) -> bool:
     """`word` is spelled as the one family name its letters can be (`Trần`, `Lê`; not `La`,
     which `Lã` shares): as a name's first word, its tone is then no doubt."""

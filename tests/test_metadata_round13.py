@@ -13,7 +13,7 @@ from organs.registry import OrganRegistry
 from pipeline import metadata_rules as rules
 from pipeline.metadata import extract_metadata
 from schemas.models import AdminMetadata, PageResult
-from tests.test_metadata_unseen import _body, _centred, _footer, _header, _left, _page
+from tests.test_metadata_unseen import _body, _centred, _footer, _header, _left, _line, _page
 
 
 def _national(page: PageResult) -> AdminMetadata:
@@ -103,6 +103,20 @@ def test_a_short_family_name_read_unsurely_still_flags_the_name() -> None:
     page = _document(signer="Hoàng Thanh Quý")
     _set_confidence(page, "Hoàng", 40.0)
     assert _reasons(_national(page), "signer_name")
+
+
+def test_a_name_whose_tone_the_block_reads_dispute_is_flagged_with_the_syllable() -> None:
+    """Page read `Trần Xuân Anh`, the zone's read `rầYXuân Ánh` (pages2 tuning #52, each `Anh`
+    and `Ánh` at 97, the truth `Ánh`): the reads dispute the tone, so the name goes to a
+    person with `Anh (Anh/Ánh)` named; agreeing reads leave it trusted."""
+    page = _document(signer="Trần Xuân Anh")
+    zone = _line("rầYXuân Ánh", 1600, 2630, 1)
+    meta = _national(page.model_copy(update={"zones": {"signer": zone}}))
+    assert meta.signer_name.value == "Trần Xuân Anh"
+    assert _reasons(meta, "signer_name") == ["signer_name tone uncertain: Anh (Anh/Ánh)"]
+    agreeing = _line("rầYXuân Anh", 1600, 2630, 1)
+    meta = _national(page.model_copy(update={"zones": {"signer": agreeing}}))
+    assert not _reasons(meta, "signer_name")
 
 
 # =========================================================================== subject
