@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
-from pipeline.layout import PageLines, Segment, confidence_of
+from pipeline.layout import REPAIRED_WORD_CONFIDENCE, PageLines, Segment, confidence_of
 from pipeline.lexicon import WordPairs
 
 RESPELLED_NAME_CAP = 0.8  # a name with a syllable respelled from the list of name syllables
@@ -18,6 +18,7 @@ JUNK_RECIPIENT_CAP = 0.5  # a Nơi nhận list with an item of specks (no word o
 NAME_TONE_SURE = 90.0  # Tesseract confidence under which a name syllable's tone is in doubt
 TONE_ONLY = "tone uncertain"  # the note on a name whose unsure words differ only by tone
 OTHER_WORDS_UNSURE = " and other words unsure"
+FAMILY_READ_FLOOR = 60.0  # under this OCR score even a distinct family name's letters are doubted
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def read_signer(footer: Footer, out: Extracted) -> None:
     name = rules.person_name(name_seg.text)
     assert name is not None
     doubt = (1 if name.known_family else 0.6) * (1 if name.known_given else 0.8)
-    conf = confidence_of([name_seg]) * doubt
+    conf = _name_confidence(name_seg, name.text.split()[0]) * doubt
     out.set("signer_name", name.text, min(conf, RESPELLED_NAME_CAP) if name.respelled else conf)
     out.notes.pop(RESPELLED_NOTE, None)
     if name.respelled:
@@ -119,6 +120,44 @@ def read_signer(footer: Footer, out: Extracted) -> None:
         out.set("signer_position", *_title(titles[1:]))
     else:
         out.set("signer_position", "", competence_conf, empty_ok=True)
+
+
+def _name_confidence(name_seg: Segment, family: str) -> float:
+    """The name line's confidence, its first word counted as fairly sure (a repaired word)
+    when it is a family name that its letters settle (`rules.is_distinct_family_name`) and
+    OCR read those letters at FAMILY_READ_FLOOR or more: a seal or signature over the start
+    of the line lowers Tesseract's score without making `Hoàng` anything else."""
+    first = name_seg.words[0] if name_seg.words else None
+    letters = rules.fold(rules.squash(first.text)).strip(" .,;~-_'`\"“”‘’›‹") if first else ""
+    if (
+        first is None
+        or not rules.is_distinct_family_name(family)
+        or first.confidence < FAMILY_READ_FLOOR
+        or letters != rules.fold(family)
+    ):
+        return confidence_of([name_seg])
+    sure = first.model_copy(update={"confidence": max(first.confidence, REPAIRED_WORD_CONFIDENCE)})
+    return confidence_of([Segment((sure, *name_seg.words[1:]))])
+
+
+def disputed_tones(name: str, reads: Sequence[str]) -> str:
+    """The `tone uncertain: …` note when another read of the signer block (the page's, the
+    zone's, the zone's with the seal whitened) spells a word of `name` with the same letters
+    and another tone that is a name too (`Anh` / `Ánh`, pages2 tuning #52: two reads at 97
+    each); empty when the reads agree. No list of people can tell which is right."""
+    words = name.split()
+    disputed = []
+    for i, word in enumerate(words):
+        tones = rules.name_tones(word, family=i == 0)
+        seen = {
+            rules.newer_placement(r)
+            for r in reads
+            if rules.fold(r) == rules.fold(word) and rules.newer_placement(r) in tones
+        }
+        seen -= {rules.newer_placement(w) for j, w in enumerate(words) if j != i}  # `Văn Vân`
+        if len(seen | {rules.newer_placement(word)}) > 1:
+            disputed.append(f"{word} ({'/'.join(sorted(seen | {rules.newer_placement(word)}))})")
+    return f"{TONE_ONLY}: {', '.join(disputed)}" if disputed else ""
 
 
 def is_sole_family_name(word: str) -> bool:

@@ -20,10 +20,13 @@ from pipeline.layout import (
 )
 from pipeline.lexicon import WordPairs
 from pipeline.strokes import COUNTED_CONFIDENCE
+from schemas.models import Word
 from schemas.text import fold, nfc
 
 CONFIRMED_CODE = 0.9  # số/ký hiệu whose structure the type line or V/v line confirms
 REPAIRED_CODE = 0.8  # ký hiệu whose type abbreviation was put right from the title line
+GUESSED_DATE_CAP = 0.5  # a date with a digit guessed from a mark (`metadata_dates`)
+UNFINISHED_SUBJECT_CAP = 0.6  # a subject ending in `quý`, `của`, `và`: a line was lost
 ROMAN_NUMERAL_CAP = 0.8  # subjects with a roman numeral ("quý III") are always looked at
 HEADER_ZONE = 0.4  # fraction of the page height the ND30 header stays within
 SUBJECT_MAX_WIDTH = 0.62  # fraction of the page width: ND30 sets the subject within 80 % of
@@ -312,6 +315,8 @@ def read_date(header: Header, out: Extracted) -> None:
         return
     words = words_in_span(header.dated, *dated.span)
     conf = _date_confidence(words) * (1.0 if dated.place is not None else 0.85)
+    if dated.guessed:  # `0§` read as 08: a value to confirm, never one to trust
+        conf = min(conf, GUESSED_DATE_CAP)
     out.set("issued_date", dated.issued, conf)
     if dated.place:
         place = words_in_span(header.dated, 0, len(dated.place))
@@ -381,6 +386,28 @@ def respell_set_phrases(text: str) -> str:
     return _CHI_BEFORE.sub(r"\1hi", nfc(text))
 
 
+_SET_PHRASE_AFTER_CHI = {"cuc", "tra", "phi", "nhanh"}
+
+
+def _set_phrase_words_sure(segs: Sequence[Segment]) -> list[Segment]:
+    """The segments with each `chi` before `cục/trả/phí/nhánh` counted as fairly sure (a
+    repaired word): `respell_set_phrases` gives it its one spelling whatever tone OCR read,
+    so a low score for its mark (`Chi` at 60 under `Phó Chi cục trưởng`) doubts nothing."""
+    words = [w for s in segs for w in s.words]
+    sure = {
+        id(w)
+        for w, nxt in zip(words, words[1:], strict=False)
+        if fold(w.text) == "chi" and fold(nxt.text).strip(".,;:") in _SET_PHRASE_AFTER_CHI
+    }
+
+    def lifted(w: Word) -> Word:
+        if id(w) not in sure or w.confidence >= REPAIRED_WORD_CONFIDENCE:
+            return w
+        return w.model_copy(update={"confidence": REPAIRED_WORD_CONFIDENCE})
+
+    return [Segment(tuple(lifted(w) for w in s.words)) for s in segs]
+
+
 def set_subject(
     out: Extracted,
     text: str,
@@ -389,7 +416,8 @@ def set_subject(
     pairs: WordPairs | None,
 ) -> None:
     text = rules.clean_subject(text)
-    conf = confidence_of(segs) * (0.5 if rules.has_suspect_token(text) else 1.0)
+    scored = _set_phrase_words_sure(segs) if speller is not None else segs
+    conf = confidence_of(scored) * (0.5 if rules.has_suspect_token(text) else 1.0)
     if speller is not None:  # OCR text (a text layer is taken as exact)
         text, _ = speller.respell(text)
         if pairs is not None:
@@ -397,6 +425,8 @@ def set_subject(
         text = respell_set_phrases(text)
         if rules.has_roman_numeral(text) and not _numerals_counted(segs):
             conf = min(conf, ROMAN_NUMERAL_CAP)  # OCR reads III as II or IHI (measured)
+    if rules.ends_unfinished(text):
+        conf = min(conf, UNFINISHED_SUBJECT_CAP)
     out.set("subject", text, conf)
 
 

@@ -21,6 +21,8 @@ from pipeline.flags import NOISY_PAGE_FLAG, page_review_reasons
 from pipeline.footer import (
     OTHER_WORDS_UNSURE,
     TONE_ONLY,
+    Footer,
+    disputed_tones,
     find_footer,
     read_recipients,
     read_signer,
@@ -29,7 +31,7 @@ from pipeline.header import confirm_code, find_header, read_code, read_date, rea
 from pipeline.layout import LinesOf, page_lines
 from pipeline.lexicon import WordPairs
 from pipeline.reconcile import FindOrgan, confirm_place, read_document_id, read_registry
-from pipeline.zones import vote_signer, vote_subject, with_counted_numerals
+from pipeline.zones import SIGNER_INK_ZONE, vote_signer, vote_subject, with_counted_numerals
 from schemas.fields import KEEP_THRESHOLD, KEEP_THRESHOLDS, KEY_THRESHOLDS
 from schemas.models import AdminMetadata, Field, PageResult, PageSource, PageStatus
 
@@ -37,6 +39,7 @@ from schemas.models import AdminMetadata, Field, PageResult, PageSource, PageSta
 # scans OCR swaps tone marks with high confidence (measured: bench/metadata.py, heavy level),
 # so they always go to a person.
 NOISY_FREE_TEXT_CAP = 0.7
+SIGNER_ZONES = ("signer", SIGNER_INK_ZONE)  # the signer block's second reads (pipeline.zones)
 
 
 def extract_metadata(
@@ -74,6 +77,7 @@ def extract_metadata(
                 read_recipients(footer, out, pairs if ocr else None)
                 read_signer(footer, out)
                 vote_signer(page, out)
+                _doubt_disputed_tones(page, footer, out)
                 break
         organ = read_registry(find_organ, out)
         confirm_place(out, organ)
@@ -85,6 +89,21 @@ def extract_metadata(
     if share >= 0.2:
         out.set("language", "vi", min(1.0, 0.5 + share))
     return _finish(out, pages)
+
+
+def _doubt_disputed_tones(page: PageResult, footer: Footer, out: Extracted) -> None:
+    """A signer name whose tone the block's reads dispute (`Anh` / `Ánh`) goes to a person,
+    with the syllable named in the reason, however surely each read scored it."""
+    name = out.get("signer_name")
+    if not name:
+        return
+    words = [w for s in footer.signer for w in s.words]
+    words += [w for zone in SIGNER_ZONES for w in page.zones.get(zone) or []]
+    note = disputed_tones(name, [rules.squash(w.text).strip(" .,;~-_'`\"") for w in words])
+    if note:
+        ceiling = KEY_THRESHOLDS["signer_name"] - 0.01
+        out.set("signer_name", name, min(out.conf("signer_name"), ceiling))
+        out.notes["signer_name"] = note
 
 
 def _finish(out: Extracted, pages: list[PageResult]) -> AdminMetadata:

@@ -11,27 +11,27 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 
 from rapidfuzz import fuzz
 
 from pipeline.lexicon import newer_placement
+
+# The date and signer rules live in their own modules; their names stay importable from here.
+from pipeline.metadata_dates import Dated, parse_date_line  # noqa: F401
+from pipeline.metadata_names import (  # noqa: F401
+    FAMILY_NAMES,
+    TITLES,
+    Name,
+    is_caps_title,
+    is_distinct_family_name,
+    is_name_syllable,
+    known_title,
+    name_tones,
+    person_name,
+    split_competence,
+)
+from pipeline.metadata_text import DIGIT_SLIPS, similarity, squash  # noqa: F401
 from schemas.text import fold, nfc
-
-# --------------------------------------------------------------------------- folding
-
-
-def squash(text: str) -> str:
-    """NFC, whitespace runs as one space, stripped."""
-    return re.sub(r"\s+", " ", nfc(text)).strip()
-
-
-def similarity(text: str, target: str) -> float:
-    """0..1: how closely `text` reads as `target`, ignoring case, diacritics and spacing."""
-    a = re.sub(r"[^a-z0-9]", "", fold(text))
-    b = re.sub(r"[^a-z0-9]", "", fold(target))
-    return fuzz.ratio(a, b) / 100 if a and b else 0.0
-
 
 # --------------------------------------------------------------------------- fixed lines
 
@@ -136,9 +136,6 @@ def type_from_abbreviation(abbr: str) -> str | None:
 
 # --------------------------------------------------------------------------- số, ký hiệu
 
-_DIGIT_SLIPS = str.maketrans(
-    {"O": "0", "o": "0", "D": "0", "Ø": "0", "l": "1", "I": "1", "|": "1", "i": "1", "]": "1"}
-)
 _CODE = re.compile(
     r"^.{0,3}?[s§]\S{0,2}\s*[:;.,]?\s*"  # Số: / Sô: / So; / §ố:, after up to 3 specks
     r"(?P<number>[0-9OolI|Ø]{1,5})\s*(?:[/|]\s*|(?=[A-ZĐ]))"  # the slash may be lost
@@ -163,7 +160,7 @@ def parse_code_line(text: str) -> Code | None:
     if not match:
         return None
     raw_number = match["number"]
-    number = raw_number.translate(_DIGIT_SLIPS)
+    number = raw_number.translate(DIGIT_SLIPS)
     slash = "/" in text[match.end("number") : match.start("notation")]
     notation, repaired = normalise_notation(match["notation"])
     if not number.isdigit() or notation is None:
@@ -194,50 +191,6 @@ def _fix_notation_part(part: str, *, first: bool) -> str:
     if folded in _KNOWN_PARTS:
         return _KNOWN_PARTS[folded]
     return part if part in TYPE_ABBREVIATIONS.values() else part.upper()
-
-
-# --------------------------------------------------------------------------- place and date
-
-_LONG_DATE = re.compile(
-    r"ng\S{0,2}y\s*[:.]?\s*(?P<d>[0-9OolI|\]]{1,2})\s*[.,]?\s*"
-    r"th\S{0,2}ng\s*[:.]?\s*(?P<m>[0-9OolI|\]]{1,2})\s*[.,]?\s*"
-    r"n\S{0,2}m\s*[:.]?\s*(?P<y>[0-9OolI|]{4})",
-    re.IGNORECASE,
-)
-_SHORT_DATE = re.compile(
-    r"ng\S{0,2}y\s*[:.]?\s*(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})\s*[/.-]\s*(?P<y>\d{4})",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class Dated:
-    place: str | None
-    issued: date
-    clean: bool
-    span: tuple[int, int] = (0, 0)  # where "ngày … năm …" stands in the squashed line
-
-
-def parse_date_line(text: str) -> Dated | None:
-    """`Kon Tum, ngày 14 tháng 11 năm 2023` → (Kon Tum, 2023-11-14); also `ngày 05/3/2020`,
-    `ngay 5 thang 3 nam 2020`. None unless the date exists and the year is plausible."""
-    text = squash(text)
-    folded = fold(text)
-    match = _LONG_DATE.search(folded) or _SHORT_DATE.search(folded)
-    if not match:
-        return None
-    raw = match["d"] + match["m"] + match["y"]
-    d, m, y = (match[k].translate(_DIGIT_SLIPS) for k in ("d", "m", "y"))
-    try:
-        issued = date(int(y), int(m), int(d))
-    except ValueError:
-        return None
-    if not 1945 <= issued.year <= 2100:
-        return None
-    place = text[: match.start()].strip(" ,.;:-")
-    place = place if re.search(r"\w", place) else None
-    clean = raw.isdigit() and place is not None
-    return Dated(place, issued, clean, (match.start(), match.end()))
 
 
 # --------------------------------------------------------------------------- subject
@@ -354,179 +307,26 @@ def has_roman_numeral(text: str) -> bool:
     return any(_ROMAN.fullmatch(t) for t in re.findall(r"[^\s,;.()/-]+", text))
 
 
+# Words a subject never ends with: each asks for what follows (`… lưu trữ quý` has lost its
+# `III/2025`, pages2 tuning #34). `năm`/`tháng` are left out: `hằng năm` ends subjects.
+_UNFINISHED_ENDINGS = frozenset(
+    ["quý", "của", "và", "về", "cho", "tại", "với", "các", "những", "trong", "theo", "đối"]
+    + ["từ", "đến", "giữa"]
+)
+
+
+def ends_unfinished(text: str) -> bool:
+    """The subject's last word asks for more: a line of it was probably lost."""
+    words = squash(text).rstrip(" ,;:-").split()
+    return bool(words) and words[-1].lower() in _UNFINISHED_ENDINGS
+
+
 def has_suspect_token(text: str) -> bool:
     """A token OCR typically garbles: roman-numeral look-alikes (`IHI`, `IIH` for `III`)."""
     for token in re.findall(r"[^\s,;.()/-]+", text):
         if re.fullmatch(r"[IVXLHl|]+", token) and not _ROMAN.fullmatch(token):
             return True
     return False
-
-
-# --------------------------------------------------------------------------- signer
-
-_COMPETENCE = re.compile(r"^(TUQ|TM|KT|TL|Q)(?:\s*[.,:;]+\s*|\s+)(?=\S)", re.IGNORECASE)
-
-
-def split_competence(text: str) -> tuple[str, str] | None:
-    """`KT. GIÁM ĐỐC` → ("KT.", "GIÁM ĐỐC"); also `KT, GIÁM ĐỐC`, `T.M. ỦY BAN…`."""
-    text = squash(text).replace("T.M.", "TM.").replace("K.T.", "KT.")
-    text = re.sub(r"^[^\w]+", "", text)  # specks before the prefix: `-'KT. CỤC TRƯỞNG`
-    match = _COMPETENCE.match(text)
-    if not match:
-        return None
-    title = text[match.end() :].strip()
-    if not title or not title.replace(" ", "").isupper():
-        return None
-    return f"{match[1].upper()}.", title
-
-
-# Titles printed in signer blocks (ND30, Phụ lục I): a caps line that folds to one of these is
-# that title, whatever diacritics OCR dropped (`PHÓ CHỦ TICH` → `PHÓ CHỦ TỊCH`).
-TITLES = (
-    "CHỦ TỊCH",
-    "PHÓ CHỦ TỊCH",
-    "GIÁM ĐỐC",
-    "PHÓ GIÁM ĐỐC",
-    "BỘ TRƯỞNG",
-    "THỨ TRƯỞNG",
-    "CỤC TRƯỞNG",
-    "PHÓ CỤC TRƯỞNG",
-    "TỔNG CỤC TRƯỞNG",
-    "PHÓ TỔNG CỤC TRƯỞNG",
-    "VỤ TRƯỞNG",
-    "PHÓ VỤ TRƯỞNG",
-    "CHI CỤC TRƯỞNG",
-    "TRƯỞNG PHÒNG",
-    "PHÓ TRƯỞNG PHÒNG",
-    "CHÁNH VĂN PHÒNG",
-    "PHÓ CHÁNH VĂN PHÒNG",
-    "CHÁNH THANH TRA",
-    "TRƯỞNG BAN",
-    "PHÓ TRƯỞNG BAN",
-    "VIỆN TRƯỞNG",
-    "HIỆU TRƯỞNG",
-    "THỦ TRƯỞNG",
-    "TỔNG GIÁM ĐỐC",
-    "ỦY BAN NHÂN DÂN",
-    "HỘI ĐỒNG NHÂN DÂN",
-    "THƯỜNG TRỰC HỘI ĐỒNG NHÂN DÂN",
-    "CHÍNH PHỦ",
-    "THỦ TƯỚNG",
-    "PHÓ THỦ TƯỚNG",
-    "BAN THƯỜNG VỤ",
-    "BAN CHỈ ĐẠO",
-)
-_TITLE_SPELLINGS: dict[str, set[str]] = {}
-for _title in TITLES:
-    _TITLE_SPELLINGS.setdefault(fold(_title).replace(" ", ""), set()).add(_title)
-# THỨ TRƯỞNG and THỦ TRƯỞNG fold alike: such titles are never respelled, only recognised.
-_TITLE_BY_FOLD = {k: next(iter(v)) for k, v in _TITLE_SPELLINGS.items() if len(v) == 1}
-
-
-def known_title(text: str) -> str | None:
-    """The signer title `text` reads as, diacritics restored; None when it is not a known one
-    or when its letters could be two titles (then the reading stands as OCR gave it)."""
-    text = squash(text)
-    if text in TITLES or newer_placement(text) in TITLES:
-        return text  # `UỶ BAN NHÂN DÂN` as printed: the older tone placement is no slip
-    return _TITLE_BY_FOLD.get(re.sub(r"[^\w]", "", fold(text)))  # `CH ÁNH V ĂN PHÒNG` too
-
-
-def is_caps_title(text: str, *, tolerance: float = 0.0) -> bool:
-    """Set in capitals (a `tolerance` share of letters OCR read in lower case allowed)."""
-    letters = [c for c in text if c.isalpha()]
-    lower = sum(1 for c in letters if not c.isupper())
-    return len(letters) >= 2 and lower <= tolerance * len(letters)
-
-
-_NAME_WORD = re.compile(r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]*")
-
-
-# Vietnamese family names: a closed set. A name whose first word folds to one of these gets
-# that spelling (`Định` → `Đinh`); a first word outside the set makes the name doubtful.
-_FAMILY_NAMES_TEXT = (
-    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đinh Trương "
-    "Lương Đoàn Trịnh Đào Cao Lâm Hà Tạ Tô Chu Thái Kiều Quách Vương Mai Lưu Văn Triệu "
-    "Thân Mạc Đàm Tăng Lại Khổng Từ Nông Hứa Lục Kim Thạch Y Ksor Nay Rơ Châu Giang Tôn "
-    "Âu Bạch Cù Diệp Doãn Đồng Hàn Khúc Kha La Lã Lò Lưu Mã Mạnh Nghiêm Ninh Ông Phí Phùng "
-    "Quan Sầm Tống Trình Ung Viên Yên"
-)
-FAMILY_NAMES = tuple(_FAMILY_NAMES_TEXT.split())
-_FAMILY_SPELLINGS: dict[str, set[str]] = {}
-for _name in FAMILY_NAMES:
-    _FAMILY_SPELLINGS.setdefault(fold(_name), set()).add(_name)
-_KNOWN_FAMILY = set(FAMILY_NAMES)
-# Only a fold with one spelling may be respelled (La / Lã share one: kept as read).
-_FAMILY_BY_FOLD = {k: next(iter(v)) for k, v in _FAMILY_SPELLINGS.items() if len(v) == 1}
-
-
-# Syllables common in Vietnamese middle and given names. A name using another syllable is
-# not refused (names are an open set) but doubted, since OCR tone slips make non-names
-# (`Quân` → `Quần`).
-_NAME_SYLLABLES_TEXT = (
-    "An Anh Ánh Ân Bá Bách Bảo Bắc Bằng Bích Bình Bội Ca Cảnh Cát Châu Chi Chí Chiến Chinh "
-    "Chính Chung Công Cúc Cường Cương Đan Đào Đạo Đạt Đăng Điệp Diễm Diệp Dịu Định Đoan Đông "
-    "Đồng Đức Dung Dũng Dương Duy Duyên Gia Giang Giao Hà Hạ Hải Hạnh Hào Hảo Hằng Hân Hậu "
-    "Hiền Hiển Hiếu Hiệp Hiệu Hinh Hòa Hoa Hoài Hoàn Hoàng Hồng Hợp Huân Huệ Hùng Hưng Hương "
-    "Hường Hữu Huy Huyền Khải Khang Khánh Khanh Khoa Khôi Khuê Kiên Kiệt Kiều Kim Kỳ Lai Lam "
-    "Lâm Lan Lành Lệ Liên Liễu Linh Loan Lộc Lợi Long Luân Lực Lương Ly Lý Mai Mạnh Minh My "
-    "Mỹ Nam Nga Ngân Nghĩa Ngọc Nguyên Nguyệt Nhã Nhàn Nhân Nhật Nhi Nhung Như Ninh Oanh Phát "
-    "Phong Phú Phúc Phụng Phước Phương Phượng Quang Quế Quốc Quý Quyên Quyết Quỳnh Sang Sơn "
-    "Sương Tài Tâm Tân Thạch Thái Thanh Thành Thảo Thắm Thắng Thế Thi Thịnh Thơ Thông Thu Thư "
-    "Thuận Thúy Thủy Thùy Thư Thương Tiến Tiên Tín Toàn Trà Trang Trâm Trí Triều Trinh Trọng "
-    "Trung Trúc Trường Tú Tuấn Tùng Tuyết Tường Uyên Văn Vân Việt Vinh Vĩnh Võ Vũ Vy Xuân Yên "
-    "Yến Hiếu Hậu Đông Kiên Quân Nhất Nhị Tam Tứ Hữu Đình Khắc Thị Công Gia Tuân Toản Thuần "
-    "Quyền Hoan Hoán Đức Lực Luận Phấn Sĩ Sỹ Tư Vượng Ánh Hiến"
-)
-_NAME_SYLLABLES = {nfc(w) for w in _NAME_SYLLABLES_TEXT.split()}
-_SYLLABLE_SPELLINGS: dict[str, set[str]] = {}
-for _syllable in _NAME_SYLLABLES:
-    _SYLLABLE_SPELLINGS.setdefault(fold(_syllable), set()).add(_syllable)
-
-
-def is_name_syllable(word: str) -> bool:
-    """A syllable of the list, in either tone placement (`Thủy`, `Thuỷ`)."""
-    return word in _NAME_SYLLABLES or newer_placement(word) in _NAME_SYLLABLES
-
-
-def name_tones(word: str, *, family: bool = False) -> list[str]:
-    """The name syllables (and family names) spelled with `word`'s letters, in the newer tone
-    placement: more than one means its tone mark decides which name it is (`Thủy`, `Thúy`,
-    `Thùy`), and a name cannot be looked up anywhere to tell. `family`: family names only."""
-    key = fold(word)
-    if family:
-        return sorted(_FAMILY_SPELLINGS.get(key, set()))
-    found = _SYLLABLE_SPELLINGS.get(key, set()) | _FAMILY_SPELLINGS.get(key, set())
-    return sorted(found)
-
-
-@dataclass(frozen=True)
-class Name:
-    text: str
-    known_family: bool
-    known_given: bool = True
-    respelled: bool = False  # a given-name syllable was put right: a person should confirm
-
-
-def person_name(text: str) -> Name | None:
-    """A Vietnamese full name (2–5 capitalised words; specks between: `Võ-Thanh`), family fixed."""
-    text = re.sub(r"(?<=[^\W\d_])[-–_.~](?=[A-ZĐÀ-Ỹ])", " ", squash(text))
-    words = text.strip(" .,;~-_'`\"").split()
-    if not 2 <= len(words) <= 5:
-        return None
-    if not all(_NAME_WORD.fullmatch(nfc(w)) and w[0].isupper() for w in words):
-        return None
-    respelled = False
-    family = _FAMILY_BY_FOLD.get(fold(words[0]))
-    if family is not None:
-        words[0] = family
-    for i, word in enumerate(words[1:], start=1):  # `Viêt` → `Việt`, when only one name fits
-        spellings = _SYLLABLE_SPELLINGS.get(fold(word), set())
-        if not is_name_syllable(word) and len(spellings) == 1:
-            words[i] = next(iter(spellings))
-            respelled = True
-    known_given = all(is_name_syllable(w) or w in _KNOWN_FAMILY for w in words[1:])
-    return Name(" ".join(words), words[0] in _KNOWN_FAMILY, known_given, respelled)
 
 
 # --------------------------------------------------------------------------- recipients

@@ -120,6 +120,8 @@ def _respell_place(out: Extracted, place: str, name: str, conf: float) -> bool:
     spelled = _locality_in(name, place)
     if spelled is None:
         return False
+    if newer_placement(spelled) == newer_placement(place):
+        spelled = place  # `Thanh Hoá` as printed: the older tone placement is no slip
     out.set("issued_place", spelled, max(out.conf("issued_place"), conf))
     return True
 
