@@ -94,13 +94,12 @@ def dark_ink_only(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarra
 def doubtful_zones(
     page: PageResult, boxes: dict[str, tuple[int, int, int, int]]
 ) -> dict[str, tuple[int, int, int, int]]:
-    """The key zones worth a second read: all of them on a page measured as noisy (its median
-    filter blurs hỏi into sắc, which only the unfiltered zone read sets right: `hooks_from`),
-    else those where the page read is unsure of some word (Tesseract's confidence below
-    ZONE_SURE_CONFIDENCE), where the vote can change the answer — for the signer zone, the
-    words of the name's line (`_signer_name_sure`)."""
-    if NOISY_PAGE_FLAG in page.quality_flags:
-        return boxes
+    """The key zones whose second read can change an answer, on any page, noisy or not: those
+    where the page read is unsure of an answer word (Tesseract's confidence below
+    ZONE_SURE_CONFIDENCE) — for the subject zone its lines' words, for the signer zone the words
+    of the name's line (`_signer_name_sure`) — or found no name under the signer's title. A
+    zone whose answer words the page read is sure of is not read again, whatever the page's
+    noise (before, a noisy page read every zone for `hooks_from`; docs/benchmarks.md, round 13)."""
     doubtful = {name: box for name, box in boxes.items() if _unsure_in(page.words, box)}
     if "signer" in doubtful and _signer_name_sure(page):
         del doubtful["signer"]
