@@ -233,11 +233,22 @@ def _district(make: _Maker, unit: _Unit, province: _Unit, now: _Unit) -> None:
     heads = (*rules.DISTRICT_UNITS, *(rules.URBAN_UNITS if urban else rules.RURAL_UNITS))
     for k, head in enumerate(heads, start=30):
         _unit(make, f"000.{k:02d}{tail}", rules.Body(head), make.organs[unit.organs["UBND"]], unit)
+    health = make.organs[province.organs[f"Sở Y tế {province.written}"]]
+    _unit(make, f"000.29{tail}", rules.Body(rules.DISTRICT_HEALTH), health, unit, ends)
 
 
-def _unit(make: _Maker, organ_id: str, body: rules.Body, parent: Organ, place: _Unit) -> None:
+def _unit(
+    make: _Maker,
+    organ_id: str,
+    body: rules.Body,
+    parent: Organ,
+    place: _Unit,
+    ends: date | None = None,
+) -> None:
     """A unit made by rule under `parent`, named by its head and `place` (a department's
-    office and inspectorate by the department), valid while the parent is (organs/rules.py)."""
+    office and inspectorate by the department), valid while the parent is and, given `ends`,
+    no longer (a district's health centre, under the province's department) (organs/rules.py).
+    Its level is its place's."""
     head = body.name
     if head in rules.DEPARTMENT_STAFF and parent.name.startswith("Sở "):
         name, header = f"{head} {parent.name}", [f"{head} Sở".upper()]
@@ -247,11 +258,11 @@ def _unit(make: _Maker, organ_id: str, body: rules.Body, parent: Organ, place: _
     make.units[(parent.organ_id, head)] = make.add(
         organ_id,
         name,
-        parent.level,
+        OrganLevel.district if place.kind == "D" else parent.level,
         parent.organ_id,
         header=header,
         valid_from=starts,
-        valid_to=parent.valid_to,
+        valid_to=min((d for d in (parent.valid_to, ends) if d), default=None),
         generated=True,
     )
 

@@ -187,17 +187,18 @@ PROVINCE_UNITS = (
     "Đài Phát thanh và Truyền hình",
     "Văn phòng Đoàn đại biểu Quốc hội và Hội đồng nhân dân",
 )
-# Under a district's People's Committee (Decree 120/2020/NĐ-CP's public service units; the
-# health centre, run by the provincial health department since Circular 37/2016/TT-BYT, is
-# printed under the district: `UBND HUYỆN …` / `TRUNG TÂM Y TẾ`).
+# Under a district's People's Committee (Decree 120/2020/NĐ-CP's public service units).
 DISTRICT_UNITS = (
-    "Trung tâm Y tế",
     "Trung tâm Văn hóa, Thông tin và Thể thao",
     "Ban Quản lý dự án đầu tư xây dựng",
     "Trung tâm Phát triển quỹ đất",
 )
 RURAL_UNITS = ("Trung tâm Dịch vụ nông nghiệp",)
 URBAN_UNITS = ("Đội Quản lý trật tự đô thị",)
+# A district's health centre is a unit of the province's health department (Circular
+# 37/2016/TT-BYT), named by its district (`SỞ Y TẾ TỈNH SÓC TRĂNG` / `TRUNG TÂM Y TẾ HUYỆN MỸ
+# TÚ`), and ends with the district.
+DISTRICT_HEALTH = "Trung tâm Y tế"
 # The commune's offices from 1 July 2025 (Decree 150/2025/NĐ-CP): a ward's economic office
 # also holds infrastructure and urban affairs.
 COMMUNE_UNITS = (

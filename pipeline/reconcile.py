@@ -3,6 +3,7 @@ parent line checked, the place confirmed by the organ's name, the edXML Document
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Protocol
@@ -59,6 +60,9 @@ def read_registry(find_organ: FindOrgan | None, out: Extracted) -> Organ | None:
         return None
     issued = out.get("issued_date")
     organ, match = _find_respaced(find_organ, name, parent or None, issued)
+    if organ is None and parent:
+        organ, match = _one_name_over_lines(find_organ, out, name, parent, match)
+        name = out.get("organ_name")
     if organ is None:
         _read_local(find_organ, out, name, match)
         return None
@@ -77,6 +81,25 @@ def read_registry(find_organ: FindOrgan | None, out: Extracted) -> Organ | None:
     out.set("organ_id", organ.organ_id, max(conf, 0.9))
     out.set("organ_level", str(organ.level.value), max(conf, 0.9))
     return organ
+
+
+def _one_name_over_lines(
+    find_organ: FindOrgan, out: Extracted, name: str, parent: str, match: OrganMatch | None
+) -> tuple[Organ | None, OrganMatch | None]:
+    """The header's lines read as one organ's name, when the reading of the first as the
+    parent found no organ and the whole names exactly one (`SỞ LAO ĐỘNG - THƯƠNG` / `BINH VÀ
+    XÃ HỘI TỈNH` / `BÌNH ĐỊNH`: three lines, none opening an organ, are one department's
+    name); the parent is then empty. Else the first reading's answer."""
+    whole = f"{parent} {name}"
+    organ, whole_match = _find_respaced(find_organ, whole, None, out.get("issued_date"))
+    if organ is None:
+        return None, match
+    conf = min(out.conf("organ_name"), out.conf("organ_parent") or out.conf("organ_name"))
+    out.set("organ_name", whole, conf)
+    # no parent line: as sure as the registry is that the whole is one organ's name
+    sure = whole_match.confidence if whole_match is not None else conf
+    out.set("organ_parent", "", max(conf, sure), empty_ok=True)
+    return organ, whole_match
 
 
 def _read_local(find_organ: FindOrgan, out: Extracted, name: str, match: OrganMatch | None) -> None:
@@ -230,11 +253,17 @@ def _adopt_registry_form(out: Extracted, field: str, read: str, organ: Organ) ->
     # The name in capitals is a header form too (the national registry does not list it).
     forms = [organ.name.upper(), *organ.aliases] if read.isupper() else [organ.name]
     for form in dict.fromkeys(f for f in forms if f.isupper() == read.isupper()):
-        if fold(form).replace(" ", "") != fold(read).replace(" ", ""):
+        if _letters(form) != _letters(read):
             continue
         same = newer_placement(form) == newer_placement(read)
         out.set(field, read if same else form, max(out.conf(field), 0.95))
         return
+
+
+def _letters(name: str) -> str:
+    """The name folded, spaces and punctuation out: OCR drops and adds both (`LAO ĐỘNG
+    THƯƠNG BINH` for `LAO ĐỘNG - THƯƠNG BINH`)."""
+    return re.sub(r"[\W_]+", "", fold(name))
 
 
 def read_document_id(out: Extracted) -> None:

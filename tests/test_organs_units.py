@@ -43,11 +43,17 @@ def test_a_department_unit_resolves_under_its_department_on_the_documents_date(
 
 
 def test_a_district_unit_dated_2026_does_not_resolve(national) -> None:
-    header = "UBND HUYỆN BÁT XÁT\nTRUNG TÂM Y TẾ"
+    # The health centre is the province's health department's, named by its district.
+    header = "SỞ Y TẾ TỈNH LÀO CAI\nTRUNG TÂM Y TẾ HUYỆN BÁT XÁT"
     found = national.match(header, on=date(2019, 3, 4))
     assert found.organ is not None and found.organ.name == "Trung tâm Y tế huyện Bát Xát"
     assert found.organ.valid_to == date(2025, 6, 30)  # the district level's end
-    late = national.match(header, on=date(2026, 3, 4))
+    assert found.organ.level.value == "district"
+    assert national.require(found.organ.parent).name == "Sở Y tế tỉnh Lào Cai"
+    assert national.match(
+        "UBND HUYỆN BÁT XÁT\nBAN QUẢN LÝ DỰ ÁN ĐẦU TƯ XÂY DỰNG", on=date(2019, 3, 4)
+    ).organ
+    late = national.match(header, on=date(2026, 3, 4))  # the department lives on: not it
     assert late.organ is None
     assert "existed on 2026-03-04" in late.reason
 
@@ -131,3 +137,34 @@ def test_organs_show_gives_a_generated_units_history(tmp_path: Path) -> None:
     assert "Sở Y tế tỉnh Yên Bái" in out  # its parent
     assert "2025-06-30 (abolished)" in out  # Yên Bái merged into Lào Cai on 1 July 2025
     assert "Chi cục An toàn vệ sinh thực phẩm tỉnh Lào Cai" in out  # who took it over
+
+
+def test_header_lines_none_opening_an_organ_are_one_name_when_the_registry_says_so() -> None:
+    """Three capital lines with no organ opening after the first: the header reader takes the
+    first for the parent; the registry knows the whole as one department."""
+    out = _read("BINH VÀ XÃ HỘI TÍNH BÌNH ĐỊNH", "SỞ LAO ĐỘNG - THƯƠNG", date(2017, 11, 13), 0.95)
+    assert out.get("organ_name") == "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI TỈNH BÌNH ĐỊNH"
+    assert out.get("organ_parent") == ""
+    organ = OrganRegistry.national().get(out.get("organ_id"))
+    assert organ is not None and organ.name == "Sở Lao động - Thương binh và Xã hội tỉnh Bình Định"
+
+
+def test_a_header_line_is_the_parent_even_when_a_speck_hangs_below_it() -> None:
+    """A mixed-case parent line whose lowest box reaches the organ's line (a speck under it,
+    pages2 tuning) is still the parent: its own height, not its lowest box, places it."""
+    from pipeline.header import find_header
+    from pipeline.layout import page_lines
+    from tests.test_metadata_unseen import _header, _left, _page
+
+    parent = _left("Ủy ban nhân dân thành phố Hà Tĩnh", 340, 3)
+    parent[-1].height += 38  # the last word's box runs down past the organ line's top
+    page = _page(
+        *_header(
+            [parent, _left("ỦY BAN NHÂN DÂN PHƯỜNG NAM HÀ", 402, 4)],
+            "Nam Hà, ngày 26 tháng 08 năm 2023",
+            "Số: 2854/TB-UBND",
+        )
+    )
+    header = find_header(page_lines(page))
+    assert header is not None
+    assert [s.text for s in header.parent_lines] == ["Ủy ban nhân dân thành phố Hà Tĩnh"]
