@@ -8,8 +8,12 @@ has a known QCVN 102 code, so each gets a local one, marked `code_kind="local"`:
     AAA.KK.DD.Zpp    pp   province code (NSO; a province that lived on past 2025 keeps its old)
                      DD   district code in base 36 ("00": province level; "ZZ": a commune
                           made on 2025-07-01, which has no district)
-                     AAA  commune code in base 36 ("000" above the commune level)
+                     AAA  commune code in base 36 ("000" above the commune level); under a
+                          department (DD "00"), which of its units (001…)
                      KK   which organ of the unit: 00 UBND, 01 HĐND, 02… departments/offices
+                          (a commune's since 2025), 30… a district's units, 40… the units
+                          under a province's People's Committee; under a department, the
+                          department's KK
     000.00.nn.ZTW    the ministries (nn: their place in organs/rules.py)
 
 The letter Z opens no QCVN 102 code, so a local code cannot pass for an official one.
@@ -76,6 +80,7 @@ class _Maker:
     def __init__(self) -> None:
         self.organs: dict[str, Organ] = {}
         self.links: list[tuple[str, str]] = []  # (organ, successor)
+        self.units: dict[tuple[str, str], str] = {}  # (parent id, unit head) → unit id
 
     def add(
         self,
@@ -152,6 +157,7 @@ def national_organs(rows: Iterable[tuple[str, str, str, str, str]]) -> Iterator[
             for kind in ("UBND", "HĐND"):
                 make.links.append((unit.organs[kind], news[code].organs[kind]))
     _link(make)
+    _link_units(make)
     return iter(make.organs.values())
 
 
@@ -177,6 +183,7 @@ def _province(make: _Maker, unit: _Unit, ends: date | None) -> None:
     tail = f".00.Z{unit.code}"
     _councils(make, unit, "000", tail, OrganLevel.province, None, None, ends)
     ubnd = unit.organs["UBND"]
+    units = rules.department_units()
     for i, body in enumerate(rules.DEPARTMENTS, start=2):
         name = body.name.format(unit=unit.written)
         head = body.name.replace(" {unit}", "")
@@ -195,6 +202,11 @@ def _province(make: _Maker, unit: _Unit, ends: date | None) -> None:
         )
         if body.successor:
             make.links.append((unit.organs[name], body.successor.format(unit=unit.written)))
+        dept = make.organs[unit.organs[name]]
+        for k, sub in enumerate(units[body.name], start=1):
+            _unit(make, f"{b36(k, 3)}.{i:02d}{tail}", sub, dept, unit)
+    for k, head in enumerate(rules.PROVINCE_UNITS, start=40):
+        _unit(make, f"000.{k:02d}{tail}", rules.Body(head), make.organs[ubnd], unit)
 
 
 def _district(make: _Maker, unit: _Unit, province: _Unit, now: _Unit) -> None:
@@ -218,6 +230,53 @@ def _district(make: _Maker, unit: _Unit, province: _Unit, now: _Unit) -> None:
             valid_to=ends,
             generated=True,
         )
+    heads = (*rules.DISTRICT_UNITS, *(rules.URBAN_UNITS if urban else rules.RURAL_UNITS))
+    for k, head in enumerate(heads, start=30):
+        _unit(make, f"000.{k:02d}{tail}", rules.Body(head), make.organs[unit.organs["UBND"]], unit)
+    health = make.organs[province.organs[f"Sở Y tế {province.written}"]]
+    _unit(make, f"000.29{tail}", rules.Body(rules.DISTRICT_HEALTH), health, unit, ends)
+
+
+def _unit(
+    make: _Maker,
+    organ_id: str,
+    body: rules.Body,
+    parent: Organ,
+    place: _Unit,
+    ends: date | None = None,
+) -> None:
+    """A unit made by rule under `parent`, named by its head and `place` (a department's
+    office and inspectorate by the department), valid while the parent is and, given `ends`,
+    no longer (a district's health centre, under the province's department) (organs/rules.py).
+    Its level is its place's."""
+    head = body.name
+    if head in rules.DEPARTMENT_STAFF and parent.name.startswith("Sở "):
+        name, header = f"{head} {parent.name}", [f"{head} Sở".upper()]
+    else:
+        name, header = f"{head} {place.written}", [head.upper(), f"{head} {place.short}"]
+    starts = max((d for d in (parent.valid_from, body.valid_from) if d), default=None)
+    make.units[(parent.organ_id, head)] = make.add(
+        organ_id,
+        name,
+        OrganLevel.district if place.kind == "D" else parent.level,
+        parent.organ_id,
+        header=header,
+        valid_from=starts,
+        valid_to=min((d for d in (parent.valid_to, ends) if d), default=None),
+        generated=True,
+    )
+
+
+def _link_units(make: _Maker) -> None:
+    """A unit's successor: the unit of the same head and level under its parent's successor
+    (a district's units went to the communes, not to the province's units of that name)."""
+    for (parent_id, head), unit_id in make.units.items():
+        for successor in make.organs[parent_id].successors:
+            target = make.units.get((successor, head))
+            same_level = target and make.organs[target].level == make.organs[unit_id].level
+            if target is not None and target != unit_id and same_level:
+                make.organs[unit_id].successors.append(target)
+                make.organs[target].predecessors.append(unit_id)
 
 
 def _commune(
@@ -230,9 +289,14 @@ def _commune(
     valid_to: date | None,
 ) -> None:
     tail = f".{district}.Z{pcode}"
-    _councils(
-        make, unit, b36(int(unit.code), 3), tail, OrganLevel.commune, above, valid_from, valid_to
-    )
+    head = b36(int(unit.code), 3)
+    _councils(make, unit, head, tail, OrganLevel.commune, above, valid_from, valid_to)
+    if unit.kind != "W":
+        return  # before 2025 a commune had civil servants, no offices
+    economy = rules.WARD_ECONOMY if unit.type == "phường" else rules.COMMUNE_ECONOMY
+    ubnd = make.organs[unit.organs["UBND"]]
+    for k, office in enumerate((*rules.COMMUNE_UNITS, economy), start=2):
+        _unit(make, f"{head}.{k:02d}{tail}", rules.Body(office), ubnd, unit)
 
 
 def _councils(

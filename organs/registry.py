@@ -312,15 +312,21 @@ class OrganRegistry:
         id starts with `text`: the ones valid on `on` (today) first, then by level and name."""
         day, typed, asked = on or date.today(), " ".join(m.words(text)), text.strip().upper()
         index = self._search_index()
+
         # Ranked without making the organs: the id asked, then names holding the words as
-        # typed, in that order; then the first few hundred made, ranked by validity and level.
-        ids = sorted(index.find(text), key=lambda i: (i != asked, typed not in index.folded[i], i))
+        # typed, in that order, those opening with them first (`ubnd xa dak mar`: the commune's
+        # committee before its office, `Văn phòng HĐND và UBND xã Đăk Mar`); then the first
+        # few hundred made, ranked by validity and level.
+        def as_typed(i: str) -> tuple[bool, bool]:
+            return typed not in index.folded[i], not index.folded[i].startswith(typed)
+
+        ids = sorted(index.find(text), key=lambda i: (i != asked, *as_typed(i), i))
         found = self._organs(ids[: max(limit * 20, 400)])
         found.sort(
             key=lambda o: (
                 o.organ_id != asked,
                 not o.active_on(day),
-                typed not in index.folded[o.organ_id],
+                *as_typed(o.organ_id),
                 _LEVEL_ORDER[o.level],
                 o.name,
                 o.organ_id,

@@ -108,3 +108,122 @@ RURAL_OFFICES = (
     "Phòng Kinh tế và Hạ tầng {unit}",
 )
 URBAN_OFFICES = ("Phòng Kinh tế {unit}", "Phòng Quản lý đô thị {unit}")
+
+
+# The units under an organ that every province, district or commune of a kind has, made by
+# rule as the departments are (docs/registry.md). A unit's name is its head and the place
+# (`Chi cục Kiểm lâm tỉnh Lào Cai`); `Văn phòng` and `Thanh tra` of a department carry the
+# department's name (`Văn phòng Sở Y tế tỉnh Kon Tum`). A unit lives as long as its parent;
+# a department that took another over (March 2025) holds that one's units from then on.
+# Named units (a school, `Ban Quản lý rừng phòng hộ X`) cannot be listed: the extractor
+# recognises them by their kind under a parent the registry knows (pipeline/reconcile.py).
+DEPARTMENT_STAFF = ("Văn phòng", "Thanh tra")  # in every department (Decree 24/2014/NĐ-CP)
+DEPARTMENT_UNITS: dict[str, tuple[str, ...]] = {
+    # Circular 15/2015/TTLT-BNNPTNT-BNV, 14/2022/TT-BNNPTNT: the agriculture department's
+    "Sở Nông nghiệp và Phát triển nông thôn {unit}": (
+        "Chi cục Kiểm lâm",
+        "Chi cục Thủy lợi",
+        "Chi cục Trồng trọt và Bảo vệ thực vật",
+        "Chi cục Chăn nuôi và Thú y",
+        "Chi cục Thủy sản",
+        "Chi cục Phát triển nông thôn",
+        "Chi cục Quản lý chất lượng Nông lâm sản và Thủy sản",
+        "Trung tâm Khuyến nông",
+        "Trung tâm Nước sạch và Vệ sinh môi trường nông thôn",
+    ),
+    # Circular 05/2021/TT-BTNMT
+    "Sở Tài nguyên và Môi trường {unit}": (
+        "Chi cục Bảo vệ môi trường",
+        "Chi cục Quản lý đất đai",
+        "Văn phòng Đăng ký đất đai",
+        "Trung tâm Quan trắc tài nguyên và môi trường",
+        "Trung tâm Phát triển quỹ đất",
+        "Trung tâm Công nghệ thông tin tài nguyên và môi trường",
+    ),
+    # Circular 37/2016/TT-BYT, 59/2015/TT-BYT
+    "Sở Y tế {unit}": (
+        "Chi cục Dân số - Kế hoạch hóa gia đình",
+        "Chi cục An toàn vệ sinh thực phẩm",
+        "Trung tâm Kiểm soát bệnh tật",
+        "Trung tâm Giám định y khoa",
+        "Trung tâm Pháp y",
+        "Trung tâm Kiểm nghiệm",
+    ),
+    "Sở Lao động - Thương binh và Xã hội {unit}": (
+        "Chi cục Phòng, chống tệ nạn xã hội",
+        "Trung tâm Dịch vụ việc làm",
+        "Trung tâm Bảo trợ xã hội",
+    ),
+    # Circular 15/2014/TT-BNV
+    "Sở Nội vụ {unit}": (
+        "Ban Thi đua - Khen thưởng",
+        "Ban Tôn giáo",
+        "Chi cục Văn thư - Lưu trữ",
+        "Trung tâm Lưu trữ lịch sử",
+    ),
+    "Sở Tư pháp {unit}": (
+        "Trung tâm Trợ giúp pháp lý nhà nước",
+        "Trung tâm Dịch vụ đấu giá tài sản",
+    ),
+    "Sở Công Thương {unit}": ("Trung tâm Khuyến công và Xúc tiến thương mại",),
+    "Sở Khoa học và Công nghệ {unit}": (
+        "Chi cục Tiêu chuẩn Đo lường Chất lượng",
+        "Trung tâm Ứng dụng tiến bộ khoa học và công nghệ",
+    ),
+    "Sở Thông tin và Truyền thông {unit}": ("Trung tâm Công nghệ thông tin và Truyền thông",),
+    "Sở Văn hóa, Thể thao và Du lịch {unit}": (
+        "Trung tâm Văn hóa",
+        "Thư viện",
+        "Bảo tàng",
+        "Trung tâm Huấn luyện và Thi đấu thể dục thể thao",
+    ),
+    "Sở Kế hoạch và Đầu tư {unit}": ("Trung tâm Xúc tiến đầu tư",),
+}
+# Directly under a province's People's Committee (Decree 107/2020/NĐ-CP, 61/2018/NĐ-CP).
+PROVINCE_UNITS = (
+    "Ban Quản lý dự án đầu tư xây dựng",
+    "Ban Quản lý các khu công nghiệp",
+    "Trung tâm Phục vụ hành chính công",
+    "Đài Phát thanh và Truyền hình",
+    "Văn phòng Đoàn đại biểu Quốc hội và Hội đồng nhân dân",
+)
+# Under a district's People's Committee (Decree 120/2020/NĐ-CP's public service units).
+DISTRICT_UNITS = (
+    "Trung tâm Văn hóa, Thông tin và Thể thao",
+    "Ban Quản lý dự án đầu tư xây dựng",
+    "Trung tâm Phát triển quỹ đất",
+)
+RURAL_UNITS = ("Trung tâm Dịch vụ nông nghiệp",)
+URBAN_UNITS = ("Đội Quản lý trật tự đô thị",)
+# A district's health centre is a unit of the province's health department (Circular
+# 37/2016/TT-BYT), named by its district (`SỞ Y TẾ TỈNH SÓC TRĂNG` / `TRUNG TÂM Y TẾ HUYỆN MỸ
+# TÚ`), and ends with the district.
+DISTRICT_HEALTH = "Trung tâm Y tế"
+# The commune's offices from 1 July 2025 (Decree 150/2025/NĐ-CP): a ward's economic office
+# also holds infrastructure and urban affairs.
+COMMUNE_UNITS = (
+    "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân",
+    "Phòng Văn hóa - Xã hội",
+    "Trung tâm Phục vụ hành chính công",
+)
+COMMUNE_ECONOMY = "Phòng Kinh tế"
+WARD_ECONOMY = "Phòng Kinh tế, Hạ tầng và Đô thị"
+
+
+def department_units(departments: tuple[Body, ...] = DEPARTMENTS) -> dict[str, list[Body]]:
+    """Each department's units (`Body.name` the unit's head), the ones a department took over
+    in March 2025 valid from then (`Sở Nông nghiệp và Môi trường` holds the forest ranger
+    branch and the land registration office)."""
+    out: dict[str, list[Body]] = {
+        d.name: [Body(h) for h in (*DEPARTMENT_STAFF, *DEPARTMENT_UNITS.get(d.name, ()))]
+        for d in departments
+    }
+    for d in departments:
+        if not d.successor:
+            continue
+        held = {b.name for b in out[d.successor]}
+        for unit in DEPARTMENT_UNITS.get(d.name, ()):
+            if unit not in held:
+                out[d.successor].append(Body(unit, MARCH_2025))
+                held.add(unit)
+    return out

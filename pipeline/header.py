@@ -114,7 +114,10 @@ def _mixed_case_parent(
     found: list[Segment] = []
     below = organ[0]
     pitch = line_pitch(lines)
-    for seg in sorted((s for s in above if s.bottom <= below.top + 0.3 * s.height), key=_top_desc):
+    # A line's own height, not its lowest box: a speck or a descending mark under the line
+    # (pages2, `Ủy ban nhân dân thành phố Hà Tĩnh`) must not put it level with the organ's.
+    ends_above = [s for s in above if s.top + s.height <= below.top + 0.3 * s.height]
+    for seg in sorted(ends_above, key=_top_desc):
         by_height = SAME_BLOCK_PITCH * max(seg.height, below.height)
         if not _same_block(seg, below, by_height, pitch) or (
             rules.is_caps_title(seg.text, tolerance=0.2)

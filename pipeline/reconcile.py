@@ -3,6 +3,7 @@ parent line checked, the place confirmed by the organ's name, the edXML Document
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Protocol
@@ -10,6 +11,7 @@ from typing import Protocol
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
 from pipeline.lexicon import newer_placement
+from pipeline.local_organ import local_code, organ_kind
 from schemas.models import Organ, document_id_key
 from schemas.text import fold
 
@@ -37,11 +39,12 @@ class OrganMatch(Protocol):
 # (OrganRegistry.match_header) an OrganMatch, which also lists the candidates when several fit.
 FindOrgan = Callable[[str, str | None, date | None], "Organ | OrganMatch | None"]
 UNKNOWN_ORGAN_CONFIDENCE = 0.7  # organ name the registry (when given) does not know
-# Organ not in the registry under a parent line the registry knows: trusted (0.8, over the key
-# threshold 0.75) only when OCR read the whole name surely, KNOWN_PARENT_SURE or more (its
-# weakest word about 87+ of Tesseract's 100). The weaker rule, min(OCR, 0.8), let a name with
-# a word read at 70 through unflagged: no registry checks a name it does not list, so the OCR
-# alone must be sure (tuning part of pages2: the names it trusts read 0.90–0.93).
+# Organ not in the registry, of a clear kind, under a parent line the registry knows: a local
+# organ, trusted (0.8, over the key threshold 0.75) only when OCR read the whole name surely,
+# KNOWN_PARENT_SURE or more (its weakest word about 87+ of Tesseract's 100). The weaker rule,
+# min(OCR, 0.8), let a name with a word read at 70 through unflagged: no registry checks a
+# name it does not list, so the OCR alone must be sure (tuning part of pages2: the names it
+# trusts read 0.90–0.93).
 KNOWN_PARENT_CONFIDENCE = 0.8
 KNOWN_PARENT_SURE = 0.9
 # The level words a unit's name ends with the locality of (`… TỈNH LÀO CAI`): the parent line
@@ -57,17 +60,11 @@ def read_registry(find_organ: FindOrgan | None, out: Extracted) -> Organ | None:
         return None
     issued = out.get("issued_date")
     organ, match = _find_respaced(find_organ, name, parent or None, issued)
+    if organ is None and parent:
+        organ, match = _one_name_over_lines(find_organ, out, name, parent, match)
+        name = out.get("organ_name")
     if organ is None:
-        # Not in the registry: a new organ, or a misread name. A person looks, unless the
-        # registry knows the organ above it (a Chi cục under its Sở, a school under its
-        # committee: units the registry does not list) and OCR read the name surely.
-        ceiling = UNKNOWN_ORGAN_CONFIDENCE
-        sure = out.conf("organ_name") >= KNOWN_PARENT_SURE
-        if sure and match is not None and not match.candidates and _known_parent(find_organ, out):
-            ceiling = KNOWN_PARENT_CONFIDENCE
-        out.set("organ_name", name, min(out.conf("organ_name"), ceiling))
-        if match is not None and match.reason:
-            out.notes["organ_name"] = match.reason
+        _read_local(find_organ, out, name, match)
         return None
     conf = out.conf("organ_name")
     if match is not None and match.name_read and match.name_read != name:
@@ -84,6 +81,56 @@ def read_registry(find_organ: FindOrgan | None, out: Extracted) -> Organ | None:
     out.set("organ_id", organ.organ_id, max(conf, 0.9))
     out.set("organ_level", str(organ.level.value), max(conf, 0.9))
     return organ
+
+
+def _one_name_over_lines(
+    find_organ: FindOrgan, out: Extracted, name: str, parent: str, match: OrganMatch | None
+) -> tuple[Organ | None, OrganMatch | None]:
+    """The header's lines read as one organ's name, when the reading of the first as the
+    parent found no organ and the whole names exactly one (`SỞ LAO ĐỘNG - THƯƠNG` / `BINH VÀ
+    XÃ HỘI TỈNH` / `BÌNH ĐỊNH`: three lines, none opening an organ, are one department's
+    name); the parent is then empty. Else the first reading's answer."""
+    whole = f"{parent} {name}"
+    organ, whole_match = _find_respaced(find_organ, whole, None, out.get("issued_date"))
+    if organ is None:
+        return None, match
+    conf = min(out.conf("organ_name"), out.conf("organ_parent") or out.conf("organ_name"))
+    out.set("organ_name", whole, conf)
+    # no parent line: as sure as the registry is that the whole is one organ's name
+    sure = whole_match.confidence if whole_match is not None else conf
+    out.set("organ_parent", "", max(conf, sure), empty_ok=True)
+    return organ, whole_match
+
+
+def _read_local(find_organ: FindOrgan, out: Extracted, name: str, match: OrganMatch | None) -> None:
+    """An organ the registry does not list: a new organ, or a misread name. A person looks,
+    unless it is a local organ (pipeline/local_organ.py): a name of a clear kind (a school,
+    a Chi cục, a Ban Quản lý …), no registry organ of that name in doubt, a parent line the
+    registry resolves to one organ on the document's date, and the name read surely. Such an
+    organ gets a local code under that parent and the parent's level, never an official id."""
+    conf = out.conf("organ_name")
+    kind = organ_kind(name)
+    upper = _known_parent(find_organ, out)
+    sure = conf >= KNOWN_PARENT_SURE
+    in_doubt = match is not None and bool(match.candidates)
+    if kind and upper is not None and sure and not in_doubt:
+        conf = min(conf, KNOWN_PARENT_CONFIDENCE)
+        out.set("organ_name", name, conf)
+        out.set("organ_id", local_code(upper.organ_id, name), conf)
+        out.set("organ_level", str(upper.level.value), conf)
+        _check_parent(find_organ, out, upper, as_parent=True)
+        return
+    out.set("organ_name", name, min(conf, UNKNOWN_ORGAN_CONFIDENCE))
+    why = [match.reason] if match is not None and match.reason else []
+    if not in_doubt:  # what kept it from being a local organ, for the person who looks
+        if not kind:
+            why.append("no organ kind in the name")
+        if upper is None:
+            why.append("the parent line names no one registry organ")
+        if not sure:
+            why.append("the name not read surely")
+    if why:
+        out.notes["organ_name"] = "; ".join(why)
 
 
 def _found(result: Organ | OrganMatch | None) -> tuple[Organ | None, OrganMatch | None]:
@@ -138,22 +185,22 @@ def _locality_in(name: str, place: str) -> str | None:
     return None
 
 
-def _known_parent(find_organ: FindOrgan, out: Extracted) -> bool:
-    """The parent line names exactly one organ the registry has on the document's date, by
-    itself or with the locality the organ's own name ends with (`SỞ NÔNG NGHIỆP VÀ PHÁT TRIỂN
-    NÔNG THÔN` over `CHI CỤC KIỂM LÂM TỈNH LÀO CAI`: the Sở of Lào Cai)."""
+def _known_parent(find_organ: FindOrgan, out: Extracted) -> Organ | None:
+    """The one organ the parent line names on the document's date, by itself or with the
+    locality the organ's own name ends with (`SỞ NÔNG NGHIỆP VÀ PHÁT TRIỂN NÔNG THÔN` over
+    `TRƯỜNG TRUNG CẤP NÔNG LÂM TỈNH LÀO CAI`: the Sở of Lào Cai); None when it names none."""
     parent = out.get("organ_parent")
     if not parent:
-        return False
+        return None
     issued = out.get("issued_date")
     upper, _ = _find_respaced(find_organ, parent, None, issued)
     if upper is not None:
-        return True
+        return upper
     locality = _locality_tail(out.get("organ_name") or "")
     if not locality or fold(locality) in fold(parent):
-        return False
+        return None
     upper, _ = _find_respaced(find_organ, f"{parent} {locality}", None, issued)
-    return upper is not None
+    return upper
 
 
 def _locality_tail(name: str) -> str | None:
@@ -168,12 +215,16 @@ def _locality_tail(name: str) -> str | None:
     return None
 
 
-def _check_parent(find_organ: FindOrgan, out: Extracted, organ: Organ) -> None:
-    """The parent line as the registry spells it, when that is what was read."""
+def _check_parent(
+    find_organ: FindOrgan, out: Extracted, organ: Organ, as_parent: bool = False
+) -> None:
+    """The parent line as the registry spells it, when that is what was read (`organ` the
+    organ under it, or with `as_parent` the parent itself)."""
     parent = out.get("organ_parent")
     if parent:
         upper, _ = _find_respaced(find_organ, parent, None, out.get("issued_date"))
-        if upper is not None and upper.organ_id == organ.parent:
+        want = organ.organ_id if as_parent else organ.parent
+        if upper is not None and upper.organ_id == want:
             _adopt_registry_form(out, "organ_parent", parent, upper)
 
 
@@ -204,11 +255,17 @@ def _adopt_registry_form(out: Extracted, field: str, read: str, organ: Organ) ->
     # The name in capitals is a header form too (the national registry does not list it).
     forms = [organ.name.upper(), *organ.aliases] if read.isupper() else [organ.name]
     for form in dict.fromkeys(f for f in forms if f.isupper() == read.isupper()):
-        if fold(form).replace(" ", "") != fold(read).replace(" ", ""):
+        if _letters(form) != _letters(read):
             continue
         same = newer_placement(form) == newer_placement(read)
         out.set(field, read if same else form, max(out.conf(field), 0.95))
         return
+
+
+def _letters(name: str) -> str:
+    """The name folded, spaces and punctuation out: OCR drops and adds both (`LAO ĐỘNG
+    THƯƠNG BINH` for `LAO ĐỘNG - THƯƠNG BINH`)."""
+    return re.sub(r"[\W_]+", "", fold(name))
 
 
 def read_document_id(out: Extracted) -> None:

@@ -164,9 +164,13 @@ def test_a_parent_line_that_names_one_organ_with_the_names_locality_is_known() -
 
 
 def test_an_unlisted_organ_with_a_word_read_unsurely_is_flagged() -> None:
-    """The registry cannot check a name it does not list: one word read at 80 (the name's
-    confidence about 0.84, over the threshold) is not sure enough to pass unseen."""
-    sure = _national(_unlisted("TRUNG TÂM Y TẾ HUYỆN BÁT XÁT", "UBND HUYỆN BÁT XÁT"))
+    """The registry cannot check a name it does not list (a school: its own name no source
+    enumerates): one word read at 80 (the name's confidence about 0.84, over the threshold)
+    is not sure enough to pass unseen; read surely, it is a local organ under the district."""
+    sure = _national(_unlisted("TRƯỜNG TIỂU HỌC QUANG KIM", "UBND HUYỆN BÁT XÁT"))
     assert _organ_reasons(sure) == []
-    meta = _national(_unlisted("TRUNG TÂM Y TẾ HUYỆN BÁT XÁT", "UBND HUYỆN BÁT XÁT", {"TÂM": 80.0}))
+    assert sure.organ_id.value.startswith("LOCAL-000.00.2A.Z10-")  # UBND huyện Bát Xát's id
+    meta = _national(_unlisted("TRƯỜNG TIỂU HỌC QUANG KIM", "UBND HUYỆN BÁT XÁT", {"QUANG": 80.0}))
     assert _organ_reasons(meta)
+    assert "the name not read surely" in _organ_reasons(meta)[0]
+    assert meta.organ_id.value is None

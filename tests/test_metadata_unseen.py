@@ -439,10 +439,10 @@ def test_an_organ_the_registry_lacks_under_a_parent_it_knows_is_flagged_only_if_
             *_header(
                 [
                     _left("UBND HUYỆN BÁT XÁT", 180, 3),
-                    _left("TRUNG TÂM Y TẾ HUYỆN BÁT XÁT", 262, 4),
+                    _left("TRƯỜNG TIỂU HỌC QUANG KIM", 262, 4),
                 ],
                 "Bát Xát, ngày 09 tháng 08 năm 2022",
-                "Số: 1025/KH-TTYT",
+                "Số: 1025/KH-TH",
             ),
             _centred("KẾ HOẠCH", 767, 9),
             _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
@@ -455,7 +455,7 @@ def test_an_organ_the_registry_lacks_under_a_parent_it_knows_is_flagged_only_if_
         return out
 
     sure = _national(page(96.0))
-    assert sure.organ_name.value == "TRUNG TÂM Y TẾ HUYỆN BÁT XÁT"
+    assert sure.organ_name.value == "TRƯỜNG TIỂU HỌC QUANG KIM"  # a school: no list has it
     assert not [r for r in sure.review_reasons if r.startswith("organ_name")]
     unsure = _national(page(70.0))
     assert any(r.startswith("organ_name low confidence") for r in unsure.review_reasons)
