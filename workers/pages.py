@@ -57,7 +57,7 @@ class PageReader:
     """The pages of one document with their words, for `describe`: the last `keep` pages
     read stay loaded with their lines, so the pages found to start a document are not read
     twice and their lines are computed once for `find_document_starts` and the metadata of
-    the part (what `pipeline.layout.SharedLines` did for a record holding every word), while
+    the part (what `SharedLines` did in round 12, for a record holding every word), while
     memory holds `keep` pages, whatever the document's length."""
 
     def __init__(self, services: Services, doc_id: str, keep: int = 8) -> None:
