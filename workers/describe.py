@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.metadata import extract_metadata
 from pipeline.pdf import PagePart, assemble
-from pipeline.starts import find_document_starts
+from pipeline.starts import iter_document_starts
 from schemas.errors import DamagedRecord
 from schemas.models import (
     Document,
@@ -49,12 +49,19 @@ def describe(services: Services, doc: Document) -> list[Document]:
     """Fill `doc`'s metadata, or cut it into parts; returns the documents to index.
 
     The record holds page summaries: each page's words are read from its stored result one
-    page at a time (`reader`, which keeps the last few pages and their lines, so a page that
-    starts a document is read and laid out once for the starts and the part's metadata)."""
+    page at a time (`reader`, which keeps the last few pages and their lines, and the first
+    page of the document being read), and a part is cut as soon as the next one begins, so
+    its first and last pages are still loaded and laid out (read once for the starts and
+    the part's metadata), whatever the scan's length."""
     reader = PageReader(services, doc.id)
-    starts = find_document_starts(reader.iter_full(doc.pages), reader.lines) if doc.pages else []
-    ranges = page_ranges(starts, doc.page_count) if doc.pages else []
-    if len(ranges) <= 1:
+    parts: list[Document] = []
+    first = 1  # pages before the first start are a document of their own (page_ranges)
+    for start in iter_document_starts(reader.iter_full(doc.pages), reader.lines):
+        if start > first:
+            parts.append(_cut(services, doc, first, start - 1, reader))
+            first = start
+        reader.pin(doc.pages[start - 1])
+    if not parts:
         find_organ = services.organs().match_header
         pairs = _pairs(services, doc.pages)
         doc.metadata = extract_metadata(
@@ -63,7 +70,7 @@ def describe(services: Services, doc: Document) -> list[Document]:
         keep_edits(doc, find_organ)
         doc.parts = []
         return [doc]
-    parts = [_cut(services, doc, first, last, reader) for first, last in ranges]
+    parts.append(_cut(services, doc, first, doc.page_count, reader))
     doc.parts = [part.id for part in parts]
     return [part for part in parts if part.status != DocumentStatus.failed]
 

@@ -64,12 +64,23 @@ class PageReader:
         self.services, self.doc_id, self.keep = services, doc_id, keep
         self._pages: OrderedDict[str, PageResult] = OrderedDict()
         self._lines: OrderedDict[tuple[int, int, int], tuple[list, PageLines]] = OrderedDict()
+        self._pinned: dict[str, PageResult] = {}
+        self._pinned_lines: tuple[list, PageLines] | None = None
+
+    def pin(self, page: PageResult) -> None:
+        """Keep `page` (and its lines) loaded until the next pin, however many pages are
+        read meanwhile: the first page of the document being read, needed again for its
+        metadata when the next document begins."""
+        full = self.full(page)
+        self._pinned = {result_key_of(self.doc_id, page): full} if full.words else {}
+        known = self._lines.get((id(full.words), full.width_px, full.height_px))
+        self._pinned_lines = known if known is not None and known[0] is full.words else None
 
     def full(self, page: PageResult) -> PageResult:
         if page.words or not page.has_words:
             return page
         key = result_key_of(self.doc_id, page)
-        stored = self._pages.get(key)
+        stored = self._pinned.get(key) or self._pages.get(key)
         if stored is None:
             stored = _stored(self.services, key)
             if stored is None:
@@ -92,9 +103,21 @@ class PageReader:
         if known is not None and known[0] is page.words:
             self._lines.move_to_end(key)
             return known[1]
+        pinned = self._pinned_lines
+        if pinned is not None and pinned[0] is page.words and _sized(pinned[1], page):
+            return pinned[1]
         lines = page_lines(page)
         _remember(self._lines, key, (page.words, lines), self.keep)
+        if any(p.words is page.words for p in self._pinned.values()):
+            self._pinned_lines = (page.words, lines)
         return lines
+
+
+def _sized(lines: PageLines, page: PageResult) -> bool:
+    """Lines laid out for this page's size (page_lines falls back to the words' extent)."""
+    return (not page.width_px or lines.width == page.width_px) and (
+        not page.height_px or lines.height == page.height_px
+    )
 
 
 def _remember(cache: OrderedDict, key: object, value: object, keep: int) -> None:
