@@ -80,14 +80,15 @@ class PageReader:
         if page.words or not page.has_words:
             return page
         key = result_key_of(self.doc_id, page)
-        stored = self._pinned.get(key) or self._pages.get(key)
-        if stored is None:
+        stored = self._pinned.get(key)
+        if stored is None and key in self._pages:
+            self._pages.move_to_end(key)
+            stored = self._pages[key]
+        elif stored is None:
             stored = _stored(self.services, key)
             if stored is None:
                 return page
             _remember(self._pages, key, stored, self.keep)
-        else:
-            self._pages.move_to_end(key)
         return _as(page, stored)
 
     def iter_full(self, pages: Iterable[PageResult]) -> Iterator[PageResult]:
