@@ -248,13 +248,21 @@ def summarise(raw: dict, window: int = WINDOW) -> dict:
     rows = windows(raw, window)
     last_page = max(raw["finished_s"].values()) if raw["finished_s"] else 0.0
     tail = [s[1] for s in raw["samples"] if s[0] > last_page]
+    during = [s[1] for s in raw["samples"] if s[0] <= last_page]
     rates = [r["pages_per_s"] for r in rows if r["n"] == window]
+    # what the end (assembly, metadata, index) adds over the OCR's own peak, per page of the
+    # scan: the part of memory that grew with the document's length (issue 17)
+    growth = (max(tail) - max(during)) / 1024 if tail and during else None
     return {
         "window": window,
         "windows": rows,
         "ocr_s": round(last_page, 1),
         "after_last_page_s": round(raw["wall_s"] - last_page, 1),
         "after_last_page_max_rss_mib": round(max(tail) / 1024) if tail else None,
+        "ocr_max_rss_mib": round(max(during) / 1024) if during else None,
+        "after_last_page_growth_mib_per_page": (
+            None if growth is None else round(max(growth, 0.0) / max(raw["page_count"], 1), 2)
+        ),
         "pages_per_s": round(raw["page_count"] / raw["wall_s"], 3),
         "cpu_s_per_page": round(raw["cpu_s"] / max(raw["page_count"], 1), 2),
         "self_peak_mib": round(raw["self_hwm_kib"] / 1024),
@@ -332,7 +340,13 @@ def render(
         "",
         f"- After the last page: assembly of the searchable PDF, metadata and index"
         f" {s['after_last_page_s']:.0f} s, the sohoa process at most"
-        f" {s['after_last_page_max_rss_mib']} MiB meanwhile.",
+        f" {s['after_last_page_max_rss_mib']} MiB meanwhile"
+        + (
+            f" ({s['ocr_max_rss_mib']} MiB at most while pages were read: the end added"
+            f" {s['after_last_page_growth_mib_per_page']:.2f} MiB per page of the scan)."
+            if s.get("after_last_page_growth_mib_per_page") is not None
+            else "."
+        ),
         f"- Peak RSS: sohoa process (all worker threads) **{s['self_peak_mib']} MiB** (VmHWM;"
         f" {s['rss_before_mib']} MiB before the pool started); "
         + (

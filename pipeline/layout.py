@@ -109,27 +109,6 @@ class PageLines:
 LinesOf = Callable[[PageResult], "PageLines"]
 
 
-class SharedLines:
-    """`page_lines` computed once per page for everyone who reads a document's layout
-    (`find_document_starts`, then `extract_metadata` of each part cut from it; issue 17).
-    A page is known by its words list and size: a part's pages are copies renumbered, which
-    share the scan page's words list; a page whose words were replaced (numerals recounted)
-    is a new list, so it gets its own lines. The words are held with their lines, so an id
-    is never taken by another list meanwhile; one document's pages at most."""
-
-    def __init__(self) -> None:
-        self._lines: dict[tuple[int, int, int], tuple[list[Word], PageLines]] = {}
-
-    def __call__(self, page: PageResult) -> PageLines:
-        key = (id(page.words), page.width_px, page.height_px)
-        known = self._lines.get(key)
-        if known is not None and known[0] is page.words:
-            return known[1]
-        lines = page_lines(page)
-        self._lines[key] = (page.words, lines)
-        return lines
-
-
 def page_lines(page: PageResult) -> PageLines:
     words = [w for w in page.words if w.text.strip()]
     width = page.width_px or max((w.left + w.width for w in words), default=1)

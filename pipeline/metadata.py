@@ -15,6 +15,8 @@ missing or below its threshold sets `needs_review` with a reason (thresholds: th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
 from pipeline.flags import NOISY_PAGE_FLAG, page_review_reasons
@@ -48,17 +50,21 @@ def extract_metadata(
     find_organ: FindOrgan | None = None,
     pairs: WordPairs | None = None,
     lines_of: LinesOf = page_lines,
+    full: Callable[[PageResult], PageResult] | None = None,
 ) -> AdminMetadata:
     """Metadata of ONE document from its pages in order (header on the first, signer on the
     last). `find_organ(name, parent, on)` maps the header's organ to the registry; `pairs`
-    (lexicon.word_pairs) set right the tone slips of OCR text in the subject and recipients."""
+    (lexicon.word_pairs) set right the tone slips of OCR text in the subject and recipients.
+    `full(page)` gives a page summary's words (a record holds summaries: workers/pages.py);
+    only the pages whose layout is read (the first, the last ones with a footer) need them."""
     out = Extracted({})
-    readable = [p for p in pages if p.status != PageStatus.skipped and p.words]
+    full = full or (lambda page: page)
+    readable = [p for p in pages if p.status != PageStatus.skipped and p.has_words]
     if readable:
         speller = None  # a text layer is exact: nothing to respell
         if readable[0].source != PageSource.text_layer:
             speller = rules.ContextSpeller("\n".join(p.text for p in readable))
-        readable[0] = with_counted_numerals(readable[0])
+        readable[0] = with_counted_numerals(full(readable[0]))
         first = lines_of(readable[0])
         header = find_header(first)
         if header is not None:
@@ -70,7 +76,7 @@ def extract_metadata(
             vote_subject(readable[0], first, header, out, speller, pairs)
             if NOISY_PAGE_FLAG in readable[0].quality_flags:
                 out.cap("subject", NOISY_FREE_TEXT_CAP)
-        for page in reversed(readable):
+        for page in map(full, reversed(readable)):
             footer = find_footer(lines_of(page))
             if footer is not None:
                 ocr = page.source != PageSource.text_layer

@@ -3,7 +3,7 @@ of a damaged one); blank backs and appendices stay with the document before them
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from pipeline import metadata_rules as rules
 from pipeline.layout import LinesOf, PageLines, Segment, page_lines
@@ -24,13 +24,21 @@ def find_document_starts(pages: list[PageResult], lines_of: LinesOf = page_lines
     top); the first page with text always begins one. Blank pages, backs with specks or
     bleed-through and appendices (`Phụ lục`, forms) never begin one: they stay with the
     document before them."""
-    starts: list[int] = []
+    return list(iter_document_starts(pages, lines_of))
+
+
+def iter_document_starts(
+    pages: Iterable[PageResult], lines_of: LinesOf = page_lines
+) -> Iterator[int]:
+    """`find_document_starts`, each start given as soon as its page is read: a caller that
+    reads the pages one at a time handles a document when the next one begins."""
+    found = False
     for page in pages:
         if not has_content(page):
             continue
-        if not starts or is_document_start(lines_of(page)):
-            starts.append(page.page_no)
-    return starts
+        if not found or is_document_start(lines_of(page)):
+            found = True
+            yield page.page_no
 
 
 def has_content(page: PageResult) -> bool:

@@ -97,6 +97,29 @@ class PageResult(_Model):
     # Difference hash of the deskewed page (pipeline/fingerprint.py), hex; None for a page
     # with no image or no ink, and in records written before fingerprints existed.
     image_hash: str | None = None
+    # In a document's record a page is a summary: its words and zones stay in the stored page
+    # result named by `result_key` (read page by page where they are needed: workers/pages.py),
+    # `word_count` says how many there are. Records written before round 13 hold the words
+    # inline and no key.
+    word_count: int = 0
+    result_key: str | None = None
+
+    @property
+    def has_words(self) -> bool:
+        """Words were read on the page (inline, or in its stored result)."""
+        return bool(self.words) or self.word_count > 0
+
+    def summary(self, result_key: str) -> PageResult:
+        """This page as a document's record holds it: everything but the words and zones,
+        which stay in the page result stored at `result_key`."""
+        return self.model_copy(
+            update={
+                "words": [],
+                "zones": {},
+                "word_count": self.word_count or len(self.words),
+                "result_key": result_key,
+            }
+        )
 
 
 class Field(_Model):

@@ -31,7 +31,7 @@ def ingested(tmp_path: Path) -> tuple[Services, Path, str, Path]:
         wait_for(services, pool, subs, None)
     result, doc, error = outcome(services, subs[0])
     assert result == "ok", error
-    assert doc is not None and doc.pages and doc.pages[0].words
+    assert doc is not None and doc.pages and doc.pages[0].word_count
     return services, source, doc.id, tmp_path / "data"
 
 

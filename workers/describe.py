@@ -11,11 +11,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from pipeline.layout import LinesOf, SharedLines
 from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.metadata import extract_metadata
 from pipeline.pdf import PagePart, assemble
-from pipeline.starts import find_document_starts
+from pipeline.starts import iter_document_starts
 from schemas.errors import DamagedRecord
 from schemas.models import (
     Document,
@@ -25,6 +24,7 @@ from schemas.models import (
     split_document_id,
 )
 from storage.keys import pdf_key
+from workers.pages import PageReader, result_key_of
 from workers.review import keep_edits
 from workers.services import Services
 
@@ -46,27 +46,44 @@ def page_ranges(starts: list[int], page_count: int) -> list[tuple[int, int]]:
 
 
 def describe(services: Services, doc: Document) -> list[Document]:
-    """Fill `doc`'s metadata, or cut it into parts; returns the documents to index."""
-    lines_of = SharedLines()  # each page's lines computed once for starts and metadata
-    starts = find_document_starts(doc.pages, lines_of) if doc.pages else []
-    ranges = page_ranges(starts, doc.page_count) if doc.pages else []
-    if len(ranges) <= 1:
+    """Fill `doc`'s metadata, or cut it into parts; returns the documents to index.
+
+    The record holds page summaries: each page's words are read from its stored result one
+    page at a time (`reader`, which keeps the last few pages and their lines, and the first
+    page of the document being read), and a part is cut as soon as the next one begins, so
+    its first and last pages are still loaded and laid out (read once for the starts and
+    the part's metadata), whatever the scan's length."""
+    reader = PageReader(services, doc.id)
+    parts: list[Document] = []
+    first = 1  # pages before the first start are a document of their own (page_ranges)
+    for start in iter_document_starts(reader.iter_full(doc.pages), reader.lines):
+        if start > first:
+            parts.append(_cut(services, doc, first, start - 1, reader))
+            first = start
+        reader.pin(doc.pages[start - 1])
+    if not parts:
         find_organ = services.organs().match_header
         pairs = _pairs(services, doc.pages)
         doc.metadata = extract_metadata(
-            doc.pages, find_organ=find_organ, pairs=pairs, lines_of=lines_of
+            doc.pages, find_organ=find_organ, pairs=pairs, lines_of=reader.lines, full=reader.full
         )
         keep_edits(doc, find_organ)
         doc.parts = []
         return [doc]
-    parts = [_cut(services, doc, first, last, lines_of) for first, last in ranges]
+    parts.append(_cut(services, doc, first, doc.page_count, reader))
     doc.parts = [part.id for part in parts]
     return [part for part in parts if part.status != DocumentStatus.failed]
 
 
-def _cut(services: Services, scan: Document, first: int, last: int, lines_of: LinesOf) -> Document:
+def _cut(services: Services, scan: Document, first: int, last: int, reader: PageReader) -> Document:
+    # the part's pages are the scan's renumbered; their words stay in the scan's page results
     pages = [
-        page.model_copy(update={"page_no": page.page_no - first + 1})
+        page.model_copy(
+            update={
+                "page_no": page.page_no - first + 1,
+                "result_key": result_key_of(scan.id, page),
+            }
+        )
         for page in scan.pages[first - 1 : last]
     ]
     part = Document(
@@ -84,7 +101,8 @@ def _cut(services: Services, scan: Document, first: int, last: int, lines_of: Li
             pages,
             find_organ=services.organs().match_header,
             pairs=_pairs(services, pages),
-            lines_of=lines_of,
+            lines_of=reader.lines,
+            full=reader.full,
         ),
     )
     _keep_people_edits(services, part)

@@ -269,7 +269,9 @@ def assemble_document(services: Services, doc_id: str, send_index: SendDoc, clai
         return
     if not claim_assembly(services, doc_id, claim):
         return
-    doc.pages = [_stored_page(services, doc_id, n) for n in pages]
+    # One summary per page: the words stay in the stored page results (workers/pages.py),
+    # so the record and this step hold one page's words at a time, whatever the length.
+    doc.pages = [_stored_page(services, doc_id, n).summary(page_key(doc_id, n)) for n in pages]
     if doc.status_from_pages() == DocumentStatus.failed:
         # Nothing to assemble or to search; the same ingest again retries every page.
         fail_document(services, doc, PagesFailed(doc.failed_pages_note()))

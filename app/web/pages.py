@@ -29,11 +29,12 @@ from app.web.sharing import sharing_view
 from app.web.upload import register_upload_pages
 from schemas.accounts import Role
 from schemas.errors import NotReady, SohoaError
-from schemas.models import Document, DocumentStatus
+from schemas.models import Document, DocumentStatus, PageResult
 from schemas.text import nfc
 from search.base import SORTS, SearchHit, SearchResults
 from storage.keys import pdf_key
 from workers.access import require_visible
+from workers.pages import full_page
 from workers.runtime import WorkerPool
 from workers.services import Services
 
@@ -227,11 +228,19 @@ def _document_view(services: Services, doc: Document, query: str, page_no: int) 
         "image_base": f"{base}/pages",
         "has_images": has_images,
         "current": current,
-        "boxes": hit_boxes(current, query) if current and current.width_px else [],
+        "boxes": _boxes(services, doc, current, query),
         "text": marked_terms(current.text, query) if current else "",
         "pdf_url": f"{base}/pdf" if doc.status in READY else None,
         "back_url": "/?" + urlencode({"q": query}) if query else "/",
     }
+
+
+def _boxes(services: Services, doc: Document, page: PageResult | None, query: str) -> list:
+    """The query's word boxes on the page shown: its words are read from its stored page
+    result (the record holds a summary), only when there is a query to mark."""
+    if page is None or not page.width_px or not query.strip():
+        return []
+    return hit_boxes(full_page(services, doc.id, page), query)
 
 
 def _shown(value: Any) -> str:
