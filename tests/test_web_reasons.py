@@ -5,6 +5,7 @@ stored English sentence on an English one (as the API and the CLI show it)."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,6 +25,7 @@ from pipeline.layout import Segment
 from pipeline.metadata import KEY_THRESHOLDS, review_reasons
 from schemas.models import Field, PageResult, Word
 from tests.conftest import TEST_ORGAN, TEST_PASSWORD
+from tests.test_organs_units import _read
 from tests.test_web import HTML, log_in
 from tests.test_web_review import pdf_with, upload
 
@@ -107,6 +109,11 @@ def _every_reason() -> list[str]:
         registry.match("").reason,
         registry.match("PHÒNG NỘI VỤ").reason,  # several fit, "and … more"
     ]
+    # why an organ the registry lacks was not taken as a local organ: no kind, a parent gone by
+    # the document's date, the name read unsurely — all three, as reconcile joins them
+    local = _read("HỢP TÁC XÃ BẢN LẦU", "UBND HUYỆN BÁT XÁT", date(2026, 1, 5), 0.6)
+    notes.append(local.notes["organ_name"])
+    assert notes[-1].count("; ") >= 2, notes[-1]
     reasons = review_reasons({}, [])
     for note in [*notes, None]:
         values = {n: Field(value="x", confidence=0.1) for n in KEY_THRESHOLDS}
