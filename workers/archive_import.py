@@ -29,7 +29,7 @@ from storage.access import GRANT_KINDS, Grant
 from storage.digest import sha256_file
 from storage.dossiers import DossierStore
 from storage.keys import original_key, page_key, pdf_key
-from workers.archive_export import FORMAT, PACKAGE_INDEX, audit
+from workers.archive_export import FORMAT, PACKAGE_INDEX, audit_log
 from workers.archive_unpack import BadPackage, iter_bags
 from workers.services import Services
 
@@ -288,14 +288,15 @@ def import_packages(
     services: Services, source: Path, on_bag: ImportProgress | None = None
 ) -> ImportReport:
     report = ImportReport()
+    log = audit_log(services)  # one for the whole import: a new one lists the log per bag
     for name, opened in iter_bags(source):
         try:
             with opened as folder:
                 result = restore_bag(services, name, folder)
         except BadPackage as e:
             result = ImportedBag(name, refused=e.message)
-        audit(
-            services,
+        log.append(
+            "-",
             "archive_import",
             name,
             restored=len(result.restored),
