@@ -13,6 +13,8 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
+from pydantic import ValidationError
+
 from pipeline.layout import PageLines, page_lines
 from schemas.errors import NotFound
 from schemas.models import PageResult
@@ -31,7 +33,7 @@ def full_page(services: Services, doc_id: str, page: PageResult) -> PageResult:
     """`page` with its words and zones. A summary's words are read from its stored page
     result (the page number stays the summary's: a cut document numbers its pages anew);
     an old record's page, or one with no words, is returned as it is. A page result gone
-    from the store gives the summary (its text still searchable, no word boxes)."""
+    from the store, or damaged, gives the summary (its text still searchable, no word boxes)."""
     if page.words or not page.has_words:
         return page
     stored = _stored(services, result_key_of(doc_id, page))
@@ -43,6 +45,10 @@ def _stored(services: Services, key: str) -> PageResult | None:
         return PageResult.model_validate_json(services.store.get_bytes(key))
     except NotFound:
         log.warning("page result %s is missing: its page has no word boxes", key)
+        return None
+    except (ValidationError, ValueError):
+        # a damaged data folder: the record's summary (text, status) still stands
+        log.warning("page result %s does not read: its page has no word boxes", key)
         return None
 
 

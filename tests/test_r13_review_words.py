@@ -1,0 +1,52 @@
+"""Round-13 review: page words out of the record, attacked (issue 17). A damaged page result
+leaves the document readable (its page shown without word boxes, not a server error); an
+imported record may only name its own page results, or those of the scan it was cut from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from app.api import create_app
+from app.compose import build_store
+from app.config import Settings
+from storage.keys import page_key
+from tests.test_archive_attacks import alone_bag, bags, edit_json, exported, import_into, rebag  # noqa: F401  (fixtures)
+from tests.test_web import HTML, add_users, hostile_pdf, log_in, upload
+
+
+def test_a_damaged_page_result_shows_the_page_without_boxes_not_a_server_error(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    add_users(settings)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        doc_id = upload(client, settings, hostile_pdf(tmp_path / "hostile.pdf"), "doc.pdf")
+        store = build_store(Settings(data_dir=settings.data_dir))
+        store.put_bytes(page_key(doc_id, 1), b'{"page_no": 1, "words": "not a list"')
+        log_in(client, "officer")
+        view = client.get(f"/documents/{doc_id}/view", params={"q": "quyet dinh"}, headers=HTML)
+        assert view.status_code == 200, view.text[:300]
+        assert 'class="hit-box"' not in view.text  # no words to place the boxes on
+        assert "Quyết định" in view.text or "QUYẾT ĐỊNH" in view.text  # the page text stays
+
+
+def test_an_imported_record_naming_another_documents_page_result_is_refused(
+    bags,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    folder, ids = bags
+    bag = alone_bag(folder, ids)
+    record = bag / f"data/metadata/other/{ids[2]}/record.json"
+    stolen = page_key(ids[0], 1)  # a page result of a document the bag does not hold
+
+    def steal(value: dict) -> None:
+        value["pages"][0]["result_key"] = stolen
+
+    edit_json(record, steal)
+    rebag(bag)
+    result = import_into(tmp_path / "target", bag)
+    assert result.returncode == 1, result.stdout
+    assert f"names {stolen!r} as its page result" in result.stderr
+    assert "Traceback" not in result.stderr
