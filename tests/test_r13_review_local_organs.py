@@ -1,0 +1,74 @@
+"""Round-13 review: a local organ's code (`LOCAL-<parent>-<hash>`, pipeline/local_organ.py)
+never passes for an official QCVN 102 code: the edXML header a record is sent with carries no
+DocumentId made from it, and the archive's descriptive record does not name it a `mã định
+danh`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from lxml import etree
+
+from app.compose import build_services
+from app.config import Settings
+from corpus import make_documents, write_pdf_digital
+from pipeline.local_organ import local_code
+from schemas.models import Field
+from tests.pki_support import init_ca
+from workers import tasks
+from workers.archive_export import export_packages, plan_query
+from workers.exchange_setup import build_exchange
+from workers.submit import accept
+
+COMMUNE, DEPARTMENT = "003.00.00.H55", "000.00.02.H55"  # as in tests/test_exchange.py
+
+
+@pytest.fixture(scope="module")
+def local_record(tmp_path_factory: pytest.TempPathFactory):
+    """A stored record whose issuing organ was read as a local organ under a known parent."""
+    folder = tmp_path_factory.mktemp("local-organ")
+    source = write_pdf_digital(folder / "doc.pdf", make_documents(1, seed=7, pages=1)[0].pages)
+    services = build_services(Settings(data_dir=folder / "data", workers=1))
+    doc_id = accept(services, source).doc_id
+    tasks.start_document(services, doc_id, lambda *a: None, lambda *a: None)
+    tasks.assemble_document(services, doc_id, lambda *a: None, "test")
+    tasks.index_document(services, doc_id)
+    doc = services.records.require(doc_id)
+    code = local_code(COMMUNE, "Trường Tiểu học Kon Tum")
+    doc.metadata.organ_id = Field(value=code, confidence=0.8)
+    doc.metadata.document_id = Field(value=f"{code},2024/03/05,12/QĐ-TH", confidence=0.8)
+    services.records.put(doc)
+    return folder, services, doc_id, code
+
+
+def test_a_record_of_a_local_organ_is_sent_without_a_document_id_from_its_code(
+    local_record,
+) -> None:
+    _, services, doc_id, code = local_record
+    ex = build_exchange(services)
+    init_ca(ex)
+    ex.create_keys(COMMUNE)
+    env = ex.build([doc_id], COMMUNE, [DEPARTMENT], unrestricted=True)
+    with ex.open_envelope(env.message_id) as src:
+        xml = src.read()
+    assert env.document_id == ""
+    assert b"LOCAL-" not in xml and code.encode() not in xml
+    assert b"12" in xml  # the rest of the header is still there (CodeNumber)
+
+
+def test_the_archive_description_does_not_call_a_local_code_an_official_identifier(
+    local_record,
+) -> None:
+    folder, services, doc_id, code = local_record
+    out = folder / "bags"
+    plans = list(plan_query(services, ""))
+    export_packages(services, plans, out)
+    described = list(out.rglob(f"metadata/descriptive/{doc_id}.xml"))
+    assert len(described) == 1
+    root = etree.fromstring(described[0].read_bytes())
+    fields = {f.get("name"): f for f in root.iter("{*}field")}
+    assert fields["organ_id"].text == code  # kept: it is how this installation knows the organ
+    for name in ("organ_id", "document_id"):
+        assert "định danh" not in fields[name].get("vi").replace("không phải mã định danh", "")
+        assert "QCVN 102" in fields[name].get("vi"), json.dumps(dict(fields[name].attrib))
