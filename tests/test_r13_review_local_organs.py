@@ -6,6 +6,9 @@ danh`."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -72,3 +75,36 @@ def test_the_archive_description_does_not_call_a_local_code_an_official_identifi
     for name in ("organ_id", "document_id"):
         assert "định danh" not in fields[name].get("vi").replace("không phải mã định danh", "")
         assert "QCVN 102" in fields[name].get("vi"), json.dumps(dict(fields[name].attrib))
+
+
+SERVE_ONE_PAGE = """
+import sys
+from pathlib import Path
+from fastapi.testclient import TestClient
+from app.api import create_app
+from app.config import Settings
+from organs.registry import _load_once
+from tests.test_web import HTML, add_users, log_in
+settings = Settings(data_dir=Path(sys.argv[1]), workers=1)
+add_users(settings)
+with TestClient(create_app(settings)) as client:
+    log_in(client, "officer")
+    pages = [client.get(url, headers=HTML).status_code for url in ("/", "/?q=quyet", "/review")]
+print(pages, _load_once.cache_info().currsize)
+"""
+
+
+def test_the_web_app_starts_and_serves_pages_without_loading_the_organ_registry(
+    tmp_path: Path,
+) -> None:
+    """The national registry (61k organs, tens of MB) is loaded when an organ is looked up,
+    not by a server starting (it built the exchange with it) nor by a page naming none."""
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_ONE_PAGE, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == "[200, 200, 200] 0"
