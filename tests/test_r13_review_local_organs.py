@@ -6,6 +6,7 @@ danh`."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from app.config import Settings
 from corpus import make_documents, write_pdf_digital
 from pipeline.local_organ import local_code
 from schemas.models import Field
+from tests.conftest import cli_with_env
 from tests.pki_support import init_ca
 from workers import tasks
 from workers.archive_export import export_packages, plan_query
@@ -108,3 +110,15 @@ def test_the_web_app_starts_and_serves_pages_without_loading_the_organ_registry(
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split("\n")[-2] == "[200, 200, 200] 0"
+
+
+def test_organs_show_says_a_local_code_is_no_official_one_and_names_its_parent(
+    tmp_path: Path,
+) -> None:
+    code = local_code("000.00.00.Z01", "Trường Tiểu học Ba Đình")
+    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_ORGANS": "national"}
+    shown = cli_with_env(env, "organs", "show", code)
+    assert shown.returncode == 3, shown.stdout
+    said = " ".join(shown.stderr.split())
+    assert f"{code} is a local code" in said and "not a QCVN 102 OrganId" in said
+    assert "000.00.00.Z01 Ủy ban nhân dân thành phố Hà Nội" in said
