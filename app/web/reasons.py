@@ -74,6 +74,10 @@ _NOTES = (
         re.compile(r"several organs fit: (?P<organs>.+?)(?: and (?P<more>\d+) more)?"),
     ),
     ("note_no_name", re.compile(r"no organ name")),
+    # why an organ the registry does not list is no local organ (pipeline/reconcile.py)
+    ("note_no_kind", re.compile(r"no organ kind in the name")),
+    ("note_no_parent", re.compile(r"the parent line names no one registry organ")),
+    ("note_not_sure", re.compile(r"the name not read surely")),
 )
 
 
@@ -87,6 +91,12 @@ def review_reason(text: str) -> Reason | None:
 
 
 def _note(note: str, t: Strings) -> str:
+    """A note, part by part (the organ reading joins its reasons with "; "): a part not known
+    here as stored, so a note no part of which is known reads exactly as stored."""
+    return "; ".join(_note_part(part, t) for part in note.split("; "))
+
+
+def _note_part(note: str, t: Strings) -> str:
     for code, pattern in _NOTES:
         found = pattern.fullmatch(note)
         if found:
