@@ -9,11 +9,17 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from app.api import create_app
-from app.compose import build_store
+from app.compose import build_services, build_store
 from app.config import Settings
+from corpus import make_documents, write_pdf_digital
 from storage.keys import page_key
 from tests.test_archive_attacks import alone_bag, bags, edit_json, exported, import_into, rebag  # noqa: F401  (fixtures)
 from tests.test_web import HTML, add_users, hostile_pdf, log_in, upload
+from workers import tasks
+from workers.archive_export import document_bag_name, export_packages, plan_all
+from workers.archive_import import import_packages
+from workers.pages import full_page
+from workers.submit import accept
 
 
 def test_a_damaged_page_result_shows_the_page_without_boxes_not_a_server_error(
@@ -50,3 +56,31 @@ def test_an_imported_record_naming_another_documents_page_result_is_refused(
     assert result.returncode == 1, result.stdout
     assert f"names {stolen!r} as its page result" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_parts_bag_restored_without_its_scans_bag_keeps_the_parts_words(
+    tmp_path: Path,
+) -> None:
+    """`archive export --all` writes each record's bag, a part's apart from its scan's (no
+    sources carried): the part's bag holds the page results its pages name, so restored alone
+    elsewhere its pages still have their words (the web's hit boxes)."""
+    docs = make_documents(2, seed=11, pages=1)
+    source = write_pdf_digital(tmp_path / "two.pdf", [d.pages[0] for d in docs])
+    here = build_services(Settings(data_dir=tmp_path / "here", workers=1))
+    scan_id = accept(here, source).doc_id
+    tasks.start_document(here, scan_id, lambda *a: None, lambda *a: None)
+    tasks.assemble_document(here, scan_id, lambda *a: None, "test")
+    tasks.index_document(here, scan_id)
+    part_id = here.records.require(scan_id).parts[1]
+    out = tmp_path / "bags"
+    report = export_packages(here, plan_all(here), out, carry_sources=False)
+    assert not report.problems, report.problems
+
+    there = build_services(Settings(data_dir=tmp_path / "there", workers=1))
+    restored = import_packages(there, out / document_bag_name(part_id))
+    assert not restored.refused, [b.refused for b in restored.refused]
+    part = there.records.require(part_id)
+    assert not there.store.exists(page_key(scan_id, 1))  # the scan is not here
+    page = full_page(there, part_id, part.pages[0])
+    assert page.page_no == 1 and len(page.words) == part.pages[0].word_count > 0
+    assert " ".join(w.text for w in page.words).split() == part.pages[0].text.split()

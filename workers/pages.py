@@ -36,8 +36,17 @@ def full_page(services: Services, doc_id: str, page: PageResult) -> PageResult:
     from the store, or damaged, gives the summary (its text still searchable, no word boxes)."""
     if page.words or not page.has_words:
         return page
-    stored = _stored(services, result_key_of(doc_id, page))
+    stored = _stored(services, result_key_of(doc_id, page)) or _own_copy(services, doc_id, page)
     return page if stored is None else _as(page, stored)
+
+
+def _own_copy(services: Services, doc_id: str, page: PageResult) -> PageResult | None:
+    """A part's page whose scan is not here (a part's archive bag restored alone) has a copy
+    of its result under its own page number (workers/archive_export.py)."""
+    own = page_key(doc_id, page.page_no)
+    if page.result_key is None or page.result_key == own or not services.store.exists(own):
+        return None
+    return _stored(services, own)
 
 
 def _stored(services: Services, key: str) -> PageResult | None:
@@ -91,7 +100,7 @@ class PageReader:
             self._pages.move_to_end(key)
             stored = self._pages[key]
         elif stored is None:
-            stored = _stored(self.services, key)
+            stored = _stored(self.services, key) or _own_copy(self.services, self.doc_id, page)
             if stored is None:
                 return page
             _remember(self._pages, key, stored, self.keep)
