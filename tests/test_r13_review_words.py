@@ -4,6 +4,8 @@ imported record may only name its own page results, or those of the scan it was 
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -13,6 +15,7 @@ from app.compose import build_services, build_store
 from app.config import Settings
 from corpus import make_documents, write_pdf_digital
 from storage.keys import page_key
+from tests.conftest import TEST_ORGAN, cli_with_env
 from tests.test_archive_attacks import alone_bag, bags, edit_json, exported, import_into, rebag  # noqa: F401  (fixtures)
 from tests.test_web import HTML, add_users, hostile_pdf, log_in, upload
 from workers import tasks
@@ -84,3 +87,32 @@ def test_a_parts_bag_restored_without_its_scans_bag_keeps_the_parts_words(
     page = full_page(there, part_id, part.pages[0])
     assert page.page_no == 1 and len(page.words) == part.pages[0].word_count > 0
     assert " ".join(w.text for w in page.words).split() == part.pages[0].text.split()
+
+
+def test_reading_the_metadata_again_without_the_page_results_leaves_it_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """A damaged data folder (page results gone): `reindex --metadata` said nothing and read
+    the document from no words at all, erasing every value read before."""
+    source = write_pdf_digital(tmp_path / "a.pdf", make_documents(1, seed=5, pages=2)[0].pages)
+    data = tmp_path / "data"
+    services = build_services(Settings(data_dir=data, workers=1))
+    doc_id = accept(services, source).doc_id
+    tasks.start_document(services, doc_id, lambda *a: None, lambda *a: None)
+    tasks.assemble_document(services, doc_id, lambda *a: None, "test")
+    tasks.index_document(services, doc_id)
+    before = services.records.require(doc_id).metadata
+    assert before.code_number.value and before.signer_name.value
+    for n in (1, 2):
+        services.store.delete(page_key(doc_id, n))
+
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_ORGAN": TEST_ORGAN}
+    again = cli_with_env(env, "reindex", "--metadata")
+    assert again.returncode == 0, again.stderr
+    said = " ".join(again.stderr.split())
+    assert f"document {doc_id[:12]}: the stored words of page(s) 1-2 are missing" in said
+    assert "read the metadata of 0 record(s) again" in said
+    shown = cli_with_env(env, "show", doc_id, "--json")
+    metadata = json.loads(shown.stdout)["metadata"]
+    assert metadata["code_number"]["value"] == before.code_number.value
+    assert metadata["signer_name"]["value"] == before.signer_name.value
