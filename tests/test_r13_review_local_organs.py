@@ -12,15 +12,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from lxml import etree
 
-from app.compose import build_services
+from app.api import create_app
+from app.compose import build_services, build_store
 from app.config import Settings
 from corpus import make_documents, write_pdf_digital
 from pipeline.local_organ import local_code
 from schemas.models import Field
+from storage.records import RecordStore
 from tests.conftest import cli_with_env
 from tests.pki_support import init_ca
+from tests.test_web import HTML, add_users, hostile_pdf, log_in, upload
 from workers import tasks
 from workers.archive_export import export_packages, plan_query
 from workers.exchange_setup import build_exchange
@@ -122,3 +126,21 @@ def test_organs_show_says_a_local_code_is_no_official_one_and_names_its_parent(
     said = " ".join(shown.stderr.split())
     assert f"{code} is a local code" in said and "not a QCVN 102 OrganId" in said
     assert "000.00.00.Z01 Ủy ban nhân dân thành phố Hà Nội" in said
+
+
+def test_the_document_page_says_a_local_code_is_no_official_one(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    add_users(settings)
+    with TestClient(create_app(settings)) as client:
+        doc_id = upload(client, settings, hostile_pdf(tmp_path / "hostile.pdf"), "doc.pdf")
+        records = RecordStore(build_store(Settings(data_dir=settings.data_dir)))
+        doc = records.require(doc_id)
+        code = local_code(COMMUNE, "Trường Tiểu học Kon Tum")
+        doc.metadata.organ_id = Field(value=code, confidence=0.8)
+        records.put(doc)
+        log_in(client, "officer")
+        url = f"/documents/{doc_id}/view"
+        vi = client.get(url, params={"lang": "vi"}, headers=HTML).text
+        assert f"{code} <small>(mã cục bộ, không phải mã định danh QCVN 102)</small>" in vi
+        en = client.get(url, params={"lang": "en"}, headers=HTML).text
+        assert f"{code} <small>(local code, not a QCVN 102 OrganId)</small>" in en
