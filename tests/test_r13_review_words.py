@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.api import create_app
@@ -89,8 +90,9 @@ def test_a_parts_bag_restored_without_its_scans_bag_keeps_the_parts_words(
     assert " ".join(w.text for w in page.words).split() == part.pages[0].text.split()
 
 
+@pytest.mark.parametrize("damage", ["deleted", "garbled"])
 def test_reading_the_metadata_again_without_the_page_results_leaves_it_as_it_was(
-    tmp_path: Path,
+    tmp_path: Path, damage: str
 ) -> None:
     """A damaged data folder (page results gone): `reindex --metadata` said nothing and read
     the document from no words at all, erasing every value read before."""
@@ -104,13 +106,19 @@ def test_reading_the_metadata_again_without_the_page_results_leaves_it_as_it_was
     before = services.records.require(doc_id).metadata
     assert before.code_number.value and before.signer_name.value
     for n in (1, 2):
-        services.store.delete(page_key(doc_id, n))
+        if damage == "deleted":
+            services.store.delete(page_key(doc_id, n))
+        else:
+            services.store.put_bytes(page_key(doc_id, n), b'{"page_no": 1, "words": [{')
 
     env = {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_ORGAN": TEST_ORGAN}
     again = cli_with_env(env, "reindex", "--metadata")
     assert again.returncode == 0, again.stderr
     said = " ".join(again.stderr.split())
-    assert f"document {doc_id[:12]}: the stored words of page(s) 1-2 are missing" in said
+    if damage == "deleted":
+        assert f"document {doc_id[:12]}: the stored words of page(s) 1-2 are missing" in said
+    else:
+        assert f"document {doc_id[:12]}: the stored words of 2 page(s) do not read" in said
     assert "read the metadata of 0 record(s) again" in said
     shown = cli_with_env(env, "show", doc_id, "--json")
     metadata = json.loads(shown.stdout)["metadata"]

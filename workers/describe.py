@@ -66,9 +66,11 @@ def describe(services: Services, doc: Document) -> list[Document]:
     if not parts:
         find_organ = services.organs().match_header
         pairs = _pairs(services, doc.pages)
-        doc.metadata = extract_metadata(
+        metadata = extract_metadata(
             doc.pages, find_organ=find_organ, pairs=pairs, lines_of=reader.lines, full=reader.full
         )
+        _require_readable(doc, reader)
+        doc.metadata = metadata
         keep_edits(doc, find_organ)
         doc.parts = []
         return [doc]
@@ -89,6 +91,16 @@ def _require_page_results(services: Services, doc: Document) -> None:
         raise PageResultsMissing(
             f"document {doc.id[:12]}: the stored words of page(s) {page_ranges_text(missing)} "
             f"are missing ({pages_prefix(doc.id)}): its metadata is left as it was"
+        )
+
+
+def _require_readable(doc: Document, reader: PageReader) -> None:
+    """No page was read without its words (a page result there but damaged): nothing is
+    written from such a reading."""
+    if reader.unreadable:
+        raise PageResultsMissing(
+            f"document {doc.id[:12]}: the stored words of {len(reader.unreadable)} page(s) do "
+            f"not read ({sorted(reader.unreadable)[0]}): its metadata is left as it was"
         )
 
 
@@ -122,6 +134,7 @@ def _cut(services: Services, scan: Document, first: int, last: int, reader: Page
             full=reader.full,
         ),
     )
+    _require_readable(scan, reader)
     _keep_people_edits(services, part)
     part.size_bytes = _cut_pdf(services, scan, part)
     note = f"cut from {scan.id[:12]} ({scan.source_name}), pages {first}-{last}"

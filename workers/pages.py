@@ -81,6 +81,7 @@ class PageReader:
         self._lines: OrderedDict[tuple[int, int, int], tuple[list, PageLines]] = OrderedDict()
         self._pinned: dict[str, PageResult] = {}
         self._pinned_lines: tuple[list, PageLines] | None = None
+        self.unreadable: set[str] = set()  # page results gone or damaged, read without words
 
     def pin(self, page: PageResult) -> None:
         """Keep `page` (and its lines) loaded until the next pin, however many pages are
@@ -102,6 +103,7 @@ class PageReader:
         elif stored is None:
             stored = _stored(self.services, key) or _own_copy(self.services, self.doc_id, page)
             if stored is None:
+                self.unreadable.add(key)
                 return page
             _remember(self._pages, key, stored, self.keep)
         return _as(page, stored)
