@@ -15,7 +15,7 @@ from exchange.models import Delivery, Kind, MessageState, OutboxEntry, Receipt
 from exchange.statuses import STATUS_NAMES, Status, recipient_choices
 from organs.registry import OrganRegistry
 from schemas.errors import InputNotFound, NotFound, SohoaError, UnreadableInput
-from schemas.models import Organ
+from schemas.models import LOCAL_ORGAN_PREFIX, Organ, is_local_organ
 
 if TYPE_CHECKING:  # built on use (signxml, the worker runtime): kept out of the CLI's start
     from exchange.service import Exchange
@@ -100,6 +100,8 @@ def organs_show(
     """One organ (or every organ a name matches): level, parent chain, children, validity."""
     registry = _registry(ctx)
     found = registry.lookup(key)
+    if not found and is_local_organ(key.strip()):
+        raise fail(NotFound(_local_code_note(registry, key.strip())))
     if not found:
         raise fail(NotFound(f"no organ matches {key!r}"))
     for organ in found:
@@ -119,6 +121,17 @@ def organs_show(
         more = len(registry.children(organ.organ_id)) - SHOWN_CHILDREN
         if more > 0:
             out.print(f"  › … and {more} more (sohoa organs show --json)")
+
+
+def _local_code_note(registry: OrganRegistry, code: str) -> str:
+    """What a `LOCAL-<parent>-<hash>` code is (pipeline/local_organ.py): not in the registry."""
+    parent_id = code.removeprefix(LOCAL_ORGAN_PREFIX).rpartition("-")[0]
+    parent = registry.get(parent_id)
+    under = f"{parent.organ_id} {parent.name}" if parent else repr(parent_id)
+    return (
+        f"{code} is a local code sohoa gave an organ the registry does not list, under "
+        f"{under}: not a QCVN 102 OrganId (docs/registry.md)"
+    )
 
 
 SHOWN_CHILDREN = 30  # a province of the national registry has hundreds of organs under it

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 from exchange.audit import AuditLog
 from exchange.messages import Book
@@ -31,7 +33,7 @@ class ExchangeContext:
     store: ObjectStore
     book: Book
     options: ExchangeOptions
-    registry: OrganRegistry
+    registry_of: Callable[[], OrganRegistry]
     keys: KeyStore
     audit: AuditLog
     pki: Authority
@@ -39,10 +41,18 @@ class ExchangeContext:
 
     @classmethod
     def build(
-        cls, store: ObjectStore, options: ExchangeOptions, registry: OrganRegistry | None
+        cls,
+        store: ObjectStore,
+        options: ExchangeOptions,
+        registry: OrganRegistry | Callable[[], OrganRegistry] | None,
     ) -> ExchangeContext:
         """`registry` None: the shipped sample (app.compose.build_registry passes the one the
-        settings name)."""
+        settings name); a function: called when an organ is first looked up (the national
+        registry, 61k organs, is not loaded by a server that starts or a page that needs none)."""
+        if isinstance(registry, OrganRegistry):
+            registry_of: Callable[[], OrganRegistry] = _given(registry)
+        else:
+            registry_of = cache(registry or OrganRegistry.default)  # loaded once, when asked
         keys = KeyStore(store, options.keys_dir)
         audit = AuditLog.for_options(store, options)
         pki = Authority(store, options.keys_dir / "ca", options.crl_url, options.public_url)
@@ -51,12 +61,16 @@ class ExchangeContext:
             store=store,
             book=Book(store),
             options=options,
-            registry=registry or OrganRegistry.default(),
+            registry_of=registry_of,
             keys=keys,
             audit=audit,
             pki=pki,
             trust=Trust(pki, keys.cert, policy, audit.append),
         )
+
+    @property
+    def registry(self) -> OrganRegistry:
+        return self.registry_of()
 
     def organ(self, organ_id: str) -> Organ:
         """The organ, or NotFound when the registry does not know it."""
@@ -70,3 +84,7 @@ class ExchangeContext:
     def organ_info(self, organ_id: str) -> OrganInfo:
         organ = self.registry.get(organ_id)
         return OrganInfo(organ_id=organ_id, organ_name=organ.name if organ else "")
+
+
+def _given(registry: OrganRegistry) -> Callable[[], OrganRegistry]:
+    return lambda: registry

@@ -43,7 +43,7 @@ from exchange.statuses import Status
 from exchange.transport import Transport
 from schemas.errors import NotFound, SohoaError
 from schemas.fields import METADATA_FIELDS
-from schemas.models import Document, DocumentStatus
+from schemas.models import Document, DocumentStatus, is_local_organ
 from storage.keys import original_key, pdf_key
 
 ATTACH_CHOICES = ("original", "searchable", "both")
@@ -83,6 +83,10 @@ def header_from_record(doc: Document) -> dict[str, object]:
         if field.edxml and (attr := HEADER_ATTRIBUTES[field.edxml])
     }
     header["promulgation_date"] = _edxml_date(doc.metadata.issued_date.value)
+    if is_local_organ(header.get("document_id")):
+        # An edXML DocumentId opens with the issuing organ's QCVN 102 OrganId; a local organ
+        # (pipeline/local_organ.py) has none, and its local code means nothing to others.
+        header["document_id"] = _EMPTY_HEADER.document_id
     if doc.page_count:  # the pages sohoa holds, whatever the text says
         header["page_amount"] = str(doc.page_count)
     return header

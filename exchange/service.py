@@ -16,7 +16,7 @@ Whoever composes the installation builds it and hands in the ports (records, acc
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -68,7 +68,7 @@ class Exchange:
         options: ExchangeOptions | None = None,
         *,
         access: RecordAccess,
-        registry: OrganRegistry | None = None,
+        registry: OrganRegistry | Callable[[], OrganRegistry] | None = None,
         transport: Transport | None = None,
     ) -> None:
         self.ctx = ExchangeContext.build(store, options or ExchangeOptions(), registry)

@@ -21,9 +21,10 @@ import hashlib
 import re
 import unicodedata
 
+from schemas.models import LOCAL_ORGAN_PREFIX
 from schemas.text import fold
 
-LOCAL_PREFIX = "LOCAL-"
+LOCAL_PREFIX = LOCAL_ORGAN_PREFIX
 _SCHOOL_LEVELS = (
     "mam non",
     "mau giao",

@@ -95,6 +95,15 @@ class StepFailed(SohoaError):
     code = "step_failed"
 
 
+class PageResultsMissing(SohoaError):
+    """The stored page results holding a document's words (workers/pages.py) are gone or
+    unreadable (a damaged data folder): its metadata is not read again from nothing."""
+
+    code = "page_results_missing"
+    exit_code = 6  # damaged data, as DamagedRecord
+    http_status = 503
+
+
 class StorageError(SohoaError):
     code = "storage"
     http_status = 503

@@ -309,6 +309,15 @@ def page_ranges_text(numbers: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
+# A local organ's code (pipeline/local_organ.py) opens with this: never a QCVN 102 OrganId.
+LOCAL_ORGAN_PREFIX = "LOCAL-"
+
+
+def is_local_organ(organ_id: object) -> bool:
+    """`organ_id` (or a DocumentId opening with one) is a local code, not an official one."""
+    return isinstance(organ_id, str) and organ_id.startswith(LOCAL_ORGAN_PREFIX)
+
+
 def document_id_key(organ_id: str, issued: date, number: str, notation: str) -> str:
     """edXML DocumentId: `<OrganId>,<yyyy/MM/dd>,<Number/Notation>`."""
     return f"{organ_id},{issued:%Y/%m/%d},{number}/{notation}"

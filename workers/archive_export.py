@@ -244,12 +244,10 @@ def _pack_document(
     if pdf is not None:
         fixity.append(fixity_event(pdf, None))
     pages = []
-    for key in sorted(services.store.list(pages_prefix(doc.id))):
-        if key.endswith(".json"):
-            name = key.rsplit("/", 1)[-1]
-            path = f"metadata/other/{doc.id}/pages/{name}"
-            if writer.copy(key, path, "application/json", doc.id, "pages"):
-                pages.append(path)
+    for key, name in _page_results(services, doc):
+        path = f"metadata/other/{doc.id}/pages/{name}"
+        if writer.copy(key, path, "application/json", doc.id, "pages"):
+            pages.append(path)
     other = f"metadata/other/{doc.id}"
     writer.write(f"{other}/record.json", raw_record, "application/json", doc.id, "record")
     access = _access_objects(services, doc.id)
@@ -284,6 +282,17 @@ def _pack_document(
         "access": f"{other}/access.json",
         "owner": owner,
     }
+
+
+def _page_results(services: Services, doc: Document) -> list[tuple[str, str]]:
+    """(store key, name in the bag) of the document's page results: its own, or for a part
+    cut from a scan, the scan's results its pages name (workers/pages.py), under the part's
+    page numbers, so its bag holds its words even without the scan's bag beside it."""
+    own = [k for k in sorted(services.store.list(pages_prefix(doc.id))) if k.endswith(".json")]
+    if own or doc.source_id is None:
+        return [(key, key.rsplit("/", 1)[-1]) for key in own]
+    named = [(p.result_key, f"{p.page_no:04d}.json") for p in doc.pages if p.result_key]
+    return [(key, name) for key, name in named if services.store.exists(key)]
 
 
 def _members(services: Services, plan: BagPlan, carry_sources: bool) -> list[str]:

@@ -28,7 +28,7 @@ from schemas.models import Document, DocumentStatus, Dossier
 from storage.access import GRANT_KINDS, Grant
 from storage.digest import sha256_file
 from storage.dossiers import DossierStore
-from storage.keys import original_key, page_key, pdf_key
+from storage.keys import original_key, page_key, pages_prefix, pdf_key
 from workers.archive_export import FORMAT, PACKAGE_INDEX, audit_log
 from workers.archive_unpack import BadPackage, iter_bags
 from workers.services import Services
@@ -168,6 +168,27 @@ def _check_pages(data: Path, doc: Document, pages: object) -> list[tuple[int, Pa
     return found
 
 
+PAGE_RESULT_NAME = re.compile(r"[0-9]{4}\.json")
+
+
+def _check_result_keys(doc: Document) -> None:
+    """A page summary names where its words are stored (workers/pages.py): the document's own
+    page results, or those of the scan it was cut from; never another document's, nor any
+    other object of this installation."""
+    cut_from = doc.source_id if doc.source_id and DOC_ID.match(doc.source_id) else None
+    own = {pages_prefix(doc.id)} | ({pages_prefix(cut_from)} if cut_from else set())
+    for page in doc.pages:
+        key = page.result_key
+        if key is None:
+            continue
+        prefix, _, name = key.rpartition("/")
+        if f"{prefix}/" not in own or not PAGE_RESULT_NAME.fullmatch(name):
+            raise BadPackage(
+                f"page {page.page_no} of {doc.id} names {key!r} as its page result: "
+                "not a page result of the document or of the scan it was cut from"
+            )
+
+
 def _check_document(services: Services, data: Path, entry: object) -> _Planned:
     if not isinstance(entry, dict):
         raise BadPackage(f"the package index holds {entry!r} as a document")
@@ -177,6 +198,7 @@ def _check_document(services: Services, data: Path, entry: object) -> _Planned:
     doc = Document.model_validate_json(_inside(data, entry.get("record")).read_bytes())
     if doc.id != doc_id:
         raise BadPackage(f"{entry['record']} holds the record of {doc.id}, not of {doc_id}")
+    _check_result_keys(doc)
     original = None
     if entry.get("original"):
         original = _inside(data, entry["original"])

@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from schemas.models import Document, Dossier, utcnow
+from schemas.models import Document, Dossier, is_local_organ, utcnow
 from workers.archive_fields import DOCUMENT_FIELDS, DOSSIER_FIELDS, ArchiveField
 
 METS = "http://www.loc.gov/METS/"
@@ -119,8 +119,20 @@ def document_description(doc: Document, order: int | None) -> bytes:
             value = fields[spec.name].value or doc.page_count or None
             _field(root, spec, value, fields[spec.name].confidence if value else None)
         else:
-            _field(root, spec, fields[spec.name].value, fields[spec.name].confidence)
+            value = fields[spec.name].value
+            _field(root, _local_spec(spec, value), value, fields[spec.name].confidence)
     return _serialise(root)
+
+
+# A local organ's code (pipeline/local_organ.py) must not pass for a QCVN 102 identifier.
+LOCAL_CODE_VI = "Mã cơ quan cục bộ của sohoa, không phải mã định danh theo QCVN 102"
+
+
+def _local_spec(spec: ArchiveField, value: Any) -> ArchiveField:
+    """The field as it is named for a local organ's code (or a DocumentId made with one)."""
+    if spec.name in ("organ_id", "document_id") and is_local_organ(value):
+        return ArchiveField(spec.name, LOCAL_CODE_VI, spec.rule)
+    return spec
 
 
 def dossier_description(dossier: Dossier) -> bytes:

@@ -15,15 +15,16 @@ from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.metadata import extract_metadata
 from pipeline.pdf import PagePart, assemble
 from pipeline.starts import iter_document_starts
-from schemas.errors import DamagedRecord
+from schemas.errors import DamagedRecord, PageResultsMissing
 from schemas.models import (
     Document,
     DocumentStatus,
     PageResult,
     PageSource,
+    page_ranges_text,
     split_document_id,
 )
-from storage.keys import pdf_key
+from storage.keys import pages_prefix, pdf_key
 from workers.pages import PageReader, result_key_of
 from workers.review import keep_edits
 from workers.services import Services
@@ -53,6 +54,7 @@ def describe(services: Services, doc: Document) -> list[Document]:
     page of the document being read), and a part is cut as soon as the next one begins, so
     its first and last pages are still loaded and laid out (read once for the starts and
     the part's metadata), whatever the scan's length."""
+    _require_page_results(services, doc)
     reader = PageReader(services, doc.id)
     parts: list[Document] = []
     first = 1  # pages before the first start are a document of their own (page_ranges)
@@ -64,15 +66,42 @@ def describe(services: Services, doc: Document) -> list[Document]:
     if not parts:
         find_organ = services.organs().match_header
         pairs = _pairs(services, doc.pages)
-        doc.metadata = extract_metadata(
+        metadata = extract_metadata(
             doc.pages, find_organ=find_organ, pairs=pairs, lines_of=reader.lines, full=reader.full
         )
+        _require_readable(doc, reader)
+        doc.metadata = metadata
         keep_edits(doc, find_organ)
         doc.parts = []
         return [doc]
     parts.append(_cut(services, doc, first, doc.page_count, reader))
     doc.parts = [part.id for part in parts]
     return [part for part in parts if part.status != DocumentStatus.failed]
+
+
+def _require_page_results(services: Services, doc: Document) -> None:
+    """Every page with words has its stored result (one listing): read without them, the
+    document would lose the metadata read before and be cut differently (nothing found)."""
+    summaries = [p for p in doc.pages if p.has_words and not p.words]
+    if not summaries:
+        return
+    stored = set(services.store.list(pages_prefix(doc.id)))
+    missing = [p.page_no for p in summaries if result_key_of(doc.id, p) not in stored]
+    if missing:
+        raise PageResultsMissing(
+            f"document {doc.id[:12]}: the stored words of page(s) {page_ranges_text(missing)} "
+            f"are missing ({pages_prefix(doc.id)}): its metadata is left as it was"
+        )
+
+
+def _require_readable(doc: Document, reader: PageReader) -> None:
+    """No page was read without its words (a page result there but damaged): nothing is
+    written from such a reading."""
+    if reader.unreadable:
+        raise PageResultsMissing(
+            f"document {doc.id[:12]}: the stored words of {len(reader.unreadable)} page(s) do "
+            f"not read ({sorted(reader.unreadable)[0]}): its metadata is left as it was"
+        )
 
 
 def _cut(services: Services, scan: Document, first: int, last: int, reader: PageReader) -> Document:
@@ -105,6 +134,7 @@ def _cut(services: Services, scan: Document, first: int, last: int, reader: Page
             full=reader.full,
         ),
     )
+    _require_readable(scan, reader)
     _keep_people_edits(services, part)
     part.size_bytes = _cut_pdf(services, scan, part)
     note = f"cut from {scan.id[:12]} ({scan.source_name}), pages {first}-{last}"

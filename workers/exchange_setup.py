@@ -73,6 +73,6 @@ def build_exchange(
         ingest or ExchangeIngest(services, enqueue),
         services.exchange,
         access=ExchangeRecordAccess(services),
-        registry=registry or services.organs(),
+        registry=registry or services.organs,  # loaded on first use, not to build the exchange
         transport=transport,
     )

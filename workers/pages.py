@@ -13,6 +13,8 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
+from pydantic import ValidationError
+
 from pipeline.layout import PageLines, page_lines
 from schemas.errors import NotFound
 from schemas.models import PageResult
@@ -31,11 +33,20 @@ def full_page(services: Services, doc_id: str, page: PageResult) -> PageResult:
     """`page` with its words and zones. A summary's words are read from its stored page
     result (the page number stays the summary's: a cut document numbers its pages anew);
     an old record's page, or one with no words, is returned as it is. A page result gone
-    from the store gives the summary (its text still searchable, no word boxes)."""
+    from the store, or damaged, gives the summary (its text still searchable, no word boxes)."""
     if page.words or not page.has_words:
         return page
-    stored = _stored(services, result_key_of(doc_id, page))
+    stored = _stored(services, result_key_of(doc_id, page)) or _own_copy(services, doc_id, page)
     return page if stored is None else _as(page, stored)
+
+
+def _own_copy(services: Services, doc_id: str, page: PageResult) -> PageResult | None:
+    """A part's page whose scan is not here (a part's archive bag restored alone) has a copy
+    of its result under its own page number (workers/archive_export.py)."""
+    own = page_key(doc_id, page.page_no)
+    if page.result_key is None or page.result_key == own or not services.store.exists(own):
+        return None
+    return _stored(services, own)
 
 
 def _stored(services: Services, key: str) -> PageResult | None:
@@ -43,6 +54,10 @@ def _stored(services: Services, key: str) -> PageResult | None:
         return PageResult.model_validate_json(services.store.get_bytes(key))
     except NotFound:
         log.warning("page result %s is missing: its page has no word boxes", key)
+        return None
+    except (ValidationError, ValueError):
+        # a damaged data folder: the record's summary (text, status) still stands
+        log.warning("page result %s does not read: its page has no word boxes", key)
         return None
 
 
@@ -66,6 +81,7 @@ class PageReader:
         self._lines: OrderedDict[tuple[int, int, int], tuple[list, PageLines]] = OrderedDict()
         self._pinned: dict[str, PageResult] = {}
         self._pinned_lines: tuple[list, PageLines] | None = None
+        self.unreadable: set[str] = set()  # page results gone or damaged, read without words
 
     def pin(self, page: PageResult) -> None:
         """Keep `page` (and its lines) loaded until the next pin, however many pages are
@@ -85,8 +101,9 @@ class PageReader:
             self._pages.move_to_end(key)
             stored = self._pages[key]
         elif stored is None:
-            stored = _stored(self.services, key)
+            stored = _stored(self.services, key) or _own_copy(self.services, self.doc_id, page)
             if stored is None:
+                self.unreadable.add(key)
                 return page
             _remember(self._pages, key, stored, self.keep)
         return _as(page, stored)

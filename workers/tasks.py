@@ -21,7 +21,14 @@ from pipeline.load import (
 )
 from pipeline.page import process_scanned_page, text_page_result
 from pipeline.pdf import PagePart, assemble
-from schemas.errors import IndexDamaged, NotFound, PagesFailed, SohoaError, StepFailed
+from schemas.errors import (
+    IndexDamaged,
+    NotFound,
+    PageResultsMissing,
+    PagesFailed,
+    SohoaError,
+    StepFailed,
+)
 from schemas.models import (
     Document,
     DocumentStatus,
@@ -381,7 +388,11 @@ def redescribe_all(services: Services) -> int:
     for doc in list(services.records.all()):
         indexed = doc.status in (DocumentStatus.done, DocumentStatus.partial)
         if indexed and doc.source_id is None:
-            describe(services, doc)
+            try:
+                describe(services, doc)
+            except PageResultsMissing as e:  # its record and parts stay as they were
+                log.warning("%s", e.message)
+                continue
             services.records.put(doc)
             count += 1
     return count

@@ -98,6 +98,7 @@ VI = {
     "f_page_amount": "Số trang",
     "f_language": "Ngôn ngữ",
     "f_organ_id": "Mã cơ quan",
+    "local_organ_code": "mã cục bộ, không phải mã định danh QCVN 102",
     "f_organ_level": "Cấp cơ quan",
     "f_document_id": "Mã văn bản (edXML)",
 }
@@ -181,6 +182,7 @@ EN = {
     "f_page_amount": "Page amount",
     "f_language": "Language",
     "f_organ_id": "Organ id",
+    "local_organ_code": "local code, not a QCVN 102 OrganId",
     "f_organ_level": "Organ level",
     "f_document_id": "edXML document id",
 }

@@ -29,7 +29,7 @@ from app.web.sharing import sharing_view
 from app.web.upload import register_upload_pages
 from schemas.accounts import Role
 from schemas.errors import NotReady, SohoaError
-from schemas.models import Document, DocumentStatus, PageResult
+from schemas.models import Document, DocumentStatus, PageResult, is_local_organ
 from schemas.text import nfc
 from search.base import SORTS, SearchHit, SearchResults
 from storage.keys import pdf_key
@@ -209,7 +209,13 @@ def _document_view(services: Services, doc: Document, query: str, page_no: int) 
     has_images = doc.status in READY and services.store.exists(pdf_key(doc.id))
     meta = doc.metadata
     fields = [
-        {"name": name, "value": _shown(f.value), "confidence": f.confidence}
+        {
+            "name": name,
+            "value": _shown(f.value),
+            "confidence": f.confidence,
+            # a local organ's code (pipeline/local_organ.py) is said to be no official one
+            "local": name in ("organ_id", "document_id") and is_local_organ(f.value),
+        }
         for name, f in meta.fields().items()
         if f.value not in (None, "", [])
     ]

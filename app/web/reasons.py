@@ -74,7 +74,7 @@ _NOTES = (
         re.compile(r"several organs fit: (?P<organs>.+?)(?: and (?P<more>\d+) more)?"),
     ),
     ("note_no_name", re.compile(r"no organ name")),
-    # why an organ the registry lacks was not taken as a local organ (pipeline/reconcile.py)
+    # why an organ the registry does not list is no local organ (pipeline/reconcile.py)
     ("note_no_kind", re.compile(r"no organ kind in the name")),
     ("note_no_parent", re.compile(r"the parent line names no one registry organ")),
     ("note_not_sure", re.compile(r"the name not read surely")),
@@ -91,7 +91,8 @@ def review_reason(text: str) -> Reason | None:
 
 
 def _note(note: str, t: Strings) -> str:
-    """The note in the page's language, each of its `; `-joined parts by itself."""
+    """A note, part by part (the organ reading joins its reasons with "; "): a part not known
+    here as stored, so a note no part of which is known reads exactly as stored."""
     return "; ".join(_note_part(part, t) for part in note.split("; "))
 
 
