@@ -322,11 +322,17 @@ class OrganRegistry:
 
         ids = sorted(index.find(text), key=lambda i: (i != asked, *as_typed(i), i))
         found = self._organs(ids[: max(limit * 20, 400)])
+        # The words as typed outrank validity: `dak ha` lists the district of Đắk Hà (abolished,
+        # shown so the clerk sees why it cannot be chosen) before active organs that only hold
+        # `dak` and a word starting with `ha` (`… Hạ tầng … phường Đăk Bla`); organs a source
+        # lists before the standard units made by rule under them.
         found.sort(
             key=lambda o: (
                 o.organ_id != asked,
+                as_typed(o.organ_id)[0],
                 not o.active_on(day),
-                *as_typed(o.organ_id),
+                as_typed(o.organ_id)[1],
+                o.generated,  # a committee before the units made by rule under it
                 _LEVEL_ORDER[o.level],
                 o.name,
                 o.organ_id,
