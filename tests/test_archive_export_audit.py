@@ -20,18 +20,21 @@ from workers.archive_export import export_packages, plan_all
 from workers.archive_import import import_packages
 
 
-def test_an_export_lists_the_audit_log_once_however_many_bags(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _ingested(tmp_path: Path, count: int, seed: int) -> tuple[Path, dict[str, str]]:
+    """`count` one-page born-digital documents ingested by the CLI: the data dir and its env."""
     folder = tmp_path / "in"
     folder.mkdir()
-    docs = make_documents(4, seed=41, pages=1)
+    docs = make_documents(count, seed=seed, pages=1)
     paths = [str(write_pdf_digital(folder / f"p{i}.pdf", d.pages)) for i, d in enumerate(docs)]
     data = tmp_path / "data"
     env = {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_ORGAN": TEST_ORGAN}
     ingested = cli_with_env(env, "ingest", *paths, "--json", "--no-progress")
     assert ingested.returncode == 0, ingested.stderr
+    return data, env
 
+
+def _count_audit_listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every listing of the audit log's entries through the real local store, from now on."""
     listed: list[str] = []
     real_list = LocalStore.list
 
@@ -41,6 +44,14 @@ def test_an_export_lists_the_audit_log_once_however_many_bags(
         return real_list(store, prefix)
 
     monkeypatch.setattr(LocalStore, "list", counted)
+    return listed
+
+
+def test_an_export_lists_the_audit_log_once_however_many_bags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, env = _ingested(tmp_path, 4, seed=41)
+    listed = _count_audit_listings(monkeypatch)
     services = build_services(load_settings(data_dir=data))
     report = export_packages(services, plan_all(services), tmp_path / "bags")
     assert len(report.bags) == 4 and not report.problems
@@ -58,26 +69,10 @@ def test_an_export_lists_the_audit_log_once_however_many_bags(
 def test_an_import_lists_the_audit_log_once_however_many_bags(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    docs = make_documents(3, seed=43, pages=1)
-    paths = [str(write_pdf_digital(folder / f"p{i}.pdf", d.pages)) for i, d in enumerate(docs)]
-    data = tmp_path / "data"
-    env = {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_ORGAN": TEST_ORGAN}
-    ingested = cli_with_env(env, "ingest", *paths, "--json", "--no-progress")
-    assert ingested.returncode == 0, ingested.stderr
+    _, env = _ingested(tmp_path, 3, seed=43)
     exported = cli_with_env(env, "archive", "export", "--all", "-o", str(tmp_path / "bags"))
     assert exported.returncode == 0, exported.stderr
-
-    listed: list[str] = []
-    real_list = LocalStore.list
-
-    def counted(store: LocalStore, prefix: str):  # noqa: ANN202
-        if prefix.startswith(AUDIT_ENTRIES):
-            listed.append(prefix)
-        return real_list(store, prefix)
-
-    monkeypatch.setattr(LocalStore, "list", counted)
+    listed = _count_audit_listings(monkeypatch)
     other = tmp_path / "other"
     services = build_services(load_settings(data_dir=other))
     report = import_packages(services, tmp_path / "bags")
