@@ -53,10 +53,12 @@ class WordPairs:
     def from_lines(cls, lines: list[str]) -> WordPairs:
         pairs = {unicodedata.normalize("NFC", line.strip().lower()) for line in lines}
         pairs = {p for p in pairs if p.count(" ") == 1}
+        # Each distinct word's toneless form once (~40k words in 263k pairs): this load is the
+        # first metadata read of every worker process (docs/benchmarks.md, round 14).
+        words = {word for pair in pairs for word in pair.split(" ")}
         tones: dict[str, set[str]] = {}
-        for pair in pairs:
-            for word in pair.split(" "):
-                tones.setdefault(toneless(word), set()).add(word)
+        for word in words:
+            tones.setdefault(toneless(word), set()).add(word)
         return cls(frozenset(pairs), {k: frozenset(v) for k, v in tones.items()})
 
     def support(self, prev: str | None, word: str, nxt: str | None) -> int:

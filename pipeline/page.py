@@ -24,6 +24,7 @@ from pipeline.ocr import (
 from pipeline.pdf import page_pdf
 from pipeline.preprocess import (
     Prepared,
+    analysis_ink,
     is_blank,
     is_sideways,
     letter_heights,
@@ -33,7 +34,13 @@ from pipeline.preprocess import (
 )
 from pipeline.reread import restore_hooks
 from pipeline.strokes import counted_numerals, covers
-from pipeline.zones import SIGNER_INK_ZONE, dark_ink_only, doubtful_zones, key_zone_boxes
+from pipeline.zones import (
+    SIGNER_INK_ZONE,
+    dark_ink_only,
+    doubtful_zones,
+    ink_read_needed,
+    key_zone_boxes,
+)
 from schemas.models import PageResult, PageSource, PageStatus, Word
 
 LOW_CONFIDENCE = 55.0  # below this mean word confidence, check whether the page is upside down
@@ -68,7 +75,11 @@ class ScannedPageOutput:
 
 
 def _prepare(
-    page: ImagePage, turns: int, options: PageOptions, grey: np.ndarray | None = None
+    page: ImagePage,
+    turns: int,
+    options: PageOptions,
+    grey: np.ndarray | None = None,
+    ink: np.ndarray | None = None,
 ) -> Prepared:
     return prepare(
         page.image,
@@ -78,6 +89,7 @@ def _prepare(
         do_denoise=options.denoise,
         grey=grey,
         dpi=page.dpi,
+        ink=ink,
     )
 
 
@@ -100,11 +112,12 @@ def process_scanned_page(
         )
         return ScannedPageOutput(result, page_pdf(page.image.convert("L"), page.dpi, None))
     turns = 0
-    if is_sideways(grey):
+    ink = analysis_ink(grey)  # the sideways test's, and the skew estimate's if not turned
+    if is_sideways(grey, ink):
         turns = detect_quarter_turns(grey, page.dpi)
         turns = turns if turns in (1, 3) else 1
-    prepared = _prepare(page, turns, options, grey)
-    del grey  # one grey page in memory while Tesseract reads: the prepared one (docs/limits.md)
+    prepared = _prepare(page, turns, options, grey, ink)
+    del grey, ink  # one grey page in memory while Tesseract reads (docs/limits.md)
     factor = reading_factor(page.dpi, heights, options.read_letter_min_px)
     ocr = read_page(prepared.grey, page.dpi, factor, options.lang)
     upside_down_suspect = turns == 0 and (ocr.mean_confidence or 0) < LOW_CONFIDENCE
@@ -206,7 +219,8 @@ def key_zone_words(
         name: ocr_zone(grey, dpi, box, scale=ZONE_SCALE, psm=ZONE_PSM, tessdata=tessdata)
         for name, box in doubtful.items()
     }
-    if "signer" in doubtful:  # a seal or signature over the signer lines: read without them
+    if "signer" in doubtful and ink_read_needed(result, zones["signer"]):
+        # a seal or signature over the signer lines: read without them
         inked = dark_ink_only(grey, doubtful["signer"])
         zones[SIGNER_INK_ZONE] = ocr_zone(
             inked, dpi, doubtful["signer"], scale=ZONE_SCALE, psm=ZONE_PSM, tessdata=tessdata

@@ -145,9 +145,16 @@ def _smeared_profile_contrast(ink: np.ndarray) -> float:
     return float(rows.std() / (rows.mean() + 1e-9))
 
 
-def is_sideways(grey: np.ndarray) -> bool:
-    """True if text lines run vertically (page turned 90° or 270°)."""
-    ink = _ink_mask(grey)
+def analysis_ink(grey: np.ndarray) -> np.ndarray:
+    """The page's small ink map (`_ink_mask`), made once for the sideways test and the skew
+    estimate of a page that is not turned: the same map both made before (round 14)."""
+    return _ink_mask(grey)
+
+
+def is_sideways(grey: np.ndarray, ink: np.ndarray | None = None) -> bool:
+    """True if text lines run vertically (page turned 90° or 270°). `ink`: `analysis_ink` of
+    `grey`, if made."""
+    ink = _ink_mask(grey) if ink is None else ink
     return _smeared_profile_contrast(ink.T.copy()) > _smeared_profile_contrast(ink) * 1.15
 
 
@@ -157,9 +164,10 @@ def _rotate_small(ink: np.ndarray, angle_deg: float) -> np.ndarray:
     return cv2.warpAffine(ink, matrix, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
 
 
-def estimate_skew(grey: np.ndarray) -> float:
-    """Skew angle in degrees by projection-profile search, coarse then fine."""
-    ink = _ink_mask(grey)
+def estimate_skew(grey: np.ndarray, ink: np.ndarray | None = None) -> float:
+    """Skew angle in degrees by projection-profile search, coarse then fine. `ink`:
+    `analysis_ink` of `grey`, if made."""
+    ink = _ink_mask(grey) if ink is None else ink
     best = 0.0
 
     def search(center: float, span: float, step: float) -> float:
@@ -309,18 +317,21 @@ def prepare(
     do_denoise: bool | None = None,
     grey: np.ndarray | None = None,
     dpi: int = 300,
+    ink: np.ndarray | None = None,
 ) -> Prepared:
     """Make a page upright and straight; `quarter_turns_cw` comes from orientation detection.
 
     `do_denoise=None` cleans only pages measured as noisy (`clean_noisy`): a median filter
     halves word error on heavy noise but doubles it on clean pages (docs/benchmarks.md).
     `grey`: the image already made grey by the caller, so it is not made twice; `dpi`: the
-    scan's resolution, which sizes the clean-up's sharpening and specks.
+    scan's resolution, which sizes the clean-up's sharpening and specks; `ink`: `analysis_ink`
+    of the unturned `grey`, if made (used only when the page is not turned).
     """
     display = display_image(image)
     grey = to_grey(display) if grey is None else grey
     display, grey = turn(display, grey, quarter_turns_cw)
-    skew = estimate_skew(grey) if do_deskew else 0.0
+    ink = ink if quarter_turns_cw % 4 == 0 else None
+    skew = estimate_skew(grey, ink) if do_deskew else 0.0
     display, grey = deskew(display, grey, skew)
     flags: list[str] = []
     if do_normalise:

@@ -133,6 +133,29 @@ def _no_signer_name(page: PageResult) -> bool:
     return footer is not None and not any(rules.person_name(s.text) for s in footer.signer)
 
 
+def ink_read_needed(page: PageResult, plain: list[Word]) -> bool:
+    """Whether the signer zone's read with its lighter ink whitened (SIGNER_INK_ZONE) can change
+    an answer, after its plain read `plain` (words in page coordinates). Where the page read has
+    the signer's name, the zone reads can change only the name (`vote_signer`), and where the
+    plain read found that same name surely — as read, not respelled from the list of names, no
+    tone in doubt, every word of its line at ZONE_SURE_CONFIDENCE or more, the page read's own
+    test (`_signer_name_sure`) — the two reads agree and the ink read does not run. Where the
+    page read has no name, the zone's titles are taken too and a seal over them is what the ink
+    read is for: it runs."""
+    footer = find_footer(page_lines(page))
+    if footer is None or not any(rules.person_name(s.text) for s in footer.signer):
+        return True
+    page_read, zone_read = Extracted({}), Extracted({})
+    read_signer(footer, page_read)
+    segs = _zone_lines(page.model_copy(update={"zones": {"signer": plain}}), "signer")
+    read_signer(Footer(None, (), tuple(segs)), zone_read)
+    name = zone_read.get("signer_name")
+    if name is None or name != page_read.get("signer_name") or zone_read.notes:
+        return True  # not found, another name than the page's, respelled, or a tone in doubt
+    line = next(s for s in reversed(segs) if rules.person_name(s.text))
+    return any(w.confidence < ZONE_SURE_CONFIDENCE for w in line.words)
+
+
 def _unsure_in(words: Sequence[Word], box: tuple[int, int, int, int]) -> bool:
     """Some word in `box` read below ZONE_SURE_CONFIDENCE, or none read there at all."""
     left, top, right, bottom = box
