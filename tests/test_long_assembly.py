@@ -1,6 +1,6 @@
-"""A long document's searchable PDF is assembled in bounded memory (issue 17): the memory the
-assembly adds does not grow with the page count, and a document merged in chunks keeps what
-one merge keeps (hidden layers, PDF/A problems with the output's page numbers)."""
+"""A long scan is planned and its searchable PDF assembled in bounded memory (issue 17): the
+memory either adds does not grow with the page count, and a document merged in chunks keeps
+what one merge keeps (hidden layers, PDF/A problems with the output's page numbers)."""
 
 from __future__ import annotations
 
@@ -55,11 +55,11 @@ print(json.dumps({
 """
 
 
-def _assembly_growth(tmp_path: Path, pages: int) -> dict:
+def _child(code: str, tmp_path: Path, pages: int) -> dict:
     folder = tmp_path / str(pages)
     folder.mkdir()
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(folder), str(pages)],
+        [sys.executable, "-c", code, str(folder), str(pages)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -71,7 +71,7 @@ def _assembly_growth(tmp_path: Path, pages: int) -> dict:
 
 
 def test_assembly_memory_does_not_grow_with_the_page_count(tmp_path: Path) -> None:
-    short, long = _assembly_growth(tmp_path, 20), _assembly_growth(tmp_path, 200)
+    short, long = (_child(_CHILD, tmp_path, pages) for pages in (20, 200))
     assert short["pages"] == 20 and long["pages"] == 200
     assert short["pdfa"] and long["pdfa"]
     assert long["page_bytes"] > 900_000  # the bound below means something only for real pages
@@ -79,6 +79,47 @@ def test_assembly_memory_does_not_grow_with_the_page_count(tmp_path: Path) -> No
     # a chunk of pages at a time adds the same for 200 pages as for 20, give or take a chunk.
     assert long["added_mib"] < 80, (short, long)
     assert long["added_mib"] < short["added_mib"] + 45, (short, long)
+
+
+_PLAN_CHILD = r"""
+import io, json, sys
+from pathlib import Path
+import img2pdf
+import numpy as np
+from PIL import Image
+from pipeline.load import iter_planned_pages
+
+def kib(key):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+
+folder, pages = Path(sys.argv[1]), int(sys.argv[2])
+noise = np.random.default_rng(0).integers(0, 256, (1200, 1300), dtype=np.uint8)
+jpeg = io.BytesIO()
+Image.fromarray(noise).save(jpeg, format="JPEG", quality=85, dpi=(150, 150))
+scan = folder / "scan.pdf"
+scan.write_bytes(img2pdf.convert([jpeg.getvalue()] * pages))  # one image stream a page
+del noise, jpeg
+Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS now
+before = kib("VmRSS")
+plan = [info for info, _ in iter_planned_pages(scan, "application/pdf", lambda n: True)]
+print(json.dumps({
+    "scan_bytes": scan.stat().st_size,
+    "added_mib": (kib("VmHWM") - before) / 1024,
+    "planned": [[p.page_no, p.has_text_layer, p.dpi] for p in plan],
+}))
+"""
+
+
+def test_planning_a_long_scan_does_not_grow_with_the_page_count(tmp_path: Path) -> None:
+    short, long = (_child(_PLAN_CHILD, tmp_path, pages) for pages in (20, 200))
+    # every page planned, in order, as a scan at its own resolution
+    assert long["planned"] == [[n, False, 150] for n in range(1, 201)]
+    assert long["scan_bytes"] > 180_000_000
+    # PDFium holding every page it loaded would add ~1 MiB a page (~200 MiB here)
+    assert long["added_mib"] < 80, (short["added_mib"], long["added_mib"])
+    assert long["added_mib"] < short["added_mib"] + 45, (short["added_mib"], long["added_mib"])
 
 
 def _one_page_pdf(path: Path, build) -> Path:
