@@ -157,7 +157,7 @@ class Sampler(threading.Thread):
 def phase_sohoa(spec: dict) -> dict:
     import resource
 
-    from storage.keys import page_key, pages_prefix
+    from storage.keys import page_key, pages_prefix, pdf_key
     from workers.batch import outcome, submit_all, wait_for
     from workers.runtime import WorkerPool
 
@@ -182,6 +182,14 @@ def phase_sohoa(spec: dict) -> dict:
         with contextlib.suppress(OSError):
             finished[n] = (store_root / page_key(subs[0].doc_id, n)).stat().st_mtime - t0
     pages = doc.pages if doc else []
+    # the end's steps, by the commit time of what each writes: the scan's searchable PDF
+    # (assembly), then each part's, cut from it while the metadata is read (describe)
+    written = {}
+    for key, name in [(pdf_key(subs[0].doc_id), "assembled_s")] + [
+        (pdf_key(part), "parts_cut_s") for part in (doc.parts if doc else [])
+    ]:
+        with contextlib.suppress(OSError):
+            written[name] = max(written.get(name, 0.0), (store_root / key).stat().st_mtime - t0)
     out = {
         "result": result,
         "error": error.message if error else None,
@@ -197,6 +205,8 @@ def phase_sohoa(spec: dict) -> dict:
         "child_hwm_kib": sorted(sampler.child_hwm.values()),
         "samples": [(t - t0, rss, cpu - cpu0) for t, rss, cpu in sampler.samples],
         "finished_s": finished,
+        "parts": len(doc.parts) if doc else 0,
+        **written,
         "load_at_start": spec.get("load_at_start"),
         "load_at_end": float(Path("/proc/loadavg").read_text().split()[0]),
     }
@@ -253,7 +263,19 @@ def summarise(raw: dict, window: int = WINDOW) -> dict:
     # what the end (assembly, metadata, index) adds over the OCR's own peak, per page of the
     # scan: the part of memory that grew with the document's length (issue 17)
     growth = (max(tail) - max(during)) / 1024 if tail and during else None
+    # the end's steps (older results did not record them)
+    assembled, cut = raw.get("assembled_s"), raw.get("parts_cut_s")
+    steps = {}
+    if assembled is not None and raw["finished_s"]:
+        steps["assembly_s"] = round(assembled - last_page, 1)
+        steps["assembly_max_rss_mib"] = round(
+            max([s[1] for s in raw["samples"] if last_page < s[0] <= assembled] or [0]) / 1024
+        )
+        after = cut if cut is not None else assembled
+        steps["describe_s"] = round(after - assembled, 1) if cut is not None else None
+        steps["index_s"] = round(raw["wall_s"] - after, 1)
     return {
+        **steps,
         "window": window,
         "windows": rows,
         "ocr_s": round(last_page, 1),
@@ -279,6 +301,20 @@ def _cmd(args: list[str]) -> str:
         return (out.stdout or out.stderr).strip().splitlines()[0]
     except (OSError, subprocess.SubprocessError, IndexError):
         return "unknown"
+
+
+def _end_steps(raw: dict, s: dict) -> str:
+    """The end's seconds step by step, where the run recorded them."""
+    if s.get("assembly_s") is None:
+        return ""
+    text = (
+        f" (assembly {s['assembly_s']:.0f} s, at most {s['assembly_max_rss_mib']} MiB meanwhile; "
+    )
+    if s.get("describe_s") is not None:
+        text += f"metadata and cutting into {raw['parts']} parts {s['describe_s']:.0f} s; "
+    else:
+        text += "metadata "
+    return text + f"index and record {s['index_s']:.0f} s)"
 
 
 def render(
@@ -339,7 +375,7 @@ def render(
     lines += [
         "",
         f"- After the last page: assembly of the searchable PDF, metadata and index"
-        f" {s['after_last_page_s']:.0f} s, the sohoa process at most"
+        f" {s['after_last_page_s']:.0f} s{_end_steps(raw, s)}, the sohoa process at most"
         f" {s['after_last_page_max_rss_mib']} MiB meanwhile"
         + (
             f" ({s['ocr_max_rss_mib']} MiB at most while pages were read: the end added"

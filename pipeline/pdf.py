@@ -105,7 +105,15 @@ class Assembled:
         return not self.not_pdfa
 
 
-MAX_OPEN_SOURCES = 200  # well under the usual 1024 open files per process
+# Pages merged by pikepdf at a time. pikepdf copies a page's stream data (its image) into
+# memory when it copies the page into another PDF, so a merge holds every page it merges until
+# it is written (~0.9 MiB a scanned page: 440 MiB for 500 pages, measured). Longer documents
+# are merged in chunks of this many pages, each sanitised and written to a file, and the
+# chunks joined by qpdf's own page job, which reads each stream from its file as it writes.
+CHUNK_PAGES = 32
+# Marks, in a chunk, an optional content group its source hid by default: a join keeps the
+# groups (the pages use them) but not the chunks' catalogs that said so.
+_HIDDEN_MARK = "/SohoaHiddenLayer"
 
 
 def assemble(
@@ -113,51 +121,105 @@ def assemble(
 ) -> Assembled:
     """Join sanitised pages into one searchable PDF at `out_path`, marked PDF/A-2b if it is.
 
-    Sources stay open until the write ends: qpdf copies page streams lazily from them, so a long
-    document is never held in memory whole. Past MAX_OPEN_SOURCES files, pages are first merged
-    in chunks, so the number of open files stays bounded too. `from_pdfa_output`: every source
-    is a PDF/A output of sohoa (a part cut from a scan), whose content streams need no second
-    check (hygiene.clean, contents_checked).
+    Memory stays bounded whatever the length: at most CHUNK_PAGES pages are held at a time,
+    and at most one chunk's worth of files is open (qpdf closes page sources past its own
+    threshold). `from_pdfa_output`: every source is a PDF/A output of sohoa (a part cut from a
+    scan), whose content streams need no second check (hygiene.clean, contents_checked).
     """
     parts = list(parts)
-    if len({p.pdf_path for p in parts}) <= MAX_OPEN_SOURCES:
+    if len(parts) <= CHUNK_PAGES:
         return _merge(parts, out_path, title, from_pdfa_output)
     with tempfile.TemporaryDirectory(prefix="sohoa-chunks-", dir=out_path.parent) as tmp:
-        chunks = []
-        for start in range(0, len(parts), MAX_OPEN_SOURCES):
-            chunk = Path(tmp) / f"{start:06d}.pdf"
-            chunk_parts = parts[start : start + MAX_OPEN_SOURCES]
-            count = _merge(chunk_parts, chunk, None, from_pdfa_output).pages
-            chunks.extend(PagePart(chunk, i) for i in range(count))
-        return assemble(chunks, out_path, title, from_pdfa_output=from_pdfa_output)
+        chunks, any_hidden = [], False
+        for start in range(0, len(parts), CHUNK_PAGES):
+            chunk = Path(tmp) / f"{start:07d}.pdf"
+            chunk_parts = parts[start : start + CHUNK_PAGES]
+            any_hidden |= _merge_chunk(chunk_parts, chunk, from_pdfa_output)
+            chunks.append(chunk)
+        joined = Path(tmp) / "joined.pdf"
+        _join(chunks, joined)
+        with pikepdf.open(joined) as pdf:
+            hidden = _marked_hidden_layers(pdf) if any_hidden else []
+            # Checked again as pages of the final output, which alone says whether it is PDF/A
+            # (page numbers of its problems are the output's).
+            return _seal(pdf, hidden, out_path, title, from_pdfa_output)
+
+
+def _join(chunks: list[Path], out_path: Path) -> None:
+    """The chunks' pages, in order, in one file, as `qpdf --empty --pages ...` makes it:
+    stream data is copied from file to file as it is written, never all held at once."""
+    job = {
+        "empty": "",
+        "outputFile": str(out_path),
+        "pages": [{"file": str(chunk)} for chunk in chunks],
+        "removeUnreferencedResources": "no",  # every page as it was merged and checked
+    }
+    pikepdf.Job(job).run()
+
+
+def _marked_hidden_layers(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
+    hidden = []
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and _HIDDEN_MARK in obj:
+            del obj[_HIDDEN_MARK]
+            hidden.append(obj)
+    return hidden
 
 
 def _merge(
-    parts: list[PagePart], out_path: Path, title: str | None, from_pdfa_output: bool = False
+    parts: list[PagePart], out_path: Path, title: str, from_pdfa_output: bool = False
 ) -> Assembled:
     with ExitStack() as stack:
         out = stack.enter_context(pikepdf.new())
-        opened: dict[Path, pikepdf.Pdf] = {}
-        for part in parts:
-            if part.pdf_path is None:
-                out.add_blank_page(page_size=A4_PT)
-                continue
-            if part.pdf_path not in opened:
-                opened[part.pdf_path] = stack.enter_context(pikepdf.open(part.pdf_path))
-            source = opened[part.pdf_path]
-            if part.page_index >= len(source.pages):
-                # A page PDFium counted (the page tree's /Count) but that is not there: it
-                # failed, and a blank page keeps the page numbers true.
-                out.add_blank_page(page_size=A4_PT)
-                continue
-            out.pages.append(source.pages[part.page_index])
-        # Chunks are sanitised too (so a page is never held unsanitised), and checked again as
-        # pages of the final output, which alone says whether it is PDF/A.
-        hidden = [h for source in opened.values() for h in hygiene.layers_hidden_in(out, source)]
-        problems = hygiene.clean(out, hidden, contents_checked=from_pdfa_output)
-        if title is not None and not problems:
-            mark_pdfa(out, title)
-        elif title is not None:
-            _mark_title(out, title, pdfa=False)
-        out.save(out_path, fix_metadata_version=title is not None)
-        return Assembled(len(out.pages), tuple(problems))
+        hidden = _copy_pages(parts, out, stack)
+        return _seal(out, hidden, out_path, title, from_pdfa_output)
+
+
+def _merge_chunk(parts: list[PagePart], out_path: Path, from_pdfa_output: bool) -> bool:
+    """A chunk of a long output, sanitised (a page is never held unsanitised) but not marked;
+    the layers its sources hid are marked for the join (_HIDDEN_MARK). True if there are."""
+    with ExitStack() as stack:
+        out = stack.enter_context(pikepdf.new())
+        hidden = _copy_pages(parts, out, stack)
+        hygiene.clean(out, hidden, contents_checked=from_pdfa_output)
+        for layer in hidden:
+            layer[_HIDDEN_MARK] = True
+        out.save(out_path)
+        return bool(hidden)
+
+
+def _copy_pages(parts: list[PagePart], out: pikepdf.Pdf, stack: ExitStack) -> list[pikepdf.Object]:
+    """Copy the parts' pages into `out` (their sources stay open on `stack`); returns the
+    optional content groups the sources hide by default, as copied."""
+    opened: dict[Path, pikepdf.Pdf] = {}
+    for part in parts:
+        if part.pdf_path is None:
+            out.add_blank_page(page_size=A4_PT)
+            continue
+        if part.pdf_path not in opened:
+            opened[part.pdf_path] = stack.enter_context(pikepdf.open(part.pdf_path))
+        source = opened[part.pdf_path]
+        if part.page_index >= len(source.pages):
+            # A page PDFium counted (the page tree's /Count) but that is not there: it
+            # failed, and a blank page keeps the page numbers true.
+            out.add_blank_page(page_size=A4_PT)
+            continue
+        out.pages.append(source.pages[part.page_index])
+    return [h for source in opened.values() for h in hygiene.layers_hidden_in(out, source)]
+
+
+def _seal(
+    pdf: pikepdf.Pdf,
+    hidden: list[pikepdf.Object],
+    out_path: Path,
+    title: str,
+    from_pdfa_output: bool,
+) -> Assembled:
+    """Sanitise the whole output, mark it PDF/A-2b unless something forbids it, write it."""
+    problems = hygiene.clean(pdf, hidden, contents_checked=from_pdfa_output)
+    if not problems:
+        mark_pdfa(pdf, title)
+    else:
+        _mark_title(pdf, title, pdfa=False)
+    pdf.save(out_path, fix_metadata_version=True)
+    return Assembled(len(pdf.pages), tuple(problems))

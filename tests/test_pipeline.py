@@ -163,7 +163,7 @@ def test_pages_stream_one_at_a_time_from_a_multipage_tiff(tmp_path: Path) -> Non
 def test_long_documents_merge_in_chunks_with_pages_in_order(tmp_path: Path, monkeypatch) -> None:
     import pipeline.pdf as pdf_module
 
-    monkeypatch.setattr(pdf_module, "MAX_OPEN_SOURCES", 3)
+    monkeypatch.setattr(pdf_module, "CHUNK_PAGES", 3)
     sources = []
     for n in range(1, 8):
         source = tmp_path / f"{n}.pdf"

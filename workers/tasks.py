@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -302,10 +301,9 @@ def _write_searchable_pdf(services: Services, doc: Document, stored: set[str]) -
         for page in doc.pages:
             page_pdf = page_key(doc.id, page.page_no, "pdf")
             if page_pdf in stored:
-                local = Path(tmp) / f"{page.page_no:04d}.pdf"
-                with store.open(page_pdf) as src, local.open("wb") as dst:
-                    shutil.copyfileobj(src, dst)
-                parts.append(PagePart(local))
+                # the store's own file where it has one (no copy of every page), else a
+                # download to a temporary file; assemble reads a chunk of pages at a time
+                parts.append(PagePart(stack.enter_context(store.local_path(page_pdf))))
             elif doc.media_type == PDF:
                 if original is None:
                     original = stack.enter_context(store.local_path(original_key(doc.id)))
