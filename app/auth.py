@@ -276,7 +276,7 @@ async def _login_fields(request: Request) -> dict[str, str]:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             data = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep: the parser's stack, not ours
             data = None
     else:
         data = dict(await request.form())
