@@ -41,3 +41,18 @@ def test_login_fields_that_are_not_text_are_refused_like_a_wrong_password(site) 
     answer = site.post("/login", json={"login": ["an.nguyen"], "password": {"x": 1}})
     assert answer.status_code == 401, answer.text
     assert "Traceback" not in answer.text
+
+
+def test_the_readme_names_every_route_that_answers_without_a_credential() -> None:
+    """README's *Users and access* said only /health, /login and /docs need no credential; the
+    OCSP responder, the CRLs, /redoc, /openapi.json and /static/ answer anyone too."""
+    from app.auth import PUBLIC, PUBLIC_PREFIXES
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Users and access") : readme.index("### Configuration")]
+    paragraph = section[: section.index("| role |")]
+    named = {"/docs/oauth2-redirect": "/docs", "/static-offline-docs/": "/docs"}
+    named["/pki/ocsp/"] = "/pki/ocsp"  # its GET form, the same responder
+    for path in [*PUBLIC, *PUBLIC_PREFIXES]:
+        assert named.get(path, path) in paragraph, path
