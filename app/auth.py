@@ -235,7 +235,7 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
             max_age=int(accounts.session_ttl.total_seconds()),
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=_over_https(request),
         )
         return response
 
@@ -248,6 +248,17 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
             response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
         return response
+
+
+def _over_https(request: Request) -> bool:
+    """Whether the browser reached us over https: directly, or through the TLS proxy the
+    deployment puts in front (README, *Running it with Compose*), which says so in
+    `X-Forwarded-Proto`. uvicorn trusts that header only from 127.0.0.1, and under Compose the
+    proxy's requests come from the Docker gateway: the cookie lost `Secure` and could be sent
+    over plain http. Believing a forged header here only makes the sender's own cookie stricter.
+    """
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
 
 
 def _refuse_cross_site(request: Request) -> None:

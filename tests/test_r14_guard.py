@@ -56,3 +56,17 @@ def test_the_readme_names_every_route_that_answers_without_a_credential() -> Non
     named["/pki/ocsp/"] = "/pki/ocsp"  # its GET form, the same responder
     for path in [*PUBLIC, *PUBLIC_PREFIXES]:
         assert named.get(path, path) in paragraph, path
+
+
+def test_behind_the_tls_proxy_the_session_cookie_is_secure(site) -> None:
+    """The deployment puts a TLS proxy in front (Compose: its requests come from the Docker
+    gateway, whose X-Forwarded-Proto uvicorn does not trust). The cookie was set without
+    `Secure`, so a browser would also send it over plain http to the same host."""
+    login = {"login": "an.nguyen", "password": TEST_PASSWORD}
+    proxied = site.post("/login", json=login, headers={"X-Forwarded-Proto": "https"})
+    assert proxied.status_code == 200, proxied.text
+    cookie = proxied.headers["set-cookie"]
+    assert "sohoa_session=" in cookie and "secure" in cookie.lower(), cookie
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower(), cookie
+    direct = site.post("/login", json=login)  # plain http, no proxy: Secure would lose it
+    assert "secure" not in direct.headers["set-cookie"].lower(), direct.headers["set-cookie"]
