@@ -206,7 +206,15 @@ def allow(*roles: Role, organ_tokens: bool = False) -> Callable[[Principal], Pri
 # ------------------------------------------------------------------ login, logout
 
 
+# Password checks at once, over all logins: each argon2id check holds 64 MiB (the library's
+# default cost) for its time. Without a bound, 40 logins sent together by anyone (the default
+# thread pool) held 2.4 GiB, and took every thread the other routes run on; now at most 256 MiB.
+PASSWORD_CHECKS = 4
+
+
 def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
+    password_checks = anyio.CapacityLimiter(PASSWORD_CHECKS)
+
     @api.post("/login")
     async def login(request: Request) -> Response:
         """`{"login", "password"}` as JSON or a form: sets the session cookie (HttpOnly,
@@ -218,7 +226,10 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
         browser = from_browser_form(request)
         try:
             session_id, session = await anyio.to_thread.run_sync(
-                accounts.login, fields.get("login", ""), fields.get("password", "")
+                accounts.login,
+                fields.get("login", ""),
+                fields.get("password", ""),
+                limiter=password_checks,
             )
         except SohoaError as error:
             login_page = getattr(request.app.state, "login_page", None)
