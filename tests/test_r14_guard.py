@@ -18,7 +18,8 @@ from accounts.service import Accounts
 from app.api import create_app
 from app.compose import build_store
 from app.config import Settings
-from tests.conftest import ROOT, TEST_PASSWORD
+from corpus import make_documents, write_pdf_digital
+from tests.conftest import ROOT, TEST_PASSWORD, cli_with_env
 from tests.web_site import free_port, wait_until_up
 
 ORGAN = "000.00.00.G09"
@@ -108,3 +109,17 @@ def test_logins_sent_together_by_anyone_hold_bounded_memory(tmp_path: Path) -> N
     peak_kib = int(status.split("VmHWM:")[1].split()[0])
     # measured 394 MiB (idle ~140 MiB + 4 checks × 64 MiB); 1,094 MiB on 1fd7f2e
     assert peak_kib < 600 * 1024, peak_kib
+
+
+def test_an_ingest_without_an_owner_organ_says_who_will_see_its_records(tmp_path: Path) -> None:
+    """A new user runs `make demo` (or `sohoa ingest`) without SOHOA_ORGAN, then logs in to the
+    web app as the officer README's *Web application* tells them to add: the search is empty,
+    as the records have no owner and only admins see them. Nothing said so."""
+    pdf = write_pdf_digital(tmp_path / "quyet-dinh.pdf", list(make_documents(1, seed=3)[0].pages))
+    env = {k: v for k, v in os.environ.items() if k != "SOHOA_ORGAN"}
+    env["SOHOA_DATA_DIR"] = str(tmp_path / "data")
+    unowned = cli_with_env(env, "ingest", str(pdf), "--no-progress")
+    assert unowned.returncode == 0, unowned.stderr
+    assert "no owner organ" in unowned.stderr and "sohoa migrate" in unowned.stderr, unowned.stderr
+    owned = cli_with_env({**env, "SOHOA_ORGAN": ORGAN}, "ingest", str(pdf), "--json")
+    assert owned.returncode == 0 and "no owner organ" not in owned.stderr, owned.stderr
