@@ -550,11 +550,16 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Run the HTTP API (search, records, searchable PDFs, uploads)."""
+    import logging
+
     import uvicorn
 
     from app.api import create_app
+    from app.logs import NoTokensInAccessLog
 
-    uvicorn.run(create_app(_settings(ctx)), host=host, port=port, log_level="info")
+    config = uvicorn.Config(create_app(_settings(ctx)), host=host, port=port, log_level="info")
+    logging.getLogger("uvicorn.access").addFilter(NoTokensInAccessLog())  # after its set-up
+    uvicorn.Server(config).run()
 
 
 SAMPLE_QUERIES = ("quyet dinh", "so hoa tai lieu", "uy ban nhan dan")

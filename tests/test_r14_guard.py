@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -81,29 +83,40 @@ def test_behind_the_tls_proxy_the_session_cookie_is_secure(site) -> None:
     assert "secure" not in direct.headers["set-cookie"].lower(), direct.headers["set-cookie"]
 
 
+@contextmanager
+def _served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen, Path]]:
+    """`sohoa serve` as an operator starts it, with the officer an.nguyen: its URL, process
+    and log file."""
+    port, data, log_path = free_port(), tmp_path / "data", tmp_path / "serve.log"
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_WORKERS": "1", "SOHOA_ORGAN": ORGAN}
+    Accounts(build_store(Settings(data_dir=data))).add_user(
+        "an.nguyen", "officer", ORGAN, TEST_PASSWORD
+    )
+    cmd = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    with log_path.open("w") as log:
+        server = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, server)
+        yield url, server, log_path
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
 def test_logins_sent_together_by_anyone_hold_bounded_memory(tmp_path: Path) -> None:
     """Each password check is argon2id with 64 MiB; 16 logins of unknown names sent at once (no
     credential needed, no lock: each name is new) made `sohoa serve` hold ~1.1 GiB more, 40 of
     them 2.4 GiB. Now at most PASSWORD_CHECKS run at once; every caller still gets its 401."""
-    port, data = free_port(), tmp_path / "data"
-    env = {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_WORKERS": "1", "SOHOA_ORGAN": ORGAN}
-    cmd = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-    with (tmp_path / "serve.log").open("w") as log:
-        server = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
 
-    def guess(n: int) -> int:
+    def guess(url: str, n: int) -> int:
         body = {"login": f"nobody-{n}", "password": "guess"}
         return httpx.post(f"{url}/login", json=body, timeout=300).status_code
 
-    try:
-        wait_until_up(url, server)
+    with _served(tmp_path) as (url, server, _):
         with ThreadPoolExecutor(16) as pool:
-            answers = list(pool.map(guess, range(16)))
+            answers = list(pool.map(guess, [url] * 16, range(16)))
         status = Path(f"/proc/{server.pid}/status").read_text()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
     assert answers == [401] * 16, answers
     # the server's own high-water mark (its mm's, unlike ru_maxrss not inherited from pytest)
     peak_kib = int(status.split("VmHWM:")[1].split()[0])
@@ -123,3 +136,16 @@ def test_an_ingest_without_an_owner_organ_says_who_will_see_its_records(tmp_path
     assert "no owner organ" in unowned.stderr and "sohoa migrate" in unowned.stderr, unowned.stderr
     owned = cli_with_env({**env, "SOHOA_ORGAN": ORGAN}, "ingest", str(pdf), "--json")
     assert owned.returncode == 0 and "no owner organ" not in owned.stderr, owned.stderr
+
+
+def test_the_upload_forms_csrf_token_is_not_written_to_the_servers_log(tmp_path: Path) -> None:
+    """The upload page without JS posts to `/upload?csrf_token=…` (a multipart body is not
+    read twice); uvicorn's access log wrote that URL, the session's CSRF token in clear."""
+    with _served(tmp_path) as (url, _, log_path), httpx.Client(base_url=url) as browser:
+        login = browser.post("/login", json={"login": "an.nguyen", "password": TEST_PASSWORD})
+        token = login.json()["csrf_token"]
+        files = {"files": ("a.pdf", b"%PDF-1.4 not really", "application/pdf")}
+        browser.post(f"/upload?csrf_token={token}", files=files)
+    log = log_path.read_text()
+    assert '"POST /upload?csrf_token=[redacted] HTTP/1.1"' in log, log[-2000:]
+    assert token not in log, log[-2000:]
