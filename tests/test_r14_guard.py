@@ -149,3 +149,16 @@ def test_the_upload_forms_csrf_token_is_not_written_to_the_servers_log(tmp_path:
     log = log_path.read_text()
     assert '"POST /upload?csrf_token=[redacted] HTTP/1.1"' in log, log[-2000:]
     assert token not in log, log[-2000:]
+
+
+def test_a_search_offset_past_the_result_window_is_a_422_not_a_server_error(site) -> None:
+    """GET /search?offset=99999999999999999999 was a 500 (SQLite cannot hold the integer);
+    OpenSearch refuses any offset + limit above 10,000. The API now says where the limit is."""
+    token = site.post("/login", json={"login": "an.nguyen", "password": TEST_PASSWORD}).json()
+    headers = {"X-CSRF-Token": token["csrf_token"]}
+    for offset in ("99999999999999999999", "10000"):
+        answer = site.get(f"/search?offset={offset}", headers=headers)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"][0]["loc"] == ["query", "offset"], answer.text
+    last = site.get("/search?offset=9800&limit=200", headers=headers)
+    assert last.status_code == 200 and last.json()["hits"] == [], last.text
