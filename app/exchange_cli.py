@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from app.config import Settings
 from app.terminal import emit_json, err, fail, out, write_output
@@ -84,11 +85,18 @@ def organs_list(
         for organ in organs:
             emit_json(organ_json(organ, registry))
         return
-    table = Table("OrganId", "name", "level", "parent", "valid", title=f"{len(organs)} organ(s)")
+    # One line an organ, not a table: Rich measured the national registry's 61k rows for 40 s
+    # of CPU (2.5 min on a busy machine) and 0.5 GB before the first line showed.
+    lines = [
+        f"{len(organs)} organ(s)",
+        f"{'OrganId':<15} {'level':<8} {'parent':<15} {'valid':<21}  name",
+    ]
     for o in organs:
-        valid = f"{o.valid_from or ''} – {o.valid_to or ''}"
-        table.add_row(o.organ_id, o.name, o.level.value, o.parent or "", valid)
-    out.print(table)
+        valid = f"{o.valid_from or ''}–{o.valid_to or ''}"
+        lines.append(
+            f"{o.organ_id:<15} {o.level.value:<8} {o.parent or '':<15} {valid:<21}  {o.name}"
+        )
+    out.print(Text("\n".join(lines)))  # Text: a name's control characters are not printed
 
 
 @organs_app.command("show")

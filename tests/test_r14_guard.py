@@ -3,6 +3,7 @@ request an attacker can send and what they must get back."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -162,3 +163,18 @@ def test_a_search_offset_past_the_result_window_is_a_422_not_a_server_error(site
         assert answer.json()["detail"][0]["loc"] == ["query", "offset"], answer.text
     last = site.get("/search?offset=9800&limit=200", headers=headers)
     assert last.status_code == 200 and last.json()["hits"] == [], last.text
+
+
+def test_organs_list_is_one_line_an_organ_that_grep_can_read(tmp_path: Path) -> None:
+    """README sends a new user to `sohoa organs list` for their OrganId. It printed a Rich table:
+    names wrapped onto lines without their id (`| grep "Nội vụ"` lost it), and the national
+    registry's 61k rows took 40 s of CPU and 0.5 GB before the first line showed."""
+    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_ORGANS": "sample"}
+    listed = cli_with_env({**env, "COLUMNS": "60"}, "organs", "list")
+    assert listed.returncode == 0, listed.stderr
+    as_json = cli_with_env(env, "organs", "list", "--json")
+    organs = [json.loads(line) for line in as_json.stdout.splitlines()]
+    lines = listed.stdout.splitlines()
+    assert lines[0] == f"{len(organs)} organ(s)" and len(lines) == len(organs) + 2, lines[:4]
+    for organ, line in zip(organs, lines[2:], strict=True):
+        assert line.startswith(organ["organ_id"]) and line.endswith(organ["name"]), line
