@@ -303,7 +303,9 @@ def test_a_tiny_image_is_a_page_at_once_not_a_retried_internal_error(
     assert code == 0, (row, stderr[-2000:])
     assert row["status"] == "ok", row
     assert row["pages"][0]["status"] == "skipped", row["pages"][0]
-    assert row["seconds"] < 3, row  # the retries' back-off alone took ~7 s
+    # Not retried (the back-off alone took ~7 s). No wall-clock bound: measured 6.5 s at load 14
+    # on the 2 shared cores, on 1fd7f2e as here.
+    assert "retr" not in json.dumps(row), row
     assert "internal error" not in stdout + stderr
     pdf_path = next((tmp_path / "data").rglob("*.pdf"))
     with pikepdf.open(pdf_path) as pdf:
