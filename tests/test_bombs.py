@@ -46,7 +46,7 @@ GIB = 1 << 30
 ADDRESS_SPACE_LIMIT = 3 * GIB
 # Peak resident memory of any one process of a batch of refused bombs plus one small page:
 # what the small page costs, the bombs add nothing; each bomb decoded would need > 1.5 GiB.
-# Measured round 14 (2026-12-07, two cores shared with six other engineers): 389-398 MiB, started
+# Measured round 14 (2026-12-07, two cores shared with six other engineers): 389-407 MiB, started
 # from tests/peak_rss.py. Round 13 had raised this to 800 MiB after 552/659 MiB inside the
 # whole suite: that was pytest's own size, which Linux charged to a child forked from it
 # (run_limited no longer forks `sohoa` from pytest; see the ballast test below).
