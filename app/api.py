@@ -50,6 +50,9 @@ from workers.runtime import WorkerPool
 
 # Every other route's body: JSON of a few fields (a list of record ids, a status note).
 DEFAULT_BODY_BYTES = 1024 * 1024
+# GET /search: OpenSearch answers offset + limit up to 10,000 (index.max_result_window), the web
+# pages stop at page 1,000 of 10; a larger offset was a 500 (SQLite: an integer overflow).
+MAX_OFFSET = 10_000 - 200
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -93,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         me: Me,
         q: str = "",
         limit: Annotated[int, Query(ge=1, le=200)] = 10,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         filter: Annotated[  # noqa: A002
             list[str] | None, Query(description=f"{FILTER_SYNTAX}; repeat for more")
         ] = None,

@@ -206,7 +206,15 @@ def allow(*roles: Role, organ_tokens: bool = False) -> Callable[[Principal], Pri
 # ------------------------------------------------------------------ login, logout
 
 
+# Password checks at once, over all logins: each argon2id check holds 64 MiB (the library's
+# default cost) for its time. Without a bound, 40 logins sent together by anyone (the default
+# thread pool) held 2.4 GiB, and took every thread the other routes run on; now at most 256 MiB.
+PASSWORD_CHECKS = 4
+
+
 def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
+    password_checks = anyio.CapacityLimiter(PASSWORD_CHECKS)
+
     @api.post("/login")
     async def login(request: Request) -> Response:
         """`{"login", "password"}` as JSON or a form: sets the session cookie (HttpOnly,
@@ -218,7 +226,10 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
         browser = from_browser_form(request)
         try:
             session_id, session = await anyio.to_thread.run_sync(
-                accounts.login, fields.get("login", ""), fields.get("password", "")
+                accounts.login,
+                fields.get("login", ""),
+                fields.get("password", ""),
+                limiter=password_checks,
             )
         except SohoaError as error:
             login_page = getattr(request.app.state, "login_page", None)
@@ -235,7 +246,7 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
             max_age=int(accounts.session_ttl.total_seconds()),
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=_over_https(request),
         )
         return response
 
@@ -248,6 +259,17 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
             response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
         return response
+
+
+def _over_https(request: Request) -> bool:
+    """Whether the browser reached us over https: directly, or through the TLS proxy the
+    deployment puts in front (README, *Running it with Compose*), which says so in
+    `X-Forwarded-Proto`. uvicorn trusts that header only from 127.0.0.1, and under Compose the
+    proxy's requests come from the Docker gateway: the cookie lost `Secure` and could be sent
+    over plain http. Believing a forged header here only makes the sender's own cookie stricter.
+    """
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
 
 
 def _refuse_cross_site(request: Request) -> None:
@@ -276,7 +298,7 @@ async def _login_fields(request: Request) -> dict[str, str]:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             data = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep: the parser's stack, not ours
             data = None
     else:
         data = dict(await request.form())

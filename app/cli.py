@@ -178,6 +178,12 @@ def _progress_bar(started: float) -> Watch:
     return watch
 
 
+NO_OWNER = (
+    "note: these records have no owner organ (no --owner, SOHOA_ORGAN unset): only admins see "
+    "them in the web app and the API. Set SOHOA_ORGAN and run `sohoa migrate` to give them one."
+)
+
+
 def _ingest(
     ctx: typer.Context,
     inputs: list[str],
@@ -207,6 +213,8 @@ def _ingest(
         err.print("[yellow]Nothing to ingest.[/]")
         return EXIT_USAGE
     _show_ingest(report, as_json)
+    if not (owner or settings.organ) and any(r.result in ("ok", "partial") for r in report.rows):
+        err.print(NO_OWNER)  # else a new user's officer sees none of them in the web app
     return 0 if report.succeeded else EXIT_FAILED
 
 
@@ -542,11 +550,16 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Run the HTTP API (search, records, searchable PDFs, uploads)."""
+    import logging
+
     import uvicorn
 
     from app.api import create_app
+    from app.logs import NoTokensInAccessLog
 
-    uvicorn.run(create_app(_settings(ctx)), host=host, port=port, log_level="info")
+    config = uvicorn.Config(create_app(_settings(ctx)), host=host, port=port, log_level="info")
+    logging.getLogger("uvicorn.access").addFilter(NoTokensInAccessLog())  # after its set-up
+    uvicorn.Server(config).run()
 
 
 SAMPLE_QUERIES = ("quyet dinh", "so hoa tai lieu", "uy ban nhan dan")

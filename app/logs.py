@@ -9,6 +9,7 @@ everything: INFO lines, tracebacks, libraries' warnings and Python warnings as t
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 from types import TracebackType
@@ -75,3 +76,19 @@ def _log_thread_uncaught(args: threading.ExceptHookArgs) -> None:
         name,
         exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
     )
+
+
+_CSRF_IN_QUERY = re.compile(r"(csrf_token=)[^&\s]*")
+
+
+class NoTokensInAccessLog(logging.Filter):
+    """uvicorn's access lines (`client - "METHOD path?query HTTP/1.1" status`) with the value of
+    `csrf_token=` replaced: the upload form without JS carries the session's CSRF token in its
+    action URL (app/auth.py), and a secret is never written to a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = _CSRF_IN_QUERY.sub(r"\1[redacted]", args[2])
+            record.args = (*args[:2], path, *args[3:])
+        return True
