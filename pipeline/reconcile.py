@@ -257,9 +257,22 @@ def _adopt_registry_form(out: Extracted, field: str, read: str, organ: Organ) ->
     for form in dict.fromkeys(f for f in forms if f.isupper() == read.isupper()):
         if _letters(form) != _letters(read):
             continue
-        same = newer_placement(form) == newer_placement(read)
-        out.set(field, read if same else form, max(out.conf(field), 0.95))
+        out.set(field, _printed_placement(form, read), max(out.conf(field), 0.95))
         return
+
+
+def _printed_placement(form: str, read: str) -> str:
+    """The registry's `form`, each word in the tone placement it was read in where the two
+    differ only by that (`UỶ BAN NHÂN DÂN THÀNH PHÔ CAN THƠ` read → `UỶ BAN NHÂN DÂN THÀNH PHỐ
+    CẦN THƠ`): the older placement is a spelling the page printed, not an OCR slip. Word by
+    word only when both have as many words (else OCR ran words together: the form as is)."""
+    form_words, read_words = form.split(), read.split()
+    if len(form_words) != len(read_words):
+        return form
+    return " ".join(
+        r if r != f and newer_placement(r) == newer_placement(f) else f
+        for f, r in zip(form_words, read_words, strict=True)
+    )
 
 
 def _letters(name: str) -> str:
