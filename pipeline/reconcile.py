@@ -4,6 +4,7 @@ parent line checked, the place confirmed by the organ's name, the edXML Document
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Protocol
@@ -238,13 +239,34 @@ def _find_respaced(
         return organ, match
     found = {
         o.organ_id: (o, m)
-        for n in rules.respacings(name)
+        for n in dict.fromkeys([*rules.respacings(name), undoubled(name)])
         for p in (rules.respacings(parent) if parent else [None])
         if (n, p) != (name, parent)
         for o, m in [_found(find_organ(n, p, on))]
         if o is not None
     }
     return next(iter(found.values())) if len(found) == 1 else (None, match)
+
+
+def undoubled(name: str) -> str:
+    """`name` without a vowel OCR read twice with two tones (`QUÁẢN LÝ` → `QUẢN LÝ`, the
+    second kept): a syllable carries one tone mark, so two tone-marked letters of one vowel
+    side by side are a slip. The registry's spelling replaces the name when one organ fits it,
+    so which tone stays does not matter."""
+    letters = list(unicodedata.normalize("NFC", name))
+    nexts = [*letters[1:], ""]
+    return "".join(c for c, nxt in zip(letters, nexts, strict=True) if not _twice(c, nxt))
+
+
+def _twice(c: str, nxt: str) -> bool:
+    return bool(nxt) and _toned(c) and _toned(nxt) and fold(c) == fold(nxt)
+
+
+_TONE_MARKS = set("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
+
+
+def _toned(c: str) -> bool:
+    return any(m in _TONE_MARKS for m in unicodedata.normalize("NFD", c))
 
 
 def _adopt_registry_form(out: Extracted, field: str, read: str, organ: Organ) -> None:

@@ -151,3 +151,34 @@ def test_the_registry_spelling_keeps_the_printed_tone_placement_word_by_word() -
     meta = _national(page)
     assert meta.organ_name.value == "UỶ BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ"
     assert meta.organ_id.value
+
+
+def test_a_vowel_read_twice_with_two_tones_still_finds_the_registry_organ() -> None:
+    """pages2 tuning #39: `BAN QUÁẢN LÝ DỰ ÁN ĐẦU TƯ` / `XÂY DỰNG` under `Ủy ban nhân dân thị
+    xã Kỳ Anh` — one syllable carries one tone mark, so `QUÁẢN` is `QUẢN` read twice; the
+    registry's district board fits (it was flagged as an organ of no kind, its name wrong)."""
+    page = _page(
+        *_header(
+            [
+                _left("Ủy ban nhân dân thị xã Kỳ Anh", 180, 3),
+                _left("BAN QUÁẢN LÝ DỰ ÁN ĐẦU TƯ", 262, 4),
+                _left("XÂY DỰNG", 340, 5),
+            ],
+            "Kỳ Anh, ngày 16 tháng 04 năm 2020",
+            "Số: 1221/KH-BQLDA",
+        ),
+        _centred("KẾ HOẠCH", 767, 9),
+        _centred("Triển khai công tác văn thư, lưu trữ", 865, 10),
+        *_body(1000, 80),
+        *_footer("Hồ Văn Dũng", top=2300),
+    )
+    meta = _national(page)
+    assert meta.organ_name.value == "BAN QUẢN LÝ DỰ ÁN ĐẦU TƯ XÂY DỰNG"
+    assert meta.organ_id.value and not meta.organ_id.value.startswith("LOCAL-")
+
+
+def test_a_name_with_one_tone_per_syllable_is_left_as_read() -> None:
+    from pipeline.reconcile import undoubled
+
+    assert undoubled("ỦY BAN NHÂN DÂN XÃ KHOÁ") == "ỦY BAN NHÂN DÂN XÃ KHOÁ"
+    assert undoubled("NGUYẾỄN DU") == "NGUYỄN DU"
