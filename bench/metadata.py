@@ -730,7 +730,14 @@ def part_docs(args: argparse.Namespace, part: str) -> int:
 
 
 def pages2_section(args: argparse.Namespace, results: dict) -> list[str]:
-    from metadata_pages2 import PARTS, field_rows, organ_rows, reason_rows, summary_rows
+    from metadata_pages2 import (
+        PARTS,
+        field_rows,
+        organ_harm_rows,
+        organ_rows,
+        reason_rows,
+        summary_rows,
+    )
 
     if not results:
         return []
@@ -765,9 +772,12 @@ def pages2_section(args: argparse.Namespace, results: dict) -> list[str]:
         "Organ, per level and date: the name exactly as printed, and the registry organ id "
         "the extractor gave against the truth's organ looked up by `Registry.match(name, "
         "on=date, parent=parent line)` (counted where the truth resolves to one organ: the "
-        "registry does not list every organ pages2 prints):",
+        "registry does not list every organ pages2 prints); the documents flagged for the "
+        "organ, and the organ names wrong and not flagged, per level and by cause:",
         "",
         *organ_rows(results),
+        "",
+        *organ_harm_rows(results),
         "",
         *reason_rows(results),
         "",

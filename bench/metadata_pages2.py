@@ -119,6 +119,9 @@ class Pages2Tally:
     reasons: Counter = field(default_factory=Counter)
     organ: dict[tuple[str, str], Counter] = field(default_factory=dict)  # (level, era) -> hits
     examples: list[str] = field(default_factory=list)
+    # organ names wrong and not flagged, by what gave the name (organ_cause): a count, so the
+    # parts nobody opens say which rule let them through
+    organ_harm: Counter = field(default_factory=Counter)
 
     def add(self, truth: dict[str, Any], meta: Any, label: str, names: tuple[str, ...]) -> None:
         import metadata as bench
@@ -151,9 +154,28 @@ class Pages2Tally:
         bucket = self.organ.setdefault((truth.get("organ_level") or "?", era(truth)), Counter())
         bucket["docs"] += 1
         bucket["name"] += verdicts["organ_name"] == "exact"
+        bucket["flagged"] += any(r.startswith(ORGAN_REASONS) for r in meta.review_reasons)
+        if verdicts["organ_name"] == "wrong_confident":
+            bucket["harm"] += 1
+            self.organ_harm[organ_cause(meta, truth)] += 1
 
     def rate(self, name: str, verdict: str) -> float:
         return self.fields.get(name, Counter())[verdict] / self.docs if self.docs else 0.0
+
+
+def organ_cause(meta: Any, truth: dict[str, Any]) -> str:
+    """What gave a wrong organ name: a local organ (`LOCAL-…`, pipeline/local_organ.py), a
+    registry organ (its id), or nothing the registry knows; `tone placement only` when the name
+    is the truth's up to the older/newer tone placement (`UỶ`/`ỦY`: one word)."""
+    from pipeline.lexicon import newer_placement
+
+    got, want = str(meta.organ_name.value), str(truth.get("organ_name") or "")
+    if newer_placement(got) == newer_placement(want):
+        return "tone placement only"
+    organ_id = str(meta.organ_id.value or "")
+    if organ_id.startswith("LOCAL-"):
+        return "local organ"
+    return "registry organ" if organ_id else "no organ id"
 
 
 def fields_scored() -> tuple[str, ...]:
@@ -266,8 +288,9 @@ def field_rows(results: dict[tuple[str, str], tuple[Pages2Tally, Pages2Tally]]) 
 
 def organ_rows(results: dict[tuple[str, str], tuple[Pages2Tally, Pages2Tally]]) -> list[str]:
     out = [
-        "| part | level | organ level, dated | docs | organ name exact | registry organ id right |",
-        "| --- | --- | --- | ---: | ---: | ---: |",
+        "| part | level | organ level, dated | docs | organ name exact | registry organ id right "
+        "| organ flagged | name wrong, not flagged |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for (part, level), (ours, _) in results.items():
         for (organ_level, when), c in sorted(ours.organ.items()):
@@ -275,8 +298,17 @@ def organ_rows(results: dict[tuple[str, str], tuple[Pages2Tally, Pages2Tally]]) 
             by_id = f"{c['id']}/{c['resolved']}" if c["resolved"] else "— (no truth organ resolves)"
             out.append(
                 f"| {part} | {level} | {organ_level}, {dated} | {c['docs']} | "
-                f"{pct(c['name'] / c['docs'])} | {by_id} |"
+                f"{pct(c['name'] / c['docs'])} | {by_id} | {c['flagged']} | {c['harm']} |"
             )
+    return out
+
+
+def organ_harm_rows(results: dict[tuple[str, str], tuple[Pages2Tally, Pages2Tally]]) -> list[str]:
+    """Organ names wrong and not flagged, by what gave them (organ_cause)."""
+    out = ["| part | level | organ names wrong and not flagged, by cause |", "| --- | --- | --- |"]
+    for (part, level), (ours, _) in results.items():
+        causes = ", ".join(f"{c}: {n}" for c, n in ours.organ_harm.most_common()) or "none"
+        out.append(f"| {part} | {level} | {causes} |")
     return out
 
 

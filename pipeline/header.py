@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pipeline import metadata_rules as rules
 from pipeline.extracted import Extracted
 from pipeline.layout import (
+    COLUMN_GAP_HEIGHTS,
     REPAIRED_WORD_CONFIDENCE,
     PageLines,
     Segment,
@@ -59,27 +60,79 @@ def find_header(lines: PageLines) -> Header | None:
     national = next((s for s in zone if rules.is_national_title(s.text)), None)
     code = next((s for s in zone if lines.left(s) and rules.parse_code_line(s.text)), None)
     dated = _date_line(lines, zone)
-    if code is None and dated is None and national is None:
-        return None
     anchors = [s for s in (code, dated) if s is not None]
     if not anchors:
-        return None
+        return _header_by_title(lines, zone, national) if national is not None else None
     # the organ block ends above the Số line (the date, in the other column, may stand higher)
     row_top = anchors[0].top  # the Số line when there is one
     above = [
-        s
+        _rejoined(lines, zone, s)
         for s in zone
         if lines.left(s)
-        and s.bottom <= row_top + 0.2 * s.height
+        # the line's own height, not its lowest box: a skewed scan (pages2 heavy) hangs the
+        # organ's last line's end below the Số line's top
+        and s.top + s.height <= row_top + 0.2 * s.height
         and s is not code
-        and not rules.is_national_title(s.text)
-        and not rules.is_motto(s.text)
+        and not _title_or_motto(s)
     ]
     organ_lines = tuple(s for s in above if rules.is_caps_title(s.text, tolerance=0.2))
     parent_lines = _mixed_case_parent(lines, above, organ_lines)
     vv_lines = _vv_lines(lines, zone, code)
     bottom = max([s.bottom for s in (*anchors, *vv_lines)])
     return Header(organ_lines, code, dated, vv_lines, bottom, parent_lines)
+
+
+def _header_by_title(lines: PageLines, zone: list[Segment], national: Segment) -> Header | None:
+    """The organ block when OCR read neither the Số line nor the date line (pages2: both lost
+    to a faint print): the left column's lines from the one level with the national title
+    down, each a line's pitch from the last — a mixed-case parent line first, then capitals."""
+    left = sorted(
+        (_rejoined(lines, zone, s) for s in zone if lines.left(s) and not _title_or_motto(s)),
+        key=lambda s: s.top,
+    )
+    first = next((i for i, s in enumerate(left) if s.top <= national.bottom), None)
+    if first is None:
+        return None
+    block = [left[first]]
+    pitch = line_pitch(lines)
+    for seg in left[first + 1 :]:
+        by_height = SAME_BLOCK_PITCH * max(seg.height, block[-1].height)
+        if not _same_block(block[-1], seg, by_height, pitch):
+            break
+        if not rules.is_caps_title(seg.text, tolerance=0.2):
+            break
+        block.append(seg)
+    organ_lines = tuple(s for s in block if rules.is_caps_title(s.text, tolerance=0.2))
+    if not organ_lines:
+        return None
+    parent_lines = _mixed_case_parent(lines, block, organ_lines)
+    if len(parent_lines) + len(organ_lines) < len(block):
+        return None  # a mixed-case line that opens no organ: no header of ours
+    return Header(organ_lines, None, None, (), max(s.bottom for s in block), parent_lines)
+
+
+def _title_or_motto(seg: Segment) -> bool:
+    return rules.is_national_title(seg.text) or rules.is_motto(seg.text)
+
+
+def _rejoined(lines: PageLines, zone: list[Segment], seg: Segment) -> Segment:
+    """An organ line the layout cut at the column boundary, whole again: the capitals right
+    after it on its row, less than a column gap away, that are neither the national title nor
+    the motto (a one-column header, `ỦY BAN NHÂN DÂN PHƯỜNG` | `NINH KIỀU`: nothing stands in
+    the right column on that row)."""
+    for other in zone:
+        gap = other.left - seg.right
+        if (
+            other is not seg
+            and not lines.left(other)
+            and 0 <= gap <= COLUMN_GAP_HEIGHTS * seg.height
+            and abs(other.centre_y - seg.centre_y) <= 0.5 * seg.height
+            and rules.is_caps_title(seg.text, tolerance=0.2)
+            and rules.is_caps_title(other.text, tolerance=0.2)
+            and not _title_or_motto(other)
+        ):
+            return Segment((*seg.words, *other.words))
+    return seg
 
 
 def _date_line(lines: PageLines, zone: list[Segment]) -> Segment | None:

@@ -4,6 +4,7 @@ parent line checked, the place confirmed by the organ's name, the edXML Document
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Protocol
@@ -238,13 +239,34 @@ def _find_respaced(
         return organ, match
     found = {
         o.organ_id: (o, m)
-        for n in rules.respacings(name)
+        for n in dict.fromkeys([*rules.respacings(name), undoubled(name)])
         for p in (rules.respacings(parent) if parent else [None])
         if (n, p) != (name, parent)
         for o, m in [_found(find_organ(n, p, on))]
         if o is not None
     }
     return next(iter(found.values())) if len(found) == 1 else (None, match)
+
+
+def undoubled(name: str) -> str:
+    """`name` without a vowel OCR read twice with two tones (`QUÁẢN LÝ` → `QUẢN LÝ`, the
+    second kept): a syllable carries one tone mark, so two tone-marked letters of one vowel
+    side by side are a slip. The registry's spelling replaces the name when one organ fits it,
+    so which tone stays does not matter."""
+    letters = list(unicodedata.normalize("NFC", name))
+    nexts = [*letters[1:], ""]
+    return "".join(c for c, nxt in zip(letters, nexts, strict=True) if not _twice(c, nxt))
+
+
+def _twice(c: str, nxt: str) -> bool:
+    return bool(nxt) and _toned(c) and _toned(nxt) and fold(c) == fold(nxt)
+
+
+_TONE_MARKS = set("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
+
+
+def _toned(c: str) -> bool:
+    return any(m in _TONE_MARKS for m in unicodedata.normalize("NFD", c))
 
 
 def _adopt_registry_form(out: Extracted, field: str, read: str, organ: Organ) -> None:
@@ -257,9 +279,22 @@ def _adopt_registry_form(out: Extracted, field: str, read: str, organ: Organ) ->
     for form in dict.fromkeys(f for f in forms if f.isupper() == read.isupper()):
         if _letters(form) != _letters(read):
             continue
-        same = newer_placement(form) == newer_placement(read)
-        out.set(field, read if same else form, max(out.conf(field), 0.95))
+        out.set(field, _printed_placement(form, read), max(out.conf(field), 0.95))
         return
+
+
+def _printed_placement(form: str, read: str) -> str:
+    """The registry's `form`, each word in the tone placement it was read in where the two
+    differ only by that (`UỶ BAN NHÂN DÂN THÀNH PHÔ CAN THƠ` read → `UỶ BAN NHÂN DÂN THÀNH PHỐ
+    CẦN THƠ`): the older placement is a spelling the page printed, not an OCR slip. Word by
+    word only when both have as many words (else OCR ran words together: the form as is)."""
+    form_words, read_words = form.split(), read.split()
+    if len(form_words) != len(read_words):
+        return form
+    return " ".join(
+        r if r != f and newer_placement(r) == newer_placement(f) else f
+        for f, r in zip(form_words, read_words, strict=True)
+    )
 
 
 def _letters(name: str) -> str:
