@@ -139,6 +139,45 @@ def zones_key() -> str:
     return hashlib.sha256(f"{settings!r}|{source}".encode()).hexdigest()[:16]
 
 
+def dates_key() -> str:
+    """Key of the second read of the date line (`pipeline.date_zone`), cached apart from the
+    subject and signer zones so that a change to it does not read those again."""
+    import inspect
+
+    from pipeline import date_zone, metadata_dates, ocr, page
+
+    source = "".join(
+        inspect.getsource(f)
+        for f in (date_zone, metadata_dates, ocr.ocr_zone, page.date_zone_words, page.zone_image)
+    )
+    settings = (page.DATE_LINE_PSM, page.DATE_ZONE_SCALE, page.ZONE_PSM)
+    return hashlib.sha256(f"{settings!r}|{zones_key()}|{source}".encode()).hexdigest()[:16]
+
+
+def _add_date_zone(image: Any, result: PageResult, path: Path) -> None:
+    """The pipeline's second read of the date line on a page whose OCR came from the cache."""
+    from pipeline.page import date_zone_words, zone_image
+    from pipeline.preprocess import prepare
+
+    if path.exists():
+        zones = json.loads(path.read_text(encoding="utf-8"))
+        result.zones.update({k: [Word.model_validate(w) for w in v] for k, v in zones.items()})
+        return
+    from pipeline.date_zone import date_line_box
+
+    if result.status != PageStatus.done or not result.words or date_line_box(result) is None:
+        path.write_text("{}", encoding="utf-8")
+        return
+    prepared = prepare(image, quarter_turns_cw=result.rotation_deg // 90)
+    options = _page_options()
+    zones = date_zone_words(
+        zone_image(prepared, options), result.dpi, result, tessdata=options.tessdata
+    )
+    result.zones.update(zones)
+    dump = {k: [w.model_dump(mode="json") for w in v] for k, v in zones.items()}
+    path.write_text(json.dumps(dump), encoding="utf-8")
+
+
 def _cpu_seconds() -> float:
     import resource
 
@@ -215,6 +254,7 @@ def _ocr_document(task: tuple[int, int, str, str]) -> list[dict[str, Any]]:
     degrade_seed = seed_to_int(seed, "metadata-bench", index)
     doc_key = hashlib.sha256(
         f"{doc.pages!r}|{level}|{degrade_seed}|{page_options_key()}|{zones_key()}|raw"
+        f"|{dates_key()}"
         f"|{blank_key()}".encode()
     ).hexdigest()
     doc_path = Path(cache) / f"doc-{doc_key}.json"
@@ -228,6 +268,7 @@ def _ocr_document(task: tuple[int, int, str, str]) -> list[dict[str, Any]]:
         raw = "-raw" if NOISY_PAGE_FLAG in result.quality_flags else ""  # `zone_image`
         zone_path = Path(cache) / f"zones-{key[:32]}-{zones_key()}{raw}.json"
         seconds = _add_zones(image, result, zone_path)
+        _add_date_zone(image, result, Path(cache) / f"date-{key[:32]}-{dates_key()}{raw}.json")
         if result.zones:
             zone_seconds.append(seconds)
         results.append(result.model_dump(mode="json"))

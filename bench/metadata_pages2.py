@@ -52,7 +52,7 @@ def _ocr_page2(task: tuple[int, int, str, str]) -> dict[str, Any]:
     seed, index, level, cache = task
     doc_key = hashlib.sha256(
         f"pages2|{seed}|{index}|{level}|{_pages2_source_key()}|{bench.page_options_key()}|"
-        f"{bench.zones_key()}|{bench.blank_key()}".encode()
+        f"{bench.zones_key()}|{bench.blank_key()}|{bench.dates_key()}".encode()
     ).hexdigest()
     doc_path = Path(cache) / f"doc2-{doc_key}.json"
     if doc_path.exists():
@@ -64,6 +64,8 @@ def _ocr_page2(task: tuple[int, int, str, str]) -> dict[str, Any]:
     raw = "-raw" if NOISY_PAGE_FLAG in result.quality_flags else ""
     zone_path = Path(cache) / f"zones-{key[:32]}-{bench.zones_key()}{raw}.json"
     bench._add_zones(scanned.image, result, zone_path)
+    date_path = Path(cache) / f"date-{key[:32]}-{bench.dates_key()}{raw}.json"
+    bench._add_date_zone(scanned.image, result, date_path)
     dump = result.model_dump(mode="json")
     doc_path.write_text(json.dumps(dump), encoding="utf-8")
     return dump

@@ -16,8 +16,10 @@ missing or below its threshold sets `needs_review` with a reason (thresholds: th
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from pipeline import metadata_rules as rules
+from pipeline.date_zone import vote_date
 from pipeline.extracted import Extracted
 from pipeline.flags import NOISY_PAGE_FLAG, page_review_reasons
 from pipeline.footer import (
@@ -76,6 +78,7 @@ def extract_metadata(
             vote_subject(readable[0], first, header, out, speller, pairs)
             if NOISY_PAGE_FLAG in readable[0].quality_flags:
                 out.cap("subject", NOISY_FREE_TEXT_CAP)
+        vote_date(readable[0], header, out, today=date.today())
         for page in map(full, reversed(readable)):
             footer = find_footer(lines_of(page))
             if footer is not None:
