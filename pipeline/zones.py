@@ -23,7 +23,7 @@ from pipeline.footer import (
 from pipeline.header import Header, find_header, set_subject, subject_lines
 from pipeline.layout import PageLines, Segment, page_lines
 from pipeline.lexicon import WordPairs
-from pipeline.signer_reads import agreed_confidence, cleared_lines
+from pipeline.signer_reads import agreed_confidence
 from pipeline.strokes import covers, stroke_shaped
 from schemas.fields import KEY_THRESHOLDS
 from schemas.models import PageResult, Word
@@ -250,7 +250,7 @@ def vote_signer(page: PageResult, out: Extracted, footer: Footer | None = None) 
     (`signer_reads.agreed_confidence`), unless a read has another name."""
     reads, zone_lines = [], [list(footer.signer)] if footer is not None else []
     for name in ("signer", SIGNER_INK_ZONE):
-        segs = cleared_lines(_zone_lines(page, name))
+        segs = _zone_lines(page, name)
         if segs:
             zone = Extracted({})
             read_signer(Footer(None, (), tuple(segs)), zone)
