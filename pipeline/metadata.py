@@ -85,7 +85,7 @@ def extract_metadata(
                 ocr = page.source != PageSource.text_layer
                 read_recipients(footer, out, pairs if ocr else None)
                 read_signer(footer, out)
-                vote_signer(page, out)
+                vote_signer(page, out, footer)
                 _doubt_disputed_tones(page, footer, out)
                 break
         organ = read_registry(find_organ, out)

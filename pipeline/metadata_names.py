@@ -77,7 +77,14 @@ def known_title(text: str) -> str | None:
     text = squash(text)
     if text in TITLES or newer_placement(text) in TITLES:
         return text  # `UỶ BAN NHÂN DÂN` as printed: the older tone placement is no slip
-    return _TITLE_BY_FOLD.get(re.sub(r"[^\w]", "", fold(text)))  # `CH ÁNH V ĂN PHÒNG` too
+    title = _TITLE_BY_FOLD.get(re.sub(r"[^\w]", "", fold(text)))  # `CH ÁNH V ĂN PHÒNG` too
+    if title is None or len(text.split()) != len(title.split()):
+        return title
+    # `UỶ BẠN NHÂN DẪN`: `UỶ` is the older tone placement of the title's `ỦY`, as printed
+    return " ".join(
+        read if newer_placement(read) == word else word
+        for read, word in zip(text.split(), title.split(), strict=True)
+    )
 
 
 def is_caps_title(text: str, *, tolerance: float = 0.0) -> bool:
@@ -173,10 +180,24 @@ class Name:
     respelled: bool = False  # a given-name syllable was put right: a person should confirm
 
 
+def settled_spelling(word: str, *, family: bool) -> str | None:
+    """The one name spelled with `word`'s letters, tone marks included (`Đăng` as a family
+    name: `Đặng`; `Huyên`: `Huyền`); None when the letters spell no name or several
+    (`Thuy`: `Thủy`, `Thúy`, `Thùy`). Only reads that agree on the letters may use it."""
+    key = fold(word)
+    spellings = _FAMILY_SPELLINGS.get(key, set()) if family else _SYLLABLE_SPELLINGS.get(key, set())
+    return next(iter(spellings)) if len(spellings) == 1 else None
+
+
+# Specks a seal or a signature leaves at a name's ends and between its words (`„Trần`,
+# `Hoàng/Văn`: a pen stroke read as a slash).
+_NAME_SPECKS = " .,;~-_'`\"„“”‘’›‹"
+
+
 def person_name(text: str) -> Name | None:
     """A Vietnamese full name (2–5 capitalised words; specks between: `Võ-Thanh`), family fixed."""
-    text = re.sub(r"(?<=[^\W\d_])[-–_.~](?=[A-ZĐÀ-Ỹ])", " ", squash(text))
-    words = text.strip(" .,;~-_'`\"").split()
+    text = re.sub(r"(?<=[^\W\d_])[-–_.~/](?=[A-ZĐÀ-Ỹ])", " ", squash(text))
+    words = text.strip(_NAME_SPECKS).split()
     if not 2 <= len(words) <= 5:
         return None
     if not all(_NAME_WORD.fullmatch(nfc(w)) and w[0].isupper() for w in words):

@@ -23,6 +23,7 @@ from pipeline.footer import (
 from pipeline.header import Header, find_header, set_subject, subject_lines
 from pipeline.layout import PageLines, Segment, page_lines
 from pipeline.lexicon import WordPairs
+from pipeline.signer_reads import agreed_confidence
 from pipeline.strokes import covers, stroke_shaped
 from schemas.fields import KEY_THRESHOLDS
 from schemas.models import PageResult, Word
@@ -264,23 +265,33 @@ def _acute_for_hook(word: str, other: str) -> bool:
     return all(pair == (_ACUTE, _HOOK) for pair in pairs)
 
 
-def vote_signer(page: PageResult, out: Extracted) -> None:
+def vote_signer(page: PageResult, out: Extracted, footer: Footer | None = None) -> None:
     """The signer as the zone's reads have it (the zone as scanned, and with its lighter ink
-    whitened: `SIGNER_INK_ZONE`), the surer of the two against the page read. Competence and
-    position the page read did not find at all are taken from that read."""
-    reads = []
+    whitened: `SIGNER_INK_ZONE`), the surer of the two against the page read (its block:
+    `footer`). Competence and position the page read did not find at all are taken from that
+    read. A name whose every word's letters two reads agree on is as sure as they make it
+    (`signer_reads.agreed_confidence`), unless a read has another name."""
+    reads, zone_lines = [], [list(footer.signer)] if footer is not None else []
     for name in ("signer", SIGNER_INK_ZONE):
         segs = _zone_lines(page, name)
         if segs:
             zone = Extracted({})
             read_signer(Footer(None, (), tuple(segs)), zone)
             reads.append(zone)
+            zone_lines.append(segs)
     if not reads:
         return
+    names = [(out.get("signer_name"), out.conf("signer_name"))]
+    names += [(z.get("signer_name"), z.conf("signer_name")) for z in reads]
     zone = max(reads, key=lambda z: (z.get("signer_name") is not None, z.conf("signer_name")))
-    if out.get("signer_name") is None and zone.get("signer_name") is not None:
+    page_found = out.get("signer_name") is not None
+    _set_aside_nameless_page_read(out, zone)
+    if zone.get("signer_name") is not None:
         for name in ("signer_competence", "signer_position"):
-            if zone.get(name) is not None:
+            # the titles of a block whose name only the zone found; those the page read
+            # found are kept unless its name was specks and the zone read them surer
+            surer = out.get("signer_name") is None and zone.conf(name) > out.conf(name)
+            if zone.get(name) is not None and (not page_found or surer):
                 out.set(name, zone.get(name), zone.conf(name), empty_ok=True)
     if zone.notes.get("signer_name") and out.get("signer_name") != zone.get("signer_name"):
         out.notes["signer_name"] = zone.notes["signer_name"]
@@ -288,8 +299,49 @@ def vote_signer(page: PageResult, out: Extracted) -> None:
         # The page read `Thăng`, the name list made it `Thắng`, and the zone's own read is
         # `Thắng` as read: two reads of other pixels agree without a rule's help.
         out.set("signer_name", out.get("signer_name"), zone.conf("signer_name"))
+    else:
+        _vote(out, zone, "signer_name")
+    _trust_agreeing_reads(out, names, zone_lines)
+
+
+# A read's name whose first word is no family name and this unsure stands against no other.
+NAMELESS_READ_CONFIDENCE = 0.5
+
+
+def _set_aside_nameless_page_read(out: Extracted, zone: Extracted) -> None:
+    """The page read's `name` is specks read as words (`Tranfu Khoa` under a seal: no family
+    name, read unsurely) while the zone's read has a family name: the page read is no rival,
+    and the zone's read keeps its own confidence as if the page read had found nothing."""
+    page_name, zone_name = out.get("signer_name"), zone.get("signer_name")
+    if page_name is None or zone_name is None or page_name == zone_name:
         return
-    _vote(out, zone, "signer_name")
+    page, other = rules.person_name(page_name), rules.person_name(zone_name)
+    if (
+        page is not None
+        and not page.known_family
+        and out.conf("signer_name") < NAMELESS_READ_CONFIDENCE
+        and other is not None
+        and other.known_family
+    ):
+        del out.values["signer_name"]
+        out.notes.pop("signer_name", None)
+
+
+def _trust_agreeing_reads(
+    out: Extracted, names: list[tuple[str | None, float]], reads: list[list[Segment]]
+) -> None:
+    """The name as sure as the reads that agree on its letters make it, never less sure than
+    it was, and only when no read has another name with a family name (a rival reading)."""
+    final = out.get("signer_name")
+    if final is None:
+        return
+    for name, conf in names:
+        other = rules.person_name(name) if name and name != final else None
+        if other is not None and other.known_family and conf >= NAMELESS_READ_CONFIDENCE:
+            return
+    agreed = agreed_confidence(final, reads)
+    if agreed is not None and agreed > out.conf("signer_name"):
+        out.set("signer_name", final, agreed)
 
 
 def _zone_confirms_respelling(out: Extracted, zone: Extracted) -> bool:
