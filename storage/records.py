@@ -73,12 +73,14 @@ class RecordStore:
             raise NotFound(f"no document with id {doc_id}")
         return doc
 
-    def put(self, doc: Document) -> None:
+    def put(self, doc: Document, first: Iterable[tuple[str, bytes]] = ()) -> None:
         """The record, then its small status marker (read by polling and re-ingest): made
-        durable together (put_all: one sync on a local folder), put in place in that order."""
+        durable together (put_all: one sync on a local folder), put in place in that order,
+        after the objects `first` (what the record names, e.g. a part's PDF)."""
         raw = doc.model_dump_json().encode()
         marker = _marker(doc, raw).model_dump_json().encode()
-        put_all(self.store, [(record_key(doc.id), raw), (status_key(doc.id), marker)])
+        items = [*first, (record_key(doc.id), raw), (status_key(doc.id), marker)]
+        put_all(self.store, items)
 
     def status(self, doc_id: str) -> RecordStatus | None:
         """Status and page count without reading the whole record (which holds every word)."""
