@@ -13,6 +13,7 @@ over two trees in turn on the same load to compare code, e.g.::
 from __future__ import annotations
 
 import argparse
+import cProfile
 import logging
 import statistics
 import sys
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         "--inputs", type=Path, default=REPO / "bench" / "out" / "born_digital" / "inputs"
     )
     p.add_argument("--again", type=int, default=6, help="times each known file is accepted")
+    p.add_argument(
+        "--profile", type=Path, help="write a cProfile (CPU-time clock) of the three actors here"
+    )
     args = p.parse_args(argv)
     sys.path.insert(0, str(args.tree.resolve()))
     from app.compose import build_services
@@ -50,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             registry_ms = (time.process_time() - t) * 1000
         cpu = {"start": 0.0, "assemble": 0.0, "index": 0.0}
         duplicates = _timed(tasks, "flag_duplicates")  # inside the index actor
+        profiler = cProfile.Profile(time.process_time) if args.profile else None
+        if profiler is not None:
+            profiler.enable()
         for doc_id in ids:
             t = time.process_time()
             tasks.start_document(services, doc_id, lambda *a: None, lambda *a: None)
@@ -60,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
             t = time.process_time()
             tasks.index_document(services, doc_id)
             cpu["index"] += time.process_time() - t
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(str(args.profile))
         pages = sum(services.records.require(d).page_count for d in ids)
         took = []
         for _ in range(args.again):

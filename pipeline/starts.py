@@ -3,6 +3,7 @@ of a damaged one); blank backs and appendices stay with the document before them
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from pipeline import metadata_rules as rules
@@ -15,6 +16,8 @@ RIGHT_COLUMN_START = 0.55  # fraction of the page width: ND30's right header col
 # date) centres after it; an appendix or a form centres its Quốc hiệu or "Kèm theo" line
 CONTENT_MIN_WORDS = 3  # a page with fewer readable words (specks, bleed-through) is not one
 CONTENT_MIN_CONFIDENCE = 60.0
+# two characters str.isalnum() takes (\w is isalnum() or "_")
+_TWO_ALNUM = re.compile(r"[^\W_].*?[^\W_]", re.DOTALL)
 # Lines that open an appendix page or a form, as folded text starts.
 APPENDIX_MARKS = ("phu luc", "mau so", "kem theo", "ban hanh kem theo")
 
@@ -46,12 +49,13 @@ def has_content(page: PageResult) -> bool:
     or bleed-through gives a handful of low-confidence shreds)."""
     if page.status == PageStatus.skipped or not page.words:
         return False
-    words = [
-        w
-        for w in page.words
-        if sum(c.isalnum() for c in w.text) >= 2 and w.confidence >= CONTENT_MIN_CONFIDENCE
-    ]
-    return len(words) >= CONTENT_MIN_WORDS
+    found = 0  # stops at the few words needed: every page of a scan is asked (issue 17)
+    for w in page.words:
+        if w.confidence >= CONTENT_MIN_CONFIDENCE and _TWO_ALNUM.search(w.text):
+            found += 1
+            if found >= CONTENT_MIN_WORDS:
+                return True
+    return False
 
 
 def is_appendix_mark(text: str) -> bool:

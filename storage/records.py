@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.errors import DamagedRecord, NotFound
 from schemas.models import Document, DocumentStatus
-from storage.base import ObjectStore
+from storage.base import ObjectStore, put_all
 from storage.keys import record_key, status_key
 
 log = logging.getLogger("sohoa.storage")
@@ -73,11 +73,14 @@ class RecordStore:
             raise NotFound(f"no document with id {doc_id}")
         return doc
 
-    def put(self, doc: Document) -> None:
-        """The record, then its small status marker (read by polling and re-ingest)."""
+    def put(self, doc: Document, first: Iterable[tuple[str, bytes]] = ()) -> None:
+        """The record, then its small status marker (read by polling and re-ingest): made
+        durable together (put_all: one sync on a local folder), put in place in that order,
+        after the objects `first` (what the record names, e.g. a part's PDF)."""
         raw = doc.model_dump_json().encode()
-        self.store.put_bytes(record_key(doc.id), raw)
-        self.store.put_bytes(status_key(doc.id), _marker(doc, raw).model_dump_json().encode())
+        marker = _marker(doc, raw).model_dump_json().encode()
+        items = [*first, (record_key(doc.id), raw), (status_key(doc.id), marker)]
+        put_all(self.store, items)
 
     def status(self, doc_id: str) -> RecordStatus | None:
         """Status and page count without reading the whole record (which holds every word)."""

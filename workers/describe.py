@@ -136,12 +136,13 @@ def _cut(services: Services, scan: Document, first: int, last: int, reader: Page
     )
     _require_readable(scan, reader)
     _keep_people_edits(services, part)
-    part.size_bytes = _cut_pdf(services, scan, part)
+    part.size_bytes, pdf = _cut_pdf(services, scan, part)
     note = f"cut from {scan.id[:12]} ({scan.source_name}), pages {first}-{last}"
     if part.failed_pages:
         note += f"; failed {part.failed_pages_note()}"
     part.record_status(part.status_from_pages(), note)
-    services.records.put(part)
+    # the part's PDF, then its record, made durable together (one sync on a local folder)
+    services.records.put(part, [(pdf_key(part.id), pdf)] if pdf is not None else [])
     return part
 
 
@@ -164,10 +165,17 @@ def _keep_people_edits(services: Services, part: Document) -> None:
         keep_edits(part, services.organs().match_header)
 
 
-def _cut_pdf(services: Services, scan: Document, part: Document) -> int:
-    """The part's own searchable PDF, cut from the scan's; returns its size in bytes."""
+# A part's PDF up to this size is stored with its record (one sync for both); a larger one
+# (many scanned pages) on its own, streamed from its file.
+PART_PDF_WITH_RECORD = 8 * 1024 * 1024
+
+
+def _cut_pdf(services: Services, scan: Document, part: Document) -> tuple[int, bytes | None]:
+    """The part's own searchable PDF, cut from the scan's: its size, and its bytes when they
+    are to be stored with the part's record (else stored here); (0, None) when the scan has
+    no PDF."""
     if not services.store.exists(pdf_key(scan.id)) or part.page_range is None:
-        return 0
+        return 0, None
     first, last = part.page_range
     with (
         tempfile.TemporaryDirectory(prefix="sohoa-cut-") as tmp,
@@ -178,6 +186,9 @@ def _cut_pdf(services: Services, scan: Document, part: Document) -> int:
         # A scan's PDF/A output was sanitised when it was written: its pages' content streams
         # are not parsed again for each part.
         written = assemble(pages, out, part.source_name, from_pdfa_output=scan.pdfa)
-        services.store.put_file(pdf_key(part.id), out)
         part.pdfa, part.not_pdfa = written.pdfa, list(written.not_pdfa)
-        return out.stat().st_size
+        size = out.stat().st_size
+        if size <= PART_PDF_WITH_RECORD:
+            return size, out.read_bytes()
+        services.store.put_file(pdf_key(part.id), out)
+        return size, None
