@@ -18,6 +18,16 @@ from tests.hostile_pdfs import cmyk, layers
 
 REPO = Path(__file__).resolve().parent.parent
 
+# What both children read of their own memory (KiB from /proc/self/status).
+_KIB = r"""
+from pathlib import Path
+
+def kib(key):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+"""
+
 # Run in a child process: the peak RSS (VmHWM, reset just before the assembly through
 # /proc/self/clear_refs) counts what qpdf allocates in C++, which tracemalloc does not see,
 # and no other test's memory is in the figure.
@@ -28,10 +38,6 @@ import numpy as np
 from PIL import Image
 from pipeline.pdf import PagePart, assemble, page_pdf
 
-def kib(key):
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
 
 folder, pages = Path(sys.argv[1]), int(sys.argv[2])
 # ~1 MiB of JPEG a page (noise does not compress), as a 300-dpi scanned page's image
@@ -59,7 +65,7 @@ def _child(code: str, tmp_path: Path, pages: int) -> dict:
     folder = tmp_path / str(pages)
     folder.mkdir()
     result = subprocess.run(
-        [sys.executable, "-c", code, str(folder), str(pages)],
+        [sys.executable, "-c", _KIB + code, str(folder), str(pages)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -89,10 +95,6 @@ import numpy as np
 from PIL import Image
 from pipeline.load import iter_planned_pages
 
-def kib(key):
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
 
 folder, pages = Path(sys.argv[1]), int(sys.argv[2])
 noise = np.random.default_rng(0).integers(0, 256, (1200, 1300), dtype=np.uint8)
