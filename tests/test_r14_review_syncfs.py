@@ -1,0 +1,83 @@
+"""Round 14 review: a batch made durable by one syncfs(2) must hear of a write error in it
+as an fsync per file would; else put_many renames into place files whose bytes were lost."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from storage import local
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs(2) is Linux's")
+
+
+def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
+@linux_only
+@pytest.mark.parametrize("release", ["4.18.0-513.el8.x86_64", "5.4.0-150-generic", "5.7.19"])
+def test_before_linux_5_8_a_batch_is_fsynced_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: str
+) -> None:
+    """syncfs(2) returned 0 whatever the write-back errors before Linux 5.8 (RHEL 8 runs
+    4.18): there a lost write would be renamed into place as a stored object."""
+    real = os.uname()
+    fake = os.uname_result((real.sysname, real.nodename, release, real.version, real.machine))
+    monkeypatch.setattr(os, "uname", lambda: fake)
+    store = local.LocalStore(tmp_path / "store")
+    items = [(f"derived/x/{n}.json", b"{}") for n in range(4)]
+    fsyncs = _count_fsyncs(monkeypatch)
+    store.put_many(items)
+    assert len(fsyncs) == 4
+    assert all(store.get_bytes(key) == b"{}" for key, _ in items)
+
+
+@linux_only
+def test_the_syncfs_of_a_batch_watches_errors_from_before_its_files_were_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """syncfs reports the file system's write errors recorded since its descriptor was
+    opened and not yet seen by another opener: opened after the files were written, an
+    error in their write-back that another worker's syncfs saw first goes unreported and the
+    lost files are published. The descriptor must be opened before the first file."""
+    events: list[tuple[str, object]] = []
+    real_open, real_mkstemp = os.open, tempfile.mkstemp
+    store = local.LocalStore(tmp_path / "store")
+
+    def open_(path: object, *args: object, **kwargs: object) -> int:
+        fd = real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+        if Path(str(path)) == store.root:
+            events.append(("open root", fd))
+        return fd
+
+    def mkstemp(*args: object, **kwargs: object) -> tuple[int, str]:
+        events.append(("write", None))
+        return real_mkstemp(*args, **kwargs)  # type: ignore[call-overload]
+
+    class Libc:
+        @staticmethod
+        def syncfs(fd: int) -> int:
+            events.append(("syncfs", fd))
+            return 0
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(local, "_LIBC", Libc())
+    store.put_many([(f"derived/x/{n}.json", b"{}") for n in range(3)])
+    synced = [fd for name, fd in events if name == "syncfs"]
+    assert len(synced) == 1
+    opened_at = events.index(("open root", synced[0]))
+    assert opened_at < events.index(("write", None)), events
