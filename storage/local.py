@@ -48,10 +48,11 @@ _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 
 
 def _sync_files(watch: int | None, paths: list[Path]) -> None:
-    """Every byte of `paths` (files written and closed) on disk when this returns. One
-    syncfs(2) where `watch` (`_fs_watch`) is given and every file is on its file system (it
-    also writes other programs' pending data of that file system: its cost follows how much
-    they wrote); else, or if it reports an error, an fsync per file (which raises it)."""
+    """Every byte of `paths` (files written and closed, or folders: their entries) on disk
+    when this returns. One syncfs(2) where `watch` (`_fs_watch`) is given and every path is on
+    its file system (it also writes other programs' pending data of that file system: its cost
+    follows how much they wrote); else, or if it reports an error, an fsync per path (which
+    raises it)."""
     if watch is not None and len(paths) >= SYNCFS_MIN_FILES and _syncfs(watch, paths):
         return
     for path in paths:
@@ -163,8 +164,9 @@ class LocalStore:
     def put_many(self, items: Iterable[tuple[str, bytes]]) -> None:
         """Several objects, each atomic like put_bytes, made durable together: all written
         aside, then all synced (one syncfs for a batch: `_sync_files`), then all renamed into
-        place; each object still appears only once its bytes are on disk, so a crash leaves
-        each one either whole or absent, as with put_bytes."""
+        place, then their folders synced (the renames on disk when this returns); each object
+        still appears only once its bytes are on disk, so a crash leaves each one either whole
+        or absent, as with put_bytes."""
         aside: list[tuple[str, Path, Path]] = []  # key, temp file, target
         with _fs_watch(self.root) as watch:
             try:
@@ -184,6 +186,11 @@ class LocalStore:
                 for key, tmp, target in aside:
                     with self._writing(key):
                         tmp.replace(target)
+                if aside:  # the names too: else a crash after this returned (an upload
+                    # answered, a scanner's file moved to done/) could lose every one of them
+                    folders = list(dict.fromkeys(target.parent for _k, _t, target in aside))
+                    with self._writing(aside[0][0]):
+                        _sync_files(watch, folders)
             except BaseException:
                 for _key, tmp, _target in aside:
                     tmp.unlink(missing_ok=True)  # those already in place are whole objects

@@ -4,13 +4,17 @@ as an fsync per file would; else put_many renames into place files whose bytes w
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from schemas.models import Document
 from storage import local
+from storage.keys import record_key, status_key
+from storage.records import RecordStore
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs(2) is Linux's")
 
@@ -20,7 +24,8 @@ def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     real = os.fsync
 
     def fsync(fd: int) -> None:
-        calls.append(fd)
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):  # files' data; a folder's (the names
+            calls.append(fd)  # renamed into it, synced after the renames) is not counted
         real(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
@@ -81,3 +86,36 @@ def test_the_syncfs_of_a_batch_watches_errors_from_before_its_files_were_written
     assert len(synced) == 1
     opened_at = events.index(("open root", synced[0]))
     assert opened_at < events.index(("write", None)), events
+
+
+def _fsyncs_seen(monkeypatch: pytest.MonkeyPatch, targets: list[Path]) -> list[tuple[bool, bool]]:
+    """Each fsync as (of a folder, every target already in place then)."""
+    seen: list[tuple[bool, bool]] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+        seen.append((is_dir, all(t.exists() for t in targets)))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return seen
+
+
+@pytest.mark.parametrize("syncfs", [True, False])
+def test_a_record_put_is_on_disk_when_put_returns_names_included(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syncfs: bool
+) -> None:
+    """A record and its marker are published by renames; a crash after `put` returned (the
+    upload answered "accepted", the scanner's file moved to done/) must find them: the folder
+    that holds their names is synced after the renames. Before, nothing synced it (the
+    marker's own fsync used to commit the record's name on ext4)."""
+    if not syncfs:
+        monkeypatch.setattr(local, "_LIBC", None)
+    store = local.LocalStore(tmp_path / "store")
+    doc = Document(id="f" * 64, source_name="a.pdf", media_type="application/pdf", size_bytes=1)
+    targets = [store.root / record_key(doc.id), store.root / status_key(doc.id)]
+    seen = _fsyncs_seen(monkeypatch, targets)
+    RecordStore(store).put(doc)
+    assert all(t.exists() for t in targets)
+    assert (True, True) in seen, seen  # a folder fsync once both names were in place
