@@ -59,6 +59,11 @@ def _sync_files(watch: int | None, paths: list[Path]) -> None:
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
+        except OSError as e:
+            # some file systems (CIFS, 9p, vboxsf) cannot fsync a folder: nothing more to do
+            # there (PostgreSQL's fsync_fname ignores the same two)
+            if e.errno not in (errno.EINVAL, errno.EBADF) or not path.is_dir():
+                raise
         finally:
             os.close(fd)
 

@@ -3,6 +3,7 @@ as an fsync per file would; else put_many renames into place files whose bytes w
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -119,3 +120,22 @@ def test_a_record_put_is_on_disk_when_put_returns_names_included(
     RecordStore(store).put(doc)
     assert all(t.exists() for t in targets)
     assert (True, True) in seen, seen  # a folder fsync once both names were in place
+
+
+def test_a_file_system_that_cannot_fsync_a_folder_still_takes_a_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CIFS, 9p and others answer EINVAL to a folder's fsync: the objects are stored all the
+    same (a file's fsync failing that way is still an error)."""
+    monkeypatch.setattr(local, "_LIBC", None)
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    store = local.LocalStore(tmp_path / "store")
+    store.put_many([("derived/x/1.json", b"{}"), ("derived/x/2.json", b"[]")])
+    assert store.get_bytes("derived/x/2.json") == b"[]"
