@@ -106,6 +106,11 @@ def vote_date(
     issued = out.get("issued_date")
     if issued is None:
         return
+    if zone_parts is not None and (header is None or header.dated is None):
+        # read in the band under the motto (`date_line_box`): several lines, and a body line's
+        # reference (`Căn cứ Luật ... ngày 19 tháng 6 năm 2015`) holds a date as well
+        out.cap("issued_date", DOUBT)
+        out.notes["issued_date"] = "read only under the motto, the date line not found"
     if year is not None and year != issued.year:
         out.cap("issued_date", DOUBT)
         out.notes["issued_date"] = f"year differs from the code's ({year})"

@@ -16,7 +16,7 @@ missing or below its threshold sets `needs_review` with a reason (thresholds: th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import datetime, timedelta, timezone
 
 from pipeline import metadata_rules as rules
 from pipeline.date_zone import vote_date
@@ -44,6 +44,12 @@ from schemas.models import AdminMetadata, Field, PageResult, PageSource, PageSta
 # so they always go to a person.
 NOISY_FREE_TEXT_CAP = 0.7
 SIGNER_ZONES = ("signer", SIGNER_INK_ZONE)  # the signer block's second reads (pipeline.zones)
+
+
+# The day a record is read, for "issued after it" (`vote_date`), is the day where records are
+# issued: the server's clock is UTC in the container, 7 hours behind, and a record dated today
+# read before 07:00 in Hà Nội was "after the day it was read".
+VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 
 def extract_metadata(
@@ -78,7 +84,7 @@ def extract_metadata(
             vote_subject(readable[0], first, header, out, speller, pairs)
             if NOISY_PAGE_FLAG in readable[0].quality_flags:
                 out.cap("subject", NOISY_FREE_TEXT_CAP)
-        vote_date(readable[0], header, out, today=date.today())
+        vote_date(readable[0], header, out, today=datetime.now(VIETNAM).date())
         for page in map(full, reversed(readable)):
             footer = find_footer(lines_of(page))
             if footer is not None:

@@ -205,6 +205,11 @@ def _copy_pages(parts: list[PagePart], out: pikepdf.Pdf, stack: ExitStack) -> li
             out.add_blank_page(page_size=A4_PT)
             continue
         out.pages.append(source.pages[part.page_index])
+    # The chunks' mark found in an input is none of sohoa's: kept, a forged one on a shown
+    # layer hid that layer's text in a long output (and stayed in a short one).
+    for obj in out.objects:
+        if isinstance(obj, pikepdf.Dictionary) and _HIDDEN_MARK in obj:
+            del obj[_HIDDEN_MARK]
     return [h for source in opened.values() for h in hygiene.layers_hidden_in(out, source)]
 
 

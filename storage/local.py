@@ -4,6 +4,7 @@ import ctypes
 import errno
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -46,33 +47,59 @@ SYNCFS_MIN_FILES = 2  # 2 files: 5 ms against 13 for two fsyncs (median of 5, sa
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
-def _sync_files(root: Path, paths: list[Path]) -> None:
-    """Every byte of `paths` (files under `root`, written and closed) on disk when this
-    returns. One syncfs(2) where Linux has it and every file is on root's file system (it
-    also writes other programs' pending data of that file system: its cost follows how much
-    they wrote); else, or if it reports an error, an fsync per file (which raises it)."""
-    if len(paths) >= SYNCFS_MIN_FILES and _syncfs(root, paths):
+def _sync_files(watch: int | None, paths: list[Path]) -> None:
+    """Every byte of `paths` (files written and closed, or folders: their entries) on disk
+    when this returns. One syncfs(2) where `watch` (`_fs_watch`) is given and every path is on
+    its file system (it also writes other programs' pending data of that file system: its cost
+    follows how much they wrote); else, or if it reports an error, an fsync per path (which
+    raises it)."""
+    if watch is not None and len(paths) >= SYNCFS_MIN_FILES and _syncfs(watch, paths):
         return
     for path in paths:
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
+        except OSError as e:
+            # some file systems (CIFS, 9p, vboxsf) cannot fsync a folder: nothing more to do
+            # there (PostgreSQL's fsync_fname ignores the same two)
+            if e.errno not in (errno.EINVAL, errno.EBADF) or not path.is_dir():
+                raise
         finally:
             os.close(fd)
 
 
-def _syncfs(root: Path, paths: list[Path]) -> bool:
-    syncfs = getattr(_LIBC, "syncfs", None)
-    if syncfs is None:
-        return False
-    fd = os.open(root, os.O_RDONLY)
+def _syncfs_reports_errors() -> bool:
+    """syncfs(2) returns the file system's write-back errors from Linux 5.8 on; before, it
+    returned 0 whatever they were (RHEL 8 runs 4.18), and a lost write would be published."""
+    match = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return match is not None and (int(match[1]), int(match[2])) >= (5, 8)
+
+
+@contextmanager
+def _fs_watch(root: Path) -> Iterator[int | None]:
+    """A descriptor of root's file system for `_sync_files`, opened before a batch is
+    written: syncfs reports the errors recorded since its descriptor was opened (opened
+    after, an error another worker's syncfs saw first would go unreported). None where
+    syncfs cannot say whether the batch was written."""
+    if getattr(_LIBC, "syncfs", None) is None or not _syncfs_reports_errors():
+        yield None
+        return
     try:
-        device = os.fstat(fd).st_dev
-        if any(path.stat().st_dev != device for path in paths):
-            return False  # a mount inside the data folder: syncfs would not cover it
-        return syncfs(fd) == 0  # errors since Linux 5.8; the fsyncs then say which
+        fd = os.open(root, os.O_RDONLY)
+    except OSError:
+        yield None  # (the fsyncs will say why, if anything is written at all)
+        return
+    try:
+        yield fd
     finally:
         os.close(fd)
+
+
+def _syncfs(fd: int, paths: list[Path]) -> bool:
+    device = os.fstat(fd).st_dev
+    if any(path.stat().st_dev != device for path in paths):
+        return False  # a mount inside the data folder: syncfs would not cover it
+    return _LIBC.syncfs(fd) == 0  # type: ignore[union-attr]  # else the fsyncs say which
 
 
 class LocalStore:
@@ -142,30 +169,37 @@ class LocalStore:
     def put_many(self, items: Iterable[tuple[str, bytes]]) -> None:
         """Several objects, each atomic like put_bytes, made durable together: all written
         aside, then all synced (one syncfs for a batch: `_sync_files`), then all renamed into
-        place; each object still appears only once its bytes are on disk, so a crash leaves
-        each one either whole or absent, as with put_bytes."""
+        place, then their folders synced (the renames on disk when this returns); each object
+        still appears only once its bytes are on disk, so a crash leaves each one either whole
+        or absent, as with put_bytes."""
         aside: list[tuple[str, Path, Path]] = []  # key, temp file, target
-        try:
-            for key, data in items:
-                if self._already_holds(key, lambda data=data: hashlib.sha256(data).hexdigest()):
-                    continue
-                with self._writing(key):
-                    target = self._path(key)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-                    aside.append((key, Path(tmp), target))
-                    with os.fdopen(fd, "wb") as out:
-                        out.write(data)
-            if aside:
-                with self._writing(aside[0][0]):
-                    _sync_files(self.root, [tmp for _key, tmp, _target in aside])
-            for key, tmp, target in aside:
-                with self._writing(key):
-                    tmp.replace(target)
-        except BaseException:
-            for _key, tmp, _target in aside:
-                tmp.unlink(missing_ok=True)  # those already in place are whole objects
-            raise
+        with _fs_watch(self.root) as watch:
+            try:
+                for key, data in items:
+                    if self._already_holds(key, lambda data=data: hashlib.sha256(data).hexdigest()):
+                        continue
+                    with self._writing(key):
+                        target = self._path(key)
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+                        aside.append((key, Path(tmp), target))
+                        with os.fdopen(fd, "wb") as out:
+                            out.write(data)
+                if aside:
+                    with self._writing(aside[0][0]):
+                        _sync_files(watch, [tmp for _key, tmp, _target in aside])
+                for key, tmp, target in aside:
+                    with self._writing(key):
+                        tmp.replace(target)
+                if aside:  # the names too: else a crash after this returned (an upload
+                    # answered, a scanner's file moved to done/) could lose every one of them
+                    folders = list(dict.fromkeys(target.parent for _k, _t, target in aside))
+                    with self._writing(aside[0][0]):
+                        _sync_files(watch, folders)
+            except BaseException:
+                for _key, tmp, _target in aside:
+                    tmp.unlink(missing_ok=True)  # those already in place are whole objects
+                raise
 
     def create(self, key: str, data: bytes) -> bool:
         """Write-once (see write_once): exactly one of racing writers wins."""
