@@ -5,9 +5,6 @@ status marker go together; the cheaper readings give the same answers."""
 
 from __future__ import annotations
 
-import os
-import stat
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -22,23 +19,9 @@ from schemas.models import PageResult, Word
 from storage import local
 from storage.base import put_all
 from storage.keys import page_key, pdf_key, record_key, status_key
+from tests.fsync_count import count_fsyncs, linux_only
 from workers import tasks
 from workers.submit import accept
-
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs(2) is Linux's")
-
-
-def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
-    real = os.fsync
-
-    def fsync(fd: int) -> None:
-        if not stat.S_ISDIR(os.fstat(fd).st_mode):  # files' data; a folder's (the names
-            calls.append(fd)  # renamed into it, synced after the renames) is not counted
-        real(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    return calls
 
 
 @linux_only
@@ -47,7 +30,7 @@ def test_a_batch_of_page_results_is_synced_once_and_reads_back_whole(
 ) -> None:
     store = local.LocalStore(tmp_path / "store")
     items = [(page_key("d" * 64, n), f'{{"page_no": {n}}}'.encode()) for n in range(1, 65)]
-    fsyncs = _count_fsyncs(monkeypatch)
+    fsyncs = count_fsyncs(monkeypatch)
     put_all(store, items)
     assert fsyncs == []  # one syncfs for the 64 files instead of 64 fsyncs
     assert [store.get_bytes(key) for key, _ in items] == [data for _, data in items]
@@ -61,7 +44,7 @@ def test_without_syncfs_each_file_of_a_batch_is_fsynced(
     monkeypatch.setattr(local, "_LIBC", None)
     store = local.LocalStore(tmp_path / "store")
     items = [(f"derived/x/{n}.json", b"{}") for n in range(5)]
-    fsyncs = _count_fsyncs(monkeypatch)
+    fsyncs = count_fsyncs(monkeypatch)
     put_all(store, items)
     assert len(fsyncs) == 5
     assert all(store.get_bytes(key) == b"{}" for key, _ in items)
@@ -79,7 +62,7 @@ def test_a_born_digital_ingest_syncs_far_fewer_times_than_it_writes_files(
     source = write_pdf_digital(tmp_path / "three.pdf", [p for d in docs for p in d.pages])
     services = build_services(Settings(data_dir=tmp_path / "data", workers=1))
     doc_id = accept(services, source).doc_id
-    fsyncs = _count_fsyncs(monkeypatch)
+    fsyncs = count_fsyncs(monkeypatch)
     tasks.start_document(services, doc_id, lambda *a: None, lambda *a: None)
     tasks.assemble_document(services, doc_id, lambda *a: None, "test")
     tasks.index_document(services, doc_id)

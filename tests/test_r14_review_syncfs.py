@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import sys
 import tempfile
 from pathlib import Path
 
@@ -16,21 +15,7 @@ from schemas.models import Document
 from storage import local
 from storage.keys import record_key, status_key
 from storage.records import RecordStore
-
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs(2) is Linux's")
-
-
-def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
-    real = os.fsync
-
-    def fsync(fd: int) -> None:
-        if not stat.S_ISDIR(os.fstat(fd).st_mode):  # files' data; a folder's (the names
-            calls.append(fd)  # renamed into it, synced after the renames) is not counted
-        real(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    return calls
+from tests.fsync_count import count_fsyncs, linux_only
 
 
 @linux_only
@@ -45,7 +30,7 @@ def test_before_linux_5_8_a_batch_is_fsynced_file_by_file(
     monkeypatch.setattr(os, "uname", lambda: fake)
     store = local.LocalStore(tmp_path / "store")
     items = [(f"derived/x/{n}.json", b"{}") for n in range(4)]
-    fsyncs = _count_fsyncs(monkeypatch)
+    fsyncs = count_fsyncs(monkeypatch)
     store.put_many(items)
     assert len(fsyncs) == 4
     assert all(store.get_bytes(key) == b"{}" for key, _ in items)
