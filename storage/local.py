@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import hashlib
 import os
 import re
@@ -23,8 +24,9 @@ def write_once(target: Path, data: bytes) -> bool:
 
     The data is written aside, then hard-linked into place: a link, unlike a rename, fails when
     the name exists, so exactly one of racing writers wins and nobody sees a half-written file.
+    The new name (and any folder made for it) is on disk when this returns True.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    new_folders = make_folders(target.parent)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -32,11 +34,34 @@ def write_once(target: Path, data: bytes) -> bool:
             out.flush()
             os.fsync(out.fileno())
         os.link(tmp, target)
-        return True
     except FileExistsError:
         return False
     finally:
         Path(tmp).unlink(missing_ok=True)
+    _sync_files(None, folders_to_sync([target], new_folders))
+    return True
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """`folder.mkdir(parents=True, exist_ok=True)`, returning the folders it made (their
+    entries are to be synced with the files written in them)."""
+    made: list[Path] = []
+    missing = folder
+    while not missing.is_dir():
+        made.append(missing)
+        if missing.parent == missing:
+            break
+        missing = missing.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return made
+
+
+def folders_to_sync(targets: Iterable[Path], new_folders: Iterable[Path]) -> list[Path]:
+    """The folders whose entries make `targets` (renamed or linked into place) and the
+    `new_folders` made for them last across a crash: an fsync of the file writes its bytes,
+    not its name (without this a crash soon after could lose an accepted file)."""
+    folders = [target.parent for target in targets] + [made.parent for made in new_folders]
+    return list(dict.fromkeys(folders))
 
 
 # A batch this large is made durable by one syncfs(2) of its file system instead of an fsync
@@ -68,6 +93,7 @@ def _sync_files(watch: int | None, paths: list[Path]) -> None:
             os.close(fd)
 
 
+@functools.cache  # the kernel does not change while a process runs
 def _syncfs_reports_errors() -> bool:
     """syncfs(2) returns the file system's write-back errors from Linux 5.8 on; before, it
     returned 0 whatever they were (RHEL 8 runs 4.18), and a lost write would be published."""
@@ -139,8 +165,10 @@ class LocalStore:
             self._write_aside(key, write)
 
     def _write_aside(self, key: str, write: Callable[[BinaryIO], object]) -> None:
+        """Written aside and synced, renamed into place, then its folder synced: the object
+        is whole or absent after a crash, and there once this returns."""
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        new_folders = make_folders(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -151,6 +179,7 @@ class LocalStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _sync_files(None, folders_to_sync([target], new_folders))
 
     def _already_holds(self, key: str, sha: Callable[[], str]) -> bool:
         """Content-addressed keys are written once; the same bytes again are a no-op."""
@@ -173,6 +202,7 @@ class LocalStore:
         still appears only once its bytes are on disk, so a crash leaves each one either whole
         or absent, as with put_bytes."""
         aside: list[tuple[str, Path, Path]] = []  # key, temp file, target
+        new_folders: list[Path] = []
         with _fs_watch(self.root) as watch:
             try:
                 for key, data in items:
@@ -180,7 +210,7 @@ class LocalStore:
                         continue
                     with self._writing(key):
                         target = self._path(key)
-                        target.parent.mkdir(parents=True, exist_ok=True)
+                        new_folders += make_folders(target.parent)
                         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
                         aside.append((key, Path(tmp), target))
                         with os.fdopen(fd, "wb") as out:
@@ -193,7 +223,8 @@ class LocalStore:
                         tmp.replace(target)
                 if aside:  # the names too: else a crash after this returned (an upload
                     # answered, a scanner's file moved to done/) could lose every one of them
-                    folders = list(dict.fromkeys(target.parent for _k, _t, target in aside))
+                    targets = [target for _key, _tmp, target in aside]
+                    folders = folders_to_sync(targets, new_folders)
                     with self._writing(aside[0][0]):
                         _sync_files(watch, folders)
             except BaseException:

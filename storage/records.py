@@ -77,10 +77,16 @@ class RecordStore:
         """The record, then its small status marker (read by polling and re-ingest): made
         durable together (put_all: one sync on a local folder), put in place in that order,
         after the objects `first` (what the record names, e.g. a part's PDF)."""
+        put_all(self.store, self.objects(doc, first))
+
+    def objects(
+        self, doc: Document, first: Iterable[tuple[str, bytes]] = ()
+    ) -> list[tuple[str, bytes]]:
+        """What `put` writes, in its order (for a caller that writes several records in one
+        put_all)."""
         raw = doc.model_dump_json().encode()
         marker = _marker(doc, raw).model_dump_json().encode()
-        items = [*first, (record_key(doc.id), raw), (status_key(doc.id), marker)]
-        put_all(self.store, items)
+        return [*first, (record_key(doc.id), raw), (status_key(doc.id), marker)]
 
     def status(self, doc_id: str) -> RecordStatus | None:
         """Status and page count without reading the whole record (which holds every word)."""

@@ -24,6 +24,7 @@ from schemas.models import (
     page_ranges_text,
     split_document_id,
 )
+from storage.base import put_all
 from storage.keys import pages_prefix, pdf_key
 from workers.pages import PageReader, result_key_of
 from workers.review import keep_edits
@@ -57,10 +58,11 @@ def describe(services: Services, doc: Document) -> list[Document]:
     _require_page_results(services, doc)
     reader = PageReader(services, doc.id)
     parts: list[Document] = []
+    pending = _PartWrites(services)
     first = 1  # pages before the first start are a document of their own (page_ranges)
     for start in iter_document_starts(reader.iter_full(doc.pages), reader.lines):
         if start > first:
-            parts.append(_cut(services, doc, first, start - 1, reader))
+            parts.append(_cut(services, doc, first, start - 1, reader, pending))
             first = start
         reader.pin(doc.pages[start - 1])
     if not parts:
@@ -74,7 +76,8 @@ def describe(services: Services, doc: Document) -> list[Document]:
         keep_edits(doc, find_organ)
         doc.parts = []
         return [doc]
-    parts.append(_cut(services, doc, first, doc.page_count, reader))
+    parts.append(_cut(services, doc, first, doc.page_count, reader, pending))
+    pending.flush()
     doc.parts = [part.id for part in parts]
     return [part for part in parts if part.status != DocumentStatus.failed]
 
@@ -104,7 +107,42 @@ def _require_readable(doc: Document, reader: PageReader) -> None:
         )
 
 
-def _cut(services: Services, scan: Document, first: int, last: int, reader: PageReader) -> Document:
+# The parts' records (with their PDFs when small) are written together, up to this many bytes
+# at a time: one sync for all the parts of a scan instead of one per part (a born-digital
+# batch made two syncfs(2) per part, 5-20 ms each on a busy disk: docs/benchmarks.md "Born-
+# digital, round 15"), with memory bounded whatever the number of parts.
+PART_WRITES_BYTES = 32 * 1024 * 1024
+
+
+class _PartWrites:
+    """The objects of the parts cut so far (each part's PDF, record, marker, in that order),
+    put in place together by `flush`, before the scan's record names them as its parts."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.items: list[tuple[str, bytes]] = []
+        self.size = 0
+
+    def add(self, part: Document, first: list[tuple[str, bytes]]) -> None:
+        objects = self.services.records.objects(part, first)
+        self.items += objects
+        self.size += sum(len(data) for _key, data in objects)
+        if self.size >= PART_WRITES_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        put_all(self.services.store, self.items)
+        self.items, self.size = [], 0
+
+
+def _cut(
+    services: Services,
+    scan: Document,
+    first: int,
+    last: int,
+    reader: PageReader,
+    pending: _PartWrites,
+) -> Document:
     # the part's pages are the scan's renumbered; their words stay in the scan's page results
     pages = [
         page.model_copy(
@@ -141,8 +179,8 @@ def _cut(services: Services, scan: Document, first: int, last: int, reader: Page
     if part.failed_pages:
         note += f"; failed {part.failed_pages_note()}"
     part.record_status(part.status_from_pages(), note)
-    # the part's PDF, then its record, made durable together (one sync on a local folder)
-    services.records.put(part, [(pdf_key(part.id), pdf)] if pdf is not None else [])
+    # the part's PDF, then its record: made durable with the other parts' (one sync)
+    pending.add(part, [(pdf_key(part.id), pdf)] if pdf is not None else [])
     return part
 
 
