@@ -17,17 +17,20 @@ from pathlib import Path
 
 from pipeline.lexicon import WordPairs, word_pairs
 from pipeline.ocr import OcrOutput, reading_order_text
+from pipeline.specks_glued import unglue
 from schemas.models import Word
 
 
-def respell_page(ocr: OcrOutput, tessdata: Path | None) -> OcrOutput:
+def respell_page(ocr: OcrOutput, tessdata: Path | None, *, noisy: bool = False) -> OcrOutput:
     """`ocr` with its words' tone slips put right by the word pairs installed beside the
     standard model in `tessdata` (`lexicon.word_pairs`); as read where they are not installed.
+    On a `noisy` page the specks glued to words are taken off first (`specks_glued.unglue`).
     The text-only PDF layer stays Tesseract's own (the record's words and text are respelled)."""
     pairs = word_pairs(tessdata)
     if pairs is None:
         return ocr
-    words = respell_tones(ocr.words, pairs)
+    words = unglue(ocr.words, pairs) if noisy else ocr.words
+    words = respell_tones(words, pairs)
     if words is ocr.words:
         return ocr
     return OcrOutput(words, reading_order_text(words), ocr.mean_confidence, ocr.text_pdf)
