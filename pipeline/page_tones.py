@@ -2,7 +2,7 @@
 
 The largest class of wrong words on noisy pages is a tone slip between two real syllables
 (`đẩy` → `đấy`, `đổi` → `đối`, `tồn` → `tôn`, `thẩm` → `thấm`: 27 of the 73 wrong tokens of the
-tuning pages, corpus heavy; docs/benchmarks.md "Heavy pages, round 15"), read with high
+tuning pages, corpus heavy; docs/benchmarks.md, heavy pages round 15), read with high
 confidence, which no syllable list can catch. Tesseract's own word pairs (`lexicon.WordPairs`,
 the rule the metadata fields already use) can: a word is respelled only when the pairs know it
 beside neither neighbour and exactly one other tone of it beside both (or, for an acute, one

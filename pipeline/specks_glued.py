@@ -7,7 +7,7 @@ to a word it is not. Vietnamese spells none of these: no word starts with `_ . ,
 no two syllables that the word pairs know side by side are joined by `.` or `-` (codes such as
 `QĐ-UBND` are no such pair), nor does a sentence go on in lower case after a full stop (a list
 item `b)` does, and is not a word). Only a noisy page's words are looked at: a clean page has no
-specks to glue (docs/benchmarks.md "Heavy pages, round 15").
+specks to glue (docs/benchmarks.md, heavy pages round 15).
 """
 
 from __future__ import annotations
