@@ -283,11 +283,24 @@ MAX_MARK_WIDTH_IN = 0.3
 DASHES = "-–—"  # the only punctuation that stands alone below letter height in these records
 
 
+def _holds_text(token: str) -> bool:
+    """A letter or digit in it; a modifier letter (`ˆ`, Unicode category Lm) is none."""
+    return any(c.isalnum() and unicodedata.category(c) != "Lm" for c in token)
+
+
+def _torn_mark(token: str) -> bool:
+    """Only modifier marks (`ˆ`, `^`, `´`): a circumflex or an accent Tesseract read apart from
+    its vowel (seen at 9–59 confidence, letter height, clean pages too) or a speck; never text."""
+    return all(unicodedata.category(c) in ("Lm", "Sk") for c in token)
+
+
 def _is_noise(word: Word, dpi: int, lines_with_text: set[tuple[int, int]]) -> bool:
     """A speck, rule or seal edge read as a word. Judged by the token's characters and
     Tesseract's own confidence, not by size alone: a dash or a full stop is short and flat, yet
     text wherever Tesseract is sure of it and it sits on a line that holds words."""
-    if any(c.isalnum() for c in word.text):
+    if _torn_mark(word.text):
+        return True
+    if _holds_text(word.text):
         too_small = word.height < MIN_GLYPH_HEIGHT_IN * dpi
         return too_small or (len(word.text) == 1 and word.confidence < 5)
     if word.confidence < MIN_MARK_CONFIDENCE:
@@ -308,7 +321,7 @@ def drop_noise(words: list[Word], dpi: int) -> list[Word]:
     lines_with_text = {
         (w.block, w.line)
         for w in words
-        if any(c.isalnum() for c in w.text) and w.height >= MIN_GLYPH_HEIGHT_IN * dpi
+        if _holds_text(w.text) and w.height >= MIN_GLYPH_HEIGHT_IN * dpi
     }
     return [w for w in words if not _is_noise(w, dpi, lines_with_text)]
 

@@ -22,6 +22,7 @@ from pipeline.ocr import (
     ocr_page,
     ocr_zone,
 )
+from pipeline.page_tones import respell_page
 from pipeline.pdf import page_pdf
 from pipeline.preprocess import (
     Prepared,
@@ -139,6 +140,8 @@ def process_scanned_page(
     if NOISY_PAGE_FLAG in prepared.flags:  # hooks the median rounded into acutes (issue 17)
         unfiltered = zone_image(prepared, options)
         ocr = restore_hooks(ocr, unfiltered, page.dpi, options.tessdata)
+    # tone slips the word pairs put right; on a noisy page, specks glued to words taken off
+    ocr = respell_page(ocr, options.tessdata, noisy=NOISY_PAGE_FLAG in prepared.flags)
     if (ocr.mean_confidence or 0) < LOW_CONFIDENCE:
         flags.append("low_confidence")
     result = PageResult(

@@ -118,3 +118,14 @@ def test_a_speck_read_as_a_lone_colon_or_dot_is_not_text() -> None:
     dash = _word("-", 4, 600)
     kept = drop_noise([*line, *specks, dash], DPI)
     assert reading_order_text(kept) == "Nơi nhận -"
+
+
+def test_a_lone_circumflex_read_apart_from_its_vowel_is_not_text() -> None:
+    """Tesseract sometimes gives a circumflex its own word (`ˆ`, which Unicode files as a
+    letter); it is a mark torn from a vowel or a speck, on clean pages too, never a word."""
+    line = [_word("Nơi", 40, 0), _word("nhận", 40, 100)]
+    lone = [_word("ˆ", 63, 300, confidence=58), _word("ˆ", 30, 400, confidence=9)]
+    assert reading_order_text(drop_noise([*line, *lone], DPI)) == "Nơi nhận"
+    assert reading_order_text(drop_noise([_word("Đôi", 40, 0), _word("ô", 30, 100)], DPI)) == (
+        "Đôi ô"
+    )
