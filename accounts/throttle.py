@@ -26,10 +26,13 @@ Clock = Callable[[], float]
 
 
 class _Table:
-    """key -> (count, since): an OrderedDict in least-recently-counted order, at most
-    `capacity` long."""
+    """key -> (count, a time): an OrderedDict in least-recently-counted order, at most
+    `capacity` long; `limit` attempts per key, `seconds` as the rule below says."""
 
-    def __init__(self, capacity: int, clock: Clock) -> None:
+    def __init__(
+        self, limit: int, seconds: float, capacity: int, clock: Clock = time.monotonic
+    ) -> None:
+        self.limit, self.seconds = limit, seconds
         self.capacity = max(1, capacity)
         self.clock = clock
         self.rows: OrderedDict[Hashable, tuple[int, float]] = OrderedDict()
@@ -50,62 +53,44 @@ def _seconds(delta: float) -> int:
     return max(1, math.ceil(delta))
 
 
-class Window:
-    """At most `limit` counted attempts per key in `window_s` from its first one."""
-
-    def __init__(
-        self, limit: int, window_s: float, capacity: int, clock: Clock = time.monotonic
-    ) -> None:
-        self.limit, self.window_s = limit, window_s
-        self.table = _Table(capacity, clock)
+class Window(_Table):
+    """At most `limit` counted attempts per key in `seconds` from its first one."""
 
     def take(self, key: Hashable) -> int | None:
         """Count an attempt before it is checked: None when allowed, else the seconds to wait
         (and nothing counted). Counting first means parallel guesses cannot all get through."""
-        with self.table.lock:
-            now = self.table.clock()
-            count, since = self.table.rows.get(key, (0, now))
-            if now - since >= self.window_s:
+        with self.lock:
+            now = self.clock()
+            count, since = self.rows.get(key, (0, now))
+            if now - since >= self.seconds:
                 count, since = 0, now
             if count >= self.limit:
-                return _seconds(since + self.window_s - now)
-            self.table.put(key, (count + 1, since))
+                return _seconds(since + self.seconds - now)
+            self.put(key, (count + 1, since))
             return None
 
     def give_back(self, key: Hashable) -> None:
         """The attempt `take` counted succeeded: it is not a failure."""
-        with self.table.lock:
-            count, since = self.table.rows.get(key, (0, 0.0))
+        with self.lock:
+            count, since = self.rows.get(key, (0, 0.0))
             if count > 1:
-                self.table.rows[key] = (count - 1, since)
+                self.rows[key] = (count - 1, since)
             else:
-                self.table.rows.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self.table)
+                self.rows.pop(key, None)
 
 
-class InARow:
-    """`limit` attempts in a row per key, then refused until `lock_s` after the last one; the
+class InARow(_Table):
+    """`limit` attempts in a row per key, then refused until `seconds` after the last one; the
     next attempt after that starts a new row (accounts/service.py's rounds, in memory)."""
-
-    def __init__(
-        self, limit: int, lock_s: float, capacity: int, clock: Clock = time.monotonic
-    ) -> None:
-        self.limit, self.lock_s = limit, lock_s
-        self.table = _Table(capacity, clock)
 
     def take(self, key: Hashable) -> int | None:
         """Count an attempt: None when allowed, else the seconds to wait."""
-        with self.table.lock:
-            now = self.table.clock()
-            count, last = self.table.rows.get(key, (0, now))
+        with self.lock:
+            now = self.clock()
+            count, last = self.rows.get(key, (0, now))
             if count >= self.limit:
-                if last + self.lock_s > now:  # the store's rounds count the wait so: alike
-                    return int(last + self.lock_s - now) + 1
+                if last + self.seconds > now:  # the store's rounds count the wait so: alike
+                    return int(last + self.seconds - now) + 1
                 count = 0
-            self.table.put(key, (count + 1, now))
+            self.put(key, (count + 1, now))
             return None
-
-    def __len__(self) -> int:
-        return len(self.table)

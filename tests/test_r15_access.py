@@ -118,8 +118,8 @@ def test_a_wrong_trusted_proxies_setting_names_the_entry() -> None:
 
 def test_the_tables_stay_bounded_whatever_the_number_of_keys() -> None:
     now = [0.0]
-    window = Window(limit=3, window_s=60, capacity=100, clock=lambda: now[0])
-    in_a_row = InARow(limit=3, lock_s=60, capacity=100, clock=lambda: now[0])
+    window = Window(limit=3, seconds=60, capacity=100, clock=lambda: now[0])
+    in_a_row = InARow(limit=3, seconds=60, capacity=100, clock=lambda: now[0])
     for n in range(20_000):
         window.take(f"client-{n}")
         in_a_row.take(f"name-{n}")
