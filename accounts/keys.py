@@ -5,6 +5,7 @@
     accounts/sessions/<sha256 of id>.json       a browser session -> its user, CSRF token, expiry
     accounts/attempts/<sha256 of login>/<round>/<slot>.json   one login attempt (written once)
     accounts/attempts/<sha256 of login>/<round>/open.json     a round opened by a good login
+    accounts/attempts/decoy.json                the one object a failed login of no user writes
 
 Tokens and session ids are stored only as their SHA-256: the store never holds one that works.
 """
@@ -17,6 +18,9 @@ ROOT = "accounts/"
 USERS = f"{ROOT}users/"
 TOKENS = f"{ROOT}tokens/"
 SESSIONS = f"{ROOT}sessions/"
+# Written by every failed login of a name that is no user, so that it costs the store work of a
+# user's (accounts/service.py); one fixed key, overwritten: such names leave nothing behind.
+DECOY_ATTEMPT = f"{ROOT}attempts/decoy.json"
 
 
 def digest(secret: str) -> str:

@@ -11,6 +11,12 @@ of the round is taken, logins are refused until LOCK_S after the last one was; t
 attempt opens the next round. A good password opens a new round (failures "in a row" start
 again). No lock is held across the password check, and guesses sent in parallel cannot all be
 tried: at most MAX_FAILURES per round, whatever the number of processes.
+
+A login name that is no user gets the same rule, the same answers and the same store work
+(a folder listed, one object written), but its count lives in this process's bounded memory
+(accounts/throttle.py) and the object written is one fixed decoy: names an attacker makes up
+leave nothing on disk, and neither the answers nor their timing tell a user's name from
+another (issue: round 15, access hardening).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from accounts.models import (
     valid_login,
     valid_password,
 )
+from accounts.throttle import InARow
 from schemas.accounts import Role
 from schemas.errors import BadAccount, LoginLocked, NotFound, SohoaError, Unauthenticated
 from schemas.text import nfc
@@ -44,6 +51,8 @@ LOCK_S = 60  # … lock it for this long (whoever tries, from wherever)
 SLOT_TRIES = 50  # slots lost to racing attempts before one is refused as if locked
 LAST_USED_EVERY = timedelta(minutes=1)  # a token's last use is written at most this often
 WRONG = "wrong login or password"  # the same words whatever was wrong: no user enumeration
+# Names that are no user whose failures are remembered (per process): ~150 bytes each
+UNKNOWN_NAMES = 10_000
 
 
 def _utcnow() -> datetime:
@@ -61,6 +70,9 @@ class Accounts:
         self.session_ttl = timedelta(hours=session_hours)
         self.clock = clock
         self.hasher = PasswordHasher()  # argon2id with the library's memory-hard defaults
+        self.unknown_names = InARow(
+            MAX_FAILURES, LOCK_S, UNKNOWN_NAMES, clock=lambda: self.clock().timestamp()
+        )
 
     # ------------------------------------------------------------------ users
 
@@ -165,9 +177,13 @@ class Accounts:
             login = valid_login(login)
         except BadAccount:
             raise Unauthenticated(WRONG) from None
-        round_no = self._take_attempt(login)  # counted before the check: see the docstring
+        if self._read(keys.user(login), User) is None:  # no such user: see the docstring
+            self._take_unknown(login)
+            round_no = None
+        else:
+            round_no = self._take_attempt(login)  # counted before the check: see the docstring
         user = self._active(login)
-        if not self._password_matches(user, nfc(password)):
+        if not self._password_matches(user, nfc(password)) or round_no is None:
             raise Unauthenticated(WRONG)
         self.store.create(keys.attempt(login, round_no + 1, "open"), b"{}")  # failures reset
         session_id = secrets.token_urlsafe(32)
@@ -231,10 +247,7 @@ class Accounts:
                 last = self._read(keys.attempt(login, current, MAX_FAILURES - 1), Attempt)
                 until = (last.at if last else now) + timedelta(seconds=LOCK_S)
                 if until > now:
-                    wait = int((until - now).total_seconds()) + 1
-                    raise LoginLocked(
-                        f"too many failed logins for {login!r}: try again in {wait} s", wait
-                    )
+                    raise _locked(login, int((until - now).total_seconds()) + 1)
                 current, taken = current + 1, 0
             mine = Attempt(at=now).model_dump_json().encode()
             if self.store.create(keys.attempt(login, current, taken), mine):
@@ -243,6 +256,17 @@ class Accounts:
                         self.store.delete(keys.attempt(login, old, slot))
                 return current
         raise LoginLocked(f"too many logins for {login!r} at once: try again in 1 s", 1)
+
+    def _take_unknown(self, login: str) -> None:
+        """`_take_attempt` for a name that is no user: the same store work (its empty folder
+        listed, one object written: the fixed decoy), the count in memory."""
+        for _ in self.store.list(keys.attempts(login)):
+            pass  # (a user deleted since its attempts: they are no longer read)
+        wait = self.unknown_names.take(login)
+        if wait is not None:
+            raise _locked(login, wait)
+        decoy = Attempt(at=self.clock()).model_dump_json().encode()
+        self.store.put_bytes(keys.DECOY_ATTEMPT, decoy)
 
     # ------------------------------------------------------------------ reading
 
@@ -255,6 +279,10 @@ class Accounts:
             return model.model_validate_json(self.store.get_bytes(key))
         except NotFound:
             return None
+
+
+def _locked(login: str, wait_s: int) -> LoginLocked:
+    return LoginLocked(f"too many failed logins for {login!r}: try again in {wait_s} s", wait_s)
 
 
 def _role(role: Role | str) -> Role:

@@ -7,13 +7,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, File, Query, Response, UploadFile
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi import Body, Depends, FastAPI, File, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
 
 from accounts.service import Accounts
 from app import uploads, views
 from app.auth import (
+    PRINCIPAL_KEY,
     READERS,
     UPLOADERS,
     Authenticate,
@@ -27,13 +28,16 @@ from app.compose import Context
 from app.config import Settings
 from app.filters import SORT_HELP, parse_filters, parse_sort
 from app.filters import SYNTAX as FILTER_SYNTAX
+from app.login_limits import ClientLimit
 from app.pki_api import register_pki_routes
 from app.records_api import register_record_routes
 from app.transfer import BodyLimit, content_disposition, file_chunks
 from app.uploads import UPLOAD_PATHS, take_upload
 from app.web import register_web_routes
+from schemas.accounts import Role
 from schemas.errors import NotReady, SohoaError
 from schemas.models import DocumentStatus
+from search.base import MAX_OFFSET
 from storage.keys import pdf_key
 from workers.access import (
     Sharing,
@@ -50,9 +54,6 @@ from workers.runtime import WorkerPool
 
 # Every other route's body: JSON of a few fields (a list of record ids, a status note).
 DEFAULT_BODY_BYTES = 1024 * 1024
-# GET /search: OpenSearch answers offset + limit up to 10,000 (index.max_result_window), the web
-# pages stop at page 1,000 of 10; a larger offset was a 500 (SQLite: an integer overflow).
-MAX_OFFSET = 10_000 - 200
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -87,9 +88,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     readers = [Depends(allow(*READERS))]
     managers = [Depends(allow(*UPLOADERS))]  # and of the record's owner organ (workers.access)
 
-    @api.get("/health")
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "indexed": services.index.count()}
+    @api.get("/health", response_model=None)
+    def health(request: Request) -> dict[str, Any] | JSONResponse:
+        """ok (200) or not ok (503) to anyone: a probe needs no more. To an admin's credential
+        also what the index holds, or why it cannot answer (a count of records is no one
+        else's business)."""
+        caller = request.scope.get(PRINCIPAL_KEY)  # Authenticate resolves one here if sent
+        admin = caller is not None and caller.role == Role.admin
+        try:
+            indexed = services.index.count()
+        except Exception:
+            if admin:
+                raise  # its own answer: 503 with the reason, e.g. "run sohoa reindex"
+            return JSONResponse({"status": "not ok"}, status_code=503)
+        return {"status": "ok", "indexed": indexed} if admin else {"status": "ok"}
 
     @api.get("/search", dependencies=readers)
     def search(
@@ -188,13 +200,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.exception_handler(SohoaError)
     def sohoa_error(_: Any, error: SohoaError):  # noqa: ANN202
-        from fastapi.responses import JSONResponse
-
         body = {"error": error.code, "message": error.message}
         after = {"Retry-After": str(error.retry_after)} if error.retry_after else None
         return JSONResponse(body, status_code=error.http_status, headers=after)
 
-    register_login_routes(api, accounts)
+    clients = ClientLimit(
+        settings.login_client_failures,
+        settings.login_client_window_s,
+        settings.trusted_proxy_networks,
+    )
+    register_login_routes(api, accounts, clients)
     register_web_routes(api, context, pool)  # the pages for people (app/web/)
     exchange = register_exchange_routes(api, services, pool)
     register_pki_routes(api, exchange.ctx.pki)  # the CA's CRLs and OCSP responder: public

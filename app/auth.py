@@ -35,6 +35,7 @@ from starlette.routing import Match
 
 from accounts.models import Principal
 from accounts.service import Accounts
+from app.login_limits import ClientLimit
 from app.transfer import refuse
 from schemas.access import Viewer
 from schemas.accounts import Role
@@ -49,6 +50,8 @@ PRINCIPAL_KEY = "sohoa.principal"  # where Authenticate leaves the Principal for
 PUBLIC = frozenset(
     {"/health", "/login", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/pki/ocsp"}
 )
+# Public, but a credential sent is resolved (never refused): /health tells an admin more.
+CREDENTIAL_OPTIONAL = frozenset({"/health"})
 # Swagger UI and ReDoc assets (fastapi-offline); the web pages' CSS and JS (the login page too)
 PUBLIC_PREFIXES = ("/static-offline-docs/", "/static/", "/pki/ocsp/", "/pki/crl/")
 READERS = (Role.officer, Role.archivist, Role.admin)
@@ -97,6 +100,8 @@ class Authenticate:
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http" or is_public(scope["path"]):
+            if scope["type"] == "http" and scope["path"] in CREDENTIAL_OPTIONAL:
+                scope = await self._with_optional_credential(scope)
             await self.app(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in scope["headers"]}
@@ -123,6 +128,14 @@ class Authenticate:
             await _refuse(send, 403, refused.code, refused.message)
             return
         await self.app({**scope, PRINCIPAL_KEY: found}, receive, send)
+
+    async def _with_optional_credential(self, scope: dict) -> dict:
+        """The scope with its caller when a GET sent a valid credential, else as it was."""
+        headers = {k.lower(): v for k, v in scope["headers"]}
+        if scope["method"] not in SAFE_METHODS or not (_bearer(headers) or b"cookie" in headers):
+            return scope
+        found = await anyio.to_thread.run_sync(self.resolve, headers, scope["path"])
+        return scope if found is None else {**scope, PRINCIPAL_KEY: found}
 
 
 def _role_refusal(scope: dict, caller: Principal) -> Forbidden | None:
@@ -212,7 +225,7 @@ def allow(*roles: Role, organ_tokens: bool = False) -> Callable[[Principal], Pri
 PASSWORD_CHECKS = 4
 
 
-def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
+def register_login_routes(api: FastAPI, accounts: Accounts, clients: ClientLimit) -> None:
     password_checks = anyio.CapacityLimiter(PASSWORD_CHECKS)
 
     @api.post("/login")
@@ -222,9 +235,10 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
         state-changing request made with the cookie must send as `X-CSRF-Token`. A browser's
         form (app/web/) is sent on to its `next` page, or shown again with the reason."""
         _refuse_cross_site(request)
-        fields = await _login_fields(request)
-        browser = from_browser_form(request)
+        browser, fields = from_browser_form(request), {}
         try:
+            client = clients.take(request.scope)  # counted first: parallel guesses too
+            fields = await _login_fields(request)
             session_id, session = await anyio.to_thread.run_sync(
                 accounts.login,
                 fields.get("login", ""),
@@ -236,6 +250,9 @@ def register_login_routes(api: FastAPI, accounts: Accounts) -> None:
             if browser and login_page is not None:  # the form again, with the reason
                 return login_page(request, error, fields)
             raise
+        clients.give_back(client)  # a success is no failure of this address
+        if previous := request.cookies.get(SESSION_COOKIE):  # one session per browser:
+            await anyio.to_thread.run_sync(accounts.logout, previous)  # the one it held ends
         body = {"login": session.login, "csrf_token": session.csrf_token}
         response: Response = JSONResponse({**body, "expires": session.expires.isoformat()})
         if browser:

@@ -25,7 +25,7 @@ from app import views
 from app.archive_cli import fixity_status
 from app.compose import OPERATOR, Context, fixity_schedule
 from app.config import Settings, load_settings, one_thread_per_tesseract
-from app.filters import SORT_HELP, parse_filters, parse_sort
+from app.filters import MAX_OFFSET, OFFSET_HELP, SORT_HELP, parse_filters, parse_sort, within_window
 from app.filters import SYNTAX as FILTER_SYNTAX
 from app.logs import configure_logging
 from app.terminal import emit_json, err, fail, out, warn_damaged, write_output, write_stdout
@@ -308,7 +308,7 @@ def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Words to find; accents and đ optional.")],
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_OFFSET, help=OFFSET_HELP)] = 0,
     filters: Annotated[
         list[str],
         typer.Option(
@@ -326,6 +326,7 @@ def search(
     """Search the records: ranked documents with highlighted snippets and page numbers."""
     try:
         wanted, order = parse_filters(filters), parse_sort(sort)
+        limit = within_window(offset, limit)
         index = ctx.obj.index  # the index only: a search never needs the store
         results = index.search(
             query, viewer=OPERATOR, filters=wanted, limit=limit, offset=offset, sort=order
@@ -557,7 +558,8 @@ def serve(
     from app.api import create_app
     from app.logs import NoTokensInAccessLog
 
-    config = uvicorn.Config(create_app(_settings(ctx)), host=host, port=port, log_level="info")
+    app_ = create_app(_settings(ctx))  # proxy_headers off: SOHOA_TRUSTED_PROXIES says whom to trust
+    config = uvicorn.Config(app_, host=host, port=port, log_level="info", proxy_headers=False)
     logging.getLogger("uvicorn.access").addFilter(NoTokensInAccessLog())  # after its set-up
     uvicorn.Server(config).run()
 

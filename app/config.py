@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.login_limits import Network, parse_networks
 from exchange.options import MAX_BYTES as EXCHANGE_MAX_BYTES
 from schemas.errors import BadSetting
 
@@ -66,6 +67,13 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(default=20, ge=1)  # entries between signed checkpoints
     audit_checkpoint_minutes: float = Field(default=5.0, gt=0)  # … or minutes, when appending
     session_hours: float = Field(default=8.0, gt=0)  # a browser session's life (POST /login)
+    # Failed logins from one client address (README "Security"): this many in the window, then
+    # 429 with Retry-After until it ends; per API process, in bounded memory (app/login_limits.py)
+    login_client_failures: int = Field(default=20, ge=1)
+    login_client_window_s: float = Field(default=900.0, gt=0)
+    # The reverse proxies in front (addresses or networks, comma-separated): only a request from
+    # one of them has its client address taken from X-Forwarded-For (empty: the header ignored)
+    trusted_proxies: str = ""
     # The scanner folder (`sohoa watch`, README "Scanner folder"): `sohoa worker` watches it too
     consume_dir: str = ""
     consume_owner: str = ""  # owner organ of the records it makes (empty: SOHOA_ORGAN)
@@ -81,6 +89,16 @@ class Settings(BaseSettings):
     # veraPDF's launcher for `sohoa pdfa check` (the `verapdf` of its installation; --verapdf
     # wins); empty: scripts/verapdf.sh installs veraPDF from Maven Central on first use
     verapdf: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        parse_networks(value)  # ValueError names the wrong entry
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def storage_path(self) -> Path:

@@ -6,10 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schemas.errors import SohoaError
-from search.base import FACETS, SORTS
+from search.base import FACETS, MAX_OFFSET, RESULT_WINDOW, SORTS
 
 SYNTAX = f"field=value, field one of: {', '.join(FACETS)}"
 SORT_HELP = "relevance, date (newest first) or date_asc (oldest first)"
+OFFSET_HELP = f"Hits to skip: at most {MAX_OFFSET:,} (as GET /search); narrow with --filter."
+
+
+def within_window(offset: int, limit: int) -> int:
+    """The limit cut so that offset + limit stays in the hits an index answers (10,000)."""
+    return max(0, min(limit, RESULT_WINDOW - offset))
 
 
 class BadFilter(SohoaError):

@@ -21,6 +21,10 @@ FACET_SIZE = 50  # values per facet, most frequent first
 # By date, documents without one come last either way; ties go by relevance, then id.
 SORTS = ("relevance", "date", "date_asc")
 EPOCH = date(1970, 1, 1)
+# Hits a search reaches: OpenSearch answers offset + limit up to 10,000 (index.max_result_window)
+# and SQLite overflowed on a huge offset; GET /search and `sohoa search` stop at MAX_OFFSET.
+RESULT_WINDOW = 10_000
+MAX_OFFSET = RESULT_WINDOW - 200  # the API's largest page (limit 200) still fits
 
 
 @dataclass

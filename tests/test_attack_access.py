@@ -35,7 +35,9 @@ TARGET_TITLE = "Hồ sơ đích của A"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("attack-access")
-    settings = Settings(data_dir=tmp / "data", workers=1, organ=A)
+    # Every login of this module comes from one test client: the per-address limit (20 by
+    # default, app/login_limits.py) would lock its later logins out after the parallel test.
+    settings = Settings(data_dir=tmp / "data", workers=1, organ=A, login_client_failures=100)
     services = build_services(settings)
     docs = make_documents(4, seed=77, pages=1)
     paths = [write_pdf_digital(tmp / f"d{i}.pdf", list(d.pages)) for i, d in enumerate(docs)]

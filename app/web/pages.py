@@ -132,7 +132,10 @@ def _login_failed(request: Request, error: SohoaError, fields: dict[str, str]) -
         "error": shown.get(error.code, error.message),
         "login_value": fields.get("login", ""),
     }
-    return page(request, "login.html", context, status=error.http_status)
+    shown_page = page(request, "login.html", context, status=error.http_status)
+    if error.retry_after:  # 429: when to try again, as the JSON answer says it
+        shown_page.headers["Retry-After"] = str(error.retry_after)
+    return shown_page
 
 
 # ------------------------------------------------------------------ search page
