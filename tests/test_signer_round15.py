@@ -34,9 +34,7 @@ def test_a_word_a_seal_hid_from_one_read_counts_as_the_other_read_has_it() -> No
     """pages2 tuning #28: as scanned `f2 Trân Tnp Huyền` (`Tnp` at 24: the seal's specks), with
     the seal whitened `Trần Thị Huyền` (`Trần` at 79, `Huyền` at 81). Both reads have `Trần`'s
     letters and `Huyền` (one at 97), `Thị` only the second, at 97: the name is sure."""
-    scanned = _block(
-        _read([("f2", 57.0), ("Trân", 14.0), ("Tnp", 24.0), ("Huyền", 97.0)], 2630, 3)
-    )
+    scanned = _block(_read([("f2", 57.0), ("Trân", 14.0), ("Tnp", 24.0), ("Huyền", 97.0)], 2630, 3))
     ink = _block(_read([("Trần", 79.0), ("Thị", 97.0), ("Huyền", 81.0)], 2630, 3))
     meta = _national(_no_page_name({"signer": scanned, SIGNER_INK_ZONE: ink}))
     assert meta.signer_name.value == "Trần Thị Huyền"
