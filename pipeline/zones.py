@@ -310,21 +310,27 @@ NAMELESS_READ_CONFIDENCE = 0.5
 
 def _set_aside_nameless_page_read(out: Extracted, zone: Extracted) -> None:
     """The page read's `name` is specks read as words (`Tranfu Khoa` under a seal: no family
-    name, read unsurely) while the zone's read has a family name: the page read is no rival,
-    and the zone's read keeps its own confidence as if the page read had found nothing."""
+    name, read unsurely), or the zone's name without its family name (`Xuân Khải` where the
+    zone read `Phạm Xuân Khải`: the page layout put `Phạm` on a line of its own), while the
+    zone's read has a family name: the page read is no rival, and the zone's read keeps its
+    own confidence as if the page read had found nothing."""
     page_name, zone_name = out.get("signer_name"), zone.get("signer_name")
     if page_name is None or zone_name is None or page_name == zone_name:
         return
     page, other = rules.person_name(page_name), rules.person_name(zone_name)
-    if (
-        page is not None
-        and not page.known_family
-        and out.conf("signer_name") < NAMELESS_READ_CONFIDENCE
-        and other is not None
-        and other.known_family
-    ):
+    if page is None or page.known_family or other is None or not other.known_family:
+        return
+    if out.conf("signer_name") < NAMELESS_READ_CONFIDENCE or _family_name_lost(page, other):
         del out.values["signer_name"]
         out.notes.pop("signer_name", None)
+
+
+def _family_name_lost(page: rules.Name, zone: rules.Name) -> bool:
+    """The page read's name is the zone's name's given names, letter for letter, its family
+    name missing (round 15, pages2 tuning: `Xuân Khải` above a lone `Phạm`)."""
+    given = page.text.split()
+    full = zone.text.split()
+    return len(full) == len(given) + 1 and [fold(w) for w in full[1:]] == [fold(w) for w in given]
 
 
 def _trust_agreeing_reads(
@@ -337,11 +343,38 @@ def _trust_agreeing_reads(
         return
     for name, conf in names:
         other = rules.person_name(name) if name and name != final else None
-        if other is not None and other.known_family and conf >= NAMELESS_READ_CONFIDENCE:
+        if _rival_reading(other, conf, final):
             return
     agreed = agreed_confidence(final, reads)
     if agreed is not None and agreed > out.conf("signer_name"):
         out.set("signer_name", final, agreed)
+
+
+def _rival_reading(other: rules.Name | None, conf: float, final: str) -> bool:
+    """Another read's name that stands against `final`: with a family name, not specks read
+    unsurely, and not `final` with a tone slip that makes no name."""
+    return (
+        other is not None
+        and other.known_family
+        and conf >= NAMELESS_READ_CONFIDENCE
+        and not _tone_slip_of(other.text, final)
+    )
+
+
+def _tone_slip_of(name: str, final: str) -> bool:
+    """`name` is `final` with, at the words where they differ, a tone mark that makes no
+    name (`Phạm Quang Ảnh` for `Phạm Quang Ánh`: `Ảnh` is no name): a slip, not another
+    reading. A tone that makes another name (`Anh`) is a dispute (`footer.disputed_tones`)."""
+    words, others = final.split(), name.split()
+    if len(words) != len(others):
+        return False
+    for i, (word, read) in enumerate(zip(words, others, strict=True)):
+        if word == read:
+            continue
+        tones = rules.name_tones(word, family=i == 0)
+        if fold(word) != fold(read) or rules.newer_placement(read) in tones:
+            return False
+    return True
 
 
 def _zone_confirms_respelling(out: Extracted, zone: Extracted) -> bool:

@@ -73,8 +73,10 @@ def test_a_tone_both_reads_got_wrong_is_settled_by_the_family_name() -> None:
 
 
 def test_a_word_only_one_read_has_confirms_nothing() -> None:
-    """The second read lost `Xuân` under the seal: the name rests on one read, `Đặng` at 70."""
-    ink = _block(_read([("Đặng", 70.0), ("Xuân", 96.0), ("Khoa", 97.0)], 2630, 3))
+    """The second read lost `Xuân` under the seal: that word rests on one read, at 70, and
+    counts as that read has it (round 15: no longer the whole name as the first read has it,
+    `Đặng` at 70, when the other read has `Đặng` at 97)."""
+    ink = _block(_read([("Đặng", 70.0), ("Xuân", 70.0), ("Khoa", 97.0)], 2630, 3))
     scanned = _block(_read([("Đặng", 97.0), ("Xz", 10.0), ("Khoa", 97.0)], 2630, 3))
     meta = _national(_no_page_name({SIGNER_INK_ZONE: ink, "signer": scanned}))
     assert meta.signer_name.value == "Đặng Xuân Khoa"
