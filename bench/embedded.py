@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 
-def fresh_embedded(data_dir: Path, threads: int) -> tuple[Any, Any]:
+def fresh_embedded(data_dir: Path, threads: int, **overrides: object) -> tuple[Any, Any]:
     """(Settings, Services) of the embedded default (folder store, SQLite index, in-process
     broker, default clean-ups) over an emptied `data_dir`; one Tesseract thread per worker, as
-    the `sohoa` entry point sets it. Imported here, not at the top: the bench's parent process
-    does not load the product."""
+    the `sohoa` entry point sets it; `overrides`: Settings fields over those defaults (a bench's
+    variant). Imported here, not at the top: the bench's parent process does not load the
+    product."""
     from app.compose import build_services
     from app.config import Settings, one_thread_per_tesseract
 
@@ -27,9 +28,7 @@ def fresh_embedded(data_dir: Path, threads: int) -> tuple[Any, Any]:
         search="",
         broker="",
         workers=threads,
-        deskew=True,
-        normalise_background=False,
-        denoise=None,
+        **{"deskew": True, "normalise_background": False, "denoise": None, **overrides},
     )
     services = build_services(settings)
     one_thread_per_tesseract()

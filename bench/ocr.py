@@ -64,6 +64,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from embedded import fresh_embedded
 from report import write_section
 
 REPO = Path(__file__).resolve().parent.parent
@@ -430,38 +431,22 @@ def _tree(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def phase_sohoa(spec: dict) -> dict:
-    from app.compose import build_services
-    from app.config import Settings, one_thread_per_tesseract
     from schemas.models import DocumentStatus
     from workers.batch import outcome, submit_all, wait_for
     from workers.runtime import WorkerPool
     from workers.submit import accept
 
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
     clock = _install_clock()
     data_dir = Path(spec["data_dir"])
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
     threads = spec["threads"]
     overrides = dict(spec["settings"])
     bench_only = {k: overrides.pop(k) for k in list(overrides) if k.startswith("_")}
-    # Every setting explicit, so SOHOA_* variables in the environment cannot change the run.
-    settings = Settings(
-        data_dir=data_dir,
-        storage="",
-        search="",
-        broker="",
-        workers=threads,
-        **{**DEFAULT_SETTINGS, **overrides},
-    )
-    services = build_services(settings)
+    # Every setting explicit, so SOHOA_* variables in the environment cannot change the run;
+    # the embedded default as the other benches build it, one Tesseract thread per worker.
+    settings, services = fresh_embedded(data_dir, threads, **{**DEFAULT_SETTINGS, **overrides})
     _apply_bench_overrides(services, bench_only)
     paths = [Path(p) for p in spec["paths"]]
 
-    one_thread_per_tesseract()  # as the `sohoa` entry point does
     with Meter() as meter, WorkerPool(services, "", threads=threads) as pool:
         subs = submit_all(services, pool, paths)
         wait_for(services, pool, subs, None)
