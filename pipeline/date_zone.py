@@ -14,7 +14,7 @@ from pipeline.header import GUESSED_DATE_CAP, Header, find_header
 from pipeline.layout import PageLines, Segment, page_lines
 from pipeline.metadata_dates import DateParts, date_parts, in_future, notation_year
 from pipeline.metadata_rules import is_motto, is_national_title, parse_date_line
-from schemas.fields import KEY_THRESHOLDS
+from schemas.fields import KEEP_THRESHOLDS, KEY_THRESHOLDS
 from schemas.models import PageResult, Word
 from schemas.text import fold
 
@@ -25,6 +25,9 @@ UNDER_MOTTO_DEPTH = 7.0  # line heights under the motto where a date line the pa
 AGREED_CONFIDENCE = 0.95  # a part two reads of other pixels agree on
 NO_PLACE_FACTOR = 0.85  # as `header.read_date`: a date line without its place parsed less cleanly
 DOUBT = KEY_THRESHOLDS["issued_date"] - 0.01
+# A place read with a doubted date: the lowest confidence a place is kept at (below it the
+# field is left empty), under every "sure" mark of the views.
+PLACE_UNDER_MOTTO = KEEP_THRESHOLDS["issued_place"]
 
 
 Box = tuple[int, int, int, int]
@@ -111,6 +114,10 @@ def vote_date(
         # reference (`Căn cứ Luật ... ngày 19 tháng 6 năm 2015`) holds a date as well
         out.cap("issued_date", DOUBT)
         out.notes["issued_date"] = "read only under the motto, the date line not found"
+        if out.get("issued_place") is not None and out.get("issued_place") == zone_parts.place:
+            # read from the same line as the doubted date: kept, but not shown as sure (the
+            # organ's name may still confirm it: reconcile.confirm_place)
+            out.cap("issued_place", PLACE_UNDER_MOTTO)
     if year is not None and year != issued.year:
         out.cap("issued_date", DOUBT)
         out.notes["issued_date"] = f"year differs from the code's ({year})"

@@ -323,7 +323,7 @@ def confirm_code(out: Extracted) -> None:
     notation, number = out.get("code_notation"), out.get("code_number")
     if not notation or not number or len(number) > 4 or out.code_repaired:
         return
-    first, *rest = notation.split("-")
+    first, *rest = rules.split_year(notation)[1].split("-")
     if not rest or not all(rules.is_abbreviation(p) for p in rest):
         return
     type_name, subject = out.get("type_name"), out.get("subject") or ""
@@ -357,7 +357,8 @@ def _repair_type_abbreviation(out: Extracted, first: str, type_name: str | None)
         or out.conf("type_name") < 0.8
     ):
         return first
-    notation = "-".join([expected, *out.get("code_notation").split("-")[1:]])
+    year, read = rules.split_year(out.get("code_notation"))
+    notation = year + "-".join([expected, *read.split("-")[1:]])
     conf = min(out.conf("code_notation"), REPAIRED_CODE)
     out.set("code_notation", notation, conf)
     return expected
@@ -548,7 +549,7 @@ def _text_block_width(lines: PageLines) -> float:
 def _set_type(out: Extracted, from_line: str | None, line_conf: float) -> None:
     """Type from its title line, checked against the ký hiệu; Công văn when neither names one."""
     notation = out.get("code_notation") or ""
-    abbr = notation.split("-")[0] if notation else ""
+    abbr = rules.split_year(notation)[1].split("-")[0] if notation else ""
     from_abbr = rules.type_from_abbreviation(abbr)
     code_conf = out.conf("code_notation")
     if from_line and from_abbr:

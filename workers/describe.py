@@ -9,10 +9,11 @@ Values a person set or confirmed win over every new reading (workers/review.keep
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from pipeline.lexicon import WordPairs, word_pairs
-from pipeline.metadata import extract_metadata
+from pipeline.metadata import VIETNAM, extract_metadata
 from pipeline.pdf import PagePart, assemble
 from pipeline.starts import iter_document_starts
 from schemas.errors import DamagedRecord, PageResultsMissing
@@ -67,7 +68,12 @@ def describe(services: Services, doc: Document) -> list[Document]:
         find_organ = services.organs().match_header
         pairs = _pairs(services, doc.pages)
         metadata = extract_metadata(
-            doc.pages, find_organ=find_organ, pairs=pairs, lines_of=reader.lines, full=reader.full
+            doc.pages,
+            find_organ=find_organ,
+            pairs=pairs,
+            lines_of=reader.lines,
+            full=reader.full,
+            today=datetime.now(VIETNAM).date(),
         )
         _require_readable(doc, reader)
         doc.metadata = metadata
@@ -132,6 +138,7 @@ def _cut(services: Services, scan: Document, first: int, last: int, reader: Page
             pairs=_pairs(services, pages),
             lines_of=reader.lines,
             full=reader.full,
+            today=datetime.now(VIETNAM).date(),
         ),
     )
     _require_readable(scan, reader)
