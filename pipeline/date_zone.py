@@ -13,7 +13,7 @@ from pipeline.extracted import Extracted
 from pipeline.header import GUESSED_DATE_CAP, Header, find_header
 from pipeline.layout import PageLines, Segment, page_lines
 from pipeline.metadata_dates import DateParts, date_parts, in_future, notation_year
-from pipeline.metadata_rules import is_motto, is_national_title, parse_date_line
+from pipeline.metadata_rules import is_date_line, is_motto, is_national_title
 from schemas.fields import KEEP_THRESHOLDS, KEY_THRESHOLDS
 from schemas.models import PageResult, Word
 from schemas.text import fold
@@ -84,7 +84,7 @@ def zone_date(words: list[Word]) -> DateParts | None:
     if not words:
         return None
     zone = PageResult(page_no=1, words=[w for w in words if w.text.strip()])
-    found = [s for s in page_lines(zone).segments if parse_date_line(s.text)]
+    found = [s for s in page_lines(zone).segments if is_date_line(s.text)]
     found.sort(key=lambda s: ("th" not in fold(s.text), s.top))
     for seg in found:
         parts = date_parts([(w.text, w.confidence) for w in seg.words])
@@ -154,8 +154,9 @@ def _set_voted(
         return
     place_read = page if page is not None else zone
     conf = min(confs) * (1.0 if place_read and place_read.place else NO_PLACE_FACTOR)
-    if page is None and zone is not None and zone.place and out.get("issued_place") is None:
-        out.set("issued_place", zone.place, conf)
+    if place_read is not None and place_read.place and out.get("issued_place") is None:
+        # the page read's line when the header could not parse it (`ngày T8`), else the zone's
+        out.set("issued_place", place_read.place, conf)
     out.set("issued_date", issued, conf)
 
 

@@ -139,7 +139,7 @@ def _date_line(lines: PageLines, zone: list[Segment]) -> Segment | None:
     """The header's place-and-date line: right of the left column, no wider than a header
     column (a body line that holds a date — `Đến hết ngày 04/06/2024`, a biên bản's `Hôm nay, …
     ngày 13 tháng 03 năm 2023` — spans the text block), above the type title; the long form
-    (`ngày … tháng … năm …`) before a short one."""
+    (`ngày … tháng … năm …`) before a short one, a day or month read as letters included."""
     title = next((s for s in zone if lines.centred(s) and _is_type_title(s.text)), None)
     found = [
         s
@@ -147,7 +147,7 @@ def _date_line(lines: PageLines, zone: list[Segment]) -> Segment | None:
         if not lines.left(s)
         and s.right - s.left <= DATE_LINE_MAX_WIDTH * lines.width
         and (title is None or s.top < title.top)
-        and rules.parse_date_line(s.text)
+        and rules.is_date_line(s.text)  # a day read `T8` still marks the line (`date_parts`)
     ]
     return min(found, key=lambda s: ("th" not in fold(s.text), s.top), default=None)
 

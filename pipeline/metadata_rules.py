@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 from pipeline.lexicon import newer_placement
 
 # The date and signer rules live in their own modules; their names stay importable from here.
-from pipeline.metadata_dates import Dated, parse_date_line  # noqa: F401
+from pipeline.metadata_dates import Dated, is_date_line, parse_date_line  # noqa: F401
 from pipeline.metadata_names import (  # noqa: F401
     FAMILY_NAMES,
     TITLES,

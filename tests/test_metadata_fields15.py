@@ -128,3 +128,29 @@ def test_the_caller_gives_the_day_a_date_is_judged_against() -> None:
     assert after.issued_date.confidence >= KEY_THRESHOLDS["issued_date"]
     assert _date_reasons(after) == []
     assert _date_reasons(_extract(page, today=None)) == []  # no day given, none checked
+
+
+@pytest.mark.parametrize(("day", "month"), [("T8", "06"), ("IS", "06"), ("18", "0T")])
+def test_a_date_line_with_a_part_read_as_letters_is_still_the_date_line(
+    day: str, month: str
+) -> None:
+    """Pages2 tuning #81, #90, #98: the day or month read as letters (`T8`, `IS` — an S for
+    an 8, no 5 —, `0T`); the line is the header's date line all the same (its place is read,
+    the date is not taken from the band under the motto and flagged for it), and its second
+    read gives the part the page read could not."""
+    page = _document(f"Lào Cai, ngày {day} tháng {month} năm 2019")
+    alone = _extract(page)
+    assert alone.issued_date.value is None  # no digits seen: no date guessed
+    _zone_read(page, "Lào Cai, ngày 18 tháng 06 năm 2019")
+    meta = _extract(page)
+    assert meta.issued_date.value == date(2019, 6, 18)
+    assert meta.issued_place.value == "Lào Cai"
+    assert _date_reasons(meta) == []
+
+
+def test_two_reads_each_missing_a_part_give_the_date_together() -> None:
+    """Pages2 tuning #81: the page read `ngày T8 tháng 06`, the line's own read `ngày 18 tháng
+    0Ó`: each part is read by one of them."""
+    page = _document("Lào Cai, ngày T8 tháng 06 năm 2019")
+    _zone_read(page, "Lào Cai, ngày 18 tháng 0Ó năm 2019")
+    assert _extract(page).issued_date.value == date(2019, 6, 18)
