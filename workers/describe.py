@@ -9,7 +9,7 @@ Values a person set or confirmed win over every new reading (workers/review.keep
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.lexicon import WordPairs, word_pairs
@@ -73,7 +73,7 @@ def describe(services: Services, doc: Document) -> list[Document]:
             pairs=pairs,
             lines_of=reader.lines,
             full=reader.full,
-            today=datetime.now(VIETNAM).date(),
+            today=today_in_vietnam(),
         )
         _require_readable(doc, reader)
         doc.metadata = metadata
@@ -83,6 +83,12 @@ def describe(services: Services, doc: Document) -> list[Document]:
     parts.append(_cut(services, doc, first, doc.page_count, reader))
     doc.parts = [part.id for part in parts]
     return [part for part in parts if part.status != DocumentStatus.failed]
+
+
+def today_in_vietnam() -> date:
+    """The day a record is read, where records are issued (the server's clock is UTC): a date
+    after it is flagged (`extract_metadata(today=…)`)."""
+    return datetime.now(VIETNAM).date()
 
 
 def _require_page_results(services: Services, doc: Document) -> None:
@@ -138,7 +144,7 @@ def _cut(services: Services, scan: Document, first: int, last: int, reader: Page
             pairs=_pairs(services, pages),
             lines_of=reader.lines,
             full=reader.full,
-            today=datetime.now(VIETNAM).date(),
+            today=today_in_vietnam(),
         ),
     )
     _require_readable(scan, reader)
