@@ -699,13 +699,15 @@ def evaluate(
 ) -> tuple[Tally, Tally]:
     from organs.registry import OrganRegistry
     from pipeline.lexicon import word_pairs
-    from pipeline.metadata import extract_metadata
+    from pipeline.metadata import VIETNAM, extract_metadata
 
     registry = OrganRegistry.default()
     pairs = word_pairs(_page_options().tessdata)
     ours, peer = Tally(), Tally()
     for i, (pages, truth) in enumerate(zip(docs, truths, strict=True)):
-        meta = extract_metadata(pages, find_organ=registry.find, pairs=pairs)
+        meta = extract_metadata(
+            pages, find_organ=registry.find, pairs=pairs, today=datetime.now(VIETNAM).date()
+        )
         ours.add(truth, meta, f"{label}#{i}")
         peer.add(truth, naive_extract(pages), f"{label}#{i}")
     return ours, peer

@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +193,7 @@ def evaluate_pages2(
 
     from organs.registry import OrganRegistry
     from pipeline.lexicon import word_pairs
-    from pipeline.metadata import extract_metadata
+    from pipeline.metadata import VIETNAM, extract_metadata
 
     # The national registry, explicitly (whatever SOHOA_ORGANS says): pages2's organs are
     # real units of every level before and after the 2025 reform, and `match_header` is what
@@ -203,7 +203,9 @@ def evaluate_pages2(
     names = fields_scored()
     ours, peer = Pages2Tally(), Pages2Tally()
     for i, (pages, truth) in enumerate(zip(docs, truths, strict=True)):
-        meta = extract_metadata(pages, find_organ=registry.match_header, pairs=pairs)
+        meta = extract_metadata(
+            pages, find_organ=registry.match_header, pairs=pairs, today=datetime.now(VIETNAM).date()
+        )
         ours.add(truth, meta, f"{label}#{i}", names)
         _score_registry_match(registry, truth, meta, ours)
         peer.add(truth, bench.naive_extract(pages), f"{label}#{i}", names)

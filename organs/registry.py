@@ -317,10 +317,13 @@ class OrganRegistry:
         # typed, in that order, those opening with them first (`ubnd xa dak mar`: the commune's
         # committee before its office, `Văn phòng HĐND và UBND xã Đăk Mar`); then the first
         # few hundred made, ranked by validity and level.
-        def as_typed(i: str) -> tuple[bool, bool]:
-            return typed not in index.folded[i], not index.folded[i].startswith(typed)
-
-        ids = sorted(index.find(text), key=lambda i: (i != asked, *as_typed(i), i))
+        # (not holding the words as typed, not opening with them) of each organ found, worked
+        # out once: both rankings use it
+        typed_rank = {
+            i: (typed not in index.folded[i], not index.folded[i].startswith(typed))
+            for i in index.find(text)
+        }
+        ids = sorted(typed_rank, key=lambda i: (i != asked, *typed_rank[i], i))
         found = self._organs(ids[: max(limit * 20, 400)])
         # The words as typed outrank validity: `dak ha` lists the district of Đắk Hà (abolished,
         # shown so the clerk sees why it cannot be chosen) before active organs that only hold
@@ -329,9 +332,9 @@ class OrganRegistry:
         found.sort(
             key=lambda o: (
                 o.organ_id != asked,
-                as_typed(o.organ_id)[0],
+                typed_rank[o.organ_id][0],
                 not o.active_on(day),
-                as_typed(o.organ_id)[1],
+                typed_rank[o.organ_id][1],
                 o.generated,  # a committee before the units made by rule under it
                 _LEVEL_ORDER[o.level],
                 o.name,

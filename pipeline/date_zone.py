@@ -13,8 +13,8 @@ from pipeline.extracted import Extracted
 from pipeline.header import GUESSED_DATE_CAP, Header, find_header
 from pipeline.layout import PageLines, Segment, page_lines
 from pipeline.metadata_dates import DateParts, date_parts, in_future, notation_year
-from pipeline.metadata_rules import is_motto, is_national_title, parse_date_line
-from schemas.fields import KEY_THRESHOLDS
+from pipeline.metadata_rules import is_date_line, is_motto, is_national_title
+from schemas.fields import KEEP_THRESHOLDS, KEY_THRESHOLDS
 from schemas.models import PageResult, Word
 from schemas.text import fold
 
@@ -25,6 +25,9 @@ UNDER_MOTTO_DEPTH = 7.0  # line heights under the motto where a date line the pa
 AGREED_CONFIDENCE = 0.95  # a part two reads of other pixels agree on
 NO_PLACE_FACTOR = 0.85  # as `header.read_date`: a date line without its place parsed less cleanly
 DOUBT = KEY_THRESHOLDS["issued_date"] - 0.01
+# A place read with a doubted date: the lowest confidence a place is kept at (below it the
+# field is left empty), under every "sure" mark of the views.
+PLACE_UNDER_MOTTO = KEEP_THRESHOLDS["issued_place"]
 
 
 Box = tuple[int, int, int, int]
@@ -81,7 +84,7 @@ def zone_date(words: list[Word]) -> DateParts | None:
     if not words:
         return None
     zone = PageResult(page_no=1, words=[w for w in words if w.text.strip()])
-    found = [s for s in page_lines(zone).segments if parse_date_line(s.text)]
+    found = [s for s in page_lines(zone).segments if is_date_line(s.text)]
     found.sort(key=lambda s: ("th" not in fold(s.text), s.top))
     for seg in found:
         parts = date_parts([(w.text, w.confidence) for w in seg.words])
@@ -111,6 +114,10 @@ def vote_date(
         # reference (`Căn cứ Luật ... ngày 19 tháng 6 năm 2015`) holds a date as well
         out.cap("issued_date", DOUBT)
         out.notes["issued_date"] = "read only under the motto, the date line not found"
+        if out.get("issued_place") is not None and out.get("issued_place") == zone_parts.place:
+            # read from the same line as the doubted date: kept, but not shown as sure (the
+            # organ's name may still confirm it: reconcile.confirm_place)
+            out.cap("issued_place", PLACE_UNDER_MOTTO)
     if year is not None and year != issued.year:
         out.cap("issued_date", DOUBT)
         out.notes["issued_date"] = f"year differs from the code's ({year})"
@@ -147,8 +154,9 @@ def _set_voted(
         return
     place_read = page if page is not None else zone
     conf = min(confs) * (1.0 if place_read and place_read.place else NO_PLACE_FACTOR)
-    if page is None and zone is not None and zone.place and out.get("issued_place") is None:
-        out.set("issued_place", zone.place, conf)
+    if place_read is not None and place_read.place and out.get("issued_place") is None:
+        # the page read's line when the header could not parse it (`ngày T8`), else the zone's
+        out.set("issued_place", place_read.place, conf)
     out.set("issued_date", issued, conf)
 
 

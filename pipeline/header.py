@@ -139,7 +139,7 @@ def _date_line(lines: PageLines, zone: list[Segment]) -> Segment | None:
     """The header's place-and-date line: right of the left column, no wider than a header
     column (a body line that holds a date — `Đến hết ngày 04/06/2024`, a biên bản's `Hôm nay, …
     ngày 13 tháng 03 năm 2023` — spans the text block), above the type title; the long form
-    (`ngày … tháng … năm …`) before a short one."""
+    (`ngày … tháng … năm …`) before a short one, a day or month read as letters included."""
     title = next((s for s in zone if lines.centred(s) and _is_type_title(s.text)), None)
     found = [
         s
@@ -147,7 +147,7 @@ def _date_line(lines: PageLines, zone: list[Segment]) -> Segment | None:
         if not lines.left(s)
         and s.right - s.left <= DATE_LINE_MAX_WIDTH * lines.width
         and (title is None or s.top < title.top)
-        and rules.parse_date_line(s.text)
+        and rules.is_date_line(s.text)  # a day read `T8` still marks the line (`date_parts`)
     ]
     return min(found, key=lambda s: ("th" not in fold(s.text), s.top), default=None)
 
@@ -323,7 +323,7 @@ def confirm_code(out: Extracted) -> None:
     notation, number = out.get("code_notation"), out.get("code_number")
     if not notation or not number or len(number) > 4 or out.code_repaired:
         return
-    first, *rest = notation.split("-")
+    first, *rest = rules.split_year(notation)[1].split("-")
     if not rest or not all(rules.is_abbreviation(p) for p in rest):
         return
     type_name, subject = out.get("type_name"), out.get("subject") or ""
@@ -357,7 +357,8 @@ def _repair_type_abbreviation(out: Extracted, first: str, type_name: str | None)
         or out.conf("type_name") < 0.8
     ):
         return first
-    notation = "-".join([expected, *out.get("code_notation").split("-")[1:]])
+    year, read = rules.split_year(out.get("code_notation"))
+    notation = year + "-".join([expected, *read.split("-")[1:]])
     conf = min(out.conf("code_notation"), REPAIRED_CODE)
     out.set("code_notation", notation, conf)
     return expected
@@ -548,7 +549,7 @@ def _text_block_width(lines: PageLines) -> float:
 def _set_type(out: Extracted, from_line: str | None, line_conf: float) -> None:
     """Type from its title line, checked against the ký hiệu; Công văn when neither names one."""
     notation = out.get("code_notation") or ""
-    abbr = notation.split("-")[0] if notation else ""
+    abbr = rules.split_year(notation)[1].split("-")[0] if notation else ""
     from_abbr = rules.type_from_abbreviation(abbr)
     code_conf = out.conf("code_notation")
     if from_line and from_abbr:

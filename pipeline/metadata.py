@@ -16,7 +16,7 @@ missing or below its threshold sets `needs_review` with a reason (thresholds: th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 
 from pipeline import metadata_rules as rules
 from pipeline.date_zone import vote_date
@@ -59,12 +59,15 @@ def extract_metadata(
     pairs: WordPairs | None = None,
     lines_of: LinesOf = page_lines,
     full: Callable[[PageResult], PageResult] | None = None,
+    today: date | None = None,
 ) -> AdminMetadata:
     """Metadata of ONE document from its pages in order (header on the first, signer on the
     last). `find_organ(name, parent, on)` maps the header's organ to the registry; `pairs`
     (lexicon.word_pairs) set right the tone slips of OCR text in the subject and recipients.
     `full(page)` gives a page summary's words (a record holds summaries: workers/pages.py);
-    only the pages whose layout is read (the first, the last ones with a footer) need them."""
+    only the pages whose layout is read (the first, the last ones with a footer) need them.
+    `today`: the day the record is read, in `VIETNAM` (the caller's clock: workers/): a date
+    after it is flagged; None checks no such thing."""
     out = Extracted({})
     full = full or (lambda page: page)
     readable = [p for p in pages if p.status != PageStatus.skipped and p.has_words]
@@ -84,7 +87,7 @@ def extract_metadata(
             vote_subject(readable[0], first, header, out, speller, pairs)
             if NOISY_PAGE_FLAG in readable[0].quality_flags:
                 out.cap("subject", NOISY_FREE_TEXT_CAP)
-        vote_date(readable[0], header, out, today=datetime.now(VIETNAM).date())
+        vote_date(readable[0], header, out, today=today)
         for page in map(full, reversed(readable)):
             footer = find_footer(lines_of(page))
             if footer is not None:

@@ -20,6 +20,16 @@ _LONG_DATE = re.compile(
     r"n\S{0,2}m\s*[:.]?\s*(?P<y>[0-9OolI|§S]{4})",
     re.IGNORECASE,
 )
+# The same line with a day or month OCR read as letters (`ngày T8`, `ngày IS`, `tháng 0T`,
+# pages2 tuning part: a serif 1 or 8 under a speck): still the place-and-date line, where ND30
+# puts it, but that part is unread (`DateParts.unread`) and another read of the line gives it.
+_LOOSE_DATE = re.compile(
+    r"ng\S{0,2}y\s*[:.]?\s*(?P<d>\S{1,2}?)\s*[.,]?\s*"
+    r"th\S{0,2}ng\s*[:.]?\s*(?P<m>\S{1,2}?)\s*[.,]?\s*"
+    r"n\S{0,2}m\s*[:.]?\s*(?P<y>[0-9OolI|§S]{4})\b",
+    re.IGNORECASE,
+)
+_DAY_MONTH = re.compile(r"[0-9OolI|\]§]{1,2}", re.IGNORECASE)  # as `_LONG_DATE` reads them
 _SHORT_DATE = re.compile(
     r"ng\S{0,2}y\s*[:.]?\s*(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})\s*[/.-]\s*(?P<y>\d{4})",
     re.IGNORECASE,
@@ -33,6 +43,12 @@ class Dated:
     clean: bool
     span: tuple[int, int] = (0, 0)  # where "ngày … năm …" stands in the squashed line
     guessed: bool = False  # a digit was read from a mark that is no digit's look-alike (`§`)
+
+
+def is_date_line(text: str) -> bool:
+    """A place-and-date line, even with its day or month read as letters (`ngày T8 tháng
+    06 năm 2019`): `date_parts` gives the parts it holds."""
+    return parse_date_line(text) is not None or _LOOSE_DATE.search(fold(squash(text))) is not None
 
 
 def parse_date_line(text: str) -> Dated | None:
@@ -104,13 +120,18 @@ def date_parts(words: list[tuple[str, float]]) -> DateParts | None:
         at += len(text) + 1
     line = " ".join(texts)
     folded = fold(line)
-    match = _LONG_DATE.search(folded) or _SHORT_DATE.search(folded)
+    match = _LONG_DATE.search(folded) or _SHORT_DATE.search(folded) or _LOOSE_DATE.search(folded)
     if not match:
         return None
     values, sure, guessed, unread = {}, {}, set(), set()
     for part in _PARTS:
         raw = match[part]
         digits = raw.translate(DIGIT_SLIPS).translate(_GUESSED_DIGITS)
+        letters = match.re is _LOOSE_DATE and not _DAY_MONTH.fullmatch(raw)
+        if letters or not digits.isdigit():  # `T8`, `IS` (an S for 5 or 8): no digits seen
+            values[part], sure[part] = 0, 0.0
+            unread.add(part)
+            continue
         values[part] = int(digits)
         if raw != raw.translate(_GUESSED_DIGITS):
             guessed.add(part)
@@ -122,11 +143,22 @@ def date_parts(words: list[tuple[str, float]]) -> DateParts | None:
             # digit was seen there; as sure as nothing (the line's other read may have it)
             unread.add(part)
             sure[part] = 0.0
-    if plausible_date(values["d"], values["m"], values["y"]) is None:
+    if not _plausible_parts(values, unread):
         return None
     place = line[: match.start()].strip(" ,.;:-")
     place = place if re.search(r"\w", place) else None
     return DateParts(values, sure, frozenset(guessed), place, frozenset(unread))
+
+
+def _plausible_parts(values: dict[str, int], unread: set[str]) -> bool:
+    """The parts read can be a date's (`plausible_date`); a line with every part unread holds
+    none."""
+    if unread >= set(_PARTS):
+        return False
+    if not unread:
+        return plausible_date(values["d"], values["m"], values["y"]) is not None
+    ranges = {"d": range(1, 32), "m": range(1, 13), "y": range(1945, 2101)}
+    return all(values[p] in ranges[p] for p in _PARTS if p not in unread)
 
 
 def _digit_sureness(text: str, confidence: float) -> float:

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 from pipeline.lexicon import newer_placement
 
 # The date and signer rules live in their own modules; their names stay importable from here.
-from pipeline.metadata_dates import Dated, parse_date_line  # noqa: F401
+from pipeline.metadata_dates import Dated, is_date_line, parse_date_line  # noqa: F401
 from pipeline.metadata_names import (  # noqa: F401
     FAMILY_NAMES,
     TITLES,
@@ -99,6 +99,9 @@ for _abbr in ("ĐA", "DA", "HĐ", "HD"):  # ĐA/DA and HĐ/HD differ only by the
     _ABBR_BY_FOLD.pop(fold(_abbr), None)
 # Organ abbreviations in ký hiệu whose Đ OCR may lose; D alone there is never meant.
 _KNOWN_PARTS = {"hdnd": "HĐND", "ubnd": "UBND", "dang": "ĐẢNG"}
+# Legal documents' type abbreviations (Luật Ban hành văn bản quy phạm pháp luật, not ND30's
+# list) whose Đ OCR may lose, as the first part of a ký hiệu: `12/2019/ND-CP` is a Nghị định.
+_LEGAL_TYPES = {"nd": "NĐ"}
 
 
 def type_from_line(text: str) -> tuple[str, float] | None:
@@ -139,6 +142,8 @@ def type_from_abbreviation(abbr: str) -> str | None:
 _CODE = re.compile(
     r"^.{0,3}?[s§]\S{0,2}\s*[:;.,]?\s*"  # Số: / Sô: / So; / §ố:, after up to 3 specks
     r"(?P<number>[0-9OolI|Ø]{1,5})\s*(?:[/|]\s*|(?=[A-ZĐ]))"  # the slash may be lost
+    # the year a legal document's code carries (`12/2019/NĐ-CP`), its slash read as a stroke
+    r"(?:(?P<year>[12][0-9OolI]{3})\s*(?P<slash>[/|lI1]?)\s*(?=[A-ZĐÐ]))?"
     r"(?P<notation>[^\s/][^\s]*(?:\s*-\s*[^\s]+)*)\s*$",
     re.IGNORECASE,
 )
@@ -161,10 +166,18 @@ def parse_code_line(text: str) -> Code | None:
         return None
     raw_number = match["number"]
     number = raw_number.translate(DIGIT_SLIPS)
-    slash = "/" in text[match.end("number") : match.start("notation")]
+    end_of_number = match.end("number")
+    slash = "/" in text[end_of_number : match.start("year" if match["year"] else "notation")]
     notation, repaired = normalise_notation(match["notation"])
     if not number.isdigit() or notation is None:
         return None
+    if match["year"]:
+        year = match["year"].translate(DIGIT_SLIPS)
+        if not year.isdigit() or not 1945 <= int(year) <= 2100:
+            return None
+        # kept in the notation, so that number/notation print the code as it stands
+        notation = f"{year}/{notation}"
+        repaired = repaired or year != match["year"] or match["slash"] != "/"
     clean = not repaired and number == raw_number and slash
     span = (match.start("number"), match.end("notation"))
     return Code(number, notation, clean, span, raw_number)
@@ -172,7 +185,7 @@ def parse_code_line(text: str) -> Code | None:
 
 def normalise_notation(raw: str) -> tuple[str | None, bool]:
     """(`QĐ-UBND`, repaired?) from an OCR reading such as `QD - UBND.`; None when unreadable."""
-    text = re.sub(r"\s*-+\s*", "-", raw.strip())
+    text = re.sub(r"\s*-+\s*", "-", raw.strip().replace("Ð", "Đ").replace("ð", "đ"))
     text = re.sub(r"^[\W_]+|[\W_]+$", "", text)  # stray dots, quotes, underscores
     parts = [p for p in text.split("-")]
     if not parts or any(not p for p in parts):
@@ -184,10 +197,22 @@ def normalise_notation(raw: str) -> tuple[str | None, bool]:
     return result, result != raw.strip()
 
 
+_YEAR_PREFIX = re.compile(r"^(?:19|20)\d\d/")
+
+
+def split_year(notation: str) -> tuple[str, str]:
+    """(`2019/`, `NĐ-CP`) of a legal document's notation `2019/NĐ-CP`; ("", notation) for
+    one without a year (`QĐ-UBND`)."""
+    match = _YEAR_PREFIX.match(notation)
+    return (match[0], notation[match.end() :]) if match else ("", notation)
+
+
 def _fix_notation_part(part: str, *, first: bool) -> str:
     folded = fold(part)
     if first and folded in _ABBR_BY_FOLD:
         return _ABBR_BY_FOLD[folded]
+    if first and folded in _LEGAL_TYPES:
+        return _LEGAL_TYPES[folded]
     if folded in _KNOWN_PARTS:
         return _KNOWN_PARTS[folded]
     return part if part in TYPE_ABBREVIATIONS.values() else part.upper()

@@ -1,6 +1,8 @@
 """Round 14 review: "a date after today" is after today where the records are issued
 (Vietnam, UTC+7, no daylight saving), not on the server's clock (UTC in the container): a
-record dated today read at 06:30 in Hà Nội was flagged "after the day it was read"."""
+record dated today read at 06:30 in Hà Nội was flagged "after the day it was read". Round 15:
+the worker reads the clock (`workers.describe.today_in_vietnam`) and passes the day to
+`extract_metadata`, which reads no clock."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ from datetime import UTC, date, datetime, tzinfo
 
 import pytest
 
-import pipeline.metadata as metadata
-from tests.test_metadata_dates14 import _date_reasons, _document, _extract
+import workers.describe as describe
+from organs.registry import OrganRegistry
+from pipeline.metadata import extract_metadata
+from schemas.models import AdminMetadata, PageResult
+from tests.test_metadata_dates14 import _date_reasons, _document
 
 NOW_UTC = datetime(2026, 12, 7, 23, 30, tzinfo=UTC)  # 06:30 on 8 December in Hà Nội
 
@@ -29,8 +34,14 @@ class _DateTime(datetime):
 
 @pytest.fixture
 def morning_in_hanoi(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metadata, "date", _Date, raising=False)
-    monkeypatch.setattr(metadata, "datetime", _DateTime, raising=False)
+    monkeypatch.setattr(describe, "date", _Date, raising=False)
+    monkeypatch.setattr(describe, "datetime", _DateTime, raising=False)
+
+
+def _extract(page: PageResult) -> AdminMetadata:
+    """As the worker calls it: today as the worker reads it."""
+    today = describe.today_in_vietnam()
+    return extract_metadata([page], find_organ=OrganRegistry.national().match_header, today=today)
 
 
 @pytest.mark.usefixtures("morning_in_hanoi")

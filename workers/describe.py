@@ -9,10 +9,11 @@ Values a person set or confirmed win over every new reading (workers/review.keep
 from __future__ import annotations
 
 import tempfile
+from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.lexicon import WordPairs, word_pairs
-from pipeline.metadata import extract_metadata
+from pipeline.metadata import VIETNAM, extract_metadata
 from pipeline.pdf import PagePart, assemble
 from pipeline.starts import iter_document_starts
 from schemas.errors import DamagedRecord, PageResultsMissing
@@ -69,7 +70,12 @@ def describe(services: Services, doc: Document) -> list[Document]:
         find_organ = services.organs().match_header
         pairs = _pairs(services, doc.pages)
         metadata = extract_metadata(
-            doc.pages, find_organ=find_organ, pairs=pairs, lines_of=reader.lines, full=reader.full
+            doc.pages,
+            find_organ=find_organ,
+            pairs=pairs,
+            lines_of=reader.lines,
+            full=reader.full,
+            today=today_in_vietnam(),
         )
         _require_readable(doc, reader)
         doc.metadata = metadata
@@ -80,6 +86,12 @@ def describe(services: Services, doc: Document) -> list[Document]:
     pending.flush()
     doc.parts = [part.id for part in parts]
     return [part for part in parts if part.status != DocumentStatus.failed]
+
+
+def today_in_vietnam() -> date:
+    """The day a record is read, where records are issued (the server's clock is UTC): a date
+    after it is flagged (`extract_metadata(today=…)`)."""
+    return datetime.now(VIETNAM).date()
 
 
 def _require_page_results(services: Services, doc: Document) -> None:
@@ -170,6 +182,7 @@ def _cut(
             pairs=_pairs(services, pages),
             lines_of=reader.lines,
             full=reader.full,
+            today=today_in_vietnam(),
         ),
     )
     _require_readable(scan, reader)
