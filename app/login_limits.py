@@ -14,6 +14,7 @@ each of its 2^64 addresses apart would be no limit at all.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 
 from accounts.throttle import Window
@@ -25,6 +26,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Client addresses whose failures are remembered (per API process): ~200 bytes each
 CLIENTS = 10_000
 IPV6_CLIENT_PREFIX = 64
+_WITH_PORT = re.compile(r"\[([0-9A-Fa-f:.%\w]+)\]:\d{1,5}|([0-9.]+):\d{1,5}")
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:
@@ -40,8 +42,14 @@ def parse_networks(text: str) -> tuple[Network, ...]:
 
 
 def _address(text: str) -> Address | None:
+    """An address as a peer or a proxy writes it: `1.2.3.4`, `::1`, `[::1]`, or with the
+    client's port (`1.2.3.4:5678`, `[2001:db8::7]:443`, as some proxies append it); else None."""
+    text = text.strip()
+    with_port = _WITH_PORT.fullmatch(text)
+    if with_port:
+        text = with_port[1] or with_port[2]
     try:
-        found = ipaddress.ip_address(text.strip().strip("[]"))
+        found = ipaddress.ip_address(text.strip("[]"))
     except ValueError:
         return None
     if isinstance(found, ipaddress.IPv6Address) and found.ipv4_mapped is not None:

@@ -7,7 +7,9 @@ confidence, which no syllable list can catch. Tesseract's own word pairs (`lexic
 the rule the metadata fields already use) can: a word is respelled only when the pairs know it
 beside neither neighbour and exactly one other tone of it beside both (or, for an acute, one
 hook beside one). Neighbours are taken across line ends inside a Tesseract block — prose runs on
-from one line to the next — and never across a comma, a number or a block.
+from one line to the next — and never across a comma, a number or a block. A capitalised word
+is a name and left as read, the block's first one too when the next word is capitalised (a
+signer's name printed apart is a block of its own: `Tống Thanh Hải` is not `Tổng Thanh Hải`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,18 @@ def _respell_block(block: list[Word], pairs: WordPairs) -> list[Word]:
     fixed, changed = pairs.respell(" ".join(w.text for w in block))
     if not changed:
         return block
+    texts = fixed.split(" ")
+    for k in range(len(block) - 1):
+        if _capitalised(block[k].text) and _capitalised(block[k + 1].text):
+            texts[k] = block[k].text  # a name's first word (`Tống Thanh Hải`): left as read
+    if all(text == w.text for w, text in zip(block, texts, strict=True)):
+        return block
     return [
         w if text == w.text else w.model_copy(update={"text": text})
-        for w, text in zip(block, fixed.split(" "), strict=True)
+        for w, text in zip(block, texts, strict=True)
     ]
+
+
+def _capitalised(token: str) -> bool:
+    """Its first letter is a capital (`Tống`, `(Hải`); a token without letters is not."""
+    return next((c.isupper() for c in token if c.isalpha()), False)

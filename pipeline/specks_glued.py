@@ -13,6 +13,7 @@ specks to glue (docs/benchmarks.md, heavy pages round 15).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pipeline.lexicon import WordPairs
 from schemas.models import Word
@@ -21,6 +22,7 @@ _LEADING_SPECK = re.compile(r"^[._,:;]+(?=[^\W\d_])")
 _JOINED = re.compile(r"^([^\W\d_]+)[.\-_]([^\W\d_]+)([.,;:]?)$")
 _STOPPED = re.compile(r"^([^\W\d_]+)\.$")
 _LOWER_WORD = re.compile(r"^[^\W\d_]{2,}")
+_VOWEL = re.compile("[aeiouy]", re.IGNORECASE)  # in the NFD form: every Vietnamese vowel
 
 
 def unglue(words: list[Word], pairs: WordPairs) -> list[Word]:
@@ -37,12 +39,23 @@ def unglue(words: list[Word], pairs: WordPairs) -> list[Word]:
 def _unglued(word: Word, nxt: Word | None, pairs: WordPairs) -> list[Word]:
     text = _LEADING_SPECK.sub("", word.text)
     joined = _JOINED.match(text)
-    if joined and _known_pair(joined[1], joined[2], pairs):
+    if joined and _known_pair(joined[1], joined[2], pairs) and not _printed_joint(joined):
         return _split(word, joined[1], joined[2] + joined[3])
     stopped = _STOPPED.match(text)
     if stopped and nxt is not None and _goes_on(stopped[1], nxt.text, pairs):
         text = stopped[1]
     return [word] if text == word.text else [word.model_copy(update={"text": text})]
+
+
+def _printed_joint(joined: re.Match[str]) -> bool:
+    """The mark between two words is printed: an abbreviation's (`TP.HCM`: a part without a
+    vowel is no syllable), or a hyphen before a name's capital (`Bà Rịa-Vũng Tàu`, `Thừa
+    Thiên-Huế`, `Sở Lao động-Thương binh và Xã hội`; not inside a line in capitals)."""
+    first, second = joined[1], joined[2]
+    if not all(_VOWEL.search(unicodedata.normalize("NFD", part)) for part in (first, second)):
+        return True
+    mark = joined[0][len(first)]
+    return mark == "-" and second[0].isupper() and not first.isupper()
 
 
 def _known_pair(first: str, second: str, pairs: WordPairs) -> bool:

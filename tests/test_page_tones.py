@@ -106,3 +106,16 @@ def test_without_the_word_pairs_the_read_stands(tmp_path) -> None:
     first = OcrOutput(_words("thúc đấy mạnh"), "thúc đấy mạnh", 95.0, b"%PDF-stub")
     assert respell_page(first, None) is first
     assert respell_page(first, tmp_path) is first  # a folder without vie.bigrams.txt
+
+
+def test_a_name_that_starts_a_block_is_left_as_read(tessdata) -> None:
+    """A signer's name printed apart under the signature is a block of its own, its family name
+    the block's first word (which a sentence's capital cannot be told from): `Tống Thanh Hải`
+    and `Cấn Trọng Lộc` are real names, not `Tổng Thanh Hải` / `Cẩn Trọng Lộc`."""
+    pairs = word_pairs(tessdata)
+    assert pairs is not None, "run scripts/tessdata.sh (make setup)"
+    for name in ("Tống Thanh Hải", "Tống Công Minh", "Cấn Trọng Lộc"):
+        words = _words(name, block=4)
+        assert reading_order_text(respell_tones(words, pairs)) == name
+    # a sentence's first word, its next word in lower case, is still put right
+    assert respell_tones(_words("Đấy mạnh", "còn"), PAIRS)[0].text == "Đẩy"

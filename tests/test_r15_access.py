@@ -262,3 +262,19 @@ def test_cli_search_offset_has_the_apis_cap_with_a_clear_message(tmp_path: Path)
     assert "--offset" in refused.stderr and "9800" in refused.stderr
     last_page = run_cli(tmp_path, "search", "quyết định", "--offset", "9800", "--limit", "1000")
     assert last_page.returncode == 0, last_page.stderr
+
+
+def test_a_forwarded_address_with_its_port_is_the_client_not_the_proxy(data: Path) -> None:
+    """Some proxies append `address:port` (IIS ARR, Azure's gateway): read as garbage, every
+    client behind the proxy shared its count, and one attacker's guesses locked all out."""
+    app = _app(data, login_client_failures=2, trusted_proxies="10.0.0.0/8")
+    behind = TestClient(app, client=("10.0.0.2", 50000))
+    for n in range(2):
+        sent = {"X-Forwarded-For": f"198.51.100.20:{5000 + n}"}
+        assert _login(behind, "alice", headers=sent).status_code == 401
+    assert (
+        _login(behind, "bob", headers={"X-Forwarded-For": "198.51.100.20:6000"}).status_code == 429
+    )
+    for other in ("198.51.100.21:443", "[2001:db8::7]:443"):  # other clients: their own counts
+        sent = {"X-Forwarded-For": other}
+        assert _login(behind, "carol", TEST_PASSWORD, headers=sent).status_code == 200

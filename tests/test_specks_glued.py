@@ -77,3 +77,18 @@ def test_specks_are_taken_off_only_on_a_noisy_page(tmp_path) -> None:
     noisy = respell_page(read, tmp_path, noisy=True)
     assert noisy.text == "thời gian qua nảy sinh"
     assert noisy.text_pdf == b"%PDF-stub"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "tại TP.HCM ngày",  # an abbreviation's full stop: TP is no syllable
+        "tỉnh Bà Rịa-Vũng Tàu",  # a hyphen before a name's capital
+        "tỉnh Thừa Thiên-Huế",
+        "Sở Lao động-Thương binh và Xã hội",
+    ],
+)
+def test_printed_marks_between_words_the_pairs_know_stay(line: str) -> None:
+    pairs = WordPairs.from_lines(["tp hcm", "rịa vũng", "thiên huế", "động thương"])
+    words = _words(line)
+    assert unglue(words, pairs) is words
