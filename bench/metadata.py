@@ -28,6 +28,7 @@ pipeline version and the page options, so a rerun after an extractor change OCRs
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -85,11 +86,20 @@ def _page_options():  # noqa: ANN202
     return page_options(Settings())
 
 
+@functools.cache
 def page_options_key() -> str:
-    """Key of the page-level OCR (without the key-zone pass, cached apart: `zones_key`)."""
+    """Key of the page-level OCR (without the key-zone pass, cached apart: `zones_key`): its
+    options and the source of every step that makes a page's words, so that a change to the
+    page text (clean-up, the read, the corrections after it) is read again, not served stale
+    from the cache (round 15: the tone and speck corrections were invisible to this bench)."""
+    import inspect
+
+    from pipeline import lexicon, ocr, page, page_tones, preprocess, reread, specks_glued, tessapi
     from pipeline.page import PageOptions
 
-    return f"{PIPELINE_VERSION}|{PageOptions(key_zones=False)!r}"
+    modules = (lexicon, ocr, page, page_tones, preprocess, reread, specks_glued, tessapi)
+    source = hashlib.sha256("".join(inspect.getsource(m) for m in modules).encode()).hexdigest()
+    return f"{PIPELINE_VERSION}|{PageOptions(key_zones=False)!r}|{source[:16]}"
 
 
 def blank_key() -> str:
